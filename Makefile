@@ -1,0 +1,146 @@
+# mercuryctl - build, test, install.
+#
+#   make run        install what is missing, build, run `mercuryctl health`
+#   make check      install what is missing, build, start the test servers on
+#                   loopback, run every test, stop the servers
+#   make asan       the same suite under AddressSanitizer + UBSan
+#   make valgrind   the CLI suite under valgrind
+#   make bench      benchmarks, written to docs/BENCHMARKS.md
+#   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
+#   make docs       regenerate man/ and completions/ from the command table
+#   make install PREFIX=/usr/local DESTDIR=   /   make uninstall
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   := $(PREFIX)/bin
+MANDIR   := $(PREFIX)/share/man
+BASHDIR  := $(PREFIX)/share/bash-completion/completions
+ZSHDIR   := $(PREFIX)/share/zsh/vendor-completions
+FISHDIR  := $(PREFIX)/share/fish/vendor_completions.d
+
+B        ?= build
+CC       ?= cc
+PKGS     := libcurl sqlite3 jansson hiredis inih libcrypto
+SANITIZE ?=
+OPT      ?= -O2
+
+# pkg-config runs only when a target needs it, so `make deps` works on a
+# machine that has none of the libraries yet.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wpointer-arith \
+            -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Ilib -Icmd
+CFLAGS   ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANITIZE) -MMD -MP $(PKG_CFLAGS)
+TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror $(CFLAGS) $(SANITIZE) -MMD -MP \
+              $(PKG_CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
+TABLE_OBJ := $(filter-out $(B)/cmd/main.o,$(CMD_OBJ))
+TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
+
+BIN      := $(B)/mercuryctl
+LIBA     := $(B)/libmercury.a
+UNIT     := $(B)/unit-tests
+GENDOC   := $(B)/gendoc
+
+.PHONY: all deps run check test asan valgrind bench fuzz docs install \
+        uninstall clean
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+deps:
+	@scripts/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CMD_OBJ) $(LIBA)
+	$(CC) $(SANITIZE) -o $@ $(CMD_OBJ) $(LIBA) $(LDLIBS_ALL)
+
+$(UNIT): $(TEST_OBJ) $(TABLE_OBJ) $(LIBA)
+	$(CC) $(SANITIZE) -o $@ $(TEST_OBJ) $(TABLE_OBJ) $(LIBA) $(LDLIBS_ALL) \
+		$(CRIT_LIBS)
+
+# gendoc prints the man pages and completions from the command table; `make
+# docs` writes them into the tree and the tests compare the tree with it.
+$(GENDOC): $(B)/tests/gendoc.o $(TABLE_OBJ) $(LIBA)
+	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/tests/gendoc.o: tests/gendoc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@echo "+ $(BIN) health"
+	@$(BIN) health
+
+test: $(BIN) $(UNIT) $(GENDOC)
+	@MC_BUILD=$(B) scripts/test.sh
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+asan: deps
+	@$(MAKE) --no-print-directory test B=build-asan OPT=-O1 \
+		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer'
+
+valgrind: deps
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT) $(GENDOC)
+	@MC_BUILD=$(B) MC_VALGRIND=1 scripts/test.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@MC_BUILD=$(B) scripts/bench.sh
+
+fuzz: deps
+	@MC_BUILD=build-fuzz scripts/fuzz.sh
+
+docs: $(GENDOC)
+	$(GENDOC) write .
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHDIR) \
+		$(DESTDIR)$(ZSHDIR) $(DESTDIR)$(FISHDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/mercuryctl
+	install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completions/mercuryctl.bash \
+		$(DESTDIR)$(BASHDIR)/mercuryctl
+	install -m 0644 completions/_mercuryctl $(DESTDIR)$(ZSHDIR)/_mercuryctl
+	install -m 0644 completions/mercuryctl.fish \
+		$(DESTDIR)$(FISHDIR)/mercuryctl.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mercuryctl
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
+	rm -f $(DESTDIR)$(BASHDIR)/mercuryctl $(DESTDIR)$(ZSHDIR)/_mercuryctl \
+		$(DESTDIR)$(FISHDIR)/mercuryctl.fish
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(TEST_OBJ:.o=.d) \
+	$(B)/tests/gendoc.d

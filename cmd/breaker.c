@@ -1,0 +1,105 @@
+/* breaker.c - `mercuryctl breaker list|reset`: the circuit breakers. */
+#include "cmd.h"
+
+#include <stdlib.h>
+
+static int list_run(struct mc_ctx *ctx)
+{
+	static const char *const headers[] = { "NAME", "STATE", "FAILURES",
+					       "OPENED", "RETRY AT" };
+	struct mc_breaker_conf bc;
+	struct mc_breaker_info *list = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+	struct mc_table *t = mc_table_new(5, headers);
+
+	json_object_set_new(ctx->report.doc, "breakers", arr);
+	mc_ctx_breaker_conf(ctx, &bc);
+	if (mc_breaker_list(ctx->st, NULL, bc.recovery_ms, &list, &n,
+			    &ctx->err) < 0) {
+		mc_table_free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_breaker_info *b = &list[i];
+		json_t *o = json_object();
+		char opened[40] = "-", retry[40] = "-", fails[16];
+		const char *cells[5];
+
+		json_object_set_new(o, "name", json_string(b->name));
+		json_object_set_new(o, "state",
+				    json_string(mc_breaker_state_name(b->state)));
+		json_object_set_new(o, "failures", json_integer(b->failures));
+		if (b->opened_at > 0) {
+			mc_format_time(b->opened_at, opened, sizeof(opened));
+			json_object_set_new(o, "opened_at", json_string(opened));
+		}
+		if (b->state == MC_BREAKER_OPEN && b->retry_at > 0) {
+			mc_format_time(b->retry_at, retry, sizeof(retry));
+			json_object_set_new(o, "retry_at", json_string(retry));
+		}
+		json_array_append_new(arr, o);
+		snprintf(fails, sizeof(fails), "%d", b->failures);
+		cells[0] = b->name;
+		cells[1] = mc_breaker_state_name(b->state);
+		cells[2] = fails;
+		cells[3] = opened;
+		cells[4] = retry;
+		mc_table_row(t, cells);
+	}
+	if (n)
+		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
+	else
+		mc_buf_puts(&ctx->report.text, "no circuit breakers recorded\n");
+	mc_table_free(t);
+	mc_breaker_info_free(list, n);
+	return 0;
+}
+
+static int reset_run(struct mc_ctx *ctx)
+{
+	const char *name = ctx->args->pos[0];
+
+	if (mc_ctx_lock(ctx, "breaker") < 0)
+		return -1;
+	if (mc_breaker_reset(ctx->st, name, &ctx->err) < 0)
+		return -1;
+	mc_buf_printf(&ctx->report.text, "breaker '%s' reset (closed)\n", name);
+	json_object_set_new(ctx->report.doc, "reset", json_string(name));
+	json_object_set_new(ctx->report.doc, "state", json_string("closed"));
+	return 0;
+}
+
+static const struct mc_cmd breaker_list = {
+	.name = "list",
+	.summary = "List the circuit breakers and their states",
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 0,
+	.run = list_run,
+};
+
+static const struct mc_cmd breaker_reset = {
+	.name = "reset",
+	.summary = "Close the circuit breaker NAME",
+	.args = "NAME",
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.min_args = 1,
+	.max_args = 1,
+	.run = reset_run,
+};
+
+static const struct mc_cmd *const breaker_subs[] = {
+	&breaker_list, &breaker_reset, NULL,
+};
+
+const struct mc_cmd mc_cmd_breaker = {
+	.name = "breaker",
+	.summary = "Inspect and reset the circuit breakers kept in the state file",
+	.description =
+	"Every external target (an HTTP endpoint, a webhook, a Prometheus) has "
+	"a circuit breaker: after breaker_failures consecutive failures it "
+	"opens and calls are refused without trying; after breaker_recovery it "
+	"lets one probe through and closes again on success. Breakers are kept "
+	"in the state file, so they work across cron runs.",
+	.subs = breaker_subs,
+};

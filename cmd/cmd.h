@@ -1,0 +1,55 @@
+/*
+ * cmd.h - what the command fronts share: the run context main() prepares
+ * from each command's `needs`, and the command table.
+ *
+ * A command's run() fills ctx->report and returns its exit code (0-3), or
+ * -1 with ctx->err filled; main() prints, records and exits.
+ */
+#ifndef MC_CMD_H
+#define MC_CMD_H
+
+#include "cli.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "mc.h"
+#include "output.h"
+#include "resil.h"
+#include "state.h"
+
+struct mc_ctx {
+	const struct mc_args *args;
+	char *command;			/* "health", "breaker reset" */
+	char *correlation_id;
+	struct mc_conf *conf;		/* MC_NEED_CONFIG */
+	struct mc_state *st;		/* MC_NEED_STATE */
+	int64_t run_id;
+	struct mc_deadline dl;
+	int format;			/* enum mc_format */
+	int quiet;
+	int verbose;
+	int color;
+	struct mc_report report;
+	struct mc_err err;
+	struct mc_http *http;		/* made on first use */
+	struct mc_lock *lock;		/* released by main() */
+};
+
+/* The shared HTTP client (correlation id set), made on first use. */
+struct mc_http *mc_ctx_http(struct mc_ctx *ctx);
+/* Takes the advisory lock NAME for this run, honouring --wait-lock;
+ * main() releases it. */
+int mc_ctx_lock(struct mc_ctx *ctx, const char *name);
+/* The [core] breaker settings. */
+void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc);
+
+/* The table: the root (global options) and its commands. */
+extern const struct mc_cmd mc_cmd_root;
+extern const struct mc_cmd mc_cmd_health, mc_cmd_config, mc_cmd_breaker,
+	mc_cmd_history, mc_cmd_completion, mc_cmd_version;
+
+/* The EXIT STATUS, ENVIRONMENT and FILES sections every man page shares. */
+extern const char mc_man_exit_status[];
+extern const char mc_man_environment[];
+
+#endif

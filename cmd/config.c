@@ -1,0 +1,132 @@
+/* config.c - `mercuryctl config check|show`. */
+#include "cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int check_run(struct mc_ctx *ctx)
+{
+	const struct mc_conf *c = ctx->conf;
+
+	/* Loading already checked every value: reaching here means valid. */
+	json_object_set_new(ctx->report.doc, "ok", json_true());
+	json_object_set_new(ctx->report.doc, "file",
+			    c->path ? json_string(c->path) : json_null());
+	json_object_set_new(ctx->report.doc, "sections",
+			    json_integer((json_int_t)c->n_sections));
+	if (c->path)
+		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s)\n",
+			      c->path, c->n_sections,
+			      c->n_sections == 1 ? "" : "s");
+	else
+		mc_buf_puts(&ctx->report.text,
+			    "no configuration file found: the built-in defaults serve\n");
+	return 0;
+}
+
+/* The value as it may be shown: secrets masked, URL credentials hidden. */
+static char *shown(const struct mc_conf_value *v)
+{
+	if (v->key->flags & MC_CK_SECRET)
+		return mc_strdup("***");
+	if (v->key->type == MC_CT_URL)
+		return mc_redact_url(v->raw, 0);
+	return mc_redact(v->raw);
+}
+
+static int show_run(struct mc_ctx *ctx)
+{
+	static const char *const headers[] = { "SECTION", "KEY", "VALUE",
+					       "SOURCE" };
+	const struct mc_conf *c = ctx->conf;
+	json_t *sections = json_array();
+	struct mc_table *t = mc_table_new(4, headers);
+
+	json_object_set_new(ctx->report.doc, "file",
+			    c->path ? json_string(c->path) : json_null());
+	json_object_set_new(ctx->report.doc, "sections", sections);
+	for (size_t i = 0; i < c->n_sections; i++) {
+		const struct mc_conf_section *s = &c->sections[i];
+		json_t *so = json_object(), *vals = json_object();
+		char *title = s->name ? mc_asprintf("%s \"%s\"", s->schema->name,
+						    s->name)
+				      : mc_strdup(s->schema->name);
+
+		json_object_set_new(so, "section", json_string(s->schema->name));
+		json_object_set_new(so, "name", s->name ? json_string(s->name)
+							: json_null());
+		json_object_set_new(so, "values", vals);
+		json_array_append_new(sections, so);
+		for (size_t k = 0; s->schema->keys[k].name; k++) {
+			const struct mc_conf_value *v = &s->values[k];
+			json_t *list = NULL;
+
+			if (v->raw == NULL)
+				continue;
+			for (; v; v = v->next) {
+				char *val = shown(v);
+				const char *cells[4] = { title, v->key->name, val,
+							 v->source };
+				json_t *vo = json_object();
+
+				json_object_set_new(vo, "value", json_string(val));
+				json_object_set_new(vo, "source",
+						    json_string(v->source));
+				if (v->key->flags & MC_CK_LIST) {
+					if (list == NULL) {
+						list = json_array();
+						json_object_set_new(vals, v->key->name,
+								    list);
+					}
+					json_array_append_new(list, vo);
+				} else {
+					json_object_set_new(vals, v->key->name, vo);
+				}
+				mc_table_row(t, cells);
+				free(val);
+			}
+		}
+		free(title);
+	}
+	if (c->path)
+		mc_buf_printf(&ctx->report.text, "# %s\n", c->path);
+	else
+		mc_buf_puts(&ctx->report.text, "# no configuration file: built-in defaults\n");
+	mc_table_render(t, &ctx->report.text, ctx->color, NULL);
+	mc_table_free(t);
+	return 0;
+}
+
+static const struct mc_cmd config_check = {
+	.name = "check",
+	.summary = "Validate the configuration and exit 0, or 78 naming file, line and key",
+	.needs = MC_NEED_CONFIG,
+	.max_args = 0,
+	.run = check_run,
+};
+
+static const struct mc_cmd config_show = {
+	.name = "show",
+	.summary = "Print the effective configuration with the source of every value",
+	.description =
+	"Each value is shown with where it came from: FILE:LINE, env NAME, "
+	"flag --NAME or default. Secrets and the credentials inside URLs are "
+	"shown as ***.",
+	.needs = MC_NEED_CONFIG,
+	.max_args = 0,
+	.run = show_run,
+};
+
+static const struct mc_cmd *const config_subs[] = {
+	&config_check, &config_show, NULL,
+};
+
+const struct mc_cmd mc_cmd_config = {
+	.name = "config",
+	.summary = "Check the configuration or show the values in effect",
+	.description =
+	"The configuration is read from --config, else $MERCURY_CONFIG, else "
+	"$XDG_CONFIG_HOME/mercury/mercury.conf, else /etc/mercury/mercury.conf; "
+	"with none, built-in defaults serve. See mercury.conf(5).",
+	.subs = config_subs,
+};

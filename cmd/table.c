@@ -1,0 +1,96 @@
+/* table.c - the root of the command table: global options and commands. */
+#include "cmd.h"
+
+static const struct mc_opt global_opts[] = {
+	{ 'c', "config", "FILE", MC_OPT_VALUE, MC_ARG_FILE, NULL,
+	  "Read the configuration from FILE", 0 },
+	{ 0, "state", "PATH", MC_OPT_VALUE, MC_ARG_FILE, NULL,
+	  "Keep durable state in the SQLite file PATH", 0 },
+	{ 'o', "output", "FORMAT", MC_OPT_VALUE, MC_ARG_ENUM,
+	  "text|json|prom|nagios", "Print results in FORMAT", 0 },
+	{ 0, "json", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Same as --output json", 0 },
+	{ 'q', "quiet", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Print nothing on success and one line on failure", 0 },
+	{ 'v', "verbose", NULL, MC_OPT_COUNT, MC_ARG_STRING, NULL,
+	  "Log more (repeat for debug)", 0 },
+	{ 0, "log-format", "FORMAT", MC_OPT_VALUE, MC_ARG_ENUM, "text|json",
+	  "Write logs on stderr as text or JSON lines", 0 },
+	{ 0, "timeout", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "Deadline for the whole run (default [core] timeout, 60s)", 0 },
+	{ 0, "correlation-id", "ID", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	  "Correlation id of this run (default: a fresh W3C trace id)", 0 },
+	{ 0, "textfile-dir", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL,
+	  "Also write metrics atomically to DIR/mercuryctl_COMMAND.prom", 0 },
+	{ 0, "pushgateway", "URL", MC_OPT_VALUE, MC_ARG_URL, NULL,
+	  "Also push metrics to the Pushgateway at URL", 0 },
+	{ 0, "wait-lock", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "Wait up to DURATION for another run's lock instead of exiting 75",
+	  0 },
+	{ 0, "no-color", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Never colour the output (as NO_COLOR does)", 0 },
+	{ 'h', "help", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Show help for the command and exit", 0 },
+	{ 0, "version", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Print the version and exit", 0 },
+	{ 0 },
+};
+
+static const struct mc_cmd *const commands[] = {
+	&mc_cmd_health,
+	&mc_cmd_history,
+	&mc_cmd_breaker,
+	&mc_cmd_config,
+	&mc_cmd_completion,
+	&mc_cmd_version,
+	NULL,
+};
+
+const struct mc_cmd mc_cmd_root = {
+	.name = "mercuryctl",
+	.summary = "Operator's toolkit for keeping a small fleet of services healthy",
+	.description =
+	"mercuryctl checks dependencies and keeps durable state between runs "
+	"(circuit breakers, rate limits, history) in one SQLite file. It is "
+	"made for four uses: an interactive shell (tables, colour on a "
+	"terminal, completion), cron and systemd timers (quiet on success, "
+	"meaningful exit codes, locks), CI gates (exit codes and one JSON "
+	"document on stdout) and monitoring systems (Nagios plugin output, "
+	"Prometheus exposition, textfile collector, Pushgateway).\n\n"
+	"Global options are accepted before or after the command.",
+	.opts = global_opts,
+	.subs = commands,
+	.max_args = -1,
+};
+
+const char mc_man_exit_status[] =
+".SH EXIT STATUS\n"
+".TP\n\\fB0\\fR\nOK: the action fully succeeded.\n"
+".TP\n\\fB1\\fR\nWARNING: degraded, or the action was partly done.\n"
+".TP\n\\fB2\\fR\nCRITICAL: unavailable, or the action failed.\n"
+".TP\n\\fB3\\fR\nUNKNOWN: the state could not be evaluated.\n"
+".TP\n\\fB64\\fR\nUsage error.\n"
+".TP\n\\fB65\\fR\nBad input data.\n"
+".TP\n\\fB74\\fR\nI/O error (state file, textfile, Pushgateway).\n"
+".TP\n\\fB75\\fR\nAnother run holds the lock (the message names its pid).\n"
+".TP\n\\fB78\\fR\nConfiguration error (the message names file and line).\n"
+".TP\n\\fB130\\fR, \\fB143\\fR\nInterrupted by SIGINT or SIGTERM after a clean stop.\n"
+".PP\nWith \\fB\\-o nagios\\fR every code is 0 to 3; anything that is not a "
+"check result is 3.\n";
+
+const char mc_man_environment[] =
+".SH ENVIRONMENT\n"
+".TP\n\\fBMERCURY_CONFIG\\fR\nThe configuration file, when \\fB\\-\\-config\\fR is not given.\n"
+".TP\n\\fBMERCURY_STATE\\fR\nThe state file, when \\fB\\-\\-state\\fR is not given.\n"
+".TP\n\\fBMERCURY_PROMETHEUS_URL\\fR, \\fBPROMETHEUS_URL\\fR\nOverride [core] prometheus_url.\n"
+".TP\n\\fBMERCURY_REDIS_URL\\fR, \\fBREDIS_URL\\fR\nOverride [core] redis_url.\n"
+".TP\n\\fBMERCURY_REDIS_PASSWORD\\fR, \\fBREDISCLI_AUTH\\fR\nThe Redis password when the URL has none.\n"
+".TP\n\\fBMERCURY_LOG_FORMAT\\fR, \\fBMERCURY_LOG_LEVEL\\fR\nOverride [core] log_format and log_level.\n"
+".TP\n\\fBMERCURY_CORRELATION_ID\\fR\nThe correlation id, when \\fB\\-\\-correlation\\-id\\fR is not given.\n"
+".TP\n\\fBNO_COLOR\\fR\nWhen set, output is never coloured.\n"
+".SH FILES\n"
+".TP\n\\fI$XDG_CONFIG_HOME/mercury/mercury.conf\\fR, \\fI/etc/mercury/mercury.conf\\fR\n"
+"The configuration, see \\fBmercury.conf\\fR(5).\n"
+".TP\n\\fI$XDG_STATE_HOME/mercury/state.db\\fR\n"
+"The state file (default \\fI~/.local/state/mercury/state.db\\fR); lock files "
+"live in \\fIlocks/\\fR beside it.\n";

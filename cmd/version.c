@@ -1,0 +1,45 @@
+/* version.c - `mercuryctl version`: this build and the libraries it runs on. */
+#include "cmd.h"
+
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#ifndef MC_INIH_VERSION
+#define MC_INIH_VERSION "unknown"
+#endif
+
+static int version_run(struct mc_ctx *ctx)
+{
+	const char *names[] = { "libcurl", "sqlite3", "jansson", "hiredis",
+				"inih", "openssl" };
+	char hiredis[32];
+	const char *vers[6];
+	json_t *libs = json_object();
+
+	snprintf(hiredis, sizeof(hiredis), "%d.%d.%d", HIREDIS_MAJOR,
+		 HIREDIS_MINOR, HIREDIS_PATCH);
+	vers[0] = curl_version_info(CURLVERSION_NOW)->version;
+	vers[1] = sqlite3_libversion();
+	vers[2] = jansson_version_str();
+	vers[3] = hiredis;		/* hiredis has no run-time version */
+	vers[4] = MC_INIH_VERSION;	/* nor has inih: the build's */
+	vers[5] = OpenSSL_version(OPENSSL_VERSION_STRING);
+	mc_buf_printf(&ctx->report.text, "mercuryctl %s\n", MC_VERSION);
+	for (size_t i = 0; i < MC_ARRAY_LEN(names); i++) {
+		mc_buf_printf(&ctx->report.text, "  %-8s %s\n", names[i], vers[i]);
+		json_object_set_new(libs, names[i], json_string(vers[i]));
+	}
+	json_object_set_new(ctx->report.doc, "version", json_string(MC_VERSION));
+	json_object_set_new(ctx->report.doc, "libraries", libs);
+	return 0;
+}
+
+const struct mc_cmd mc_cmd_version = {
+	.name = "version",
+	.summary = "Print the version and the versions of the libraries in use",
+	.max_args = 0,
+	.run = version_run,
+};

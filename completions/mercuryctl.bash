@@ -1,0 +1,68 @@
+# bash completion for mercuryctl (generated from its command table)
+declare -gA _mercuryctl_words _mercuryctl_opts _mercuryctl_values
+_mercuryctl_words["mercuryctl"]="health history breaker config completion version"
+_mercuryctl_values["--config"]="@file"
+_mercuryctl_values["-c"]="@file"
+_mercuryctl_values["--state"]="@file"
+_mercuryctl_values["--output"]="text json prom nagios"
+_mercuryctl_values["-o"]="text json prom nagios"
+_mercuryctl_values["--log-format"]="text json"
+_mercuryctl_values["--timeout"]="@none"
+_mercuryctl_values["--correlation-id"]="@none"
+_mercuryctl_values["--textfile-dir"]="@dir"
+_mercuryctl_values["--pushgateway"]="@none"
+_mercuryctl_values["--wait-lock"]="@none"
+_mercuryctl_opts["mercuryctl"]="--config -c --state --output -o --json --quiet -q --verbose -v --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --no-color --help -h --version"
+_mercuryctl_words["mercuryctl health"]=""
+_mercuryctl_opts["mercuryctl health"]="--critical-only"
+_mercuryctl_words["mercuryctl history"]=""
+_mercuryctl_values["--command"]="@none"
+_mercuryctl_values["--since"]="@none"
+_mercuryctl_values["--limit"]="@none"
+_mercuryctl_values["-n"]="@none"
+_mercuryctl_opts["mercuryctl history"]="--command --since --limit -n"
+_mercuryctl_words["mercuryctl breaker"]="list reset"
+_mercuryctl_opts["mercuryctl breaker"]=""
+_mercuryctl_words["mercuryctl breaker list"]=""
+_mercuryctl_opts["mercuryctl breaker list"]=""
+_mercuryctl_words["mercuryctl breaker reset"]=""
+_mercuryctl_opts["mercuryctl breaker reset"]=""
+_mercuryctl_words["mercuryctl config"]="check show"
+_mercuryctl_opts["mercuryctl config"]=""
+_mercuryctl_words["mercuryctl config check"]=""
+_mercuryctl_opts["mercuryctl config check"]=""
+_mercuryctl_words["mercuryctl config show"]=""
+_mercuryctl_opts["mercuryctl config show"]=""
+_mercuryctl_words["mercuryctl completion"]="bash zsh fish"
+_mercuryctl_opts["mercuryctl completion"]=""
+_mercuryctl_words["mercuryctl version"]=""
+_mercuryctl_opts["mercuryctl version"]=""
+
+_mercuryctl() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	local path=mercuryctl w i skip=0
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if ((skip)); then skip=0; continue; fi
+		case $w in
+		--*=*) continue ;;
+		-*) [[ -n ${_mercuryctl_values[$w]+x} ]] && skip=1; continue ;;
+		esac
+		[[ -n ${_mercuryctl_opts["$path $w"]+x} ]] && path="$path $w"
+	done
+	if [[ -n ${_mercuryctl_values[$prev]+x} ]] && ((COMP_CWORD > 1)); then
+		case ${_mercuryctl_values[$prev]} in
+		@file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		@dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+		@none) COMPREPLY=() ;;
+		*) COMPREPLY=($(compgen -W "${_mercuryctl_values[$prev]}" -- "$cur")) ;;
+		esac
+		return
+	fi
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "${_mercuryctl_words[$path]}" -- "$cur"))
+	fi
+}
+complete -F _mercuryctl mercuryctl

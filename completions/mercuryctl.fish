@@ -1,0 +1,63 @@
+# fish completion for mercuryctl (generated from its command table)
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --command --since --limit -n
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+
+# The command path typed so far ("health history"), options skipped.
+function __mercuryctl_path
+	set -l toks (commandline -opc)
+	set -e toks[1]
+	set -l path mercuryctl
+	set -l skip 0
+	for t in $toks
+		if test $skip = 1
+			set skip 0
+			continue
+		end
+		switch $t
+		case '--*=*'
+			continue
+		case '-*'
+			contains -- $t $__mercuryctl_valopts; and set skip 1
+			continue
+		end
+		set -l next "$path $t"
+		contains -- $next $__mercuryctl_paths; and set path $next
+	end
+	echo $path
+end
+
+function __mercuryctl_at
+	test (__mercuryctl_path) = "$argv[1]"
+end
+
+complete -c mercuryctl -f
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run the configured health checks and report their status'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a breaker -d 'Inspect and reset the circuit breakers kept in the state file'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a config -d 'Check the configuration or show the values in effect'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a completion -d 'Print the shell completion script for bash, zsh or fish'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a version -d 'Print the version and the versions of the libraries in use'
+complete -c mercuryctl -s c -l config -r -F -d 'Read the configuration from FILE'
+complete -c mercuryctl -l state -r -F -d 'Keep durable state in the SQLite file PATH'
+complete -c mercuryctl -s o -l output -x -a 'text json prom nagios' -d 'Print results in FORMAT'
+complete -c mercuryctl -l json -d 'Same as --output json'
+complete -c mercuryctl -s q -l quiet -d 'Print nothing on success and one line on failure'
+complete -c mercuryctl -s v -l verbose -d 'Log more (repeat for debug)'
+complete -c mercuryctl -l log-format -x -a 'text json' -d 'Write logs on stderr as text or JSON lines'
+complete -c mercuryctl -l timeout -x -d 'Deadline for the whole run (default [core] timeout, 60s)'
+complete -c mercuryctl -l correlation-id -x -d 'Correlation id of this run (default: a fresh W3C trace id)'
+complete -c mercuryctl -l textfile-dir -r -a '(__fish_complete_directories)' -d 'Also write metrics atomically to DIR/mercuryctl_COMMAND.prom'
+complete -c mercuryctl -l pushgateway -x -d 'Also push metrics to the Pushgateway at URL'
+complete -c mercuryctl -l wait-lock -x -d 'Wait up to DURATION for another run\'s lock instead of exiting 75'
+complete -c mercuryctl -l no-color -d 'Never colour the output (as NO_COLOR does)'
+complete -c mercuryctl -s h -l help -d 'Show help for the command and exit'
+complete -c mercuryctl -l version -d 'Print the version and exit'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l critical-only -d 'Run only the checks marked critical (a readiness gate)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20, 0 for all)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a list -d 'List the circuit breakers and their states'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a reset -d 'Close the circuit breaker NAME'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a check -d 'Validate the configuration and exit 0, or 78 naming file, line and key'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a show -d 'Print the effective configuration with the source of every value'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl completion"' -f -a 'bash zsh fish'

@@ -1,0 +1,1081 @@
+/* cli.c - parsing, help, completions and man pages from the command table. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- table walking ---------------------------------------------------- */
+
+static const struct mc_cmd *find_sub(const struct mc_cmd *cmd, const char *name)
+{
+	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++)
+		if (strcmp(cmd->subs[i]->name, name) == 0)
+			return cmd->subs[i];
+	return NULL;
+}
+
+static int takes_value(const struct mc_opt *o)
+{
+	return o->kind == MC_OPT_VALUE || o->kind == MC_OPT_LIST;
+}
+
+/* The option called name (long) or c (short) visible at path: the
+ * command's own, its ancestors', then the root's (global) ones. */
+static const struct mc_opt *find_opt(const struct mc_cmd *const *path,
+				     size_t depth, const char *name, char c)
+{
+	for (size_t d = depth; d-- > 0;) {
+		const struct mc_opt *o = path[d]->opts;
+
+		for (size_t i = 0; o && o[i].long_name; i++) {
+			if (name && strcmp(o[i].long_name, name) == 0)
+				return &o[i];
+			if (!name && c && o[i].short_name == c)
+				return &o[i];
+		}
+	}
+	return NULL;
+}
+
+static char *path_name(const struct mc_cmd *const *path, size_t depth)
+{
+	struct mc_buf b = { 0 };
+
+	mc_buf_puts(&b, "mercuryctl");
+	for (size_t i = 1; i < depth; i++)
+		mc_buf_printf(&b, " %s", path[i]->name);
+	return mc_buf_steal(&b);
+}
+
+static int usage_err(struct mc_err *err, const struct mc_cmd *const *path,
+		     size_t depth, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int usage_err(struct mc_err *err, const struct mc_cmd *const *path,
+		     size_t depth, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *name = path_name(path, depth);
+
+	va_start(ap, fmt);
+	msg = mc_vasprintf(fmt, ap);
+	va_end(ap);
+	mc_err_set(err, MC_EXIT_USAGE, "%s: %s (try '%s --help')", name, msg,
+		   name);
+	free(msg);
+	free(name);
+	return -1;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static struct mc_optval *val_for(struct mc_args *a, const struct mc_opt *o)
+{
+	for (size_t i = 0; i < a->n_vals; i++)
+		if (a->vals[i].opt == o)
+			return &a->vals[i];
+	a->vals = mc_realloc(a->vals, (a->n_vals + 1) * sizeof(*a->vals));
+	memset(&a->vals[a->n_vals], 0, sizeof(*a->vals));
+	a->vals[a->n_vals].opt = o;
+	return &a->vals[a->n_vals++];
+}
+
+static int check_value(const struct mc_opt *o, const char *v,
+		       struct mc_args *a, struct mc_err *err)
+{
+	struct mc_err e = { 0 };
+	int64_t ms;
+	long long n;
+
+	switch (o->type) {
+	case MC_ARG_DURATION:
+		if (mc_parse_duration_ms(v, &ms, &e) < 0)
+			return usage_err(err, a->path, a->depth, "--%s: %s",
+					 o->long_name, e.msg);
+		break;
+	case MC_ARG_INT:
+		if (mc_parse_int(v, 0, 1000000000000LL, &n, &e) < 0)
+			return usage_err(err, a->path, a->depth, "--%s: %s",
+					 o->long_name, e.msg);
+		break;
+	case MC_ARG_ENUM: {
+		char *list = mc_strdup(o->choices), *save = NULL;
+		const char *cands[16];
+		size_t nc = 0;
+		int ok = 0;
+
+		for (char *t = strtok_r(list, "|", &save); t && nc < 16;
+		     t = strtok_r(NULL, "|", &save)) {
+			cands[nc++] = t;
+			if (strcmp(t, v) == 0)
+				ok = 1;
+		}
+		if (!ok) {
+			const char *near = mc_suggest(v, cands, nc);
+
+			usage_err(err, a->path, a->depth,
+				  "--%s: '%s' is not one of %s%s%s%s",
+				  o->long_name, v, o->choices,
+				  near ? " (did you mean '" : "",
+				  near ? near : "", near ? "'?)" : "");
+		}
+		free(list);
+		if (!ok)
+			return -1;
+		break;
+	}
+	case MC_ARG_URL:
+		if (strstr(v, "://") == NULL)
+			return usage_err(err, a->path, a->depth,
+					 "--%s: '%s' is not a URL",
+					 o->long_name, v);
+		break;
+	default:
+		if (*v == '\0')
+			return usage_err(err, a->path, a->depth,
+					 "--%s: empty value", o->long_name);
+		break;
+	}
+	return 0;
+}
+
+static int set_opt(struct mc_args *a, const struct mc_opt *o, const char *v,
+		   struct mc_err *err)
+{
+	struct mc_optval *ov;
+
+	if (v && check_value(o, v, a, err) < 0)
+		return -1;
+	ov = val_for(a, o);
+	ov->count++;
+	if (v) {
+		ov->value = v;
+		if (o->kind == MC_OPT_LIST) {
+			ov->values = mc_realloc(ov->values, (ov->n_values + 1) *
+						sizeof(*ov->values));
+			ov->values[ov->n_values++] = v;
+		}
+	}
+	if (strcmp(o->long_name, "help") == 0)
+		a->help = 1;
+	return 0;
+}
+
+static void opt_names(const struct mc_cmd *const *path, size_t depth,
+		      const char ***names, size_t *n)
+{
+	*n = 0;
+	*names = NULL;
+	for (size_t d = 0; d < depth; d++) {
+		const struct mc_opt *o = path[d]->opts;
+
+		for (size_t i = 0; o && o[i].long_name; i++) {
+			*names = mc_realloc(*names, (*n + 1) * sizeof(**names));
+			(*names)[(*n)++] = o[i].long_name;
+		}
+	}
+}
+
+static int parse_long(struct mc_args *a, int argc, char **argv, int *i,
+		      struct mc_err *err)
+{
+	char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+	char *name = eq ? mc_strndup(arg, (size_t)(eq - arg)) : mc_strdup(arg);
+	const struct mc_opt *o = find_opt(a->path, a->depth, name, 0);
+	const char *v = NULL;
+	int rc = -1;
+
+	if (o == NULL) {
+		const char **names;
+		size_t n;
+		const char *near;
+
+		opt_names(a->path, a->depth, &names, &n);
+		near = mc_suggest(name, names, n);
+		usage_err(err, a->path, a->depth,
+			  "unknown option '--%s'%s%s%s", name,
+			  near ? " (did you mean '--" : "", near ? near : "",
+			  near ? "'?)" : "");
+		free(names);
+		goto out;
+	}
+	if (takes_value(o)) {
+		if (eq)
+			v = eq + 1;
+		else if (*i + 1 < argc)
+			v = argv[++*i];
+		else {
+			usage_err(err, a->path, a->depth,
+				  "option '--%s' needs a value (%s)", name,
+				  o->arg);
+			goto out;
+		}
+	} else if (eq) {
+		usage_err(err, a->path, a->depth,
+			  "option '--%s' takes no value", name);
+		goto out;
+	}
+	rc = set_opt(a, o, v, err);
+	if (rc == 0 && v && (o->flags & MC_OPTF_SECRET) && eq == NULL)
+		explicit_bzero(argv[*i], strlen(argv[*i]));
+out:
+	free(name);
+	return rc;
+}
+
+static int parse_short(struct mc_args *a, int argc, char **argv, int *i,
+		       struct mc_err *err)
+{
+	const char *p = argv[*i] + 1;
+
+	for (; *p; p++) {
+		const struct mc_opt *o = find_opt(a->path, a->depth, NULL, *p);
+
+		if (o == NULL)
+			return usage_err(err, a->path, a->depth,
+					 "unknown option '-%c'", *p);
+		if (takes_value(o)) {
+			const char *v = p[1] ? p + 1 : NULL;
+
+			if (v == NULL && *i + 1 < argc)
+				v = argv[++*i];
+			if (v == NULL)
+				return usage_err(err, a->path, a->depth,
+						 "option '-%c' needs a value (%s)",
+						 *p, o->arg);
+			return set_opt(a, o, v, err);
+		}
+		if (set_opt(a, o, NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
+		 struct mc_args *a, struct mc_err *err)
+{
+	int end_opts = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->path[0] = root;
+	a->depth = 1;
+	a->pos = mc_calloc((size_t)(argc > 0 ? argc : 1), sizeof(*a->pos));
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		const struct mc_cmd *cur = a->path[a->depth - 1], *sub;
+
+		if (!end_opts && strcmp(arg, "--") == 0) {
+			end_opts = 1;
+			continue;
+		}
+		if (!end_opts && arg[0] == '-' && arg[1] != '\0') {
+			int rc = arg[1] == '-' ? parse_long(a, argc, argv, &i, err)
+					       : parse_short(a, argc, argv, &i, err);
+			if (rc < 0)
+				goto fail;
+			continue;
+		}
+		if (a->n_pos == 0 && cur->subs && (sub = find_sub(cur, arg)) &&
+		    a->depth < MC_CLI_DEPTH) {
+			a->path[a->depth++] = sub;
+			continue;
+		}
+		if (a->n_pos == 0 && cur->subs && (cur->run == NULL ||
+						   cur == root)) {
+			const char *cands[32];
+			size_t nc = 0;
+			const char *near;
+
+			for (size_t k = 0; cur->subs[k] && nc < 32; k++)
+				cands[nc++] = cur->subs[k]->name;
+			near = mc_suggest(arg, cands, nc);
+			usage_err(err, a->path, a->depth,
+				  "unknown command '%s'%s%s%s", arg,
+				  near ? " (did you mean '" : "",
+				  near ? near : "", near ? "'?)" : "");
+			goto fail;
+		}
+		a->pos[a->n_pos++] = arg;
+	}
+	a->cmd = a->path[a->depth - 1];
+	if (a->help || mc_args_count(a, "version"))
+		return 0;
+	if (a->cmd->run == NULL) {
+		if (a->depth == 1)
+			mc_err_set(err, MC_EXIT_USAGE,
+				   "mercuryctl: a command is needed (try 'mercuryctl --help')");
+		else
+			usage_err(err, a->path, a->depth,
+				  "a subcommand is needed");
+		goto fail;
+	}
+	if (a->n_pos < a->cmd->min_args) {
+		usage_err(err, a->path, a->depth, "missing argument %s",
+			  a->cmd->args ? a->cmd->args : "");
+		goto fail;
+	}
+	if (a->cmd->max_args >= 0 && a->n_pos > a->cmd->max_args) {
+		usage_err(err, a->path, a->depth, "unexpected argument '%s'",
+			  a->pos[a->cmd->max_args]);
+		goto fail;
+	}
+	if (a->cmd->arg_choices) {
+		for (int k = 0; k < a->n_pos; k++) {
+			char *list = mc_strdup(a->cmd->arg_choices), *save = NULL;
+			int ok = 0;
+
+			for (char *t = strtok_r(list, "|", &save); t;
+			     t = strtok_r(NULL, "|", &save))
+				ok |= strcmp(t, a->pos[k]) == 0;
+			free(list);
+			if (!ok) {
+				usage_err(err, a->path, a->depth,
+					  "'%s' is not one of %s", a->pos[k],
+					  a->cmd->arg_choices);
+				goto fail;
+			}
+		}
+	}
+	return 0;
+fail:
+	mc_args_free(a);
+	return -1;
+}
+
+void mc_args_free(struct mc_args *a)
+{
+	for (size_t i = 0; i < a->n_vals; i++)
+		free(a->vals[i].values);
+	free(a->vals);
+	free(a->pos);
+	a->vals = NULL;
+	a->pos = NULL;
+	a->n_vals = 0;
+	a->n_pos = 0;
+}
+
+static const struct mc_optval *lookup(const struct mc_args *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_vals; i++)
+		if (strcmp(a->vals[i].opt->long_name, name) == 0)
+			return &a->vals[i];
+	return NULL;
+}
+
+int mc_args_count(const struct mc_args *a, const char *name)
+{
+	const struct mc_optval *v = lookup(a, name);
+
+	return v ? v->count : 0;
+}
+
+const char *mc_args_value(const struct mc_args *a, const char *name)
+{
+	const struct mc_optval *v = lookup(a, name);
+
+	return v ? v->value : NULL;
+}
+
+const char *const *mc_args_values(const struct mc_args *a, const char *name,
+				  size_t *n)
+{
+	const struct mc_optval *v = lookup(a, name);
+
+	*n = v ? v->n_values : 0;
+	return v ? v->values : NULL;
+}
+
+char *mc_args_command_name(const struct mc_args *a)
+{
+	struct mc_buf b = { 0 };
+
+	for (size_t i = 1; i < a->depth; i++)
+		mc_buf_printf(&b, "%s%s", i > 1 ? " " : "", a->path[i]->name);
+	return mc_buf_steal(&b);
+}
+
+/* ---- help --------------------------------------------------------------- */
+
+/* "[--name ARG]" pieces of a synopsis. */
+static void synopsis(struct mc_buf *b, const struct mc_cmd *const *path,
+		     size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+
+	mc_buf_puts(b, "mercuryctl");
+	if (depth == 1) {
+		mc_buf_puts(b, " [OPTIONS] COMMAND [ARGS]");
+		return;
+	}
+	for (size_t i = 1; i < depth; i++)
+		mc_buf_printf(b, " %s", path[i]->name);
+	if (cmd->run == NULL) {
+		mc_buf_puts(b, " COMMAND");
+		return;
+	}
+	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
+		const struct mc_opt *o = &cmd->opts[i];
+
+		if (o->flags & MC_OPTF_HIDDEN)
+			continue;
+		mc_buf_printf(b, " [--%s%s%s]%s", o->long_name,
+			      o->arg ? " " : "", o->arg ? o->arg : "",
+			      o->kind == MC_OPT_LIST ? "..." : "");
+	}
+	if (cmd->args)
+		mc_buf_printf(b, " %s", cmd->args);
+}
+
+static void opt_left(struct mc_buf *b, const struct mc_opt *o)
+{
+	if (o->short_name)
+		mc_buf_printf(b, "-%c, ", o->short_name);
+	else
+		mc_buf_puts(b, "    ");
+	mc_buf_printf(b, "--%s", o->long_name);
+	if (o->arg)
+		mc_buf_printf(b, " %s", o->arg);
+}
+
+static void print_opts(FILE *f, const char *title, const struct mc_opt *o)
+{
+	int any = 0;
+
+	for (size_t i = 0; o && o[i].long_name; i++) {
+		struct mc_buf b = { 0 };
+
+		if (o[i].flags & MC_OPTF_HIDDEN)
+			continue;
+		if (!any++)
+			fprintf(f, "\n%s:\n", title);
+		opt_left(&b, &o[i]);
+		if (b.len < 28)
+			fprintf(f, "  %-28s%s", b.data, o[i].help);
+		else
+			fprintf(f, "  %s\n  %-28s%s", b.data, "", o[i].help);
+		if (o[i].type == MC_ARG_ENUM && o[i].choices)
+			fprintf(f, " (%s)", o[i].choices);
+		fputc('\n', f);
+		mc_buf_free(&b);
+	}
+}
+
+/* Prints text's paragraphs (split on blank lines) wrapped at width. */
+static void wrap(FILE *f, const char *text, size_t width)
+{
+	const char *p = text;
+	size_t col = 0;
+
+	fputc('\n', f);
+	while (*p) {
+		size_t n;
+
+		if (p[0] == '\n' && p[1] == '\n') {
+			fputs("\n\n", f);
+			col = 0;
+			p += 2;
+			continue;
+		}
+		if (*p == ' ' || *p == '\n') {
+			p++;
+			continue;
+		}
+		n = strcspn(p, " \n");
+		if (col && col + 1 + n > width) {
+			fputc('\n', f);
+			col = 0;
+		} else if (col) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, n, f);
+		col += n;
+		p += n;
+	}
+	fputc('\n', f);
+}
+
+void mc_cli_usage(FILE *f, const struct mc_cmd *root,
+		  const struct mc_cmd *const *path, size_t depth)
+{
+	struct mc_buf b = { 0 };
+
+	(void)root;
+	synopsis(&b, path, depth);
+	fprintf(f, "usage: %s\n", b.data);
+	mc_buf_free(&b);
+}
+
+void mc_cli_help(FILE *f, const struct mc_cmd *root,
+		 const struct mc_cmd *const *path, size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+	char *name = path_name(path, depth);
+
+	mc_cli_usage(f, root, path, depth);
+	fprintf(f, "\n%s.\n", cmd->summary);
+	if (cmd->description)
+		wrap(f, cmd->description, 78);
+	if (cmd != root)
+		print_opts(f, "Options", cmd->opts);
+	if (cmd->subs) {
+		fprintf(f, "\n%s:\n", depth == 1 ? "Commands" : "Subcommands");
+		for (size_t i = 0; cmd->subs[i]; i++)
+			fprintf(f, "  %-28s%s\n", cmd->subs[i]->name,
+				cmd->subs[i]->summary);
+	}
+	print_opts(f, "Global options", root->opts);
+	if (depth == 1)
+		fprintf(f, "\nRun 'mercuryctl COMMAND --help' for a command's options; "
+			"man mercuryctl for more.\n");
+	else
+		fprintf(f, "\nSee mercuryctl-%s(1).\n", path[1]->name);
+	free(name);
+}
+
+/* ---- completions -------------------------------------------------------- */
+
+/* Calls fn for every command path below root (depth >= 2), parents first. */
+typedef void (*walk_fn)(FILE *f, const struct mc_cmd *const *path,
+			size_t depth);
+
+static void walk(FILE *f, const struct mc_cmd **path, size_t depth,
+		 walk_fn fn)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+
+	fn(f, path, depth);
+	for (size_t i = 0; cmd->subs && cmd->subs[i] && depth < MC_CLI_DEPTH;
+	     i++) {
+		path[depth] = cmd->subs[i];
+		walk(f, path, depth + 1, fn);
+	}
+}
+
+/* "mercuryctl health history": the key of a path in the completions. */
+static void key_of(struct mc_buf *b, const struct mc_cmd *const *path,
+		   size_t depth)
+{
+	mc_buf_puts(b, "mercuryctl");
+	for (size_t i = 1; i < depth; i++)
+		mc_buf_printf(b, " %s", path[i]->name);
+}
+
+static void choices_words(struct mc_buf *b, const char *choices)
+{
+	for (const char *p = choices; *p; p++)
+		mc_buf_add(b, *p == '|' ? " " : p, 1);
+}
+
+/* The completion of an option's value: "@file", "@dir", "@none" or words. */
+static void value_words(struct mc_buf *b, const struct mc_opt *o)
+{
+	switch (o->type) {
+	case MC_ARG_FILE:
+		mc_buf_puts(b, "@file");
+		break;
+	case MC_ARG_DIR:
+		mc_buf_puts(b, "@dir");
+		break;
+	case MC_ARG_ENUM:
+		choices_words(b, o->choices);
+		break;
+	default:
+		mc_buf_puts(b, "@none");
+		break;
+	}
+}
+
+static void bash_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+	struct mc_buf key = { 0 }, w = { 0 };
+
+	key_of(&key, path, depth);
+	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++)
+		mc_buf_printf(&w, "%s%s", i ? " " : "", cmd->subs[i]->name);
+	if (cmd->arg_choices) {
+		if (w.len)
+			mc_buf_puts(&w, " ");
+		choices_words(&w, cmd->arg_choices);
+	}
+	fprintf(f, "_mercuryctl_words[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
+		w.data ? w.data : "");
+	mc_buf_reset(&w);
+	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
+		const struct mc_opt *o = &cmd->opts[i];
+
+		if (o->flags & MC_OPTF_HIDDEN)
+			continue;
+		mc_buf_printf(&w, "%s--%s", w.len ? " " : "", o->long_name);
+		if (o->short_name)
+			mc_buf_printf(&w, " -%c", o->short_name);
+		if (takes_value(o)) {
+			struct mc_buf v = { 0 };
+
+			value_words(&v, o);
+			fprintf(f, "_mercuryctl_values[\"--%s\"]=\"%s\"\n",
+				o->long_name, v.data);
+			if (o->short_name)
+				fprintf(f, "_mercuryctl_values[\"-%c\"]=\"%s\"\n",
+					o->short_name, v.data);
+			mc_buf_free(&v);
+		}
+	}
+	fprintf(f, "_mercuryctl_opts[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
+		w.data ? w.data : "");
+	mc_buf_free(&key);
+	mc_buf_free(&w);
+}
+
+static const char bash_body[] =
+"\n"
+"_mercuryctl() {\n"
+"\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+"\tlocal path=mercuryctl w i skip=0\n"
+"\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+"\t\tw=${COMP_WORDS[i]}\n"
+"\t\tif ((skip)); then skip=0; continue; fi\n"
+"\t\tcase $w in\n"
+"\t\t--*=*) continue ;;\n"
+"\t\t-*) [[ -n ${_mercuryctl_values[$w]+x} ]] && skip=1; continue ;;\n"
+"\t\tesac\n"
+"\t\t[[ -n ${_mercuryctl_opts[\"$path $w\"]+x} ]] && path=\"$path $w\"\n"
+"\tdone\n"
+"\tif [[ -n ${_mercuryctl_values[$prev]+x} ]] && ((COMP_CWORD > 1)); then\n"
+"\t\tcase ${_mercuryctl_values[$prev]} in\n"
+"\t\t@file) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+"\t\t@dir) COMPREPLY=($(compgen -d -- \"$cur\")) ;;\n"
+"\t\t@none) COMPREPLY=() ;;\n"
+"\t\t*) COMPREPLY=($(compgen -W \"${_mercuryctl_values[$prev]}\" -- \"$cur\")) ;;\n"
+"\t\tesac\n"
+"\t\treturn\n"
+"\tfi\n"
+"\tif [[ $cur == -* ]]; then\n"
+"\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}\" -- \"$cur\"))\n"
+"\telse\n"
+"\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_words[$path]}\" -- \"$cur\"))\n"
+"\tfi\n"
+"}\n"
+"complete -F _mercuryctl mercuryctl\n";
+
+/* Text inside a zsh single-quoted string: ' becomes '\''. */
+static void zsh_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+	struct mc_buf key = { 0 };
+
+	key_of(&key, path, depth);
+	fprintf(f, "_mercuryctl_words[\"%s\"]='", key.data ? key.data : "");
+	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++)
+	{
+		fprintf(f, "%s%s:", i ? "\n" : "", cmd->subs[i]->name);
+		zsh_text(f, cmd->subs[i]->summary);
+	}
+	if (cmd->arg_choices) {
+		struct mc_buf w = { 0 };
+
+		choices_words(&w, cmd->arg_choices);
+		for (char *p = w.data; *p; p++)
+			if (*p == ' ')
+				*p = '\n';
+		fprintf(f, "%s%s", cmd->subs ? "\n" : "", w.data);
+		mc_buf_free(&w);
+	}
+	fprintf(f, "'\n_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
+	for (size_t i = 0, n = 0; cmd->opts && cmd->opts[i].long_name; i++) {
+		const struct mc_opt *o = &cmd->opts[i];
+
+		if (o->flags & MC_OPTF_HIDDEN)
+			continue;
+		fprintf(f, "%s--%s:", n++ ? "\n" : "", o->long_name);
+		zsh_text(f, o->help);
+		if (o->short_name) {
+			fprintf(f, "\n-%c:", o->short_name);
+			zsh_text(f, o->help);
+		}
+	}
+	fprintf(f, "'\n");
+	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
+		const struct mc_opt *o = &cmd->opts[i];
+		struct mc_buf v = { 0 };
+
+		if ((o->flags & MC_OPTF_HIDDEN) || !takes_value(o))
+			continue;
+		value_words(&v, o);
+		fprintf(f, "_mercuryctl_values[\"--%s\"]='%s'\n", o->long_name,
+			v.data);
+		if (o->short_name)
+			fprintf(f, "_mercuryctl_values[\"-%c\"]='%s'\n",
+				o->short_name, v.data);
+		mc_buf_free(&v);
+	}
+	mc_buf_free(&key);
+}
+
+static const char zsh_body[] =
+"\n"
+"_mercuryctl() {\n"
+"\tlocal path=mercuryctl w i skip=0 prev=${words[CURRENT-1]}\n"
+"\tlocal -a items\n"
+"\tfor ((i = 2; i < CURRENT; i++)); do\n"
+"\t\tw=${words[i]}\n"
+"\t\tif ((skip)); then skip=0; continue; fi\n"
+"\t\tcase $w in\n"
+"\t\t--*=*) continue ;;\n"
+"\t\t-*) (( ${+_mercuryctl_values[$w]} )) && skip=1; continue ;;\n"
+"\t\tesac\n"
+"\t\t(( ${+_mercuryctl_opts[$path $w]} )) && path=\"$path $w\"\n"
+"\tdone\n"
+"\tif (( CURRENT > 2 && ${+_mercuryctl_values[$prev]} )); then\n"
+"\t\tcase ${_mercuryctl_values[$prev]} in\n"
+"\t\t@file) _files ;;\n"
+"\t\t@dir) _files -/ ;;\n"
+"\t\t@none) _message 'value' ;;\n"
+"\t\t*) items=(${=_mercuryctl_values[$prev]}); compadd -a items ;;\n"
+"\t\tesac\n"
+"\t\treturn\n"
+"\tfi\n"
+"\tif [[ ${words[CURRENT]} == -* ]]; then\n"
+"\t\titems=(${(f)_mercuryctl_opts[$path]})\n"
+"\t\t[[ $path != mercuryctl ]] && items+=(${(f)_mercuryctl_opts[mercuryctl]})\n"
+"\t\t_describe 'option' items\n"
+"\telse\n"
+"\t\titems=(${(f)_mercuryctl_words[$path]})\n"
+"\t\t(( ${#items} )) && _describe 'command' items\n"
+"\tfi\n"
+"}\n"
+"\n"
+"_mercuryctl \"$@\"\n";
+
+static void fish_quote(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+	struct mc_buf key = { 0 };
+
+	key_of(&key, path, depth);
+	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++) {
+		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' -f -a %s -d ",
+			key.data ? key.data : "", cmd->subs[i]->name);
+		fish_quote(f, cmd->subs[i]->summary);
+		fputc('\n', f);
+	}
+	if (cmd->arg_choices) {
+		struct mc_buf w = { 0 };
+
+		choices_words(&w, cmd->arg_choices);
+		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' -f -a '%s'\n",
+			key.data ? key.data : "", w.data);
+		mc_buf_free(&w);
+	}
+	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
+		const struct mc_opt *o = &cmd->opts[i];
+
+		if (o->flags & MC_OPTF_HIDDEN)
+			continue;
+		fprintf(f, "complete -c mercuryctl");
+		if (depth > 1)
+			fprintf(f, " -n '__mercuryctl_at \"%s\"'", key.data);
+		if (o->short_name)
+			fprintf(f, " -s %c", o->short_name);
+		fprintf(f, " -l %s", o->long_name);
+		if (takes_value(o)) {
+			if (o->type == MC_ARG_FILE)
+				fprintf(f, " -r -F");
+			else if (o->type == MC_ARG_DIR)
+				fprintf(f, " -r -a '(__fish_complete_directories)'");
+			else if (o->type == MC_ARG_ENUM) {
+				struct mc_buf w = { 0 };
+
+				choices_words(&w, o->choices);
+				fprintf(f, " -x -a '%s'", w.data);
+				mc_buf_free(&w);
+			} else
+				fprintf(f, " -x");
+		}
+		fprintf(f, " -d ");
+		fish_quote(f, o->help);
+		fputc('\n', f);
+	}
+	mc_buf_free(&key);
+}
+
+static void fish_valopts(FILE *f, const struct mc_cmd *const *path,
+			 size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+
+	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
+		const struct mc_opt *o = &cmd->opts[i];
+
+		if (!takes_value(o))
+			continue;
+		fprintf(f, " --%s", o->long_name);
+		if (o->short_name)
+			fprintf(f, " -%c", o->short_name);
+	}
+}
+
+static void fish_paths(FILE *f, const struct mc_cmd *const *path, size_t depth)
+{
+	struct mc_buf key = { 0 };
+
+	key_of(&key, path, depth);
+	fprintf(f, " '%s'", key.data);
+	mc_buf_free(&key);
+}
+
+static const char fish_body[] =
+"\n"
+"# The command path typed so far (\"health history\"), options skipped.\n"
+"function __mercuryctl_path\n"
+"\tset -l toks (commandline -opc)\n"
+"\tset -e toks[1]\n"
+"\tset -l path mercuryctl\n"
+"\tset -l skip 0\n"
+"\tfor t in $toks\n"
+"\t\tif test $skip = 1\n"
+"\t\t\tset skip 0\n"
+"\t\t\tcontinue\n"
+"\t\tend\n"
+"\t\tswitch $t\n"
+"\t\tcase '--*=*'\n"
+"\t\t\tcontinue\n"
+"\t\tcase '-*'\n"
+"\t\t\tcontains -- $t $__mercuryctl_valopts; and set skip 1\n"
+"\t\t\tcontinue\n"
+"\t\tend\n"
+"\t\tset -l next \"$path $t\"\n"
+"\t\tcontains -- $next $__mercuryctl_paths; and set path $next\n"
+"\tend\n"
+"\techo $path\n"
+"end\n"
+"\n"
+"function __mercuryctl_at\n"
+"\ttest (__mercuryctl_path) = \"$argv[1]\"\n"
+"end\n"
+"\n";
+
+int mc_cli_completion(FILE *f, const struct mc_cmd *root, const char *shell)
+{
+	const struct mc_cmd *path[MC_CLI_DEPTH] = { root };
+
+	if (strcmp(shell, "bash") == 0) {
+		fprintf(f, "# bash completion for mercuryctl "
+			"(generated from its command table)\n"
+			"declare -gA _mercuryctl_words _mercuryctl_opts "
+			"_mercuryctl_values\n");
+		walk(f, path, 1, bash_entry);
+		fputs(bash_body, f);
+		return 0;
+	}
+	if (strcmp(shell, "zsh") == 0) {
+		fprintf(f, "#compdef mercuryctl\n# zsh completion for mercuryctl "
+			"(generated from its command table)\n"
+			"typeset -gA _mercuryctl_words _mercuryctl_opts "
+			"_mercuryctl_values\n");
+		walk(f, path, 1, zsh_entry);
+		fputs(zsh_body, f);
+		return 0;
+	}
+	if (strcmp(shell, "fish") == 0) {
+		fprintf(f, "# fish completion for mercuryctl "
+			"(generated from its command table)\n"
+			"set -g __mercuryctl_valopts");
+		walk(f, path, 1, fish_valopts);
+		fprintf(f, "\nset -g __mercuryctl_paths");
+		walk(f, path, 1, fish_paths);
+		fputc('\n', f);
+		fputs(fish_body, f);
+		fprintf(f, "complete -c mercuryctl -f\n");
+		walk(f, path, 1, fish_entry);
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- man pages ---------------------------------------------------------- */
+
+void mc_roff_escape(FILE *f, const char *s)
+{
+	int bol = 1;
+
+	for (; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+		bol = *s == '\n';
+	}
+}
+
+static void man_opts(FILE *f, const struct mc_opt *o)
+{
+	for (size_t i = 0; o && o[i].long_name; i++) {
+		if (o[i].flags & MC_OPTF_HIDDEN)
+			continue;
+		fputs(".TP\n", f);
+		if (o[i].short_name)
+			fprintf(f, "\\fB\\-%c\\fR, ", o[i].short_name);
+		fputs("\\fB\\-\\-", f);
+		mc_roff_escape(f, o[i].long_name);
+		fputs("\\fR", f);
+		if (o[i].arg) {
+			fputs(" \\fI", f);
+			mc_roff_escape(f, o[i].arg);
+			fputs("\\fR", f);
+		}
+		fputc('\n', f);
+		mc_roff_escape(f, o[i].help);
+		if (o[i].type == MC_ARG_ENUM && o[i].choices) {
+			fputs(" (", f);
+			mc_roff_escape(f, o[i].choices);
+			fputs(")", f);
+		}
+		fputs(".\n", f);
+	}
+}
+
+static void man_paragraphs(FILE *f, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *end = strstr(p, "\n\n");
+		char *para = end ? mc_strndup(p, (size_t)(end - p))
+				 : mc_strdup(p);
+
+		fputs(".PP\n", f);
+		mc_roff_escape(f, para);
+		fputc('\n', f);
+		free(para);
+		if (!end)
+			break;
+		p = end + 2;
+	}
+}
+
+static void man_synopsis(FILE *f, const struct mc_cmd **path, size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+	struct mc_buf b = { 0 };
+
+	if (cmd->run || depth == 1) {
+		synopsis(&b, path, depth);
+		fputs(".PP\n.nf\n", f);
+		mc_roff_escape(f, b.data);
+		fputs("\n.fi\n", f);
+		mc_buf_free(&b);
+	}
+	for (size_t i = 0; depth > 1 && cmd->subs && cmd->subs[i]; i++) {
+		path[depth] = cmd->subs[i];
+		man_synopsis(f, path, depth + 1);
+	}
+}
+
+static void man_sub_options(FILE *f, const struct mc_cmd **path, size_t depth)
+{
+	const struct mc_cmd *cmd = path[depth - 1];
+
+	if (depth > 2 || (cmd->opts && cmd->opts[0].long_name)) {
+		struct mc_buf b = { 0 };
+
+		key_of(&b, path, depth);
+		fputs(".SS ", f);
+		mc_roff_escape(f, b.data);
+		fputc('\n', f);
+		mc_roff_escape(f, cmd->summary);
+		fputs(".\n", f);
+		if (depth > 2 && cmd->description) {
+			man_paragraphs(f, cmd->description);
+		}
+		if (cmd->opts && cmd->opts[0].long_name) {
+			fputs(".PP\nOptions:\n", f);
+			man_opts(f, cmd->opts);
+		}
+		mc_buf_free(&b);
+	}
+	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++) {
+		path[depth] = cmd->subs[i];
+		man_sub_options(f, path, depth + 1);
+	}
+}
+
+void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
+		const char *date, const char *extra)
+{
+	const struct mc_cmd *path[MC_CLI_DEPTH] = { root, cmd };
+	size_t depth = cmd == root ? 1 : 2;
+	const char *title = cmd == root ? "MERCURYCTL" : NULL;
+
+	fputs(".\\\" Generated from mercuryctl's command table by tests/gendoc.c;\n"
+	      ".\\\" edit the table (cmd/*.c), then run 'make docs'.\n", f);
+	if (title)
+		fprintf(f, ".TH %s 1 \"%s\" \"mercuryctl %s\" \"User Commands\"\n",
+			title, date, MC_VERSION);
+	else {
+		fputs(".TH MERCURYCTL\\-", f);
+		for (const char *p = cmd->name; *p; p++)
+			fputc(*p >= 'a' && *p <= 'z' ? *p - 32 : *p, f);
+		fprintf(f, " 1 \"%s\" \"mercuryctl %s\" \"User Commands\"\n",
+			date, MC_VERSION);
+	}
+	fputs(".SH NAME\n", f);
+	if (cmd == root)
+		fputs("mercuryctl", f);
+	else
+		fprintf(f, "mercuryctl\\-%s", cmd->name);
+	fputs(" \\- ", f);
+	mc_roff_escape(f, cmd->summary);
+	fputs("\n.SH SYNOPSIS\n", f);
+	man_synopsis(f, path, depth);
+	fputs(".SH DESCRIPTION\n", f);
+	mc_roff_escape(f, cmd->summary);
+	fputs(".\n", f);
+	if (cmd->description)
+		man_paragraphs(f, cmd->description);
+	if (cmd == root) {
+		fputs(".SH COMMANDS\n", f);
+		for (size_t i = 0; root->subs && root->subs[i]; i++) {
+			fputs(".TP\n\\fBmercuryctl\\-", f);
+			mc_roff_escape(f, root->subs[i]->name);
+			fputs("\\fR(1)\n", f);
+			mc_roff_escape(f, root->subs[i]->summary);
+			fputs(".\n", f);
+		}
+		fputs(".SH OPTIONS\n", f);
+		man_opts(f, root->opts);
+	} else {
+		fputs(".SH OPTIONS\n", f);
+		man_sub_options(f, path, depth);
+		fputs(".PP\nThe global options of \\fBmercuryctl\\fR(1) are "
+		      "accepted too.\n", f);
+	}
+	if (extra)
+		fputs(extra, f);
+}

@@ -1,0 +1,127 @@
+/*
+ * cli.h - the command table and everything derived from it.
+ *
+ * Every command, subcommand and option is declared once as data (struct
+ * mc_cmd, struct mc_opt). From that one table come: argument parsing and
+ * dispatch, --help on every level, the man pages' SYNOPSIS and OPTIONS, and
+ * the bash, zsh and fish completions. tests/ checks that the committed man
+ * pages and completions are exactly what the table generates.
+ */
+#ifndef MC_CLI_H
+#define MC_CLI_H
+
+#include <stdio.h>
+#include "mc.h"
+
+enum mc_opt_kind {
+	MC_OPT_FLAG,	/* --x */
+	MC_OPT_COUNT,	/* -v -v: counts */
+	MC_OPT_VALUE,	/* --x VALUE; the last one wins */
+	MC_OPT_LIST,	/* --x VALUE, repeatable; all kept */
+};
+
+/* What a VALUE is: checked at parse time, and used by the completions. */
+enum mc_arg_type {
+	MC_ARG_STRING,
+	MC_ARG_DURATION,
+	MC_ARG_INT,
+	MC_ARG_ENUM,	/* one of .choices */
+	MC_ARG_FILE,
+	MC_ARG_DIR,
+	MC_ARG_URL,
+};
+
+/* Option flags. */
+#define MC_OPTF_SECRET	0x1	/* the value is wiped from argv */
+#define MC_OPTF_HIDDEN	0x2	/* parsed, not shown */
+
+struct mc_opt {
+	char short_name;		/* 0: none */
+	const char *long_name;		/* without the dashes; NULL ends */
+	const char *arg;		/* "DURATION"; NULL for flags */
+	enum mc_opt_kind kind;
+	enum mc_arg_type type;
+	const char *choices;		/* MC_ARG_ENUM: "a|b|c" */
+	const char *help;
+	unsigned flags;
+};
+
+/* What main() sets up before a command runs. */
+#define MC_NEED_CONFIG	0x1	/* config loaded (and checked) */
+#define MC_NEED_STATE	0x2	/* state file open, the run recorded */
+
+struct mc_ctx;
+
+struct mc_cmd {
+	const char *name;
+	const char *summary;		/* one line, no full stop */
+	const char *args;		/* positional synopsis: "[CHECK...]" */
+	const char *description;	/* paragraphs for --help and man */
+	const struct mc_opt *opts;	/* ends with { .long_name = NULL } */
+	const struct mc_cmd *const *subs;	/* NULL-terminated, or NULL */
+	unsigned needs;
+	int min_args;
+	int max_args;			/* -1: no limit */
+	const char *arg_choices;	/* positional args from a fixed set:
+					   "bash|zsh|fish" */
+	const char *complete_section;	/* positional args name config
+					   sections of this schema */
+	int (*run)(struct mc_ctx *ctx);	/* NULL: needs a subcommand */
+};
+
+struct mc_optval {
+	const struct mc_opt *opt;
+	int count;
+	const char *value;		/* the last value */
+	const char **values;		/* MC_OPT_LIST: all, in order */
+	size_t n_values;
+};
+
+#define MC_CLI_DEPTH 4
+
+struct mc_args {
+	const struct mc_cmd *path[MC_CLI_DEPTH];	/* root .. command */
+	size_t depth;
+	const struct mc_cmd *cmd;	/* path[depth - 1] */
+	struct mc_optval *vals;		/* one per option seen */
+	size_t n_vals;
+	int help;			/* -h/--help given */
+	char **pos;			/* positional arguments (borrowed) */
+	int n_pos;
+};
+
+/* Parses argv against root (whose options are the global ones, accepted
+ * on every level). On a usage error returns -1 with MC_EXIT_USAGE and a
+ * message naming the command and a suggestion where one is near. */
+int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
+		 struct mc_args *out, struct mc_err *err);
+void mc_args_free(struct mc_args *a);
+
+/* Lookups by long option name (global or command). */
+int mc_args_count(const struct mc_args *a, const char *name);
+const char *mc_args_value(const struct mc_args *a, const char *name);
+const char *const *mc_args_values(const struct mc_args *a, const char *name,
+				  size_t *n);
+
+/* "health history" for path[1..]. Caller frees. */
+char *mc_args_command_name(const struct mc_args *a);
+
+/* Help for the command at path[0..depth). */
+void mc_cli_help(FILE *f, const struct mc_cmd *root,
+		 const struct mc_cmd *const *path, size_t depth);
+/* "usage: ..." lines only. */
+void mc_cli_usage(FILE *f, const struct mc_cmd *root,
+		  const struct mc_cmd *const *path, size_t depth);
+
+/* Completion scripts: shell is "bash", "zsh" or "fish"; -1 otherwise. */
+int mc_cli_completion(FILE *f, const struct mc_cmd *root, const char *shell);
+
+/* Man pages in roff: mercuryctl(1) for the root, mercuryctl-CMD(1) for a
+ * top-level command. extra is appended verbatim (EXIT STATUS, FILES ...). */
+void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
+		const char *date, const char *extra);
+
+/* Writes s for roff: escapes backslashes, leading dots and dashes. */
+void mc_roff_escape(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * health.h - the health checks of `mercuryctl health` (PRODUCT.md 3.1).
+ *
+ * A check type is a row in a registry (name and run function); a check is
+ * a [check "NAME"] section of that type, or one of the built-in defaults
+ * (state, disk, memory) when the configuration names none. A run yields a
+ * struct mc_health: one result per check and the run's status.
+ */
+#ifndef MC_HEALTH_H
+#define MC_HEALTH_H
+
+#include <jansson.h>
+#include "config.h"
+#include "mc.h"
+#include "output.h"
+#include "state.h"
+
+/* Check status, in Nagios order. */
+enum mc_status {
+	MC_ST_OK = 0,
+	MC_ST_WARNING = 1,
+	MC_ST_CRITICAL = 2,
+	MC_ST_UNKNOWN = 3,
+};
+const char *mc_status_name(int status);
+
+/* The run's status: ok, degraded (exit 1), unavailable (exit 2), unknown
+ * (exit 3: nothing failed, but something could not be evaluated). */
+enum mc_run_status {
+	MC_RUN_OK = 0,
+	MC_RUN_DEGRADED = 1,
+	MC_RUN_UNAVAILABLE = 2,
+	MC_RUN_UNKNOWN = 3,
+};
+const char *mc_run_status_name(int status);
+
+struct mc_check {
+	char *name;
+	const struct mc_check_type *type;
+	const struct mc_conf_section *sec;	/* NULL for a built-in */
+	int critical;
+	int64_t timeout_ms;
+	double warn, crit;			/* thresholds, where used */
+	char *path;				/* disk: the path */
+};
+
+struct mc_check_result {
+	const struct mc_check *check;
+	int status;
+	double latency_ms;
+	char *message;
+	int has_value;
+	double value;
+	const char *unit;			/* perfdata unit: "%", "" */
+};
+
+/* What a check may use while it runs. */
+struct mc_health_env {
+	struct mc_state *st;
+	const struct mc_deadline *dl;
+};
+
+struct mc_check_type {
+	const char *name;
+	void (*run)(const struct mc_check *c, const struct mc_health_env *env,
+		    struct mc_check_result *r);
+};
+
+struct mc_health {
+	struct mc_check *checks;
+	struct mc_check_result *results;
+	size_t n;
+	int status;		/* enum mc_run_status */
+	double started;		/* wall clock */
+	double duration_ms;
+};
+
+/* Selects the checks (names: NULL/0 for all; an unknown name is
+ * MC_EXIT_USAGE with a suggestion; critical_only keeps critical ones). */
+int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
+		     const char *const *names, size_t n_names,
+		     int critical_only, struct mc_health *out,
+		     struct mc_err *err);
+/* Runs the selected checks and sets the run status. */
+void mc_health_run(struct mc_health *h, const struct mc_health_env *env);
+/* Appends the results to the state file under run_id. */
+int mc_health_record(struct mc_state *st, int64_t run_id,
+		     const struct mc_health *h, struct mc_err *err);
+void mc_health_free(struct mc_health *h);
+
+/* Renderings into a report: JSON document, text table, exposition and the
+ * Nagios line. */
+void mc_health_report(const struct mc_health *h, const char *correlation_id,
+		      struct mc_report *r);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * mc.h - what every part of libmercury shares: exit codes, the error
+ * record, allocation, strings, units, clocks and the run's deadline.
+ *
+ * Ownership rule for the whole library: a function that returns a pointer
+ * gives it to the caller, who frees it with the matching mc_<thing>_free()
+ * (or free() for plain strings); every _free() accepts NULL. Arguments are
+ * borrowed: a const char * that a function keeps is copied. Functions that
+ * can fail return 0 on success and -1 on failure, and fill the optional
+ * caller-owned struct mc_err. lib/ never prints and never exits; cmd/ reports
+ * and maps mc_err.code to the process exit code. Allocation failure aborts
+ * (as git's xmalloc does): there is no useful recovery in a CLI run.
+ */
+#ifndef MC_H
+#define MC_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+/* Exit codes: PRODUCT.md section 2.3, one table for every command. */
+enum mc_exit {
+	MC_EXIT_OK = 0,
+	MC_EXIT_WARNING = 1,
+	MC_EXIT_CRITICAL = 2,
+	MC_EXIT_UNKNOWN = 3,
+	MC_EXIT_USAGE = 64,
+	MC_EXIT_DATAERR = 65,
+	MC_EXIT_IOERR = 74,
+	MC_EXIT_TEMPFAIL = 75,
+	MC_EXIT_CONFIG = 78,
+	MC_EXIT_SIGINT = 130,
+	MC_EXIT_SIGTERM = 143,
+};
+
+#define MC_ERR_MSG 512
+
+/* An error as lib/ reports it: the exit code it maps to, the errno and HTTP
+ * status when they apply, and one line of text without a trailing newline. */
+struct mc_err {
+	int code;		/* enum mc_exit */
+	int sys_errno;		/* 0 when not from a system call */
+	long http_status;	/* 0 when not from an HTTP answer */
+	char msg[MC_ERR_MSG];
+};
+
+/* Fills err (when not NULL) and returns -1, so "return mc_err_set(...)". */
+int mc_err_set(struct mc_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* As mc_err_set, appending ": strerror(errnum)" and keeping errnum. */
+int mc_err_sys(struct mc_err *err, int code, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void mc_err_clear(struct mc_err *err);
+
+/* Allocation: abort on failure. */
+void *mc_malloc(size_t n);
+void *mc_calloc(size_t n, size_t size);
+void *mc_realloc(void *p, size_t n);
+char *mc_strdup(const char *s);		/* NULL stays NULL */
+char *mc_strndup(const char *s, size_t n);
+char *mc_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *mc_vasprintf(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+/* Overwrites s with zeros (not optimised away), then frees it. */
+void mc_free_secret(char *s);
+
+/* A growable byte buffer, always NUL-terminated. */
+struct mc_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+void mc_buf_add(struct mc_buf *b, const void *p, size_t n);
+void mc_buf_puts(struct mc_buf *b, const char *s);
+void mc_buf_printf(struct mc_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mc_buf_reset(struct mc_buf *b);		/* len = 0, keeps memory */
+void mc_buf_free(struct mc_buf *b);
+char *mc_buf_steal(struct mc_buf *b);		/* caller frees; b is reset */
+
+/* Strings. */
+int mc_streq(const char *a, const char *b);	/* NULL-safe */
+char *mc_trim(char *s);				/* in place */
+/* Damerau-free Levenshtein distance, for did-you-mean suggestions. */
+size_t mc_levenshtein(const char *a, const char *b);
+/* The candidate nearest to word within a small distance, or NULL. */
+const char *mc_suggest(const char *word, const char *const *candidates,
+		       size_t n);
+
+/* Units (PRODUCT.md 2.1). Each returns 0 or -1 with a one-line reason in err
+ * (code MC_EXIT_USAGE; callers that read config re-code it to 78).
+ *   durations: 250ms 2s 15m 6h 30d 1w, also combined (1h30m); bare 0
+ *   sizes:     10KB (1000), 5MiB (1048576), 512 or 512B
+ *   percent:   80% or 80 (0..100)
+ *   rate:      N/s, N/m, N/h as tokens per second */
+int mc_parse_duration_ms(const char *s, int64_t *out_ms, struct mc_err *err);
+int mc_parse_size(const char *s, uint64_t *out, struct mc_err *err);
+int mc_parse_percent(const char *s, double *out, struct mc_err *err);
+int mc_parse_rate(const char *s, double *per_second, struct mc_err *err);
+int mc_parse_int(const char *s, long long min, long long max, long long *out,
+		 struct mc_err *err);
+int mc_parse_bool(const char *s, int *out, struct mc_err *err);
+/* Writes "1h30m", "250ms", "0s" into buf. */
+void mc_format_duration(int64_t ms, char *buf, size_t size);
+
+/* Clocks. Wall time is Unix seconds with fractions (persisted state uses it
+ * so breakers and buckets work across processes); monotonic time measures
+ * and bounds. A struct mc_clock lets tests inject wall time. */
+double mc_wall_now(void);
+double mc_mono_now(void);
+struct mc_clock {
+	double (*now)(void *ctx);	/* NULL: mc_wall_now() */
+	void *ctx;
+};
+double mc_clock_now(const struct mc_clock *c);	/* c may be NULL */
+/* RFC 3339 UTC with milliseconds: 2026-11-22T10:00:00.123Z */
+void mc_format_time(double wall, char *buf, size_t size);
+
+/* The run's deadline, on the monotonic clock. at == 0 means none. */
+struct mc_deadline {
+	double at;
+};
+void mc_deadline_set(struct mc_deadline *d, int64_t ms_from_now);
+/* Milliseconds left, capped at cap_ms (when cap_ms > 0); 0 when passed;
+ * with no deadline, cap_ms (or INT64_MAX). */
+int64_t mc_deadline_left_ms(const struct mc_deadline *d, int64_t cap_ms);
+int mc_deadline_passed(const struct mc_deadline *d);
+
+/* Signals: cmd/ installs handlers that set mc_interrupted to the signal
+ * number; long loops in lib/ poll it and stop cleanly. */
+extern volatile sig_atomic_t mc_interrupted;
+void mc_signals_install(void);
+/* Sleeps up to ms, returning early (1) when interrupted, else 0. */
+int mc_sleep_ms(int64_t ms);
+
+/* Randomness for jitter, span ids and trace ids (getrandom(2)). */
+void mc_random_bytes(void *p, size_t n);
+double mc_random_unit(void);			/* [0, 1) */
+void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
+
+/* Files. */
+/* Creates dir and its parents with mode (existing ones are left as they
+ * are). */
+int mc_mkdir_p(const char *dir, unsigned mode, struct mc_err *err);
+/* Writes data to path atomically: a temporary file in the same directory,
+ * fsync, rename, fsync of the directory. */
+int mc_write_atomic(const char *path, const void *data, size_t len,
+		    unsigned mode, struct mc_err *err);
+/* Reads a whole small file (secrets, plugin output); caller frees. */
+char *mc_read_file(const char *path, size_t max, size_t *len,
+		   struct mc_err *err);
+
+#define MC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

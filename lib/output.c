@@ -1,0 +1,280 @@
+/* output.c - reports, tables, exposition, textfile and Pushgateway. */
+#include "output.h"
+#include "log.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int mc_format_parse(const char *s)
+{
+	static const char *const names[] = { "text", "json", "prom", "nagios" };
+
+	for (size_t i = 0; s && i < MC_ARRAY_LEN(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void mc_report_init(struct mc_report *r, int color)
+{
+	memset(r, 0, sizeof(*r));
+	r->doc = json_object();
+	r->color = color;
+}
+
+void mc_report_free(struct mc_report *r)
+{
+	json_decref(r->doc);
+	mc_buf_free(&r->text);
+	mc_buf_free(&r->prom);
+	free(r->nagios);
+	free(r->summary);
+	memset(r, 0, sizeof(*r));
+}
+
+char *mc_prom_label(const char *value)
+{
+	struct mc_buf b = { 0 };
+
+	mc_buf_puts(&b, "");
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\')
+			mc_buf_puts(&b, "\\\\");
+		else if (*p == '"')
+			mc_buf_puts(&b, "\\\"");
+		else if (*p == '\n')
+			mc_buf_puts(&b, "\\n");
+		else
+			mc_buf_add(&b, p, 1);
+	}
+	return mc_buf_steal(&b);
+}
+
+void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
+		    const char *help, const char *labels, double value)
+{
+	char *seen = mc_asprintf("# TYPE %s ", name);
+
+	if (b->data == NULL || strstr(b->data, seen) == NULL)
+		mc_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+			      name, type);
+	free(seen);
+	mc_buf_puts(b, name);
+	if (labels && *labels)
+		mc_buf_printf(b, "{%s}", labels);
+	/* %.17g keeps full double precision; integers print plainly. */
+	if (value == (double)(long long)value && value < 1e15 && value > -1e15)
+		mc_buf_printf(b, " %lld\n", (long long)value);
+	else
+		mc_buf_printf(b, " %.17g\n", value);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+struct mc_table {
+	size_t n_cols;
+	char **cells;		/* row-major, header row first */
+	size_t n_rows;
+};
+
+struct mc_table *mc_table_new(size_t n_cols, const char *const *headers)
+{
+	struct mc_table *t = mc_calloc(1, sizeof(*t));
+
+	t->n_cols = n_cols;
+	mc_table_row(t, headers);
+	return t;
+}
+
+void mc_table_row(struct mc_table *t, const char *const *cells)
+{
+	t->cells = mc_realloc(t->cells,
+			      (t->n_rows + 1) * t->n_cols * sizeof(*t->cells));
+	for (size_t c = 0; c < t->n_cols; c++)
+		t->cells[t->n_rows * t->n_cols + c] =
+			mc_strdup(cells[c] ? cells[c] : "");
+	t->n_rows++;
+}
+
+/* Display width of UTF-8 text: one column per code point (good enough for
+ * the names and sparklines mercuryctl prints). */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
+		     mc_cell_color_fn cell_color)
+{
+	size_t *w = mc_calloc(t->n_cols, sizeof(*w));
+
+	for (size_t r = 0; r < t->n_rows; r++)
+		for (size_t c = 0; c < t->n_cols; c++) {
+			size_t cw = width(t->cells[r * t->n_cols + c]);
+
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	for (size_t r = 0; r < t->n_rows; r++) {
+		for (size_t c = 0; c < t->n_cols; c++) {
+			const char *cell = t->cells[r * t->n_cols + c];
+			int sgr = 0;
+			size_t pad = w[c] - width(cell);
+
+			if (color && r == 0)
+				sgr = 1;	/* bold header */
+			else if (color && cell_color)
+				sgr = cell_color(c, cell);
+			if (sgr)
+				mc_buf_printf(out, "\033[%dm%s\033[0m", sgr,
+					      cell);
+			else
+				mc_buf_puts(out, cell);
+			if (c + 1 < t->n_cols)
+				for (size_t k = 0; k < pad + 2; k++)
+					mc_buf_add(out, " ", 1);
+		}
+		mc_buf_puts(out, "\n");
+	}
+	free(w);
+}
+
+void mc_table_free(struct mc_table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+int mc_status_color(const char *status)
+{
+	if (mc_streq(status, "ok"))
+		return 32;
+	if (mc_streq(status, "warning") || mc_streq(status, "degraded"))
+		return 33;
+	if (mc_streq(status, "critical") || mc_streq(status, "unavailable"))
+		return 31;
+	if (mc_streq(status, "unknown"))
+		return 35;
+	return 0;
+}
+
+/* ---- textfile and Pushgateway ------------------------------------------ */
+
+static char *file_safe(const char *s)
+{
+	char *p = mc_strdup(s);
+
+	for (char *q = p; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+		      (*q >= '0' && *q <= '9') || *q == '-'))
+			*q = '_';
+	return p;
+}
+
+int mc_textfile_write(const char *dir, const char *command, const char *text,
+		      struct mc_err *err)
+{
+	char *name = file_safe(command);
+	char *path = mc_asprintf("%s/mercuryctl_%s.prom", dir, name);
+	struct stat st;
+	int rc;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		rc = mc_err_sys(err, MC_EXIT_IOERR, errno ? errno : ENOTDIR,
+				"--textfile-dir %s", dir);
+	} else {
+		rc = mc_write_atomic(path, text, strlen(text), 0644, err);
+	}
+	free(name);
+	free(path);
+	return rc;
+}
+
+/* A grouping-key path segment: plain when safe, else base64url. */
+static void group_label(struct mc_buf *b, const char *label, const char *v)
+{
+	int plain = *v != '\0';
+
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("._-", *p)))
+			plain = 0;
+	if (plain) {
+		mc_buf_printf(b, "/%s/%s", label, v);
+		return;
+	}
+	{
+		size_t n = strlen(v);
+		unsigned char *enc = mc_malloc(4 * ((n + 2) / 3) + 1);
+		int len = EVP_EncodeBlock(enc, (const unsigned char *)v, (int)n);
+
+		for (int i = 0; i < len; i++)
+			if (enc[i] == '+')
+				enc[i] = '-';
+			else if (enc[i] == '/')
+				enc[i] = '_';
+		/* An empty value is written as "=" in base64 form. */
+		mc_buf_printf(b, "/%s@base64/%s", label,
+			      len ? (char *)enc : "=");
+		free(enc);
+	}
+}
+
+int mc_pushgateway_push(struct mc_http *h, const char *url,
+			const char *command, const char *instance,
+			const char *text, const struct mc_deadline *dl,
+			struct mc_err *err)
+{
+	static const char *const headers[] = {
+		"Content-Type: text/plain; version=0.0.4", NULL,
+	};
+	struct mc_buf u = { 0 };
+	struct mc_http_req req = { 0 };
+	size_t n = strlen(url);
+	int rc = 0;
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	mc_buf_add(&u, url, n);
+	mc_buf_puts(&u, "/metrics/job/mercuryctl");
+	group_label(&u, "command", command);
+	group_label(&u, "instance", instance);
+	req.method = "PUT";
+	req.url = u.data;
+	req.headers = headers;
+	req.body = text;
+	req.body_len = strlen(text);
+	req.timeout_ms = 5000;
+	req.max_attempts = 3;
+	if (mc_http_perform(h, &req, 1, dl, err) < 0) {
+		rc = -1;
+	} else if (!req.done || req.status < 200 || req.status >= 300) {
+		char *safe = mc_redact_url(url, 0);
+
+		rc = mc_err_set(err, MC_EXIT_IOERR, "push to Pushgateway %s failed: %s",
+				safe, req.err.msg[0] ? req.err.msg : "no answer");
+		free(safe);
+	}
+	mc_http_req_clean(&req);
+	mc_buf_free(&u);
+	return rc;
+}
+
+int mc_write_all(FILE *f, const char *s, size_t len)
+{
+	if (len && fwrite(s, 1, len, f) != len)
+		return -1;
+	return 0;
+}

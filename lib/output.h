@@ -1,0 +1,74 @@
+/*
+ * output.h - what a command reports, and its four renderings (PRODUCT.md
+ * 2.2, 2.7): text for people, one JSON document, Prometheus exposition,
+ * and a Nagios plugin line.
+ *
+ * A command fills one struct mc_report; cmd/main.c prints the rendering the
+ * user asked for, once, at the end, so `-o json` is always exactly one
+ * document on stdout, also on failure.
+ */
+#ifndef MC_OUTPUT_H
+#define MC_OUTPUT_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include "mc.h"
+#include "http.h"
+
+enum mc_format {
+	MC_FMT_TEXT,
+	MC_FMT_JSON,
+	MC_FMT_PROM,
+	MC_FMT_NAGIOS,
+};
+int mc_format_parse(const char *s);	/* -1 when unknown */
+
+struct mc_report {
+	json_t *doc;		/* the JSON document (an object) */
+	struct mc_buf text;	/* text rendering */
+	struct mc_buf prom;	/* exposition, without the run's metrics */
+	char *nagios;		/* Nagios line (perfdata after '|') */
+	char *summary;		/* one line for -q on failure (stderr) */
+	int color;		/* text may use ANSI colour */
+};
+
+void mc_report_init(struct mc_report *r, int color);
+void mc_report_free(struct mc_report *r);
+
+/* One exposition sample; HELP and TYPE lines are written the first time a
+ * name appears. labels: "check=\"api\"" or NULL. */
+void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
+		    const char *help, const char *labels, double value);
+/* A label value escaped for the exposition format. Caller frees. */
+char *mc_prom_label(const char *value);
+
+/* Text tables: columns aligned on display width (UTF-8 aware). */
+struct mc_table;
+struct mc_table *mc_table_new(size_t n_cols, const char *const *headers);
+/* Adds a row of n_cols cells (copied); a cell may carry a colour: the
+ * table calls colorize(cell) through cell_color. */
+void mc_table_row(struct mc_table *t, const char *const *cells);
+/* Colour of a cell (ANSI SGR number, 0 none) by its column and text. */
+typedef int (*mc_cell_color_fn)(size_t col, const char *cell);
+void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
+		     mc_cell_color_fn cell_color);
+void mc_table_free(struct mc_table *t);
+
+/* SGR colour of a status word: ok green, warning yellow, critical red,
+ * unknown magenta. 0 for anything else. */
+int mc_status_color(const char *status);
+
+/* Writes DIR/mercuryctl_<command>.prom atomically (mode 0644). */
+int mc_textfile_write(const char *dir, const char *command, const char *text,
+		      struct mc_err *err);
+/* PUTs the exposition to URL/metrics/job/mercuryctl/command/<command>/
+ * instance/<host>, replacing that group. */
+int mc_pushgateway_push(struct mc_http *h, const char *url,
+			const char *command, const char *instance,
+			const char *text, const struct mc_deadline *dl,
+			struct mc_err *err);
+
+/* Writes all of s to f, reporting a failed write (EPIPE, ENOSPC) as -1. */
+int mc_write_all(FILE *f, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,611 @@
+/*
+ * redis.c - Redis client on hiredis 0.14 (blocking context, RESP2).
+ *
+ * A connection that saw an I/O error, a timeout or a protocol error is
+ * marked broken: the reply stream is out of step with the commands sent, so
+ * every later command fails at once instead of reading a stale reply.
+ */
+#include "redis.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define DEFAULT_PORT 6379
+#define DEFAULT_TIMEOUT_MS 2000
+#define PASSWORD_FILE_MAX 4096
+
+struct mc_redis {
+	redisContext *c;
+	char *where;			/* "host:port" for messages */
+	int64_t command_timeout_ms;
+	int broken;
+	char broken_why[200];		/* why, for the fail-fast message */
+};
+
+/* --- URL parsing --------------------------------------------------------- */
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into a new string; NULL on a bad or %00 escape. */
+static char *percent_decode(const char *s, size_t n)
+{
+	char *out = mc_malloc(n + 1);
+	size_t i, j = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			out[j++] = s[i];
+			continue;
+		}
+		if (i + 2 >= n)
+			goto bad;
+		hi = hexval((unsigned char)s[i + 1]);
+		lo = hexval((unsigned char)s[i + 2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			goto bad;
+		out[j++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	out[j] = '\0';
+	return out;
+bad:
+	explicit_bzero(out, n + 1);
+	free(out);
+	return NULL;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* Parses the decimal s[0..n) (digits only) into [min, max]. */
+static int parse_range(const char *s, size_t n, long min, long max, int *out)
+{
+	long v = 0;
+
+	if (!all_digits(s, n))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		v = v * 10 + (s[i] - '0');
+		if (v > max)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int host_char_ok(int ch, int bracketed)
+{
+	if (isalnum(ch) || ch == '.' || ch == '-')
+		return 1;
+	if (bracketed)
+		return ch == ':';
+	return ch == '_';
+}
+
+/*
+ * The URL with the password replaced by ***, for messages. rest is what
+ * follows "redis://", at the last '@' of it (or NULL).
+ */
+static char *redact(const char *rest, const char *at)
+{
+	const char *colon;
+
+	if (at == NULL)
+		return mc_asprintf("redis://%s", rest);
+	colon = memchr(rest, ':', (size_t)(at - rest));
+	if (colon == NULL)
+		return mc_asprintf("redis://***%s", at);
+	return mc_asprintf("redis://%.*s:***%s", (int)(colon - rest), rest,
+			   at);
+}
+
+static int url_fail(struct mc_err *err, const char *rest, const char *at,
+		    const char *why)
+{
+	char *shown = redact(rest, at);
+
+	mc_err_set(err, MC_EXIT_USAGE, "bad redis URL %s: %s", shown, why);
+	free(shown);
+	return -1;
+}
+
+int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
+		       struct mc_err *err)
+{
+	static const char scheme[] = "redis://";
+	const char *rest, *at, *hp, *p, *host_end;
+	size_t hostlen;
+	int bracketed = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->port = DEFAULT_PORT;
+	if (url == NULL || *url == '\0')
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "empty redis URL (use redis://[[user]:password@]host[:port][/db])");
+	for (p = url; *p; p++)
+		if (iscntrl((unsigned char)*p) || *p == ' ')
+			return mc_err_set(err, MC_EXIT_USAGE,
+					  "bad redis URL: it contains a space or control character");
+	if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0) {
+		/* Never echo the rest: it may hold a password. */
+		const char *sep = strstr(url, "://");
+		size_t n = sep ? (size_t)(sep - url) : 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)url[i]) && url[i] != '+' &&
+			    url[i] != '-' && url[i] != '.')
+				n = 0;
+		if (n == 6 && strncasecmp(url, "rediss", 6) == 0)
+			return mc_err_set(err, MC_EXIT_USAGE,
+					  "bad redis URL: rediss:// (TLS) is not supported; use redis://");
+		if (n > 0 && n <= 32)
+			return mc_err_set(err, MC_EXIT_USAGE,
+					  "bad redis URL: unsupported scheme '%.*s' (use redis://[[user]:password@]host[:port][/db])",
+					  (int)n, url);
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "bad redis URL: it must start with redis:// (redis://[[user]:password@]host[:port][/db])");
+	}
+	rest = url + sizeof(scheme) - 1;
+	at = strrchr(rest, '@');
+	hp = rest;
+
+	if (at != NULL) {
+		const char *colon = memchr(rest, ':', (size_t)(at - rest));
+
+		if (colon == NULL)
+			return url_fail(err, rest, at,
+					"the user info needs ':' before the password (redis://:PASSWORD@host or redis://USER:PASSWORD@host)");
+		if (colon > rest) {
+			out->user = percent_decode(rest, (size_t)(colon - rest));
+			if (out->user == NULL) {
+				url_fail(err, rest, at,
+					 "bad percent-encoding in the user name");
+				goto fail;
+			}
+		}
+		if (at > colon + 1) {
+			out->password = percent_decode(colon + 1,
+						       (size_t)(at - colon - 1));
+			if (out->password == NULL) {
+				url_fail(err, rest, at,
+					 "bad percent-encoding in the password");
+				goto fail;
+			}
+		}
+		hp = at + 1;
+	}
+
+	/* Host. */
+	if (*hp == '[') {
+		bracketed = 1;
+		host_end = strchr(hp, ']');
+		if (host_end == NULL) {
+			url_fail(err, rest, at, "'[' without ']' around the IPv6 address");
+			goto fail;
+		}
+		p = hp + 1;
+		hostlen = (size_t)(host_end - p);
+		if (memchr(p, ':', hostlen) == NULL) {
+			url_fail(err, rest, at, "brackets hold no IPv6 address");
+			goto fail;
+		}
+		host_end++;
+	} else {
+		p = hp;
+		host_end = hp + strcspn(hp, ":/");
+		hostlen = (size_t)(host_end - p);
+	}
+	if (hostlen == 0) {
+		url_fail(err, rest, at, "no host");
+		goto fail;
+	}
+	for (size_t i = 0; i < hostlen; i++) {
+		if (!host_char_ok((unsigned char)p[i], bracketed)) {
+			url_fail(err, rest, at, "bad character in the host");
+			goto fail;
+		}
+	}
+	out->host = mc_strndup(p, hostlen);
+
+	/* Port. */
+	p = host_end;
+	if (*p == ':') {
+		size_t n = strcspn(p + 1, "/");
+
+		if (parse_range(p + 1, n, 1, 65535, &out->port) < 0) {
+			url_fail(err, rest, at,
+				 n ? "bad port (a whole number from 1 to 65535)"
+				   : "empty port (a whole number from 1 to 65535)");
+			goto fail;
+		}
+		p += 1 + n;
+	}
+
+	/* Database. */
+	if (*p == '/') {
+		size_t n = strlen(p + 1);
+
+		if (n > 0 && parse_range(p + 1, n, 0, INT_MAX, &out->db) < 0) {
+			url_fail(err, rest, at,
+				 "bad database (a non-negative whole number after '/')");
+			goto fail;
+		}
+		p += 1 + n;
+	}
+	if (*p != '\0') {
+		url_fail(err, rest, at,
+			 "unexpected text after the host (use redis://[[user]:password@]host[:port][/db])");
+		goto fail;
+	}
+	return 0;
+fail:
+	mc_redis_url_clean(out);
+	return -1;
+}
+
+void mc_redis_url_clean(struct mc_redis_url *u)
+{
+	if (u == NULL)
+		return;
+	free(u->host);
+	free(u->user);
+	mc_free_secret(u->password);
+	memset(u, 0, sizeof(*u));
+	u->port = DEFAULT_PORT;
+}
+
+/* --- Connection ---------------------------------------------------------- */
+
+static struct timeval ms_to_tv(int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+	return tv;
+}
+
+/*
+ * The password by precedence: URL, file, $MERCURY_REDIS_PASSWORD,
+ * $REDISCLI_AUTH. *out is NULL when there is none; the caller wipes it.
+ */
+static int find_password(const struct mc_redis_opts *opts,
+			 const struct mc_redis_url *u, char **out,
+			 struct mc_err *err)
+{
+	const char *env;
+
+	*out = NULL;
+	if (u->password != NULL) {
+		*out = mc_strdup(u->password);
+		return 0;
+	}
+	if (opts->password_file != NULL) {
+		struct mc_err ferr = { 0 };
+		size_t len = 0;
+		char *s = mc_read_file(opts->password_file, PASSWORD_FILE_MAX,
+				       &len, &ferr);
+
+		if (s == NULL) {
+			mc_err_set(err, MC_EXIT_CONFIG,
+				   "redis password file: %s", ferr.msg);
+			if (err)
+				err->sys_errno = ferr.sys_errno;
+			return -1;
+		}
+		while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+			s[--len] = '\0';
+		if (len == 0 || strlen(s) != len) {
+			explicit_bzero(s, len);
+			free(s);
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "redis password file %s is %s",
+					  opts->password_file,
+					  len ? "not text (it holds a NUL byte)"
+					      : "empty");
+		}
+		*out = s;
+		return 0;
+	}
+	env = getenv("MERCURY_REDIS_PASSWORD");
+	if (env == NULL || *env == '\0')
+		env = getenv("REDISCLI_AUTH");
+	if (env != NULL && *env != '\0')
+		*out = mc_strdup(env);
+	return 0;
+}
+
+static void mark_broken(struct mc_redis *r, const char *why)
+{
+	r->broken = 1;
+	snprintf(r->broken_why, sizeof(r->broken_why), "%s", why);
+}
+
+/* Turns a failed hiredis call (NULL reply, c->err set) into err and marks
+ * the connection broken. saved_errno is errno right after the call. */
+static void io_fail(struct mc_redis *r, int saved_errno, struct mc_err *err)
+{
+	redisContext *c = r->c;
+	char why[200];
+
+	if (c->err == REDIS_ERR_IO &&
+	    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
+	     saved_errno == ETIMEDOUT))
+		snprintf(why, sizeof(why), "timed out after %lld ms",
+			 (long long)r->command_timeout_ms);
+	else if (c->err == REDIS_ERR_EOF)
+		snprintf(why, sizeof(why),
+			 "connection lost (the server closed it)");
+	else if (c->err == REDIS_ERR_IO)
+		snprintf(why, sizeof(why), "connection lost: %s", c->errstr);
+	else if (c->err == REDIS_ERR_PROTOCOL)
+		snprintf(why, sizeof(why), "protocol error: %s", c->errstr);
+	else if (c->err != 0)
+		snprintf(why, sizeof(why), "client error: %s", c->errstr);
+	else
+		snprintf(why, sizeof(why), "connection lost (no reply)");
+	mark_broken(r, why);
+	mc_err_set(err, MC_EXIT_CRITICAL, "redis %s: %s", r->where, why);
+}
+
+/* Checks a reply: NULL when the call failed or the server answered with an
+ * error (err filled, reply freed). */
+static redisReply *check_reply(struct mc_redis *r, redisReply *reply,
+			       int saved_errno, struct mc_err *err)
+{
+	if (reply == NULL) {
+		io_fail(r, saved_errno, err);
+		return NULL;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (reply->str && strncmp(reply->str, "NOAUTH", 6) == 0)
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "redis %s: server requires a password (%s)",
+				   r->where, reply->str);
+		else
+			mc_err_set(err, MC_EXIT_CRITICAL, "redis %s: %s",
+				   r->where,
+				   reply->str ? reply->str : "error reply");
+		freeReplyObject(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static int usable(struct mc_redis *r, struct mc_err *err)
+{
+	if (r == NULL || r->c == NULL)
+		return mc_err_set(err, MC_EXIT_CRITICAL,
+				  "redis: no connection");
+	if (!r->broken && r->c->err)
+		mark_broken(r, r->c->errstr);
+	if (r->broken)
+		return mc_err_set(err, MC_EXIT_CRITICAL,
+				  "redis %s: connection broken by an earlier error (%s); not reused",
+				  r->where, r->broken_why);
+	return 0;
+}
+
+static int authenticate(struct mc_redis *r, const char *user,
+			const char *password, struct mc_err *err)
+{
+	const char *argv[3];
+	size_t argvlen[3];
+	int argc = 0, saved;
+	redisReply *reply;
+	const char *text;
+
+	argv[argc] = "AUTH";
+	argvlen[argc++] = 4;
+	if (user != NULL) {
+		argv[argc] = user;
+		argvlen[argc++] = strlen(user);
+	}
+	argv[argc] = password;
+	argvlen[argc++] = strlen(password);
+	errno = 0;
+	reply = redisCommandArgv(r->c, argc, argv, argvlen);
+	saved = errno;
+	if (reply == NULL) {
+		io_fail(r, saved, err);
+		return -1;
+	}
+	if (reply->type != REDIS_REPLY_ERROR) {
+		freeReplyObject(reply);
+		return 0;
+	}
+	text = reply->str ? reply->str : "";
+	if (strncmp(text, "WRONGPASS", 9) == 0 ||
+	    strstr(text, "invalid password") != NULL ||
+	    strstr(text, "invalid username") != NULL)
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: authentication failed (wrong password%s)",
+			   r->where, user ? " or user" : "");
+	else if (strstr(text, "without any password configured") != NULL)
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: authentication failed: a password was given but the server has none configured",
+			   r->where);
+	else if (user != NULL && strstr(text, "wrong number of arguments"))
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: authentication failed: the server does not support ACL users (Redis < 6)",
+			   r->where);
+	else if (strstr(text, password) != NULL)
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: authentication failed", r->where);
+	else
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: authentication failed: %s", r->where,
+			   text);
+	freeReplyObject(reply);
+	return -1;
+}
+
+struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
+				  struct mc_err *err)
+{
+	struct mc_redis_url u;
+	struct mc_redis *r = NULL;
+	char *password = NULL;
+	int64_t cto, mto;
+	redisReply *reply;
+	int saved;
+
+	if (opts == NULL) {
+		mc_err_set(err, MC_EXIT_USAGE, "redis: no options");
+		return NULL;
+	}
+	if (mc_redis_parse_url(opts->url, &u, err) < 0)
+		return NULL;
+	if (find_password(opts, &u, &password, err) < 0)
+		goto fail;
+	cto = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms
+					   : DEFAULT_TIMEOUT_MS;
+	mto = opts->command_timeout_ms > 0 ? opts->command_timeout_ms
+					   : DEFAULT_TIMEOUT_MS;
+
+	r = mc_calloc(1, sizeof(*r));
+	r->command_timeout_ms = mto;
+	r->where = strchr(u.host, ':') ? mc_asprintf("[%s]:%d", u.host, u.port)
+				       : mc_asprintf("%s:%d", u.host, u.port);
+
+	errno = 0;
+	r->c = redisConnectWithTimeout(u.host, u.port, ms_to_tv(cto));
+	saved = errno;
+	if (r->c == NULL) {
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: cannot connect: out of memory", r->where);
+		goto fail;
+	}
+	if (r->c->err) {
+		if (saved == ETIMEDOUT || strstr(r->c->errstr, "timed out"))
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "redis %s: cannot connect: timed out after %lld ms",
+				   r->where, (long long)cto);
+		else
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "redis %s: cannot connect: %s", r->where,
+				   r->c->errstr);
+		goto fail;
+	}
+	if (redisSetTimeout(r->c, ms_to_tv(mto)) != REDIS_OK) {
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "redis %s: cannot set the command timeout: %s",
+			   r->where, r->c->errstr);
+		goto fail;
+	}
+
+	if (password != NULL) {
+		if (authenticate(r, u.user, password, err) < 0)
+			goto fail;
+	}
+	if (u.db != 0) {
+		errno = 0;
+		reply = redisCommand(r->c, "SELECT %d", u.db);
+		saved = errno;
+		if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+		    strncmp(reply->str, "NOAUTH", 6) != 0) {
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "redis %s: cannot select db %d: %s",
+				   r->where, u.db, reply->str);
+			freeReplyObject(reply);
+			goto fail;
+		}
+		reply = check_reply(r, reply, saved, err);
+		if (reply == NULL)
+			goto fail;
+		freeReplyObject(reply);
+	} else if (password == NULL) {
+		/* Without AUTH or SELECT nothing has asked the server yet;
+		 * a PING tells a password-protected server now. */
+		errno = 0;
+		reply = redisCommand(r->c, "PING");
+		saved = errno;
+		reply = check_reply(r, reply, saved, err);
+		if (reply == NULL)
+			goto fail;
+		freeReplyObject(reply);
+	}
+	mc_free_secret(password);
+	mc_redis_url_clean(&u);
+	return r;
+fail:
+	mc_free_secret(password);
+	mc_redis_url_clean(&u);
+	mc_redis_close(r);
+	return NULL;
+}
+
+void mc_redis_close(struct mc_redis *r)
+{
+	if (r == NULL)
+		return;
+	if (r->c != NULL)
+		redisFree(r->c);
+	free(r->where);
+	free(r);
+}
+
+redisContext *mc_redis_context(struct mc_redis *r)
+{
+	return r ? r->c : NULL;
+}
+
+redisReply *mc_redis_cmd(struct mc_redis *r, struct mc_err *err,
+			 const char *fmt, ...)
+{
+	redisReply *reply;
+	va_list ap;
+	int saved;
+
+	if (usable(r, err) < 0)
+		return NULL;
+	errno = 0;
+	va_start(ap, fmt);
+	reply = redisvCommand(r->c, fmt, ap);
+	va_end(ap);
+	saved = errno;
+	return check_reply(r, reply, saved, err);
+}
+
+redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
+			     const char **argv, const size_t *argvlen,
+			     struct mc_err *err)
+{
+	redisReply *reply;
+	int saved;
+
+	if (usable(r, err) < 0)
+		return NULL;
+	if (argc <= 0 || argv == NULL) {
+		mc_err_set(err, MC_EXIT_USAGE, "redis %s: empty command",
+			   r->where);
+		return NULL;
+	}
+	errno = 0;
+	reply = redisCommandArgv(r->c, argc, argv, argvlen);
+	saved = errno;
+	return check_reply(r, reply, saved, err);
+}

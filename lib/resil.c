@@ -1,0 +1,548 @@
+/*
+ * resil.c - circuit breakers and token buckets kept in the state file, and
+ * advisory locks (PRODUCT.md 2.6). mc_backoff_ms lives in util.c.
+ *
+ * Every breaker or bucket decision reads and writes its row inside one
+ * BEGIN IMMEDIATE transaction, so concurrent processes take turns and each
+ * sees the state the previous one left.
+ */
+#include "resil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BREAKER_FAILURES	5
+#define BREAKER_RECOVERY_MS	30000
+
+const char *mc_breaker_state_name(int state)
+{
+	switch (state) {
+	case MC_BREAKER_CLOSED:
+		return "closed";
+	case MC_BREAKER_OPEN:
+		return "open";
+	case MC_BREAKER_HALF_OPEN:
+		return "half-open";
+	}
+	return "unknown";
+}
+
+/* One row of the breakers table; has_* are 0 for SQL NULL. */
+struct brow {
+	int found;
+	int state;
+	int failures;
+	int has_opened;
+	double opened_at;
+	int has_probe;
+	double probe_at;
+	double updated;
+};
+
+static int conf_failures(const struct mc_breaker_conf *conf)
+{
+	return conf != NULL && conf->failures > 0 ? conf->failures :
+						    BREAKER_FAILURES;
+}
+
+static double conf_recovery_s(const struct mc_breaker_conf *conf)
+{
+	return (conf != NULL && conf->recovery_ms >= 0 ?
+		(double)conf->recovery_ms : BREAKER_RECOVERY_MS) / 1e3;
+}
+
+static int prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
+		   const char *what, struct mc_err *err)
+{
+	if (sqlite3_prepare_v2(mc_state_db(st), sql, -1, s, NULL) !=
+	    SQLITE_OK) {
+		*s = NULL;
+		return mc_state_sqlerr(st, err, what);
+	}
+	return 0;
+}
+
+static void bind_opt_double(sqlite3_stmt *s, int i, int has, double v)
+{
+	if (has)
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void breaker_row(sqlite3_stmt *s, int first, struct brow *r)
+{
+	r->found = 1;
+	r->state = sqlite3_column_int(s, first);
+	r->failures = sqlite3_column_int(s, first + 1);
+	r->has_opened = sqlite3_column_type(s, first + 2) != SQLITE_NULL;
+	r->opened_at = sqlite3_column_double(s, first + 2);
+	r->has_probe = sqlite3_column_type(s, first + 3) != SQLITE_NULL;
+	r->probe_at = sqlite3_column_double(s, first + 3);
+	r->updated = sqlite3_column_double(s, first + 4);
+}
+
+static int breaker_load(struct mc_state *st, const char *name,
+			struct brow *r, struct mc_err *err)
+{
+	static const char sql[] =
+		"SELECT state, failures, opened_at, probe_at, updated"
+		" FROM breakers WHERE name = ?1";
+	static const char what[] = "cannot read breaker";
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		breaker_row(s, 0, r);
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int breaker_store(struct mc_state *st, const char *name,
+			 const struct brow *r, double now, struct mc_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO breakers (name, state, failures, opened_at,"
+		" probe_at, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
+		" failures = excluded.failures,"
+		" opened_at = excluded.opened_at,"
+		" probe_at = excluded.probe_at, updated = excluded.updated";
+	static const char what[] = "cannot write breaker";
+	sqlite3_stmt *s;
+
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, r->state);
+	sqlite3_bind_int(s, 3, r->failures);
+	bind_opt_double(s, 4, r->has_opened, r->opened_at);
+	bind_opt_double(s, 5, r->has_probe, r->probe_at);
+	sqlite3_bind_double(s, 6, now);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int mc_breaker_allow(struct mc_state *st, const char *name,
+		     const struct mc_breaker_conf *conf,
+		     const struct mc_clock *clock, double *retry_at,
+		     struct mc_err *err)
+{
+	double now = mc_clock_now(clock), rec = conf_recovery_s(conf);
+	struct brow r;
+	int allow = 1, dirty = 0;
+
+	if (retry_at != NULL)
+		*retry_at = 0;
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	if (breaker_load(st, name, &r, err) < 0)
+		goto fail;
+	if (!r.found || r.state == MC_BREAKER_CLOSED) {
+		allow = 1;
+	} else if (r.state == MC_BREAKER_OPEN &&
+		   now < r.opened_at + rec) {
+		allow = 0;
+		if (retry_at != NULL)
+			*retry_at = r.opened_at + rec;
+	} else if (r.state == MC_BREAKER_HALF_OPEN && r.has_probe &&
+		   now < r.probe_at + rec) {
+		/* the probe is out; its slot frees after recovery */
+		allow = 0;
+		if (retry_at != NULL)
+			*retry_at = r.probe_at + rec;
+	} else {
+		/* open past recovery, or half-open with a free slot: this
+		 * caller is the probe */
+		r.state = MC_BREAKER_HALF_OPEN;
+		r.has_probe = 1;
+		r.probe_at = now;
+		dirty = 1;
+	}
+	if (dirty && breaker_store(st, name, &r, now, err) < 0)
+		goto fail;
+	if (mc_state_commit(st, err) < 0)
+		return -1;
+	return allow;
+fail:
+	mc_state_rollback(st);
+	return -1;
+}
+
+int mc_breaker_record(struct mc_state *st, const char *name, int success,
+		      const struct mc_breaker_conf *conf,
+		      const struct mc_clock *clock, struct mc_err *err)
+{
+	double now = mc_clock_now(clock);
+	struct brow r;
+	int dirty = 1;
+
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	if (breaker_load(st, name, &r, err) < 0)
+		goto fail;
+	if (success) {
+		/* closed with a clean count needs no write (nor a row) */
+		if (!r.found || (r.state == MC_BREAKER_CLOSED &&
+				 r.failures == 0))
+			dirty = 0;
+		r.state = MC_BREAKER_CLOSED;
+		r.failures = 0;
+		r.has_probe = 0;
+	} else {
+		if (!r.found)
+			r.state = MC_BREAKER_CLOSED;
+		if (r.failures < INT_MAX)
+			r.failures++;
+		if ((r.state == MC_BREAKER_CLOSED &&
+		     r.failures >= conf_failures(conf)) ||
+		    r.state == MC_BREAKER_HALF_OPEN) {
+			r.state = MC_BREAKER_OPEN;
+			r.has_opened = 1;
+			r.opened_at = now;
+			r.has_probe = 0;
+		}
+		/* a late failure while open leaves opened_at alone */
+	}
+	if (dirty && breaker_store(st, name, &r, now, err) < 0)
+		goto fail;
+	return mc_state_commit(st, err);
+fail:
+	mc_state_rollback(st);
+	return -1;
+}
+
+int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
+		    int64_t recovery_ms, struct mc_breaker_info **out,
+		    size_t *n, struct mc_err *err)
+{
+	static const char sql[] =
+		"SELECT name, state, failures, opened_at, probe_at, updated"
+		" FROM breakers ORDER BY name";
+	static const char what[] = "cannot list breakers";
+	struct mc_breaker_conf conf = { .recovery_ms = recovery_ms };
+	double now = mc_clock_now(clock), rec = conf_recovery_s(&conf);
+	struct mc_breaker_info *list = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		struct mc_breaker_info *b;
+		struct brow r;
+
+		breaker_row(s, 1, &r);
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			list = mc_realloc(list, cap * sizeof(*list));
+		}
+		b = &list[len++];
+		b->name = mc_strdup(name ? (const char *)name : "");
+		b->state = r.state;
+		b->failures = r.failures;
+		b->opened_at = r.has_opened ? r.opened_at : 0;
+		b->updated = r.updated;
+		b->retry_at = 0;
+		if (r.state == MC_BREAKER_OPEN) {
+			if (now >= r.opened_at + rec)
+				b->state = MC_BREAKER_HALF_OPEN;
+			else
+				b->retry_at = r.opened_at + rec;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		mc_breaker_info_free(list, len);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	*out = list;
+	*n = len;
+	return 0;
+}
+
+void mc_breaker_info_free(struct mc_breaker_info *list, size_t n)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(list[i].name);
+	free(list);
+}
+
+int mc_breaker_reset(struct mc_state *st, const char *name,
+		     struct mc_err *err)
+{
+	static const char what[] = "cannot reset breaker";
+	sqlite3_stmt *s;
+
+	if (prepare(st, "DELETE FROM breakers WHERE name = ?1", &s, what,
+		    err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_changes(mc_state_db(st)) == 0)
+		return mc_err_set(err, MC_EXIT_USAGE, "no breaker named '%s'",
+				  name);
+	return 0;
+}
+
+int mc_bucket_take(struct mc_state *st, const char *name, double rate,
+		   double burst, double n, const struct mc_clock *clock,
+		   double *wait_s, struct mc_err *err)
+{
+	static const char sel[] =
+		"SELECT tokens, updated FROM buckets WHERE name = ?1";
+	static const char put[] =
+		"INSERT INTO buckets (name, tokens, updated) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens,"
+		" updated = excluded.updated";
+	static const char what[] = "cannot update rate limit";
+	double now = mc_clock_now(clock), tokens = burst, updated = now;
+	sqlite3_stmt *s;
+	int rc, taken;
+
+	if (wait_s != NULL)
+		*wait_s = 0;
+	if (!(rate > 0) || !(burst > 0) || !(n >= 0) || n > burst)
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "rate limit '%s': cannot take %g tokens at %g/s with burst %g",
+				  name, n, rate, burst);
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	if (prepare(st, sel, &s, what, err) < 0)
+		goto fail;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		tokens = sqlite3_column_double(s, 0);
+		updated = sqlite3_column_double(s, 1);
+		/* a clock that stepped back refills nothing */
+		if (now > updated) {
+			tokens += (now - updated) * rate;
+			updated = now;
+		}
+		if (tokens > burst)
+			tokens = burst;
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	taken = tokens >= n;
+	if (!taken) {
+		/* nothing to write: the next call refills from the row */
+		if (wait_s != NULL)
+			*wait_s = (n - tokens) / rate;
+		mc_state_rollback(st);
+		return 0;
+	}
+	tokens -= n;
+	if (prepare(st, put, &s, what, err) < 0)
+		goto fail;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(s, 2, tokens);
+	sqlite3_bind_double(s, 3, updated);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	if (mc_state_commit(st, err) < 0)
+		return -1;
+	return 1;
+fail:
+	mc_state_rollback(st);
+	return -1;
+}
+
+struct mc_lock {
+	int fd;
+};
+
+/* The holder's pid as the lock file tells it, or 0. */
+static long lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t r;
+	char *end;
+	long pid;
+
+	r = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (r <= 0)
+		return 0;
+	buf[r] = '\0';
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno || end == buf || *end != '\n' || pid <= 0)
+		return 0;
+	return pid;
+}
+
+static int lock_busy(struct mc_err *err, int fd, const char *name,
+		     const char *waited)
+{
+	long pid = lock_holder(fd);
+	char who[40];
+
+	if (pid > 0)
+		snprintf(who, sizeof(who), "pid %ld", pid);
+	else
+		snprintf(who, sizeof(who), "pid unknown");
+	return mc_err_set(err, MC_EXIT_TEMPFAIL,
+			  "another run holds the lock '%s' (%s)%s%s", name, who,
+			  waited ? " after waiting " : "", waited ? waited : "");
+}
+
+/* Clearing the pid is a courtesy: on failure the lock still goes with the
+ * close that follows. */
+static void truncate_quietly(int fd)
+{
+	if (ftruncate(fd, 0) < 0)
+		return;
+}
+
+static int write_pid(int fd)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	ssize_t w;
+
+	if (ftruncate(fd, 0) < 0)
+		return -1;
+	do
+		w = pwrite(fd, buf, (size_t)len, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	if (w != len) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return 0;
+}
+
+struct mc_lock *mc_lock_take(const char *dir, const char *name,
+			     int64_t wait_ms, struct mc_err *err)
+{
+	double start = mc_mono_now();
+	struct mc_lock *lock;
+	char *path, *base;
+	int fd;
+
+	if (mc_mkdir_p(dir, 0700, err) < 0)
+		return NULL;
+	base = mc_strdup(*name ? name : "_");
+	for (char *p = base; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			*p = '_';
+	}
+	path = mc_asprintf("%s/%s.lock", dir, base);
+	free(base);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot open %s", path);
+		free(path);
+		return NULL;
+	}
+	for (;;) {
+		int64_t left;
+		char waited[32];
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot lock %s",
+				   path);
+			goto fail;
+		}
+		if (wait_ms <= 0) {
+			lock_busy(err, fd, name, NULL);
+			goto fail;
+		}
+		if (mc_interrupted) {
+			mc_err_set(err, mc_interrupted == SIGTERM ?
+				   MC_EXIT_SIGTERM : MC_EXIT_SIGINT,
+				   "interrupted while waiting for the lock '%s'",
+				   name);
+			goto fail;
+		}
+		left = wait_ms - (int64_t)((mc_mono_now() - start) * 1e3);
+		if (left <= 0) {
+			mc_format_duration(wait_ms, waited, sizeof(waited));
+			lock_busy(err, fd, name, waited);
+			goto fail;
+		}
+		mc_sleep_ms(left < 50 ? left : 50);
+	}
+	if (write_pid(fd) < 0) {
+		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot write %s", path);
+		truncate_quietly(fd);
+		goto fail;
+	}
+	free(path);
+	lock = mc_malloc(sizeof(*lock));
+	lock->fd = fd;
+	return lock;
+fail:
+	close(fd);
+	free(path);
+	return NULL;
+}
+
+void mc_lock_release(struct mc_lock *lock)
+{
+	if (lock == NULL)
+		return;
+	/* Truncate while still holding it, then let close() unlock. The
+	 * file stays: unlinking it would let a waiter lock a dead inode
+	 * while a newcomer locks a fresh one. */
+	truncate_quietly(lock->fd);
+	close(lock->fd);
+	free(lock);
+}

@@ -1,0 +1,646 @@
+/*
+ * state.c - the SQLite state file (PRODUCT.md 2.5).
+ *
+ * Opening never writes to a file it does not recognise: the schema version
+ * (PRAGMA user_version) is read first, and a file that is not a SQLite
+ * database, or one newer than this binary, is refused untouched. Only then
+ * does the connection switch to WAL and apply the pending migrations, each
+ * step tolerant of many processes opening the same fresh path at once.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_BUSY_MS	10000	/* busy timeout, and bound of our retries */
+
+struct mc_state {
+	sqlite3 *db;
+	char *path;
+	char *dir;
+};
+
+/* Migration i takes the schema from version i to i + 1. Append only: a
+ * released entry is never edited. */
+static const char *const migrations[] = {
+	/* 0 -> 1: runs, check history, breakers, buckets */
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" command TEXT NOT NULL,"
+	" args TEXT,"
+	" correlation_id TEXT,"
+	" pid INTEGER,"
+	" started REAL NOT NULL,"
+	" ended REAL,"
+	" exit_code INTEGER,"
+	" status TEXT NOT NULL DEFAULT 'running',"
+	" message TEXT);"
+	"CREATE INDEX runs_started ON runs(started);"
+	"CREATE INDEX runs_command_started ON runs(command, started);"
+	"CREATE TABLE check_results ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+	" ts REAL NOT NULL,"
+	" check_name TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" critical INTEGER NOT NULL,"
+	" latency_ms REAL,"
+	" message TEXT,"
+	" value REAL);"
+	"CREATE INDEX check_results_name_ts ON check_results(check_name, ts);"
+	"CREATE INDEX check_results_run ON check_results(run_id);"
+	"CREATE TABLE breakers ("
+	" name TEXT PRIMARY KEY,"
+	" state INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" opened_at REAL,"
+	" probe_at REAL,"
+	" updated REAL NOT NULL);"
+	"CREATE TABLE buckets ("
+	" name TEXT PRIMARY KEY,"
+	" tokens REAL NOT NULL,"
+	" updated REAL NOT NULL);",
+};
+
+int mc_state_schema_version(void)
+{
+	return (int)MC_ARRAY_LEN(migrations);
+}
+
+char *mc_state_default_path(void)
+{
+	const char *s;
+
+	s = getenv("MERCURY_STATE");
+	if (s != NULL && *s != '\0')
+		return mc_strdup(s);
+	s = getenv("XDG_STATE_HOME");
+	if (s != NULL && s[0] == '/')	/* the XDG spec ignores relative */
+		return mc_asprintf("%s/mercury/state.db", s);
+	s = getenv("HOME");
+	if (s != NULL && *s != '\0')
+		return mc_asprintf("%s/.local/state/mercury/state.db", s);
+	return mc_strdup("/var/lib/mercury/state.db");
+}
+
+sqlite3 *mc_state_db(struct mc_state *st)
+{
+	return st->db;
+}
+
+const char *mc_state_path(const struct mc_state *st)
+{
+	return st->path;
+}
+
+const char *mc_state_dir(const struct mc_state *st)
+{
+	return st->dir;
+}
+
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return mc_strdup(".");
+	while (slash > path && slash[-1] == '/')
+		slash--;
+	if (slash == path)
+		return mc_strdup("/");
+	return mc_strndup(path, (size_t)(slash - path));
+}
+
+static int is_busy(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/* Sleeps a little before another try; 0 when the deadline has passed. */
+static int retry_pause(double deadline)
+{
+	if (mc_mono_now() >= deadline)
+		return 0;
+	mc_sleep_ms(10 + (int64_t)(mc_random_unit() * 40));
+	return 1;
+}
+
+int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
+		    const char *what)
+{
+	int rc = sqlite3_errcode(st->db);
+	int code = is_busy(rc) ? MC_EXIT_TEMPFAIL : MC_EXIT_IOERR;
+
+	/* CORRUPT, NOTADB, IOERR, FULL, CANTOPEN, READONLY and everything
+	 * else the state file can answer are I/O errors of the state file;
+	 * only a lock held past the busy timeout is a temporary failure. */
+	mc_err_set(err, code, "%s: %s: %s", st->path, what,
+		   sqlite3_errmsg(st->db));
+	if (err != NULL)
+		err->sys_errno = sqlite3_system_errno(st->db);
+	return -1;
+}
+
+/* Makes sure path names a regular file we can read and write, creating it
+ * 0600 (and its directory 0700) when it does not exist. */
+static int ensure_file(const char *path, const char *dir, struct mc_err *err)
+{
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno != ENOENT)
+		return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s", path);
+	if (fd < 0) {
+		if (stat(dir, &sb) < 0) {
+			if (errno != ENOENT)
+				return mc_err_sys(err, MC_EXIT_IOERR, errno,
+						  "%s", dir);
+			if (mc_mkdir_p(dir, 0700, err) < 0)
+				return -1;
+			/* mkdir obeyed the umask; the spec says 0700 */
+			if (chmod(dir, 0700) < 0)
+				return mc_err_sys(err, MC_EXIT_IOERR, errno,
+						  "%s", dir);
+		}
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+			  O_NOCTTY, 0600);
+		if (fd >= 0 && fchmod(fd, 0600) < 0) {
+			int e = errno;
+
+			close(fd);
+			return mc_err_sys(err, MC_EXIT_IOERR, e, "%s", path);
+		}
+		if (fd < 0 && errno == EEXIST)	/* another process won */
+			fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY |
+				  O_NONBLOCK);
+		if (fd < 0)
+			return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s",
+					  path);
+	}
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
+
+		close(fd);
+		return mc_err_sys(err, MC_EXIT_IOERR, e, "%s", path);
+	}
+	close(fd);
+	if (!S_ISREG(sb.st_mode))
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: not a regular file", path);
+	return 0;
+}
+
+static int refuse_foreign(struct mc_state *st, struct mc_err *err)
+{
+	return mc_err_set(err, MC_EXIT_IOERR,
+			  "%s: not a mercuryctl state database (corrupt or another file); it was left untouched",
+			  st->path);
+}
+
+static int refuse_newer(struct mc_state *st, int version, struct mc_err *err)
+{
+	return mc_err_set(err, MC_EXIT_IOERR,
+			  "%s: schema version %d is newer than this mercuryctl understands (%d); it was left untouched",
+			  st->path, version, mc_state_schema_version());
+}
+
+/* Reads the schema version and whether the file holds any table, in one
+ * read transaction and without writing anything. */
+static int probe(struct mc_state *st, int *version, struct mc_err *err)
+{
+	static const char sql[] =
+		"SELECT (SELECT user_version FROM pragma_user_version),"
+		" (SELECT count(*) FROM sqlite_master)";
+	double deadline = mc_mono_now() + STATE_BUSY_MS / 1e3;
+
+	for (;;) {
+		sqlite3_stmt *s = NULL;
+		int rc, tables = 0;
+
+		rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW) {
+				*version = sqlite3_column_int(s, 0);
+				tables = sqlite3_column_int(s, 1);
+				rc = SQLITE_OK;
+			}
+		}
+		sqlite3_finalize(s);
+		if (rc == SQLITE_OK) {
+			if (*version == 0 && tables > 0)
+				return refuse_foreign(st, err);
+			if (*version < 0)
+				return refuse_foreign(st, err);
+			if (*version > mc_state_schema_version())
+				return refuse_newer(st, *version, err);
+			return 0;
+		}
+		if (!is_busy(rc) || !retry_pause(deadline))
+			break;
+	}
+	if (is_busy(sqlite3_errcode(st->db)))
+		return mc_state_sqlerr(st, err, "cannot read the schema version");
+	return refuse_foreign(st, err);
+}
+
+/* PRAGMA journal_mode=WAL needs an exclusive lock and, when many processes
+ * open a fresh file together, may answer SQLITE_BUSY without calling the
+ * busy handler: try again for a while. */
+static int set_wal(struct mc_state *st, struct mc_err *err)
+{
+	double deadline = mc_mono_now() + STATE_BUSY_MS / 1e3;
+	char mode[32] = "";
+
+	for (;;) {
+		sqlite3_stmt *s = NULL;
+		int rc;
+
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1,
+					&s, NULL);
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_step(s);
+			if (rc == SQLITE_ROW) {
+				const unsigned char *m =
+					sqlite3_column_text(s, 0);
+
+				snprintf(mode, sizeof(mode), "%s",
+					 m ? (const char *)m : "");
+				rc = SQLITE_OK;
+			}
+		}
+		sqlite3_finalize(s);
+		if (rc == SQLITE_OK && strcasecmp(mode, "wal") == 0)
+			return 0;
+		if (rc != SQLITE_OK && !is_busy(rc))
+			return mc_state_sqlerr(st, err,
+					       "cannot switch to WAL mode");
+		if (!retry_pause(deadline))
+			break;
+	}
+	if (*mode != '\0')
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: cannot switch to WAL mode (the journal stays '%s')",
+				  st->path, mode);
+	return mc_state_sqlerr(st, err, "cannot switch to WAL mode");
+}
+
+static int read_version(struct mc_state *st, int *version,
+			struct mc_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+			       NULL) != SQLITE_OK)
+		return mc_state_sqlerr(st, err,
+				       "cannot read the schema version");
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		mc_state_sqlerr(st, err, "cannot read the schema version");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int migrate(struct mc_state *st, struct mc_err *err)
+{
+	int version = 0, latest = mc_state_schema_version();
+	char *sql;
+
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	/* another process may have migrated since the probe */
+	if (read_version(st, &version, err) < 0)
+		goto fail;
+	if (version > latest) {
+		refuse_newer(st, version, err);
+		goto fail;
+	}
+	if (version == latest) {
+		mc_state_rollback(st);
+		return 0;
+	}
+	for (int v = version; v < latest; v++) {
+		if (sqlite3_exec(st->db, migrations[v], NULL, NULL,
+				 NULL) != SQLITE_OK) {
+			char what[64];
+
+			snprintf(what, sizeof(what),
+				 "cannot migrate to schema version %d", v + 1);
+			mc_state_sqlerr(st, err, what);
+			goto fail;
+		}
+	}
+	sql = mc_asprintf("PRAGMA user_version = %d", latest);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		mc_state_sqlerr(st, err, "cannot set the schema version");
+		free(sql);
+		goto fail;
+	}
+	free(sql);
+	return mc_state_commit(st, err);
+fail:
+	mc_state_rollback(st);
+	return -1;
+}
+
+struct mc_state *mc_state_open(const char *path, struct mc_err *err)
+{
+	struct mc_state *st;
+	int version = 0;
+	int rc;
+
+	if (path == NULL || *path == '\0') {
+		mc_err_set(err, MC_EXIT_USAGE, "no state file path");
+		return NULL;
+	}
+	st = mc_calloc(1, sizeof(*st));
+	st->path = mc_strdup(path);
+	st->dir = parent_dir(path);
+	if (ensure_file(st->path, st->dir, err) < 0)
+		goto fail;
+	/* READWRITE without CREATE: the file exists, and a path that
+	 * vanished meanwhile is an error rather than a new empty file. */
+	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		if (st->db == NULL) {
+			mc_err_set(err, MC_EXIT_IOERR, "%s: cannot open: %s",
+				   st->path, sqlite3_errstr(rc));
+			goto fail;
+		}
+		mc_state_sqlerr(st, err, "cannot open");
+		goto fail;
+	}
+	/* Setting the busy timeout touches nothing on disk. */
+	sqlite3_busy_timeout(st->db, STATE_BUSY_MS);
+	if (probe(st, &version, err) < 0)
+		goto fail;
+	if (set_wal(st, err) < 0)
+		goto fail;
+	if (mc_state_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
+	    mc_state_exec(st, "PRAGMA foreign_keys=ON", err) < 0)
+		goto fail;
+	if (version < mc_state_schema_version() && migrate(st, err) < 0)
+		goto fail;
+	return st;
+fail:
+	mc_state_close(st);
+	return NULL;
+}
+
+void mc_state_close(struct mc_state *st)
+{
+	sqlite3_stmt *s;
+
+	if (st == NULL)
+		return;
+	if (st->db != NULL) {
+		while ((s = sqlite3_next_stmt(st->db, NULL)) != NULL)
+			sqlite3_finalize(s);
+		sqlite3_close(st->db);
+	}
+	free(st->path);
+	free(st->dir);
+	free(st);
+}
+
+int mc_state_exec(struct mc_state *st, const char *sql, struct mc_err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return mc_state_sqlerr(st, err, "cannot run a statement");
+	return 0;
+}
+
+int mc_state_begin(struct mc_state *st, struct mc_err *err)
+{
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return mc_state_sqlerr(st, err, "cannot start a transaction");
+	return 0;
+}
+
+int mc_state_commit(struct mc_state *st, struct mc_err *err)
+{
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		mc_state_sqlerr(st, err, "cannot commit");
+		mc_state_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void mc_state_rollback(struct mc_state *st)
+{
+	if (st != NULL && st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
+		   const char *what, struct mc_err *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK) {
+		*s = NULL;
+		return mc_state_sqlerr(st, err, what);
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int mc_state_run_begin(struct mc_state *st, const char *command,
+		       const char *args, const char *correlation_id,
+		       double started, int64_t *run_id, struct mc_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO runs (command, args, correlation_id, pid, started,"
+		" status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')";
+	static const char what[] = "cannot record the run";
+	sqlite3_stmt *s;
+
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	bind_text(s, 1, command ? command : "");
+	bind_text(s, 2, args);
+	bind_text(s, 3, correlation_id);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)getpid());
+	sqlite3_bind_double(s, 5, started);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	if (run_id != NULL)
+		*run_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int mc_state_run_end(struct mc_state *st, int64_t run_id, int exit_code,
+		     const char *status, const char *message, double ended,
+		     struct mc_err *err)
+{
+	static const char sql[] =
+		"UPDATE runs SET ended = ?1, exit_code = ?2,"
+		" status = coalesce(?3, 'error'), message = ?4 WHERE id = ?5";
+	static const char what[] = "cannot record the end of the run";
+	sqlite3_stmt *s;
+
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_double(s, 1, ended);
+	sqlite3_bind_int(s, 2, exit_code);
+	bind_text(s, 3, status);
+	bind_text(s, 4, message);
+	sqlite3_bind_int64(s, 5, run_id);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_changes(st->db) == 0)
+		return mc_err_set(err, MC_EXIT_IOERR, "%s: %s: no run %lld",
+				  st->path, what, (long long)run_id);
+	return 0;
+}
+
+static char *column_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? mc_strdup((const char *)t) : NULL;
+}
+
+int mc_state_runs(struct mc_state *st, const char *command, double since,
+		  int limit, struct mc_run **out, size_t *n,
+		  struct mc_err *err)
+{
+	static const char sql[] =
+		"SELECT id, command, args, correlation_id, status, message,"
+		" started, ended, exit_code, pid FROM runs"
+		" WHERE (?1 IS NULL OR command = ?1) AND (?2 <= 0 OR started >= ?2)"
+		" ORDER BY started DESC, id DESC LIMIT ?3";
+	static const char what[] = "cannot list runs";
+	struct mc_run *runs = NULL;
+	size_t len = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	bind_text(s, 1, command);
+	sqlite3_bind_double(s, 2, since);
+	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct mc_run *r;
+
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			runs = mc_realloc(runs, cap * sizeof(*runs));
+		}
+		r = &runs[len++];
+		r->id = sqlite3_column_int64(s, 0);
+		r->command = column_dup(s, 1);
+		r->args = column_dup(s, 2);
+		r->correlation_id = column_dup(s, 3);
+		r->status = column_dup(s, 4);
+		r->message = column_dup(s, 5);
+		r->started = sqlite3_column_double(s, 6);
+		r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
+			   0 : sqlite3_column_double(s, 7);
+		r->exit_code = sqlite3_column_type(s, 8) == SQLITE_NULL ?
+			       -1 : sqlite3_column_int(s, 8);
+		r->pid = (long)sqlite3_column_int64(s, 9);
+	}
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		mc_runs_free(runs, len);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	*out = runs;
+	*n = len;
+	return 0;
+}
+
+void mc_runs_free(struct mc_run *runs, size_t n)
+{
+	if (runs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(runs[i].command);
+		free(runs[i].args);
+		free(runs[i].correlation_id);
+		free(runs[i].status);
+		free(runs[i].message);
+	}
+	free(runs);
+}
+
+static int delete_before(struct mc_state *st, const char *sql, double before,
+			 int64_t *count, struct mc_err *err)
+{
+	static const char what[] = "cannot prune history";
+	sqlite3_stmt *s;
+
+	if (prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_double(s, 1, before);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	*count += sqlite3_changes(st->db);
+	return 0;
+}
+
+int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
+		   struct mc_err *err)
+{
+	int64_t count = 0;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	/* History rows first, both the old ones and those of old runs (the
+	 * cascade would take the latter too, but uncounted). */
+	if (delete_before(st,
+			  "DELETE FROM check_results WHERE ts < ?1 OR run_id IN"
+			  " (SELECT id FROM runs WHERE started < ?1)",
+			  before, &count, err) < 0 ||
+	    delete_before(st, "DELETE FROM runs WHERE started < ?1", before,
+			  &count, err) < 0) {
+		mc_state_rollback(st);
+		return -1;
+	}
+	if (mc_state_commit(st, err) < 0)
+		return -1;
+	if (removed != NULL)
+		*removed = count;
+	return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * state.h - the one SQLite file that keeps mercuryctl's memory between runs
+ * (PRODUCT.md 2.5): runs, check history, breakers, buckets, and later the
+ * alert, DLQ, backup and OAuth tables.
+ *
+ * Created 0600 in a 0700 directory; WAL; busy timeout; schema versioned by
+ * PRAGMA user_version with forward migrations. A file newer than this binary
+ * knows, or one that is not a SQLite database, is refused with
+ * MC_EXIT_IOERR and never written to.
+ */
+#ifndef MC_STATE_H
+#define MC_STATE_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include "mc.h"
+
+struct mc_state;
+
+/* The schema version this binary writes. */
+int mc_state_schema_version(void);
+/* --state, else $MERCURY_STATE, else $XDG_STATE_HOME/mercury/state.db, else
+ * ~/.local/state/mercury/state.db. Caller frees. */
+char *mc_state_default_path(void);
+
+struct mc_state *mc_state_open(const char *path, struct mc_err *err);
+void mc_state_close(struct mc_state *st);
+sqlite3 *mc_state_db(struct mc_state *st);
+const char *mc_state_path(const struct mc_state *st);
+/* The directory holding the file (lock files live in DIR/locks). */
+const char *mc_state_dir(const struct mc_state *st);
+
+/* Write transactions: BEGIN IMMEDIATE (waits on the busy timeout). */
+int mc_state_begin(struct mc_state *st, struct mc_err *err);
+int mc_state_commit(struct mc_state *st, struct mc_err *err);
+void mc_state_rollback(struct mc_state *st);
+int mc_state_exec(struct mc_state *st, const char *sql, struct mc_err *err);
+/* Fills err from the connection's last error; returns -1. */
+int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
+		    const char *what);
+
+/* Runs: one row per invocation. args and correlation_id are stored as given
+ * (the caller redacts). status: "running" until mc_state_run_end(). */
+int mc_state_run_begin(struct mc_state *st, const char *command,
+		       const char *args, const char *correlation_id,
+		       double started, int64_t *run_id, struct mc_err *err);
+/* status: ok, warning, critical, unknown, error, interrupted. */
+int mc_state_run_end(struct mc_state *st, int64_t run_id, int exit_code,
+		     const char *status, const char *message, double ended,
+		     struct mc_err *err);
+
+struct mc_run {
+	int64_t id;
+	char *command;
+	char *args;
+	char *correlation_id;
+	char *status;
+	char *message;
+	double started;
+	double ended;		/* 0 while running */
+	int exit_code;		/* -1 while running */
+	long pid;
+};
+/* Newest first. command may be NULL (all); since 0 means no bound;
+ * limit 0 means no limit. */
+int mc_state_runs(struct mc_state *st, const char *command, double since,
+		  int limit, struct mc_run **out, size_t *n,
+		  struct mc_err *err);
+void mc_runs_free(struct mc_run *runs, size_t n);
+
+/* Deletes runs and history older than before; returns rows removed. */
+int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
+		   struct mc_err *err);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Installs the Debian packages mercuryctl needs to build, test and benchmark,
+# only those missing. As root it calls apt-get; otherwise sudo apt-get.
+set -eu
+
+# name:why, one per line (the README's dependency table says more).
+PACKAGES="
+build-essential
+pkg-config
+libcurl4-openssl-dev
+libsqlite3-dev
+libjansson-dev
+libcriterion-dev
+libhiredis-dev
+libinih-dev
+libssl-dev
+sqlite3
+redis-server
+redis-tools
+prometheus-pushgateway
+python3
+curl
+util-linux
+jq
+groff-base
+zsh
+fish
+procps
+time
+hyperfine
+valgrind
+"
+
+missing=""
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: need root or sudo to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# An update first: a fresh machine's package lists may be empty or stale.
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,480 @@
+#!/usr/bin/python3
+"""HTTP test receiver for mercuryctl's tests (standard library only).
+
+    receiver.py --port-file FILE [--port N] [--bind 127.0.0.1]
+
+Listens (port 0: a free one), then writes the port to FILE atomically.
+Records every request except the /_* control routes and answers by path
+prefix; segments after the ones a route uses are ignored, so callers add
+unique suffixes (/status/404/my-test-1).
+
+Control routes (never recorded):
+  /_health                  200 "ok"
+  /_requests[?path_prefix=P] JSON list of recorded requests (oldest first)
+  /_reset                   forget records and counters
+  /_stats[?path_prefix=P]   {"count", "inflight", "max_inflight"}; with a
+                            prefix, computed over the recorded requests whose
+                            path starts with it (exact, from start/end event
+                            order, not from clocks)
+Behaviour routes:
+  /status/CODE              answer CODE
+  /delay/MS                 wait MS ms, then 200
+  /hang                     read the request, never answer (until the client
+                            goes away or 600 s)
+  /flaky/KEY/N/CODE         first N requests for KEY answer CODE, then 200
+  /retry-after/KEY/N/SECS[/CODE]
+                            first N for KEY answer CODE (429) with
+                            Retry-After: SECS, then 200
+  /bytes/N[?chunked=1]      200 with an N-byte body (chunked: without
+                            Content-Length)
+  /redirect/N[/rest]        N > 0: 302 to /redirect/N-1/rest; 0: 200
+  /echo                     200 with the recorded request as JSON
+  anything else             200 {"ok":true}
+
+A record: {"id", "ts", "method", "path", "query", "headers", "body"} (or
+"body_b64" when the body is not UTF-8); bodies are kept up to 1 MiB
+("body_truncated" and "body_size" then say so); the last 10000 are kept.
+"""
+
+import argparse
+import base64
+import collections
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote
+
+MAX_RECORDS = 10000
+MAX_RECORDED_BODY = 1 << 20
+MAX_WAIT_S = 600.0
+CHUNK = 64 * 1024
+
+
+class Entry:
+    """One recorded request and its place in the start/end event order."""
+
+    __slots__ = ("record", "path", "start_seq", "end_seq")
+
+    def __init__(self, record, path, start_seq):
+        self.record = record
+        self.path = path
+        self.start_seq = start_seq
+        self.end_seq = None
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.reset()
+
+    def reset(self):
+        self.entries = collections.deque(maxlen=MAX_RECORDS)
+        self.next_id = 1
+        self.count = 0
+        self.counters = {}
+        # inflight is a live gauge: a reset must not make it go negative.
+        inflight = getattr(self, "inflight", 0)
+        self.inflight = inflight
+        self.max_inflight = inflight
+        self.seq = getattr(self, "seq", 0)
+
+    def begin(self, record, path):
+        with self.lock:
+            record["id"] = self.next_id
+            self.next_id += 1
+            self.count += 1
+            self.inflight += 1
+            if self.inflight > self.max_inflight:
+                self.max_inflight = self.inflight
+            self.seq += 1
+            entry = Entry(record, path, self.seq)
+            self.entries.append(entry)
+            return entry
+
+    def end(self, entry):
+        with self.lock:
+            self.inflight -= 1
+            self.seq += 1
+            entry.end_seq = self.seq
+
+    def hit(self, key):
+        """Counts a request for a flaky KEY; returns its number (1-based)."""
+        with self.lock:
+            n = self.counters.get(key, 0) + 1
+            self.counters[key] = n
+            return n
+
+    def requests(self, prefix):
+        with self.lock:
+            return [e.record for e in self.entries
+                    if prefix is None or e.path.startswith(prefix)]
+
+    def stats(self, prefix):
+        with self.lock:
+            if prefix is None:
+                return {"count": self.count, "inflight": self.inflight,
+                        "max_inflight": self.max_inflight}
+            events = []
+            inflight = 0
+            chosen = [e for e in self.entries if e.path.startswith(prefix)]
+            for e in chosen:
+                events.append((e.start_seq, 1))
+                if e.end_seq is None:
+                    inflight += 1
+                else:
+                    events.append((e.end_seq, -1))
+            events.sort()
+            level = peak = 0
+            for _, d in events:
+                level += d
+                peak = max(peak, level)
+            return {"count": len(chosen), "inflight": inflight,
+                    "max_inflight": peak}
+
+
+STATE = State()
+
+
+def parse_int(s, lo, hi):
+    try:
+        v = int(s, 10)
+    except (TypeError, ValueError):
+        return None
+    return v if lo <= v <= hi else None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "mc-receiver/1"
+    # An idle keep-alive connection is dropped after this long.
+    timeout = MAX_WAIT_S + 30
+
+    def version_string(self):
+        return self.server_version
+
+    # -- plumbing -----------------------------------------------------
+
+    def log_message(self, format, *args):  # noqa: A002 (stdlib name)
+        pass
+
+    def log_request(self, code="-", size="-"):
+        command = getattr(self, "command", None)
+        path = getattr(self, "path", "") or ""
+        # Unparseable requests were logged by log_error already.
+        if command is None or path.startswith("/_"):
+            return
+        sys.stderr.write("%s %s %s\n" % (command, path.split("?", 1)[0],
+                                         code))
+
+    def log_error(self, format, *args):  # noqa: A002
+        text = (format % args).encode("ascii", "backslashreplace")
+        sys.stderr.write("error: %s\n" % text.decode("ascii")[:160])
+
+    def read_body(self):
+        """Reads the whole body; returns (kept bytes, total size)."""
+        kept = bytearray()
+        total = 0
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    self.close_connection = True
+                    break
+                try:
+                    size = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    self.close_connection = True
+                    break
+                if size == 0:
+                    # trailers up to the empty line
+                    while True:
+                        t = self.rfile.readline(65537)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    break
+                total += self._read_into(kept, size)
+                self.rfile.readline(3)  # CRLF after the chunk
+            return bytes(kept), total
+        length = parse_int(self.headers.get("Content-Length", "0") or "0",
+                           0, 1 << 40)
+        if length is None:
+            self.close_connection = True
+            return b"", 0
+        total = self._read_into(kept, length)
+        return bytes(kept), total
+
+    def _read_into(self, kept, size):
+        got = 0
+        while got < size:
+            data = self.rfile.read(min(CHUNK, size - got))
+            if not data:
+                self.close_connection = True
+                break
+            got += len(data)
+            room = MAX_RECORDED_BODY - len(kept)
+            if room > 0:
+                kept += data[:room]
+        return got
+
+    def reply(self, code, body=b"", ctype="application/json",
+              headers=None):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        no_body = self.command == "HEAD" or code in (204, 304) or code < 200
+        if code not in (204, 304) and code >= 200:
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not no_body and body:
+            self.wfile.write(body)
+
+    def reply_json(self, code, obj, headers=None):
+        self.reply(code, json.dumps(obj, separators=(",", ":")) + "\n",
+                   headers=headers)
+
+    def wait(self, seconds):
+        STATE.stopping.wait(min(max(seconds, 0.0), MAX_WAIT_S))
+
+    def hold(self):
+        """Holds the connection without answering until the peer goes
+        away, the receiver stops or MAX_WAIT_S passes."""
+        sock = self.connection
+        end = time.monotonic() + MAX_WAIT_S
+        while not STATE.stopping.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                r, _, _ = select.select([sock], [], [], min(left, 0.5))
+                if r:
+                    data = sock.recv(CHUNK)
+                    if not data:
+                        break
+            except OSError:
+                break
+        self.close_connection = True
+
+    # -- dispatch -----------------------------------------------------
+
+    def do_GET(self):
+        self.handle_any()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+    def handle_any(self):
+        raw_path, _, query = self.path.partition("?")
+        if raw_path.startswith("/_"):
+            self.read_body()
+            self.control(raw_path, query)
+            return
+        body, size = self.read_body()
+        record = {
+            "id": 0,
+            "ts": time.time(),
+            "method": self.command,
+            "path": raw_path,
+            "query": query,
+            "headers": self.header_dict(),
+        }
+        try:
+            record["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            record["body_b64"] = base64.b64encode(body).decode("ascii")
+        if size > len(body):
+            record["body_truncated"] = True
+            record["body_size"] = size
+        entry = STATE.begin(record, raw_path)
+        try:
+            self.route(raw_path, record)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            STATE.end(entry)
+
+    def header_dict(self):
+        out = {}
+        for k, v in self.headers.items():
+            out[k] = out[k] + ", " + v if k in out else v
+        return out
+
+    def control(self, path, query):
+        seg = path.split("/")
+        name = seg[1] if len(seg) > 1 else ""
+        qs = parse_qs(query)
+        prefix = qs.get("path_prefix", [None])[0]
+        if name == "_health":
+            self.reply(200, "ok\n", ctype="text/plain")
+        elif name == "_requests":
+            self.reply_json(200, STATE.requests(prefix))
+        elif name == "_reset":
+            with STATE.lock:
+                STATE.reset()
+            self.reply_json(200, {"ok": True})
+        elif name == "_stats":
+            self.reply_json(200, STATE.stats(prefix))
+        else:
+            self.reply_json(404, {"error": "unknown control route"})
+
+    def route(self, path, record):
+        seg = path.split("/")[1:]
+        name = seg[0] if seg else ""
+        arg = seg[1:]
+
+        if name == "status" and arg:
+            code = parse_int(arg[0], 100, 599)
+            if code is None:
+                return self.reply_json(400, {"error": "bad status"})
+            return self.reply_json(code, {"status": code})
+        if name == "delay" and arg:
+            ms = parse_int(arg[0], 0, int(MAX_WAIT_S * 1000))
+            if ms is None:
+                return self.reply_json(400, {"error": "bad delay"})
+            self.wait(ms / 1000.0)
+            return self.reply_json(200, {"ok": True, "delay_ms": ms})
+        if name == "hang":
+            self.hold()
+            sys.stderr.write("%s %s held\n" % (self.command, path))
+            return None
+        if name == "flaky" and len(arg) >= 3:
+            n = parse_int(arg[1], 0, 1 << 30)
+            code = parse_int(arg[2], 100, 599)
+            if n is None or code is None:
+                return self.reply_json(400, {"error": "bad flaky route"})
+            hit = STATE.hit(("flaky", arg[0]))
+            if hit <= n:
+                return self.reply_json(code, {"status": code, "hit": hit})
+            return self.reply_json(200, {"ok": True, "hit": hit})
+        if name == "retry-after" and len(arg) >= 3:
+            n = parse_int(arg[1], 0, 1 << 30)
+            code = parse_int(arg[3], 100, 599) if len(arg) >= 4 else 429
+            secs = unquote(arg[2])
+            if n is None or code is None or not secs:
+                return self.reply_json(400, {"error": "bad retry-after route"})
+            hit = STATE.hit(("retry-after", arg[0]))
+            if hit <= n:
+                return self.reply_json(code, {"status": code, "hit": hit},
+                                       headers={"Retry-After": secs})
+            return self.reply_json(200, {"ok": True, "hit": hit})
+        if name == "bytes" and arg:
+            n = parse_int(arg[0], 0, 1 << 32)
+            if n is None:
+                return self.reply_json(400, {"error": "bad size"})
+            return self.send_bytes(n, "chunked=1" in record["query"])
+        if name == "redirect" and arg:
+            n = parse_int(arg[0], 0, 1000)
+            if n is None:
+                return self.reply_json(400, {"error": "bad redirect"})
+            if n > 0:
+                rest = "/".join(["", "redirect", str(n - 1)] + arg[1:])
+                return self.reply_json(302, {"location": rest},
+                                       headers={"Location": rest})
+            return self.reply_json(200, {"ok": True})
+        if name == "echo":
+            return self.reply_json(200, record)
+        return self.reply_json(200, {"ok": True})
+
+    def send_bytes(self, n, chunked):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        block = b"x" * CHUNK
+        left = n
+        while left > 0:
+            k = min(left, CHUNK)
+            if chunked:
+                self.wfile.write(b"%x\r\n" % k + block[:k] + b"\r\n")
+            else:
+                self.wfile.write(block[:k])
+            left -= k
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError,
+                            socket.timeout)):
+            return
+        sys.stderr.write("error: %s: %r\n" % (type(exc).__name__, exc))
+
+
+def write_atomic(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".receiver-port.", dir=d)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class Stop(Exception):
+    pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description="mercuryctl test receiver")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--bind", default="127.0.0.1")
+    args = ap.parse_args()
+
+    def on_signal(signum, frame):
+        raise Stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    try:
+        server = Server((args.bind, args.port), Handler)
+    except OSError as e:
+        sys.stderr.write("receiver: cannot listen on %s:%d: %s\n"
+                         % (args.bind, args.port, e))
+        return 1
+    try:
+        write_atomic(args.port_file, "%d\n" % server.server_address[1])
+        sys.stderr.write("receiver: listening on %s:%d\n"
+                         % (args.bind, server.server_address[1]))
+        server.serve_forever(poll_interval=0.5)
+    except (Stop, KeyboardInterrupt):
+        pass
+    finally:
+        STATE.stopping.set()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

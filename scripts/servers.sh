@@ -1,0 +1,123 @@
+#!/bin/bash
+# Starts and stops the real test servers on loopback.
+#
+#   scripts/servers.sh start DIR   start them, write DIR/env (sourceable)
+#   scripts/servers.sh stop DIR    stop what DIR/pids names
+#
+# Every server runs under `timeout` so a crashed test run leaves nothing
+# behind for long; every wait is bounded. Each pid is kept with its start
+# time (from /proc) so a reused pid is never killed.
+set -u
+
+LIFETIME=${MC_SERVER_LIFETIME:-1800}
+PY=/usr/bin/python3
+here=$(cd "$(dirname "$0")" && pwd)
+
+die() { echo "servers: $*" >&2; exit 1; }
+
+free_port() {
+	$PY -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
+
+# remember NAME PID
+remember() { echo "$1 $2 $(start_time "$2")" >>"$dir/pids"; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds.
+wait_for() {
+	local limit=$1 what=$2 end
+	shift 2
+	end=$((SECONDS + limit))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && die "$what not ready after ${limit}s (log: $dir)"
+		sleep 0.05
+	done
+}
+
+start() {
+	mkdir -p "$dir" || die "cannot create $dir"
+	: >"$dir/pids"
+
+	# redis-server
+	local rport
+	rport=$(free_port)
+	mkdir -p "$dir/redis"
+	timeout "$LIFETIME" redis-server --bind 127.0.0.1 --port "$rport" \
+		--save '' --appendonly no --daemonize no --dir "$dir/redis" \
+		--logfile "$dir/redis.log" </dev/null >/dev/null 2>&1 &
+	remember redis $!
+	wait_for 10 redis-server timeout 2 redis-cli -p "$rport" ping
+
+	# A second redis that requires a password.
+	local aport
+	aport=$(free_port)
+	mkdir -p "$dir/redis-auth"
+	timeout "$LIFETIME" redis-server --bind 127.0.0.1 --port "$aport" \
+		--save '' --appendonly no --daemonize no --dir "$dir/redis-auth" \
+		--requirepass "s3cret-redis-pass" \
+		--logfile "$dir/redis-auth.log" </dev/null >/dev/null 2>&1 &
+	remember redis-auth $!
+	wait_for 10 "redis-server (auth)" \
+		timeout 2 redis-cli -p "$aport" --no-auth-warning \
+		-a s3cret-redis-pass ping
+
+	# Pushgateway, in memory.
+	local pport
+	pport=$(free_port)
+	timeout "$LIFETIME" prometheus-pushgateway \
+		--web.listen-address="127.0.0.1:$pport" --persistence.file= \
+		</dev/null >"$dir/pushgateway.log" 2>&1 &
+	remember pushgateway $!
+	wait_for 20 pushgateway curl -sf "http://127.0.0.1:$pport/-/ready"
+
+	# The HTTP receiver: binds a free port itself and writes it down.
+	timeout "$LIFETIME" $PY "$here/receiver.py" --port-file "$dir/receiver.port" \
+		</dev/null >"$dir/receiver.log" 2>&1 &
+	remember receiver $!
+	wait_for 10 "receiver port" test -s "$dir/receiver.port"
+	local hport
+	hport=$(cat "$dir/receiver.port")
+	wait_for 10 receiver curl -sf "http://127.0.0.1:$hport/_health"
+
+	cat >"$dir/env" <<EOF
+export MC_TEST_REDIS_URL=redis://127.0.0.1:$rport/0
+export MC_TEST_REDIS_PORT=$rport
+export MC_TEST_REDIS_AUTH_URL=redis://127.0.0.1:$aport/0
+export MC_TEST_REDIS_AUTH_PORT=$aport
+export MC_TEST_REDIS_PASSWORD=s3cret-redis-pass
+export MC_TEST_PUSHGATEWAY=http://127.0.0.1:$pport
+export MC_TEST_RECEIVER=http://127.0.0.1:$hport
+EOF
+}
+
+stop() {
+	[ -f "$dir/pids" ] || return 0
+	local name pid st
+	while read -r name pid st; do
+		[ "$(start_time "$pid")" = "$st" ] || continue
+		# timeout(1) forwards TERM to its child.
+		kill -TERM "$pid" 2>/dev/null
+	done <"$dir/pids"
+	local end=$((SECONDS + 10))
+	while read -r name pid st; do
+		while [ "$(start_time "$pid")" = "$st" ] &&
+		      ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null; do
+			if [ $SECONDS -ge $end ]; then
+				kill -KILL "$pid" 2>/dev/null
+				break
+			fi
+			sleep 0.05
+		done
+	done <"$dir/pids"
+	rm -f "$dir/pids"
+}
+
+[ $# -eq 2 ] || die "usage: servers.sh start|stop DIR"
+dir=$2
+case $1 in
+start) start ;;
+stop) stop ;;
+*) die "usage: servers.sh start|stop DIR" ;;
+esac

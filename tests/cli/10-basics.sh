@@ -1,0 +1,188 @@
+# 10-basics.sh - help, usage errors, version, completions, man pages.
+
+test_help_root() {
+	run --help
+	expect_rc 0
+	expect_out '^usage: mercuryctl \[OPTIONS\] COMMAND'
+	for c in health history breaker config completion version; do
+		expect_out "^  $c "
+	done
+	[ ! -s "$ERR" ] || fail "stderr not empty"
+}
+
+test_help_every_level() {
+	local p
+	for p in "health" "history" "breaker" "breaker list" "breaker reset" \
+		"config" "config check" "config show" "completion" "version"; do
+		# shellcheck disable=SC2086
+		run $p --help
+		expect_rc 0
+		expect_out "^usage: mercuryctl $p"
+	done
+	run health -h
+	expect_rc 0
+	expect_out '--critical-only'
+	expect_out 'Global options:'
+}
+
+test_no_command_is_usage() {
+	run
+	expect_rc 64
+	expect_err 'a command is needed'
+	expect_one_err_line
+	expect_empty_out
+}
+
+test_unknown_command_suggests() {
+	run helth
+	expect_rc 64
+	expect_err "unknown command 'helth' \(did you mean 'health'\?\)"
+	expect_one_err_line
+}
+
+test_unknown_option_suggests() {
+	run health --josn
+	expect_rc 64
+	expect_err "unknown option '--josn' \(did you mean '--json'\?\)"
+	expect_one_err_line
+}
+
+test_option_missing_value() {
+	run health --timeout
+	expect_rc 64
+	expect_err "option '--timeout' needs a value"
+	expect_one_err_line
+}
+
+test_option_malformed_values() {
+	run --timeout 5x health
+	expect_rc 64
+	expect_err "bad duration '5x'"
+	run -o xml health
+	expect_rc 64
+	expect_err "'xml' is not one of text\|json\|prom\|nagios"
+	run history --limit -3
+	expect_rc 64
+	run breaker reset
+	expect_rc 64
+	expect_err 'missing argument NAME'
+	run version extra
+	expect_rc 64
+	expect_err "unexpected argument 'extra'"
+	run completion tcsh
+	expect_rc 64
+	run config
+	expect_rc 64
+	expect_err 'a subcommand is needed'
+	# Nothing of this reached the state file.
+	[ ! -e "$STATE" ] || fail "a usage error created the state file"
+}
+
+test_usage_error_json_document() {
+	run --json helth
+	expect_rc 64
+	expect_json '.error | test("unknown command")'
+	expect_json '.exit_code == 64'
+}
+
+test_usage_error_nagios_is_3() {
+	run -o nagios helth
+	expect_rc 3
+	expect_out '^UNKNOWN - '
+}
+
+test_version() {
+	run --version
+	expect_rc 0
+	[ "$(out)" = "mercuryctl 0.1.0" ] || fail "--version printed '$(out)'"
+	run version
+	expect_rc 0
+	expect_out '^mercuryctl 0\.1\.0'
+	expect_out 'libcurl +[0-9]+\.'
+	expect_out 'sqlite3 +3\.'
+	run version --json
+	expect_json '.version == "0.1.0" and (.libraries | has("libcurl") and has("hiredis") and has("jansson"))'
+}
+
+test_informational_commands_leave_no_state() {
+	run version
+	run completion bash
+	run --help
+	[ ! -e "$STATE" ] || fail "informational command created the state file"
+}
+
+test_completion_scripts_are_the_committed_ones() {
+	run completion bash
+	expect_rc 0
+	cmp -s "$OUT" "$MC_SRC/completions/mercuryctl.bash" || fail "bash completion differs"
+	run completion zsh
+	cmp -s "$OUT" "$MC_SRC/completions/_mercuryctl" || fail "zsh completion differs"
+	run completion fish
+	cmp -s "$OUT" "$MC_SRC/completions/mercuryctl.fish" || fail "fish completion differs"
+}
+
+test_docs_match_the_table() {
+	"$MC_GENDOC" check "$MC_SRC" || fail "man pages or completions differ from the table"
+	# No page for a command that is not in the table.
+	local page cmd
+	for page in "$MC_SRC"/man/mercuryctl-*.1; do
+		cmd=${page##*/mercuryctl-}
+		cmd=${cmd%.1}
+		run "$cmd" --help
+		[ "$RC" = 0 ] || fail "man page for '$cmd', which is no command"
+	done
+	# Every man page's synopsis names every option --help shows.
+	local c opt
+	for c in health history breaker config completion version; do
+		run "$c" --help
+		for opt in $(grep -oE '^  (-., )?--[a-z-]+' "$OUT" | grep -oE -- '--[a-z-]+'); do
+			grep -q -- "$(printf '%s' "$opt" | sed 's/-/\\\\-/g')" \
+				"$MC_SRC/man/mercuryctl-$c.1" "$MC_SRC/man/mercuryctl.1" ||
+				fail "$opt of $c not in its man page"
+		done
+	done
+}
+
+test_man_pages_render_cleanly() {
+	local page warn
+	for page in "$MC_SRC"/man/*.[15]; do
+		warn=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
+		[ -z "$warn" ] || fail "$page: $warn"
+	done
+}
+
+# Drives the bash completion as bash would: COMP_WORDS and COMP_CWORD.
+complete_bash() {
+	bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _mercuryctl; printf "%s\n" "${COMPREPLY[@]}"' \
+		_ "$MC_SRC/completions/mercuryctl.bash" "$@"
+}
+
+test_bash_completion_works() {
+	complete_bash mercuryctl he | grep -qx health || fail "'he' does not complete to health"
+	complete_bash mercuryctl health --cr | grep -qx -- --critical-only || fail "health --cr"
+	complete_bash mercuryctl breaker "" | grep -qx reset || fail "breaker subcommands"
+	complete_bash mercuryctl -o "" | grep -qx nagios || fail "-o values"
+	complete_bash mercuryctl --json config s | grep -qx show || fail "after a global flag"
+	complete_bash mercuryctl completion "" | grep -qx fish || fail "completion shells"
+	! complete_bash mercuryctl health --cr | grep -q -- --since || fail "history's option offered to health"
+}
+
+test_zsh_and_fish_completions_parse() {
+	zsh -n "$MC_SRC/completions/_mercuryctl" || fail "zsh syntax"
+	fish --no-execute "$MC_SRC/completions/mercuryctl.fish" || fail "fish syntax"
+	# fish: the completions fish itself computes.
+	local got
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl breaker '")
+	printf '%s\n' "$got" | grep -q '^reset' || fail "fish: breaker subcommands: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health --crit'")
+	printf '%s\n' "$got" | grep -q -- '--critical-only' || fail "fish: health options: $got"
+}
+
+test_stdout_write_failure_is_reported() {
+	# /dev/full makes every write fail with ENOSPC.
+	"$MC_BIN" version >/dev/full 2>"$T_DIR/err"
+	RC=$?
+	ERR=$T_DIR/err
+	expect_rc 74
+	expect_err 'cannot write output'
+}
