@@ -352,6 +352,9 @@ int main(int argc, char **argv)
 		free(args);
 	}
 
+	mc_logkv(MC_LOG_INFO, "run started", "config",
+		 ctx.conf && ctx.conf->path ? ctx.conf->path : "(built-in defaults)",
+		 "state", ctx.st ? mc_state_path(ctx.st) : "(none)", (char *)NULL);
 	code = a.cmd->run(&ctx);
 	if (code < 0) {
 		failed = 1;
@@ -406,6 +409,14 @@ out:
 	}
 	if (failed)
 		mc_log(MC_LOG_ERROR, "%s", ctx.err.msg);
+	{
+		char code_s[16], ms_s[32];
+
+		snprintf(code_s, sizeof(code_s), "%d", code);
+		snprintf(ms_s, sizeof(ms_s), "%.1f", (mc_mono_now() - t0) * 1e3);
+		mc_logkv(MC_LOG_INFO, "run finished", "exit_code", code_s,
+			 "duration_ms", ms_s, (char *)NULL);
+	}
 	if (ctx.format == MC_FMT_NAGIOS && code > 3)
 		code = MC_EXIT_UNKNOWN;
 	if (print_report(&ctx, code, failed) < 0 || fflush(stdout) != 0) {

@@ -386,7 +386,12 @@ int mc_parse_size(const char *s, uint64_t *out, struct mc_err *err)
 		goto bad;
 	for (size_t i = 0; i < MC_ARRAY_LEN(units); i++) {
 		if (strcmp(p, units[i].unit) == 0) {
-			*out = (uint64_t)llround(v * units[i].mult);
+			double x = floor(v * units[i].mult + 0.5);
+
+			if (x >= 18446744073709551616.0)	/* 2^64 */
+				return mc_err_set(err, MC_EXIT_USAGE,
+						  "size '%s' is too large", s);
+			*out = (uint64_t)x;
 			return 0;
 		}
 	}
@@ -497,11 +502,13 @@ double mc_clock_now(const struct mc_clock *c)
 void mc_format_time(double wall, char *buf, size_t size)
 {
 	time_t secs = (time_t)floor(wall);
-	int ms = (int)((wall - (double)secs) * 1000);
+	int ms = (int)llround((wall - (double)secs) * 1000);
 	struct tm tm;
 
-	if (ms > 999)
-		ms = 999;
+	if (ms >= 1000) {	/* 0.9996 rounds up into the next second */
+		secs++;
+		ms -= 1000;
+	}
 	gmtime_r(&secs, &tm);
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,

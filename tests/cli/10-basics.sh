@@ -186,3 +186,32 @@ test_stdout_write_failure_is_reported() {
 	expect_rc 74
 	expect_err 'cannot write output'
 }
+
+test_json_logs_carry_correlation_id() {
+	run --log-format json -v --correlation-id log-7 health
+	[ "$RC" -le 1 ] || fail "health exited $RC"
+	[ -s "$ERR" ] || fail "no log lines with -v"
+	jq -e -s 'length >= 2 and all(.[]; .correlation_id == "log-7" and .command == "health" and (.ts | test("Z$")) and (.level | IN("info","debug","warn","error")))' "$ERR" >/dev/null ||
+		fail "log lines: $(cat "$ERR")"
+	jq -e -s 'any(.[]; .msg == "run finished" and .exit_code == "'"$RC"'")' "$ERR" >/dev/null ||
+		fail "no 'run finished' line"
+	MERCURY_LOG_FORMAT=json run -q health
+	[ ! -s "$ERR" ] || fail "-q still logs: $(cat "$ERR")"
+}
+
+test_install_and_uninstall() {
+	local root=$T_DIR/root b
+	b=$(dirname "$MC_BIN")
+	make -s -C "$MC_SRC" install B="$b" PREFIX=/usr DESTDIR="$root" >"$T_DIR/mk" 2>&1 ||
+		fail "make install: $(cat "$T_DIR/mk")"
+	[ -x "$root/usr/bin/mercuryctl" ] || fail "binary not installed"
+	[ -f "$root/usr/share/man/man1/mercuryctl-health.1" ] || fail "man page not installed"
+	[ -f "$root/usr/share/man/man5/mercury.conf.5" ] || fail "mercury.conf.5 not installed"
+	[ -f "$root/usr/share/bash-completion/completions/mercuryctl" ] || fail "bash completion"
+	[ -f "$root/usr/share/zsh/vendor-completions/_mercuryctl" ] || fail "zsh completion"
+	[ -f "$root/usr/share/fish/vendor_completions.d/mercuryctl.fish" ] || fail "fish completion"
+	"$root/usr/bin/mercuryctl" --version | grep -q '^mercuryctl ' || fail "installed binary does not run"
+	make -s -C "$MC_SRC" uninstall B="$b" PREFIX=/usr DESTDIR="$root" >"$T_DIR/mk" 2>&1 ||
+		fail "make uninstall"
+	[ -z "$(find "$root" -type f)" ] || fail "left after uninstall: $(find "$root" -type f)"
+}

@@ -85,6 +85,8 @@ test_history_lists_runs() {
 	expect_no_out 'h-2'
 	run history --json --command health
 	expect_json '(.runs | length) == 1 and .runs[0].correlation_id == "h-1" and (.runs[0].duration_ms | type) == "number"'
+	run history --json --since 1h --command health
+	expect_json "(.runs | length) == 1"
 	run history --json --limit 2
 	expect_json '.runs | length == 2'
 	# The running history itself is listed first, without an end.

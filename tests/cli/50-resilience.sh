@@ -141,3 +141,21 @@ test_correlation_headers_on_requests() {
 		(.traceparent | test("^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$"))' "$T_DIR/req" >/dev/null ||
 		fail "headers: $(jq '.[0].headers' "$T_DIR/req")"
 }
+
+test_signal_while_waiting_for_a_lock() {
+	add_breaker b4
+	hold_lock breaker
+	"$MC_BIN" --correlation-id wl-int --wait-lock 30s breaker reset b4 >"$T_DIR/w.out" 2>"$T_DIR/w.err" &
+	local pid=$!
+	wait_until 10 sql_is 1 "SELECT count(*) FROM runs WHERE correlation_id = 'wl-int' AND status = 'running'" ||
+		fail "the waiting run never started"
+	kill -INT "$pid"
+	wait "$pid"
+	local rc=$?
+	[ "$rc" = 130 ] || fail "exit $rc after SIGINT while waiting: $(cat "$T_DIR/w.err")"
+	[ "$(sql "SELECT status FROM runs WHERE correlation_id = 'wl-int'")" = interrupted ] ||
+		fail "not recorded as interrupted"
+	[ "$(sql "SELECT state FROM breakers WHERE name = 'b4'")" = 1 ] || fail "the breaker changed"
+	release_lock
+	wait
+}
