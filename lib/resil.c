@@ -329,7 +329,8 @@ int mc_bucket_take(struct mc_state *st, const char *name, double rate,
 	static const char sel[] =
 		"SELECT tokens, updated FROM buckets WHERE name = ?1";
 	static const char put[] =
-		"INSERT INTO buckets (name, tokens, updated) VALUES (?1, ?2, ?3)"
+		"INSERT INTO buckets (name, tokens, updated)"
+		" VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens,"
 		" updated = excluded.updated";
 	static const char what[] = "cannot update rate limit";
@@ -430,7 +431,8 @@ static int lock_busy(struct mc_err *err, int fd, const char *name,
 		snprintf(who, sizeof(who), "pid unknown");
 	return mc_err_set(err, MC_EXIT_TEMPFAIL,
 			  "another run holds the lock '%s' (%s)%s%s", name, who,
-			  waited ? " after waiting " : "", waited ? waited : "");
+			  waited ? " after waiting " : "",
+			  waited ? waited : "");
 }
 
 /* Clearing the pid is a courtesy: on failure the lock still goes with the

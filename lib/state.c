@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATE_BUSY_MS	10000	/* busy timeout, and bound of our retries */
+/* The busy timeout, and the bound of our own retries. */
+#define STATE_BUSY_MS	10000
 
 struct mc_state {
 	sqlite3 *db;
@@ -249,7 +250,8 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
 			break;
 	}
 	if (is_busy(sqlite3_errcode(st->db)))
-		return mc_state_sqlerr(st, err, "cannot read the schema version");
+		return mc_state_sqlerr(st, err,
+				       "cannot read the schema version");
 	return refuse_foreign(st, err);
 }
 
@@ -360,7 +362,9 @@ fail:
 struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 {
 	struct mc_state *st;
-	int version = 0;
+	struct stat sb;
+	int version = 0, wal_pending;
+	char *wal;
 	int rc;
 
 	if (path == NULL || *path == '\0') {
@@ -372,6 +376,9 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 	st->dir = parent_dir(path);
 	if (ensure_file(st->path, st->dir, err) < 0)
 		goto fail;
+	wal = mc_asprintf("%s-wal", st->path);
+	wal_pending = stat(wal, &sb) == 0 && sb.st_size > 0;
+	free(wal);
 	/* READWRITE without CREATE: the file exists, and a path that
 	 * vanished meanwhile is an error rather than a new empty file. */
 	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL);
@@ -386,8 +393,16 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 	}
 	/* Setting the busy timeout touches nothing on disk. */
 	sqlite3_busy_timeout(st->db, STATE_BUSY_MS);
+	/* Closing the last connection checkpoints a WAL that holds frames,
+	 * which writes the main file: not before we know it is ours. */
+	if (wal_pending)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+				  NULL);
 	if (probe(st, &version, err) < 0)
 		goto fail;
+	if (wal_pending)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,
+				  NULL);
 	if (set_wal(st, err) < 0)
 		goto fail;
 	if (mc_state_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
@@ -537,7 +552,8 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	static const char sql[] =
 		"SELECT id, command, args, correlation_id, status, message,"
 		" started, ended, exit_code, pid FROM runs"
-		" WHERE (?1 IS NULL OR command = ?1) AND (?2 <= 0 OR started >= ?2)"
+		" WHERE (?1 IS NULL OR command = ?1)"
+		" AND (?2 <= 0 OR started >= ?2)"
 		" ORDER BY started DESC, id DESC LIMIT ?3";
 	static const char what[] = "cannot list runs";
 	struct mc_run *runs = NULL;

@@ -22,6 +22,9 @@ if [ "${MC_VALGRIND:-0}" = 1 ]; then
 --suppressions=$PWD/scripts/valgrind.supp"
 fi
 
+# Under make asan: LeakSanitizer ignores third-party leaks listed there.
+export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0
+
 status=0
 echo "== unit tests ($B/unit-tests)"
 # Each test gets a fresh HOME so nothing leaks between tests or into ~.

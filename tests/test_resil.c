@@ -38,18 +38,21 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
 	return 0;
 }
 
-static char *tmp_dir(void)
-{
-	char tmpl[] = "/tmp/mc-resil-test-XXXXXX";
+/* Test paths live in fixed buffers, not on the heap, so that forked
+ * children that _exit() leave nothing of the parent's for valgrind to call
+ * lost. */
+#define TMP_DIR_LEN 64
 
-	cr_assert_not_null(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
-	return mc_strdup(tmpl);
+static char *tmp_dir(char *dir)
+{
+	snprintf(dir, TMP_DIR_LEN, "/tmp/mc-resil-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	return dir;
 }
 
-static void rm_tree(char *dir)
+static void rm_tree(const char *dir)
 {
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }
 
 static struct mc_state *open_state(const char *dir)
@@ -88,13 +91,13 @@ static void fail_n(struct mc_state *st, const char *name, int n)
 }
 
 /* Drives "api" to open at t = 1000 (half-open from 1030). */
-static struct mc_state *opened(char **dir)
+static struct mc_state *opened(char *dir)
 {
 	struct mc_state *st;
 	double retry = -1;
 
-	*dir = tmp_dir();
-	st = open_state(*dir);
+	tmp_dir(dir);
+	st = open_state(dir);
 	fake_now_s = 1000;
 	fail_n(st, "api", 5);
 	cr_assert_eq(allow(st, "api", &retry), 0);
@@ -104,7 +107,7 @@ static struct mc_state *opened(char **dir)
 
 Test(breaker, closed_opens_after_5_failures)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double retry = -1;
 
@@ -128,8 +131,8 @@ Test(breaker, closed_opens_after_5_failures)
 
 Test(breaker, half_open_lets_exactly_one_probe)
 {
-	char *dir;
-	struct mc_state *st = opened(&dir);
+	char dir[TMP_DIR_LEN];
+	struct mc_state *st = opened(dir);
 	double retry = -1;
 
 	fake_now_s = 1030;
@@ -144,8 +147,8 @@ Test(breaker, half_open_lets_exactly_one_probe)
 
 Test(breaker, probe_success_closes)
 {
-	char *dir;
-	struct mc_state *st = opened(&dir);
+	char dir[TMP_DIR_LEN];
+	struct mc_state *st = opened(dir);
 	struct mc_breaker_info *list;
 	struct mc_err err = { 0 };
 	size_t n;
@@ -172,8 +175,8 @@ Test(breaker, probe_success_closes)
 
 Test(breaker, probe_failure_reopens)
 {
-	char *dir;
-	struct mc_state *st = opened(&dir);
+	char dir[TMP_DIR_LEN];
+	struct mc_state *st = opened(dir);
 	double retry = -1;
 
 	fake_now_s = 1040;
@@ -193,8 +196,8 @@ Test(breaker, probe_failure_reopens)
 
 Test(breaker, stuck_probe_frees_after_recovery)
 {
-	char *dir;
-	struct mc_state *st = opened(&dir);
+	char dir[TMP_DIR_LEN];
+	struct mc_state *st = opened(dir);
 	double retry = -1;
 
 	fake_now_s = 1030;
@@ -211,7 +214,7 @@ Test(breaker, stuck_probe_frees_after_recovery)
 
 Test(breaker, success_resets_consecutive_count)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 
 	fake_now_s = 1000;
@@ -227,7 +230,7 @@ Test(breaker, success_resets_consecutive_count)
 
 Test(breaker, conf_threshold_and_recovery)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	struct mc_breaker_conf c = { 2, 500 };
 	struct mc_err err = { 0 };
@@ -250,7 +253,7 @@ Test(breaker, conf_threshold_and_recovery)
 
 Test(breaker, shared_across_processes)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st;
 	double retry = 0, before;
 	int status;
@@ -290,7 +293,7 @@ static const char odd_name[] = "it's \"odd\"; DROP TABLE breakers; --";
 
 Test(breaker, list_and_reset)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	struct mc_breaker_info *list;
 	struct mc_err err = { 0 };
@@ -355,7 +358,7 @@ static int take(struct mc_state *st, const char *name, double rate,
 
 Test(bucket, starts_full_and_drains)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double wait = -1;
 
@@ -374,7 +377,7 @@ Test(bucket, starts_full_and_drains)
 
 Test(bucket, exact_wait_and_refill)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double wait = -1;
 
@@ -395,7 +398,7 @@ Test(bucket, exact_wait_and_refill)
 
 Test(bucket, burst_caps_refill)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double wait = -1;
 
@@ -415,7 +418,7 @@ Test(bucket, burst_caps_refill)
 
 Test(bucket, bad_arguments)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	struct mc_err err = { 0 };
 
@@ -431,7 +434,7 @@ Test(bucket, bad_arguments)
 
 Test(bucket, shared_by_processes)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	pid_t pids[4];
 	int total = 0;
 
@@ -530,16 +533,22 @@ static void holder_reap(struct holder *h)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-static char *lock_path(const char *dir, const char *file)
+#define PATH_LEN 160
+
+static char *path_in(char *buf, const char *dir, const char *file)
 {
-	return mc_asprintf("%s/%s", dir, file);
+	int n = snprintf(buf, PATH_LEN, "%s/%s", dir, file);
+
+	cr_assert(n > 0 && n < PATH_LEN);
+	return buf;
 }
 
 Test(lock, held_by_child_fails_at_once_then_frees)
 {
-	char *dir = tmp_dir();
-	char *locks = mc_asprintf("%s/locks", dir);
-	char *file = lock_path(locks, "dlq_replay_orders.lock");
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char lbuf[PATH_LEN], *locks = path_in(lbuf, dir, "locks");
+	char fbuf[PATH_LEN];
+	char *file = path_in(fbuf, locks, "dlq_replay_orders.lock");
 	struct mc_err err = { 0 };
 	struct holder h;
 	struct mc_lock *lock;
@@ -572,14 +581,12 @@ Test(lock, held_by_child_fails_at_once_then_frees)
 	cr_assert_not_null(data, "%s", err.msg);
 	cr_assert_eq(len, 0);
 	free(data);
-	free(file);
-	free(locks);
 	rm_tree(dir);
 }
 
 Test(lock, wait_succeeds_when_holder_releases)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *lock;
 	struct holder h;
@@ -598,7 +605,7 @@ Test(lock, wait_succeeds_when_holder_releases)
 
 Test(lock, dead_holder_frees_the_lock)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *lock;
 	struct holder h;
@@ -613,7 +620,7 @@ Test(lock, dead_holder_frees_the_lock)
 
 Test(lock, wait_times_out_naming_the_wait)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *mine, *again;
 	char want[128];
@@ -639,8 +646,8 @@ Test(lock, wait_times_out_naming_the_wait)
 
 Test(lock, unreadable_pid_is_unknown)
 {
-	char *dir = tmp_dir();
-	char *file = lock_path(dir, "x.lock");
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char fbuf[PATH_LEN], *file = path_in(fbuf, dir, "x.lock");
 	struct mc_err err = { 0 };
 	struct mc_lock *mine;
 
@@ -651,13 +658,12 @@ Test(lock, unreadable_pid_is_unknown)
 	cr_assert_str_eq(err.msg,
 			 "another run holds the lock 'x' (pid unknown)");
 	mc_lock_release(mine);
-	free(file);
 	rm_tree(dir);
 }
 
 static void check_interrupt(int sig, int code)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *mine;
 	double t0;
@@ -687,9 +693,10 @@ Test(lock, interrupted_wait_sigterm)
 
 Test(lock, name_sanitized_and_dir_created)
 {
-	char *dir = tmp_dir();
-	char *locks = mc_asprintf("%s/a/b/locks", dir);
-	char *file = lock_path(locks, "a_b_c_.._d-1.2.lock");
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char lbuf[PATH_LEN], *locks = path_in(lbuf, dir, "a/b/locks");
+	char fbuf[PATH_LEN];
+	char *file = path_in(fbuf, locks, "a_b_c_.._d-1.2.lock");
 	struct mc_err err = { 0 };
 	struct mc_lock *lock;
 	struct stat sb;
@@ -700,8 +707,6 @@ Test(lock, name_sanitized_and_dir_created)
 	cr_assert_eq(sb.st_mode & 0077, 0);
 	mc_lock_release(lock);
 	cr_assert_eq(stat(file, &sb), 0);
-	free(file);
-	free(locks);
 	rm_tree(dir);
 }
 

@@ -26,18 +26,21 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
 	return 0;
 }
 
-static char *tmp_dir(void)
-{
-	char tmpl[] = "/tmp/mc-state-test-XXXXXX";
+/* Test paths live in fixed buffers, not on the heap, so that forked
+ * children that _exit() leave nothing of the parent's for valgrind to call
+ * lost. */
+#define TMP_DIR_LEN 64
 
-	cr_assert_not_null(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
-	return mc_strdup(tmpl);
+static char *tmp_dir(char *dir)
+{
+	snprintf(dir, TMP_DIR_LEN, "/tmp/mc-state-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	return dir;
 }
 
-static void rm_tree(char *dir)
+static void rm_tree(const char *dir)
 {
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
 }
 
 static int exists(const char *path, const char *suffix)
@@ -101,7 +104,7 @@ static long long query_int(struct mc_state *st, const char *sql)
 
 static void check_modes(mode_t mask)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *sub = mc_asprintf("%s/a/mercury", dir);
 	char *path = mc_asprintf("%s/state.db", sub);
 	char *wal = mc_asprintf("%s-wal", path);
@@ -142,7 +145,7 @@ Test(state, new_file_0600_dir_0700_umask_077)
 
 Test(state, wal_and_schema_version)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	char *mode = query_text(st, "PRAGMA journal_mode");
@@ -181,7 +184,7 @@ static int64_t begin_run(struct mc_state *st, const char *command,
 
 Test(state, runs_begin_end_list_filter_prune)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	struct mc_err err = { 0 };
@@ -268,7 +271,7 @@ Test(state, runs_begin_end_list_filter_prune)
 
 Test(state, reopen_keeps_data)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	struct mc_err err = { 0 };
@@ -337,7 +340,7 @@ static void make_db(const char *path, const char *sql)
 
 static void check_newer(int wal)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_err err = { 0 };
 	struct snapshot s;
@@ -374,9 +377,47 @@ Test(state, newer_schema_wal_file_refused_untouched)
 	check_newer(1);
 }
 
+/* A newer file whose last writer left committed frames in its WAL (as a
+ * crash does): refusing it must not checkpoint them into the main file. */
+Test(state, newer_schema_with_pending_wal_refused_untouched)
+{
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char *path = mc_asprintf("%s/state.db", dir);
+	char *wal = mc_asprintf("%s-wal", path);
+	struct mc_err err = { 0 };
+	struct snapshot s, sw;
+	sqlite3 *db;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+				  " CREATE TABLE future(x);", NULL, NULL,
+				  NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+				       1, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0;"
+				  " INSERT INTO future VALUES (1);"
+				  " PRAGMA user_version = 7;", NULL, NULL,
+				  NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
+	snap(path, &s);
+	snap(wal, &sw);
+	cr_assert_gt(sw.len, 0);
+	cr_assert_null(mc_state_open(path, &err));
+	cr_assert_eq(err.code, MC_EXIT_IOERR);
+	cr_assert_not_null(strstr(err.msg, "schema version 7 is newer"), "%s",
+			   err.msg);
+	assert_untouched(path, &s);
+	assert_untouched(wal, &sw);
+	free(wal);
+	free(path);
+	rm_tree(dir);
+}
+
 static void check_garbage(const void *bytes, size_t len)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_err err = { 0 };
 	struct snapshot s;
@@ -413,7 +454,7 @@ Test(state, short_text_file_refused_untouched)
 
 Test(state, foreign_sqlite_database_refused_untouched)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/other.db", dir);
 	struct mc_err err = { 0 };
 	struct snapshot s;
@@ -432,7 +473,7 @@ Test(state, foreign_sqlite_database_refused_untouched)
 
 Test(state, directory_refused)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	struct mc_err err = { 0 };
 
 	cr_assert_null(mc_state_open(dir, &err));
@@ -444,7 +485,7 @@ Test(state, directory_refused)
 
 Test(state, parent_is_a_file_refused)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *file = mc_asprintf("%s/plain", dir);
 	char *path = mc_asprintf("%s/state.db", file);
 	struct mc_err err = { 0 };
@@ -460,7 +501,7 @@ Test(state, parent_is_a_file_refused)
 
 Test(state, exec_error_is_ioerr_naming_path)
 {
-	char *dir = tmp_dir();
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	struct mc_err err = { 0 };
@@ -540,8 +581,8 @@ static int child_run(const char *path, int go)
 
 Test(state, concurrent_open_of_fresh_path)
 {
-	char *dir = tmp_dir();
-	char *path = mc_asprintf("%s/fresh/state.db", dir);
+	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char path[TMP_DIR_LEN + 32];
 	pid_t pids[NPROC];
 	struct mc_run *runs;
 	struct mc_state *st;
@@ -549,6 +590,7 @@ Test(state, concurrent_open_of_fresh_path)
 	int go[2], ok = 0;
 	size_t n;
 
+	snprintf(path, sizeof(path), "%s/fresh/state.db", dir);
 	cr_assert_eq(pipe(go), 0);
 	for (int i = 0; i < NPROC; i++) {
 		pids[i] = fork();
@@ -579,6 +621,5 @@ Test(state, concurrent_open_of_fresh_path)
 	cr_assert_eq(query_int(st, "PRAGMA user_version"),
 		     mc_state_schema_version());
 	mc_state_close(st);
-	free(path);
 	rm_tree(dir);
 }
