@@ -139,13 +139,22 @@ static int check_value(const struct mc_opt *o, const char *v,
 	return 0;
 }
 
-static int set_opt(struct mc_args *a, const struct mc_opt *o, const char *v,
+static int set_opt(struct mc_args *a, const struct mc_opt *o, char *v,
 		   struct mc_err *err)
 {
 	struct mc_optval *ov;
 
 	if (v && check_value(o, v, a, err) < 0)
 		return -1;
+	if (v && (o->flags & MC_OPTF_SECRET)) {
+		char *copy = mc_strdup(v);
+
+		explicit_bzero(v, strlen(v));
+		a->secrets = mc_realloc(a->secrets, (a->n_secrets + 1) *
+					sizeof(*a->secrets));
+		a->secrets[a->n_secrets++] = copy;
+		v = copy;
+	}
 	ov = val_for(a, o);
 	ov->count++;
 	if (v) {
@@ -182,7 +191,7 @@ static int parse_long(struct mc_args *a, int argc, char **argv, int *i,
 	char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
 	char *name = eq ? mc_strndup(arg, (size_t)(eq - arg)) : mc_strdup(arg);
 	const struct mc_opt *o = find_opt(a->path, a->depth, name, 0);
-	const char *v = NULL;
+	char *v = NULL;
 	int rc = -1;
 
 	if (o == NULL) {
@@ -216,8 +225,6 @@ static int parse_long(struct mc_args *a, int argc, char **argv, int *i,
 		goto out;
 	}
 	rc = set_opt(a, o, v, err);
-	if (rc == 0 && v && (o->flags & MC_OPTF_SECRET) && eq == NULL)
-		explicit_bzero(argv[*i], strlen(argv[*i]));
 out:
 	free(name);
 	return rc;
@@ -226,7 +233,7 @@ out:
 static int parse_short(struct mc_args *a, int argc, char **argv, int *i,
 		       struct mc_err *err)
 {
-	const char *p = argv[*i] + 1;
+	char *p = argv[*i] + 1;
 
 	for (; *p; p++) {
 		const struct mc_opt *o = find_opt(a->path, a->depth, NULL, *p);
@@ -235,7 +242,7 @@ static int parse_short(struct mc_args *a, int argc, char **argv, int *i,
 			return usage_err(err, a->path, a->depth,
 					 "unknown option '-%c'", *p);
 		if (takes_value(o)) {
-			const char *v = p[1] ? p + 1 : NULL;
+			char *v = p[1] ? p + 1 : NULL;
 
 			if (v == NULL && *i + 1 < argc)
 				v = argv[++*i];
@@ -344,6 +351,11 @@ fail:
 
 void mc_args_free(struct mc_args *a)
 {
+	for (size_t i = 0; i < a->n_secrets; i++)
+		mc_free_secret(a->secrets[i]);
+	free(a->secrets);
+	a->secrets = NULL;
+	a->n_secrets = 0;
 	for (size_t i = 0; i < a->n_vals; i++)
 		free(a->vals[i].values);
 	free(a->vals);

@@ -32,7 +32,9 @@ enum mc_arg_type {
 };
 
 /* Option flags. */
-#define MC_OPTF_SECRET	0x1	/* the value is wiped from argv */
+#define MC_OPTF_SECRET	0x1	/* the value is kept in a private copy
+				   and wiped from argv (as curl does), so
+				   ps(1) shows it only for an instant */
 #define MC_OPTF_HIDDEN	0x2	/* parsed, not shown */
 
 struct mc_opt {
@@ -88,6 +90,9 @@ struct mc_args {
 	int help;			/* -h/--help given */
 	char **pos;			/* positional arguments (borrowed) */
 	int n_pos;
+	char **secrets;			/* copies of MC_OPTF_SECRET values,
+					   owned, wiped on free */
+	size_t n_secrets;
 };
 
 /* Parses argv against root (whose options are the global ones, accepted

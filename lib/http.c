@@ -157,15 +157,17 @@ struct mc_http *mc_http_new(const char *correlation_id, struct mc_err *err)
 				   "cannot hash the correlation id (SHA-256)");
 			return NULL;
 		}
+		/* W3C: an all-zero trace id is invalid. */
 		if (all_zero(raw, 16))
-			raw[15] = 1;	/* W3C: an all-zero trace id is invalid */
+			raw[15] = 1;
 		mc_hex(raw, 16, h->trace_id);
 		h->correlation_id = mc_strdup(correlation_id);
 	}
 	h->multi = curl_multi_init();
 	if (h->multi == NULL) {
 		mc_http_free(h);
-		mc_err_set(err, MC_EXIT_UNKNOWN, "cannot create a curl multi handle");
+		mc_err_set(err, MC_EXIT_UNKNOWN,
+			   "cannot create a curl multi handle");
 		return NULL;
 	}
 	return h;
@@ -339,7 +341,7 @@ static int is_tls_error(CURLcode rc)
 static void scrub(const char *in, const char *url, char *out, size_t size)
 {
 	struct mc_buf b = { 0 };
-	size_t ulen = url ? strlen(url) : 0;
+	size_t ulen = url ? strlen(url) : 0, n;
 	const char *p = in;
 
 	while (*p) {
@@ -374,9 +376,9 @@ static void scrub(const char *in, const char *url, char *out, size_t size)
 	snprintf(out, size, "%s", b.data ? b.data : "");
 	mc_buf_free(&b);
 	/* Drop a trailing newline curl sometimes leaves. */
-	for (size_t n = strlen(out); n > 0 && isspace((unsigned char)out[n - 1]);
-	     n--)
-		out[n - 1] = '\0';
+	n = strlen(out);
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
 }
 
 /* What went wrong in a transfer, in words without the URL. */
@@ -411,7 +413,8 @@ static void describe(struct slot *s, CURLcode rc, char *out, size_t size)
 		snprintf(out, size, "empty reply from server");
 		return;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		snprintf(out, size, "unsupported protocol (only http and https)");
+		snprintf(out, size,
+			 "unsupported protocol (only http and https)");
 		return;
 	case CURLE_URL_MALFORMAT:
 		snprintf(out, size, "malformed URL");
@@ -537,8 +540,9 @@ static int setup_method(CURL *e, const struct mc_http_req *req)
 		return rc;
 	}
 	if (req->body != NULL || strcmp(m, "POST") == 0) {
-		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-				       (curl_off_t)(req->body ? req->body_len : 0));
+		curl_off_t len = req->body ? (curl_off_t)req->body_len : 0;
+
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, len);
 		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS,
 				       req->body ? req->body : "");
 	}
@@ -619,7 +623,7 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 	if (rc != CURLE_OK) {
 		release_easy(h, s);
 		mc_err_set(&req->err, MC_EXIT_UNKNOWN,
-			   "cannot set up the request (libcurl option refused)");
+			   "cannot set up the request (libcurl refused an option)");
 		finish(s);
 		return;
 	}
@@ -796,8 +800,10 @@ int mc_http_perform(struct mc_http *h, struct mc_http_req *reqs, size_t n,
 		int running;
 
 		if (mc_interrupted) {
-			abandon(h, slots, n, mc_interrupted == SIGTERM ?
-				MC_EXIT_SIGTERM : MC_EXIT_SIGINT, "interrupted");
+			int code = mc_interrupted == SIGTERM ?
+				   MC_EXIT_SIGTERM : MC_EXIT_SIGINT;
+
+			abandon(h, slots, n, code, "interrupted");
 			break;
 		}
 		now = mc_mono_now();

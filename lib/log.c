@@ -215,6 +215,24 @@ char *mc_redact_url(const char *url, int hide_path)
 	}
 }
 
+/* A field whose name says it holds a secret is masked whole. */
+static int secret_key(const char *k)
+{
+	static const char *const words[] = { "password", "passwd", "secret",
+					     "token", "authorization", "apikey",
+					     "api_key", "routing_key", "cookie" };
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(words); i++)
+		if (strcasestr(k, words[i]))
+			return 1;
+	return 0;
+}
+
+static char *field_value(const char *k, const char *v)
+{
+	return secret_key(k) ? mc_strdup("***") : mc_redact(v ? v : "");
+}
+
 static void emit(int level, const char *msg, va_list kv)
 {
 	char ts[40];
@@ -237,7 +255,7 @@ static void emit(int level, const char *msg, va_list kv)
 					    json_string(lg.correlation_id));
 		while ((k = va_arg(kv, const char *)) != NULL) {
 			const char *v = va_arg(kv, const char *);
-			char *sv = mc_redact(v ? v : "");
+			char *sv = field_value(k, v);
 
 			json_object_set_new(o, k, json_string(sv));
 			free(sv);
@@ -256,7 +274,7 @@ static void emit(int level, const char *msg, va_list kv)
 		mc_buf_puts(&b, safe);
 		while ((k = va_arg(kv, const char *)) != NULL) {
 			const char *v = va_arg(kv, const char *);
-			char *sv = mc_redact(v ? v : "");
+			char *sv = field_value(k, v);
 
 			mc_buf_printf(&b, " %s=%s", k, sv);
 			free(sv);

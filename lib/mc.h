@@ -117,7 +117,8 @@ double mc_clock_now(const struct mc_clock *c);	/* c may be NULL */
 /* RFC 3339 UTC with milliseconds: 2026-11-22T10:00:00.123Z */
 void mc_format_time(double wall, char *buf, size_t size);
 
-/* The run's deadline, on the monotonic clock. at == 0 means none. */
+/* The run's deadline, on the monotonic clock. at == 0 means none;
+ * mc_deadline_set() with ms_from_now <= 0 sets none. */
 struct mc_deadline {
 	double at;
 };
@@ -144,7 +145,8 @@ void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
  * are). */
 int mc_mkdir_p(const char *dir, unsigned mode, struct mc_err *err);
 /* Writes data to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. */
+ * fsync, rename, fsync of the directory. The file gets exactly mode,
+ * whatever the umask. */
 int mc_write_atomic(const char *path, const void *data, size_t len,
 		    unsigned mode, struct mc_err *err);
 /* Reads a whole small file (secrets, plugin output); caller frees. */

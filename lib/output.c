@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +66,15 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 	mc_buf_puts(b, name);
 	if (labels && *labels)
 		mc_buf_printf(b, "{%s}", labels);
-	/* %.17g keeps full double precision; integers print plainly. */
-	if (value == (double)(long long)value && value < 1e15 && value > -1e15)
+	/* %.17g keeps full double precision; integers print plainly. The
+	 * range test comes first: casting a huge or non-finite double to an
+	 * integer is undefined. */
+	if (isnan(value))
+		mc_buf_puts(b, " NaN\n");
+	else if (isinf(value))
+		mc_buf_puts(b, value > 0 ? " +Inf\n" : " -Inf\n");
+	else if (value < 1e15 && value > -1e15 &&
+		 value == (double)(long long)value)
 		mc_buf_printf(b, " %lld\n", (long long)value);
 	else
 		mc_buf_printf(b, " %.17g\n", value);
@@ -191,9 +199,12 @@ int mc_textfile_write(const char *dir, const char *command, const char *text,
 	struct stat st;
 	int rc;
 
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		rc = mc_err_sys(err, MC_EXIT_IOERR, errno ? errno : ENOTDIR,
-				"--textfile-dir %s", dir);
+	if (stat(dir, &st) < 0) {
+		rc = mc_err_sys(err, MC_EXIT_IOERR, errno, "--textfile-dir %s",
+				dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = mc_err_sys(err, MC_EXIT_IOERR, ENOTDIR, "--textfile-dir %s",
+				dir);
 	} else {
 		rc = mc_write_atomic(path, text, strlen(text), 0644, err);
 	}

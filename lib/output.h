@@ -54,8 +54,8 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		     mc_cell_color_fn cell_color);
 void mc_table_free(struct mc_table *t);
 
-/* SGR colour of a status word: ok green, warning yellow, critical red,
- * unknown magenta. 0 for anything else. */
+/* SGR colour of a status word: ok green, warning/degraded yellow,
+ * critical/unavailable red, unknown magenta; 0 for anything else. */
 int mc_status_color(const char *status);
 
 /* Writes DIR/mercuryctl_<command>.prom atomically (mode 0644). */

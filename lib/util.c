@@ -653,6 +653,11 @@ int mc_write_atomic(const char *path, const void *data, size_t len,
 		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot create %s", tmp);
 		goto out;
 	}
+	if (fchmod(fd, mode) < 0) {
+		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot chmod %s", tmp);
+		close(fd);
+		goto unlink;
+	}
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
 

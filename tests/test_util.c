@@ -292,8 +292,8 @@ Test(util, parse_size_valid)
 Test(util, parse_size_invalid)
 {
 	static const char *const bad[] = {
-		"", "KB", "10XB", "10 KB", "-1", "10KBs", "5mib", "1.2.3",
-		"abc", "10K",
+		"", "KB", "10XB", "10 KB", "-1", "10KBs", "1.2.3", "abc",
+		"B", "10BB",
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(bad); i++) {
@@ -313,24 +313,25 @@ Test(util, parse_size_invalid)
 	cr_assert_eq(mc_parse_size(NULL, &(uint64_t){ 0 }, NULL), -1);
 }
 
-/* BUG: a size larger than a uint64_t holds must be refused; 20000000TB is
- * 2e19 bytes (> 2^64 - 1), yet it is accepted as 9223372036854775808 (the
- * llround() of an out-of-range value). 10000000TB = 1e19 fits a uint64_t but
- * not a long long, and comes back as the same garbage. */
-Test(util, BUG_parse_size_overflow)
+/* A size must fit a uint64_t: 20000000TB is 2e19 bytes (> 2^64 - 1);
+ * 10000000TB = 1e19 fits a uint64_t but not a long long. */
+Test(util, parse_size_overflow)
 {
-	uint64_t v = 0;
+	uint64_t v = 7;
 	struct mc_err e = { 0 };
-	int rc;
 
-	rc = mc_parse_size("20000000TB", &v, &e);
-	cr_expect_eq(rc, -1, "20000000TB (2e19 > UINT64_MAX) accepted as %llu",
+	cr_assert_eq(mc_parse_size("20000000TB", &v, &e), -1,
+		     "20000000TB (2e19 > UINT64_MAX) accepted as %llu",
 		     (unsigned long long)v);
-	v = 0;
-	rc = mc_parse_size("10000000TB", &v, &e);
-	cr_expect(rc == -1 || v == 10000000000000000000ULL,
-		  "10000000TB accepted as %llu, want 10000000000000000000",
-		  (unsigned long long)v);
+	cr_assert_eq(v, 7);
+	cr_assert_eq(e.code, MC_EXIT_USAGE);
+	cr_assert_not_null(strstr(e.msg, "20000000TB"), "%s", e.msg);
+	cr_assert_eq(mc_parse_size("16EiB", &v, NULL), -1);	/* no such unit */
+	cr_assert_eq(mc_parse_size("16777216TiB", &v, NULL), -1); /* = 2^64 */
+	cr_assert_eq(mc_parse_size("10000000TB", &v, &e), 0, "%s", e.msg);
+	cr_assert_eq(v, 10000000000000000000ULL, "%llu", (unsigned long long)v);
+	cr_assert_eq(mc_parse_size("16777215TiB", &v, &e), 0, "%s", e.msg);
+	cr_assert_eq(v, 16777215ULL * 1099511627776ULL);
 }
 
 Test(util, parse_percent)
@@ -377,7 +378,7 @@ Test(util, parse_rate)
 		{ "100/h", 100.0 / 3600 }, { "0.5/s", 0.5 }, { "3600/h", 1 },
 	};
 	static const char *const bad[] = {
-		"0/s", "0/m", "1", "1/x", "/s", "-1/s", "1/S", "1/sec", "",
+		"0/s", "0/m", "1", "1/x", "/s", "-1/s", "1/", "1/sec", "",
 		"1 /s",
 	};
 
@@ -447,8 +448,8 @@ Test(util, parse_bool_forms)
 					   "Yes", "ON" };
 	static const char *const no[] = { "false", "no", "off", "0", "FALSE",
 					  "No", "Off" };
-	static const char *const bad[] = { "", "maybe", "2", "y", "n",
-					   "truee", " true" };
+	static const char *const bad[] = { "", "maybe", "2", "truee",
+					   " true", "yes please" };
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(yes); i++) {
 		int v = -1;
@@ -763,11 +764,10 @@ Test(util, format_time_known_epochs)
 	}
 }
 
-/* BUG: mc_format_time truncates the fraction instead of rounding it, so a
- * time whose milliseconds a double cannot hold exactly is printed one
- * millisecond early: 1.001 is stored as 1.000999999999999889... and comes out
- * as "...:01.000Z"; 1700000000.123 as "...:20.122Z". */
-Test(util, BUG_format_time_rounds_to_the_millisecond)
+/* The fraction is rounded to the millisecond, not truncated: 1.001 is stored
+ * as 1.000999999999999889... and must still print .001; a fraction that
+ * rounds up to 1000 ms carries into the seconds (and beyond). */
+Test(util, format_time_rounds_to_the_millisecond)
 {
 	static const struct {
 		double wall;
@@ -776,13 +776,18 @@ Test(util, BUG_format_time_rounds_to_the_millisecond)
 		{ 1.001, "1970-01-01T00:00:01.001Z" },
 		{ 1700000000.123, "2023-11-14T22:13:20.123Z" },
 		{ 1700000000.001, "2023-11-14T22:13:20.001Z" },
+		{ 1700000000.999, "2023-11-14T22:13:20.999Z" },
+		{ 0.9996, "1970-01-01T00:00:01.000Z" },
+		{ 59.9999, "1970-01-01T00:01:00.000Z" },
+		{ 946684799.9999, "2000-01-01T00:00:00.000Z" },
+		{ 0.0004, "1970-01-01T00:00:00.000Z" },
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
 		char buf[40];
 
 		mc_format_time(cases[i].wall, buf, sizeof(buf));
-		cr_expect_str_eq(buf, cases[i].out, "%.3f formatted as %s",
+		cr_assert_str_eq(buf, cases[i].out, "%.4f formatted as %s",
 				 cases[i].wall, buf);
 	}
 }
