@@ -42,7 +42,7 @@ LDLIBS_ALL = $(PKG_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
-TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c)) tests/testlib.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(B)/%.o)
 TABLE_OBJ := $(filter-out $(B)/cmd/main.o,$(CMD_OBJ))

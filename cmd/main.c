@@ -58,6 +58,20 @@ static void print_error_json(const char *msg, int code, const char *cid)
 	json_decref(o);
 }
 
+/* It travels in HTTP headers, logs and payloads: printable ASCII without
+ * spaces, at most 200 characters (the HTTP client refuses anything else). */
+static int valid_correlation_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 200)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 127)
+			return 0;
+	return 1;
+}
+
 static char *fresh_trace_id(void)
 {
 	unsigned char raw[16];
@@ -300,10 +314,21 @@ int main(int argc, char **argv)
 		    getenv("NO_COLOR") == NULL && !mc_args_count(&a, "no-color") &&
 		    !mc_streq(getenv("TERM"), "dumb");
 	if ((v = mc_args_value(&a, "correlation-id")) ||
-	    ((v = getenv("MERCURY_CORRELATION_ID")) && *v))
+	    ((v = getenv("MERCURY_CORRELATION_ID")) && *v)) {
+		if (!valid_correlation_id(v)) {
+			fprintf(stderr, "mercuryctl: bad correlation id: 1 to 200 "
+				"printable characters without spaces\n");
+			if (json_early)
+				print_error_json("bad correlation id",
+						 MC_EXIT_USAGE, NULL);
+			free(ctx.command);
+			mc_args_free(&a);
+			return MC_EXIT_USAGE;
+		}
 		ctx.correlation_id = mc_strdup(v);
-	else
+	} else {
 		ctx.correlation_id = fresh_trace_id();
+	}
 	mc_report_init(&ctx.report, ctx.color);
 	setup_logging(&ctx);
 

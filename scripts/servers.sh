@@ -72,7 +72,9 @@ start() {
 	remember pushgateway $!
 	wait_for 20 pushgateway curl -sf "http://127.0.0.1:$pport/-/ready"
 
-	# The HTTP receiver: binds a free port itself and writes it down.
+	# The HTTP receiver: binds a free port itself and writes it down (a
+	# port file left by an earlier run in DIR must not be read).
+	rm -f "$dir/receiver.port"
 	timeout "$LIFETIME" $PY "$here/receiver.py" --port-file "$dir/receiver.port" \
 		</dev/null >"$dir/receiver.log" 2>&1 &
 	remember receiver $!

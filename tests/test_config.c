@@ -1,6 +1,8 @@
 /* test_config.c - mercury.conf parsing, checking and precedence. */
 #include <criterion/criterion.h>
 
+#include "testlib.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -58,28 +60,8 @@ static const char *src(const struct mc_conf_section *s, const char *key)
 }
 
 /* Temporary directories and files. */
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	chmod(path, 0700);
-	return remove(path);
-}
 
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
-static char *tmp_dir(void)
-{
-	char *d = mc_strdup("/tmp/mc_conf_test.XXXXXX");
-
-	cr_assert_not_null(mkdtemp(d), "mkdtemp: %s", strerror(errno));
-	return d;
-}
 
 /* Writes text to dir/rel, making the directories between; caller frees
  * the path. */
@@ -845,7 +827,8 @@ Test(config, unknown_flag_key_aborts, .signal = SIGABRT)
 
 Test(config, find_path_order)
 {
-	char *dir = tmp_dir(), *home = mc_asprintf("%s/home", dir);
+	char dirbuf[MC_TEST_DIR_LEN];
+	char *dir = mc_test_dir(dirbuf), *home = mc_asprintf("%s/home", dir);
 	char *xdg = mc_asprintf("%s/xdg", dir), *p, *want_home, *want_xdg;
 	int explicit = -1;
 	int etc = access("/etc/mercury/mercury.conf", F_OK) == 0;
@@ -903,17 +886,16 @@ Test(config, find_path_order)
 	cr_assert_str_eq(p, "/flag/m.conf");
 	free(p);
 
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 	free(want_home);
 	free(want_xdg);
 	free(home);
 	free(xdg);
-	free(dir);
 }
 
 Test(config, load_from_file)
 {
-	char *dir = tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = put_file(dir, "m.conf", "[core]\n\ntimeout = 9s\n");
 	char *want = mc_asprintf("%s:3", path);
 	struct mc_err err;
@@ -934,15 +916,15 @@ Test(config, load_from_file)
 	cr_assert_null(mc_conf_load(path, NULL, 0, &err));
 	want = mc_asprintf("%s:2: [core] bad value for 'timeout'", path);
 	cr_assert_eq(strncmp(err.msg, want, strlen(want)), 0, "%s", err.msg);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 	free(want);
 	free(path);
-	free(dir);
 }
 
 Test(config, nul_byte_in_file)
 {
-	char *dir = tmp_dir(), *path = mc_asprintf("%s/nul.conf", dir), *want;
+	char dirbuf[MC_TEST_DIR_LEN];
+	char *dir = mc_test_dir(dirbuf), *path = mc_asprintf("%s/nul.conf", dir), *want;
 	static const char text[] = "[core]\ntimeout = 1s\x00x\n";
 	struct mc_err err;
 
@@ -952,15 +934,15 @@ Test(config, nul_byte_in_file)
 	want = mc_asprintf("%s:2: NUL byte in line", path);
 	cr_assert_eq(err.code, MC_EXIT_CONFIG);
 	cr_assert_str_eq(err.msg, want);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 	free(want);
 	free(path);
-	free(dir);
 }
 
 Test(config, missing_explicit_file)
 {
-	char *dir = tmp_dir(), *path = mc_asprintf("%s/nope.conf", dir), *want;
+	char dirbuf[MC_TEST_DIR_LEN];
+	char *dir = mc_test_dir(dirbuf), *path = mc_asprintf("%s/nope.conf", dir), *want;
 	struct mc_err err;
 
 	mc_err_clear(&err);
@@ -969,15 +951,15 @@ Test(config, missing_explicit_file)
 	want = mc_asprintf("cannot read config %s: No such file or directory",
 			   path);
 	cr_assert_str_eq(err.msg, want);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 	free(want);
 	free(path);
-	free(dir);
 }
 
 Test(config, unreadable_file)
 {
-	char *dir = tmp_dir(), *path = put_file(dir, "m.conf", "[core]\n");
+	char dirbuf[MC_TEST_DIR_LEN];
+	char *dir = mc_test_dir(dirbuf), *path = put_file(dir, "m.conf", "[core]\n");
 	char *want;
 	struct mc_err err;
 
@@ -997,10 +979,9 @@ Test(config, unreadable_file)
 	cr_assert_eq(err.code, MC_EXIT_CONFIG);
 	want = mc_asprintf("cannot read config %s: Is a directory", dir);
 	cr_assert_str_eq(err.msg, want);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 	free(want);
 	free(path);
-	free(dir);
 }
 
 Test(config, schemas_are_well_formed)

@@ -1,6 +1,8 @@
 /* test_output.c - exposition, tables, colours and the textfile (lib/output.c). */
 #include <criterion/criterion.h>
 
+#include "testlib.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -16,29 +18,8 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int output_rm_entry(const char *path, const struct stat *sb, int flag,
-			   struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
-static char *output_tmp_dir(void)
-{
-	char tmpl[] = "/tmp/mc-output-test-XXXXXX";
 
-	cr_assert_not_null(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
-	return mc_strdup(tmpl);
-}
-
-static void output_rm_tree(char *dir)
-{
-	nftw(dir, output_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
 
 /* The only entry of dir (caller frees); fails unless there is exactly one. */
 static char *output_only_entry(const char *dir)
@@ -330,7 +311,7 @@ Test(output, status_color)
 
 Test(output, textfile_write)
 {
-	char *dir = output_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/mercuryctl_health.prom", dir);
 	static const char text[] = "# HELP m h\n# TYPE m gauge\nm 1\n";
 	struct mc_err e = { 0 };
@@ -359,12 +340,12 @@ Test(output, textfile_write)
 	free(only);
 
 	free(path);
-	output_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(output, textfile_command_name_is_file_safe)
 {
-	char *dir = output_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_err e = { 0 };
 	char *only, *path;
 
@@ -383,12 +364,12 @@ Test(output, textfile_command_name_is_file_safe)
 	only = output_only_entry(dir);
 	cr_assert_str_eq(only, "mercuryctl_______etc_x.prom");
 	free(only);
-	output_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(output, textfile_missing_dir)
 {
-	char *dir = output_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *missing = mc_asprintf("%s/nope", dir);
 	struct mc_err e = { 0 };
 
@@ -398,12 +379,12 @@ Test(output, textfile_missing_dir)
 	cr_assert_not_null(strstr(e.msg, missing), "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, strerror(ENOENT)), "%s", e.msg);
 	free(missing);
-	output_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(output, textfile_dir_is_a_file)
 {
-	char *dir = output_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *file = mc_asprintf("%s/plain", dir);
 	struct mc_err e = { 0 };
 
@@ -414,14 +395,14 @@ Test(output, textfile_dir_is_a_file)
 	cr_assert_eq(e.sys_errno, ENOTDIR);
 	cr_assert_not_null(strstr(e.msg, strerror(ENOTDIR)), "%s", e.msg);
 	free(file);
-	output_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 /* --textfile-dir naming a regular file is ENOTDIR, whatever errno an
  * earlier call left behind. */
 Test(output, textfile_dir_is_a_file_gives_enotdir)
 {
-	char *dir = output_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *file = mc_asprintf("%s/plain", dir);
 	struct mc_err e = { 0 };
 
@@ -432,7 +413,7 @@ Test(output, textfile_dir_is_a_file_gives_enotdir)
 	cr_expect_eq(e.sys_errno, ENOTDIR, "sys_errno %d (%s), message '%s'",
 		     e.sys_errno, strerror(e.sys_errno), e.msg);
 	free(file);
-	output_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 /* ---- mc_write_all ------------------------------------------------------- */

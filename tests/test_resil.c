@@ -1,6 +1,8 @@
 /* test_resil.c - breakers, buckets, locks and backoff (lib/resil.c). */
 #include <criterion/criterion.h>
 
+#include "testlib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,32 +30,9 @@ static double fake_now(void *ctx)
 static const struct mc_clock fake_clock = { fake_now, NULL };
 static const struct mc_breaker_conf conf5 = { 5, 30000 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
-/* Test paths live in fixed buffers, not on the heap, so that forked
- * children that _exit() leave nothing of the parent's for valgrind to call
- * lost. */
-#define TMP_DIR_LEN 64
 
-static char *tmp_dir(char *dir)
-{
-	snprintf(dir, TMP_DIR_LEN, "/tmp/mc-resil-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	return dir;
-}
 
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static struct mc_state *open_state(const char *dir)
 {
@@ -96,7 +75,7 @@ static struct mc_state *opened(char *dir)
 	struct mc_state *st;
 	double retry = -1;
 
-	tmp_dir(dir);
+	mc_test_dir(dir);
 	st = open_state(dir);
 	fake_now_s = 1000;
 	fail_n(st, "api", 5);
@@ -107,7 +86,7 @@ static struct mc_state *opened(char *dir)
 
 Test(breaker, closed_opens_after_5_failures)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double retry = -1;
 
@@ -126,12 +105,12 @@ Test(breaker, closed_opens_after_5_failures)
 	/* another breaker is independent */
 	cr_assert_eq(allow(st, "other", NULL), 1);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, half_open_lets_exactly_one_probe)
 {
-	char dir[TMP_DIR_LEN];
+	char dir[MC_TEST_DIR_LEN];
 	struct mc_state *st = opened(dir);
 	double retry = -1;
 
@@ -142,12 +121,12 @@ Test(breaker, half_open_lets_exactly_one_probe)
 	fake_now_s = 1045;
 	cr_assert_eq(allow(st, "api", NULL), 0);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, probe_success_closes)
 {
-	char dir[TMP_DIR_LEN];
+	char dir[MC_TEST_DIR_LEN];
 	struct mc_state *st = opened(dir);
 	struct mc_breaker_info *list;
 	struct mc_err err = { 0 };
@@ -170,12 +149,12 @@ Test(breaker, probe_success_closes)
 	record(st, "api", 0);
 	cr_assert_eq(allow(st, "api", NULL), 0);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, probe_failure_reopens)
 {
-	char dir[TMP_DIR_LEN];
+	char dir[MC_TEST_DIR_LEN];
 	struct mc_state *st = opened(dir);
 	double retry = -1;
 
@@ -191,12 +170,12 @@ Test(breaker, probe_failure_reopens)
 	cr_assert_eq(allow(st, "api", NULL), 1);
 	cr_assert_eq(allow(st, "api", NULL), 0);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, stuck_probe_frees_after_recovery)
 {
-	char dir[TMP_DIR_LEN];
+	char dir[MC_TEST_DIR_LEN];
 	struct mc_state *st = opened(dir);
 	double retry = -1;
 
@@ -209,12 +188,12 @@ Test(breaker, stuck_probe_frees_after_recovery)
 	cr_assert_eq(allow(st, "api", NULL), 1);
 	cr_assert_eq(allow(st, "api", NULL), 0);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, success_resets_consecutive_count)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 
 	fake_now_s = 1000;
@@ -225,12 +204,12 @@ Test(breaker, success_resets_consecutive_count)
 	record(st, "api", 0);
 	cr_assert_eq(allow(st, "api", NULL), 0);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, conf_threshold_and_recovery)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	struct mc_breaker_conf c = { 2, 500 };
 	struct mc_err err = { 0 };
@@ -248,12 +227,12 @@ Test(breaker, conf_threshold_and_recovery)
 	cr_assert_eq(mc_breaker_allow(st, "x", &c, &fake_clock, &retry, &err),
 		     1);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(breaker, shared_across_processes)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st;
 	double retry = 0, before;
 	int status;
@@ -286,14 +265,14 @@ Test(breaker, shared_across_processes)
 	cr_assert_gt(retry, before);
 	cr_assert_leq(retry, before + 30);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 static const char odd_name[] = "it's \"odd\"; DROP TABLE breakers; --";
 
 Test(breaker, list_and_reset)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	struct mc_breaker_info *list;
 	struct mc_err err = { 0 };
@@ -342,7 +321,7 @@ Test(breaker, list_and_reset)
 	cr_assert_eq(err.code, MC_EXIT_USAGE);
 	cr_assert_str_eq(err.msg, "no breaker named 'nope'");
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 static int take(struct mc_state *st, const char *name, double rate,
@@ -358,7 +337,7 @@ static int take(struct mc_state *st, const char *name, double rate,
 
 Test(bucket, starts_full_and_drains)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double wait = -1;
 
@@ -372,12 +351,12 @@ Test(bucket, starts_full_and_drains)
 	/* another bucket is independent */
 	cr_assert_eq(take(st, "other", 1, 5, 5, NULL), 1);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(bucket, exact_wait_and_refill)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double wait = -1;
 
@@ -393,12 +372,12 @@ Test(bucket, exact_wait_and_refill)
 	cr_assert_eq(take(st, "b", 4, 10, 1, &wait), 0);
 	cr_assert_eq(wait, 0.25);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(bucket, burst_caps_refill)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	double wait = -1;
 
@@ -413,12 +392,12 @@ Test(bucket, burst_caps_refill)
 	cr_assert_eq(take(st, "b", 2, 3, 1, &wait), 0);
 	cr_assert_eq(wait, 0.5);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(bucket, bad_arguments)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_state *st = open_state(dir);
 	struct mc_err err = { 0 };
 
@@ -429,12 +408,12 @@ Test(bucket, bad_arguments)
 		     -1);
 	cr_assert_eq(err.code, MC_EXIT_USAGE);
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(bucket, shared_by_processes)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	pid_t pids[4];
 	int total = 0;
 
@@ -474,7 +453,7 @@ Test(bucket, shared_by_processes)
 		total += WEXITSTATUS(status);
 	}
 	cr_assert_eq(total, 10);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 /* A child that holds a lock: it says so on `ready`, then waits for a byte
@@ -545,7 +524,7 @@ static char *path_in(char *buf, const char *dir, const char *file)
 
 Test(lock, held_by_child_fails_at_once_then_frees)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char lbuf[PATH_LEN], *locks = path_in(lbuf, dir, "locks");
 	char fbuf[PATH_LEN];
 	char *file = path_in(fbuf, locks, "dlq_replay_orders.lock");
@@ -581,12 +560,12 @@ Test(lock, held_by_child_fails_at_once_then_frees)
 	cr_assert_not_null(data, "%s", err.msg);
 	cr_assert_eq(len, 0);
 	free(data);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(lock, wait_succeeds_when_holder_releases)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *lock;
 	struct holder h;
@@ -600,12 +579,12 @@ Test(lock, wait_succeeds_when_holder_releases)
 	cr_assert_lt(mc_mono_now() - t0, 10.0);
 	mc_lock_release(lock);
 	holder_reap(&h);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(lock, dead_holder_frees_the_lock)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *lock;
 	struct holder h;
@@ -615,12 +594,12 @@ Test(lock, dead_holder_frees_the_lock)
 	lock = mc_lock_take(dir, "oauth", 0, &err);
 	cr_assert_not_null(lock, "%s", err.msg);
 	mc_lock_release(lock);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(lock, wait_times_out_naming_the_wait)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *mine, *again;
 	char want[128];
@@ -641,12 +620,12 @@ Test(lock, wait_times_out_naming_the_wait)
 	again = mc_lock_take(dir, "x", 0, &err);
 	cr_assert_not_null(again, "%s", err.msg);
 	mc_lock_release(again);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(lock, unreadable_pid_is_unknown)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char fbuf[PATH_LEN], *file = path_in(fbuf, dir, "x.lock");
 	struct mc_err err = { 0 };
 	struct mc_lock *mine;
@@ -658,12 +637,12 @@ Test(lock, unreadable_pid_is_unknown)
 	cr_assert_str_eq(err.msg,
 			 "another run holds the lock 'x' (pid unknown)");
 	mc_lock_release(mine);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 static void check_interrupt(int sig, int code)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_err err = { 0 };
 	struct mc_lock *mine;
 	double t0;
@@ -678,7 +657,7 @@ static void check_interrupt(int sig, int code)
 	cr_assert_eq(err.code, code);
 	cr_assert_not_null(strstr(err.msg, "interrupted"), "%s", err.msg);
 	mc_lock_release(mine);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(lock, interrupted_wait_sigint)
@@ -693,7 +672,7 @@ Test(lock, interrupted_wait_sigterm)
 
 Test(lock, name_sanitized_and_dir_created)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char lbuf[PATH_LEN], *locks = path_in(lbuf, dir, "a/b/locks");
 	char fbuf[PATH_LEN];
 	char *file = path_in(fbuf, locks, "a_b_c_.._d-1.2.lock");
@@ -707,7 +686,7 @@ Test(lock, name_sanitized_and_dir_created)
 	cr_assert_eq(sb.st_mode & 0077, 0);
 	mc_lock_release(lock);
 	cr_assert_eq(stat(file, &sb), 0);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(resil, backoff_bounds)

@@ -1,6 +1,8 @@
 /* test_state.c - the SQLite state file (lib/state.c). */
 #include <criterion/criterion.h>
 
+#include "testlib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,32 +18,9 @@
 
 #define NPROC 20
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
-/* Test paths live in fixed buffers, not on the heap, so that forked
- * children that _exit() leave nothing of the parent's for valgrind to call
- * lost. */
-#define TMP_DIR_LEN 64
 
-static char *tmp_dir(char *dir)
-{
-	snprintf(dir, TMP_DIR_LEN, "/tmp/mc-state-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-	return dir;
-}
 
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int exists(const char *path, const char *suffix)
 {
@@ -104,7 +83,7 @@ static long long query_int(struct mc_state *st, const char *sql)
 
 static void check_modes(mode_t mask)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *sub = mc_asprintf("%s/a/mercury", dir);
 	char *path = mc_asprintf("%s/state.db", sub);
 	char *wal = mc_asprintf("%s-wal", path);
@@ -130,7 +109,7 @@ static void check_modes(mode_t mask)
 	free(wal);
 	free(path);
 	free(sub);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, new_file_0600_dir_0700_umask_0)
@@ -145,7 +124,7 @@ Test(state, new_file_0600_dir_0700_umask_077)
 
 Test(state, wal_and_schema_version)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	char *mode = query_text(st, "PRAGMA journal_mode");
@@ -167,7 +146,7 @@ Test(state, wal_and_schema_version)
 		     mc_state_schema_version());
 	mc_state_close(st);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 static int64_t begin_run(struct mc_state *st, const char *command,
@@ -184,7 +163,7 @@ static int64_t begin_run(struct mc_state *st, const char *command,
 
 Test(state, runs_begin_end_list_filter_prune)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	struct mc_err err = { 0 };
@@ -266,12 +245,12 @@ Test(state, runs_begin_end_list_filter_prune)
 
 	mc_state_close(st);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, reopen_keeps_data)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	struct mc_err err = { 0 };
@@ -290,7 +269,7 @@ Test(state, reopen_keeps_data)
 	mc_runs_free(runs, n);
 	mc_state_close(st);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 struct snapshot {
@@ -340,7 +319,7 @@ static void make_db(const char *path, const char *sql)
 
 static void check_newer(int wal)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_err err = { 0 };
 	struct snapshot s;
@@ -364,7 +343,7 @@ static void check_newer(int wal)
 	if (!wal)
 		assert_no_companions(path);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, newer_schema_refused_untouched)
@@ -381,7 +360,7 @@ Test(state, newer_schema_wal_file_refused_untouched)
  * crash does): refusing it must not checkpoint them into the main file. */
 Test(state, newer_schema_with_pending_wal_refused_untouched)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	char *wal = mc_asprintf("%s-wal", path);
 	struct mc_err err = { 0 };
@@ -412,12 +391,12 @@ Test(state, newer_schema_with_pending_wal_refused_untouched)
 	assert_untouched(wal, &sw);
 	free(wal);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 static void check_garbage(const void *bytes, size_t len)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_err err = { 0 };
 	struct snapshot s;
@@ -433,7 +412,7 @@ static void check_garbage(const void *bytes, size_t len)
 	assert_untouched(path, &s);
 	assert_no_companions(path);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, garbage_refused_untouched)
@@ -454,7 +433,7 @@ Test(state, short_text_file_refused_untouched)
 
 Test(state, foreign_sqlite_database_refused_untouched)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/other.db", dir);
 	struct mc_err err = { 0 };
 	struct snapshot s;
@@ -468,24 +447,24 @@ Test(state, foreign_sqlite_database_refused_untouched)
 	assert_untouched(path, &s);
 	assert_no_companions(path);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, directory_refused)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	struct mc_err err = { 0 };
 
 	cr_assert_null(mc_state_open(dir, &err));
 	cr_assert_eq(err.code, MC_EXIT_IOERR);
 	cr_assert_not_null(strstr(err.msg, dir), "%s", err.msg);
 	cr_assert_not_null(strstr(err.msg, strerror(EISDIR)), "%s", err.msg);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, parent_is_a_file_refused)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *file = mc_asprintf("%s/plain", dir);
 	char *path = mc_asprintf("%s/state.db", file);
 	struct mc_err err = { 0 };
@@ -496,12 +475,12 @@ Test(state, parent_is_a_file_refused)
 	cr_assert_not_null(strstr(err.msg, file), "%s", err.msg);
 	free(path);
 	free(file);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, exec_error_is_ioerr_naming_path)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/state.db", dir);
 	struct mc_state *st = open_ok(path);
 	struct mc_err err = { 0 };
@@ -522,7 +501,7 @@ Test(state, exec_error_is_ioerr_naming_path)
 	cr_assert_eq(query_int(st, "SELECT count(*) FROM runs"), 1);
 	mc_state_close(st);
 	free(path);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(state, default_path)
@@ -581,8 +560,8 @@ static int child_run(const char *path, int go)
 
 Test(state, concurrent_open_of_fresh_path)
 {
-	char dirbuf[TMP_DIR_LEN], *dir = tmp_dir(dirbuf);
-	char path[TMP_DIR_LEN + 32];
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
+	char path[MC_TEST_DIR_LEN + 32];
 	pid_t pids[NPROC];
 	struct mc_run *runs;
 	struct mc_state *st;
@@ -621,5 +600,5 @@ Test(state, concurrent_open_of_fresh_path)
 	cr_assert_eq(query_int(st, "PRAGMA user_version"),
 		     mc_state_schema_version());
 	mc_state_close(st);
-	rm_tree(dir);
+	mc_test_rmtree(dir);
 }

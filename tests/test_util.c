@@ -1,6 +1,8 @@
 /* test_util.c - units, strings, buffers, clocks and files (lib/util.c). */
 #include <criterion/criterion.h>
 
+#include "testlib.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,29 +20,8 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static int util_rm_entry(const char *path, const struct stat *sb, int flag,
-			 struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
 
-static char *util_tmp_dir(void)
-{
-	char tmpl[] = "/tmp/mc-util-test-XXXXXX";
 
-	cr_assert_not_null(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
-	return mc_strdup(tmpl);
-}
-
-static void util_rm_tree(char *dir)
-{
-	nftw(dir, util_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
 
 /* Number of entries in dir other than . and .. */
 static int util_count_entries(const char *dir)
@@ -796,7 +777,7 @@ Test(util, format_time_rounds_to_the_millisecond)
 
 Test(util, write_atomic_content_mode_no_temp)
 {
-	char *dir = util_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/out.txt", dir);
 	static const char data[] = "line one\nline two\n\0binary\xff";
 	struct mc_err e = { 0 };
@@ -834,12 +815,12 @@ Test(util, write_atomic_content_mode_no_temp)
 	cr_assert_eq(st.st_size, 0);
 
 	free(path);
-	util_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(util, write_atomic_relative_path)
 {
-	char *dir = util_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *back;
 
 	cr_assert_eq(chdir(dir), 0);
@@ -849,12 +830,12 @@ Test(util, write_atomic_relative_path)
 	free(back);
 	cr_assert_eq(util_count_entries("."), 1);
 	cr_assert_eq(chdir("/"), 0);
-	util_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(util, write_atomic_missing_dir)
 {
-	char *dir = util_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/no/such/dir/file", dir);
 	struct mc_err e = { 0 };
 
@@ -865,12 +846,12 @@ Test(util, write_atomic_missing_dir)
 	cr_assert(strstr(e.msg, strerror(ENOENT)) != NULL, "%s", e.msg);
 	cr_assert_eq(util_count_entries(dir), 0);
 	free(path);
-	util_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(util, mkdir_p)
 {
-	char *dir = util_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *deep = mc_asprintf("%s/a/b/c", dir);
 	char *file = mc_asprintf("%s/f", dir);
 	char *under = mc_asprintf("%s/f/sub", dir);
@@ -888,12 +869,12 @@ Test(util, mkdir_p)
 	free(deep);
 	free(file);
 	free(under);
-	util_rm_tree(dir);
+	mc_test_rmtree(dir);
 }
 
 Test(util, read_file)
 {
-	char *dir = util_tmp_dir();
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
 	char *path = mc_asprintf("%s/data", dir);
 	char *missing = mc_asprintf("%s/missing", dir);
 	char big[10000];
@@ -942,5 +923,5 @@ Test(util, read_file)
 
 	free(path);
 	free(missing);
-	util_rm_tree(dir);
+	mc_test_rmtree(dir);
 }

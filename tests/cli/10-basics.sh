@@ -215,3 +215,14 @@ test_install_and_uninstall() {
 		fail "make uninstall"
 	[ -z "$(find "$root" -type f)" ] || fail "left after uninstall: $(find "$root" -type f)"
 }
+
+test_bad_correlation_id_is_usage() {
+	run --correlation-id "$(printf 'a\r\nX-Evil: 1')" health
+	expect_rc 64
+	expect_err 'bad correlation id'
+	expect_one_err_line
+	MERCURY_CORRELATION_ID="has space" run health --json
+	expect_rc 64
+	expect_json '.exit_code == 64'
+	[ ! -e "$STATE" ] || fail "state touched"
+}

@@ -1,0 +1,18 @@
+/*
+ * testlib.h - scaffolding the unit tests share. Directories live in the
+ * caller's buffer, not on the heap, so that forked children which _exit()
+ * leave nothing of the parent's for valgrind to call lost.
+ */
+#ifndef MC_TESTLIB_H
+#define MC_TESTLIB_H
+
+#define MC_TEST_DIR_LEN 64
+
+/* Makes a fresh /tmp/mc-test-XXXXXX in buf and returns buf; the test fails
+ * when it cannot. */
+char *mc_test_dir(char buf[MC_TEST_DIR_LEN]);
+/* Removes dir and everything below it (making unreadable entries
+ * removable first). */
+void mc_test_rmtree(const char *dir);
+
+#endif
