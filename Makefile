@@ -21,7 +21,12 @@ FISHDIR  := $(PREFIX)/share/fish/vendor_completions.d
 
 B        ?= build
 CC       ?= cc
-PKGS     := libcurl sqlite3 jansson hiredis inih libcrypto
+# libcurl is not linked into mercuryctl: lib/curl_lazy.c loads it on first
+# use (its headers are still needed). The unit tests link it for their own
+# requests to the receiver.
+PKGS     := sqlite3 jansson hiredis inih libcrypto
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 SANITIZE ?=
 OPT      ?= -O2
 
@@ -33,11 +38,16 @@ CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wpointer-arith \
             -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS += -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Ilib -Icmd
+# inih has no run-time version call: `mercuryctl version` shows the build's.
+INIH_VERSION = $(shell pkg-config --modversion inih 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Ilib -Icmd \
+            -DMC_INIH_VERSION='"$(INIH_VERSION)"'
+
 CFLAGS   ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANITIZE) -MMD -MP $(PKG_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANITIZE) -MMD -MP $(PKG_CFLAGS) \
+             $(CURL_CFLAGS)
 TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror $(CFLAGS) $(SANITIZE) -MMD -MP \
-              $(PKG_CFLAGS)
+              $(PKG_CFLAGS) $(CURL_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
@@ -79,7 +89,7 @@ $(BIN): $(CMD_OBJ) $(LIBA)
 
 $(UNIT): $(TEST_OBJ) $(TABLE_OBJ) $(LIBA)
 	$(CC) $(SANITIZE) -o $@ $(TEST_OBJ) $(TABLE_OBJ) $(LIBA) $(LDLIBS_ALL) \
-		$(CRIT_LIBS)
+		$(CURL_LIBS) $(CRIT_LIBS)
 
 # gendoc prints the man pages and completions from the command table; `make
 # docs` writes them into the tree and the tests compare the tree with it.

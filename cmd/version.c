@@ -1,7 +1,7 @@
 /* version.c - `mercuryctl version`: this build and the libraries it runs on. */
 #include "cmd.h"
+#include "curl_lazy.h"
 
-#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -21,7 +21,9 @@ static int version_run(struct mc_ctx *ctx)
 
 	snprintf(hiredis, sizeof(hiredis), "%d.%d.%d", HIREDIS_MAJOR,
 		 HIREDIS_MINOR, HIREDIS_PATCH);
-	vers[0] = curl_version_info(CURLVERSION_NOW)->version;
+	/* libcurl is loaded only now (see lib/curl_lazy.h). */
+	vers[0] = mc_curl_load(NULL) ? curl_version_info(CURLVERSION_NOW)->version
+				     : "not loadable";
 	vers[1] = sqlite3_libversion();
 	vers[2] = jansson_version_str();
 	vers[3] = hiredis;		/* hiredis has no run-time version */

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
+#include "curl_lazy.h"
 #include <openssl/evp.h>
 
 #ifndef MC_VERSION
@@ -74,6 +74,8 @@ static int global_init(struct mc_err *err)
 
 	if (curl_ready)
 		return 0;
+	if (mc_curl_load(err) == NULL)
+		return -1;
 	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)
 		return mc_err_set(err, MC_EXIT_UNKNOWN,
@@ -219,7 +221,7 @@ double mc_http_parse_retry_after(const char *value, double now)
 	for (p = s; *p; p++)
 		if (isalpha((unsigned char)*p))
 			has_alpha = 1;
-	if (!has_alpha)
+	if (!has_alpha || mc_curl_load(NULL) == NULL)
 		return -1;
 	t = curl_getdate(s, NULL);
 	if (t == (time_t)-1)

@@ -226,3 +226,10 @@ test_bad_correlation_id_is_usage() {
 	expect_json '.exit_code == 64'
 	[ ! -e "$STATE" ] || fail "state touched"
 }
+
+test_libcurl_loaded_only_for_http() {
+	# Start-up cost: libcurl's chain of libraries is loaded on first use.
+	! ldd "$MC_BIN" | grep -q libcurl || fail "mercuryctl links libcurl"
+	run version
+	expect_out 'libcurl +7\.'
+}
