@@ -20,6 +20,10 @@ ZSHDIR   := $(PREFIX)/share/zsh/vendor-completions
 FISHDIR  := $(PREFIX)/share/fish/vendor_completions.d
 
 B        ?= build
+# `make V=1` shows the full commands.
+V        ?= 0
+Q         = $(if $(filter 1,$(V)),,@)
+say       = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 CC       ?= cc
 # libcurl is not linked into mercuryctl: lib/curl_lazy.c loads it on first
 # use (its headers are still needed). The unit tests link it for their own
@@ -63,44 +67,54 @@ LIBA     := $(B)/libmercury.a
 UNIT     := $(B)/unit-tests
 GENDOC   := $(B)/gendoc
 
-.PHONY: all deps run check test asan valgrind bench fuzz docs install \
+.PHONY: all deps deps-build run check test asan valgrind bench fuzz docs install \
         uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(BIN)
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh test
+
+deps-build:
+	@scripts/deps.sh build
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
 $(LIBA): $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(CMD_OBJ) $(LIBA)
-	$(CC) $(SANITIZE) -o $@ $(CMD_OBJ) $(LIBA) $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(SANITIZE) -o $@ $(CMD_OBJ) $(LIBA) $(LDLIBS_ALL)
 
 $(UNIT): $(TEST_OBJ) $(TABLE_OBJ) $(LIBA)
-	$(CC) $(SANITIZE) -o $@ $(TEST_OBJ) $(TABLE_OBJ) $(LIBA) $(LDLIBS_ALL) \
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(SANITIZE) -o $@ $(TEST_OBJ) $(TABLE_OBJ) $(LIBA) $(LDLIBS_ALL) \
 		$(CURL_LIBS) $(CRIT_LIBS)
 
 # gendoc prints the man pages and completions from the command table; `make
 # docs` writes them into the tree and the tests compare the tree with it.
 $(GENDOC): $(B)/tests/gendoc.o $(TABLE_OBJ) $(LIBA)
-	$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS_ALL)
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(SANITIZE) -o $@ $^ $(LDLIBS_ALL)
 
 $(B)/tests/gendoc.o: tests/gendoc.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-run: deps
+run: deps-build
 	@$(MAKE) --no-print-directory all
 	@echo "+ $(BIN) health"
 	@$(BIN) health

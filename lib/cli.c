@@ -60,7 +60,7 @@ static int usage_err(struct mc_err *err, const struct mc_cmd *const *path,
 	va_start(ap, fmt);
 	msg = mc_vasprintf(fmt, ap);
 	va_end(ap);
-	mc_err_set(err, MC_EXIT_USAGE, "%s: %s (try '%s --help')", name, msg,
+	mc_err_set(err, MC_EXIT_USAGE, "%s: %s; see '%s --help'", name, msg,
 		   name);
 	free(msg);
 	free(name);

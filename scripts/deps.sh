@@ -3,17 +3,20 @@
 # only those missing. As root it calls apt-get; otherwise sudo apt-get.
 set -eu
 
-# name:why, one per line (the README's dependency table says more).
-PACKAGES="
+# What to build mercuryctl, and what `make check` and `make bench` need on
+# top. Usage: deps.sh [build|test] (default test: everything).
+BUILD="
 build-essential
 pkg-config
 libcurl4-openssl-dev
 libsqlite3-dev
 libjansson-dev
-libcriterion-dev
 libhiredis-dev
 libinih-dev
 libssl-dev
+"
+TEST="
+libcriterion-dev
 sqlite3
 redis-server
 redis-tools
@@ -30,6 +33,11 @@ time
 hyperfine
 valgrind
 "
+case ${1:-test} in
+build) PACKAGES=$BUILD ;;
+test) PACKAGES="$BUILD $TEST" ;;
+*) echo "usage: deps.sh [build|test]" >&2; exit 64 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
