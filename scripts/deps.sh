@@ -32,6 +32,10 @@ procps
 time
 hyperfine
 valgrind
+prometheus
+monitoring-plugins-basic
+python3-cryptography
+openssl
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;

@@ -2,8 +2,15 @@
 """HTTP test receiver for mercuryctl's tests (standard library only).
 
     receiver.py --port-file FILE [--port N] [--bind 127.0.0.1]
+                [--tls NAME:PORTFILE:CERT:KEY]...
 
 Listens (port 0: a free one), then writes the port to FILE atomically.
+Each --tls adds a listener on a free port of the same address that serves
+the same routes and the same request log over TLS with CERT and KEY (PEM
+files); its port goes to PORTFILE, and every such port file is written
+before FILE. A client that rejects the certificate costs one log line.
+Requests that came over TLS carry "tls": NAME in their record.
+
 Records every request except the /_* control routes and answers by path
 prefix; segments after the ones a route uses are ignored, so callers add
 unique suffixes (/status/404/my-test-1).
@@ -44,6 +51,7 @@ import os
 import select
 import signal
 import socket
+import ssl
 import sys
 import tempfile
 import threading
@@ -54,6 +62,7 @@ from urllib.parse import parse_qs, unquote
 MAX_RECORDS = 10000
 MAX_RECORDED_BODY = 1 << 20
 MAX_WAIT_S = 600.0
+TLS_HANDSHAKE_S = 10.0
 CHUNK = 64 * 1024
 
 
@@ -290,6 +299,9 @@ class Handler(BaseHTTPRequestHandler):
             "query": query,
             "headers": self.header_dict(),
         }
+        tls = getattr(self.server, "tls_name", None)
+        if tls is not None:
+            record["tls"] = tls
         try:
             record["body"] = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -418,9 +430,50 @@ class Server(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
         if isinstance(exc, (BrokenPipeError, ConnectionResetError,
-                            socket.timeout)):
+                            socket.timeout, ssl.SSLEOFError,
+                            ssl.SSLZeroReturnError)):
             return
         sys.stderr.write("error: %s: %r\n" % (type(exc).__name__, exc))
+
+
+class TLSServer(Server):
+    """The same server behind TLS. The handshake runs in the request's own
+    thread (bounded by TLS_HANDSHAKE_S), so a slow or failing client never
+    holds up the accept loop."""
+
+    def __init__(self, addr, handler, name, cert, key):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        self.tls_name = name
+        self.tls_context = ctx
+        super().__init__(addr, handler)
+
+    def finish_request(self, request, client_address):
+        request.settimeout(TLS_HANDSHAKE_S)
+        try:
+            conn = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            sys.stderr.write("tls %s: handshake with %s:%d failed: %s\n"
+                             % (self.tls_name, client_address[0],
+                                client_address[1], e))
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            try:
+                conn.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            conn.close()
+
+
+def parse_tls(spec):
+    parts = spec.split(":")
+    if len(parts) != 4 or not all(parts):
+        raise argparse.ArgumentTypeError(
+            "want NAME:PORTFILE:CERT:KEY, got %r" % spec)
+    return parts
 
 
 def write_atomic(path, text):
@@ -449,6 +502,8 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--tls", type=parse_tls, action="append", default=[],
+                    metavar="NAME:PORTFILE:CERT:KEY")
     args = ap.parse_args()
 
     def on_signal(signum, frame):
@@ -463,7 +518,23 @@ def main():
         sys.stderr.write("receiver: cannot listen on %s:%d: %s\n"
                          % (args.bind, args.port, e))
         return 1
+    extra = []
     try:
+        for name, port_file, cert, key in args.tls:
+            try:
+                tls_server = TLSServer((args.bind, 0), Handler, name, cert,
+                                       key)
+            except (OSError, ssl.SSLError) as e:
+                sys.stderr.write("receiver: tls %s: %s\n" % (name, e))
+                return 1
+            extra.append(tls_server)
+            write_atomic(port_file, "%d\n" % tls_server.server_address[1])
+            sys.stderr.write("receiver: tls %s listening on %s:%d\n"
+                             % (name, args.bind,
+                                tls_server.server_address[1]))
+            threading.Thread(target=tls_server.serve_forever,
+                             kwargs={"poll_interval": 0.5},
+                             name="tls-" + name, daemon=True).start()
         write_atomic(args.port_file, "%d\n" % server.server_address[1])
         sys.stderr.write("receiver: listening on %s:%d\n"
                          % (args.bind, server.server_address[1]))
@@ -472,6 +543,10 @@ def main():
         pass
     finally:
         STATE.stopping.set()
+        # The TLS loops run in daemon threads: closing their sockets is
+        # enough, the process exits next.
+        for s in extra:
+            s.server_close()
         server.server_close()
     return 0
 

@@ -4,6 +4,12 @@
 #   scripts/servers.sh start DIR   start them, write DIR/env (sourceable)
 #   scripts/servers.sh stop DIR    stop what DIR/pids names
 #
+# Servers: two redis (one with a password), a Pushgateway, the HTTP receiver
+# (plain, and over TLS with the certificates of scripts/mkcerts.py in
+# DIR/tls: ok, soon, expired, wronghost), and a Prometheus. Prometheus keeps
+# its TSDB in DIR/prom-data, or in MC_PROM_DATA when that names a prepared
+# directory (e.g. one filled by `promtool tsdb create-blocks-from`).
+#
 # Every server runs under `timeout` so a crashed test run leaves nothing
 # behind for long; every wait is bounded. Each pid is kept with its start
 # time (from /proc) so a reused pid is never killed.
@@ -40,6 +46,27 @@ start() {
 	mkdir -p "$dir" || die "cannot create $dir"
 	: >"$dir/pids"
 
+	# Prometheus first: it takes longest to get ready, so it starts up while
+	# the others do, and is waited for last.
+	local promport promdata
+	promport=$(free_port)
+	if [ -n "${MC_PROM_DATA:-}" ]; then
+		[ -d "$MC_PROM_DATA" ] || die "MC_PROM_DATA=$MC_PROM_DATA: not a directory"
+		promdata=$(cd "$MC_PROM_DATA" && pwd)
+	else
+		promdata=$dir/prom-data
+		mkdir -p "$promdata"
+	fi
+	printf '%s\n' 'global:' '  scrape_interval: 15s' \
+		'  evaluation_interval: 15s' >"$dir/prometheus.yml"
+	timeout "$LIFETIME" prometheus --config.file="$dir/prometheus.yml" \
+		--storage.tsdb.path="$promdata" \
+		--storage.tsdb.retention.time=3650d \
+		--web.listen-address="127.0.0.1:$promport" \
+		--rules.alert.resend-delay=1s \
+		</dev/null >"$dir/prometheus.log" 2>&1 &
+	remember prometheus $!
+
 	# redis-server
 	local rport
 	rport=$(free_port)
@@ -74,14 +101,30 @@ start() {
 
 	# The HTTP receiver: binds a free port itself and writes it down (a
 	# port file left by an earlier run in DIR must not be read).
+	# Each TLS listener writes its port file before receiver.port.
+	local tls name tlsargs=()
+	tls=$(cd "$dir" && pwd)/tls
+	timeout 20 $PY "$here/mkcerts.py" "$tls" || die "mkcerts.py failed"
+	for name in ok soon expired wronghost; do
+		rm -f "$dir/receiver-$name.port"
+		tlsargs+=(--tls "$name:$dir/receiver-$name.port:$tls/$name.pem:$tls/$name.key")
+	done
 	rm -f "$dir/receiver.port"
 	timeout "$LIFETIME" $PY "$here/receiver.py" --port-file "$dir/receiver.port" \
-		</dev/null >"$dir/receiver.log" 2>&1 &
+		"${tlsargs[@]}" </dev/null >"$dir/receiver.log" 2>&1 &
 	remember receiver $!
 	wait_for 10 "receiver port" test -s "$dir/receiver.port"
-	local hport
+	local hport tok tsoon texp twrong
 	hport=$(cat "$dir/receiver.port")
+	tok=$(cat "$dir/receiver-ok.port")
+	tsoon=$(cat "$dir/receiver-soon.port")
+	texp=$(cat "$dir/receiver-expired.port")
+	twrong=$(cat "$dir/receiver-wronghost.port")
 	wait_for 10 receiver curl -sf "http://127.0.0.1:$hport/_health"
+	wait_for 10 "receiver (tls)" curl -sf --cacert "$tls/ca.pem" \
+		"https://127.0.0.1:$tok/_health"
+
+	wait_for 30 prometheus curl -sf "http://127.0.0.1:$promport/-/ready"
 
 	cat >"$dir/env" <<EOF
 export MC_TEST_REDIS_URL=redis://127.0.0.1:$rport/0
@@ -91,6 +134,12 @@ export MC_TEST_REDIS_AUTH_PORT=$aport
 export MC_TEST_REDIS_PASSWORD=s3cret-redis-pass
 export MC_TEST_PUSHGATEWAY=http://127.0.0.1:$pport
 export MC_TEST_RECEIVER=http://127.0.0.1:$hport
+export MC_TEST_PROMETHEUS=http://127.0.0.1:$promport
+export MC_TEST_TLS_CA=$tls/ca.pem
+export MC_TEST_TLS_OK=https://127.0.0.1:$tok
+export MC_TEST_TLS_SOON=https://127.0.0.1:$tsoon
+export MC_TEST_TLS_EXPIRED=https://127.0.0.1:$texp
+export MC_TEST_TLS_WRONGHOST=https://127.0.0.1:$twrong
 EOF
 }
 
