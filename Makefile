@@ -48,11 +48,11 @@ CPPFLAGS += -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Ilib -Icmd \
             -DMC_INIH_VERSION='"$(INIH_VERSION)"'
 
 CFLAGS   ?= $(OPT) -g
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANITIZE) -MMD -MP $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS) $(SANITIZE) -MMD -MP $(PKG_CFLAGS) \
              $(CURL_CFLAGS)
-TEST_CFLAGS = -std=c11 -Wall -Wextra -Werror $(CFLAGS) $(SANITIZE) -MMD -MP \
+TEST_CFLAGS = -std=c11 -pthread -Wall -Wextra -Werror $(CFLAGS) $(SANITIZE) -MMD -MP \
               $(PKG_CFLAGS) $(CURL_CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lm
+LDLIBS_ALL = $(PKG_LIBS) -lm -pthread
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))

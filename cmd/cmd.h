@@ -33,6 +33,10 @@ struct mc_ctx {
 	struct mc_err err;
 	struct mc_http *http;		/* made on first use */
 	struct mc_lock *lock;		/* released by main() */
+	int64_t timeout_ms;		/* --timeout / [core] timeout */
+	int printed;			/* the command printed its output */
+	int interrupt_is_exit;		/* a signal is the normal end (watch):
+					   keep the command's exit code */
 };
 
 /* The shared HTTP client (correlation id set), made on first use. */
@@ -40,12 +44,20 @@ struct mc_http *mc_ctx_http(struct mc_ctx *ctx);
 /* Takes the advisory lock NAME for this run, honouring --wait-lock;
  * main() releases it. */
 int mc_ctx_lock(struct mc_ctx *ctx, const char *name);
+/* Writes r's exposition to --textfile-dir and pushes it to --pushgateway
+ * when they are given; both are tried, the first failure fills err. */
+int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
+		       struct mc_err *err);
+/* Starts a fresh run deadline of ctx->timeout_ms (for --watch, where
+ * --timeout bounds each run). */
+void mc_ctx_rearm_deadline(struct mc_ctx *ctx);
 /* The [core] breaker settings. */
 void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc);
 
 /* The table: the root (global options) and its commands. */
 extern const struct mc_cmd mc_cmd_root;
-extern const struct mc_cmd mc_cmd_health, mc_cmd_config, mc_cmd_breaker,
+extern const struct mc_cmd mc_cmd_health, mc_cmd_health_history,
+	mc_cmd_config, mc_cmd_breaker,
 	mc_cmd_history, mc_cmd_completion, mc_cmd_version;
 
 /* The EXIT STATUS, ENVIRONMENT and FILES sections every man page shares. */

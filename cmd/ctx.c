@@ -2,6 +2,7 @@
 #include "cmd.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 struct mc_http *mc_ctx_http(struct mc_ctx *ctx)
@@ -31,4 +32,41 @@ void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc)
 
 	bc->failures = (int)mc_conf_int(core, "breaker_failures", 5);
 	bc->recovery_ms = mc_conf_ms(core, "breaker_recovery", 30000);
+}
+
+int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
+		       struct mc_err *err)
+{
+	const char *dir = mc_args_value(ctx->args, "textfile-dir");
+	const char *url = mc_args_value(ctx->args, "pushgateway");
+	const char *text = r->prom.data ? r->prom.data : "";
+	int rc = 0;
+
+	if (dir && mc_textfile_write(dir, ctx->command, text, err) < 0)
+		rc = -1;
+	if (url) {
+		struct mc_err e = { 0 };
+		char host[256] = "unknown";
+		struct mc_http *h = mc_ctx_http(ctx);
+
+		gethostname(host, sizeof(host) - 1);
+		if (h == NULL) {
+			e = ctx->err;
+			mc_err_clear(&ctx->err);
+		}
+		if (h == NULL || mc_pushgateway_push(h, url, ctx->command, host,
+						     text, &ctx->dl, &e) < 0) {
+			if (rc == 0 && err)
+				*err = e;
+			else
+				mc_log(MC_LOG_ERROR, "%s", e.msg);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+void mc_ctx_rearm_deadline(struct mc_ctx *ctx)
+{
+	mc_deadline_set(&ctx->dl, ctx->timeout_ms);
 }

@@ -1,13 +1,18 @@
 /* health.c - `mercuryctl health`: run the checks, report, record. */
 #include "cmd.h"
 #include "health.h"
+#include "health_history.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-static int health_run(struct mc_ctx *ctx)
+/* One run of the checks into r; its exit code, or -1 with ctx->err. */
+static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 {
 	struct mc_health h;
-	struct mc_health_env env = { ctx->st, &ctx->dl };
+	struct mc_health_env env = { ctx->st, ctx->conf, &ctx->dl,
+				     ctx->correlation_id };
 	int code;
 
 	if (mc_health_select(ctx->conf, ctx->st,
@@ -17,14 +22,14 @@ static int health_run(struct mc_ctx *ctx)
 			     &ctx->err) < 0)
 		return -1;
 	mc_health_run(&h, &env);
-	mc_health_report(&h, ctx->correlation_id, &ctx->report);
-	if (h.status != MC_RUN_OK && ctx->report.nagios) {
+	mc_health_report(&h, ctx->correlation_id, r);
+	if (h.status != MC_RUN_OK && r->nagios) {
 		/* The Nagios line without perfdata is the one-line summary. */
-		char *bar = strstr(ctx->report.nagios, " |");
+		char *bar = strstr(r->nagios, " |");
 
-		ctx->report.summary = bar ? mc_strndup(ctx->report.nagios,
-						       (size_t)(bar - ctx->report.nagios))
-					  : mc_strdup(ctx->report.nagios);
+		r->summary = bar ? mc_strndup(r->nagios,
+					      (size_t)(bar - r->nagios))
+				 : mc_strdup(r->nagios);
 	}
 	code = h.status;
 	if (mc_health_record(ctx->st, ctx->run_id, &h, &ctx->err) < 0)
@@ -33,10 +38,163 @@ static int health_run(struct mc_ctx *ctx)
 	return code;
 }
 
+/* Prints one run of --watch: on a terminal the whole table, redrawn; else
+ * one line per run (one JSON document per line with -o json). */
+static void watch_print(struct mc_ctx *ctx, struct mc_report *r, int tty,
+			int64_t next_ms)
+{
+	char ts[40], every[32];
+	char *s;
+
+	mc_format_time(mc_wall_now(), ts, sizeof(ts));
+	mc_format_duration(next_ms, every, sizeof(every));
+	switch (ctx->format) {
+	case MC_FMT_JSON:
+		s = json_dumps(r->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		break;
+	case MC_FMT_PROM:
+		printf("%s\n", r->prom.data ? r->prom.data : "");
+		break;
+	case MC_FMT_NAGIOS:
+		printf("%s\n", r->nagios ? r->nagios : "");
+		break;
+	default:
+		if (tty) {
+			/* Home, clear, table, and when the next run comes. */
+			printf("\033[H\033[2J%s\n%s  next run in %s; Ctrl-C "
+			       "stops\n", r->text.data ? r->text.data : "", ts,
+			       every);
+		} else {
+			const char *line = r->summary ? r->summary : r->nagios;
+			char *bar = line ? strstr(line, " |") : NULL;
+
+			printf("%s %.*s\n", ts, bar ? (int)(bar - line) :
+			       (int)strlen(line ? line : ""), line ? line : "");
+		}
+		break;
+	}
+	fflush(stdout);
+}
+
+static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
+{
+	int tty = isatty(STDOUT_FILENO) && ctx->format == MC_FMT_TEXT;
+	int last = 0;
+
+	for (;;) {
+		struct mc_report r;
+		int code;
+		int64_t next;
+
+		mc_report_init(&r, ctx->color);
+		code = one_run(ctx, &r);
+		if (code < 0) {
+			mc_report_free(&r);
+			return -1;
+		}
+		last = code;
+		next = code != 0 && degraded_ms > 0 ? degraded_ms : every_ms;
+		watch_print(ctx, &r, tty, next);
+		{
+			struct mc_err e = { 0 };
+
+			if (mc_publish_metrics(ctx, &r, &e) < 0)
+				mc_log(MC_LOG_ERROR, "%s", e.msg);
+		}
+		mc_report_free(&r);
+		/* Each run has its own deadline: --timeout bounds one run. */
+		if (mc_sleep_ms(next))
+			break;
+		mc_ctx_rearm_deadline(ctx);
+	}
+	/* Ctrl-C is how a watch ends: exit with the last run's code. */
+	ctx->interrupt_is_exit = 1;
+	ctx->printed = 1;
+	return last;
+}
+
+static int health_run(struct mc_ctx *ctx)
+{
+	const char *w = mc_args_value(ctx->args, "watch");
+	const char *wd = mc_args_value(ctx->args, "watch-degraded");
+	int64_t every = 0, degraded = 0;
+
+	if (wd && !w)
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+				  "health: --watch-degraded goes with --watch");
+	if (w) {
+		mc_parse_duration_ms(w, &every, NULL);
+		if (wd)
+			mc_parse_duration_ms(wd, &degraded, NULL);
+		if (every <= 0 || (wd && degraded <= 0))
+			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+					  "health: a watch interval must be "
+					  "longer than 0");
+		return watch(ctx, every, degraded);
+	}
+	return one_run(ctx, &ctx->report);
+}
+
 static const struct mc_opt health_opts[] = {
 	{ 0, "critical-only", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Run only the checks marked critical (a readiness gate)", 0 },
+	{ 0, "watch", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "Run again every INTERVAL until interrupted", 0 },
+	{ 0, "watch-degraded", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "With --watch, run every INTERVAL instead while the run is not ok",
+	  0 },
 	{ 0 },
+};
+
+/* Cells in the sparkline of `health history`. */
+#define SPARK_WIDTH 40
+
+static int history_run(struct mc_ctx *ctx)
+{
+	const char *since_s = mc_args_value(ctx->args, "since");
+	int64_t since_ms = 7LL * 86400000;
+	double now = mc_wall_now(), since;
+	struct mc_check_history *hist = NULL;
+	size_t n = 0;
+
+	if (since_s)
+		mc_parse_duration_ms(since_s, &since_ms, NULL);
+	since = since_ms > 0 ? now - since_ms / 1e3 : 0;
+	if (mc_health_history(ctx->st, (const char *const *)ctx->args->pos,
+			      (size_t)ctx->args->n_pos, since, now, SPARK_WIDTH,
+			      &hist, &n, &ctx->err) < 0)
+		return -1;
+	mc_health_history_report(hist, n, since, now, &ctx->report);
+	mc_health_history_free(hist, n);
+	return 0;
+}
+
+static const struct mc_opt history_opts[] = {
+	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
+	{ 0 },
+};
+
+const struct mc_cmd mc_cmd_health_history = {
+	.name = "history",
+	.summary = "Show each check's uptime, transitions and last failure over time",
+	.args = "[CHECK...]",
+	.description =
+	"For each check (or the named ones) over the span: the share of runs "
+	"that were ok, how often the status changed, the last failure, and a "
+	"sparkline of the status over time (▁ ok, ▄ warning, ▆ unknown, █ "
+	"critical, · no run). The history is kept for [core] history (30d).",
+	.opts = history_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = -1,
+	.complete_section = "check",
+	.run = history_run,
+};
+
+static const struct mc_cmd *const health_subs[] = {
+	&mc_cmd_health_history, NULL,
 };
 
 const struct mc_cmd mc_cmd_health = {
@@ -45,17 +203,24 @@ const struct mc_cmd mc_cmd_health = {
 	.args = "[CHECK...]",
 	.description =
 	"Runs the checks of the configuration's [check \"NAME\"] sections, or "
-	"the named ones, each under its own timeout, and reports each check's "
-	"status (ok, warning, critical, unknown), latency and message. With no "
-	"checks configured, the built-in ones run: state (the state file opens "
-	"and passes SQLite's quick_check), disk (usage of the state file's "
-	"file system) and memory.\n\n"
+	"the named ones, concurrently, each under its own timeout (default "
+	"2s), so a run takes about as long as its slowest check. Check types: "
+	"http, tcp, redis, redis_queue, prometheus, sqlite, disk, memory, exec "
+	"(a Nagios plugin, run without a shell) and state. With no checks "
+	"configured, the built-in ones run: state (the state file opens and "
+	"passes SQLite's quick_check), disk (usage of the state file's file "
+	"system) and memory.\n\n"
 	"The run is ok (exit 0) when every check is ok; degraded (exit 1) when "
 	"a check warns or a check not marked critical fails; unavailable "
 	"(exit 2) when a check marked critical fails; unknown (exit 3) when "
 	"nothing failed but a check could not be evaluated. Every run and "
-	"every result is recorded in the state file.",
+	"every result is recorded in the state file.\n\n"
+	"With --watch the checks run again on a fixed beat until Ctrl-C, "
+	"which exits with the last run's code: on a terminal the table is "
+	"redrawn, otherwise one line is printed per run (one JSON document per "
+	"line with -o json).",
 	.opts = health_opts,
+	.subs = health_subs,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,
 	.complete_section = "check",

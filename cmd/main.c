@@ -3,6 +3,7 @@
  * once, record the run, exit with the code of PRODUCT.md 2.3.
  */
 #include "cmd.h"
+#include "health.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -356,6 +357,7 @@ int main(int argc, char **argv)
 			ms = mc_conf_ms(mc_conf_core(ctx.conf), "timeout", ms);
 		if ((v = mc_args_value(&a, "timeout")))
 			mc_parse_duration_ms(v, &ms, NULL);
+		ctx.timeout_ms = ms;
 		mc_deadline_set(&ctx.dl, ms);
 	}
 	if (a.cmd->needs & MC_NEED_STATE) {
@@ -385,7 +387,7 @@ int main(int argc, char **argv)
 		failed = 1;
 		code = ctx.err.code ? ctx.err.code : MC_EXIT_UNKNOWN;
 	}
-	if (mc_interrupted) {
+	if (mc_interrupted && !ctx.interrupt_is_exit) {
 		code = exit_for_signal();
 		if (!failed) {
 			failed = 1;
@@ -397,35 +399,17 @@ int main(int argc, char **argv)
 
 out:
 	add_run_metrics(&ctx, code, mc_mono_now() - t0);
-	if ((v = mc_args_value(&a, "textfile-dir")) && !mc_interrupted) {
+	/* A --watch published each run itself. */
+	if ((!mc_interrupted || ctx.interrupt_is_exit) && !ctx.printed) {
 		struct mc_err e = { 0 };
 
-		if (mc_textfile_write(v, ctx.command, ctx.report.prom.data, &e) < 0) {
-			if (failed)
+		if (mc_publish_metrics(&ctx, &ctx.report, &e) < 0) {
+			if (mc_interrupted && !ctx.interrupt_is_exit) {
 				mc_log(MC_LOG_ERROR, "%s", e.msg);
-			else {
-				failed = 1;
-				ctx.err = e;
-				code = e.code;
-			}
-		}
-	}
-	if ((v = mc_args_value(&a, "pushgateway")) && !mc_interrupted) {
-		struct mc_err e = { 0 };
-		char host[256] = "unknown";
-		struct mc_http *h = mc_ctx_http(&ctx);
-
-		gethostname(host, sizeof(host) - 1);
-		if (h == NULL ||
-		    mc_pushgateway_push(h, v, ctx.command, host,
-					ctx.report.prom.data, &ctx.dl, &e) < 0) {
-			if (h == NULL)
-				e = ctx.err;
-			if (failed || mc_interrupted)
-				mc_log(MC_LOG_ERROR, "%s", e.msg);
-			if (mc_interrupted) {
 				code = exit_for_signal();
-			} else if (!failed) {
+			} else if (failed) {
+				mc_log(MC_LOG_ERROR, "%s", e.msg);
+			} else {
 				failed = 1;
 				ctx.err = e;
 				code = e.code;
@@ -444,7 +428,8 @@ out:
 	}
 	if (ctx.format == MC_FMT_NAGIOS && code > 3)
 		code = MC_EXIT_UNKNOWN;
-	if (print_report(&ctx, code, failed) < 0 || fflush(stdout) != 0) {
+	if ((!ctx.printed && print_report(&ctx, code, failed) < 0) ||
+	    fflush(stdout) != 0) {
 		fprintf(stderr, "mercuryctl: cannot write output: %s\n",
 			strerror(errno));
 		if (code == 0)
@@ -470,7 +455,10 @@ out:
 	mc_lock_release(ctx.lock);
 	mc_http_free(ctx.http);
 	mc_state_close(ctx.st);
-	mc_conf_free(ctx.conf);
+	/* A health worker abandoned at its timeout may still read the
+	 * configuration until the process exits: leave it to the exit. */
+	if (mc_health_abandoned() == 0)
+		mc_conf_free(ctx.conf);
 	mc_report_free(&ctx.report);
 	free(ctx.command);
 	free(ctx.correlation_id);

@@ -282,8 +282,8 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 				goto fail;
 			continue;
 		}
-		if (a->n_pos == 0 && cur->subs && (sub = find_sub(cur, arg)) &&
-		    a->depth < MC_CLI_DEPTH) {
+		if (!end_opts && a->n_pos == 0 && cur->subs &&
+		    (sub = find_sub(cur, arg)) && a->depth < MC_CLI_DEPTH) {
 			a->path[a->depth++] = sub;
 			continue;
 		}
@@ -929,6 +929,32 @@ int mc_cli_completion(FILE *f, const struct mc_cmd *root, const char *shell)
 
 /* ---- man pages ---------------------------------------------------------- */
 
+/* Writes the UTF-8 sequence at s as a groff \[uXXXX] escape (groff reads
+ * its input as Latin-1); returns the bytes consumed. */
+static size_t utf8_escape(FILE *f, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned cp;
+	size_t n;
+
+	if (u[0] >= 0xF0 && u[1] && u[2] && u[3]) {
+		cp = (u[0] & 7u) << 18 | (u[1] & 63u) << 12 | (u[2] & 63u) << 6 |
+		     (u[3] & 63u);
+		n = 4;
+	} else if (u[0] >= 0xE0 && u[1] && u[2]) {
+		cp = (u[0] & 15u) << 12 | (u[1] & 63u) << 6 | (u[2] & 63u);
+		n = 3;
+	} else if (u[0] >= 0xC0 && u[1]) {
+		cp = (u[0] & 31u) << 6 | (u[1] & 63u);
+		n = 2;
+	} else {
+		fputc('?', f);
+		return 1;
+	}
+	fprintf(f, "\\[u%04X]", cp);
+	return n;
+}
+
 void mc_roff_escape(FILE *f, const char *s)
 {
 	int bol = 1;
@@ -940,6 +966,8 @@ void mc_roff_escape(FILE *f, const char *s)
 			fputs("\\e", f);
 		else if (*s == '-')
 			fputs("\\-", f);
+		else if ((unsigned char)*s >= 0x80)
+			s += utf8_escape(f, s) - 1;
 		else
 			fputc(*s, f);
 		bol = *s == '\n';

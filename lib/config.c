@@ -14,6 +14,7 @@
  * the defaults and the schema's own cross-key rules.
  */
 #include "config.h"
+#include "threshold.h"
 
 #include <ctype.h>
 #include <ini.h>
@@ -243,6 +244,12 @@ static int parse_value(const struct mc_conf_key *k, const char *raw,
 	case MC_CT_RATE:
 		rc = mc_parse_rate(raw, &t.v.d, &e);
 		break;
+	case MC_CT_THRESHOLD: {
+		struct mc_range r;
+
+		rc = mc_range_parse(raw, &r, &e);
+		break;
+	}
 	case MC_CT_ENUM:
 		i = list_index(raw, k->choices);
 		if (i < 0) {
@@ -1126,6 +1133,19 @@ int64_t mc_conf_ms(const struct mc_conf_section *s, const char *key,
 	if (v->key->type != MC_CT_DURATION)
 		abort();
 	return v->v.ms;
+}
+
+int mc_conf_range(const struct mc_conf_section *s, const char *key,
+		  struct mc_range *r)
+{
+	const struct mc_conf_value *v = mc_conf_get(s, key);
+
+	memset(r, 0, sizeof(*r));
+	if (v == NULL)
+		return 0;
+	if (v->key->type != MC_CT_THRESHOLD)
+		abort();	/* our bug */
+	return mc_range_parse(v->raw, r, NULL) == 0;	/* checked at load */
 }
 
 double mc_conf_double(const struct mc_conf_section *s, const char *key,

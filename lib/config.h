@@ -27,6 +27,8 @@ enum mc_conf_type {
 	MC_CT_RATE,		/* v.d, per second */
 	MC_CT_ENUM,		/* one of key->choices ("a|b|c"); v.i: its
 				   index in choices */
+	MC_CT_THRESHOLD,	/* a Nagios range (threshold.h): read it as a
+				   string, mc_range_parse() it */
 };
 
 /* Key flags. */
@@ -151,5 +153,10 @@ long long mc_conf_int(const struct mc_conf_section *s, const char *key,
 		      long long fallback);
 int mc_conf_bool(const struct mc_conf_section *s, const char *key,
 		 int fallback);
+/* A MC_CT_THRESHOLD value: 1 with *r filled when set, 0 (r cleared) when
+ * not. */
+struct mc_range;
+int mc_conf_range(const struct mc_conf_section *s, const char *key,
+		  struct mc_range *r);
 
 #endif

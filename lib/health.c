@@ -1,8 +1,13 @@
 /* health.c - check selection, the built-in check types, reports. */
 #include "health.h"
 #include "log.h"
+#include "http.h"
 
 #include <errno.h>
+#include <regex.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +31,7 @@ const char *mc_run_status_name(int status)
 	return status >= 0 && status <= 3 ? names[status] : "unknown";
 }
 
-static void result_msg(struct mc_check_result *r, int status,
-		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void result_msg(struct mc_check_result *r, int status,
-		       const char *fmt, ...)
+void mc_check_set(struct mc_check_result *r, int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -41,14 +42,36 @@ static void result_msg(struct mc_check_result *r, int status,
 	r->status = status;
 }
 
-/* Status of a value against "at or above" thresholds. */
-static int over(double v, double warn, double crit)
+/* How a value alerts against r, for the message: ">= crit 10". */
+static void alert_phrase(const struct mc_range *r, const char *name,
+			 char *buf, size_t size)
 {
-	if (v >= crit)
-		return MC_ST_CRITICAL;
-	if (v >= warn)
-		return MC_ST_WARNING;
-	return MC_ST_OK;
+	char f[48];
+
+	mc_range_format(r, f, sizeof(f));
+	if (r->flags & MC_RANGE_PLAIN)
+		snprintf(buf, size, " >= %s %s", name, f);
+	else if (r->flags & MC_RANGE_INSIDE)
+		snprintf(buf, size, " inside %s %s", name, f + 1);
+	else
+		snprintf(buf, size, " outside %s %s", name, f);
+}
+
+void mc_check_value(struct mc_check_result *r, double value, const char *unit,
+		    const char *what)
+{
+	const struct mc_check *c = r->check;
+	int status = mc_range_status(&c->warn, &c->crit, value);
+	char why[112] = "";
+
+	r->has_value = 1;
+	r->value = value;
+	r->unit = unit;
+	if (status == MC_ST_CRITICAL)
+		alert_phrase(&c->crit, "crit", why, sizeof(why));
+	else if (status == MC_ST_WARNING)
+		alert_phrase(&c->warn, "warn", why, sizeof(why));
+	mc_check_set(r, status, "%s %.15g%s%s", what, value, unit, why);
 }
 
 static void human_bytes(double v, char *buf, size_t size)
@@ -78,19 +101,19 @@ static void run_state(const struct mc_check *c, const struct mc_health_env *env,
 
 	(void)c;
 	if (db == NULL) {
-		result_msg(r, MC_ST_CRITICAL, "state file not open");
+		mc_check_set(r, MC_ST_CRITICAL, "state file not open");
 		return;
 	}
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) !=
 	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
-		result_msg(r, MC_ST_CRITICAL, "quick_check failed: %s",
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check failed: %s",
 			   sqlite3_errmsg(db));
 		sqlite3_finalize(s);
 		return;
 	}
 	verdict = (const char *)sqlite3_column_text(s, 0);
 	if (!mc_streq(verdict, "ok")) {
-		result_msg(r, MC_ST_CRITICAL, "quick_check: %s",
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check: %s",
 			   verdict ? verdict : "no answer");
 		sqlite3_finalize(s);
 		return;
@@ -105,7 +128,7 @@ static void run_state(const struct mc_check *c, const struct mc_health_env *env,
 	r->has_value = 1;
 	r->value = (double)runs;
 	r->unit = "";
-	result_msg(r, MC_ST_OK, "schema v%d, %lld runs recorded, %s",
+	mc_check_set(r, MC_ST_OK, "schema v%d, %lld runs recorded, %s",
 		   mc_state_schema_version(), runs, size);
 }
 
@@ -118,7 +141,7 @@ static void run_disk(const struct mc_check *c, const struct mc_health_env *env,
 
 	(void)env;
 	if (statvfs(c->path, &vfs) < 0) {
-		result_msg(r, MC_ST_UNKNOWN, "cannot stat %s: %s", c->path,
+		mc_check_set(r, MC_ST_UNKNOWN, "cannot stat %s: %s", c->path,
 			   strerror(errno));
 		return;
 	}
@@ -130,9 +153,8 @@ static void run_disk(const struct mc_check *c, const struct mc_health_env *env,
 	r->has_value = 1;
 	r->value = pct;
 	r->unit = "%";
-	result_msg(r, over(pct, c->warn, c->crit),
-		   "%.1f%% used of %s at %s (warn %g%%, crit %g%%)", pct, tot,
-		   c->path, c->warn, c->crit);
+	mc_check_set(r, mc_range_status(&c->warn, &c->crit, pct),
+		     "%.1f%% used of %s at %s", pct, tot, c->path);
 }
 
 static void run_memory(const struct mc_check *c, const struct mc_health_env *env,
@@ -146,7 +168,7 @@ static void run_memory(const struct mc_check *c, const struct mc_health_env *env
 
 	(void)env;
 	if (f == NULL) {
-		result_msg(r, MC_ST_UNKNOWN, "cannot read /proc/meminfo: %s",
+		mc_check_set(r, MC_ST_UNKNOWN, "cannot read /proc/meminfo: %s",
 			   strerror(errno));
 		return;
 	}
@@ -158,7 +180,7 @@ static void run_memory(const struct mc_check *c, const struct mc_health_env *env
 	}
 	fclose(f);
 	if (total == 0 || avail > total) {
-		result_msg(r, MC_ST_UNKNOWN,
+		mc_check_set(r, MC_ST_UNKNOWN,
 			   "/proc/meminfo has no MemTotal/MemAvailable");
 		return;
 	}
@@ -167,22 +189,29 @@ static void run_memory(const struct mc_check *c, const struct mc_health_env *env
 	r->has_value = 1;
 	r->value = pct;
 	r->unit = "%";
-	result_msg(r, over(pct, c->warn, c->crit),
-		   "%.1f%% used of %s (warn %g%%, crit %g%%)", pct, tot, c->warn,
-		   c->crit);
+	mc_check_set(r, mc_range_status(&c->warn, &c->crit, pct),
+		     "%.1f%% used of %s", pct, tot);
 }
 
-static const struct mc_check_type check_types[] = {
-	{ "state", run_state },
-	{ "disk", run_disk },
-	{ "memory", run_memory },
+static const struct mc_check_type check_state = { "state", MC_CHECK_MAIN,
+						   run_state };
+static const struct mc_check_type check_disk = { "disk", 0, run_disk };
+static const struct mc_check_type check_memory = { "memory", 0, run_memory };
+
+/* Every check type; the config schema's [check] type key lists the same. */
+static const struct mc_check_type check_http, check_prometheus;
+
+static const struct mc_check_type *const check_types[] = {
+	&check_state, &check_disk, &check_memory, &check_http,
+	&check_prometheus, &mc_check_tcp, &mc_check_redis,
+	&mc_check_redis_queue, &mc_check_sqlite, &mc_check_exec,
 };
 
 static const struct mc_check_type *find_type(const char *name)
 {
 	for (size_t i = 0; i < MC_ARRAY_LEN(check_types); i++)
-		if (mc_streq(check_types[i].name, name))
-			return &check_types[i];
+		if (mc_streq(check_types[i]->name, name))
+			return check_types[i];
 	return NULL;
 }
 
@@ -211,15 +240,20 @@ static void add_check(struct mc_health *h, const char *name, const char *type,
 	memset(c, 0, sizeof(*c));
 	c->name = mc_strdup(name);
 	c->type = find_type(type);
+	if (c->type == NULL)
+		abort();	/* the schema names a type with no code: our bug */
 	c->sec = sec;
 	c->critical = sec ? mc_conf_bool(sec, "critical", 0)
 			  : strcmp(type, "state") == 0;
 	c->timeout_ms = sec ? mc_conf_ms(sec, "timeout", 2000) : 2000;
-	c->warn = 90;
-	c->crit = 95;
-	if (sec && (strcmp(type, "disk") == 0 || strcmp(type, "memory") == 0)) {
-		c->warn = mc_conf_double(sec, "warn", 90);
-		c->crit = mc_conf_double(sec, "crit", 95);
+	if (strcmp(type, "disk") == 0 || strcmp(type, "memory") == 0) {
+		/* Built-in defaults: warn at 90%, critical at 95% used. */
+		mc_range_parse("90", &c->warn, NULL);
+		mc_range_parse("95", &c->crit, NULL);
+	}
+	if (sec) {
+		mc_conf_range(sec, "warn", &c->warn);
+		mc_conf_range(sec, "crit", &c->crit);
 	}
 	if (strcmp(type, "disk") == 0) {
 		const char *p = sec ? mc_conf_str(sec, "path") : NULL;
@@ -292,25 +326,529 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 	return 0;
 }
 
+/* ---- http and prometheus: probes on the shared libcurl multi handle ---- */
+
+static const struct mc_check_type check_http = { "http", MC_CHECK_HTTP, NULL };
+static const struct mc_check_type check_prometheus = { "prometheus",
+						       MC_CHECK_HTTP, NULL };
+
+/* Is status accepted by the check's expect list ("200 204", "2xx")? */
+static int status_expected(const struct mc_conf_section *sec, long status)
+{
+	const struct mc_conf_value *v = mc_conf_get(sec, "expect");
+	char code[8];
+	int ok = 0;
+
+	snprintf(code, sizeof(code), "%ld", status);
+	for (; v && !ok; v = v->next) {
+		char *list = mc_strdup(v->raw), *save = NULL;
+
+		for (char *t = strtok_r(list, " ,", &save); t && !ok;
+		     t = strtok_r(NULL, " ,", &save))
+			ok = strcmp(t, code) == 0 ||
+			     (strcmp(t + 1, "xx") == 0 && t[0] == code[0]);
+		free(list);
+	}
+	return ok;
+}
+
+/* Keeps the worst of several findings: status and the message of the
+ * first one at that status. */
+struct verdict {
+	int status;
+	char msg[256];
+};
+
+static void finding(struct verdict *v, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finding(struct verdict *v, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (status <= v->status && v->msg[0])
+		return;
+	v->status = status;
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void latency_findings(const struct mc_conf_section *sec, double ms,
+			     struct verdict *v)
+{
+	int64_t warn = mc_conf_ms(sec, "latency_warn", 0);
+	int64_t crit = mc_conf_ms(sec, "latency_crit", 0);
+
+	if (crit > 0 && ms >= (double)crit)
+		finding(v, MC_ST_CRITICAL, "slow: %.1f ms >= latency_crit "
+			"%lld ms", ms, (long long)crit);
+	else if (warn > 0 && ms >= (double)warn)
+		finding(v, MC_ST_WARNING, "slow: %.1f ms >= latency_warn "
+			"%lld ms", ms, (long long)warn);
+}
+
+/* A request that got no answer: why, as a check result. */
+static void no_answer(const struct mc_http_req *req, struct mc_check_result *r)
+{
+	if (req->err.code == MC_EXIT_UNKNOWN || mc_interrupted)
+		mc_check_set(r, MC_ST_UNKNOWN, "%s", mc_interrupted ?
+			     "interrupted" : "did not finish before the run's "
+			     "deadline");
+	else
+		mc_check_set(r, MC_ST_CRITICAL, "%s", req->err.msg[0] ?
+			     req->err.msg : "no answer");
+}
+
+static void http_evaluate(const struct mc_check *c, const struct mc_http_req *req,
+			  struct mc_check_result *r)
+{
+	const struct mc_conf_section *sec = c->sec;
+	const char *body = mc_conf_str(sec, "body");
+	const char *re = mc_conf_str(sec, "body_regex");
+	struct verdict v = { MC_ST_OK, "" };
+	char cert[64] = "";
+
+	if (!req->done) {
+		no_answer(req, r);
+		return;
+	}
+	if (!status_expected(sec, req->status)) {
+		const struct mc_conf_value *e = mc_conf_get(sec, "expect");
+
+		finding(&v, MC_ST_CRITICAL, "HTTP %ld (expected %s)",
+			req->status, e ? e->raw : "2xx");
+	}
+	if (body && (req->resp == NULL || strstr(req->resp, body) == NULL))
+		finding(&v, MC_ST_CRITICAL, "HTTP %ld, but the body lacks '%s'",
+			req->status, body);
+	if (re) {
+		regex_t rx;
+
+		if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) == 0) {
+			if (regexec(&rx, req->resp ? req->resp : "", 0, NULL,
+				    0) != 0)
+				finding(&v, MC_ST_CRITICAL, "HTTP %ld, but the "
+					"body does not match /%s/",
+					req->status, re);
+			regfree(&rx);
+		}
+	}
+	latency_findings(sec, req->latency_ms, &v);
+	if (req->cert_expiry > 0) {
+		double days = floor((req->cert_expiry - mc_wall_now()) / 86400);
+		long long wd = mc_conf_int(sec, "cert_warn_days", 14);
+		long long cd = mc_conf_int(sec, "cert_crit_days", 7);
+
+		snprintf(cert, sizeof(cert), ", certificate expires in %.0f "
+			 "days", days);
+		if (days <= (double)cd)
+			finding(&v, MC_ST_CRITICAL, "certificate expires in "
+				"%.0f days (cert_crit_days %lld)", days, cd);
+		else if (days <= (double)wd)
+			finding(&v, MC_ST_WARNING, "certificate expires in "
+				"%.0f days (cert_warn_days %lld)", days, wd);
+		r->has_value = 1;
+		r->value = days;
+		r->unit = "";
+	}
+	if (v.status == MC_ST_OK)
+		mc_check_set(r, MC_ST_OK, "HTTP %ld in %.1f ms%s", req->status,
+			     req->latency_ms, cert);
+	else
+		mc_check_set(r, v.status, "%s", v.msg);
+}
+
+/* The value of an instant query's answer: a scalar, or a vector of exactly
+ * one sample. */
+static void prometheus_evaluate(const struct mc_check *c,
+				const struct mc_http_req *req,
+				struct mc_check_result *r)
+{
+	json_t *doc, *data, *result, *val = NULL;
+	json_error_t jerr;
+	const char *type, *text;
+	char *end;
+	double value;
+
+	if (!req->done) {
+		no_answer(req, r);
+		return;
+	}
+	if (mc_conf_str(c->sec, "query") == NULL) {
+		if (req->status == 200)
+			mc_check_set(r, MC_ST_OK, "ready (HTTP 200 in %.1f ms)",
+				     req->latency_ms);
+		else
+			mc_check_set(r, MC_ST_CRITICAL, "not ready: HTTP %ld",
+				     req->status);
+		return;
+	}
+	doc = json_loadb(req->resp ? req->resp : "", req->resp_len, 0, &jerr);
+	if (doc == NULL || !json_is_object(doc)) {
+		mc_check_set(r, MC_ST_UNKNOWN, "HTTP %ld and not a Prometheus "
+			     "API answer (%s)", req->status,
+			     doc ? "not an object" : jerr.text);
+		json_decref(doc);
+		return;
+	}
+	if (!mc_streq(json_string_value(json_object_get(doc, "status")),
+		      "success")) {
+		text = json_string_value(json_object_get(doc, "error"));
+		mc_check_set(r, MC_ST_UNKNOWN, "query failed: %s", text ? text :
+			     "Prometheus answered without a status");
+		json_decref(doc);
+		return;
+	}
+	data = json_object_get(doc, "data");
+	type = json_string_value(json_object_get(data, "resultType"));
+	result = json_object_get(data, "result");
+	if (mc_streq(type, "scalar")) {
+		val = result;
+	} else if (mc_streq(type, "vector") && json_is_array(result)) {
+		size_t n = json_array_size(result);
+
+		if (n == 0) {
+			mc_check_set(r, MC_ST_UNKNOWN, "query returned no data");
+			json_decref(doc);
+			return;
+		}
+		if (n > 1) {
+			mc_check_set(r, MC_ST_UNKNOWN, "query returned %zu series; "
+				     "it must aggregate to one", n);
+			json_decref(doc);
+			return;
+		}
+		val = json_object_get(json_array_get(result, 0), "value");
+	}
+	text = json_string_value(json_array_get(val, 1));
+	if (text == NULL) {
+		mc_check_set(r, MC_ST_UNKNOWN, "query returned a %s, not a "
+			     "scalar or one sample", type ? type : "malformed answer");
+		json_decref(doc);
+		return;
+	}
+	value = strtod(text, &end);
+	if (end == text || *end != '\0') {
+		mc_check_set(r, MC_ST_UNKNOWN, "query returned '%s'", text);
+		json_decref(doc);
+		return;
+	}
+	mc_check_value(r, value, "", "value");
+	json_decref(doc);
+}
+
+/* The URL a probe asks; caller frees. */
+static char *probe_url(const struct mc_check *c, const struct mc_health_env *env)
+{
+	const char *base, *query;
+	size_t n;
+	char *url, *q;
+
+	if (c->type == &check_http)
+		return mc_strdup(mc_conf_str(c->sec, "url"));
+	base = mc_conf_str(c->sec, "url");
+	if (base == NULL)
+		base = mc_conf_str(mc_conf_core(env->conf), "prometheus_url");
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	query = mc_conf_str(c->sec, "query");
+	if (query == NULL)
+		return mc_asprintf("%.*s/-/ready", (int)n, base);
+	q = mc_url_escape(query);
+	url = mc_asprintf("%.*s/api/v1/query?query=%s", (int)n, base, q);
+	free(q);
+	return url;
+}
+
+static void run_http_checks(struct mc_health *h, const struct mc_health_env *env)
+{
+	struct mc_http_req *reqs;
+	size_t *idx, n = 0;
+	struct mc_http *http;
+	struct mc_err err = { 0 };
+
+	for (size_t i = 0; i < h->n; i++)
+		n += (h->checks[i].type->flags & MC_CHECK_HTTP) != 0;
+	if (n == 0 || mc_interrupted || mc_deadline_passed(env->dl))
+		return;
+	reqs = mc_calloc(n, sizeof(*reqs));
+	idx = mc_calloc(n, sizeof(*idx));
+	n = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mc_check *c = &h->checks[i];
+		struct mc_http_req *q = &reqs[n];
+
+		if (!(c->type->flags & MC_CHECK_HTTP))
+			continue;
+		idx[n++] = i;
+		q->url = probe_url(c, env);
+		q->timeout_ms = c->timeout_ms;
+		q->max_attempts = 1;	/* a probe measures, it does not retry */
+		q->ca_file = mc_conf_str(c->sec, "ca_file");
+		if (c->type == &check_http) {
+			q->max_redirects = (int)mc_conf_int(c->sec,
+							    "max_redirects", 5);
+			q->want_cert_expiry = strncmp(q->url, "https://", 8) == 0;
+		}
+	}
+	http = mc_http_new(env->correlation_id, &err);
+	if (http == NULL || mc_http_perform(http, reqs, n, env->dl, &err) < 0) {
+		for (size_t k = 0; k < n; k++)
+			mc_check_set(&h->results[idx[k]], MC_ST_UNKNOWN,
+				     "cannot probe: %s", err.msg);
+	} else {
+		for (size_t k = 0; k < n; k++) {
+			const struct mc_check *c = &h->checks[idx[k]];
+			struct mc_check_result *r = &h->results[idx[k]];
+
+			if (c->type == &check_http)
+				http_evaluate(c, &reqs[k], r);
+			else
+				prometheus_evaluate(c, &reqs[k], r);
+			r->latency_ms = reqs[k].latency_ms;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		free((char *)reqs[k].url);
+		mc_http_req_clean(&reqs[k]);
+	}
+	mc_http_free(http);
+	free(reqs);
+	free(idx);
+}
+
+/* ---- the engine: threads for blocking checks, libcurl multi for HTTP ---- */
+
+/* Grace a worker gets past its check's timeout before it is abandoned. */
+#define WORKER_GRACE_S 0.5
+
+static atomic_int abandoned_running;
+
+int mc_health_abandoned(void)
+{
+	return atomic_load(&abandoned_running);
+}
+
+/* Shared by the main thread and the workers of one run; freed by whoever
+ * lets go of it last, so an abandoned worker never touches freed memory. */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;
+};
+
+/* One worker's job. It owns a deep copy of its check and its own result:
+ * the main thread takes the result over only when the job is done. */
+struct job {
+	struct pool *pool;
+	struct mc_check check;
+	struct mc_check_result res;
+	struct mc_health_env env;
+	struct mc_deadline dl;
+	double deadline;		/* monotonic: timeout + grace */
+	int done;			/* under pool->mu */
+	int abandoned;			/* under pool->mu */
+	pthread_t tid;
+};
+
+static void pool_unref(struct pool *p)
+{
+	int last;
+
+	pthread_mutex_lock(&p->mu);
+	last = --p->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if (last) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		free(p);
+	}
+}
+
+static void job_free(struct job *j)
+{
+	free(j->check.name);
+	free(j->check.path);
+	free(j->res.message);
+	free(j->res.perfdata);
+	free(j);
+}
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	struct pool *p = j->pool;
+	double t0 = mc_mono_now();
+	int abandoned;
+
+	j->check.type->run(&j->check, &j->env, &j->res);
+	j->res.latency_ms = (mc_mono_now() - t0) * 1e3;
+	pthread_mutex_lock(&p->mu);
+	j->done = 1;
+	abandoned = j->abandoned;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (abandoned) {
+		job_free(j);
+		atomic_fetch_sub(&abandoned_running, 1);
+	}
+	pool_unref(p);
+	return NULL;
+}
+
+static struct job *start_job(struct pool *p, const struct mc_check *c,
+			     const struct mc_health_env *env)
+{
+	struct job *j = mc_calloc(1, sizeof(*j));
+	pthread_attr_t attr;
+	int rc;
+
+	j->pool = p;
+	j->check = *c;
+	j->check.name = mc_strdup(c->name);
+	j->check.path = mc_strdup(c->path);
+	j->res.check = &j->check;
+	j->res.status = MC_ST_UNKNOWN;
+	j->env = *env;
+	j->env.st = NULL;		/* the main thread's connection */
+	if (env->dl)
+		j->dl = *env->dl;
+	j->env.dl = &j->dl;
+	j->deadline = mc_mono_now() + c->timeout_ms / 1e3 + WORKER_GRACE_S;
+	pthread_mutex_lock(&p->mu);
+	p->refs++;
+	pthread_mutex_unlock(&p->mu);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&j->tid, &attr, worker, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		/* No thread: run it here; concurrency is lost, not the check. */
+		pool_unref(p);
+		j->check.type->run(&j->check, &j->env, &j->res);
+		j->done = 1;
+	}
+	return j;
+}
+
+/* Waits until every job is done or past its deadline (or the run's
+ * deadline, or a signal), then moves the results into h. */
+static void collect(struct mc_health *h, struct pool *p, struct job **jobs,
+		    const struct mc_deadline *dl)
+{
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		double now = mc_mono_now(), next = now + 0.1;
+		int pending = 0;
+
+		for (size_t i = 0; i < h->n; i++) {
+			struct job *j = jobs[i];
+
+			if (j == NULL || j->done)
+				continue;
+			if (now >= j->deadline || mc_interrupted ||
+			    mc_deadline_passed(dl)) {
+				j->abandoned = 1;
+				continue;
+			}
+			pending = 1;
+			if (j->deadline < next)
+				next = j->deadline;
+		}
+		if (!pending)
+			break;
+		{
+			struct timespec ts;
+			double wall = mc_wall_now() + (next - now);
+
+			ts.tv_sec = (time_t)wall;
+			ts.tv_nsec = (long)((wall - (double)ts.tv_sec) * 1e9);
+			pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		}
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		struct job *j = jobs[i];
+		struct mc_check_result *r = &h->results[i];
+
+		if (j == NULL)
+			continue;
+		if (j->abandoned && !j->done) {
+			atomic_fetch_add(&abandoned_running, 1);
+			r->latency_ms = (mc_mono_now() - (j->deadline -
+				h->checks[i].timeout_ms / 1e3 - WORKER_GRACE_S)) * 1e3;
+			if (mc_interrupted)
+				mc_check_set(r, MC_ST_UNKNOWN, "interrupted");
+			else if (mc_deadline_passed(dl))
+				mc_check_set(r, MC_ST_UNKNOWN, "did not finish "
+					     "before the run's deadline");
+			else
+				mc_check_set(r, MC_ST_CRITICAL, "timed out after "
+					     "%lld ms (still running; abandoned)",
+					     (long long)h->checks[i].timeout_ms);
+			continue;	/* the worker frees the job */
+		}
+		r->status = j->res.status;
+		r->latency_ms = j->res.latency_ms;
+		r->message = j->res.message;
+		r->has_value = j->res.has_value;
+		r->value = j->res.value;
+		r->unit = j->res.unit;
+		r->perfdata = j->res.perfdata;
+		j->res.message = NULL;
+		j->res.perfdata = NULL;
+		jobs[i] = NULL;
+		job_free(j);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 void mc_health_run(struct mc_health *h, const struct mc_health_env *env)
 {
 	double t0 = mc_mono_now();
+	struct pool *p = mc_calloc(1, sizeof(*p));
+	struct job **jobs = mc_calloc(h->n ? h->n : 1, sizeof(*jobs));
 	int crit_fail = 0, degraded = 0, unknown = 0;
 
 	h->started = mc_wall_now();
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->refs = 1;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mc_check *c = &h->checks[i];
+
+		if (!(c->type->flags & (MC_CHECK_MAIN | MC_CHECK_HTTP)) &&
+		    !mc_interrupted && !mc_deadline_passed(env->dl))
+			jobs[i] = start_job(p, c, env);
+	}
+	/* Meanwhile, in this thread: the checks that use the state
+	 * connection, then every HTTP-based check at once. */
 	for (size_t i = 0; i < h->n; i++) {
 		struct mc_check_result *r = &h->results[i];
 		const struct mc_check *c = &h->checks[i];
 		double s = mc_mono_now();
 
-		if (mc_interrupted || mc_deadline_passed(env->dl)) {
-			result_msg(r, MC_ST_UNKNOWN, mc_interrupted ?
-				   "not run: interrupted" :
-				   "not run: the run's deadline passed");
-		} else {
-			c->type->run(c, env, r);
-		}
+		if (!(c->type->flags & MC_CHECK_MAIN))
+			continue;
+		if (mc_interrupted || mc_deadline_passed(env->dl))
+			continue;
+		c->type->run(c, env, r);
 		r->latency_ms = (mc_mono_now() - s) * 1e3;
+	}
+	run_http_checks(h, env);
+	collect(h, p, jobs, env->dl);
+	pool_unref(p);
+	free(jobs);
+	for (size_t i = 0; i < h->n; i++) {
+		struct mc_check_result *r = &h->results[i];
+
+		if (r->message != NULL)
+			continue;
+		/* Never started: the run was interrupted or out of time. */
+		mc_check_set(r, MC_ST_UNKNOWN, mc_interrupted ?
+			     "not run: interrupted" :
+			     "not run: the run's deadline passed");
 	}
 	for (size_t i = 0; i < h->n; i++) {
 		int st = h->results[i].status;
@@ -377,8 +915,10 @@ void mc_health_free(struct mc_health *h)
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->checks[i].name);
 		free(h->checks[i].path);
-		if (h->results)
+		if (h->results) {
 			free(h->results[i].message);
+			free(h->results[i].perfdata);
+		}
 	}
 	free(h->checks);
 	free(h->results);
@@ -399,8 +939,12 @@ static void perf_label(struct mc_buf *b, const char *name, const char *suffix)
 
 	if (quote)
 		mc_buf_puts(b, "'");
-	for (const char *p = name; *p; p++)
-		mc_buf_add(b, *p == '\'' ? "\"" : p, 1);
+	for (const char *p = name; *p; p++) {
+		if (*p == '\'')
+			mc_buf_puts(b, "''");	/* Nagios: a quote doubled */
+		else
+			mc_buf_add(b, p, 1);
+	}
 	mc_buf_puts(b, suffix);
 	if (quote)
 		mc_buf_puts(b, "'");
@@ -466,17 +1010,27 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		free(labels);
 		free(label);
 
+		if (res->perfdata && *res->perfdata)
+			mc_buf_printf(&perf, " %s", res->perfdata);
 		mc_buf_puts(&perf, " ");
 		perf_label(&perf, c->name, "_latency");
 		mc_buf_printf(&perf, "=%.3fms", res->latency_ms);
 		if (res->has_value) {
 			mc_buf_puts(&perf, " ");
 			perf_label(&perf, c->name, "");
+			char w[48], k[48];
+
+			mc_range_format(&c->warn, w, sizeof(w));
+			mc_range_format(&c->crit, k, sizeof(k));
 			if (mc_streq(res->unit, "%"))
-				mc_buf_printf(&perf, "=%.2f%%;%g;%g;0;100",
-					      res->value, c->warn, c->crit);
+				mc_buf_printf(&perf, "=%.2f%%;%s;%s;0;100",
+					      res->value, w, k);
+			else if (*w || *k)
+				mc_buf_printf(&perf, "=%.15g%s;%s;%s", res->value,
+					      res->unit ? res->unit : "", w, k);
 			else
-				mc_buf_printf(&perf, "=%g", res->value);
+				mc_buf_printf(&perf, "=%.15g%s", res->value,
+					      res->unit ? res->unit : "");
 		}
 	}
 	json_object_set_new(r->doc, "checks", checks);

@@ -241,6 +241,7 @@ void mc_http_req_clean(struct mc_http_req *req)
 	req->latency_ms = 0;
 	req->attempts = 0;
 	req->retry_after_s = 0;
+	req->cert_expiry = 0;
 	mc_err_clear(&req->err);
 }
 
@@ -621,6 +622,13 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "mercuryctl/" MC_VERSION);
 	rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+	if (req->ca_file)
+		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+	if (req->want_cert_expiry) {
+		rc |= curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+		/* A reused connection has no handshake and so no chain. */
+		rc |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	}
 	rc |= setup_method(e, req);
 	if (rc != CURLE_OK) {
 		release_easy(h, s);
@@ -673,6 +681,27 @@ static int schedule_retry(struct slot *s, long status,
 }
 
 /* A transfer of s ended with rc. */
+/* notAfter of the server's own certificate (the first of the chain curl
+ * reports with CURLOPT_CERTINFO: "Expire date:Nov 22 10:00:00 2027 GMT"),
+ * or 0. */
+static double cert_expiry(CURL *e)
+{
+	struct curl_certinfo *ci = NULL;
+	static const char key[] = "Expire date:";
+
+	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return 0;
+	for (struct curl_slist *l = ci->certinfo[0]; l; l = l->next) {
+		if (strncmp(l->data, key, sizeof(key) - 1) == 0) {
+			time_t t = curl_getdate(l->data + sizeof(key) - 1, NULL);
+
+			return t == (time_t)-1 ? 0 : (double)t;
+		}
+	}
+	return 0;
+}
+
 static void on_done(struct mc_http *h, struct slot *s, CURLcode rc,
 		    const struct mc_deadline *dl)
 {
@@ -692,6 +721,8 @@ static void on_done(struct mc_http *h, struct slot *s, CURLcode rc,
 		req->status = status;
 	if (s->retry_after >= 0)
 		req->retry_after_s = s->retry_after;
+	if (req->want_cert_expiry && rc == CURLE_OK)
+		req->cert_expiry = cert_expiry(s->easy);
 	if (rc != CURLE_OK)
 		describe(s, rc, what, sizeof(what));
 	release_easy(h, s);

@@ -32,6 +32,9 @@ struct mc_http_req {
 	int64_t backoff_cap_ms;		/* 0: 10 s */
 	size_t max_body;		/* 0: 1 MiB; a larger answer fails */
 	int max_redirects;		/* 0: redirects not followed */
+	const char *ca_file;		/* trust these CAs (PEM); NULL: the
+					   system's */
+	int want_cert_expiry;		/* fill cert_expiry (https) */
 	void *user;
 
 	/* Filled by mc_http_perform(); released by mc_http_req_clean(). */
@@ -42,6 +45,9 @@ struct mc_http_req {
 	double latency_ms;		/* of the last attempt */
 	int attempts;
 	double retry_after_s;		/* last Retry-After seen, else 0 */
+	double cert_expiry;		/* want_cert_expiry: the server
+					   certificate's notAfter (Unix time),
+					   0 when unknown */
 	struct mc_err err;		/* set when !done or on final 4xx/5xx */
 };
 

@@ -140,6 +140,10 @@ void mc_random_bytes(void *p, size_t n);
 double mc_random_unit(void);			/* [0, 1) */
 void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
 
+/* Percent-encodes s for a URL query component (RFC 3986: all but the
+ * unreserved characters). Caller frees. */
+char *mc_url_escape(const char *s);
+
 /* Files. */
 /* Creates dir and its parents with mode (existing ones are left as they
  * are). */

@@ -616,6 +616,24 @@ void mc_hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+char *mc_url_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct mc_buf b = { 0 };
+
+	mc_buf_puts(&b, "");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr("-._~", *p)) {
+			mc_buf_add(&b, p, 1);
+		} else {
+			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			mc_buf_add(&b, e, 3);
+		}
+	}
+	return mc_buf_steal(&b);
+}
+
 int mc_mkdir_p(const char *dir, unsigned mode, struct mc_err *err)
 {
 	char *path = mc_strdup(dir);

@@ -58,6 +58,7 @@ static const char *type_name(enum mc_conf_type t)
 	case MC_CT_BOOL: return "boolean";
 	case MC_CT_RATE: return "rate";
 	case MC_CT_ENUM: return "one of";
+	case MC_CT_THRESHOLD: return "threshold";
 	}
 	return "value";
 }

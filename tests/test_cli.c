@@ -396,8 +396,15 @@ Test(cli, subcommand_descent)
 	cr_assert_str_eq(r.a.pos[0], "list");
 	cli_done(&r);
 
-	/* A check called "history" is an argument of health. */
+	/* "history" is health's subcommand; after "--" it is an argument (a
+	 * check of that name). */
 	cli_parse(&r, "health", "history", NULL);
+	name = cli_ok(&r);
+	cr_assert_str_eq(name, "health history");
+	free(name);
+	cr_assert_eq(r.a.n_pos, 0);
+	cli_done(&r);
+	cli_parse(&r, "health", "--", "history", NULL);
 	name = cli_ok(&r);
 	cr_assert_str_eq(name, "health");
 	free(name);
@@ -1032,6 +1039,7 @@ Test(cli, help_for_health)
 	char *s = help_of(&mc_cmd_root, path, 2);
 
 	cr_assert(starts_with(s, "usage: mercuryctl health [--critical-only] "
+			      "[--watch INTERVAL] [--watch-degraded INTERVAL] "
 			      "[CHECK...]\n"), "%s", s);
 	cr_assert_not_null(strstr(s, "\nRun the configured health checks and "
 				  "report their status.\n"), "%s", s);
@@ -1604,7 +1612,7 @@ Test(cli, man_health_options_escaped)
 
 	cr_assert_not_null(strstr(s, "\\fB\\-\\-critical\\-only\\fR"), "%s", s);
 	cr_assert_not_null(strstr(s, "mercuryctl health [\\-\\-critical\\-only] "
-				  "[CHECK...]"), "%s", s);
+				  "[\\-\\-watch INTERVAL]"), "%s", s);
 	cr_assert_null(strstr(s, "--critical-only"), "unescaped:\n%s", s);
 	free(s);
 

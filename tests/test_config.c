@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "threshold.h"
 
 static const char *const env_vars[] = {
 	"MERCURY_CONFIG", "MERCURY_STATE", "MERCURY_PROMETHEUS_URL",
@@ -199,6 +200,16 @@ Test(config, overlong_line_is_an_error)
 	mc_buf_free(&b);
 }
 
+/* The number of a plain threshold ("80%", "12.5"). */
+static double range_hi(const struct mc_conf_section *s, const char *key)
+{
+	struct mc_range r;
+
+	cr_assert(mc_conf_range(s, key, &r), "%s not set", key);
+	cr_assert(r.flags & MC_RANGE_PLAIN, "%s not a plain number", key);
+	return r.hi;
+}
+
 Test(config, full_valid_file)
 {
 	static const char text[] =
@@ -265,8 +276,8 @@ Test(config, full_valid_file)
 	s = mc_conf_find(c, "check", "root disk");
 	cr_assert_not_null(s);
 	cr_assert_str_eq(mc_conf_str(s, "path"), "/");
-	cr_assert_float_eq(mc_conf_double(s, "warn", 0), 80, 1e-9);
-	cr_assert_float_eq(mc_conf_double(s, "crit", 0), 90, 1e-9);
+	cr_assert_float_eq(range_hi(s, "warn"), 80, 1e-9);
+	cr_assert_float_eq(range_hi(s, "crit"), 90, 1e-9);
 	cr_assert_eq(mc_conf_bool(s, "critical", -1), 1);
 	cr_assert_str_eq(src(s, "critical"), "mercury.conf:21");
 
@@ -277,9 +288,9 @@ Test(config, full_valid_file)
 	cr_assert_eq(mc_conf_ms(s, "timeout", 0), 1500);
 	cr_assert_eq(mc_conf_int(s, "failure_threshold", 0), 5);
 	cr_assert_eq(mc_conf_ms(s, "breaker_recovery", 0), 60000);
-	cr_assert_float_eq(mc_conf_double(s, "warn", 0), 90, 1e-9);
+	cr_assert_float_eq(range_hi(s, "warn"), 90, 1e-9);
 	cr_assert_str_eq(src(s, "warn"), "default");
-	cr_assert_float_eq(mc_conf_double(s, "crit", 0), 95, 1e-9);
+	cr_assert_float_eq(range_hi(s, "crit"), 95, 1e-9);
 	cr_assert_null(mc_conf_get(s, "path"));	/* disk only */
 
 	cr_assert_null(mc_conf_find(c, "check", "nope"));
@@ -302,15 +313,15 @@ Test(config, value_types)
 
 	s = mc_conf_find(c, "check", "a");
 	cr_assert_eq(mc_conf_ms(s, "timeout", 0), 5400000);
-	cr_assert_float_eq(mc_conf_double(s, "warn", 0), 12.5, 1e-9);
-	cr_assert_float_eq(mc_conf_double(s, "crit", 0), 12.5, 1e-9);
+	cr_assert_float_eq(range_hi(s, "warn"), 12.5, 1e-9);
+	cr_assert_float_eq(range_hi(s, "crit"), 12.5, 1e-9);
 	cr_assert_eq(mc_conf_bool(s, "critical", -1), 1);
 	cr_assert_eq(mc_conf_int(s, "failure_threshold", -1), 0);
 	s = mc_conf_find(c, "check", "b");
 	cr_assert_eq(mc_conf_ms(s, "timeout", -1), 0);
 	cr_assert_eq(mc_conf_bool(s, "critical", -1), 0);
-	cr_assert_float_eq(mc_conf_double(s, "warn", -1), 0, 1e-9);
-	cr_assert_float_eq(mc_conf_double(s, "crit", -1), 100, 1e-9);
+	cr_assert_float_eq(range_hi(s, "warn"), 0, 1e-9);
+	cr_assert_float_eq(range_hi(s, "crit"), 100, 1e-9);
 	s = mc_conf_find(c, "check", "c");
 	cr_assert_eq(mc_conf_ms(s, "timeout", 0), 250);
 	cr_assert_eq(mc_conf_bool(s, "critical", -1), 1);
@@ -352,7 +363,7 @@ Test(config, bad_values)
 		   MC_EXIT_CONFIG,
 		   "mercury.conf:7: [check \"d\"] bad value for 'timeout': bad duration '2x' (use e.g. 250ms, 2s, 15m, 6h, 30d, 1w)");
 	expect_err("[check \"d\"]\ntype = disk\nwarn = 101%\n", MC_EXIT_CONFIG,
-		   "mercury.conf:3: [check \"d\"] bad value for 'warn': bad percentage '101%' (use e.g. 80% or 80, 0 to 100)");
+		   "mercury.conf:3: [check \"d\"] 'warn' is a used percentage: 0 to 100, not '101%'");
 	expect_err("[check \"d\"]\ntype = disk\ncritical = maybe\n",
 		   MC_EXIT_CONFIG,
 		   "mercury.conf:3: [check \"d\"] bad value for 'critical': bad boolean 'maybe' (use true or false)");
@@ -370,7 +381,7 @@ Test(config, bad_values)
 Test(config, enum_did_you_mean)
 {
 	expect_err("[check \"x\"]\ntype = dsk\n", MC_EXIT_CONFIG,
-		   "mercury.conf:2: [check \"x\"] bad value for 'type': 'dsk' is not one of state|disk|memory (did you mean 'disk'?)");
+		   "mercury.conf:2: [check \"x\"] bad value for 'type': 'dsk' is not one of state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec (did you mean 'disk'?)");
 	expect_err("[core]\nlog_format = xml\n", MC_EXIT_CONFIG,
 		   "mercury.conf:2: [core] bad value for 'log_format': 'xml' is not one of text|json");
 }
@@ -482,7 +493,7 @@ Test(config, type_after_typed_keys)
 	const struct mc_conf_section *s = mc_conf_find(c, "check", "x");
 
 	cr_assert_str_eq(mc_conf_str(s, "path"), "/var");
-	cr_assert_float_eq(mc_conf_double(s, "warn", 0), 70, 1e-9);
+	cr_assert_float_eq(range_hi(s, "warn"), 70, 1e-9);
 	mc_conf_free(c);
 }
 

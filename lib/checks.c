@@ -1,0 +1,427 @@
+/*
+ * checks.c - the probe check types: tcp, redis, redis_queue, sqlite
+ * (PRODUCT.md 3.1).
+ *
+ * Each run function executes in a worker thread of its own, concurrently
+ * with other checks: it reads c, c->sec and env->conf, writes only r, keeps
+ * no static mutable state, and bounds every blocking call by what remains
+ * of the check's timeout (getaddrinfo excepted: the resolver's own timeouts
+ * bound it, and the engine abandons a check that overruns).
+ */
+#include "health.h"
+#include "redis.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define DEFAULT_TIMEOUT_MS 2000
+
+/* ---- shared ------------------------------------------------------------- */
+
+/* The check's time budget in ms: its timeout, cut to what is left of the
+ * run's deadline; at least 1. */
+static int64_t budget_ms(const struct mc_check *c,
+			 const struct mc_health_env *env)
+{
+	int64_t t = c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT_MS;
+
+	if (env != NULL && env->dl != NULL)
+		t = mc_deadline_left_ms(env->dl, t);
+	return t > 0 ? t : 1;
+}
+
+/* Milliseconds left until end (monotonic seconds), 0 when passed. */
+static int64_t left_ms(double end)
+{
+	double left = (end - mc_mono_now()) * 1e3;
+
+	if (left <= 0)
+		return 0;
+	return left < 1 ? 1 : (int64_t)left;
+}
+
+/* Thread-safe strerror into buf (GNU strerror_r may return a static
+ * string instead of filling buf). */
+static const char *errstr(int errnum, char *buf, size_t size)
+{
+	return strerror_r(errnum, buf, size);
+}
+
+/* Sets r from the probe's latency against latency_warn / latency_crit
+ * (0 or unset: no threshold); what is the ok message ("PONG in 0.3 ms"). */
+static void latency_verdict(const struct mc_check *c,
+			    struct mc_check_result *r, double ms,
+			    const char *what)
+{
+	int64_t warn = mc_conf_ms(c->sec, "latency_warn", 0);
+	int64_t crit = mc_conf_ms(c->sec, "latency_crit", 0);
+	char d[32];
+
+	if (crit > 0 && ms >= (double)crit) {
+		mc_format_duration(crit, d, sizeof(d));
+		mc_check_set(r, MC_ST_CRITICAL, "%s (>= latency_crit %s)", what,
+			     d);
+	} else if (warn > 0 && ms >= (double)warn) {
+		mc_format_duration(warn, d, sizeof(d));
+		mc_check_set(r, MC_ST_WARNING, "%s (>= latency_warn %s)", what,
+			     d);
+	} else {
+		mc_check_set(r, MC_ST_OK, "%s", what);
+	}
+}
+
+/* ---- tcp ---------------------------------------------------------------- */
+
+/* Splits "host:port" or "[v6]:port" into host and port; -1 when malformed
+ * (the config loader has already refused those). */
+static int split_address(const char *addr, char *host, size_t hsize,
+			 char *port, size_t psize)
+{
+	const char *colon = strrchr(addr, ':');
+	const char *h = addr;
+	size_t hlen;
+
+	if (colon == NULL || colon == addr || colon[1] == '\0')
+		return -1;
+	hlen = (size_t)(colon - addr);
+	if (h[0] == '[' && hlen >= 2 && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= hsize || strlen(colon + 1) >= psize)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	snprintf(port, psize, "%s", colon + 1);
+	return 0;
+}
+
+/* One connection attempt: 0 connected, else the errno (ETIMEDOUT when the
+ * time ran out). The socket is closed on every path. */
+static int try_connect(const struct addrinfo *ai, double end)
+{
+	int fd, e = 0;
+	socklen_t len = sizeof(e);
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0)
+		return errno ? errno : EIO;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		goto done;
+	if (errno != EINPROGRESS && errno != EINTR) {
+		e = errno;
+		goto done;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		int64_t left = left_ms(end);
+		int n;
+
+		if (left == 0) {
+			e = ETIMEDOUT;
+			goto done;
+		}
+		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			goto done;
+		}
+		if (n == 0)
+			continue;	/* left_ms() says whether time is up */
+		break;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+		e = errno;
+done:
+	close(fd);
+	return e;
+}
+
+static void run_tcp(const struct mc_check *c, const struct mc_health_env *env,
+		    struct mc_check_result *r)
+{
+	const char *addr = mc_conf_str(c->sec, "address");
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256], port[16], eb[128], what[320];
+	int64_t budget = budget_ms(c, env);
+	double start = mc_mono_now(), end = start + (double)budget / 1e3;
+	int rc, e = EHOSTUNREACH;
+
+	if (addr == NULL ||
+	    split_address(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+		mc_check_set(r, MC_ST_UNKNOWN, "bad address '%s' (use host:port)",
+			     addr ? addr : "");
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		mc_check_set(r, MC_ST_CRITICAL, "cannot resolve '%s': %s", host,
+			     rc == EAI_SYSTEM ? errstr(errno, eb, sizeof(eb))
+					      : gai_strerror(rc));
+		return;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		e = try_connect(ai, end);
+		if (e == 0 || e == ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (e == 0) {
+		double ms = (mc_mono_now() - start) * 1e3;
+
+		snprintf(what, sizeof(what), "connected to %s in %.1f ms", addr,
+			 ms);
+		latency_verdict(c, r, ms, what);
+	} else if (e == ETIMEDOUT) {
+		mc_check_set(r, MC_ST_CRITICAL,
+			     "timed out after %lld ms connecting to %s",
+			     (long long)budget, addr);
+	} else if (e == ECONNREFUSED) {
+		mc_check_set(r, MC_ST_CRITICAL, "connection refused (%s)", addr);
+	} else {
+		mc_check_set(r, MC_ST_CRITICAL, "cannot connect to %s: %s", addr,
+			     errstr(e, eb, sizeof(eb)));
+	}
+}
+
+/* ---- redis, redis_queue ------------------------------------------------- */
+
+/* Connects as the check says; NULL with r set on failure. *end is when the
+ * budget runs out; the connection's command timeout is cut to what is left
+ * of it. */
+static struct mc_redis *redis_open(const struct mc_check *c,
+				   const struct mc_health_env *env,
+				   struct mc_check_result *r, double *end)
+{
+	const struct mc_conf_section *core =
+		env != NULL && env->conf != NULL ? mc_conf_core(env->conf)
+						 : NULL;
+	struct mc_redis_opts o = { 0 };
+	struct mc_err err = { 0 };
+	struct mc_redis *red;
+	int64_t budget = budget_ms(c, env), left;
+	struct timeval tv;
+
+	*end = mc_mono_now() + (double)budget / 1e3;
+	o.url = mc_conf_str(c->sec, "url");
+	if (o.url == NULL)
+		o.url = mc_conf_str(core, "redis_url");
+	o.password_file = mc_conf_str(c->sec, "password_file");
+	if (o.password_file == NULL)
+		o.password_file = mc_conf_str(core, "redis_password_file");
+	o.connect_timeout_ms = budget;
+	o.command_timeout_ms = budget;
+	red = mc_redis_connect(&o, &err);
+	if (red == NULL) {
+		/* Unreachable, refused, wrong password: critical. A bad URL or
+		 * an unreadable password file: the check cannot be evaluated. */
+		mc_check_set(r, err.code == MC_EXIT_CRITICAL ? MC_ST_CRITICAL
+							     : MC_ST_UNKNOWN,
+			     "%s", err.msg[0] ? err.msg : "redis: cannot connect");
+		return NULL;
+	}
+	left = left_ms(*end);
+	if (left == 0) {
+		mc_check_set(r, MC_ST_CRITICAL,
+			     "redis: timed out after %lld ms (connecting took "
+			     "all of it)", (long long)budget);
+		mc_redis_close(red);
+		return NULL;
+	}
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)((left % 1000) * 1000);
+	redisSetTimeout(mc_redis_context(red), tv);
+	return red;
+}
+
+static void run_redis(const struct mc_check *c, const struct mc_health_env *env,
+		      struct mc_check_result *r)
+{
+	struct mc_err err = { 0 };
+	struct mc_redis *red;
+	redisReply *reply;
+	double end, t0, ms;
+	char what[64];
+
+	red = redis_open(c, env, r, &end);
+	if (red == NULL)
+		return;
+	t0 = mc_mono_now();
+	reply = mc_redis_cmd(red, &err, "PING");
+	ms = (mc_mono_now() - t0) * 1e3;
+	if (reply == NULL) {
+		mc_check_set(r, MC_ST_CRITICAL, "%s", err.msg);
+	} else if (reply->type != REDIS_REPLY_STATUS || reply->str == NULL ||
+		   strcmp(reply->str, "PONG") != 0) {
+		mc_check_set(r, MC_ST_CRITICAL,
+			     "PING answered %.60s, not PONG",
+			     (reply->type == REDIS_REPLY_STATUS ||
+			      reply->type == REDIS_REPLY_STRING) && reply->str
+				     ? reply->str : "a non-status reply");
+	} else {
+		snprintf(what, sizeof(what), "PONG in %.1f ms", ms);
+		latency_verdict(c, r, ms, what);
+	}
+	freeReplyObject(reply);
+	mc_redis_close(red);
+}
+
+static void run_redis_queue(const struct mc_check *c,
+			    const struct mc_health_env *env,
+			    struct mc_check_result *r)
+{
+	const char *queue = mc_conf_str(c->sec, "queue");
+	struct mc_err err = { 0 };
+	struct mc_redis *red;
+	redisReply *reply;
+	double end;
+
+	if (queue == NULL) {
+		mc_check_set(r, MC_ST_UNKNOWN, "no queue configured");
+		return;
+	}
+	red = redis_open(c, env, r, &end);
+	if (red == NULL)
+		return;
+	reply = mc_redis_cmd(red, &err, "LLEN %s", queue);
+	if (reply == NULL) {
+		if (strstr(err.msg, "WRONGTYPE") != NULL)
+			mc_check_set(r, MC_ST_CRITICAL,
+				     "queue '%s' is not a list", queue);
+		else
+			mc_check_set(r, MC_ST_CRITICAL, "%s", err.msg);
+	} else if (reply->type != REDIS_REPLY_INTEGER) {
+		mc_check_set(r, MC_ST_CRITICAL,
+			     "LLEN %s: unexpected reply type %d", queue,
+			     reply->type);
+	} else {
+		mc_check_value(r, (double)reply->integer, "", "depth");
+	}
+	freeReplyObject(reply);
+	mc_redis_close(red);
+}
+
+/* ---- sqlite ------------------------------------------------------------- */
+
+/* Progress handler: interrupts the statement once the budget is spent. */
+static int past_end(void *p)
+{
+	return mc_mono_now() >= *(const double *)p;
+}
+
+/* Sets r from quick_check's first row of problems: its first line that is
+ * not a "*** in database main ***" header, and how many lines follow. */
+static void quick_check_failed(struct mc_check_result *r, const char *text)
+{
+	const char *line = text, *first = NULL;
+	size_t first_len = 0, more = 0;
+
+	while (line != NULL && *line != '\0') {
+		size_t n = strcspn(line, "\n");
+
+		if (n > 0 && strncmp(line, "*** in database ", 16) != 0) {
+			if (first == NULL) {
+				first = line;
+				first_len = n;
+			} else {
+				more++;
+			}
+		}
+		line = line[n] ? line + n + 1 : NULL;
+	}
+	if (first == NULL)
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check: %s",
+			     text && *text ? "no details" : "no answer");
+	else if (more > 0)
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check: %.*s (and %zu "
+			     "more)", (int)first_len, first, more);
+	else
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check: %.*s",
+			     (int)first_len, first);
+}
+
+static void run_sqlite(const struct mc_check *c,
+		       const struct mc_health_env *env,
+		       struct mc_check_result *r)
+{
+	const char *path = mc_conf_str(c->sec, "path");
+	int64_t budget = budget_ms(c, env);
+	double end = mc_mono_now() + (double)budget / 1e3;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	const char *text;
+	int rc;
+
+	if (path == NULL) {
+		mc_check_set(r, MC_ST_UNKNOWN, "no path configured");
+		return;
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		mc_check_set(r, MC_ST_CRITICAL, "cannot open %s: %s", path,
+			     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_busy_timeout(db, budget > 0x7fffffff ? 0x7fffffff
+						     : (int)budget);
+	sqlite3_progress_handler(db, 1000, past_end, &end);
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		text = (const char *)sqlite3_column_text(s, 0);
+		if (mc_streq(text, "ok"))
+			mc_check_set(r, MC_ST_OK, "quick_check ok");
+		else
+			quick_check_failed(r, text);
+		goto out;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+		mc_check_set(r, MC_ST_CRITICAL, "%s is not a SQLite database",
+			     path);
+		break;
+	case SQLITE_INTERRUPT:
+		mc_check_set(r, MC_ST_CRITICAL,
+			     "timed out after %lld ms checking %s",
+			     (long long)budget, path);
+		break;
+	case SQLITE_DONE:
+	case SQLITE_OK:
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check returned nothing "
+			     "on %s", path);
+		break;
+	default:
+		mc_check_set(r, MC_ST_CRITICAL, "quick_check failed on %s: %s",
+			     path, sqlite3_errmsg(db));
+		break;
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* ---- the types ---------------------------------------------------------- */
+
+const struct mc_check_type mc_check_tcp = { "tcp", 0, run_tcp };
+const struct mc_check_type mc_check_redis = { "redis", 0, run_redis };
+const struct mc_check_type mc_check_redis_queue = { "redis_queue", 0,
+						    run_redis_queue };
+const struct mc_check_type mc_check_sqlite = { "sqlite", 0, run_sqlite };

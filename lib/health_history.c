@@ -1,0 +1,512 @@
+/* health_history.c - see health_history.h. */
+#include "health_history.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { ST_OK, ST_WARNING, ST_CRITICAL, ST_UNKNOWN, ST_COUNT };
+
+static const char *const status_names[ST_COUNT] = {
+	"ok", "warning", "critical", "unknown",
+};
+/* How bad each status is, for the worst of a bucket. */
+static const int status_rank[ST_COUNT] = { 0, 1, 3, 2 };
+static const char *const cells[ST_COUNT] = {
+	"\xE2\x96\x81",		/* ▁ ok */
+	"\xE2\x96\x84",		/* ▄ warning */
+	"\xE2\x96\x88",		/* █ critical */
+	"\xE2\x96\x86",		/* ▆ unknown */
+};
+static const char cell_none[] = "\xC2\xB7";	/* · no data */
+
+/* The widest LAST FAILURE cell, in display columns. */
+#define FAILURE_COLS 48
+
+const char *mc_health_history_status_name(int status)
+{
+	return status >= 0 && status < ST_COUNT ? status_names[status] :
+						   "unknown";
+}
+
+static int status_code(const char *s)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (mc_streq(s, status_names[i]))
+			return i;
+	return ST_UNKNOWN;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+/* "7d", "36h", "1d12h": days rather than weeks, as people write --since. */
+static void format_span(double seconds, char *buf, size_t size)
+{
+	int64_t ms = (int64_t)llround(seconds * 1000);
+	int64_t days = ms / 86400000;
+	char rest[64];
+
+	if (days <= 0) {
+		mc_format_duration(ms, buf, size);
+		return;
+	}
+	ms -= days * 86400000;
+	rest[0] = '\0';
+	if (ms > 0)
+		mc_format_duration(ms, rest, sizeof(rest));
+	snprintf(buf, size, "%lldd%s", (long long)days, rest);
+}
+
+/* ---- query and aggregation ---------------------------------------------- */
+
+static void start_check(struct mc_check_history *h, const char *name,
+			size_t width)
+{
+	memset(h, 0, sizeof(*h));
+	h->name = mc_strdup(name);
+	h->current = -1;
+	if (width > 0) {
+		h->buckets = mc_malloc(width * sizeof(*h->buckets));
+		for (size_t i = 0; i < width; i++)
+			h->buckets[i] = -1;
+	}
+}
+
+static size_t bucket_of(double ts, double start, double end, size_t width)
+{
+	double span = end - start, pos;
+
+	if (!(span > 0))
+		return width - 1;
+	pos = floor((ts - start) / span * (double)width);
+	if (!(pos >= 0))
+		return 0;
+	if (pos >= (double)width)
+		return width - 1;
+	return (size_t)pos;
+}
+
+static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
+		       double start, double end, size_t width)
+{
+	const char *type = col_text(s, 1);
+	double ts = sqlite3_column_double(s, 2);
+	int status = status_code(col_text(s, 3));
+
+	if (h->type == NULL || strcmp(h->type, type) != 0) {
+		free(h->type);
+		h->type = mc_strdup(type);
+	}
+	if (h->samples == 0)
+		h->first_ts = ts;
+	else if (status != h->current)
+		h->transitions++;
+	h->samples++;
+	h->last_ts = ts;
+	h->current = status;
+	if (status == ST_OK) {
+		h->ok++;
+	} else {
+		/* Rows come oldest first: the last one seen is the newest. */
+		h->last_failure_ts = ts;
+		free(h->last_failure_status);
+		free(h->last_failure_msg);
+		h->last_failure_status = mc_strdup(status_names[status]);
+		h->last_failure_msg = mc_strdup(col_text(s, 4));
+	}
+	if (width > 0) {
+		int *b = &h->buckets[bucket_of(ts, start, end, width)];
+
+		if (*b < 0 || status_rank[status] > status_rank[*b])
+			*b = status;
+	}
+}
+
+static void finish_check(struct mc_check_history *h, size_t width)
+{
+	struct mc_buf b = { 0 };
+
+	h->uptime_pct = h->samples ? 100.0 * (double)h->ok /
+					     (double)h->samples : 0;
+	mc_buf_puts(&b, "");
+	for (size_t i = 0; i < width; i++)
+		mc_buf_puts(&b, h->buckets[i] < 0 ? cell_none :
+				cells[h->buckets[i]]);
+	h->sparkline = mc_buf_steal(&b);
+}
+
+/* The statement: rows of the span oldest first per check, each carrying
+ * the span's oldest sample (for since == 0). ?1 since, ?2 now, ?3.. names.
+ * The index check_results(check_name, ts) gives the order without a sort. */
+static char *build_sql(size_t n_names)
+{
+	struct mc_buf where = { 0 };
+	char *sql;
+
+	mc_buf_puts(&where, "ts >= ?1 AND ts <= ?2");
+	if (n_names > 0) {
+		mc_buf_puts(&where, " AND check_name IN (");
+		for (size_t i = 0; i < n_names; i++)
+			mc_buf_printf(&where, "%s?%zu", i ? ", " : "", i + 3);
+		mc_buf_puts(&where, ")");
+	}
+	sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
+			  " (SELECT min(ts) FROM check_results WHERE %s)"
+			  " FROM check_results WHERE %s"
+			  " ORDER BY check_name, ts, id",
+			  where.data, where.data);
+	mc_buf_free(&where);
+	return sql;
+}
+
+int mc_health_history(struct mc_state *st, const char *const *names,
+		      size_t n_names, double since, double now, size_t width,
+		      struct mc_check_history **out, size_t *n,
+		      struct mc_err *err)
+{
+	static const char what[] = "cannot read check history";
+	struct mc_check_history *hs = NULL;
+	size_t len = 0, cap = 0;
+	double start = since;
+	sqlite3_stmt *s = NULL;
+	char *sql;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (since < 0)
+		since = start = 0;
+	if (n_names > 32000)
+		return mc_err_set(err, MC_EXIT_USAGE, "too many check names");
+	sql = build_sql(n_names);
+	rc = sqlite3_prepare_v2(mc_state_db(st), sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return mc_state_sqlerr(st, err, what);
+	sqlite3_bind_double(s, 1, since);
+	sqlite3_bind_double(s, 2, now);
+	for (size_t i = 0; i < n_names; i++)
+		sqlite3_bind_text(s, (int)i + 3, names[i], -1,
+				  SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = col_text(s, 0);
+
+		if (len == 0) {
+			if (since <= 0)
+				start = sqlite3_column_double(s, 5);
+		}
+		if (len == 0 || strcmp(hs[len - 1].name, name) != 0) {
+			if (len > 0)
+				finish_check(&hs[len - 1], width);
+			if (len == cap) {
+				cap = cap ? cap * 2 : 8;
+				hs = mc_realloc(hs, cap * sizeof(*hs));
+			}
+			start_check(&hs[len++], name, width);
+		}
+		add_sample(&hs[len - 1], s, start, now, width);
+	}
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		/* The last entry has no sparkline yet; free copes. */
+		mc_health_history_free(hs, len);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	if (len > 0)
+		finish_check(&hs[len - 1], width);
+
+	/* Every name asked for must have shown up. */
+	for (size_t i = 0; i < n_names; i++) {
+		size_t j = 0;
+
+		while (j < len && strcmp(hs[j].name, names[i]) != 0)
+			j++;
+		if (j < len)
+			continue;
+		if (since > 0) {
+			char span[64];
+
+			format_span(now - since, span, sizeof(span));
+			mc_err_set(err, MC_EXIT_USAGE,
+				   "no results for check '%s' in the last %s",
+				   names[i], span);
+		} else {
+			mc_err_set(err, MC_EXIT_USAGE,
+				   "no results for check '%s'", names[i]);
+		}
+		mc_health_history_free(hs, len);
+		return -1;
+	}
+	*out = hs;
+	*n = len;
+	return 0;
+}
+
+void mc_health_history_free(struct mc_check_history *h, size_t n)
+{
+	if (h == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].type);
+		free(h[i].last_failure_status);
+		free(h[i].last_failure_msg);
+		free(h[i].sparkline);
+		free(h[i].buckets);
+	}
+	free(h);
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static size_t utf8_cols(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			w++;
+	return w;
+}
+
+/* s cut to at most cols (> 0) display columns, ending in "…" when cut;
+ * control characters become spaces, so a cell stays on one line. Caller
+ * frees. */
+static char *fit_cell(const char *s, size_t cols)
+{
+	struct mc_buf b = { 0 };
+	size_t w = 0, total = utf8_cols(s);
+
+	mc_buf_puts(&b, "");
+	for (const char *p = s; *p; p++) {
+		char c = *p;
+
+		if (((unsigned char)c & 0xC0) != 0x80) {
+			if (total > cols && w == cols - 1) {
+				mc_buf_puts(&b, "\xE2\x80\xA6");
+				break;
+			}
+			w++;
+		}
+		if ((unsigned char)c < 0x20 || c == 0x7F)
+			c = ' ';
+		mc_buf_add(&b, &c, 1);
+	}
+	return mc_buf_steal(&b);
+}
+
+/* RFC 3339 to the second, for the text table. */
+static void format_second(double wall, char *buf, size_t size)
+{
+	time_t secs = (time_t)floor(wall);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double span_start(const struct mc_check_history *h, size_t n,
+			 double since)
+{
+	double start = since;
+
+	if (since > 0)
+		return since;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || h[i].first_ts < start)
+			start = h[i].first_ts;
+	return start;
+}
+
+static json_t *check_json(const struct mc_check_history *h, size_t width)
+{
+	json_t *o = json_object(), *buckets = json_array();
+	char ts[40];
+
+	json_object_set_new(o, "type", json_string(h->type ? h->type : ""));
+	json_object_set_new(o, "samples", json_integer((json_int_t)h->samples));
+	json_object_set_new(o, "uptime_pct", json_real(h->uptime_pct));
+	json_object_set_new(o, "transitions",
+			    json_integer((json_int_t)h->transitions));
+	json_object_set_new(o, "current", json_string(
+		mc_health_history_status_name(h->current)));
+	if (h->last_failure_status) {
+		json_t *f = json_object();
+
+		mc_format_time(h->last_failure_ts, ts, sizeof(ts));
+		json_object_set_new(f, "ts", json_string(ts));
+		json_object_set_new(f, "status",
+				    json_string(h->last_failure_status));
+		json_object_set_new(f, "message", json_string(
+			h->last_failure_msg ? h->last_failure_msg : ""));
+		json_object_set_new(o, "last_failure", f);
+	} else {
+		json_object_set_new(o, "last_failure", json_null());
+	}
+	for (size_t i = 0; i < width; i++)
+		json_array_append_new(buckets, h->buckets[i] < 0 ? json_null() :
+				      json_string(mc_health_history_status_name(
+					      h->buckets[i])));
+	json_object_set_new(o, "buckets", buckets);
+	json_object_set_new(o, "sparkline",
+			    json_string(h->sparkline ? h->sparkline : ""));
+	return o;
+}
+
+/* The sparkline's cells, each in its status colour. */
+static void colour_sparkline(struct mc_buf *out, const int *buckets,
+			     size_t width)
+{
+	for (size_t i = 0; i < width; i++) {
+		int b = buckets[i];
+
+		if (b < 0)
+			mc_buf_puts(out, cell_none);
+		else
+			mc_buf_printf(out, "\033[%dm%s\033[0m",
+				      mc_status_color(status_names[b]),
+				      cells[b]);
+	}
+}
+
+static void legend(struct mc_buf *out, int color)
+{
+	static const int order[] = { ST_OK, ST_WARNING, ST_UNKNOWN,
+				     ST_CRITICAL };
+
+	mc_buf_puts(out, "legend:");
+	for (size_t i = 0; i < MC_ARRAY_LEN(order); i++) {
+		int st = order[i];
+
+		if (color)
+			mc_buf_printf(out, " \033[%dm%s\033[0m %s",
+				      mc_status_color(status_names[st]),
+				      cells[st], status_names[st]);
+		else
+			mc_buf_printf(out, " %s %s", cells[st],
+				      status_names[st]);
+	}
+	mc_buf_printf(out, " %s no data", cell_none);
+}
+
+void mc_health_history_report(const struct mc_check_history *h, size_t n,
+			      double since, double now, struct mc_report *r)
+{
+	static const char *const headers[] = {
+		"CHECK", "TYPE", "UPTIME", "TRANSITIONS", "LAST FAILURE",
+		"SPARKLINE",
+	};
+	double start = span_start(h, n, since);
+	size_t width = n > 0 && h[0].sparkline ? utf8_cols(h[0].sparkline) : 0;
+	json_t *checks = json_object();
+	struct mc_table *t;
+	struct mc_buf table = { 0 };
+	char ts[40], from[40], to[40];
+
+	if (since > 0) {
+		mc_format_time(since, ts, sizeof(ts));
+		json_object_set_new(r->doc, "since", json_string(ts));
+	} else {
+		json_object_set_new(r->doc, "since", json_null());
+	}
+	mc_format_time(now, ts, sizeof(ts));
+	json_object_set_new(r->doc, "until", json_string(ts));
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(checks, h[i].name,
+				    check_json(&h[i], width));
+	json_object_set_new(r->doc, "checks", checks);
+
+	if (n == 0) {
+		mc_buf_puts(&r->text, since > 0 ?
+			    "no check results in the span\n" :
+			    "no check results recorded\n");
+		return;
+	}
+	t = mc_table_new(MC_ARRAY_LEN(headers), headers);
+	for (size_t i = 0; i < n; i++) {
+		char uptime[32], trans[32], when[40], *failure, *line;
+		const char *row[MC_ARRAY_LEN(headers)];
+
+		/* 100.00% only when nothing failed. */
+		snprintf(uptime, sizeof(uptime), "%.2f%%",
+			 h[i].ok < h[i].samples ?
+			 fmin(h[i].uptime_pct, 99.99) : h[i].uptime_pct);
+		snprintf(trans, sizeof(trans), "%zu", h[i].transitions);
+		if (h[i].last_failure_status) {
+			format_second(h[i].last_failure_ts, when,
+				      sizeof(when));
+			line = mc_asprintf("%s %s%s%s", when,
+					      h[i].last_failure_status,
+					      h[i].last_failure_msg &&
+					      *h[i].last_failure_msg ?
+					      ": " : "",
+					      h[i].last_failure_msg ?
+					      h[i].last_failure_msg : "");
+			failure = fit_cell(line, FAILURE_COLS);
+			free(line);
+		} else {
+			failure = mc_strdup("-");
+		}
+		row[0] = h[i].name;
+		row[1] = h[i].type;
+		row[2] = uptime;
+		row[3] = trans;
+		row[4] = failure;
+		row[5] = h[i].sparkline;
+		mc_table_row(t, row);
+		free(failure);
+	}
+	mc_table_render(t, &table, r->color, NULL);
+	mc_table_free(t);
+
+	if (!r->color) {
+		mc_buf_add(&r->text, table.data, table.len);
+	} else {
+		/* The sparkline is the last column, never padded: each data
+		 * line ends with it, so swap it for its coloured cells. */
+		const char *p = table.data;
+		size_t row = 0;
+
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p) : strlen(p);
+			const char *spark = row > 0 ? h[row - 1].sparkline :
+							NULL;
+			size_t sl = spark ? strlen(spark) : 0;
+
+			if (spark && sl <= len &&
+			    memcmp(p + len - sl, spark, sl) == 0) {
+				mc_buf_add(&r->text, p, len - sl);
+				colour_sparkline(&r->text, h[row - 1].buckets,
+						 width);
+			} else {
+				mc_buf_add(&r->text, p, len);
+			}
+			mc_buf_puts(&r->text, "\n");
+			p += len + (nl ? 1 : 0);
+			row++;
+		}
+	}
+	mc_buf_free(&table);
+
+	format_second(start, from, sizeof(from));
+	format_second(now, to, sizeof(to));
+	legend(&r->text, r->color);
+	mc_buf_printf(&r->text, "  (%s .. %s", from, to);
+	if (width > 0) {
+		char cell[64];
+
+		format_span((now - start) / (double)width, cell, sizeof(cell));
+		mc_buf_printf(&r->text, ", %zu cells of %s", width, cell);
+	}
+	mc_buf_puts(&r->text, ")\n");
+}
