@@ -10,7 +10,8 @@ B=${MC_BUILD:-build}
 BIN=$PWD/$B/mercuryctl
 RUNS=${RUNS:-200}
 tmp=$(mktemp -d /tmp/mercury-bench.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap 'scripts/servers.sh stop "$tmp/servers"; rm -rf "$tmp"' EXIT
+CHECK_HTTP=/usr/lib/nagios/plugins/check_http
 export MERCURY_STATE=$tmp/state/state.db HOME=$tmp
 unset MERCURY_CONFIG XDG_CONFIG_HOME
 
@@ -40,6 +41,45 @@ h_mc=$(median_ms "$tmp/health.json" 0)
 rss_mc=$(peak_rss_kb "$BIN" --version)
 rss_curl=$(peak_rss_kb curl --version)
 rss_health=$(peak_rss_kb "$BIN" health)
+
+# ---- health: 100 http checks, and one ------------------------------------
+scripts/servers.sh start "$tmp/servers" >&2
+# shellcheck disable=SC1091
+. "$tmp/servers/env"
+RPORT=${MC_TEST_RECEIVER##*:}
+: >"$tmp/urls"
+{
+	for i in $(seq 0 99); do
+		d=$((200 + i * 100 / 99))	# 200..300 ms
+		echo "/delay/$d/bench-$i" >>"$tmp/urls"
+		printf '[check "c%d"]\ntype = http\nurl = %s/delay/%d/bench-%d\ntimeout = 5s\n' \
+			"$i" "$MC_TEST_RECEIVER" "$d" "$i"
+	done
+} >"$tmp/hundred.conf"
+printf '[check "web"]\ntype = http\nurl = %s/status/200/one\n' "$MC_TEST_RECEIVER" >"$tmp/one.conf"
+cat >"$tmp/seq.sh" <<SH
+#!/bin/sh
+while read -r u; do $CHECK_HTTP -H 127.0.0.1 -p $RPORT -u "\$u" -t 5 >/dev/null; done <"$tmp/urls"
+SH
+cat >"$tmp/par.sh" <<SH
+#!/bin/sh
+xargs -P 16 -I{} $CHECK_HTTP -H 127.0.0.1 -p $RPORT -u {} -t 5 <"$tmp/urls" >/dev/null
+SH
+chmod +x "$tmp/seq.sh" "$tmp/par.sh"
+echo "bench: 100 http checks (200-300 ms each): mercuryctl, xargs -P16 check_http, check_http one by one" >&2
+hyperfine -N --warmup 1 --runs 10 --export-json "$tmp/h100.json" \
+	"$BIN -c $tmp/hundred.conf health" "$tmp/par.sh" >&2
+hyperfine -N --runs 3 --export-json "$tmp/seq.json" "$tmp/seq.sh" >&2
+echo "bench: one http check: mercuryctl health web against check_http" >&2
+hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$tmp/one.json" \
+	"$BIN -c $tmp/one.conf health web" \
+	"$CHECK_HTTP -H 127.0.0.1 -p $RPORT -u /status/200/one" >&2
+h100=$(median_ms "$tmp/h100.json" 0)
+par=$(median_ms "$tmp/h100.json" 1)
+seq=$(median_ms "$tmp/seq.json" 0)
+one=$(median_ms "$tmp/one.json" 0)
+one_peer=$(median_ms "$tmp/one.json" 1)
+rss100=$(peak_rss_kb "$BIN" -c "$tmp/hundred.conf" health)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 fmt() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
@@ -79,5 +119,34 @@ state, disk and memory checks, records the results, prints the table.
 | ratio to \`curl --version\` | $(ratio "$h_mc" "$v_curl") | |
 
 Goal: median under 25 ms ($(verdict "$h_mc" 25)).
+
+## 100 \`http\` checks against endpoints answering after 200-300 ms
+
+The test receiver on loopback answers /delay/D after D ms; the 100 checks
+ask D = 200..300 ms, so the slowest single endpoint takes 300 ms. The peers
+check the same 100 URLs with Debian's \`check_http\`: one after another, and
+16 at a time with \`xargs -P 16\`.
+
+| | median | ratio to the slowest endpoint (300 ms) | ratio to mercuryctl |
+|---|---|---|---|
+| mercuryctl health (100 checks) | $(fmt "$h100") ms | $(ratio "$h100" 300) | 1.00 |
+| xargs -P 16 check_http | $(fmt "$par") ms | $(ratio "$par" 300) | $(ratio "$par" "$h100") |
+| check_http one after another | $(fmt "$seq") ms | $(ratio "$seq" 300) | $(ratio "$seq" "$h100") |
+
+Peak RSS of the 100-check run: $rss100 KiB.
+Goals: at most 1.25x the slowest endpoint ($(verdict "$(ratio "$h100" 300)" 1.2501)),
+peak RSS under 16 MB ($(verdict "$rss100" 16384)).
+
+## One \`http\` check of a fast endpoint
+
+| | median |
+|---|---|
+| mercuryctl health web | $(fmt "$one") ms |
+| check_http | $(fmt "$one_peer") ms |
+| ratio (mercuryctl / check_http) | $(ratio "$one" "$one_peer") |
+
+mercuryctl's figure includes opening the state file, recording the run and
+its result, and loading libcurl. Goal: ratio at most 1.3
+($(verdict "$(ratio "$one" "$one_peer")" 1.3001)).
 MD
 cat docs/BENCHMARKS.md
