@@ -694,6 +694,13 @@ static void set_text(struct mc_plugin_result *res, const char *fmt, ...)
 /* Starts argv with stdout on out_w in a process group of its own; 0 with
  * *pid, or an errno (from fork, or from execve in the child, carried back
  * through a close-on-exec pipe; that child is reaped). */
+/* A child whose execve fails exits at once, its stack frames possibly
+ * reused by then: the candidate paths it was given are kept in static
+ * storage while it is forked, so that leak checkers (valgrind follows
+ * forks) see them as reachable. One fork at a time; the window is short. */
+static pthread_mutex_t fork_mu = PTHREAD_MUTEX_INITIALIZER;
+static char **volatile forking_paths;
+
 static int spawn(char *const argv[], int out_w, pid_t *pid)
 {
 	struct launch l = { .argv = argv, .envp = environ, .out_w = out_w };
@@ -712,11 +719,15 @@ static int spawn(char *const argv[], int out_w, pid_t *pid)
 	/* No handler of ours may run in the child before it resets them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_mutex_lock(&fork_mu);
+	forking_paths = l.paths;
 	*pid = fork();
 	if (*pid == 0)
 		child(&l);
 	if (*pid < 0)
 		e = errno;
+	forking_paths = NULL;
+	pthread_mutex_unlock(&fork_mu);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(ep[1]);
 	launch_free(&l);
