@@ -137,12 +137,12 @@ static void run_disk(const struct mc_check *c, const struct mc_health_env *env,
 {
 	struct statvfs vfs;
 	double total, used, pct;
-	char tot[32];
+	char tot[32], eb[128];
 
 	(void)env;
 	if (statvfs(c->path, &vfs) < 0) {
 		mc_check_set(r, MC_ST_UNKNOWN, "cannot stat %s: %s", c->path,
-			   strerror(errno));
+			   mc_strerror(errno, eb, sizeof(eb)));
 		return;
 	}
 	/* As df(1): used / (used + available to unprivileged users). */
@@ -164,12 +164,12 @@ static void run_memory(const struct mc_check *c, const struct mc_health_env *env
 	char line[256];
 	unsigned long long total = 0, avail = 0, v;
 	double pct;
-	char tot[32];
+	char tot[32], eb[128];
 
 	(void)env;
 	if (f == NULL) {
 		mc_check_set(r, MC_ST_UNKNOWN, "cannot read /proc/meminfo: %s",
-			   strerror(errno));
+			   mc_strerror(errno, eb, sizeof(eb)));
 		return;
 	}
 	while (fgets(line, sizeof(line), f)) {

@@ -52,6 +52,8 @@ int mc_err_set(struct mc_err *err, int code, const char *fmt, ...)
 int mc_err_sys(struct mc_err *err, int code, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void mc_err_clear(struct mc_err *err);
+/* strerror(3) that is safe in threads (health checks run in several). */
+const char *mc_strerror(int errnum, char *buf, size_t size);
 
 /* Allocation: abort on failure. */
 void *mc_malloc(size_t n);

@@ -754,6 +754,7 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 {
 	struct mc_buf out = { 0 };
 	int pfd[2], st = 0, exited = 0, interrupted = 0, rc;
+	char eb[128];
 	long idle_us = IDLE_MIN_US;
 	double t0 = mc_mono_now(), deadline, exit_at = 0;
 	pid_t pid = 0;
@@ -770,7 +771,8 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 	deadline = t0 + (double)timeout_ms / 1e3;
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		rc = errno;
-		set_text(res, "cannot run %s: pipe: %s", argv[0], strerror(rc));
+		set_text(res, "cannot run %s: pipe: %s", argv[0],
+			 mc_strerror(rc, eb, sizeof(eb)));
 		return mc_err_sys(err, MC_EXIT_IOERR, rc, "cannot run %s: pipe",
 				  argv[0]);
 	}
@@ -780,7 +782,8 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 		close(pfd[0]);
 		res->exit_code = 127;
 		res->duration_ms = (mc_mono_now() - t0) * 1e3;
-		set_text(res, "cannot run %s: %s", argv[0], strerror(rc));
+		set_text(res, "cannot run %s: %s", argv[0],
+			 mc_strerror(rc, eb, sizeof(eb)));
 		return mc_err_set(err, MC_EXIT_UNKNOWN, "%s", res->text);
 	}
 	fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);

@@ -26,10 +26,19 @@ static int err_vset(struct mc_err *err, int code, int errnum, const char *fmt,
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	if (errnum) {
 		size_t len = strlen(err->msg);
+		char buf[128];
+
 		snprintf(err->msg + len, sizeof(err->msg) - len, ": %s",
-			 strerror(errnum));
+			 mc_strerror(errnum, buf, sizeof(buf)));
 	}
 	return -1;
+}
+
+const char *mc_strerror(int errnum, char *buf, size_t size)
+{
+	/* The GNU strerror_r (we build with _GNU_SOURCE) returns the text,
+	 * which may or may not be in buf. */
+	return strerror_r(errnum, buf, size);
 }
 
 int mc_err_set(struct mc_err *err, int code, const char *fmt, ...)
