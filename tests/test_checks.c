@@ -44,16 +44,6 @@ static void clean_env(void)
 
 TestSuite(checks, .init = clean_env);
 
-static const char *need_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	cr_assert(v != NULL && *v != '\0',
-		  "%s is not set: run scripts/servers.sh start DIR and source "
-		  "DIR/env", name);
-	return v;
-}
-
 static int starts_with(const char *s, const char *prefix)
 {
 	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
@@ -283,7 +273,7 @@ static void fake_stop(struct fake_redis *f)
 
 static int receiver_port(void)
 {
-	const char *url = need_env("MC_TEST_RECEIVER");
+	const char *url = mc_test_env("MC_TEST_RECEIVER");
 	const char *colon = strrchr(url, ':');
 	int port = colon ? atoi(colon + 1) : 0;
 
@@ -398,7 +388,7 @@ Test(checks, redis_ping)
 	struct probe p;
 
 	run_conf(&p, "[check \"t\"]\ntype = redis\nurl = %s\n",
-		 need_env("MC_TEST_REDIS_URL"));
+		 mc_test_env("MC_TEST_REDIS_URL"));
 	expect(&p, MC_ST_OK, NULL);
 	cr_assert(starts_with(p.r.message, "PONG in "), "%s", p.r.message);
 	cr_assert(ends_with(p.r.message, " ms"), "%s", p.r.message);
@@ -410,7 +400,7 @@ Test(checks, redis_url_defaults_to_core)
 	struct probe p;
 
 	run_conf(&p, "[core]\nredis_url = %s\n[check \"t\"]\ntype = redis\n",
-		 need_env("MC_TEST_REDIS_URL"));
+		 mc_test_env("MC_TEST_REDIS_URL"));
 	expect(&p, MC_ST_OK, "PONG in ");
 	probe_free(&p);
 }
@@ -431,10 +421,10 @@ Test(checks, redis_refused)
 Test(checks, redis_needs_password)
 {
 	struct probe p;
-	const char *pw = need_env("MC_TEST_REDIS_PASSWORD");
+	const char *pw = mc_test_env("MC_TEST_REDIS_PASSWORD");
 
 	run_conf(&p, "[check \"t\"]\ntype = redis\nurl = %s\n",
-		 need_env("MC_TEST_REDIS_AUTH_URL"));
+		 mc_test_env("MC_TEST_REDIS_AUTH_URL"));
 	expect(&p, MC_ST_CRITICAL, "requires a password");
 	cr_assert(strstr(p.r.message, pw) == NULL);
 	probe_free(&p);
@@ -457,10 +447,10 @@ Test(checks, redis_password_file)
 	char dir[MC_TEST_DIR_LEN];
 	char *good, *bad;
 	struct probe p;
-	const char *url = need_env("MC_TEST_REDIS_AUTH_URL");
+	const char *url = mc_test_env("MC_TEST_REDIS_AUTH_URL");
 
 	mc_test_dir(dir);
-	good = password_file(dir, need_env("MC_TEST_REDIS_PASSWORD"));
+	good = password_file(dir, mc_test_env("MC_TEST_REDIS_PASSWORD"));
 	run_conf(&p, "[check \"t\"]\ntype = redis\nurl = %s\n"
 		 "password_file = %s\n", url, good);
 	expect(&p, MC_ST_OK, "PONG in ");
@@ -561,7 +551,7 @@ Test(checks, redis_hanging_server_times_out)
 
 static struct mc_redis *test_redis(void)
 {
-	struct mc_redis_opts o = { .url = need_env("MC_TEST_REDIS_URL") };
+	struct mc_redis_opts o = { .url = mc_test_env("MC_TEST_REDIS_URL") };
 	struct mc_err err = { 0 };
 	struct mc_redis *r = mc_redis_connect(&o, &err);
 
@@ -589,7 +579,7 @@ static void queue_key(char *buf, size_t size, const char *what)
 Test(checks, redis_queue_depth_against_thresholds)
 {
 	struct mc_redis *red = test_redis();
-	const char *url = need_env("MC_TEST_REDIS_URL");
+	const char *url = mc_test_env("MC_TEST_REDIS_URL");
 	char key[80];
 	struct probe p;
 
@@ -639,7 +629,7 @@ Test(checks, redis_queue_missing_key_is_empty)
 	queue_key(key, sizeof(key), "missing");
 	redis_do(red, "DEL", key, NULL);
 	run_conf(&p, "[check \"t\"]\ntype = redis_queue\nurl = %s\n"
-		 "queue = %s\nwarn = 1\n", need_env("MC_TEST_REDIS_URL"), key);
+		 "queue = %s\nwarn = 1\n", mc_test_env("MC_TEST_REDIS_URL"), key);
 	expect(&p, MC_ST_OK, NULL);
 	cr_assert_str_eq(p.r.message, "depth 0");
 	cr_assert_eq(p.r.has_value, 1);
@@ -657,7 +647,7 @@ Test(checks, redis_queue_wrongtype)
 	queue_key(key, sizeof(key), "string");
 	redis_do(red, "SET", key, "not-a-list");
 	run_conf(&p, "[check \"t\"]\ntype = redis_queue\nurl = %s\n"
-		 "queue = %s\n", need_env("MC_TEST_REDIS_URL"), key);
+		 "queue = %s\n", mc_test_env("MC_TEST_REDIS_URL"), key);
 	snprintf(want, sizeof(want), "queue '%s' is not a list", key);
 	expect(&p, MC_ST_CRITICAL, NULL);
 	cr_assert_str_eq(p.r.message, want);
@@ -672,7 +662,7 @@ Test(checks, redis_queue_needs_password)
 	struct probe p;
 
 	run_conf(&p, "[check \"t\"]\ntype = redis_queue\nurl = %s\n"
-		 "queue = q\n", need_env("MC_TEST_REDIS_AUTH_URL"));
+		 "queue = q\n", mc_test_env("MC_TEST_REDIS_AUTH_URL"));
 	expect(&p, MC_ST_CRITICAL, "requires a password");
 	cr_assert_eq(p.r.has_value, 0);
 	probe_free(&p);
@@ -876,10 +866,10 @@ Test(checks, concurrent_runs)
 	text[0] = mc_asprintf("[check \"t\"]\ntype = tcp\n"
 			      "address = 127.0.0.1:%d\n", receiver_port());
 	text[1] = mc_asprintf("[check \"t\"]\ntype = redis\nurl = %s\n",
-			      need_env("MC_TEST_REDIS_URL"));
+			      mc_test_env("MC_TEST_REDIS_URL"));
 	text[2] = mc_asprintf("[check \"t\"]\ntype = redis_queue\nurl = %s\n"
 			      "queue = mc:test:checks:none:%ld\n",
-			      need_env("MC_TEST_REDIS_URL"), (long)getpid());
+			      mc_test_env("MC_TEST_REDIS_URL"), (long)getpid());
 	text[3] = mc_asprintf("[check \"t\"]\ntype = sqlite\npath = %s\n", path);
 	for (size_t i = 0; i < MC_ARRAY_LEN(jobs); i++) {
 		probe_load(&jobs[i].p, text[i % 4]);

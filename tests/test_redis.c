@@ -7,6 +7,8 @@
  */
 #include <criterion/criterion.h>
 
+#include "testlib.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,16 +18,6 @@
 #include <unistd.h>
 
 #include "redis.h"
-
-static const char *need_env(const char *name)
-{
-	const char *v = getenv(name);
-
-	cr_assert(v != NULL && *v != '\0',
-		  "%s is not set: run scripts/servers.sh start DIR and source DIR/env",
-		  name);
-	return v;
-}
 
 /* The password variables of the environment must not leak into tests that
  * do not set them. */
@@ -80,7 +72,7 @@ static void del_key(struct mc_redis *r, const char *key)
 /* "redis://127.0.0.1:PORT/DB" with an optional "USERINFO@". */
 static char *local_url(const char *port_var, const char *userinfo, int db)
 {
-	const char *port = need_env(port_var);
+	const char *port = mc_test_env(port_var);
 
 	return mc_asprintf("redis://%s%s127.0.0.1:%s/%d",
 			   userinfo ? userinfo : "", userinfo ? "@" : "", port,
@@ -244,7 +236,7 @@ Test(redis, connect_and_ping)
 	struct mc_redis *r;
 
 	clear_password_env();
-	r = connect_url(need_env("MC_TEST_REDIS_URL"));
+	r = connect_url(mc_test_env("MC_TEST_REDIS_URL"));
 	cr_assert_not_null(mc_redis_context(r));
 	assert_ping(r);
 	mc_redis_close(r);
@@ -262,7 +254,7 @@ Test(redis, set_get_binary_safe)
 	size_t argvlen[3];
 
 	clear_password_env();
-	r = connect_url(need_env("MC_TEST_REDIS_URL"));
+	r = connect_url(mc_test_env("MC_TEST_REDIS_URL"));
 	key_name(key, sizeof(key), "bin");
 
 	argv[0] = "SET";
@@ -354,7 +346,7 @@ Test(redis, wrongtype_surfaces_server_text)
 	char key[128];
 
 	clear_password_env();
-	r = connect_url(need_env("MC_TEST_REDIS_URL"));
+	r = connect_url(mc_test_env("MC_TEST_REDIS_URL"));
 	key_name(key, sizeof(key), "wrongtype");
 	reply = mc_redis_cmd(r, &err, "SET %s a-string", key);
 	cr_assert_not_null(reply, "SET: %s", err.msg);
@@ -408,7 +400,7 @@ Test(redis, command_timeout_breaks_connection)
 	char key[128];
 
 	clear_password_env();
-	o.url = need_env("MC_TEST_REDIS_URL");
+	o.url = mc_test_env("MC_TEST_REDIS_URL");
 	o.command_timeout_ms = 200;
 	r = connect_opts(&o);
 	key_name(key, sizeof(key), "emptykey");
@@ -441,7 +433,7 @@ Test(redis, server_gone_is_connection_lost)
 	redisReply *reply;
 
 	clear_password_env();
-	r = connect_url(need_env("MC_TEST_REDIS_URL"));
+	r = connect_url(mc_test_env("MC_TEST_REDIS_URL"));
 	/* The server closes this client after the reply to QUIT. */
 	reply = mc_redis_cmd(r, &err, "QUIT");
 	cr_assert_not_null(reply, "QUIT: %s", err.msg);
@@ -466,8 +458,8 @@ Test(redis, auth_no_password)
 
 	clear_password_env();
 	snprintf(where, sizeof(where), "127.0.0.1:%s",
-		 need_env("MC_TEST_REDIS_AUTH_PORT"));
-	o.url = need_env("MC_TEST_REDIS_AUTH_URL");
+		 mc_test_env("MC_TEST_REDIS_AUTH_PORT"));
+	o.url = mc_test_env("MC_TEST_REDIS_AUTH_URL");
 	err = connect_fails(&o, MC_EXIT_CRITICAL);
 	cr_assert(strstr(err.msg, "requires a password") != NULL, "%s",
 		  err.msg);
@@ -504,7 +496,7 @@ Test(redis, auth_wrong_password)
 	free(url);
 
 	/* Wrong through the environment, and with a user (ACL form). */
-	o.url = need_env("MC_TEST_REDIS_AUTH_URL");
+	o.url = mc_test_env("MC_TEST_REDIS_AUTH_URL");
 	setenv("MERCURY_REDIS_PASSWORD", wrong, 1);
 	err = connect_fails(&o, MC_EXIT_CRITICAL);
 	cr_assert(strstr(err.msg, "authentication failed") != NULL, "%s",
@@ -524,7 +516,7 @@ Test(redis, auth_wrong_password)
 
 Test(redis, auth_password_in_url)
 {
-	const char *pw = need_env("MC_TEST_REDIS_PASSWORD");
+	const char *pw = mc_test_env("MC_TEST_REDIS_PASSWORD");
 	struct mc_redis_url pu;
 	struct mc_buf enc = { 0 };
 	struct mc_redis *r;
@@ -570,7 +562,7 @@ static char *write_temp(const char *content)
 
 Test(redis, auth_password_file)
 {
-	const char *pw = need_env("MC_TEST_REDIS_PASSWORD");
+	const char *pw = mc_test_env("MC_TEST_REDIS_PASSWORD");
 	struct mc_redis_opts o = { 0 };
 	struct mc_redis *r;
 	struct mc_err err;
@@ -579,7 +571,7 @@ Test(redis, auth_password_file)
 	char *bad = write_temp("wr0ng-Pa55word\n");
 
 	clear_password_env();
-	o.url = need_env("MC_TEST_REDIS_AUTH_URL");
+	o.url = mc_test_env("MC_TEST_REDIS_AUTH_URL");
 	o.password_file = path;
 	r = connect_opts(&o);
 	assert_ping(r);
@@ -609,7 +601,7 @@ Test(redis, password_file_unreadable)
 
 	unlink(path);
 	clear_password_env();
-	o.url = need_env("MC_TEST_REDIS_AUTH_URL");
+	o.url = mc_test_env("MC_TEST_REDIS_AUTH_URL");
 	o.password_file = path;
 	err = connect_fails(&o, MC_EXIT_CONFIG);
 	cr_assert(strstr(err.msg, path) != NULL, "%s", err.msg);
@@ -625,13 +617,13 @@ Test(redis, password_file_unreadable)
 
 Test(redis, auth_password_env)
 {
-	const char *pw = need_env("MC_TEST_REDIS_PASSWORD");
+	const char *pw = mc_test_env("MC_TEST_REDIS_PASSWORD");
 	struct mc_redis_opts o = { 0 };
 	struct mc_redis *r;
 	struct mc_err err;
 
 	clear_password_env();
-	o.url = need_env("MC_TEST_REDIS_AUTH_URL");
+	o.url = mc_test_env("MC_TEST_REDIS_AUTH_URL");
 
 	setenv("MERCURY_REDIS_PASSWORD", pw, 1);
 	r = connect_opts(&o);
@@ -654,7 +646,7 @@ Test(redis, auth_password_env)
 
 Test(redis, url_password_comes_first)
 {
-	const char *pw = need_env("MC_TEST_REDIS_PASSWORD");
+	const char *pw = mc_test_env("MC_TEST_REDIS_PASSWORD");
 	struct mc_redis_opts o = { 0 };
 	struct mc_redis *r;
 	char *userinfo = mc_asprintf(":%s", pw);

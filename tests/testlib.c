@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -29,4 +30,14 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 void mc_test_rmtree(const char *dir)
 {
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *mc_test_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert(v != NULL && *v != '\0',
+		  "%s is not set: run scripts/servers.sh start DIR and source "
+		  "DIR/env", name);
+	return v;
 }

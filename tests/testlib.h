@@ -15,4 +15,8 @@ char *mc_test_dir(char buf[MC_TEST_DIR_LEN]);
  * removable first). */
 void mc_test_rmtree(const char *dir);
 
+/* The value of a variable the test servers' env file sets; the test fails
+ * (never skips) when it is missing: a missing server is a setup failure. */
+const char *mc_test_env(const char *name);
+
 #endif

@@ -1,0 +1,1578 @@
+/*
+ * dlq.c - dead-letter replay in Redis (PRODUCT.md 3.3). See dlq.h for the
+ * design: messages are edited here, in C, byte for byte, and each batch is
+ * moved by one server-side script that first checks that the head of
+ * source is still what was read.
+ */
+#include "dlq.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "resil.h"
+
+#define DLQ_MAX_DEPTH 512	/* deeper nesting is treated as unparseable */
+#define DLQ_HEAD_RETRIES 5	/* "MCHEAD changed" re-reads before giving up */
+#define DLQ_PUSH_CHUNK 1000	/* RPUSH arguments per call inside Lua */
+
+/* --- a small JSON scanner (RFC 8259) ------------------------------------ */
+
+/* A top-level member the caller looks for. With duplicate keys the LAST
+ * occurrence is the one recorded (and later edited), as most parsers
+ * (jansson, Python, JavaScript) read a duplicated key as its last value;
+ * earlier occurrences are left exactly as written. */
+struct want {
+	const char *name;
+	size_t name_len;
+	int found;
+	size_t vstart, vend;	/* the value's bytes */
+	char kind;		/* '{' '[' '"' 't' 'f' 'n', '0' for numbers */
+};
+
+struct scan {
+	const unsigned char *p;
+	size_t n, i;
+	struct mc_buf key;	/* decoded top-level key */
+};
+
+static void skip_ws(struct scan *s)
+{
+	while (s->i < s->n && (s->p[s->i] == ' ' || s->p[s->i] == '\t' ||
+			       s->p[s->i] == '\n' || s->p[s->i] == '\r'))
+		s->i++;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2)
+		return 0;
+	if (c < 0xE0)
+		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c < 0xF0) {
+		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+			return 0;
+		return 3;
+	}
+	if (c < 0xF5) {
+		if (n < 4 || (p[1] & 0xC0) != 0x80 ||
+		    (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static int hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int k = 0; k < 4; k++) {
+		unsigned c = p[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_utf8(struct mc_buf *b, unsigned cp)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	mc_buf_add(b, u, n);
+}
+
+/* A string starting at s->i (a '"'). Unpaired surrogate escapes are
+ * rejected (as jansson does). Decoded bytes go to dec when not NULL. */
+static int scan_string(struct scan *s, struct mc_buf *dec)
+{
+	s->i++;
+	while (s->i < s->n) {
+		unsigned char c = s->p[s->i];
+		size_t l;
+
+		if (c == '"') {
+			s->i++;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c == '\\') {
+			unsigned cp, lo;
+			char ch;
+
+			if (s->i + 1 >= s->n)
+				return -1;
+			switch (s->p[s->i + 1]) {
+			case '"': ch = '"'; break;
+			case '\\': ch = '\\'; break;
+			case '/': ch = '/'; break;
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 't': ch = '\t'; break;
+			case 'u':
+				if (s->n - s->i < 6 ||
+				    hex4(s->p + s->i + 2, &cp) < 0)
+					return -1;
+				s->i += 6;
+				if (cp >= 0xDC00 && cp <= 0xDFFF)
+					return -1;
+				if (cp >= 0xD800 && cp <= 0xDBFF) {
+					if (s->n - s->i < 6 ||
+					    s->p[s->i] != '\\' ||
+					    s->p[s->i + 1] != 'u' ||
+					    hex4(s->p + s->i + 2, &lo) < 0 ||
+					    lo < 0xDC00 || lo > 0xDFFF)
+						return -1;
+					s->i += 6;
+					cp = 0x10000 + ((cp - 0xD800) << 10) +
+					     (lo - 0xDC00);
+				}
+				if (dec)
+					put_utf8(dec, cp);
+				continue;
+			default:
+				return -1;
+			}
+			if (dec)
+				mc_buf_add(dec, &ch, 1);
+			s->i += 2;
+			continue;
+		}
+		l = utf8_len(s->p + s->i, s->n - s->i);
+		if (l == 0)
+			return -1;
+		if (dec)
+			mc_buf_add(dec, s->p + s->i, l);
+		s->i += l;
+	}
+	return -1;
+}
+
+static int is_digit(const struct scan *s, size_t i)
+{
+	return i < s->n && s->p[i] >= '0' && s->p[i] <= '9';
+}
+
+static int scan_number(struct scan *s)
+{
+	size_t i = s->i;
+
+	if (i < s->n && s->p[i] == '-')
+		i++;
+	if (!is_digit(s, i))
+		return -1;
+	if (s->p[i] == '0')
+		i++;
+	else
+		while (is_digit(s, i))
+			i++;
+	if (i < s->n && s->p[i] == '.') {
+		i++;
+		if (!is_digit(s, i))
+			return -1;
+		while (is_digit(s, i))
+			i++;
+	}
+	if (i < s->n && (s->p[i] == 'e' || s->p[i] == 'E')) {
+		i++;
+		if (i < s->n && (s->p[i] == '+' || s->p[i] == '-'))
+			i++;
+		if (!is_digit(s, i))
+			return -1;
+		while (is_digit(s, i))
+			i++;
+	}
+	s->i = i;
+	return 0;
+}
+
+static int scan_lit(struct scan *s, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	if (s->n - s->i < l || memcmp(s->p + s->i, lit, l) != 0)
+		return -1;
+	s->i += l;
+	return 0;
+}
+
+static int scan_object(struct scan *s, int depth, struct want *w, size_t nw,
+		       size_t *members);
+
+static int scan_value(struct scan *s, int depth)
+{
+	if (s->i >= s->n)
+		return -1;
+	switch (s->p[s->i]) {
+	case '{':
+		return scan_object(s, depth + 1, NULL, 0, NULL);
+	case '[':
+		if (depth + 1 > DLQ_MAX_DEPTH)
+			return -1;
+		s->i++;
+		skip_ws(s);
+		if (s->i < s->n && s->p[s->i] == ']') {
+			s->i++;
+			return 0;
+		}
+		for (;;) {
+			skip_ws(s);
+			if (scan_value(s, depth + 1) < 0)
+				return -1;
+			skip_ws(s);
+			if (s->i >= s->n)
+				return -1;
+			if (s->p[s->i] == ']') {
+				s->i++;
+				return 0;
+			}
+			if (s->p[s->i] != ',')
+				return -1;
+			s->i++;
+		}
+	case '"':
+		return scan_string(s, NULL);
+	case 't':
+		return scan_lit(s, "true");
+	case 'f':
+		return scan_lit(s, "false");
+	case 'n':
+		return scan_lit(s, "null");
+	default:
+		return scan_number(s);
+	}
+}
+
+/* An object at s->i (a '{'). When w is not NULL (the top level) the keys
+ * are decoded and the members named in w recorded. */
+static int scan_object(struct scan *s, int depth, struct want *w, size_t nw,
+		       size_t *members)
+{
+	size_t count = 0;
+
+	if (depth > DLQ_MAX_DEPTH)
+		return -1;
+	s->i++;
+	skip_ws(s);
+	if (s->i < s->n && s->p[s->i] == '}') {
+		s->i++;
+		goto done;
+	}
+	for (;;) {
+		size_t vstart;
+
+		skip_ws(s);
+		if (s->i >= s->n || s->p[s->i] != '"')
+			return -1;
+		if (w)	/* nested objects must not touch the top key */
+			mc_buf_reset(&s->key);
+		if (scan_string(s, w ? &s->key : NULL) < 0)
+			return -1;
+		skip_ws(s);
+		if (s->i >= s->n || s->p[s->i] != ':')
+			return -1;
+		s->i++;
+		skip_ws(s);
+		vstart = s->i;
+		if (scan_value(s, depth) < 0)
+			return -1;
+		for (size_t k = 0; w && k < nw; k++) {
+			if (s->key.len != w[k].name_len ||
+			    (s->key.len > 0 &&
+			     memcmp(s->key.data, w[k].name, s->key.len) != 0))
+				continue;
+			w[k].found = 1;
+			w[k].vstart = vstart;
+			w[k].vend = s->i;
+			w[k].kind = (s->p[vstart] == '-' ||
+				     (s->p[vstart] >= '0' &&
+				      s->p[vstart] <= '9')) ?
+					    '0' : (char)s->p[vstart];
+		}
+		count++;
+		skip_ws(s);
+		if (s->i >= s->n)
+			return -1;
+		if (s->p[s->i] == '}') {
+			s->i++;
+			break;
+		}
+		if (s->p[s->i] != ',')
+			return -1;
+		s->i++;
+	}
+done:
+	if (members)
+		*members = count;
+	return 0;
+}
+
+/* 0 when p[0..n) is exactly one JSON object (surrounding whitespace
+ * allowed); *open gets the index of its '{'. */
+static int scan_top(const unsigned char *p, size_t n, struct want *w,
+		    size_t nw, size_t *open, size_t *members)
+{
+	struct scan s = { .p = p, .n = n, .i = 0 };
+	int rc = -1;
+
+	for (size_t k = 0; k < nw; k++) {
+		w[k].name_len = strlen(w[k].name);
+		w[k].found = 0;
+	}
+	skip_ws(&s);
+	if (s.i >= n || p[s.i] != '{')
+		return -1;
+	*open = s.i;
+	if (scan_object(&s, 1, w, nw, members) == 0) {
+		skip_ws(&s);
+		rc = s.i == n ? 0 : -1;
+	}
+	mc_buf_free(&s.key);
+	return rc;
+}
+
+/* --- transform ---------------------------------------------------------- */
+
+/* Writes p[0..n) as the inside of a JSON string: '"' and '\\' and control
+ * characters escaped; with latin1 every byte >= 0x80 becomes \u00XX (the
+ * code point of the same number); without it well-formed UTF-8 is copied
+ * and any other byte >= 0x80 becomes \u00XX. */
+static void json_escape(struct mc_buf *b, const unsigned char *p, size_t n,
+			int latin1)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i = 0;
+
+	while (i < n) {
+		size_t run = i, l;
+
+		/* copy plain ASCII in runs */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x80 &&
+		       p[run] != '"' && p[run] != '\\')
+			run++;
+		if (run > i) {
+			mc_buf_add(b, p + i, run - i);
+			i = run;
+			continue;
+		}
+		if (p[i] >= 0x80 && !latin1 &&
+		    (l = utf8_len(p + i, n - i)) > 0) {
+			mc_buf_add(b, p + i, l);
+			i += l;
+			continue;
+		}
+		switch (p[i]) {
+		case '"': mc_buf_add(b, "\\\"", 2); break;
+		case '\\': mc_buf_add(b, "\\\\", 2); break;
+		case '\n': mc_buf_add(b, "\\n", 2); break;
+		case '\r': mc_buf_add(b, "\\r", 2); break;
+		case '\t': mc_buf_add(b, "\\t", 2); break;
+		case '\b': mc_buf_add(b, "\\b", 2); break;
+		case '\f': mc_buf_add(b, "\\f", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hexd[p[i] >> 4],
+				      hexd[p[i] & 15] };
+
+			mc_buf_add(b, u, 6);
+		}
+		}
+		i++;
+	}
+}
+
+static void json_string(struct mc_buf *b, const char *s)
+{
+	mc_buf_add(b, "\"", 1);
+	json_escape(b, (const unsigned char *)s, strlen(s), 0);
+	mc_buf_add(b, "\"", 1);
+}
+
+static int valid_utf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t l = utf8_len(p + i, n - i);
+
+		if (l == 0)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+/* The wrapper for anything that is not a JSON object. The rule, so that a
+ * reader can get the original bytes back:
+ *   - input that is well-formed UTF-8 (this includes empty input):
+ *       {"dead_reason":"unparseable","body":"..."}
+ *     body decodes (as any JSON string) to exactly the input bytes;
+ *   - any other input:
+ *       {"dead_reason":"unparseable","body_encoding":"latin1","body":"..."}
+ *     every input byte >= 0x80 is written as \u00XX, so body decodes to
+ *     code points U+0000..U+00FF only, and each code point is one input
+ *     byte (ISO 8859-1). The marker is needed because a bare \u00e9 and a
+ *     raw UTF-8 "é" decode to the same text.
+ * NUL bytes appear as \u0000 (jansson needs JSON_ALLOW_NUL to read them). */
+static void wrap_unparseable(const unsigned char *p, size_t n,
+			     struct mc_buf *b)
+{
+	int latin1 = !valid_utf8(p, n);
+
+	mc_buf_puts(b, "{\"dead_reason\":\"unparseable\",");
+	if (latin1)
+		mc_buf_puts(b, "\"body_encoding\":\"latin1\",");
+	mc_buf_puts(b, "\"body\":\"");
+	json_escape(b, p, n, latin1);
+	mc_buf_puts(b, "\"}");
+}
+
+/* Reads the retry value (text t, l bytes, kind as in struct want). 0 with
+ * *count, or -1 with why. */
+static int retry_value(const char *t, size_t l, char kind, long long *count,
+		       char *why, size_t whysize)
+{
+	int show = l > 40 ? 40 : (int)l;
+	const char *more = l > 40 ? "..." : "";
+	unsigned long long v = 0;
+	size_t i = 0;
+
+	switch (kind) {
+	case '"':
+		snprintf(why, whysize, "a string");
+		return -1;
+	case 't':
+	case 'f':
+		snprintf(why, whysize, "a boolean");
+		return -1;
+	case 'n':
+		snprintf(why, whysize, "null");
+		return -1;
+	case '{':
+		snprintf(why, whysize, "an object");
+		return -1;
+	case '[':
+		snprintf(why, whysize, "an array");
+		return -1;
+	default:
+		break;
+	}
+	if (memchr(t, '.', l) || memchr(t, 'e', l) || memchr(t, 'E', l)) {
+		snprintf(why, whysize, "not an integer (%.*s%s)", show, t,
+			 more);
+		return -1;
+	}
+	if (t[0] == '-') {
+		/* -0 is zero; anything else with a minus is negative */
+		if (!(l == 2 && t[1] == '0')) {
+			snprintf(why, whysize, "negative (%.*s%s)", show, t,
+				 more);
+			return -1;
+		}
+		i = 1;
+	}
+	for (; i < l; i++) {
+		unsigned d = (unsigned)(t[i] - '0');
+
+		if (v > ((unsigned long long)LLONG_MAX - d) / 10) {
+			snprintf(why, whysize, "out of range (%.*s%s)", show,
+				 t, more);
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	*count = (long long)v;
+	return 0;
+}
+
+struct edit {
+	size_t start, end;
+	char *text;
+};
+
+/* Copies msg into out, inserting ins right after the top-level '{' (at
+ * open) and applying the replacements (at most 3). */
+static void apply_edits(const char *msg, size_t len, size_t open,
+			size_t members, const struct mc_buf *ins,
+			struct edit *e, size_t ne, struct mc_buf *out)
+{
+	size_t pos;
+
+	/* sort by start (tiny n) */
+	for (size_t a = 1; a < ne; a++)
+		for (size_t k = a; k > 0 && e[k].start < e[k - 1].start; k--) {
+			struct edit t = e[k];
+
+			e[k] = e[k - 1];
+			e[k - 1] = t;
+		}
+	mc_buf_add(out, msg, open + 1);
+	if (ins->len > 0) {
+		mc_buf_add(out, ins->data, ins->len);
+		if (members > 0)
+			mc_buf_add(out, ",", 1);
+	}
+	pos = open + 1;
+	for (size_t k = 0; k < ne; k++) {
+		if (e[k].start < pos)
+			continue;	/* the same member named twice */
+		mc_buf_add(out, msg + pos, e[k].start - pos);
+		mc_buf_puts(out, e[k].text);
+		pos = e[k].end;
+	}
+	mc_buf_add(out, msg + pos, len - pos);
+}
+
+/* Sets member name to value text: replaces the recorded value, or adds
+ * "name":value to the insertion list. */
+static void set_member(const struct want *w, const char *value,
+		       struct mc_buf *ins, struct edit *e, size_t *ne)
+{
+	if (w->found) {
+		e[*ne].start = w->vstart;
+		e[*ne].end = w->vend;
+		e[*ne].text = mc_strdup(value);
+		(*ne)++;
+		return;
+	}
+	if (ins->len > 0)
+		mc_buf_add(ins, ",", 1);
+	json_string(ins, w->name);
+	mc_buf_add(ins, ":", 1);
+	mc_buf_puts(ins, value);
+}
+
+enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
+				  const char *retry_field,
+				  long long max_retries, const char *cid,
+				  double now, char **out, size_t *out_len)
+{
+	struct want w[4] = {
+		{ .name = retry_field && *retry_field ? retry_field :
+							 "retry_count" },
+		{ .name = "replayed_at" },
+		{ .name = "correlation_id" },
+		{ .name = "dead_reason" },
+	};
+	struct mc_buf o = { 0 }, ins = { 0 }, v = { 0 };
+	struct edit e[3];
+	size_t ne = 0, open = 0, members = 0;
+	enum mc_dlq_fate fate;
+	long long count = 0;
+	char why[128] = "";
+
+	if (msg == NULL)
+		len = 0;
+	if (msg == NULL || scan_top((const unsigned char *)msg, len, w, 4,
+				    &open, &members) < 0) {
+		wrap_unparseable((const unsigned char *)(msg ? msg : ""), len,
+				 &o);
+		fate = MC_DLQ_UNPARSEABLE;
+		goto out;
+	}
+	if (w[0].found &&
+	    retry_value(msg + w[0].vstart, w[0].vend - w[0].vstart, w[0].kind,
+			&count, why, sizeof(why)) < 0) {
+		char *reason = mc_asprintf("bad %s: %s", w[0].name, why);
+
+		json_string(&v, reason);
+		free(reason);
+		fate = MC_DLQ_DEAD;
+	} else if (count >= max_retries) {
+		char reason[64];
+
+		snprintf(reason, sizeof(reason), "max_retries exceeded (%lld)",
+			 max_retries);
+		json_string(&v, reason);
+		fate = MC_DLQ_DEAD;
+	} else {
+		fate = MC_DLQ_TARGET;
+	}
+
+	if (fate == MC_DLQ_DEAD) {
+		if (!mc_streq(w[0].name, "dead_reason"))
+			set_member(&w[3], v.data, &ins, e, &ne);
+	} else {
+		char num[32], ts[40];
+
+		snprintf(num, sizeof(num), "%lld", count + 1);
+		set_member(&w[0], num, &ins, e, &ne);
+		if (!mc_streq(w[0].name, "replayed_at")) {
+			mc_format_time(now, ts, sizeof(ts));
+			mc_buf_reset(&v);
+			json_string(&v, ts);
+			set_member(&w[1], v.data, &ins, e, &ne);
+		}
+		/* no cid: correlation_id is left as it is */
+		if (cid != NULL && !mc_streq(w[0].name, "correlation_id")) {
+			mc_buf_reset(&v);
+			json_string(&v, cid);
+			set_member(&w[2], v.data, &ins, e, &ne);
+		}
+	}
+	apply_edits(msg, len, open, members, &ins, e, ne, &o);
+	for (size_t k = 0; k < ne; k++)
+		free(e[k].text);
+out:
+	mc_buf_free(&ins);
+	mc_buf_free(&v);
+	if (o.data == NULL)
+		mc_buf_add(&o, "", 0);
+	*out_len = o.len;
+	*out = mc_buf_steal(&o);
+	return fate;
+}
+
+/* --- Redis helpers ------------------------------------------------------ */
+
+/* KEYS: source, target, dead. ARGV: n, sha1hex of the framed head, the
+ * destinations as one string of n letters ("T" target, "D" dead), then the
+ * n payloads. Checks the types first so that nothing is written when a key
+ * is not a list. */
+static const char replay_script[] =
+	"local n = tonumber(ARGV[1])\n"
+	"for i = 1, 3 do\n"
+	"  local t = redis.call('TYPE', KEYS[i])['ok']\n"
+	"  if t ~= 'list' and t ~= 'none' then\n"
+	"    return redis.error_reply('MCTYPE ' .. i)\n"
+	"  end\n"
+	"end\n"
+	"if redis.call('LLEN', KEYS[1]) < n then\n"
+	"  return redis.error_reply('MCHEAD changed')\n"
+	"end\n"
+	"local head = redis.call('LRANGE', KEYS[1], 0, n - 1)\n"
+	"local parts = {}\n"
+	"for i = 1, n do\n"
+	"  parts[2 * i - 1] = #head[i] .. ':'\n"
+	"  parts[2 * i] = head[i]\n"
+	"end\n"
+	"if redis.sha1hex(table.concat(parts)) ~= ARGV[2] then\n"
+	"  return redis.error_reply('MCHEAD changed')\n"
+	"end\n"
+	"parts = nil\n"
+	"head = nil\n"
+	"redis.call('LTRIM', KEYS[1], n, -1)\n"
+	"local t, d = {}, {}\n"
+	"local dest = ARGV[3]\n"
+	"for i = 1, n do\n"
+	"  if string.byte(dest, i) == 84 then\n"	/* 'T' */
+	"    t[#t + 1] = ARGV[3 + i]\n"
+	"  else\n"
+	"    d[#d + 1] = ARGV[3 + i]\n"
+	"  end\n"
+	"end\n"
+	"local function push(key, list)\n"
+	"  for i = 1, #list, 1000 do\n"
+	"    redis.call('RPUSH', key, unpack(list, i, math.min(i + 999, #list)))\n"
+	"  end\n"
+	"end\n"
+	"push(KEYS[2], t)\n"
+	"push(KEYS[3], d)\n"
+	"return {#t, #d}\n";
+
+/* KEYS: dead, checked by LLEN (an error when not a list). */
+static const char purge_script[] =
+	"local n = redis.call('LLEN', KEYS[1])\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"return n\n";
+
+static void sha1_hex(const void *p, size_t n, char out[41])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(p, n, md, &mdlen, EVP_sha1(), NULL);
+	mc_hex(md, 20, out);
+}
+
+/* SHA-1 hex over the head as the script frames it: for each message its
+ * decimal length, ':', its bytes. */
+static void head_sha(redisReply *const *el, size_t n, char out[41])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (ctx == NULL)
+		abort();
+	EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+	for (size_t i = 0; i < n; i++) {
+		char num[32];
+		int l = snprintf(num, sizeof(num), "%zu:", el[i]->len);
+
+		EVP_DigestUpdate(ctx, num, (size_t)l);
+		EVP_DigestUpdate(ctx, el[i]->str, el[i]->len);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	mc_hex(md, 20, out);
+}
+
+static const char *dlq_name(const struct mc_dlq_conf *c)
+{
+	return c->name ? c->name : "";
+}
+
+/* Copies e into err, turning a WRONGTYPE about key into the DLQ's own
+ * message. Returns -1. */
+static int key_fail(const struct mc_dlq_conf *c, const char *key,
+		    const struct mc_err *e, struct mc_err *err)
+{
+	if (strstr(e->msg, "WRONGTYPE") != NULL)
+		return mc_err_set(err, MC_EXIT_CRITICAL,
+				  "DLQ '%s': key %s is not a list",
+				  dlq_name(c), key);
+	if (err)
+		*err = *e;
+	return -1;
+}
+
+/* EVALSHA of script; argv[0] and argv[1] are filled here. On NOSCRIPT
+ * the script is loaded (SCRIPT LOAD) and called once more. On an error
+ * reply, NULL with e filled. */
+static redisReply *run_script(struct mc_redis *r, const char *script,
+			      int argc, const char **argv, size_t *argvlen,
+			      struct mc_err *e)
+{
+	char sha[41];
+	redisReply *reply;
+
+	sha1_hex(script, strlen(script), sha);
+	argv[0] = "EVALSHA";
+	argvlen[0] = 7;
+	argv[1] = sha;
+	argvlen[1] = 40;
+	mc_err_clear(e);
+	reply = mc_redis_cmdargv(r, argc, argv, argvlen, e);
+	if (reply != NULL || strstr(e->msg, "NOSCRIPT") == NULL)
+		return reply;
+	mc_err_clear(e);
+	reply = mc_redis_cmd(r, e, "SCRIPT LOAD %s", script);
+	if (reply == NULL)
+		return NULL;
+	freeReplyObject(reply);
+	return mc_redis_cmdargv(r, argc, argv, argvlen, e);
+}
+
+static int llen(struct mc_redis *r, const struct mc_dlq_conf *c,
+		const char *key, long long *out, struct mc_err *err)
+{
+	struct mc_err e = { 0 };
+	redisReply *reply = mc_redis_cmd(r, &e, "LLEN %s", key);
+
+	if (reply == NULL)
+		return key_fail(c, key, &e, err);
+	*out = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+	freeReplyObject(reply);
+	return 0;
+}
+
+static redisReply *lrange(struct mc_redis *r, const struct mc_dlq_conf *c,
+			  long long from, long long to, struct mc_err *err)
+{
+	struct mc_err e = { 0 };
+	redisReply *reply = mc_redis_cmd(r, &e, "LRANGE %s %lld %lld",
+					 c->source, from, to);
+
+	if (reply == NULL) {
+		key_fail(c, c->source, &e, err);
+		return NULL;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(reply);
+		mc_err_set(err, MC_EXIT_CRITICAL,
+			   "DLQ '%s': unexpected LRANGE reply", dlq_name(c));
+		return NULL;
+	}
+	for (size_t i = 0; i < reply->elements; i++)
+		if (reply->element[i]->type != REDIS_REPLY_STRING) {
+			freeReplyObject(reply);
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "DLQ '%s': unexpected LRANGE reply",
+				   dlq_name(c));
+			return NULL;
+		}
+	return reply;
+}
+
+static int conf_ok(const struct mc_dlq_conf *c, struct mc_err *err)
+{
+	if (c == NULL || c->source == NULL || c->target == NULL ||
+	    c->dead == NULL)
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "DLQ '%s': source, target and dead are needed",
+				  c ? dlq_name(c) : "");
+	return 0;
+}
+
+/* --- stats, peek, purge ------------------------------------------------- */
+
+static int two_digits(const char *p, int n, int *out)
+{
+	int v = 0;
+
+	for (int k = 0; k < n; k++) {
+		if (p[k] < '0' || p[k] > '9')
+			return -1;
+		v = v * 10 + (p[k] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
+static int parse_rfc3339(const char *s, size_t n, double *out)
+{
+	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
+	double frac = 0, scale = 0.1;
+	size_t i = 19;
+	struct tm tm;
+
+	if (n < 20 || two_digits(s, 4, &Y) < 0 || s[4] != '-' ||
+	    two_digits(s + 5, 2, &M) < 0 || s[7] != '-' ||
+	    two_digits(s + 8, 2, &D) < 0 ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    two_digits(s + 11, 2, &h) < 0 || s[13] != ':' ||
+	    two_digits(s + 14, 2, &m) < 0 || s[16] != ':' ||
+	    two_digits(s + 17, 2, &sec) < 0)
+		return -1;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 ||
+	    sec > 60)
+		return -1;
+	if (s[i] == '.') {
+		i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return -1;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			frac += (s[i] - '0') * scale;
+			scale /= 10;
+			i++;
+		}
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		sign = s[i] == '+' ? 1 : -1;
+		if (n - i < 6 || two_digits(s + i + 1, 2, &oh) < 0 ||
+		    s[i + 3] != ':' || two_digits(s + i + 4, 2, &om) < 0)
+			return -1;
+		i += 6;
+	} else {
+		return -1;
+	}
+	if (i != n)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	*out = (double)timegm(&tm) + frac - sign * (oh * 3600.0 + om * 60.0);
+	return 0;
+}
+
+/* The time a message carries in a top-level timestamp, ts, created_at or
+ * failed_at (in that order of preference): a number is Unix seconds (one
+ * above 1e11 is taken as milliseconds), a string RFC 3339. */
+static int msg_time(const char *msg, size_t len, double *out)
+{
+	struct want w[4] = { { .name = "timestamp" }, { .name = "ts" },
+			     { .name = "created_at" }, { .name = "failed_at" } };
+	size_t open, members;
+
+	if (scan_top((const unsigned char *)msg, len, w, 4, &open,
+		     &members) < 0)
+		return -1;
+	for (size_t k = 0; k < 4; k++) {
+		const char *t = msg + w[k].vstart;
+		size_t l = w[k].vend - w[k].vstart;
+
+		if (!w[k].found)
+			continue;
+		if (w[k].kind == '0' && l < 64) {
+			char num[64];
+			double v;
+
+			memcpy(num, t, l);
+			num[l] = '\0';
+			v = strtod(num, NULL);
+			if (!isfinite(v))
+				continue;
+			*out = v > 1e11 ? v / 1000 : v;
+			return 0;
+		}
+		if (w[k].kind == '"') {
+			struct scan s = { .p = (const unsigned char *)t,
+					  .n = l };
+			struct mc_buf dec = { 0 };
+			int rc = -1;
+
+			if (scan_string(&s, &dec) == 0 && dec.data != NULL)
+				rc = parse_rfc3339(dec.data, dec.len, out);
+			mc_buf_free(&dec);
+			if (rc == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
+int mc_dlq_stats(struct mc_redis *r, const struct mc_dlq_conf *c,
+		 double now, struct mc_dlq_stats *out, struct mc_err *err)
+{
+	const char *keys[3];
+	long long *vals[3];
+	redisContext *ctx;
+	redisReply *reply;
+	struct mc_err e = { 0 };
+	int rc = 0;
+	double t;
+
+	if (conf_ok(c, err) < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->oldest_age_s = -1;
+	keys[0] = c->source;
+	keys[1] = c->target;
+	keys[2] = c->dead;
+	vals[0] = &out->source;
+	vals[1] = &out->target;
+	vals[2] = &out->dead;
+
+	/* a PING through the wrapper first: it fails fast on a connection
+	 * already known broken, before raw pipelining */
+	reply = mc_redis_cmd(r, &e, "PING");
+	if (reply == NULL)
+		return key_fail(c, "", &e, err);
+	freeReplyObject(reply);
+	ctx = mc_redis_context(r);
+	for (int k = 0; k < 3; k++)
+		redisAppendCommand(ctx, "LLEN %s", keys[k]);
+	for (int k = 0; k < 3; k++) {
+		void *rp = NULL;
+
+		if (redisGetReply(ctx, &rp) != REDIS_OK || rp == NULL) {
+			/* the wrapper marks the context broken on next use */
+			return mc_err_set(err, MC_EXIT_CRITICAL,
+					  "DLQ '%s': redis: %s", dlq_name(c),
+					  ctx->errstr[0] ? ctx->errstr :
+							   "no reply");
+		}
+		reply = rp;
+		if (reply->type == REDIS_REPLY_INTEGER) {
+			*vals[k] = reply->integer;
+		} else if (rc == 0) {
+			mc_err_set(&e, MC_EXIT_CRITICAL, "redis: %s",
+				   reply->str ? reply->str : "bad reply");
+			rc = key_fail(c, keys[k], &e, err);
+		}
+		freeReplyObject(reply);
+	}
+	if (rc < 0)
+		return -1;
+
+	reply = mc_redis_cmd(r, &e, "LINDEX %s 0", c->source);
+	if (reply == NULL)
+		return key_fail(c, c->source, &e, err);
+	if (reply->type == REDIS_REPLY_STRING &&
+	    msg_time(reply->str, reply->len, &t) == 0)
+		out->oldest_age_s = now > t ? now - t : 0;
+	freeReplyObject(reply);
+	return 0;
+}
+
+int mc_dlq_peek(struct mc_redis *r, const struct mc_dlq_conf *c, long long n,
+		struct mc_dlq_msg **out, size_t *count, struct mc_err *err)
+{
+	redisReply *reply;
+	struct mc_dlq_msg *m;
+
+	*out = NULL;
+	*count = 0;
+	if (conf_ok(c, err) < 0)
+		return -1;
+	if (n <= 0)
+		return 0;
+	reply = lrange(r, c, 0, n - 1, err);
+	if (reply == NULL)
+		return -1;
+	m = mc_calloc(reply->elements ? reply->elements : 1, sizeof(*m));
+	for (size_t i = 0; i < reply->elements; i++) {
+		m[i].data = mc_malloc(reply->element[i]->len + 1);
+		memcpy(m[i].data, reply->element[i]->str,
+		       reply->element[i]->len);
+		m[i].data[reply->element[i]->len] = '\0';
+		m[i].len = reply->element[i]->len;
+	}
+	*out = m;
+	*count = reply->elements;
+	freeReplyObject(reply);
+	return 0;
+}
+
+void mc_dlq_msgs_free(struct mc_dlq_msg *m, size_t n)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(m[i].data);
+	free(m);
+}
+
+int mc_dlq_purge_dead(struct mc_redis *r, const struct mc_dlq_conf *c,
+		      long long *removed, struct mc_err *err)
+{
+	const char *argv[4];
+	size_t argvlen[4];
+	struct mc_err e = { 0 };
+	redisReply *reply;
+
+	*removed = 0;
+	if (conf_ok(c, err) < 0)
+		return -1;
+	argv[2] = "1";
+	argvlen[2] = 1;
+	argv[3] = c->dead;
+	argvlen[3] = strlen(c->dead);
+	reply = run_script(r, purge_script, 4, argv, argvlen, &e);
+	if (reply == NULL)
+		return key_fail(c, c->dead, &e, err);
+	if (reply->type == REDIS_REPLY_INTEGER)
+		*removed = reply->integer;
+	freeReplyObject(reply);
+	return 0;
+}
+
+/* --- replay ------------------------------------------------------------- */
+
+struct pacer {
+	double tokens, last;	/* in-memory bucket (no state file) */
+};
+
+static int stop_reason(const struct mc_dlq_opts *o, const char **why)
+{
+	if (mc_interrupted) {
+		*why = "interrupted";
+		return 1;
+	}
+	if (o->dl && mc_deadline_passed(o->dl)) {
+		*why = "deadline";
+		return 1;
+	}
+	return 0;
+}
+
+/* Sleeps about ms, bounded by the deadline. 1 (with *why) when the run
+ * must stop instead. */
+static int pause_ms(const struct mc_dlq_opts *o, int64_t ms, const char **why)
+{
+	if (ms < 1)
+		ms = 1;
+	if (o->dl)
+		ms = mc_deadline_left_ms(o->dl, ms);
+	mc_sleep_ms(ms);
+	return stop_reason(o, why);
+}
+
+/* Waits until n messages may go at c->rate. 0, 1 (stop, *why) or -1. */
+static int pace(const struct mc_dlq_conf *c, const struct mc_dlq_opts *o,
+		struct pacer *pc, long long n, double burst, const char **why,
+		struct mc_err *err)
+{
+	for (;;) {
+		double wait_s = 0;
+
+		if (o->st != NULL) {
+			char *name = mc_asprintf("dlq:%s", dlq_name(c));
+			int rc = mc_bucket_take(o->st, name, c->rate, burst,
+						(double)n, o->clock, &wait_s,
+						err);
+
+			free(name);
+			if (rc < 0)
+				return -1;
+			if (rc == 1)
+				return 0;
+		} else {
+			double now = mc_mono_now();
+
+			pc->tokens += (now - pc->last) * c->rate;
+			pc->last = now;
+			if (pc->tokens > burst)
+				pc->tokens = burst;
+			if (pc->tokens >= (double)n) {
+				pc->tokens -= (double)n;
+				return 0;
+			}
+			wait_s = ((double)n - pc->tokens) / c->rate;
+		}
+		if (pause_ms(o, (int64_t)ceil(wait_s * 1000), why))
+			return 1;
+	}
+}
+
+/* Backpressure before a batch: 0 go, 1 stop (*why), -1 error. */
+static int backpressure(struct mc_redis *r, const struct mc_dlq_conf *c,
+			const struct mc_dlq_opts *o, const char **why,
+			struct mc_err *err)
+{
+	long long depth;
+
+	if (c->shed_threshold <= 0)
+		return 0;
+	for (;;) {
+		if (llen(r, c, c->target, &depth, err) < 0)
+			return -1;
+		if (depth < c->shed_threshold)
+			return 0;
+		if (!o->defer) {
+			*why = "shed";
+			return 1;
+		}
+		if (o->dl == NULL || o->dl->at == 0) {
+			/* waiting needs a bound; without one, poll on */
+			mc_sleep_ms(100);
+			if (mc_interrupted) {
+				*why = "interrupted";
+				return 1;
+			}
+			continue;
+		}
+		if (pause_ms(o, 100, why))
+			return 1;
+	}
+}
+
+/* ---- replay with the next batch read ahead ------------------------------
+ *
+ * Redis and this process take turns: while the server moves batch k, the
+ * client would sit idle, and while the client transforms batch k+1 the
+ * server would. So each step pipelines [LRANGE of the next batch at its
+ * pre-move indexes, EVALSHA moving this batch, LLEN of the target] and
+ * transforms the next batch while the move runs. The prediction is exact
+ * with one replayer (the lock) and producers that only append; if anything
+ * else touched the head, the script's check refuses the move ("MCHEAD
+ * changed") and the batch is read again. A wrong guess can cost a re-read,
+ * never a message. */
+
+struct prepared {
+	redisReply *head;	/* the batch as read */
+	size_t got;
+	char **outs;		/* transformed payloads */
+	size_t *lens;
+	char *dest;		/* 'T' or 'D' per message */
+	char sha[41];		/* of the head, as the script frames it */
+	long long t, d;
+};
+
+static void prepared_init(struct prepared *p, long long batch)
+{
+	memset(p, 0, sizeof(*p));
+	p->outs = mc_calloc((size_t)batch, sizeof(*p->outs));
+	p->lens = mc_calloc((size_t)batch, sizeof(*p->lens));
+	p->dest = mc_malloc((size_t)batch + 1);
+}
+
+static void prepared_clear(struct prepared *p)
+{
+	for (size_t i = 0; i < p->got; i++) {
+		free(p->outs[i]);
+		p->outs[i] = NULL;
+	}
+	freeReplyObject(p->head);
+	p->head = NULL;
+	p->got = 0;
+	p->t = p->d = 0;
+}
+
+static void prepared_free(struct prepared *p)
+{
+	prepared_clear(p);
+	free(p->outs);
+	free(p->lens);
+	free(p->dest);
+}
+
+/* Takes head over and transforms its messages. */
+static void prepare(struct prepared *p, redisReply *head,
+		    const struct mc_dlq_conf *c, const struct mc_dlq_opts *o)
+{
+	double now = mc_clock_now(o->clock);
+
+	p->head = head;
+	p->got = head->elements;
+	for (size_t i = 0; i < p->got; i++) {
+		redisReply *m = head->element[i];
+		enum mc_dlq_fate f = mc_dlq_transform(m->str, m->len,
+						      c->retry_field,
+						      c->max_retries,
+						      o->correlation_id, now,
+						      &p->outs[i], &p->lens[i]);
+
+		p->dest[i] = f == MC_DLQ_TARGET ? 'T' : 'D';
+		if (f == MC_DLQ_TARGET)
+			p->t++;
+		else
+			p->d++;
+	}
+	head_sha(head->element, p->got, p->sha);
+}
+
+static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
+			const struct mc_dlq_opts *o, long long batch,
+			long long total, double t0, struct mc_dlq_result *res,
+			const char **why, struct mc_err *err)
+{
+	redisContext *ctx = mc_redis_context(r);
+	struct prepared bufs[2], *cur = &bufs[0], *nxt = &bufs[1];
+	struct pacer pc = { .tokens = (double)batch, .last = t0 };
+	const char **argv = mc_calloc((size_t)(9 + batch), sizeof(*argv));
+	size_t *argvlen = mc_calloc((size_t)(9 + batch), sizeof(*argvlen));
+	char script_sha[41], nbuf[32];
+	long long done = 0, tdepth = -1;
+	int head_tries = 0, have_cur = 0, rc = -1;
+	redisReply *reply;
+	struct mc_err e = { 0 };
+
+	prepared_init(cur, batch);
+	prepared_init(nxt, batch);
+	sha1_hex(replay_script, strlen(replay_script), script_sha);
+	/* Loaded once here, so the pipelined EVALSHA finds it. */
+	reply = mc_redis_cmd(r, &e, "SCRIPT LOAD %s", replay_script);
+	if (reply == NULL) {
+		key_fail(c, c->source, &e, err);
+		goto out;
+	}
+	freeReplyObject(reply);
+	for (;;) {
+		long long n = batch, next_n;
+		redisReply *pre = NULL, *mv = NULL, *ln = NULL;
+		int brc;
+
+		if (stop_reason(o, why))
+			break;
+		if (o->limit > 0 && done >= o->limit) {
+			*why = "limit";
+			break;
+		}
+		if (c->shed_threshold > 0 && tdepth >= c->shed_threshold) {
+			if (!o->defer) {
+				*why = "shed";
+				break;
+			}
+			tdepth = -1;	/* wait, then read it afresh */
+			if (pause_ms(o, 100, why))
+				break;
+			continue;
+		}
+		if (c->shed_threshold > 0 && tdepth < 0) {
+			brc = backpressure(r, c, o, why, err);
+			if (brc < 0)
+				goto out;
+			if (brc > 0)
+				break;
+		}
+		if (o->limit > 0 && o->limit - done < n)
+			n = o->limit - done;
+		if (c->rate > 0) {
+			brc = pace(c, o, &pc, n, (double)batch, why, err);
+			if (brc < 0)
+				goto out;
+			if (brc > 0)
+				break;
+		}
+		if (!have_cur) {
+			redisReply *head = lrange(r, c, 0, n - 1, err);
+
+			if (head == NULL)
+				goto out;
+			if (head->elements == 0) {
+				freeReplyObject(head);
+				break;
+			}
+			prepare(cur, head, c, o);
+			have_cur = 1;
+		}
+		if ((long long)cur->got > n) {
+			/* read ahead for a larger step than the limit allows */
+			prepared_clear(cur);
+			have_cur = 0;
+			continue;
+		}
+		next_n = o->limit > 0 ? o->limit - done - (long long)cur->got
+				      : batch;
+		if (next_n > batch)
+			next_n = batch;
+		snprintf(nbuf, sizeof(nbuf), "%zu", cur->got);
+		argv[0] = "EVALSHA";
+		argvlen[0] = 7;
+		argv[1] = script_sha;
+		argvlen[1] = 40;
+		argv[2] = "3";
+		argvlen[2] = 1;
+		argv[3] = c->source;
+		argvlen[3] = strlen(c->source);
+		argv[4] = c->target;
+		argvlen[4] = strlen(c->target);
+		argv[5] = c->dead;
+		argvlen[5] = strlen(c->dead);
+		argv[6] = nbuf;
+		argvlen[6] = strlen(nbuf);
+		argv[7] = cur->sha;
+		argvlen[7] = 40;
+		argv[8] = cur->dest;
+		argvlen[8] = cur->got;
+		for (size_t i = 0; i < cur->got; i++) {
+			argv[9 + i] = cur->outs[i];
+			argvlen[9 + i] = cur->lens[i];
+		}
+		if (next_n > 0)
+			redisAppendCommand(ctx, "LRANGE %s %lld %lld", c->source,
+					   (long long)cur->got,
+					   (long long)cur->got + next_n - 1);
+		redisAppendCommandArgv(ctx, (int)(9 + cur->got), argv, argvlen);
+		if (c->shed_threshold > 0)
+			redisAppendCommand(ctx, "LLEN %s", c->target);
+		/* Reading the first reply sends all three; the next batch is
+		 * transformed while the server runs the move. */
+		if (next_n > 0 && redisGetReply(ctx, (void **)&pre) != REDIS_OK)
+			goto lost;
+		if (redisGetReply(ctx, (void **)&mv) != REDIS_OK) {
+			freeReplyObject(pre);
+			goto lost;
+		}
+		if (c->shed_threshold > 0 &&
+		    redisGetReply(ctx, (void **)&ln) != REDIS_OK) {
+			freeReplyObject(pre);
+			freeReplyObject(mv);
+			goto lost;
+		}
+		tdepth = ln && ln->type == REDIS_REPLY_INTEGER ? ln->integer
+							       : -1;
+		freeReplyObject(ln);
+		if (mv->type == REDIS_REPLY_ERROR) {
+			const char *mt = strstr(mv->str, "MCTYPE ");
+
+			freeReplyObject(pre);
+			if (mt != NULL) {
+				const char *keys[3] = { c->source, c->target,
+							c->dead };
+				int k = mt[7] - '1';
+
+				mc_err_set(err, MC_EXIT_CRITICAL,
+					   "DLQ '%s': key %s is not a list",
+					   dlq_name(c),
+					   keys[k >= 0 && k < 3 ? k : 0]);
+				freeReplyObject(mv);
+				goto out;
+			}
+			if (strstr(mv->str, "NOSCRIPT") != NULL) {
+				redisReply *l = mc_redis_cmd(r, &e, "SCRIPT LOAD %s",
+							     replay_script);
+
+				freeReplyObject(l);
+			} else if (strstr(mv->str, "MCHEAD changed") == NULL) {
+				mc_err_set(err, MC_EXIT_CRITICAL, "DLQ '%s': "
+					   "redis: %s", dlq_name(c), mv->str);
+				freeReplyObject(mv);
+				goto out;
+			}
+			freeReplyObject(mv);
+			if (++head_tries > DLQ_HEAD_RETRIES) {
+				mc_err_set(err, MC_EXIT_TEMPFAIL,
+					   "DLQ '%s': the head of %s kept changing "
+					   "while replaying (another consumer?)",
+					   dlq_name(c), c->source);
+				goto out;
+			}
+			/* Nothing moved: read this batch again. */
+			prepared_clear(cur);
+			have_cur = 0;
+			tdepth = -1;
+			continue;
+		}
+		head_tries = 0;
+		if (mv->type == REDIS_REPLY_ARRAY && mv->elements == 2) {
+			res->replayed += mv->element[0]->integer;
+			res->dead += mv->element[1]->integer;
+			done += mv->element[0]->integer +
+				mv->element[1]->integer;
+		}
+		freeReplyObject(mv);
+		prepared_clear(cur);
+		have_cur = 0;
+		if (pre != NULL && pre->type == REDIS_REPLY_ARRAY &&
+		    pre->elements > 0) {
+			struct prepared *tmp = cur;
+
+			prepare(nxt, pre, c, o);
+			cur = nxt;
+			nxt = tmp;
+			have_cur = 1;
+		} else {
+			freeReplyObject(pre);
+		}
+		res->duration_ms = (mc_mono_now() - t0) * 1000;
+		if (o->progress)
+			o->progress(o->progress_ctx, res, total);
+		if (!have_cur && next_n > 0)
+			break;		/* the read-ahead found source empty */
+	}
+	rc = 0;
+	goto out;
+lost:
+	/* The connection broke: the batch may or may not have moved (never
+	 * twice), and is not counted. */
+	mc_err_set(err, MC_EXIT_CRITICAL, "DLQ '%s': redis: %s", dlq_name(c),
+		   ctx->errstr[0] ? ctx->errstr : "connection lost");
+out:
+	prepared_free(cur);
+	prepared_free(nxt);
+	free(argv);
+	free(argvlen);
+	return rc;
+}
+
+/* A dry run: walks source with LRANGE offsets, decides each message as a
+ * replay would, and moves nothing. The shed threshold is honoured as it
+ * would be (the target does not grow), the rate is not. */
+static int dry_walk(struct mc_redis *r, const struct mc_dlq_conf *c,
+		    const struct mc_dlq_opts *o, long long batch,
+		    long long total, double t0, struct mc_dlq_result *res,
+		    long long *offset, const char **why, struct mc_err *err)
+{
+	double now = mc_clock_now(o->clock);
+
+	for (;;) {
+		long long n = batch;
+		redisReply *head;
+		int brc;
+
+		if (stop_reason(o, why))
+			return 0;
+		if (o->limit > 0 && *offset >= o->limit) {
+			*why = "limit";
+			return 0;
+		}
+		brc = backpressure(r, c, o, why, err);
+		if (brc != 0)
+			return brc < 0 ? -1 : 0;
+		if (o->limit > 0 && o->limit - *offset < n)
+			n = o->limit - *offset;
+		head = lrange(r, c, *offset, *offset + n - 1, err);
+		if (head == NULL)
+			return -1;
+		for (size_t i = 0; i < head->elements; i++) {
+			redisReply *m = head->element[i];
+			char *out = NULL;
+			size_t len;
+
+			if (mc_dlq_transform(m->str, m->len, c->retry_field,
+					     c->max_retries, o->correlation_id,
+					     now, &out, &len) == MC_DLQ_TARGET)
+				res->replayed++;
+			else
+				res->dead++;
+			free(out);
+		}
+		*offset += (long long)head->elements;
+		res->duration_ms = (mc_mono_now() - t0) * 1000;
+		if (o->progress)
+			o->progress(o->progress_ctx, res, total);
+		if ((long long)head->elements < n) {	/* walked it all */
+			freeReplyObject(head);
+			return 0;
+		}
+		freeReplyObject(head);
+	}
+}
+
+int mc_dlq_replay(struct mc_redis *r, const struct mc_dlq_conf *c,
+		  const struct mc_dlq_opts *opts, struct mc_dlq_result *res,
+		  struct mc_err *err)
+{
+	static const struct mc_dlq_opts no_opts;
+	const struct mc_dlq_opts *o = opts ? opts : &no_opts;
+	long long batch = c && c->batch > 0 ? c->batch : 100;
+	long long total = 0, start_len = 0, offset = 0;
+	double t0 = mc_mono_now();
+	const char *why = NULL;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (conf_ok(c, err) < 0)
+		return -1;
+	if (llen(r, c, c->source, &start_len, err) < 0)
+		goto out;
+	total = start_len;
+	if (o->limit > 0 && o->limit < total)
+		total = o->limit;
+	if (o->dry_run) {
+		long long len;
+
+		if (dry_walk(r, c, o, batch, total, t0, res, &offset, &why,
+			     err) < 0 || llen(r, c, c->source, &len, err) < 0)
+			goto out;
+		/* What a real run would leave behind. */
+		res->left = len - offset > 0 ? len - offset : 0;
+	} else {
+		if (replay_moves(r, c, o, batch, total, t0, res, &why, err) < 0 ||
+		    llen(r, c, c->source, &res->left, err) < 0)
+			goto out;
+	}
+	if (why != NULL && mc_streq(why, "limit") && res->left == 0)
+		why = NULL;	/* the limit and the end coincided */
+	res->stopped_by = why;
+	rc = 0;
+out:
+	res->duration_ms = (mc_mono_now() - t0) * 1000;
+	return rc;
+}
