@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --command --since --limit -n
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --count -n --batch --max-retries --limit --rate --command --since --limit -n
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -32,6 +32,7 @@ end
 
 complete -c mercuryctl -f
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run the configured health checks and report their status'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect and replay dead-letter queues in Redis'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a breaker -d 'Inspect and reset the circuit breakers kept in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a config -d 'Check the configuration or show the values in effect'
@@ -57,6 +58,19 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l critical-only
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch -x -d 'Run again every INTERVAL until interrupted'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch-degraded -x -d 'With --watch, run every INTERVAL instead while the run is not ok'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a stats -d 'Show the depth of each DLQ\'s lists and its oldest message\'s age'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a peek -d 'Show the oldest dead letters without removing them'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a replay -d 'Move dead letters back to the work queue, or to dead'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a purge -d 'Empty a DLQ\'s terminal list after confirmation'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq peek"' -s n -l count -x -d 'Show the first N messages (default 10)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l batch -x -d 'Move N messages per atomic step (overrides batch; 1 to 5000)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l max-retries -x -d 'Send messages with N or more retries to dead (overrides max_retries)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l limit -x -d 'Move at most N messages in this run'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l rate -x -d 'Move at most RATE messages (N/s, N/m; overrides rate)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l dry-run -d 'Report what would happen and change nothing'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l defer -d 'Wait while the target is at shed_threshold instead of stopping'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -l dead -d 'Empty the terminal (dead) list'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -l yes -d 'Do not ask for confirmation'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20, 0 for all)'

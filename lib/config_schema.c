@@ -272,8 +272,69 @@ static const struct mc_conf_schema check_schema = {
 	.validate = check_validate,
 };
 
+static const struct mc_conf_key dlq_keys[] = {
+	{ .name = "source", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "the dead-letter list replayed from (its head is the oldest)" },
+	{ .name = "target", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "the work queue retried messages are appended to" },
+	{ .name = "dead", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "the terminal list for messages out of retries or unparseable" },
+	{ .name = "url", .type = MC_CT_URL,
+	  .help = "redis://[:password@]host:port/db (default [core] redis_url)" },
+	{ .name = "password_file", .type = MC_CT_PATH,
+	  .help = "a file holding the Redis password (default [core] "
+		  "redis_password_file)" },
+	{ .name = "retry_field", .type = MC_CT_STRING, .def = "retry_count",
+	  .help = "the top-level field counting a message's retries" },
+	{ .name = "max_retries", .type = MC_CT_INT, .def = "3",
+	  .help = "a message whose counter has reached this goes to dead" },
+	{ .name = "batch", .type = MC_CT_INT, .def = "100",
+	  .help = "messages moved per atomic step (1 to 5000)" },
+	{ .name = "shed_threshold", .type = MC_CT_INT, .def = "0",
+	  .help = "stop (or with --defer wait) while the target holds at least "
+		  "this many messages (0: never)" },
+	{ .name = "rate", .type = MC_CT_RATE,
+	  .help = "at most this many messages per time (N/s, N/m; default: "
+		  "no limit)" },
+	{ .name = NULL },
+};
+
+/* The three lists must be three lists, and a batch must fit one script
+ * call. */
+static int dlq_validate(const struct mc_conf_section *s, const char **key,
+			char *why, size_t size)
+{
+	const char *src = mc_conf_str(s, "source");
+	const char *tgt = mc_conf_str(s, "target");
+	const char *dead = mc_conf_str(s, "dead");
+	long long batch = mc_conf_int(s, "batch", 100);
+
+	if (mc_streq(src, tgt) || mc_streq(src, dead) || mc_streq(tgt, dead)) {
+		*key = mc_streq(src, tgt) ? "target" : "dead";
+		snprintf(why, size, "source, target and dead must be three "
+			 "different lists (%s, %s, %s)", src, tgt, dead);
+		return -1;
+	}
+	if (batch < 1 || batch > 5000) {
+		*key = "batch";
+		snprintf(why, size, "batch must be 1 to 5000, not %lld", batch);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct mc_conf_schema dlq_schema = {
+	.name = "dlq",
+	.named = 1,
+	.help = "one dead-letter queue, three Redis lists, replayed by "
+		"`mercuryctl dlq`",
+	.keys = dlq_keys,
+	.validate = dlq_validate,
+};
+
 const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&core_schema,
 	&check_schema,
+	&dlq_schema,
 	NULL,
 };

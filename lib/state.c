@@ -68,6 +68,21 @@ static const char *const migrations[] = {
 	" name TEXT PRIMARY KEY,"
 	" tokens REAL NOT NULL,"
 	" updated REAL NOT NULL);",
+	/* 1 -> 2: the audit of DLQ replays */
+	"CREATE TABLE dlq_runs ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+	" ts REAL NOT NULL,"
+	" dlq TEXT NOT NULL,"
+	" replayed INTEGER NOT NULL,"
+	" dead INTEGER NOT NULL,"
+	" left_in_source INTEGER NOT NULL,"
+	" stopped_by TEXT,"
+	" dry_run INTEGER NOT NULL,"
+	" duration_ms REAL,"
+	" correlation_id TEXT);"
+	"CREATE INDEX dlq_runs_dlq_ts ON dlq_runs(dlq, ts);"
+	"CREATE INDEX dlq_runs_run ON dlq_runs(run_id);",
 };
 
 int mc_state_schema_version(void)

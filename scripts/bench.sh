@@ -149,4 +149,6 @@ mercuryctl's figure includes opening the state file, recording the run and
 its result, and loading libcurl. Goal: ratio at most 1.3
 ($(verdict "$(ratio "$one" "$one_peer")" 1.3001)).
 MD
+# dlq replay of 1,000,000 messages against a Python peer and redis-benchmark.
+MC_BUILD=$B scripts/bench_dlq.sh >>docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

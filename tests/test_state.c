@@ -602,3 +602,42 @@ Test(state, concurrent_open_of_fresh_path)
 	mc_state_close(st);
 	mc_test_rmtree(dir);
 }
+
+/* A file at schema 1 (as the first release wrote it) is migrated forward
+ * on open, its data kept. */
+Test(state, migrates_version_1_forward)
+{
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
+	char *path = mc_asprintf("%s/state.db", dir);
+	struct mc_err err = { 0 };
+	struct mc_state *st = mc_state_open(path, &err);
+	int64_t id = 0;
+	sqlite3_stmt *s = NULL;
+
+	cr_assert_not_null(st, "%s", err.msg);
+	cr_assert_eq(mc_state_run_begin(st, "old", "", "cid", 1.0, &id, &err), 0);
+	/* Back to what schema 1 was. */
+	cr_assert_eq(mc_state_exec(st, "DROP TABLE dlq_runs;"
+				   "PRAGMA user_version = 1", &err), 0, "%s",
+		     err.msg);
+	mc_state_close(st);
+
+	st = mc_state_open(path, &err);
+	cr_assert_not_null(st, "%s", err.msg);
+	cr_assert_eq(sqlite3_prepare_v2(mc_state_db(st), "PRAGMA user_version",
+					-1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(s, 0), mc_state_schema_version());
+	sqlite3_finalize(s);
+	cr_assert_eq(mc_state_exec(st, "SELECT count(*) FROM dlq_runs", &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(sqlite3_prepare_v2(mc_state_db(st),
+					"SELECT command FROM runs", -1, &s, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(s, 0), "old");
+	sqlite3_finalize(s);
+	mc_state_close(st);
+	free(path);
+	mc_test_rmtree(dir);
+}

@@ -1,0 +1,537 @@
+/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (PRODUCT.md 3.3). */
+#include "cmd.h"
+#include "dlq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The [dlq "NAME"] section named on the command line, or the only one. */
+static const struct mc_conf_section *find_dlq(struct mc_ctx *ctx,
+					      const char *name)
+{
+	const struct mc_conf_section *s = NULL, *only = NULL;
+	size_t n = 0;
+
+	while ((s = mc_conf_next(ctx->conf, "dlq", s)) != NULL) {
+		only = s;
+		n++;
+		if (name && strcmp(s->name, name) == 0)
+			return s;
+	}
+	if (name == NULL && n == 1)
+		return only;
+	if (name == NULL)
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: %s", ctx->command,
+			   n ? "several DLQs are configured: name one" :
+			   "no [dlq \"NAME\"] section is configured");
+	else {
+		const char *cands[64];
+		size_t k = 0;
+		const char *near;
+
+		s = NULL;
+		while ((s = mc_conf_next(ctx->conf, "dlq", s)) && k < 64)
+			cands[k++] = s->name;
+		near = mc_suggest(name, cands, k);
+		mc_err_set(&ctx->err, MC_EXIT_USAGE,
+			   "%s: no DLQ named '%s' is configured%s%s%s",
+			   ctx->command, name, near ? " (did you mean '" : "",
+			   near ? near : "", near ? "'?)" : "");
+	}
+	return NULL;
+}
+
+static void dlq_conf(const struct mc_conf_section *s, struct mc_dlq_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = s->name;
+	c->source = mc_conf_str(s, "source");
+	c->target = mc_conf_str(s, "target");
+	c->dead = mc_conf_str(s, "dead");
+	c->retry_field = mc_conf_str(s, "retry_field");
+	c->max_retries = mc_conf_int(s, "max_retries", 3);
+	c->batch = mc_conf_int(s, "batch", 100);
+	c->shed_threshold = mc_conf_int(s, "shed_threshold", 0);
+	c->rate = mc_conf_double(s, "rate", 0);
+}
+
+static struct mc_redis *redis_open(struct mc_ctx *ctx,
+				   const struct mc_conf_section *s)
+{
+	const struct mc_conf_section *core = mc_conf_core(ctx->conf);
+	struct mc_redis_opts o = { 0 };
+	struct mc_redis *r;
+
+	o.url = mc_conf_str(s, "url");
+	if (o.url == NULL)
+		o.url = mc_conf_str(core, "redis_url");
+	o.password_file = mc_conf_str(s, "password_file");
+	if (o.password_file == NULL)
+		o.password_file = mc_conf_str(core, "redis_password_file");
+	o.connect_timeout_ms = mc_deadline_left_ms(&ctx->dl, 5000);
+	o.command_timeout_ms = mc_deadline_left_ms(&ctx->dl, 30000);
+	r = mc_redis_connect(&o, &ctx->err);
+	if (r == NULL && ctx->err.code != MC_EXIT_CONFIG)
+		ctx->err.code = MC_EXIT_CRITICAL;
+	return r;
+}
+
+static void depth_metrics(struct mc_report *r, const char *dlq,
+			  const struct mc_dlq_stats *st)
+{
+	static const char *const lists[] = { "source", "target", "dead" };
+	const long long v[] = { st->source, st->target, st->dead };
+	char *name = mc_prom_label(dlq);
+
+	for (size_t i = 0; i < 3; i++) {
+		char *labels = mc_asprintf("dlq=\"%s\",list=\"%s\"", name, lists[i]);
+
+		mc_prom_sample(&r->prom, "mercury_dlq_depth", "gauge",
+			       "Messages in each list of the DLQ.", labels,
+			       (double)v[i]);
+		free(labels);
+	}
+	free(name);
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+static int stats_run(struct mc_ctx *ctx)
+{
+	static const char *const headers[] = { "DLQ", "SOURCE", "TARGET", "DEAD",
+					       "OLDEST" };
+	const struct mc_conf_section *s = NULL;
+	struct mc_table *t = mc_table_new(5, headers);
+	json_t *all = json_object();
+	int rc = 0;
+
+	json_object_set_new(ctx->report.doc, "dlqs", all);
+	for (int i = 0; i < ctx->args->n_pos; i++)
+		if (find_dlq(ctx, ctx->args->pos[i]) == NULL) {
+			mc_table_free(t);
+			return -1;
+		}
+	while ((s = mc_conf_next(ctx->conf, "dlq", s)) != NULL) {
+		struct mc_dlq_conf c;
+		struct mc_dlq_stats st;
+		struct mc_redis *r;
+		int wanted = ctx->args->n_pos == 0;
+		char src[24], tgt[24], dead[24], age[32] = "-";
+		const char *cells[5];
+		json_t *o;
+
+		for (int i = 0; i < ctx->args->n_pos; i++)
+			wanted |= strcmp(ctx->args->pos[i], s->name) == 0;
+		if (!wanted)
+			continue;
+		dlq_conf(s, &c);
+		if ((r = redis_open(ctx, s)) == NULL ||
+		    mc_dlq_stats(r, &c, mc_wall_now(), &st, &ctx->err) < 0) {
+			mc_redis_close(r);
+			rc = -1;
+			break;
+		}
+		mc_redis_close(r);
+		o = json_object();
+		json_object_set_new(o, "source", json_pack("{s:s,s:I}", "list",
+			c.source, "depth", (json_int_t)st.source));
+		json_object_set_new(o, "target", json_pack("{s:s,s:I}", "list",
+			c.target, "depth", (json_int_t)st.target));
+		json_object_set_new(o, "dead", json_pack("{s:s,s:I}", "list",
+			c.dead, "depth", (json_int_t)st.dead));
+		json_object_set_new(o, "oldest_age_s", st.oldest_age_s >= 0 ?
+				    json_real(st.oldest_age_s) : json_null());
+		json_object_set_new(all, s->name, o);
+		depth_metrics(&ctx->report, s->name, &st);
+		snprintf(src, sizeof(src), "%lld", st.source);
+		snprintf(tgt, sizeof(tgt), "%lld", st.target);
+		snprintf(dead, sizeof(dead), "%lld", st.dead);
+		if (st.oldest_age_s >= 0)
+			mc_format_duration((int64_t)(st.oldest_age_s * 1000),
+					   age, sizeof(age));
+		cells[0] = s->name;
+		cells[1] = src;
+		cells[2] = tgt;
+		cells[3] = dead;
+		cells[4] = age;
+		mc_table_row(t, cells);
+	}
+	if (rc == 0)
+		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
+	mc_table_free(t);
+	return rc;
+}
+
+/* ---- peek ---------------------------------------------------------------- */
+
+static int peek_run(struct mc_ctx *ctx)
+{
+	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
+						   ctx->args->pos[0] : NULL);
+	const char *n_s = mc_args_value(ctx->args, "count");
+	long long n = 10;
+	struct mc_dlq_conf c;
+	struct mc_dlq_msg *msgs = NULL;
+	size_t count = 0;
+	struct mc_redis *r;
+	json_t *arr;
+
+	if (s == NULL)
+		return -1;
+	if (n_s)
+		mc_parse_int(n_s, 0, 1000000, &n, NULL);
+	dlq_conf(s, &c);
+	if ((r = redis_open(ctx, s)) == NULL)
+		return -1;
+	if (mc_dlq_peek(r, &c, n, &msgs, &count, &ctx->err) < 0) {
+		mc_redis_close(r);
+		return -1;
+	}
+	mc_redis_close(r);
+	arr = json_array();
+	json_object_set_new(ctx->report.doc, "dlq", json_string(s->name));
+	json_object_set_new(ctx->report.doc, "messages", arr);
+	for (size_t i = 0; i < count; i++) {
+		json_t *j = json_loadb(msgs[i].data, msgs[i].len, 0, NULL);
+		char *pretty = j ? json_dumps(j, JSON_INDENT(2) |
+						  JSON_PRESERVE_ORDER) : NULL;
+
+		mc_buf_printf(&ctx->report.text, "--- %zu ---\n", i + 1);
+		if (pretty) {
+			mc_buf_printf(&ctx->report.text, "%s\n", pretty);
+			json_array_append_new(arr, j);
+		} else {
+			/* Not JSON: shown as is, and as a string in JSON. */
+			mc_buf_add(&ctx->report.text, msgs[i].data, msgs[i].len);
+			mc_buf_puts(&ctx->report.text, "\n");
+			json_array_append_new(arr, json_stringn(msgs[i].data,
+								msgs[i].len));
+			json_decref(j);
+		}
+		free(pretty);
+	}
+	if (count == 0)
+		mc_buf_printf(&ctx->report.text, "%s: %s is empty\n", s->name,
+			      c.source);
+	mc_dlq_msgs_free(msgs, count);
+	return 0;
+}
+
+/* ---- replay -------------------------------------------------------------- */
+
+/* A progress bar on a terminal's stderr: "[#####-----] 500/1000". */
+static void progress(void *ud, const struct mc_dlq_result *r, long long total)
+{
+	long long done = r->replayed + r->dead;
+	int width = 30, fill;
+
+	(void)ud;
+	if (total <= 0)
+		return;
+	fill = (int)(width * (done > total ? total : done) / total);
+	fprintf(stderr, "\r[%.*s%.*s] %lld/%lld", fill,
+		"##############################", width - fill,
+		"------------------------------", done, total);
+	fflush(stderr);
+}
+
+static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
+		 const struct mc_dlq_result *res)
+{
+	sqlite3 *db = mc_state_db(ctx->st);
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO dlq_runs (run_id, ts, dlq, "
+			       "replayed, dead, left_in_source, stopped_by, "
+			       "dry_run, duration_ms, correlation_id) VALUES "
+			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &s,
+			       NULL) != SQLITE_OK)
+		return mc_state_sqlerr(ctx->st, &ctx->err, "dlq audit");
+	sqlite3_bind_int64(s, 1, ctx->run_id);
+	sqlite3_bind_double(s, 2, mc_wall_now());
+	sqlite3_bind_text(s, 3, dlq, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, res->replayed);
+	sqlite3_bind_int64(s, 5, res->dead);
+	sqlite3_bind_int64(s, 6, res->left);
+	if (res->stopped_by)
+		sqlite3_bind_text(s, 7, res->stopped_by, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 8, dry);
+	sqlite3_bind_double(s, 9, res->duration_ms);
+	sqlite3_bind_text(s, 10, ctx->correlation_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = mc_state_sqlerr(ctx->st, &ctx->err, "dlq audit");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
+			  const struct mc_dlq_result *res)
+{
+	char *name = mc_prom_label(dlq), *labels = mc_asprintf("dlq=\"%s\"", name);
+	json_t *d = ctx->report.doc;
+
+	json_object_set_new(d, "dlq", json_string(dlq));
+	json_object_set_new(d, "replayed", json_integer(res->replayed));
+	json_object_set_new(d, "dead", json_integer(res->dead));
+	json_object_set_new(d, "left", json_integer(res->left));
+	json_object_set_new(d, "stopped_by", res->stopped_by ?
+			    json_string(res->stopped_by) : json_null());
+	json_object_set_new(d, "dry_run", json_boolean(dry));
+	json_object_set_new(d, "duration_ms", json_real(res->duration_ms));
+	json_object_set_new(d, "correlation_id",
+			    json_string(ctx->correlation_id));
+	mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_total",
+		       "counter", "Messages moved back to the work queue.",
+		       labels, (double)res->replayed);
+	mc_prom_sample(&ctx->report.prom, "mercury_dlq_dead_total", "counter",
+		       "Messages moved to the terminal list.", labels,
+		       (double)res->dead);
+	mc_buf_printf(&ctx->report.text, "%s%s: %lld replayed, %lld dead, "
+		      "%lld left%s%s%s (%.0f ms)\n", dry ? "dry run: " : "",
+		      dlq, res->replayed, res->dead, res->left,
+		      res->stopped_by ? "; stopped by " : "",
+		      res->stopped_by ? res->stopped_by : "",
+		      dry ? "; nothing was moved" : "", res->duration_ms);
+	if (res->stopped_by && strcmp(res->stopped_by, "shed") == 0)
+		ctx->report.summary = mc_asprintf("%s: stopped: the target "
+						  "reached shed_threshold; %lld "
+						  "left", dlq, res->left);
+	free(labels);
+	free(name);
+}
+
+static int replay_run(struct mc_ctx *ctx)
+{
+	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
+						   ctx->args->pos[0] : NULL);
+	struct mc_dlq_conf c;
+	struct mc_dlq_opts o = { 0 };
+	struct mc_dlq_result res = { 0 };
+	struct mc_dlq_stats st;
+	struct mc_redis *r;
+	const char *v;
+	char *lock;
+	int rc;
+	long long n;
+
+	if (s == NULL)
+		return -1;
+	dlq_conf(s, &c);
+	if ((v = mc_args_value(ctx->args, "batch")) &&
+	    mc_parse_int(v, 1, 5000, &n, &ctx->err) == 0)
+		c.batch = n;
+	else if (v)
+		return -1;
+	if ((v = mc_args_value(ctx->args, "max-retries")))
+		mc_parse_int(v, 0, 1000000000, &c.max_retries, NULL);
+	if ((v = mc_args_value(ctx->args, "rate")) &&
+	    mc_parse_rate(v, &c.rate, &ctx->err) < 0)
+		return -1;
+	if ((v = mc_args_value(ctx->args, "limit")))
+		mc_parse_int(v, 0, 1000000000000LL, &o.limit, NULL);
+	o.dry_run = mc_args_count(ctx->args, "dry-run") > 0;
+	o.defer = mc_args_count(ctx->args, "defer") > 0;
+	o.correlation_id = ctx->correlation_id;
+	o.dl = &ctx->dl;
+	o.st = ctx->st;
+	lock = mc_asprintf("dlq-%s", c.name);
+	rc = mc_ctx_lock(ctx, lock);
+	free(lock);
+	if (rc < 0)
+		return -1;
+	if ((r = redis_open(ctx, s)) == NULL)
+		return -1;
+	if (isatty(STDERR_FILENO) && !ctx->quiet) {
+		o.progress = progress;
+		if (mc_dlq_stats(r, &c, mc_wall_now(), &st, NULL) == 0 &&
+		    st.source == 0)
+			o.progress = NULL;
+	}
+	rc = mc_dlq_replay(r, &c, &o, &res, &ctx->err);
+	if (o.progress)
+		fputs("\n", stderr);
+	if (mc_dlq_stats(r, &c, mc_wall_now(), &st, NULL) == 0)
+		depth_metrics(&ctx->report, c.name, &st);
+	mc_redis_close(r);
+	replay_report(ctx, c.name, o.dry_run, &res);
+	if (audit(ctx, c.name, o.dry_run, &res) < 0 || rc < 0)
+		return -1;
+	if (res.stopped_by == NULL || strcmp(res.stopped_by, "limit") == 0)
+		return MC_EXIT_OK;
+	if (strcmp(res.stopped_by, "interrupted") == 0)
+		return MC_EXIT_OK;	/* main() turns it into 130/143 */
+	return MC_EXIT_WARNING;	/* shed or deadline: partly done */
+}
+
+/* ---- purge --------------------------------------------------------------- */
+
+static int confirm(const char *question)
+{
+	char line[16];
+	FILE *tty = fopen("/dev/tty", "r+");
+	int yes;
+
+	if (tty == NULL)
+		return 0;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	yes = fgets(line, sizeof(line), tty) != NULL &&
+	      (line[0] == 'y' || line[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+static int purge_run(struct mc_ctx *ctx)
+{
+	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
+						   ctx->args->pos[0] : NULL);
+	struct mc_dlq_conf c;
+	struct mc_redis *r;
+	long long removed = 0;
+	char *lock, *q;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (!mc_args_count(ctx->args, "dead"))
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "dlq purge: only "
+				  "the terminal list can be purged: say --dead");
+	dlq_conf(s, &c);
+	if (!mc_args_count(ctx->args, "yes")) {
+		if (!isatty(STDIN_FILENO))
+			return mc_err_set(&ctx->err, MC_EXIT_USAGE, "dlq purge: "
+					  "not a terminal: confirm with --yes");
+		q = mc_asprintf("Delete every message in %s (DLQ %s)?", c.dead,
+				c.name);
+		rc = confirm(q);
+		free(q);
+		if (!rc)
+			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+					  "dlq purge: not confirmed; nothing "
+					  "deleted");
+	}
+	lock = mc_asprintf("dlq-%s", c.name);
+	rc = mc_ctx_lock(ctx, lock);
+	free(lock);
+	if (rc < 0 || (r = redis_open(ctx, s)) == NULL)
+		return -1;
+	rc = mc_dlq_purge_dead(r, &c, &removed, &ctx->err);
+	mc_redis_close(r);
+	if (rc < 0)
+		return -1;
+	json_object_set_new(ctx->report.doc, "dlq", json_string(c.name));
+	json_object_set_new(ctx->report.doc, "purged", json_integer(removed));
+	mc_buf_printf(&ctx->report.text, "%s: %lld messages deleted from %s\n",
+		      c.name, removed, c.dead);
+	return 0;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+static const struct mc_opt peek_opts[] = {
+	{ 'n', "count", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	  "Show the first N messages (default 10)", 0 },
+	{ 0 },
+};
+
+static const struct mc_opt replay_opts[] = {
+	{ 0, "batch", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	  "Move N messages per atomic step (overrides batch; 1 to 5000)", 0 },
+	{ 0, "max-retries", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	  "Send messages with N or more retries to dead (overrides max_retries)",
+	  0 },
+	{ 0, "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	  "Move at most N messages in this run", 0 },
+	{ 0, "rate", "RATE", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	  "Move at most RATE messages (N/s, N/m; overrides rate)", 0 },
+	{ 0, "dry-run", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Report what would happen and change nothing", 0 },
+	{ 0, "defer", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Wait while the target is at shed_threshold instead of stopping", 0 },
+	{ 0 },
+};
+
+static const struct mc_opt purge_opts[] = {
+	{ 0, "dead", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Empty the terminal (dead) list", 0 },
+	{ 0, "yes", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Do not ask for confirmation", 0 },
+	{ 0 },
+};
+
+static const struct mc_cmd dlq_stats = {
+	.name = "stats",
+	.summary = "Show the depth of each DLQ's lists and its oldest message's age",
+	.args = "[DLQ...]",
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = -1,
+	.complete_section = "dlq",
+	.run = stats_run,
+};
+
+static const struct mc_cmd dlq_peek = {
+	.name = "peek",
+	.summary = "Show the oldest dead letters without removing them",
+	.args = "[DLQ]",
+	.opts = peek_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 1,
+	.complete_section = "dlq",
+	.run = peek_run,
+};
+
+static const struct mc_cmd dlq_replay = {
+	.name = "replay",
+	.summary = "Move dead letters back to the work queue, or to dead",
+	.args = "[DLQ]",
+	.description =
+	"Takes messages oldest first. A JSON object whose retry counter is "
+	"below max_retries gets the counter incremented, replayed_at and the "
+	"run's correlation_id, and goes to the target; one at or over the "
+	"limit goes to dead with a dead_reason; anything that is not a JSON "
+	"object goes to dead wrapped as {\"dead_reason\":\"unparseable\","
+	"\"body\":\"...\"} with its bytes kept. Only the counter and those "
+	"fields change: every other byte of a message stays as written.\n\n"
+	"Each batch moves inside Redis in one script that first checks the "
+	"source's head is still what was read, so no message is ever lost or "
+	"duplicated, even when mercuryctl is killed or Redis drops the "
+	"connection. Before each batch the target's depth is read: at "
+	"shed_threshold the replay stops (exit 1) or, with --defer, waits. "
+	"One replay per DLQ runs at a time (exit 75). Exit 0 when done or at "
+	"--limit, 1 when stopped by the shed threshold or the deadline, 2 on "
+	"an error such as a list of the wrong type.",
+	.opts = replay_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 1,
+	.complete_section = "dlq",
+	.run = replay_run,
+};
+
+static const struct mc_cmd dlq_purge = {
+	.name = "purge",
+	.summary = "Empty a DLQ's terminal list after confirmation",
+	.args = "[DLQ]",
+	.opts = purge_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 1,
+	.complete_section = "dlq",
+	.run = purge_run,
+};
+
+static const struct mc_cmd *const dlq_subs[] = {
+	&dlq_stats, &dlq_peek, &dlq_replay, &dlq_purge, NULL,
+};
+
+const struct mc_cmd mc_cmd_dlq = {
+	.name = "dlq",
+	.summary = "Inspect and replay dead-letter queues in Redis",
+	.description =
+	"A DLQ is three Redis lists named in a [dlq \"NAME\"] section: source "
+	"(dead letters), target (the work queue) and dead (terminal). When a "
+	"command names no DLQ and exactly one is configured, that one is "
+	"meant.",
+	.subs = dlq_subs,
+};

@@ -1,0 +1,212 @@
+# 35-dlq.sh - dlq stats, peek, replay and purge against the real redis.
+
+rcli() { redis-cli -p "$MC_TEST_REDIS_PORT" "$@"; }
+
+# dlq_conf [EXTRA KEYS]: a DLQ "q" on lists unique to this test.
+dlq_conf() {
+	K=mc-cli-$$-$RANDOM
+	rcli DEL "$K:src" "$K:tgt" "$K:dead" >/dev/null
+	conf "[core]
+redis_url = $MC_TEST_REDIS_URL
+[dlq \"q\"]
+source = $K:src
+target = $K:tgt
+dead   = $K:dead
+${1:-}"
+}
+
+dump() { for l in src tgt dead; do echo "== $l"; rcli LRANGE "$K:$l" 0 -1; done; }
+
+test_dlq_config_refuses_equal_lists() {
+	conf '[dlq "q"]
+source = a
+target = a
+dead = d'
+	run config check
+	expect_rc 78
+	expect_err "source, target and dead must be three different lists"
+	expect_one_err_line
+}
+
+test_dlq_names() {
+	dlq_conf
+	run dlq stats qq
+	expect_rc 64
+	expect_err "no DLQ named 'qq' is configured \(did you mean 'q'\?\)"
+	run dlq replay nope
+	expect_rc 64
+}
+
+test_dlq_stats() {
+	dlq_conf
+	rcli RPUSH "$K:src" '{"id":1,"timestamp":1000}' b c >/dev/null
+	rcli RPUSH "$K:tgt" x y >/dev/null
+	rcli RPUSH "$K:dead" z >/dev/null
+	run dlq stats
+	expect_rc 0
+	expect_out '^DLQ +SOURCE +TARGET +DEAD +OLDEST'
+	expect_out '^q +3 +2 +1 +[0-9]'
+	run dlq stats --json
+	expect_json '.dlqs.q | .source.depth == 3 and .target.depth == 2 and .dead.depth == 1 and .oldest_age_s > 1000'
+	run -o prom dlq stats q
+	expect_out '^mercury_dlq_depth\{dlq="q",list="source"\} 3$'
+}
+
+test_dlq_peek() {
+	dlq_conf
+	rcli RPUSH "$K:src" '{"id":1,"retry_count":0}' 'not json' '{"id":3}' >/dev/null
+	run dlq peek -n 2
+	expect_rc 0
+	expect_out '^  "id": 1,'
+	expect_out '^not json$'
+	expect_no_out '"id": 3'
+	run dlq peek q --json
+	expect_json '.messages == [{"id":1,"retry_count":0}, "not json", {"id":3}]'
+	[ "$(rcli LLEN "$K:src")" = 3 ] || fail "peek removed messages"
+}
+
+test_dlq_replay_semantics() {
+	dlq_conf "max_retries = 3"
+	rcli RPUSH "$K:src" '{"id":1,"retry_count":0}' '{"id":2,"retry_count":3}' \
+		'garbage {' '{"id":4, "big": 12345678901234567890}' '[1,2]' >/dev/null
+	run --correlation-id rp-1 dlq replay --json
+	expect_rc 0
+	expect_json '.dlq == "q" and .replayed == 2 and .dead == 3 and .left == 0 and .stopped_by == null and .dry_run == false and .correlation_id == "rp-1"'
+	[ "$(rcli LLEN "$K:src")" = 0 ] || fail "source not empty"
+	rcli LRANGE "$K:tgt" 0 -1 >"$T_DIR/tgt"
+	rcli LRANGE "$K:dead" 0 -1 >"$T_DIR/dead"
+	jq -e -s '.[0].id == 1 and .[0].retry_count == 1 and .[0].correlation_id == "rp-1" and (.[0].replayed_at | test("Z$"))' "$T_DIR/tgt" >/dev/null ||
+		fail "target[0]: $(cat "$T_DIR/tgt")"
+	# Only the counter and the stamps change: the big number keeps its digits.
+	grep -q '"big": 12345678901234567890' "$T_DIR/tgt" || fail "bytes of message 4 changed: $(cat "$T_DIR/tgt")"
+	jq -e -s '.[0].id == 2 and (.[0].dead_reason | test("max_retries")) and .[1].dead_reason == "unparseable" and .[1].body == "garbage {" and .[2].body == "[1,2]"' "$T_DIR/dead" >/dev/null ||
+		fail "dead: $(cat "$T_DIR/dead")"
+	[ "$(sql "SELECT dlq, replayed, dead, left_in_source, dry_run, correlation_id FROM dlq_runs")" = "q|2|3|0|0|rp-1" ] ||
+		fail "audit: $(sql 'SELECT * FROM dlq_runs')"
+}
+
+test_dlq_dry_run_changes_nothing() {
+	dlq_conf
+	rcli RPUSH "$K:src" '{"id":1}' '{"id":2,"retry_count":9}' junk >/dev/null
+	dump >"$T_DIR/before"
+	run dlq replay --dry-run --json
+	expect_rc 0
+	expect_json '.dry_run == true and .replayed == 1 and .dead == 2'
+	dump >"$T_DIR/after"
+	cmp -s "$T_DIR/before" "$T_DIR/after" || fail "dry run changed the lists"
+}
+
+test_dlq_limit_and_shed() {
+	dlq_conf "shed_threshold = 6"
+	rcli RPUSH "$K:src" $(for i in $(seq 1 10); do printf '{"id":%d} ' "$i"; done) >/dev/null
+	run dlq replay --limit 4 --batch 3 --json
+	expect_rc 0
+	expect_json '.replayed == 4 and .left == 6 and .stopped_by == "limit"'
+	run dlq replay --batch 1 --json
+	expect_rc 1
+	expect_json '.stopped_by == "shed" and .replayed == 2 and .left == 4'
+	[ "$(rcli LLEN "$K:tgt")" = 6 ] || fail "target not at the threshold"
+	run -q dlq replay
+	expect_rc 1
+	expect_err 'shed_threshold'
+	expect_one_err_line
+}
+
+test_dlq_faults() {
+	dlq_conf
+	rcli SET "$K:src" notalist >/dev/null
+	run dlq replay
+	expect_rc 2
+	expect_err 'not a list'
+	expect_one_err_line
+	rcli DEL "$K:src" >/dev/null
+	sed -i "s|^redis_url = .*|redis_url = redis://127.0.0.1:9/0|" "$CONF"
+	run dlq replay
+	expect_rc 2
+	expect_one_err_line
+	sed -i "s|^redis_url = .*|redis_url = redis://:wrong-pass-123@127.0.0.1:$MC_TEST_REDIS_AUTH_PORT/0|" "$CONF"
+	run dlq stats
+	expect_rc 2
+	expect_no_err 'wrong-pass-123'
+}
+
+test_dlq_one_replay_at_a_time() {
+	dlq_conf
+	hold_dlq_lock() {
+		local dir
+		dir=$(dirname "$STATE")/locks
+		mkdir -p "$dir"
+		mkfifo "$T_DIR/release"
+		( exec 9>"$dir/dlq-q.lock"; flock 9; echo "$BASHPID" >&9
+		  echo "$BASHPID" >"$T_DIR/holder"; read -r _ <"$T_DIR/release" ) &
+		wait_until 10 test -s "$T_DIR/holder"
+	}
+	run dlq stats		# creates the state directory
+	hold_dlq_lock
+	run dlq replay
+	expect_rc 75
+	expect_err "pid $(cat "$T_DIR/holder")"
+	echo go >"$T_DIR/release"
+	wait
+}
+
+test_dlq_purge() {
+	dlq_conf
+	rcli RPUSH "$K:dead" a b c >/dev/null
+	run dlq purge
+	expect_rc 64
+	expect_err 'say --dead'
+	run dlq purge --dead
+	expect_rc 64
+	expect_err 'confirm with --yes'
+	[ "$(rcli LLEN "$K:dead")" = 3 ] || fail "purged without confirmation"
+	run dlq purge --dead --yes --json
+	expect_rc 0
+	expect_json '.purged == 3'
+	[ "$(rcli LLEN "$K:dead")" = 0 ] || fail "not purged"
+}
+
+test_dlq_prom_output() {
+	dlq_conf
+	rcli RPUSH "$K:src" '{"id":1}' x >/dev/null
+	run -o prom dlq replay
+	expect_rc 0
+	expect_out '^mercury_dlq_replayed_total\{dlq="q"\} 1$'
+	expect_out '^mercury_dlq_dead_total\{dlq="q"\} 1$'
+	expect_out '^mercury_dlq_depth\{dlq="q",list="target"\} 1$'
+}
+
+test_dlq_rate_paces_with_the_persisted_bucket() {
+	dlq_conf "rate = 1/m
+batch = 10"
+	rcli RPUSH "$K:src" $(seq 1 25) >/dev/null
+	# The bucket starts full (one batch); the next batch would wait a
+	# minute for its tokens, so the deadline ends the run.
+	run --timeout 1s dlq replay --json
+	expect_rc 1
+	expect_json '.replayed + .dead == 10 and .stopped_by == "deadline" and .left == 15'
+	[ "$(sql "SELECT count(*) FROM buckets WHERE name = 'dlq:q'")" = 1 ] ||
+		fail "no persisted bucket: $(sql 'SELECT * FROM buckets')"
+	# The bucket persists across runs: the next run gets nothing at once.
+	run --timeout 1s dlq replay --json
+	expect_json '.replayed + .dead == 0 and .stopped_by == "deadline"'
+}
+
+test_dlq_defer_waits_for_the_target_to_drain() {
+	dlq_conf "shed_threshold = 5"
+	rcli RPUSH "$K:tgt" a b c d e >/dev/null
+	rcli RPUSH "$K:src" '{"id":1}' '{"id":2}' '{"id":3}' >/dev/null
+	run --timeout 1s dlq replay --defer --json
+	expect_rc 1
+	expect_json '.stopped_by == "deadline" and .replayed == 0'
+	"$MC_BIN" --correlation-id defer-1 dlq replay --defer --json >"$T_DIR/d.out" 2>"$T_DIR/d.err" &
+	local pid=$!
+	wait_until 10 sql_is 1 "SELECT count(*) FROM runs WHERE correlation_id = 'defer-1' AND status = 'running'" ||
+		fail "the deferring run never started"
+	rcli DEL "$K:tgt" >/dev/null	# the consumers caught up
+	wait "$pid"
+	local rc=$?
+	[ "$rc" = 0 ] || fail "exit $rc: $(cat "$T_DIR/d.err")"
+	jq -e '.replayed == 3 and .stopped_by == null' "$T_DIR/d.out" >/dev/null ||
+		fail "$(cat "$T_DIR/d.out")"
+}
