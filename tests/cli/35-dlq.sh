@@ -210,3 +210,53 @@ test_dlq_defer_waits_for_the_target_to_drain() {
 	jq -e '.replayed == 3 and .stopped_by == null' "$T_DIR/d.out" >/dev/null ||
 		fail "$(cat "$T_DIR/d.out")"
 }
+
+# ids_once N: every id 0..N-1 is in source + target + dead exactly once.
+ids_once() {
+	local n=$1
+	{ rcli LRANGE "$K:src" 0 -1; rcli LRANGE "$K:tgt" 0 -1; rcli LRANGE "$K:dead" 0 -1; } |
+		jq -R -r 'fromjson? | .id // (.body | fromjson? | .id) // empty' | sort -n >"$T_DIR/ids"
+	[ "$(wc -l <"$T_DIR/ids")" = "$n" ] || { echo "$(wc -l <"$T_DIR/ids") ids, not $n"; return 1; }
+	[ -z "$(uniq -d "$T_DIR/ids")" ] || { echo "duplicated: $(uniq -d "$T_DIR/ids" | head -3)"; return 1; }
+	[ "$(head -1 "$T_DIR/ids")" = 0 ] && [ "$(tail -1 "$T_DIR/ids")" = $((n - 1)) ] || { echo "ids out of range"; return 1; }
+}
+
+test_dlq_sigkill_loses_and_duplicates_nothing() {
+	local n=20000 round pid below msg
+	# Paced so that a run lasts about 2 s and each kill lands mid-run.
+	dlq_conf "batch = 50
+rate = 10000/s"
+	seq 0 $((n - 1)) |
+		awk -v q="'" '{ printf "RPUSH %s %s{\"id\":%d,\"retry_count\":%d}%s\n", K, q, $1, $1 % 4, q }' K="$K:src" |
+		rcli >/dev/null
+	[ "$(rcli LLEN "$K:src")" = "$n" ] || fail "loading failed: $(rcli LLEN "$K:src")"
+	for round in 1 2 3 4 5; do
+		below=$(( $(rcli LLEN "$K:src") - 200 - RANDOM % 1500 ))
+		[ "$below" -gt 0 ] || break
+		"$MC_BIN" dlq replay >/dev/null 2>&1 &
+		pid=$!
+		# Kill it at a random point of its run: once the source is below a
+		# random mark (a condition, not a sleep).
+		wait_until 20 sh -c "[ \$(redis-cli -p $MC_TEST_REDIS_PORT LLEN $K:src) -lt $below ]" ||
+			fail "round $round: the replay did not progress"
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		[ "$(rcli LLEN "$K:src")" -gt 0 ] || fail "round $round: the kill came after the end"
+		msg=$(ids_once "$n") || fail "round $round: $msg"
+	done
+	run dlq replay --json
+	expect_rc 0
+	expect_json '.left == 0'
+	msg=$(ids_once "$n") || fail "after the final replay: $msg"
+	[ "$(rcli LLEN "$K:src")" = 0 ] || fail "source not empty"
+}
+
+test_dlq_progress_bar_on_a_terminal() {
+	dlq_conf "batch = 10"
+	rcli RPUSH "$K:src" $(seq 1 100) >/dev/null
+	script -qec "$MC_BIN dlq replay" /dev/null >"$T_DIR/tty" 2>&1
+	grep -q '100/100' "$T_DIR/tty" || fail "no progress bar: $(cat -v "$T_DIR/tty" | head -3)"
+	rcli RPUSH "$K:src" $(seq 1 100) >/dev/null
+	run dlq replay
+	! grep -q '/100' "$ERR" || fail "progress bar without a terminal"
+}
