@@ -34,14 +34,43 @@ static char *shown(const struct mc_conf_value *v)
 	return mc_redact(v->raw);
 }
 
+/* `config show --names SECTION`: the names of the [SECTION "NAME"]
+ * sections, one a line (for scripts and the shell completions). */
+static int names_run(struct mc_ctx *ctx, const char *schema)
+{
+	const struct mc_conf_section *s = NULL;
+	json_t *arr;
+	int known = 0;
+
+	/* The kinds are the schema's: no list here to drift from it. */
+	for (size_t i = 0; mc_conf_schemas[i]; i++)
+		known |= mc_conf_schemas[i]->named &&
+			 strcmp(mc_conf_schemas[i]->name, schema) == 0;
+	if (!known)
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "config show: no "
+				  "named section kind '%s'", schema);
+	arr = json_array();
+	while ((s = mc_conf_next(ctx->conf, schema, s)) != NULL) {
+		mc_buf_printf(&ctx->report.text, "%s\n", s->name);
+		json_array_append_new(arr, json_string(s->name));
+	}
+	json_object_set_new(ctx->report.doc, "names", arr);
+	return 0;
+}
+
 static int show_run(struct mc_ctx *ctx)
 {
 	static const char *const headers[] = { "SECTION", "KEY", "VALUE",
 					       "SOURCE" };
 	const struct mc_conf *c = ctx->conf;
-	json_t *sections = json_array();
-	struct mc_table *t = mc_table_new(4, headers);
+	const char *names = mc_args_value(ctx->args, "names");
+	json_t *sections;
+	struct mc_table *t;
 
+	if (names)
+		return names_run(ctx, names);
+	sections = json_array();
+	t = mc_table_new(4, headers);
 	json_object_set_new(ctx->report.doc, "file",
 			    c->path ? json_string(c->path) : json_null());
 	json_object_set_new(ctx->report.doc, "sections", sections);
@@ -105,8 +134,16 @@ static const struct mc_cmd config_check = {
 	.run = check_run,
 };
 
+static const struct mc_opt show_opts[] = {
+	{ 0, "names", "SECTION", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	  "Print only the names of the [SECTION \"NAME\"] sections, one a line",
+	  0 },
+	{ 0 },
+};
+
 static const struct mc_cmd config_show = {
 	.name = "show",
+	.opts = show_opts,
 	.summary = "Print the effective configuration with the source of every value",
 	.description =
 	"Each value is shown with where it came from: FILE:LINE, env NAME, "

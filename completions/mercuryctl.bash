@@ -1,5 +1,5 @@
 # bash completion for mercuryctl (generated from its command table)
-declare -gA _mercuryctl_words _mercuryctl_opts _mercuryctl_values
+declare -gA _mercuryctl_words _mercuryctl_opts _mercuryctl_values _mercuryctl_names
 _mercuryctl_words["mercuryctl"]="health dlq history breaker config completion version"
 _mercuryctl_values["--config"]="@file"
 _mercuryctl_values["-c"]="@file"
@@ -14,27 +14,33 @@ _mercuryctl_values["--pushgateway"]="@none"
 _mercuryctl_values["--wait-lock"]="@none"
 _mercuryctl_opts["mercuryctl"]="--config -c --state --output -o --json --quiet -q --verbose -v --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --no-color --help -h --version"
 _mercuryctl_words["mercuryctl health"]="history"
+_mercuryctl_names["mercuryctl health"]="check"
 _mercuryctl_values["--watch"]="@none"
 _mercuryctl_values["--watch-degraded"]="@none"
 _mercuryctl_opts["mercuryctl health"]="--critical-only --watch --watch-degraded"
 _mercuryctl_words["mercuryctl health history"]=""
+_mercuryctl_names["mercuryctl health history"]="check"
 _mercuryctl_values["--since"]="@none"
 _mercuryctl_opts["mercuryctl health history"]="--since"
 _mercuryctl_words["mercuryctl dlq"]="stats peek replay purge"
 _mercuryctl_opts["mercuryctl dlq"]=""
 _mercuryctl_words["mercuryctl dlq stats"]=""
+_mercuryctl_names["mercuryctl dlq stats"]="dlq"
 _mercuryctl_opts["mercuryctl dlq stats"]=""
 _mercuryctl_words["mercuryctl dlq peek"]=""
+_mercuryctl_names["mercuryctl dlq peek"]="dlq"
 _mercuryctl_values["--count"]="@none"
 _mercuryctl_values["-n"]="@none"
 _mercuryctl_opts["mercuryctl dlq peek"]="--count -n"
 _mercuryctl_words["mercuryctl dlq replay"]=""
+_mercuryctl_names["mercuryctl dlq replay"]="dlq"
 _mercuryctl_values["--batch"]="@none"
 _mercuryctl_values["--max-retries"]="@none"
 _mercuryctl_values["--limit"]="@none"
 _mercuryctl_values["--rate"]="@none"
 _mercuryctl_opts["mercuryctl dlq replay"]="--batch --max-retries --limit --rate --dry-run --defer"
 _mercuryctl_words["mercuryctl dlq purge"]=""
+_mercuryctl_names["mercuryctl dlq purge"]="dlq"
 _mercuryctl_opts["mercuryctl dlq purge"]="--dead --yes"
 _mercuryctl_words["mercuryctl history"]=""
 _mercuryctl_values["--command"]="@none"
@@ -53,7 +59,8 @@ _mercuryctl_opts["mercuryctl config"]=""
 _mercuryctl_words["mercuryctl config check"]=""
 _mercuryctl_opts["mercuryctl config check"]=""
 _mercuryctl_words["mercuryctl config show"]=""
-_mercuryctl_opts["mercuryctl config show"]=""
+_mercuryctl_values["--names"]="@none"
+_mercuryctl_opts["mercuryctl config show"]="--names"
 _mercuryctl_words["mercuryctl completion"]="bash zsh fish"
 _mercuryctl_opts["mercuryctl completion"]=""
 _mercuryctl_words["mercuryctl version"]=""
@@ -83,7 +90,11 @@ _mercuryctl() {
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}" -- "$cur"))
 	else
-		COMPREPLY=($(compgen -W "${_mercuryctl_words[$path]}" -- "$cur"))
+		local names=""
+		# Names of configured sections (checks, DLQs), from the config.
+		[[ -n ${_mercuryctl_names[$path]+x} ]] &&
+			names=$("${COMP_WORDS[0]}" config show --names "${_mercuryctl_names[$path]}" 2>/dev/null)
+		COMPREPLY=($(compgen -W "${_mercuryctl_words[$path]} $names" -- "$cur"))
 	fi
 }
 complete -F _mercuryctl mercuryctl

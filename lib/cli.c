@@ -613,6 +613,9 @@ static void bash_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 	}
 	fprintf(f, "_mercuryctl_words[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
 		w.data ? w.data : "");
+	if (cmd->complete_section)
+		fprintf(f, "_mercuryctl_names[\"%s\"]=\"%s\"\n", key.data,
+			cmd->complete_section);
 	mc_buf_reset(&w);
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
@@ -666,7 +669,11 @@ static const char bash_body[] =
 "\tif [[ $cur == -* ]]; then\n"
 "\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}\" -- \"$cur\"))\n"
 "\telse\n"
-"\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_words[$path]}\" -- \"$cur\"))\n"
+"\t\tlocal names=\"\"\n"
+"\t\t# Names of configured sections (checks, DLQs), from the config.\n"
+"\t\t[[ -n ${_mercuryctl_names[$path]+x} ]] &&\n"
+"\t\t\tnames=$(\"${COMP_WORDS[0]}\" config show --names \"${_mercuryctl_names[$path]}\" 2>/dev/null)\n"
+"\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_words[$path]} $names\" -- \"$cur\"))\n"
 "\tfi\n"
 "}\n"
 "complete -F _mercuryctl mercuryctl\n";
@@ -704,7 +711,11 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		fprintf(f, "%s%s", cmd->subs ? "\n" : "", w.data);
 		mc_buf_free(&w);
 	}
-	fprintf(f, "'\n_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
+	fprintf(f, "'\n");
+	if (cmd->complete_section)
+		fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n", key.data,
+			cmd->complete_section);
+	fprintf(f, "_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
 	for (size_t i = 0, n = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
 
@@ -765,6 +776,10 @@ static const char zsh_body[] =
 "\telse\n"
 "\t\titems=(${(f)_mercuryctl_words[$path]})\n"
 "\t\t(( ${#items} )) && _describe 'command' items\n"
+"\t\tif (( ${+_mercuryctl_names[$path]} )); then\n"
+"\t\t\titems=(${(f)\"$(${words[1]} config show --names ${_mercuryctl_names[$path]} 2>/dev/null)\"})\n"
+"\t\t\t(( ${#items} )) && compadd -a items\n"
+"\t\tfi\n"
 "\tfi\n"
 "}\n"
 "\n"
@@ -801,6 +816,10 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			key.data ? key.data : "", w.data);
 		mc_buf_free(&w);
 	}
+	if (cmd->complete_section)
+		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' "
+			"-f -a '(mercuryctl config show --names %s 2>/dev/null)'\n",
+			key.data, cmd->complete_section);
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
 
@@ -897,7 +916,7 @@ int mc_cli_completion(FILE *f, const struct mc_cmd *root, const char *shell)
 		fprintf(f, "# bash completion for mercuryctl "
 			"(generated from its command table)\n"
 			"declare -gA _mercuryctl_words _mercuryctl_opts "
-			"_mercuryctl_values\n");
+			"_mercuryctl_values _mercuryctl_names\n");
 		walk(f, path, 1, bash_entry);
 		fputs(bash_body, f);
 		return 0;
@@ -906,7 +925,7 @@ int mc_cli_completion(FILE *f, const struct mc_cmd *root, const char *shell)
 		fprintf(f, "#compdef mercuryctl\n# zsh completion for mercuryctl "
 			"(generated from its command table)\n"
 			"typeset -gA _mercuryctl_words _mercuryctl_opts "
-			"_mercuryctl_values\n");
+			"_mercuryctl_values _mercuryctl_names\n");
 		walk(f, path, 1, zsh_entry);
 		fputs(zsh_body, f);
 		return 0;

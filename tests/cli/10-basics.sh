@@ -233,3 +233,39 @@ test_libcurl_loaded_only_for_http() {
 	run version
 	expect_out 'libcurl +7\.'
 }
+
+names_conf() {
+	conf '[check "api"]
+type = memory
+[check "alert-queue"]
+type = memory
+[dlq "alerter"]
+source = s
+target = t
+dead = d'
+}
+
+test_config_show_names() {
+	names_conf
+	run config show --names check
+	expect_rc 0
+	[ "$(out)" = "$(printf 'api\nalert-queue')" ] || fail "names: $(out)"
+	run config show --names dlq --json
+	expect_json '.names == ["alerter"]'
+	run config show --names core
+	expect_rc 64
+	expect_err "no named section kind 'core'"
+}
+
+test_completion_offers_configured_names() {
+	names_conf
+	local bin
+	bin=$(dirname "$MC_BIN")
+	PATH=$bin:$PATH complete_bash mercuryctl health "" >"$T_DIR/c"
+	grep -qx api "$T_DIR/c" && grep -qx alert-queue "$T_DIR/c" && grep -qx history "$T_DIR/c" ||
+		fail "bash: $(tr '\n' ' ' <"$T_DIR/c")"
+	PATH=$bin:$PATH complete_bash mercuryctl dlq replay al >"$T_DIR/c"
+	grep -qx alerter "$T_DIR/c" || fail "bash dlq: $(cat "$T_DIR/c")"
+	PATH=$bin:$PATH fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health a'" >"$T_DIR/c"
+	grep -q '^api' "$T_DIR/c" && grep -q '^alert-queue' "$T_DIR/c" || fail "fish: $(cat "$T_DIR/c")"
+}
