@@ -60,16 +60,10 @@ static void dlq_conf(const struct mc_conf_section *s, struct mc_dlq_conf *c)
 static struct mc_redis *redis_open(struct mc_ctx *ctx,
 				   const struct mc_conf_section *s)
 {
-	const struct mc_conf_section *core = mc_conf_core(ctx->conf);
 	struct mc_redis_opts o = { 0 };
 	struct mc_redis *r;
 
-	o.url = mc_conf_str(s, "url");
-	if (o.url == NULL)
-		o.url = mc_conf_str(core, "redis_url");
-	o.password_file = mc_conf_str(s, "password_file");
-	if (o.password_file == NULL)
-		o.password_file = mc_conf_str(core, "redis_password_file");
+	mc_redis_opts_from_conf(s, ctx->conf, &o);
 	o.connect_timeout_ms = mc_deadline_left_ms(&ctx->dl, 5000);
 	o.command_timeout_ms = mc_deadline_left_ms(&ctx->dl, 30000);
 	r = mc_redis_connect(&o, &ctx->err);

@@ -62,21 +62,13 @@ static void latency_verdict(const struct mc_check *c,
 			    struct mc_check_result *r, double ms,
 			    const char *what)
 {
-	int64_t warn = mc_conf_ms(c->sec, "latency_warn", 0);
-	int64_t crit = mc_conf_ms(c->sec, "latency_crit", 0);
-	char d[32];
+	char why[64];
+	int st = mc_check_latency(c, ms, why, sizeof(why));
 
-	if (crit > 0 && ms >= (double)crit) {
-		mc_format_duration(crit, d, sizeof(d));
-		mc_check_set(r, MC_ST_CRITICAL, "%s (>= latency_crit %s)", what,
-			     d);
-	} else if (warn > 0 && ms >= (double)warn) {
-		mc_format_duration(warn, d, sizeof(d));
-		mc_check_set(r, MC_ST_WARNING, "%s (>= latency_warn %s)", what,
-			     d);
-	} else {
+	if (st == MC_ST_OK)
 		mc_check_set(r, MC_ST_OK, "%s", what);
-	}
+	else
+		mc_check_set(r, st, "%s (%s)", what, why);
 }
 
 /* ---- tcp ---------------------------------------------------------------- */
@@ -209,9 +201,6 @@ static struct mc_redis *redis_open(const struct mc_check *c,
 				   const struct mc_health_env *env,
 				   struct mc_check_result *r, double *end)
 {
-	const struct mc_conf_section *core =
-		env != NULL && env->conf != NULL ? mc_conf_core(env->conf)
-						 : NULL;
 	struct mc_redis_opts o = { 0 };
 	struct mc_err err = { 0 };
 	struct mc_redis *red;
@@ -219,12 +208,7 @@ static struct mc_redis *redis_open(const struct mc_check *c,
 	struct timeval tv;
 
 	*end = mc_mono_now() + (double)budget / 1e3;
-	o.url = mc_conf_str(c->sec, "url");
-	if (o.url == NULL)
-		o.url = mc_conf_str(core, "redis_url");
-	o.password_file = mc_conf_str(c->sec, "password_file");
-	if (o.password_file == NULL)
-		o.password_file = mc_conf_str(core, "redis_password_file");
+	mc_redis_opts_from_conf(c->sec, env ? env->conf : NULL, &o);
 	o.connect_timeout_ms = budget;
 	o.command_timeout_ms = budget;
 	red = mc_redis_connect(&o, &err);

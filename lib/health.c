@@ -374,18 +374,25 @@ static void finding(struct verdict *v, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void latency_findings(const struct mc_conf_section *sec, double ms,
-			     struct verdict *v)
+int mc_check_latency(const struct mc_check *c, double ms, char *why,
+		     size_t size)
 {
-	int64_t warn = mc_conf_ms(sec, "latency_warn", 0);
-	int64_t crit = mc_conf_ms(sec, "latency_crit", 0);
+	static const char *const keys[] = { "latency_crit", "latency_warn" };
+	static const int status[] = { MC_ST_CRITICAL, MC_ST_WARNING };
 
-	if (crit > 0 && ms >= (double)crit)
-		finding(v, MC_ST_CRITICAL, "slow: %.1f ms >= latency_crit "
-			"%lld ms", ms, (long long)crit);
-	else if (warn > 0 && ms >= (double)warn)
-		finding(v, MC_ST_WARNING, "slow: %.1f ms >= latency_warn "
-			"%lld ms", ms, (long long)warn);
+	for (size_t i = 0; i < 2; i++) {
+		int64_t limit = mc_conf_ms(c->sec, keys[i], 0);
+		char d[32];
+
+		if (limit <= 0 || ms < (double)limit)
+			continue;
+		mc_format_duration(limit, d, sizeof(d));
+		snprintf(why, size, ">= %s %s", keys[i], d);
+		return status[i];
+	}
+	if (size)
+		why[0] = '\0';
+	return MC_ST_OK;
 }
 
 /* A request that got no answer: why, as a check result. */
@@ -434,7 +441,14 @@ static void http_evaluate(const struct mc_check *c, const struct mc_http_req *re
 			regfree(&rx);
 		}
 	}
-	latency_findings(sec, req->latency_ms, &v);
+	{
+		char why[64];
+		int st = mc_check_latency(c, req->latency_ms, why, sizeof(why));
+
+		if (st != MC_ST_OK)
+			finding(&v, st, "HTTP %ld in %.1f ms (%s)", req->status,
+				req->latency_ms, why);
+	}
 	if (req->cert_expiry > 0) {
 		double days = floor((req->cert_expiry - mc_wall_now()) / 86400);
 		long long wd = mc_conf_int(sec, "cert_warn_days", 14);

@@ -91,6 +91,12 @@ void mc_check_set(struct mc_check_result *r, int status, const char *fmt, ...)
 void mc_check_value(struct mc_check_result *r, double value, const char *unit,
 		    const char *what);
 
+/* The status of a probe that took ms against the check's latency_warn and
+ * latency_crit (unset: no threshold); when it is not ok, why gets the
+ * reason, e.g. ">= latency_crit 100ms". One rule for every check type. */
+int mc_check_latency(const struct mc_check *c, double ms, char *why,
+		     size_t size);
+
 /* The check types of lib/checks.c and lib/check_exec.c. */
 extern const struct mc_check_type mc_check_tcp, mc_check_redis,
 	mc_check_redis_queue, mc_check_sqlite, mc_check_exec;

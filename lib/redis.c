@@ -6,6 +6,7 @@
  * every later command fails at once instead of reading a stale reply.
  */
 #include "redis.h"
+#include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -130,6 +131,20 @@ static int url_fail(struct mc_err *err, const char *rest, const char *at,
 	mc_err_set(err, MC_EXIT_USAGE, "bad redis URL %s: %s", shown, why);
 	free(shown);
 	return -1;
+}
+
+void mc_redis_opts_from_conf(const struct mc_conf_section *sec,
+			     const struct mc_conf *conf,
+			     struct mc_redis_opts *o)
+{
+	const struct mc_conf_section *core = conf ? mc_conf_core(conf) : NULL;
+
+	o->url = mc_conf_str(sec, "url");
+	if (o->url == NULL)
+		o->url = mc_conf_str(core, "redis_url");
+	o->password_file = mc_conf_str(sec, "password_file");
+	if (o->password_file == NULL)
+		o->password_file = mc_conf_str(core, "redis_password_file");
 }
 
 int mc_redis_parse_url(const char *url, struct mc_redis_url *out,

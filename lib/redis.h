@@ -33,6 +33,16 @@ struct mc_redis_opts {
 	int64_t command_timeout_ms;	/* 0: 2 s */
 };
 
+/* Fills o->url and o->password_file from a config section (a [check] or
+ * [dlq] section with `url` and `password_file` keys), falling back to
+ * [core] redis_url and redis_password_file. Strings are borrowed from the
+ * configuration; timeouts are left as they are. */
+struct mc_conf;
+struct mc_conf_section;
+void mc_redis_opts_from_conf(const struct mc_conf_section *sec,
+			     const struct mc_conf *conf,
+			     struct mc_redis_opts *o);
+
 struct mc_redis;
 /* Connects, authenticates, selects the db. Errors: MC_EXIT_CRITICAL for an
  * unreachable server or refused authentication, MC_EXIT_USAGE for a bad

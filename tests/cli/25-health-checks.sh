@@ -58,7 +58,7 @@ type = http
 url = $R/delay/300/slow-$$
 latency_warn = 100ms
 latency_crit = 10s"
-	check_json slow '.status == "warning" and (.message | test("latency_warn 100 ms"))'
+	check_json slow '.status == "warning" and (.message | test("^HTTP 200 in [0-9.]+ ms \\(>= latency_warn 100ms\\)$"))'
 	expect_rc 1
 }
 
