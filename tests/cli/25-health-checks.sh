@@ -97,30 +97,37 @@ url = $R/redirect/3/r2-$$"
 }
 
 test_https_certificates() {
+	# Generous timeouts: under valgrind, TLS handshakes are slow.
 	conf "[check \"ok\"]
 type = http
 url = $MC_TEST_TLS_OK/tls-$$
 ca_file = $MC_TEST_TLS_CA
+timeout = 20s
 [check \"soon\"]
 type = http
 url = $MC_TEST_TLS_SOON/tls-$$
 ca_file = $MC_TEST_TLS_CA
+timeout = 20s
 [check \"soon-crit\"]
 type = http
 url = $MC_TEST_TLS_SOON/tls2-$$
 ca_file = $MC_TEST_TLS_CA
+timeout = 20s
 cert_crit_days = 10
 [check \"expired\"]
 type = http
 url = $MC_TEST_TLS_EXPIRED/tls-$$
 ca_file = $MC_TEST_TLS_CA
+timeout = 20s
 [check \"wronghost\"]
 type = http
 url = $MC_TEST_TLS_WRONGHOST/tls-$$
 ca_file = $MC_TEST_TLS_CA
+timeout = 20s
 [check \"untrusted\"]
 type = http
-url = $MC_TEST_TLS_OK/tls3-$$"
+url = $MC_TEST_TLS_OK/tls3-$$
+timeout = 20s"
 	run health --json
 	expect_json '.checks.ok | .status == "ok" and (.message | test("certificate expires in (39[0-9]|40[0-9]) days")) and .value >= 390'
 	expect_json '.checks.soon | .status == "warning" and .value == 10 and (.message | test("expires in 10 days \\(cert_warn_days 14\\)"))'
