@@ -83,6 +83,54 @@ static const char *const migrations[] = {
 	" correlation_id TEXT);"
 	"CREATE INDEX dlq_runs_dlq_ts ON dlq_runs(dlq, ts);"
 	"CREATE INDEX dlq_runs_run ON dlq_runs(run_id);",
+	/* 2 -> 3: alert deliveries and dedup, health --notify streaks, SLO
+	 * evaluations */
+	"CREATE TABLE alert_log ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+	" ts REAL NOT NULL,"
+	" webhook TEXT NOT NULL,"
+	" dedup_key TEXT NOT NULL,"
+	" action TEXT NOT NULL,"		/* trigger | resolve | test */
+	" severity TEXT NOT NULL,"
+	" summary TEXT,"
+	" source TEXT,"
+	" result TEXT NOT NULL,"	/* delivered | suppressed | ... */
+	" attempts INTEGER NOT NULL,"
+	" http_status INTEGER,"
+	" latency_ms REAL,"
+	" message TEXT,"
+	" correlation_id TEXT);"
+	"CREATE INDEX alert_log_ts ON alert_log(ts);"
+	"CREATE INDEX alert_log_run ON alert_log(run_id);"
+	"CREATE TABLE alert_dedup ("
+	" webhook TEXT NOT NULL,"
+	" dedup_key TEXT NOT NULL,"
+	" state TEXT NOT NULL,"		/* firing | resolved */
+	" severity TEXT NOT NULL,"
+	" sent REAL NOT NULL,"
+	" PRIMARY KEY (webhook, dedup_key));"
+	"CREATE TABLE check_notify ("
+	" check_name TEXT PRIMARY KEY,"
+	" notified TEXT NOT NULL,"	/* the state last alerted */
+	" candidate TEXT,"		/* the state being counted */
+	" streak INTEGER NOT NULL,"
+	" updated REAL NOT NULL);"
+	"CREATE TABLE slo_results ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
+	" ts REAL NOT NULL,"		/* the evaluation instant */
+	" recorded REAL NOT NULL,"
+	" slo TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" sli REAL,"
+	" budget_consumed REAL,"
+	" budget_remaining REAL,"
+	" worst_burn REAL,"
+	" burn_rates TEXT,"		/* JSON object: window -> burn rate */
+	" message TEXT);"
+	"CREATE INDEX slo_results_slo_ts ON slo_results(slo, ts);"
+	"CREATE INDEX slo_results_run ON slo_results(run_id);",
 };
 
 int mc_state_schema_version(void)
@@ -663,6 +711,16 @@ int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 	if (delete_before(st,
 			  "DELETE FROM check_results WHERE ts < ?1 OR run_id IN"
 			  " (SELECT id FROM runs WHERE started < ?1)",
+			  before, &count, err) < 0 ||
+	    delete_before(st,
+			  "DELETE FROM alert_log WHERE ts < ?1 OR run_id IN"
+			  " (SELECT id FROM runs WHERE started < ?1)",
+			  before, &count, err) < 0 ||
+	    delete_before(st,
+			  "DELETE FROM slo_results WHERE recorded < ?1 OR run_id"
+			  " IN (SELECT id FROM runs WHERE started < ?1)",
+			  before, &count, err) < 0 ||
+	    delete_before(st, "DELETE FROM alert_dedup WHERE sent < ?1",
 			  before, &count, err) < 0 ||
 	    delete_before(st, "DELETE FROM runs WHERE started < ?1", before,
 			  &count, err) < 0) {

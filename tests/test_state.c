@@ -618,6 +618,9 @@ Test(state, migrates_version_1_forward)
 	cr_assert_eq(mc_state_run_begin(st, "old", "", "cid", 1.0, &id, &err), 0);
 	/* Back to what schema 1 was. */
 	cr_assert_eq(mc_state_exec(st, "DROP TABLE dlq_runs;"
+				   "DROP TABLE alert_log; DROP TABLE alert_dedup;"
+				   "DROP TABLE check_notify;"
+				   "DROP TABLE slo_results;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
 		     err.msg);
 	mc_state_close(st);
@@ -629,7 +632,11 @@ Test(state, migrates_version_1_forward)
 	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 	cr_assert_eq(sqlite3_column_int(s, 0), mc_state_schema_version());
 	sqlite3_finalize(s);
-	cr_assert_eq(mc_state_exec(st, "SELECT count(*) FROM dlq_runs", &err), 0,
+	cr_assert_eq(mc_state_exec(st, "SELECT count(*) FROM dlq_runs;"
+				   "SELECT count(*) FROM alert_log;"
+				   "SELECT count(*) FROM alert_dedup;"
+				   "SELECT count(*) FROM check_notify;"
+				   "SELECT count(*) FROM slo_results", &err), 0,
 		     "%s", err.msg);
 	cr_assert_eq(sqlite3_prepare_v2(mc_state_db(st),
 					"SELECT command FROM runs", -1, &s, NULL),
