@@ -48,36 +48,6 @@ static void skip_ws(struct scan *s)
 		s->i++;
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xC2)
-		return 0;
-	if (c < 0xE0)
-		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c < 0xF0) {
-		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-			return 0;
-		return 3;
-	}
-	if (c < 0xF5) {
-		if (n < 4 || (p[1] & 0xC0) != 0x80 ||
-		    (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 static int hex4(const unsigned char *p, unsigned *out)
 {
 	unsigned v = 0;
@@ -185,7 +155,7 @@ static int scan_string(struct scan *s, struct mc_buf *dec)
 			s->i += 2;
 			continue;
 		}
-		l = utf8_len(s->p + s->i, s->n - s->i);
+		l = mc_utf8_len(s->p + s->i, s->n - s->i);
 		if (l == 0)
 			return -1;
 		if (dec)
@@ -403,7 +373,7 @@ static void json_escape(struct mc_buf *b, const unsigned char *p, size_t n,
 			continue;
 		}
 		if (p[i] >= 0x80 && !latin1 &&
-		    (l = utf8_len(p + i, n - i)) > 0) {
+		    (l = mc_utf8_len(p + i, n - i)) > 0) {
 			mc_buf_add(b, p + i, l);
 			i += l;
 			continue;
@@ -439,7 +409,7 @@ static int valid_utf8(const unsigned char *p, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = mc_utf8_len(p + i, n - i);
 
 		if (l == 0)
 			return 0;

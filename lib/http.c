@@ -826,6 +826,9 @@ int mc_http_perform(struct mc_http *h, struct mc_http_req *reqs, size_t n,
 		slots[i].max_body = reqs[i].max_body ? reqs[i].max_body :
 				    DEFAULT_MAX_BODY;
 		slots[i].retry_after = -1;
+		if (reqs[i].start_after_ms > 0)
+			slots[i].next_at = mc_mono_now() +
+					   reqs[i].start_after_ms / 1e3;
 	}
 
 	for (;;) {

@@ -35,6 +35,8 @@ struct mc_http_req {
 	const char *ca_file;		/* trust these CAs (PEM); NULL: the
 					   system's */
 	int want_cert_expiry;		/* fill cert_expiry (https) */
+	int64_t start_after_ms;		/* first attempt no sooner than this
+					   (a rate limit's wait) */
 	void *user;
 
 	/* Filled by mc_http_perform(); released by mc_http_req_clean(). */

@@ -142,6 +142,12 @@ void mc_random_bytes(void *p, size_t n);
 double mc_random_unit(void);			/* [0, 1) */
 void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
 
+/* UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF). mc_utf8_len: length of the sequence at p, 0 when malformed;
+ * mc_utf8_valid: 1 when all of s[0..n) is well-formed and holds no NUL. */
+size_t mc_utf8_len(const unsigned char *p, size_t n);
+int mc_utf8_valid(const char *s, size_t n);
+
 /* Percent-encodes s for a URL query component (RFC 3986: all but the
  * unreserved characters). Caller frees. */
 char *mc_url_escape(const char *s);

@@ -44,6 +44,7 @@ struct brow {
 	int has_probe;
 	double probe_at;
 	double updated;
+	double recovery_s;	/* the target's own, 0 when not stored */
 };
 
 static int conf_failures(const struct mc_breaker_conf *conf)
@@ -56,17 +57,6 @@ static double conf_recovery_s(const struct mc_breaker_conf *conf)
 {
 	return (conf != NULL && conf->recovery_ms >= 0 ?
 		(double)conf->recovery_ms : BREAKER_RECOVERY_MS) / 1e3;
-}
-
-static int prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
-		   const char *what, struct mc_err *err)
-{
-	if (sqlite3_prepare_v2(mc_state_db(st), sql, -1, s, NULL) !=
-	    SQLITE_OK) {
-		*s = NULL;
-		return mc_state_sqlerr(st, err, what);
-	}
-	return 0;
 }
 
 static void bind_opt_double(sqlite3_stmt *s, int i, int has, double v)
@@ -87,20 +77,21 @@ static void breaker_row(sqlite3_stmt *s, int first, struct brow *r)
 	r->has_probe = sqlite3_column_type(s, first + 3) != SQLITE_NULL;
 	r->probe_at = sqlite3_column_double(s, first + 3);
 	r->updated = sqlite3_column_double(s, first + 4);
+	r->recovery_s = sqlite3_column_double(s, first + 5);
 }
 
 static int breaker_load(struct mc_state *st, const char *name,
 			struct brow *r, struct mc_err *err)
 {
 	static const char sql[] =
-		"SELECT state, failures, opened_at, probe_at, updated"
-		" FROM breakers WHERE name = ?1";
+		"SELECT state, failures, opened_at, probe_at, updated,"
+		" recovery FROM breakers WHERE name = ?1";
 	static const char what[] = "cannot read breaker";
 	sqlite3_stmt *s;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
@@ -117,20 +108,25 @@ static int breaker_load(struct mc_state *st, const char *name,
 	return 0;
 }
 
+/* The row, with the recovery time its caller uses, so `breaker list` can
+ * tell when each breaker half-opens. */
 static int breaker_store(struct mc_state *st, const char *name,
-			 const struct brow *r, double now, struct mc_err *err)
+			 const struct brow *r, double now,
+			 const struct mc_breaker_conf *conf, struct mc_err *err)
 {
 	static const char sql[] =
 		"INSERT INTO breakers (name, state, failures, opened_at,"
-		" probe_at, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" probe_at, updated, recovery) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7)"
 		" ON CONFLICT (name) DO UPDATE SET state = excluded.state,"
 		" failures = excluded.failures,"
 		" opened_at = excluded.opened_at,"
-		" probe_at = excluded.probe_at, updated = excluded.updated";
+		" probe_at = excluded.probe_at, updated = excluded.updated,"
+		" recovery = excluded.recovery";
 	static const char what[] = "cannot write breaker";
 	sqlite3_stmt *s;
 
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, r->state);
@@ -138,6 +134,7 @@ static int breaker_store(struct mc_state *st, const char *name,
 	bind_opt_double(s, 4, r->has_opened, r->opened_at);
 	bind_opt_double(s, 5, r->has_probe, r->probe_at);
 	sqlite3_bind_double(s, 6, now);
+	sqlite3_bind_double(s, 7, conf_recovery_s(conf));
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		mc_state_sqlerr(st, err, what);
 		sqlite3_finalize(s);
@@ -183,7 +180,7 @@ int mc_breaker_allow(struct mc_state *st, const char *name,
 		r.probe_at = now;
 		dirty = 1;
 	}
-	if (dirty && breaker_store(st, name, &r, now, err) < 0)
+	if (dirty && breaker_store(st, name, &r, now, conf, err) < 0)
 		goto fail;
 	if (mc_state_commit(st, err) < 0)
 		return -1;
@@ -228,7 +225,7 @@ int mc_breaker_record(struct mc_state *st, const char *name, int success,
 		}
 		/* a late failure while open leaves opened_at alone */
 	}
-	if (dirty && breaker_store(st, name, &r, now, err) < 0)
+	if (dirty && breaker_store(st, name, &r, now, conf, err) < 0)
 		goto fail;
 	return mc_state_commit(st, err);
 fail:
@@ -241,8 +238,8 @@ int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 		    size_t *n, struct mc_err *err)
 {
 	static const char sql[] =
-		"SELECT name, state, failures, opened_at, probe_at, updated"
-		" FROM breakers ORDER BY name";
+		"SELECT name, state, failures, opened_at, probe_at, updated,"
+		" recovery FROM breakers ORDER BY name";
 	static const char what[] = "cannot list breakers";
 	struct mc_breaker_conf conf = { .recovery_ms = recovery_ms };
 	double now = mc_clock_now(clock), rec = conf_recovery_s(&conf);
@@ -253,7 +250,7 @@ int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(s, 0);
@@ -273,10 +270,12 @@ int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 		b->updated = r.updated;
 		b->retry_at = 0;
 		if (r.state == MC_BREAKER_OPEN) {
-			if (now >= r.opened_at + rec)
+			double own = r.recovery_s > 0 ? r.recovery_s : rec;
+
+			if (now >= r.opened_at + own)
 				b->state = MC_BREAKER_HALF_OPEN;
 			else
-				b->retry_at = r.opened_at + rec;
+				b->retry_at = r.opened_at + own;
 		}
 	}
 	if (rc != SQLITE_DONE) {
@@ -306,7 +305,7 @@ int mc_breaker_reset(struct mc_state *st, const char *name,
 	static const char what[] = "cannot reset breaker";
 	sqlite3_stmt *s;
 
-	if (prepare(st, "DELETE FROM breakers WHERE name = ?1", &s, what,
+	if (mc_state_prepare(st, "DELETE FROM breakers WHERE name = ?1", &s, what,
 		    err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
@@ -325,6 +324,15 @@ int mc_breaker_reset(struct mc_state *st, const char *name,
 int mc_bucket_take(struct mc_state *st, const char *name, double rate,
 		   double burst, double n, const struct mc_clock *clock,
 		   double *wait_s, struct mc_err *err)
+{
+	return mc_bucket_reserve(st, name, rate, burst, n, 0, clock, wait_s,
+				 err);
+}
+
+int mc_bucket_reserve(struct mc_state *st, const char *name, double rate,
+		      double burst, double n, double max_wait_s,
+		      const struct mc_clock *clock, double *wait_s,
+		      struct mc_err *err)
 {
 	static const char sel[] =
 		"SELECT tokens, updated FROM buckets WHERE name = ?1";
@@ -346,7 +354,7 @@ int mc_bucket_take(struct mc_state *st, const char *name, double rate,
 				  name, n, rate, burst);
 	if (mc_state_begin(st, err) < 0)
 		return -1;
-	if (prepare(st, sel, &s, what, err) < 0)
+	if (mc_state_prepare(st, sel, &s, what, err) < 0)
 		goto fail;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
@@ -368,16 +376,19 @@ int mc_bucket_take(struct mc_state *st, const char *name, double rate,
 		goto fail;
 	}
 	sqlite3_finalize(s);
-	taken = tokens >= n;
+	/* The balance may go below zero by what max_wait_s refills: the
+	 * tokens are the caller's, to use once that wait is over, and the
+	 * next caller queues behind it. */
+	taken = tokens >= n || (n - tokens) / rate <= max_wait_s;
+	if (wait_s != NULL)
+		*wait_s = tokens >= n ? 0 : (n - tokens) / rate;
 	if (!taken) {
 		/* nothing to write: the next call refills from the row */
-		if (wait_s != NULL)
-			*wait_s = (n - tokens) / rate;
 		mc_state_rollback(st);
 		return 0;
 	}
 	tokens -= n;
-	if (prepare(st, put, &s, what, err) < 0)
+	if (mc_state_prepare(st, put, &s, what, err) < 0)
 		goto fail;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(s, 2, tokens);

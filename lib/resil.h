@@ -51,6 +51,8 @@ struct mc_breaker_info {
 	double updated;
 	double retry_at;	/* when open: wall time it half-opens */
 };
+/* recovery_ms serves breakers whose row predates their own recovery time
+ * being kept. */
 int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 		    int64_t recovery_ms, struct mc_breaker_info **out,
 		    size_t *n, struct mc_err *err);
@@ -65,6 +67,14 @@ int mc_breaker_reset(struct mc_state *st, const char *name,
 int mc_bucket_take(struct mc_state *st, const char *name, double rate,
 		   double burst, double n, const struct mc_clock *clock,
 		   double *wait_s, struct mc_err *err);
+/* As mc_bucket_take, but takes the tokens also when they will be there
+ * within max_wait_s: returns 1 with *wait_s the time to wait before using
+ * them (the balance goes negative, so later callers queue behind), or 0
+ * (nothing taken) when the wait would be longer. */
+int mc_bucket_reserve(struct mc_state *st, const char *name, double rate,
+		      double burst, double n, double max_wait_s,
+		      const struct mc_clock *clock, double *wait_s,
+		      struct mc_err *err);
 
 /* Advisory lock DIR/NAME.lock (flock, released by the kernel if the holder
  * dies). The file holds the holder's pid. wait_ms 0: fail at once with

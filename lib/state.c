@@ -84,7 +84,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX dlq_runs_dlq_ts ON dlq_runs(dlq, ts);"
 	"CREATE INDEX dlq_runs_run ON dlq_runs(run_id);",
 	/* 2 -> 3: alert deliveries and dedup, health --notify streaks, SLO
-	 * evaluations */
+	 * evaluations, and each breaker's own recovery time */
+	"ALTER TABLE breakers ADD COLUMN recovery REAL;"
 	"CREATE TABLE alert_log ("
 	" id INTEGER PRIMARY KEY,"
 	" run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,"
@@ -109,6 +110,7 @@ static const char *const migrations[] = {
 	" state TEXT NOT NULL,"		/* firing | resolved */
 	" severity TEXT NOT NULL,"
 	" sent REAL NOT NULL,"
+	" lease REAL,"			/* set while a delivery is in flight */
 	" PRIMARY KEY (webhook, dedup_key));"
 	"CREATE TABLE check_notify ("
 	" check_name TEXT PRIMARY KEY,"
@@ -526,8 +528,8 @@ void mc_state_rollback(struct mc_state *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
-		   const char *what, struct mc_err *err)
+int mc_state_prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
+		     const char *what, struct mc_err *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK) {
 		*s = NULL;
@@ -554,7 +556,7 @@ int mc_state_run_begin(struct mc_state *st, const char *command,
 	static const char what[] = "cannot record the run";
 	sqlite3_stmt *s;
 
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	bind_text(s, 1, command ? command : "");
 	bind_text(s, 2, args);
@@ -582,7 +584,7 @@ int mc_state_run_end(struct mc_state *st, int64_t run_id, int exit_code,
 	static const char what[] = "cannot record the end of the run";
 	sqlite3_stmt *s;
 
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_double(s, 1, ended);
 	sqlite3_bind_int(s, 2, exit_code);
@@ -601,7 +603,7 @@ int mc_state_run_end(struct mc_state *st, int64_t run_id, int exit_code,
 	return 0;
 }
 
-static char *column_dup(sqlite3_stmt *s, int i)
+char *mc_state_column_dup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -626,7 +628,7 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 
 	*out = NULL;
 	*n = 0;
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	bind_text(s, 1, command);
 	sqlite3_bind_double(s, 2, since);
@@ -640,11 +642,11 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 		}
 		r = &runs[len++];
 		r->id = sqlite3_column_int64(s, 0);
-		r->command = column_dup(s, 1);
-		r->args = column_dup(s, 2);
-		r->correlation_id = column_dup(s, 3);
-		r->status = column_dup(s, 4);
-		r->message = column_dup(s, 5);
+		r->command = mc_state_column_dup(s, 1);
+		r->args = mc_state_column_dup(s, 2);
+		r->correlation_id = mc_state_column_dup(s, 3);
+		r->status = mc_state_column_dup(s, 4);
+		r->message = mc_state_column_dup(s, 5);
 		r->started = sqlite3_column_double(s, 6);
 		r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
 			   0 : sqlite3_column_double(s, 7);
@@ -684,7 +686,7 @@ static int delete_before(struct mc_state *st, const char *sql, double before,
 	static const char what[] = "cannot prune history";
 	sqlite3_stmt *s;
 
-	if (prepare(st, sql, &s, what, err) < 0)
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_double(s, 1, before);
 	if (sqlite3_step(s) != SQLITE_DONE) {

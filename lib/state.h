@@ -35,6 +35,12 @@ int mc_state_begin(struct mc_state *st, struct mc_err *err);
 int mc_state_commit(struct mc_state *st, struct mc_err *err);
 void mc_state_rollback(struct mc_state *st);
 int mc_state_exec(struct mc_state *st, const char *sql, struct mc_err *err);
+/* Prepares sql on the connection; on failure *s is NULL and err says
+ * "what: SQLite's message". */
+int mc_state_prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
+		     const char *what, struct mc_err *err);
+/* A copy of column i of the current row as text, NULL when NULL. */
+char *mc_state_column_dup(sqlite3_stmt *s, int i);
 /* Fills err from the connection's last error; returns -1. */
 int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
 		    const char *what);

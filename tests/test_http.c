@@ -25,6 +25,7 @@
 
 #include "http.h"
 #include "mc.h"
+#include "testlib.h"
 
 #define T_TIMEOUT 60
 
@@ -41,12 +42,7 @@ static const char *receiver(void)
 /* A path prefix no other test (or run) uses: /ROUTE.../t-NAME-PID-RAND */
 static char *unique(const char *route, const char *name)
 {
-	unsigned char r[4];
-	char hex[9];
-
-	mc_random_bytes(r, sizeof(r));
-	mc_hex(r, sizeof(r), hex);
-	return mc_asprintf("%s/t-%s-%ld-%s", route, name, (long)getpid(), hex);
+	return mc_test_unique(route, name);
 }
 
 static char *url_of(const char *path)
@@ -54,41 +50,9 @@ static char *url_of(const char *path)
 	return mc_asprintf("%s%s", receiver(), path);
 }
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
-{
-	mc_buf_add(ud, data, size * nmemb);
-	return size * nmemb;
-}
-
-/* GETs a control route of the receiver with plain libcurl and parses the
- * JSON answer. */
 static json_t *control(const char *route, const char *prefix)
 {
-	struct mc_buf b = { 0 };
-	CURL *e = curl_easy_init();
-	char *esc, *url;
-	json_error_t jerr;
-	json_t *j;
-	long status = 0;
-
-	cr_assert_not_null(e);
-	esc = curl_easy_escape(e, prefix, 0);
-	url = mc_asprintf("%s/%s?path_prefix=%s", receiver(), route, esc);
-	curl_free(esc);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
-	cr_assert_eq(curl_easy_perform(e), CURLE_OK, "receiver %s failed",
-		     route);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	cr_assert_eq(status, 200);
-	curl_easy_cleanup(e);
-	free(url);
-	j = json_loads(b.data ? b.data : "", 0, &jerr);
-	cr_assert_not_null(j, "bad JSON from the receiver: %s", jerr.text);
-	mc_buf_free(&b);
-	return j;
+	return mc_test_receiver(route, prefix);
 }
 
 static json_t *recorded(const char *prefix)

@@ -375,6 +375,36 @@ Test(bucket, exact_wait_and_refill)
 	mc_test_rmtree(dir);
 }
 
+Test(bucket, reserve_queues_callers_behind_each_other)
+{
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
+	struct mc_state *st = open_state(dir);
+	struct mc_err err = { 0 };
+	double wait = -1;
+
+	fake_now_s = 1000;
+	/* rate 1/s, burst 1: five callers at once get waits 0, 1, 2, 3, 4 */
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(mc_bucket_reserve(st, "q", 1, 1, 1, 10,
+					       &fake_clock, &wait, &err), 1,
+			     "%s", err.msg);
+		cr_assert_eq(wait, (double)i, "caller %d waits %g", i, wait);
+	}
+	/* the sixth would wait 5 s: more than it may */
+	cr_assert_eq(mc_bucket_reserve(st, "q", 1, 1, 1, 4.5, &fake_clock,
+				       &wait, &err), 0);
+	cr_assert_eq(wait, 5.0);
+	/* nothing was taken by the refusal: the queue drains with time */
+	fake_now_s = 1005;
+	cr_assert_eq(mc_bucket_reserve(st, "q", 1, 1, 1, 0, &fake_clock,
+				       &wait, &err), 1);
+	cr_assert_eq(wait, 0);
+	cr_assert_eq(take(st, "q", 1, 1, 1, &wait), 0);
+	cr_assert_eq(wait, 1.0);
+	mc_state_close(st);
+	mc_test_rmtree(dir);
+}
+
 Test(bucket, burst_caps_refill)
 {
 	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);

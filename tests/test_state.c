@@ -621,6 +621,7 @@ Test(state, migrates_version_1_forward)
 				   "DROP TABLE alert_log; DROP TABLE alert_dedup;"
 				   "DROP TABLE check_notify;"
 				   "DROP TABLE slo_results;"
+				   "ALTER TABLE breakers DROP COLUMN recovery;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
 		     err.msg);
 	mc_state_close(st);

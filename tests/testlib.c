@@ -1,7 +1,10 @@
 /* testlib.c - see testlib.h. */
 #include "testlib.h"
+#include "mc.h"
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -40,4 +43,50 @@ const char *mc_test_env(const char *name)
 		  "%s is not set: run scripts/servers.sh start DIR and source "
 		  "DIR/env", name);
 	return v;
+}
+
+char *mc_test_unique(const char *route, const char *name)
+{
+	unsigned char r[4];
+	char hex[9];
+
+	mc_random_bytes(r, sizeof(r));
+	mc_hex(r, sizeof(r), hex);
+	return mc_asprintf("%s/t-%s-%ld-%s", route, name, (long)getpid(), hex);
+}
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
+{
+	mc_buf_add(ud, data, size * nmemb);
+	return size * nmemb;
+}
+
+json_t *mc_test_receiver(const char *route, const char *prefix)
+{
+	struct mc_buf b = { 0 };
+	CURL *e = curl_easy_init();
+	char *esc, *url;
+	json_error_t jerr;
+	json_t *j;
+	long status = 0;
+
+	cr_assert_not_null(e);
+	esc = curl_easy_escape(e, prefix, 0);
+	url = mc_asprintf("%s/%s?path_prefix=%s",
+			  mc_test_env("MC_TEST_RECEIVER"), route, esc);
+	curl_free(esc);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
+	cr_assert_eq(curl_easy_perform(e), CURLE_OK, "receiver %s failed",
+		     route);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	cr_assert_eq(status, 200);
+	curl_easy_cleanup(e);
+	free(url);
+	j = json_loads(b.data ? b.data : "", 0, &jerr);
+	cr_assert_not_null(j, "bad JSON from the receiver: %s", jerr.text);
+	mc_buf_free(&b);
+	return j;
 }

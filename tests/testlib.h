@@ -19,4 +19,14 @@ void mc_test_rmtree(const char *dir);
  * (never skips) when it is missing: a missing server is a setup failure. */
 const char *mc_test_env(const char *name);
 
+/* "ROUTE/t-NAME-PID-RANDOM": a receiver path no other test uses, so tests
+ * in parallel processes read back only their own requests. Caller frees. */
+char *mc_test_unique(const char *route, const char *name);
+
+/* GETs the receiver's control ROUTE ("_requests", "_stats") for the
+ * requests whose path starts with prefix, and parses its JSON answer (the
+ * test fails when it cannot). Caller json_decref()s. */
+#include <jansson.h>
+json_t *mc_test_receiver(const char *route, const char *prefix);
+
 #endif
