@@ -1,11 +1,102 @@
 /* health.c - `mercuryctl health`: run the checks, report, record. */
 #include "cmd.h"
+#include "alert.h"
 #include "health.h"
 #include "health_history.h"
+#include "notify.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Delivers the alert for one change; 0 when every webhook has it. */
+static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
+		      const struct mc_webhook *whs, size_t nw, const char *host,
+		      struct mc_report *r, json_t *arr)
+{
+	struct mc_alert a;
+	struct mc_delivery *d = NULL;
+	struct mc_alert_env env = { ctx->st, mc_ctx_http(ctx), &ctx->dl, NULL,
+				    ctx->run_id };
+	struct mc_err e = { 0 };
+	json_t *o;
+	int code;
+
+	if (env.http == NULL)
+		return -1;
+	mc_notify_alert(c, host, ctx->correlation_id, &a);
+	if (mc_alert_deliver(&env, &a, whs, nw, &d, &e) < 0) {
+		mc_log(MC_LOG_ERROR, "health --notify: %s", e.msg);
+		mc_alert_clean(&a);
+		return -1;
+	}
+	code = mc_deliveries_exit(d, nw);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "check",
+		      c->result->check->name, "action",
+		      mc_alert_action_name(a.action), "from",
+		      mc_status_name(c->from), "to", mc_status_name(c->to),
+		      "severity", mc_severity_name(a.severity));
+	json_object_set_new(o, "deliveries", mc_deliveries_json(d, nw));
+	json_array_append_new(arr, o);
+	mc_buf_printf(&r->text, "notify: %s %s -> %s:", c->result->check->name,
+		      mc_status_name(c->from), mc_status_name(c->to));
+	for (size_t i = 0; i < nw; i++)
+		mc_buf_printf(&r->text, "%s %s %s%s%s%s", i ? "," : "",
+			      d[i].wh->name,
+			      mc_delivery_result_name(d[i].result),
+			      d[i].message ? " (" : "",
+			      d[i].message ? d[i].message : "",
+			      d[i].message ? ")" : "");
+	mc_buf_puts(&r->text, "\n");
+	if (code != 0)
+		mc_log(MC_LOG_WARN, "health --notify: the alert for check '%s' "
+		       "did not reach every webhook; the next run tries again",
+		       c->result->check->name);
+	mc_deliveries_free(d, nw);
+	mc_alert_clean(&a);
+	return code == 0 ? 0 : -1;
+}
+
+/* health --notify: alerts for the checks whose state changed (damped).
+ * A failure here is logged and leaves the run's exit code alone: the checks'
+ * results are what the run reports. */
+static void notify(struct mc_ctx *ctx, const struct mc_health *h,
+		   struct mc_report *r)
+{
+	struct mc_notify_change *ch = NULL;
+	struct mc_webhook *whs = NULL;
+	size_t n = 0, nw = 0;
+	struct mc_err e = { 0 };
+	json_t *arr = json_array();
+	char host[256] = "localhost";
+
+	json_object_set_new(r->doc, "notifications", arr);
+	if (mc_notify_update(ctx->st, h, mc_wall_now(), &ch, &n, &e) < 0) {
+		mc_log(MC_LOG_ERROR, "health --notify: %s", e.msg);
+		return;
+	}
+	if (n == 0)
+		goto out;
+	if (mc_webhooks_load(ctx->conf, NULL, 0, &whs, &nw, &e) < 0) {
+		mc_log(MC_LOG_ERROR, "health --notify: %s", e.msg);
+		goto out;
+	}
+	if (nw == 0) {
+		mc_log(MC_LOG_WARN, "health --notify: %zu check(s) changed "
+		       "state, but no [webhook] is configured", n);
+		goto out;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (notify_one(ctx, &ch[i], whs, nw, host, r, arr) == 0 &&
+		    mc_notify_done(ctx->st, &ch[i], mc_wall_now(), &e) < 0)
+			mc_log(MC_LOG_ERROR, "health --notify: %s", e.msg);
+out:
+	mc_webhooks_free(whs, nw);
+	free(ch);
+}
 
 /* One run of the checks into r; its exit code, or -1 with ctx->err. */
 static int one_run(struct mc_ctx *ctx, struct mc_report *r)
@@ -34,6 +125,8 @@ static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 	code = h.status;
 	if (mc_health_record(ctx->st, ctx->run_id, &h, &ctx->err) < 0)
 		code = -1;
+	else if (mc_args_count(ctx->args, "notify"))
+		notify(ctx, &h, r);
 	mc_health_free(&h);
 	return code;
 }
@@ -140,6 +233,8 @@ static int health_run(struct mc_ctx *ctx)
 static const struct mc_opt health_opts[] = {
 	{ 0, "critical-only", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Run only the checks marked critical (a readiness gate)", 0 },
+	{ 0, "notify", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Alert through the webhooks when a check changes state", 0 },
 	{ 0, "watch", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "Run again every INTERVAL until interrupted", 0 },
 	{ 0, "watch-degraded", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
@@ -215,6 +310,17 @@ const struct mc_cmd mc_cmd_health = {
 	"(exit 2) when a check marked critical fails; unknown (exit 3) when "
 	"nothing failed but a check could not be evaluated. Every run and "
 	"every result is recorded in the state file.\n\n"
+	"With --notify, a check whose state changed since the runs before "
+	"sends one alert through every configured webhook (alert send's "
+	"filter, dedup, rate limit and breaker apply): severity critical when "
+	"a check marked critical fails, warning otherwise; a resolve when it "
+	"recovers. Flapping is damped: a check must fail failure_threshold "
+	"runs in a row (default 3) before it alerts, and pass "
+	"success_threshold runs (default 2) before it resolves, counted in "
+	"the state file across runs. A change is remembered as notified only "
+	"once every webhook has it, so a failed delivery is retried by the "
+	"next run; its failure is logged and does not change the exit "
+	"status.\n\n"
 	"With --watch the checks run again on a fixed beat until Ctrl-C, "
 	"which exits with the last run's code: on a terminal the table is "
 	"redrawn, otherwise one line is printed per run (one JSON document per "

@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --count -n --batch --max-retries --limit --rate --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --command --since --limit -n --names
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -33,6 +33,7 @@ end
 complete -c mercuryctl -f
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run the configured health checks and report their status'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect and replay dead-letter queues in Redis'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a alert -d 'Deliver alerts to Slack, Discord, PagerDuty, Alertmanager and JSON webhooks'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a breaker -d 'Inspect and reset the circuit breakers kept in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a config -d 'Check the configuration or show the values in effect'
@@ -56,6 +57,7 @@ complete -c mercuryctl -l version -d 'Print the version and exit'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -f -a history -d 'Show each check\'s uptime, transitions and last failure over time'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -f -a '(mercuryctl config show --names check 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l critical-only -d 'Run only the checks marked critical (a readiness gate)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l notify -d 'Alert through the webhooks when a check changes state'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch -x -d 'Run again every INTERVAL until interrupted'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch-degraded -x -d 'With --watch, run every INTERVAL instead while the run is not ok'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -f -a '(mercuryctl config show --names check 2>/dev/null)'
@@ -77,6 +79,22 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l defer -d 
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -f -a '(mercuryctl config show --names dlq 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -l dead -d 'Empty the terminal (dead) list'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -l yes -d 'Do not ask for confirmation'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert"' -f -a test -d 'Send a test alert to each webhook and report each delivery'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert"' -f -a send -d 'Send an alert, or resolve one, through the webhooks'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert"' -f -a history -d 'List the alerts sent, suppressed, filtered and failed'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert test"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l severity -x -a 'info warning critical' -d 'The alert\'s severity (required)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l summary -x -d 'One line saying what is wrong (required)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l description -x -d 'More detail; - reads it from standard input'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l source -x -d 'What the alert is about (default: this host\'s name)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l label -x -d 'A label (repeatable)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l dedup-key -x -d 'Identify the alert by KEY (default: a hash of severity, summary, source and labels)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l resolve -d 'Resolve the alert triggered earlier with the same key'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l no-dedup -d 'Send even when the same alert went out within the window'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l generator-url -x -d 'A link to where the alert comes from (alertmanager generatorURL)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20, 0 for all)'

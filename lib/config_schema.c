@@ -332,9 +332,110 @@ static const struct mc_conf_schema dlq_schema = {
 	.validate = dlq_validate,
 };
 
+#define WEBHOOK_TYPES "slack|discord|json|alertmanager|pagerduty"
+
+static const struct mc_conf_key webhook_keys[] = {
+	{ .name = "type", .type = MC_CT_ENUM, .flags = MC_CK_REQUIRED,
+	  .choices = WEBHOOK_TYPES,
+	  .help = "the service, and so the payload's format" },
+	{ .name = "url", .type = MC_CT_URL, .flags = MC_CK_SECRET,
+	  .help = "the webhook URL, a secret: prefer url_file or url_env "
+		  "(alertmanager: its base URL; pagerduty: default "
+		  "https://events.pagerduty.com/v2/enqueue)" },
+	{ .name = "url_file", .type = MC_CT_PATH,
+	  .help = "a file holding the webhook URL" },
+	{ .name = "url_env", .type = MC_CT_STRING,
+	  .help = "an environment variable holding the webhook URL" },
+	{ .name = "routing_key_file", .type = MC_CT_PATH, .types = "pagerduty",
+	  .help = "a file holding the PagerDuty routing (integration) key" },
+	{ .name = "routing_key_env", .type = MC_CT_STRING, .types = "pagerduty",
+	  .help = "an environment variable holding the routing key" },
+	{ .name = "min_severity", .type = MC_CT_ENUM, .def = "info",
+	  .choices = "info|warning|critical",
+	  .help = "alerts below this severity are filtered out" },
+	{ .name = "rate", .type = MC_CT_RATE, .def = "1/s",
+	  .help = "at most this many deliveries per time (N/s, N/m), kept "
+		  "across runs" },
+	{ .name = "burst", .type = MC_CT_INT, .def = "5",
+	  .help = "deliveries that may go at once before rate applies" },
+	{ .name = "dedup_window", .type = MC_CT_DURATION, .def = "15m",
+	  .help = "the same alert again within this span is suppressed" },
+	{ .name = "timeout", .type = MC_CT_DURATION, .def = "10s",
+	  .help = "time limit of each attempt" },
+	{ .name = "retries", .type = MC_CT_INT, .def = "3",
+	  .help = "further attempts after a failed one (0 to 10)" },
+	{ .name = "breaker_failures", .type = MC_CT_INT,
+	  .help = "failed deliveries in a row that open this webhook's "
+		  "breaker (default [core])" },
+	{ .name = "breaker_recovery", .type = MC_CT_DURATION,
+	  .help = "how long its open breaker waits before one probe "
+		  "(default [core])" },
+	{ .name = NULL },
+};
+
+/* Exactly one place for the URL (pagerduty may use its default), a routing
+ * key for pagerduty, sane numbers. */
+static int webhook_validate(const struct mc_conf_section *s, const char **key,
+			    char *why, size_t size)
+{
+	static const char *const url_keys[] = { "url", "url_file", "url_env" };
+	int pd = mc_streq(mc_conf_str(s, "type"), "pagerduty");
+	int n = 0;
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(url_keys); i++)
+		if (mc_conf_str(s, url_keys[i]) != NULL) {
+			n++;
+			if (n > 1) {
+				*key = url_keys[i];
+				snprintf(why, size, "give one of url, url_file "
+					 "and url_env, not several");
+				return -1;
+			}
+		}
+	if (n == 0 && !pd) {
+		snprintf(why, size, "the webhook needs url_file, url_env or "
+			 "url");
+		return -1;
+	}
+	if (pd && (mc_conf_str(s, "routing_key_file") != NULL) ==
+		  (mc_conf_str(s, "routing_key_env") != NULL)) {
+		*key = mc_conf_str(s, "routing_key_file") ?
+		       "routing_key_env" : NULL;
+		snprintf(why, size, "a pagerduty webhook needs one of "
+			 "routing_key_file and routing_key_env");
+		return -1;
+	}
+	if (mc_conf_int(s, "retries", 3) > 10) {
+		*key = "retries";
+		snprintf(why, size, "retries must be 0 to 10");
+		return -1;
+	}
+	if (mc_conf_int(s, "burst", 5) < 1) {
+		*key = "burst";
+		snprintf(why, size, "burst must be at least 1");
+		return -1;
+	}
+	if (mc_conf_ms(s, "timeout", 10000) <= 0) {
+		*key = "timeout";
+		snprintf(why, size, "timeout must be longer than 0");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct mc_conf_schema webhook_schema = {
+	.name = "webhook",
+	.named = 1,
+	.help = "one alert destination, used by `mercuryctl alert` and "
+		"`health --notify`",
+	.keys = webhook_keys,
+	.validate = webhook_validate,
+};
+
 const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&core_schema,
 	&check_schema,
 	&dlq_schema,
+	&webhook_schema,
 	NULL,
 };

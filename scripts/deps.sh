@@ -3,8 +3,9 @@
 # only those missing. As root it calls apt-get; otherwise sudo apt-get.
 set -eu
 
-# What to build mercuryctl, and what `make check` and `make bench` need on
-# top. Usage: deps.sh [build|test] (default test: everything).
+# What to build mercuryctl, what `make check` needs on top, and the peers
+# `make bench` compares with. Usage: deps.sh [build|test|bench] (default
+# test).
 BUILD="
 build-essential
 pkg-config
@@ -33,14 +34,20 @@ time
 hyperfine
 valgrind
 prometheus
+prometheus-alertmanager
 monitoring-plugins-basic
 python3-cryptography
 openssl
 "
+BENCH="
+python3-redis
+apprise
+"
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;
 test) PACKAGES="$BUILD $TEST" ;;
-*) echo "usage: deps.sh [build|test]" >&2; exit 64 ;;
+bench) PACKAGES="$BUILD $TEST $BENCH" ;;
+*) echo "usage: deps.sh [build|test|bench]" >&2; exit 64 ;;
 esac
 
 missing=""

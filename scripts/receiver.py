@@ -36,6 +36,11 @@ Behaviour routes:
                             Content-Length)
   /redirect/N[/rest]        N > 0: 302 to /redirect/N-1/rest; 0: 200
   /echo                     200 with the recorded request as JSON
+Webhook stand-ins: each checks the body against its service's documented
+format, records the verdict as "problems" (a list, empty when valid) and
+answers as the service does: 200 "ok" (Slack), 204 (Discord), 202 JSON
+(PagerDuty Events API v2), 200 JSON (mercury's json); 400 when invalid.
+  /slack/...  /discord/...  /pagerduty/...  /mercury/...
   anything else             200 {"ok":true}
 
 A record: {"id", "ts", "method", "path", "query", "headers", "body"} (or
@@ -147,6 +152,151 @@ class State:
                 peak = max(peak, level)
             return {"count": len(chosen), "inflight": inflight,
                     "max_inflight": peak}
+
+
+def _chars(s):
+    return len(s) if isinstance(s, str) else 0
+
+
+def _nonempty_str(v):
+    return isinstance(v, str) and v.strip() != ""
+
+
+def check_slack(doc):
+    """Incoming webhook: text and/or blocks; Block Kit limits."""
+    p = []
+    if not isinstance(doc, dict):
+        return ["body is not a JSON object"]
+    if not _nonempty_str(doc.get("text")) and not doc.get("blocks"):
+        p.append("needs text or blocks")
+    if "text" in doc and not isinstance(doc["text"], str):
+        p.append("text is not a string")
+    blocks = doc.get("blocks", [])
+    if not isinstance(blocks, list) or len(blocks) > 50:
+        return p + ["blocks is not a list of at most 50"]
+    for i, b in enumerate(blocks):
+        if not isinstance(b, dict) or not _nonempty_str(b.get("type")):
+            p.append("block %d has no type" % i)
+            continue
+        t = b.get("text")
+        if b["type"] == "header":
+            if not isinstance(t, dict) or t.get("type") != "plain_text" \
+                    or not (1 <= _chars(t.get("text")) <= 150):
+                p.append("header %d: plain_text of 1-150 chars" % i)
+        elif b["type"] == "section":
+            if t is not None and (not isinstance(t, dict) or
+                                  not (1 <= _chars(t.get("text")) <= 3000)):
+                p.append("section %d: text of 1-3000 chars" % i)
+            fields = b.get("fields", [])
+            if t is None and not fields:
+                p.append("section %d: needs text or fields" % i)
+            if len(fields) > 10 or any(
+                    not isinstance(f, dict) or
+                    not (1 <= _chars(f.get("text")) <= 2000) for f in fields):
+                p.append("section %d: bad fields" % i)
+        elif b["type"] == "context":
+            els = b.get("elements")
+            if not isinstance(els, list) or not (1 <= len(els) <= 10):
+                p.append("context %d: 1-10 elements" % i)
+    return p
+
+
+def check_discord(doc):
+    """Execute Webhook: content and/or embeds; embed limits."""
+    p = []
+    if not isinstance(doc, dict):
+        return ["body is not a JSON object"]
+    content = doc.get("content")
+    embeds = doc.get("embeds", [])
+    if not _nonempty_str(content) and not embeds:
+        p.append("needs content or embeds")
+    if content is not None and _chars(content) > 2000:
+        p.append("content over 2000 chars")
+    if not isinstance(embeds, list) or len(embeds) > 10:
+        return p + ["embeds is not a list of at most 10"]
+    for i, e in enumerate(embeds):
+        total = _chars(e.get("title")) + _chars(e.get("description"))
+        if _chars(e.get("title")) > 256:
+            p.append("embed %d: title over 256" % i)
+        if _chars(e.get("description")) > 4096:
+            p.append("embed %d: description over 4096" % i)
+        c = e.get("color")
+        if c is not None and (not isinstance(c, int) or
+                              not 0 <= c <= 0xFFFFFF):
+            p.append("embed %d: color is not 0..0xFFFFFF" % i)
+        fields = e.get("fields", [])
+        if len(fields) > 25:
+            p.append("embed %d: over 25 fields" % i)
+        for f in fields:
+            if not (1 <= _chars(f.get("name")) <= 256) or \
+                    not (1 <= _chars(f.get("value")) <= 1024):
+                p.append("embed %d: a field's name/value length" % i)
+            total += _chars(f.get("name")) + _chars(f.get("value"))
+        footer = e.get("footer") or {}
+        if _chars(footer.get("text")) > 2048:
+            p.append("embed %d: footer over 2048" % i)
+        total += _chars(footer.get("text"))
+        if total > 6000:
+            p.append("embed %d: over 6000 chars in all" % i)
+    return p
+
+
+def check_pagerduty(doc):
+    """Events API v2 alert event."""
+    p = []
+    if not isinstance(doc, dict):
+        return ["body is not a JSON object"]
+    if not _nonempty_str(doc.get("routing_key")):
+        p.append("routing_key missing")
+    action = doc.get("event_action")
+    if action not in ("trigger", "acknowledge", "resolve"):
+        p.append("event_action is not trigger|acknowledge|resolve")
+    dk = doc.get("dedup_key")
+    if dk is not None and not (1 <= _chars(dk) <= 255):
+        p.append("dedup_key is not 1-255 chars")
+    if action in ("acknowledge", "resolve") and not _nonempty_str(dk):
+        p.append("%s needs dedup_key" % action)
+    if action == "trigger":
+        pl = doc.get("payload")
+        if not isinstance(pl, dict):
+            return p + ["trigger needs payload"]
+        if not (1 <= _chars(pl.get("summary")) <= 1024):
+            p.append("payload.summary is not 1-1024 chars")
+        if not _nonempty_str(pl.get("source")):
+            p.append("payload.source missing")
+        if pl.get("severity") not in ("critical", "error", "warning", "info"):
+            p.append("payload.severity is not critical|error|warning|info")
+    return p
+
+
+def check_mercury(doc):
+    """mercury.alert/v1, as mercuryctl-alert(1) documents it."""
+    p = []
+    if not isinstance(doc, dict):
+        return ["body is not a JSON object"]
+    if doc.get("schema") != "mercury.alert/v1":
+        p.append("schema is not mercury.alert/v1")
+    if doc.get("action") not in ("trigger", "resolve", "test"):
+        p.append("action is not trigger|resolve|test")
+    if doc.get("severity") not in ("info", "warning", "critical"):
+        p.append("severity is not info|warning|critical")
+    for k in ("summary", "source", "dedup_key", "correlation_id",
+              "timestamp", "webhook"):
+        if not _nonempty_str(doc.get(k)):
+            p.append(k + " missing")
+    if not isinstance(doc.get("labels"), dict):
+        p.append("labels is not an object")
+    if not isinstance(doc.get("test"), bool):
+        p.append("test is not a boolean")
+    return p
+
+
+WEBHOOKS = {
+    "slack": check_slack,
+    "discord": check_discord,
+    "pagerduty": check_pagerduty,
+    "mercury": check_mercury,
+}
 
 
 STATE = State()
@@ -397,6 +547,34 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply_json(200, {"ok": True})
         if name == "echo":
             return self.reply_json(200, record)
+        if name in WEBHOOKS:
+            return self.webhook(name, record)
+        return self.reply_json(200, {"ok": True})
+
+    def webhook(self, name, record):
+        try:
+            doc = json.loads(record.get("body", ""))
+        except ValueError:
+            problems = ["body is not JSON"]
+        else:
+            problems = WEBHOOKS[name](doc)
+        with STATE.lock:
+            record["problems"] = problems
+        if problems:
+            if name == "pagerduty":
+                return self.reply_json(400, {"status": "invalid event",
+                                             "message": "Event object is invalid",
+                                             "errors": problems})
+            return self.reply(400, "invalid_payload: " + "; ".join(problems),
+                              ctype="text/plain")
+        if name == "slack":
+            return self.reply(200, "ok", ctype="text/plain")
+        if name == "discord":
+            return self.reply(204)
+        if name == "pagerduty":
+            return self.reply_json(202, {"status": "success",
+                                         "message": "Event processed",
+                                         "dedup_key": doc.get("dedup_key")})
         return self.reply_json(200, {"ok": True})
 
     def send_bytes(self, n, chunked):

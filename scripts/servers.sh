@@ -4,7 +4,8 @@
 #   scripts/servers.sh start DIR   start them, write DIR/env (sourceable)
 #   scripts/servers.sh stop DIR    stop what DIR/pids names
 #
-# Servers: two redis (one with a password), a Pushgateway, the HTTP receiver
+# Servers: two redis (one with a password), a Pushgateway, an Alertmanager,
+# the HTTP receiver
 # (plain, and over TLS with the certificates of scripts/mkcerts.py in
 # DIR/tls: ok, soon, expired, wronghost), and a Prometheus. Prometheus keeps
 # its TSDB in DIR/prom-data, or in MC_PROM_DATA when that names a prepared
@@ -99,6 +100,23 @@ start() {
 	remember pushgateway $!
 	wait_for 20 pushgateway curl -sf "http://127.0.0.1:$pport/-/ready"
 
+	# Alertmanager, in its own directory, without a gossip port; alerts go
+	# to a receiver that sends nothing (the tests read them back through
+	# its API).
+	local amport
+	amport=$(free_port)
+	mkdir -p "$dir/alertmanager"
+	printf '%s\n' 'route:' "  receiver: 'null'" '  group_wait: 1s' \
+		'  group_interval: 1s' '  repeat_interval: 1h' 'receivers:' \
+		"  - name: 'null'" >"$dir/alertmanager.yml"
+	timeout "$LIFETIME" prometheus-alertmanager \
+		--config.file="$dir/alertmanager.yml" \
+		--storage.path="$dir/alertmanager" \
+		--web.listen-address="127.0.0.1:$amport" \
+		--cluster.listen-address= \
+		</dev/null >"$dir/alertmanager.log" 2>&1 &
+	remember alertmanager $!
+
 	# The HTTP receiver: binds a free port itself and writes it down (a
 	# port file left by an earlier run in DIR must not be read).
 	# Each TLS listener writes its port file before receiver.port.
@@ -124,6 +142,7 @@ start() {
 	wait_for 10 "receiver (tls)" curl -sf --cacert "$tls/ca.pem" \
 		"https://127.0.0.1:$tok/_health"
 
+	wait_for 20 alertmanager curl -sf "http://127.0.0.1:$amport/-/ready"
 	wait_for 30 prometheus curl -sf "http://127.0.0.1:$promport/-/ready"
 
 	cat >"$dir/env" <<EOF
@@ -135,6 +154,7 @@ export MC_TEST_REDIS_PASSWORD=s3cret-redis-pass
 export MC_TEST_PUSHGATEWAY=http://127.0.0.1:$pport
 export MC_TEST_RECEIVER=http://127.0.0.1:$hport
 export MC_TEST_PROMETHEUS=http://127.0.0.1:$promport
+export MC_TEST_ALERTMANAGER=http://127.0.0.1:$amport
 export MC_TEST_TLS_CA=$tls/ca.pem
 export MC_TEST_TLS_OK=https://127.0.0.1:$tok
 export MC_TEST_TLS_SOON=https://127.0.0.1:$tsoon

@@ -1039,7 +1039,8 @@ Test(cli, help_for_health)
 	char *s = help_of(&mc_cmd_root, path, 2);
 
 	cr_assert(starts_with(s, "usage: mercuryctl health [--critical-only] "
-			      "[--watch INTERVAL] [--watch-degraded INTERVAL] "
+			      "[--notify] [--watch INTERVAL] "
+			      "[--watch-degraded INTERVAL] "
 			      "[CHECK...]\n"), "%s", s);
 	cr_assert_not_null(strstr(s, "\nRun the configured health checks and "
 				  "report their status.\n"), "%s", s);
@@ -1612,7 +1613,8 @@ Test(cli, man_health_options_escaped)
 
 	cr_assert_not_null(strstr(s, "\\fB\\-\\-critical\\-only\\fR"), "%s", s);
 	cr_assert_not_null(strstr(s, "mercuryctl health [\\-\\-critical\\-only] "
-				  "[\\-\\-watch INTERVAL]"), "%s", s);
+				  "[\\-\\-notify] [\\-\\-watch INTERVAL]"), "%s",
+			   s);
 	cr_assert_null(strstr(s, "--critical-only"), "unescaped:\n%s", s);
 	free(s);
 

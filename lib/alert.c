@@ -1,0 +1,761 @@
+/*
+ * alert.c - webhooks from the configuration, delivery (filter, dedup,
+ * breaker, rate limit, send), and the alert log. See alert.h for the order
+ * of the steps and why the dedup record is claimed before the request.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "alert.h"
+#include "log.h"
+
+#define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
+/* Cap of the texts kept in the alert log. */
+#define LOG_TEXT_MAX 1024
+
+/* A secret from a file (trimmed of surrounding white space) or from the
+ * environment, as named by key_file / key_env; *out stays NULL when the
+ * section names neither. */
+static int load_secret(const struct mc_conf_section *s, const char *key_file,
+		       const char *key_env, const char *what, char **out,
+		       struct mc_err *err)
+{
+	const struct mc_conf_value *v;
+	char *raw, *t;
+
+	*out = NULL;
+	if ((v = mc_conf_get(s, key_file)) != NULL && v->raw != NULL) {
+		struct mc_err e = { 0 };
+
+		raw = mc_read_file(v->raw, 64 * 1024, NULL, &e);
+		if (raw == NULL)
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "%s: [webhook \"%s\"] %s: %s",
+					  v->source, s->name, key_file, e.msg);
+		t = mc_trim(raw);
+		if (*t == '\0') {
+			mc_free_secret(raw);
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "%s: [webhook \"%s\"] %s: %s is "
+					  "empty", v->source, s->name,
+					  key_file, v->raw);
+		}
+		*out = mc_strdup(t);
+		mc_free_secret(raw);
+	} else if ((v = mc_conf_get(s, key_env)) != NULL && v->raw != NULL) {
+		const char *e = getenv(v->raw);
+
+		if (e == NULL || *e == '\0')
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "%s: [webhook \"%s\"] %s: the "
+					  "environment variable %s that should "
+					  "hold the %s is not set", v->source,
+					  s->name, key_env, v->raw, what);
+		raw = mc_strdup(e);
+		*out = mc_strdup(mc_trim(raw));
+		mc_free_secret(raw);
+	}
+	return 0;
+}
+
+/* A URL must be http(s): anything else is refused without being shown. */
+static int url_ok(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 ||
+	       strncmp(url, "https://", 8) == 0;
+}
+
+static int load_one(const struct mc_conf *conf,
+		    const struct mc_conf_section *s, struct mc_webhook *wh,
+		    struct mc_err *err)
+{
+	const struct mc_conf_section *core = mc_conf_core(conf);
+	const struct mc_conf_value *v;
+
+	wh->name = mc_strdup(s->name);
+	wh->type = (int)mc_conf_get(s, "type")->v.i;
+	if (load_secret(s, "url_file", "url_env", "webhook URL", &wh->url,
+			err) < 0)
+		return -1;
+	if (wh->url == NULL && (v = mc_conf_get(s, "url")) != NULL &&
+	    v->raw != NULL) {
+		struct stat sb;
+
+		wh->url = mc_strdup(v->raw);
+		if (conf->path != NULL && stat(conf->path, &sb) == 0 &&
+		    (sb.st_mode & 044) != 0)
+			mc_log(MC_LOG_WARN, "%s: [webhook \"%s\"] url is a "
+			       "secret in a file others can read: move it to "
+			       "url_file or url_env", v->source, s->name);
+	}
+	if (wh->url == NULL && wh->type == MC_WH_PAGERDUTY)
+		wh->url = mc_strdup(PAGERDUTY_DEFAULT_URL);
+	if (wh->url == NULL)		/* config validation prevents it */
+		return mc_err_set(err, MC_EXIT_CONFIG,
+				  "%s: [webhook \"%s\"] has no URL", s->source,
+				  s->name);
+	mc_redact_add(wh->url);
+	if (!url_ok(wh->url))
+		return mc_err_set(err, MC_EXIT_CONFIG,
+				  "%s: [webhook \"%s\"] the URL is not an "
+				  "http:// or https:// URL (not shown: it is a "
+				  "secret)", s->source, s->name);
+	if (wh->type == MC_WH_PAGERDUTY) {
+		if (load_secret(s, "routing_key_file", "routing_key_env",
+				"routing key", &wh->routing_key, err) < 0)
+			return -1;
+		mc_redact_add(wh->routing_key);
+	}
+	wh->min_severity = (int)mc_conf_get(s, "min_severity")->v.i;
+	wh->rate = mc_conf_double(s, "rate", 1);
+	wh->burst = (double)mc_conf_int(s, "burst", 5);
+	wh->dedup_window_ms = mc_conf_ms(s, "dedup_window", 15 * 60000);
+	wh->timeout_ms = mc_conf_ms(s, "timeout", 10000);
+	wh->retries = (int)mc_conf_int(s, "retries", 3);
+	wh->breaker.failures = (int)mc_conf_int(s, "breaker_failures",
+				mc_conf_int(core, "breaker_failures", 5));
+	wh->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
+				  mc_conf_ms(core, "breaker_recovery", 30000));
+	return 0;
+}
+
+static void webhook_clean(struct mc_webhook *wh)
+{
+	free(wh->name);
+	mc_free_secret(wh->url);
+	mc_free_secret(wh->routing_key);
+}
+
+void mc_webhooks_free(struct mc_webhook *w, size_t n)
+{
+	for (size_t i = 0; w != NULL && i < n; i++)
+		webhook_clean(&w[i]);
+	free(w);
+}
+
+/* MC_EXIT_USAGE for a name the configuration lacks, with the nearest
+ * configured one. */
+static int unknown_webhook(const struct mc_conf *conf, const char *name,
+			   struct mc_err *err)
+{
+	const char **names = NULL;
+	const struct mc_conf_section *s = NULL;
+	const char *near;
+	size_t n = 0;
+
+	while ((s = mc_conf_next(conf, "webhook", s)) != NULL) {
+		names = mc_realloc(names, (n + 1) * sizeof(*names));
+		names[n++] = s->name;
+	}
+	near = mc_suggest(name, names, n);
+	if (n == 0)
+		mc_err_set(err, MC_EXIT_USAGE, "no webhook '%s': the "
+			   "configuration has no [webhook] sections", name);
+	else if (near)
+		mc_err_set(err, MC_EXIT_USAGE,
+			   "no webhook '%s' in the configuration (did you "
+			   "mean '%s'?)", name, near);
+	else
+		mc_err_set(err, MC_EXIT_USAGE,
+			   "no webhook '%s' in the configuration", name);
+	free(names);
+	return -1;
+}
+
+int mc_webhooks_load(const struct mc_conf *conf, const char *const *names,
+		     size_t n_names, struct mc_webhook **out, size_t *n,
+		     struct mc_err *err)
+{
+	const struct mc_conf_section **secs = NULL;
+	const struct mc_conf_section *s = NULL;
+	struct mc_webhook *w;
+	size_t count = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	if (n_names > 0) {
+		secs = mc_calloc(n_names, sizeof(*secs));
+		for (i = 0; i < n_names; i++) {
+			size_t j;
+
+			s = mc_conf_find(conf, "webhook", names[i]);
+			if (s == NULL) {
+				free(secs);
+				return unknown_webhook(conf, names[i], err);
+			}
+			for (j = 0; j < count && secs[j] != s; j++)
+				;
+			if (j == count)		/* named twice: once */
+				secs[count++] = s;
+		}
+	} else {
+		while ((s = mc_conf_next(conf, "webhook", s)) != NULL) {
+			secs = mc_realloc(secs, (count + 1) * sizeof(*secs));
+			secs[count++] = s;
+		}
+	}
+	w = mc_calloc(count ? count : 1, sizeof(*w));
+	for (i = 0; i < count; i++)
+		if (load_one(conf, secs[i], &w[i], err) < 0) {
+			mc_webhooks_free(w, i + 1);
+			free(secs);
+			return -1;
+		}
+	free(secs);
+	*out = w;
+	*n = count;
+	return 0;
+}
+
+/* ---- dedup claims ---- */
+
+struct claim {
+	int active;		/* we hold a claim to confirm or give back */
+	int had_row;		/* what the row was before, to restore */
+	char *prev_state;
+	int prev_severity;
+	double prev_sent;
+	double lease;		/* ours */
+	int resolve_severity;	/* the trigger's, for a resolve */
+};
+
+static void claim_clean(struct claim *c)
+{
+	free(c->prev_state);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Decides dedup for one webhook and, when the alert is to go out, claims
+ * the record under a lease. 1: send; 0: suppressed (why filled); -1:
+ * error. Runs in its own transaction. */
+static int dedup_claim(struct mc_state *st, const struct mc_webhook *wh,
+		       const struct mc_alert *a, double now, double lease,
+		       struct claim *c, char *why, size_t size,
+		       struct mc_err *err)
+{
+	static const char what[] = "cannot read the alert dedup record";
+	static const char sel[] =
+		"SELECT state, severity, sent, lease FROM alert_dedup"
+		" WHERE webhook = ?1 AND dedup_key = ?2";
+	static const char put[] =
+		"INSERT INTO alert_dedup (webhook, dedup_key, state, severity,"
+		" sent, lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (webhook, dedup_key) DO UPDATE SET"
+		" state = excluded.state, severity = excluded.severity,"
+		" sent = excluded.sent, lease = excluded.lease";
+	sqlite3_stmt *s;
+	int rc, row = 0, confirmed = 1, sev = a->severity;
+	char *state = NULL;
+	double sent = 0, row_lease = 0;
+	int resolve = a->action == MC_ACT_RESOLVE;
+
+	memset(c, 0, sizeof(*c));
+	c->resolve_severity = -1;
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	if (mc_state_prepare(st, sel, &s, what, err) < 0)
+		goto fail;
+	sqlite3_bind_text(s, 1, wh->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row = 1;
+		state = mc_strdup((const char *)sqlite3_column_text(s, 0));
+		sev = mc_severity_parse((const char *)
+					sqlite3_column_text(s, 1));
+		sent = sqlite3_column_double(s, 2);
+		confirmed = sqlite3_column_type(s, 3) == SQLITE_NULL;
+		row_lease = sqlite3_column_double(s, 3);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		goto fail;
+	}
+	if (resolve)
+		c->resolve_severity = row && sev >= 0 ? sev : a->severity;
+	if (!a->no_dedup) {
+		char ago[32], win[32];
+
+		if (row && !confirmed && row_lease > now) {
+			snprintf(why, size, "another run is delivering the "
+				 "same alert now");
+			goto suppressed;
+		}
+		mc_format_duration((int64_t)((now - sent) * 1e3), ago,
+				   sizeof(ago));
+		mc_format_duration(wh->dedup_window_ms, win, sizeof(win));
+		if (!resolve && row && confirmed && mc_streq(state, "firing") &&
+		    sev == a->severity &&
+		    (now - sent) * 1e3 < (double)wh->dedup_window_ms) {
+			snprintf(why, size, "sent %s ago, within dedup_window "
+				 "%s", ago, win);
+			goto suppressed;
+		}
+		if (resolve && !row) {
+			snprintf(why, size, "no trigger of this alert to "
+				 "resolve");
+			goto suppressed;
+		}
+		if (resolve && confirmed && mc_streq(state, "resolved")) {
+			snprintf(why, size, "already resolved %s ago", ago);
+			goto suppressed;
+		}
+	}
+	if (mc_state_prepare(st, put, &s, what, err) < 0)
+		goto fail;
+	sqlite3_bind_text(s, 1, wh->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, resolve ? "resolved" : "firing", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, mc_severity_name(resolve ? c->resolve_severity :
+						 a->severity), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_double(s, 5, now);
+	sqlite3_bind_double(s, 6, lease);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		goto fail;
+	}
+	if (mc_state_commit(st, err) < 0) {
+		free(state);
+		return -1;
+	}
+	c->active = 1;
+	c->had_row = row;
+	c->prev_state = state;
+	c->prev_severity = sev;
+	c->prev_sent = sent;
+	c->lease = lease;
+	return 1;
+suppressed:
+	mc_state_rollback(st);
+	free(state);
+	return 0;
+fail:
+	mc_state_rollback(st);
+	free(state);
+	return -1;
+}
+
+/* Confirms a claim (the delivery went out) or gives it back (it did not:
+ * the next run tries again). Only our own claim is touched: one whose
+ * lease ran out may have been taken over. */
+static int dedup_settle(struct mc_state *st, const struct mc_webhook *wh,
+			const struct mc_alert *a, struct claim *c,
+			int delivered, struct mc_err *err)
+{
+	static const char what[] = "cannot update the alert dedup record";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!c->active)
+		return 0;
+	if (delivered)
+		rc = mc_state_prepare(st, "UPDATE alert_dedup SET lease = NULL"
+				      " WHERE webhook = ?1 AND dedup_key = ?2"
+				      " AND lease = ?3", &s, what, err);
+	else if (!c->had_row)
+		rc = mc_state_prepare(st, "DELETE FROM alert_dedup"
+				      " WHERE webhook = ?1 AND dedup_key = ?2"
+				      " AND lease = ?3", &s, what, err);
+	else
+		rc = mc_state_prepare(st, "UPDATE alert_dedup SET state = ?4,"
+				      " severity = ?5, sent = ?6, lease = NULL"
+				      " WHERE webhook = ?1 AND dedup_key = ?2"
+				      " AND lease = ?3", &s, what, err);
+	if (rc < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, wh->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(s, 3, c->lease);
+	if (!delivered && c->had_row) {
+		sqlite3_bind_text(s, 4, c->prev_state, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 5, mc_severity_name(c->prev_severity), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_double(s, 6, c->prev_sent);
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	c->active = 0;
+	if (rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, what);
+	return 0;
+}
+
+/* ---- delivery ---- */
+
+static void set_msg(struct mc_delivery *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_msg(struct mc_delivery *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	m = mc_vasprintf(fmt, ap);
+	va_end(ap);
+	free(d->message);
+	/* curl's messages may quote the URL: it is a secret */
+	d->message = mc_redact(m);
+	free(m);
+}
+
+static char *breaker_name(const struct mc_webhook *wh)
+{
+	return mc_asprintf("webhook:%s", wh->name);
+}
+
+/* One outcome in the alert log. */
+static int log_delivery(struct mc_state *st, int64_t run_id, double now,
+			const struct mc_alert *a, const struct mc_delivery *d,
+			int severity, struct mc_err *err)
+{
+	static const char what[] = "cannot record the alert";
+	sqlite3_stmt *s;
+	char *summary = mc_utf8_truncate(a->summary, LOG_TEXT_MAX);
+	int rc;
+
+	if (mc_state_prepare(st, "INSERT INTO alert_log (run_id, ts, webhook,"
+			     " dedup_key, action, severity, summary, source,"
+			     " result, attempts, http_status, latency_ms,"
+			     " message, correlation_id) VALUES (?1, ?2, ?3,"
+			     " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+			     " ?14)", &s, what, err) < 0) {
+		free(summary);
+		return -1;
+	}
+	if (run_id > 0)
+		sqlite3_bind_int64(s, 1, run_id);
+	else
+		sqlite3_bind_null(s, 1);
+	sqlite3_bind_double(s, 2, now);
+	sqlite3_bind_text(s, 3, d->wh->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, a->dedup_key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 5, mc_alert_action_name(a->action), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, mc_severity_name(severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, summary, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 8, a->source, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 9, mc_delivery_result_name(d->result), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int(s, 10, d->attempts);
+	if (d->http_status > 0)
+		sqlite3_bind_int64(s, 11, d->http_status);
+	else
+		sqlite3_bind_null(s, 11);
+	if (d->attempts > 0)
+		sqlite3_bind_double(s, 12, d->latency_ms);
+	else
+		sqlite3_bind_null(s, 12);
+	if (d->message)
+		sqlite3_bind_text(s, 13, d->message, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 13);
+	sqlite3_bind_text(s, 14, a->correlation_id ? a->correlation_id : "",
+			  -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	free(summary);
+	if (rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, what);
+	return 0;
+}
+
+static const char *const json_headers[] = {
+	"Content-Type: application/json",
+	"Accept: application/json",
+	NULL,
+};
+
+int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
+		     const struct mc_webhook *whs, size_t n,
+		     struct mc_delivery **out, struct mc_err *err)
+{
+	struct mc_delivery *d = mc_calloc(n ? n : 1, sizeof(*d));
+	struct claim *claims = mc_calloc(n ? n : 1, sizeof(*claims));
+	struct mc_http_req *reqs = mc_calloc(n ? n : 1, sizeof(*reqs));
+	size_t *idx = mc_calloc(n ? n : 1, sizeof(*idx));
+	char **bodies = mc_calloc(n ? n : 1, sizeof(*bodies));
+	char **urls = mc_calloc(n ? n : 1, sizeof(*urls));
+	double now = mc_clock_now(env->clock);
+	double left_s = (double)mc_deadline_left_ms(env->dl, 3600 * 1000) /
+			1e3;
+	/* A claim outlives this run's deadline by a margin: after that, a
+	 * claim never confirmed is taken for a delivery that did not go. */
+	double lease = now + left_s + 5;
+	size_t m = 0, i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		const struct mc_webhook *wh = &whs[i];
+		char why[256] = "";
+		char *bname;
+		int r;
+
+		d[i].wh = wh;
+		d[i].result = MC_DLV_FAILED;
+		if (a->action == MC_ACT_TRIGGER &&
+		    a->severity < wh->min_severity) {
+			d[i].result = MC_DLV_FILTERED;
+			set_msg(&d[i], "severity %s is below min_severity %s",
+				mc_severity_name(a->severity),
+				mc_severity_name(wh->min_severity));
+			continue;
+		}
+		if (a->action != MC_ACT_TEST) {
+			r = dedup_claim(env->st, wh, a, now, lease, &claims[i],
+					why, sizeof(why), err);
+			if (r < 0)
+				goto out;
+			if (r == 0) {
+				d[i].result = MC_DLV_SUPPRESSED;
+				set_msg(&d[i], "%s", why);
+				continue;
+			}
+		}
+		bname = breaker_name(wh);
+		{
+			double retry_at = 0;
+
+			r = mc_breaker_allow(env->st, bname, &wh->breaker,
+					     env->clock, &retry_at, err);
+			free(bname);
+			if (r < 0)
+				goto out;
+			if (r == 0) {
+				char at[40];
+
+				mc_format_time(retry_at, at, sizeof(at));
+				d[i].result = MC_DLV_CIRCUIT_OPEN;
+				set_msg(&d[i], "circuit open: no request made; "
+					"one probe is let through from %s", at);
+				if (dedup_settle(env->st, wh, a, &claims[i], 0,
+						 err) < 0)
+					goto out;
+				continue;
+			}
+		}
+		if (wh->rate > 0) {
+			double wait = 0;
+
+			r = mc_bucket_reserve(env->st, bname = breaker_name(wh),
+					      wh->rate, wh->burst, 1, left_s,
+					      env->clock, &wait, err);
+			free(bname);
+			if (r < 0)
+				goto out;
+			if (r == 0) {
+				set_msg(&d[i], "rate limit: the next slot is "
+					"%.1fs away, past the run's deadline",
+					wait);
+				if (dedup_settle(env->st, wh, a, &claims[i], 0,
+						 err) < 0)
+					goto out;
+				continue;
+			}
+			reqs[m].start_after_ms = (int64_t)(wait * 1e3 + 0.5);
+		}
+		urls[i] = mc_webhook_endpoint(wh);
+		bodies[i] = mc_alert_payload(wh, a, claims[i].resolve_severity,
+					     now);
+		reqs[m].method = "POST";
+		reqs[m].url = urls[i];
+		reqs[m].headers = json_headers;
+		reqs[m].body = bodies[i];
+		reqs[m].body_len = strlen(bodies[i]);
+		reqs[m].timeout_ms = wh->timeout_ms;
+		reqs[m].max_attempts = wh->retries + 1;
+		reqs[m].max_body = 64 * 1024;
+		idx[m++] = i;
+	}
+
+	if (m > 0 && mc_http_perform(env->http, reqs, m, env->dl, err) < 0)
+		goto out;
+
+	now = mc_clock_now(env->clock);
+	for (size_t k = 0; k < m; k++) {
+		struct mc_delivery *x = &d[idx[k]];
+		struct mc_http_req *q = &reqs[k];
+		int ok = q->done && q->status >= 200 && q->status < 300;
+		char *bname = breaker_name(x->wh);
+
+		x->attempts = q->attempts;
+		x->http_status = q->status;
+		x->latency_ms = q->latency_ms;
+		x->result = ok ? MC_DLV_DELIVERED : MC_DLV_FAILED;
+		if (!ok) {
+			if (q->err.msg[0])
+				set_msg(x, "%s", q->err.msg);
+			else
+				set_msg(x, "HTTP %ld", q->status);
+		}
+		if (mc_breaker_record(env->st, bname, ok, &x->wh->breaker,
+				      env->clock, err) < 0) {
+			free(bname);
+			goto out;
+		}
+		free(bname);
+		if (dedup_settle(env->st, x->wh, a, &claims[idx[k]], ok,
+				 err) < 0)
+			goto out;
+	}
+
+	if (mc_state_begin(env->st, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		int sev = a->action == MC_ACT_RESOLVE &&
+			  claims[i].resolve_severity >= 0 ?
+			  claims[i].resolve_severity : a->severity;
+
+		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
+				 err) < 0) {
+			mc_state_rollback(env->st);
+			goto out;
+		}
+	}
+	if (mc_state_commit(env->st, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		/* an error midway: give back what is still claimed */
+		if (claims[i].active)
+			dedup_settle(env->st, &whs[i], a, &claims[i], 0, NULL);
+		claim_clean(&claims[i]);
+		free(bodies[i]);
+		free(urls[i]);
+	}
+	for (i = 0; i < m; i++)
+		mc_http_req_clean(&reqs[i]);
+	free(claims);
+	free(reqs);
+	free(idx);
+	free(bodies);
+	free(urls);
+	if (rc < 0) {
+		mc_deliveries_free(d, n);
+		*out = NULL;
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+void mc_deliveries_free(struct mc_delivery *d, size_t n)
+{
+	for (size_t i = 0; d != NULL && i < n; i++)
+		free(d[i].message);
+	free(d);
+}
+
+int mc_deliveries_exit(const struct mc_delivery *d, size_t n)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		failed += d[i].result == MC_DLV_FAILED ||
+			  d[i].result == MC_DLV_CIRCUIT_OPEN;
+	if (failed == 0)
+		return MC_EXIT_OK;
+	return failed == n ? MC_EXIT_CRITICAL : MC_EXIT_WARNING;
+}
+
+/* ---- the log ---- */
+
+int mc_alert_history(struct mc_state *st, double since, const char *webhook,
+		     struct mc_alert_log **out, size_t *n, struct mc_err *err)
+{
+	static const char what[] = "cannot read the alert log";
+	sqlite3_stmt *s;
+	struct mc_alert_log *l = NULL;
+	size_t count = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (mc_state_prepare(st, "SELECT ts, webhook, action, severity,"
+			     " summary, source, dedup_key, result, attempts,"
+			     " http_status, latency_ms, message,"
+			     " correlation_id FROM alert_log"
+			     " WHERE ts >= ?1 AND (?2 IS NULL OR webhook = ?2)"
+			     " ORDER BY ts DESC, id DESC", &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_double(s, 1, since);
+	if (webhook)
+		sqlite3_bind_text(s, 2, webhook, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 2);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct mc_alert_log *e;
+
+		l = mc_realloc(l, (count + 1) * sizeof(*l));
+		e = &l[count++];
+		e->ts = sqlite3_column_double(s, 0);
+		e->webhook = mc_state_column_dup(s, 1);
+		e->action = mc_state_column_dup(s, 2);
+		e->severity = mc_state_column_dup(s, 3);
+		e->summary = mc_state_column_dup(s, 4);
+		e->source = mc_state_column_dup(s, 5);
+		e->dedup_key = mc_state_column_dup(s, 6);
+		e->result = mc_state_column_dup(s, 7);
+		e->attempts = sqlite3_column_int(s, 8);
+		e->http_status = sqlite3_column_int64(s, 9);
+		e->latency_ms = sqlite3_column_type(s, 10) == SQLITE_NULL ?
+				-1 : sqlite3_column_double(s, 10);
+		e->message = mc_state_column_dup(s, 11);
+		e->correlation_id = mc_state_column_dup(s, 12);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		mc_alert_history_free(l, count);
+		return mc_state_sqlerr(st, err, what);
+	}
+	*out = l;
+	*n = count;
+	return 0;
+}
+
+void mc_alert_history_free(struct mc_alert_log *l, size_t n)
+{
+	for (size_t i = 0; l != NULL && i < n; i++) {
+		free(l[i].webhook);
+		free(l[i].action);
+		free(l[i].severity);
+		free(l[i].summary);
+		free(l[i].source);
+		free(l[i].dedup_key);
+		free(l[i].result);
+		free(l[i].message);
+		free(l[i].correlation_id);
+	}
+	free(l);
+}
+
+json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = json_object();
+
+		json_object_set_new(x, "type",
+				    json_string(mc_webhook_type_name(d[i].wh->type)));
+		json_object_set_new(x, "result",
+				    json_string(mc_delivery_result_name(d[i].result)));
+		json_object_set_new(x, "attempts", json_integer(d[i].attempts));
+		json_object_set_new(x, "http_status", d[i].http_status > 0 ?
+				    json_integer(d[i].http_status) : json_null());
+		json_object_set_new(x, "latency_ms", d[i].attempts > 0 ?
+				    json_real(d[i].latency_ms) : json_null());
+		json_object_set_new(x, "message", d[i].message ?
+				    json_string(d[i].message) : json_null());
+		json_object_set_new(o, d[i].wh->name, x);
+	}
+	return o;
+}
