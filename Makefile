@@ -133,7 +133,8 @@ valgrind: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT) $(GENDOC)
 	@MC_BUILD=$(B) MC_VALGRIND=1 scripts/test.sh
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
 	@MC_BUILD=$(B) scripts/bench.sh
 
