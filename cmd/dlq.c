@@ -498,6 +498,8 @@ static const struct mc_cmd dlq_replay = {
 	"duplicated, even when mercuryctl is killed or Redis drops the "
 	"connection. Before each batch the target's depth is read: at "
 	"shed_threshold the replay stops (exit 1) or, with --defer, waits. "
+	"With a rate, a batch waits for its tokens, unless they would come "
+	"after the deadline: then the run stops at once. "
 	"One replay per DLQ runs at a time (exit 75). Exit 0 when done or at "
 	"--limit, 1 when stopped by the shed threshold or the deadline, 2 on "
 	"an error such as a list of the wrong type.",

@@ -217,6 +217,8 @@ struct claim {
 	char *prev_state;
 	int prev_severity;
 	double prev_sent;
+	int prev_confirmed;	/* the earlier row had no lease */
+	double prev_lease;
 	double lease;		/* ours */
 	int resolve_severity;	/* the trigger's, for a resolve */
 };
@@ -331,6 +333,8 @@ static int dedup_claim(struct mc_state *st, const struct mc_webhook *wh,
 	c->prev_state = state;
 	c->prev_severity = sev;
 	c->prev_sent = sent;
+	c->prev_confirmed = confirmed;
+	c->prev_lease = row_lease;
 	c->lease = lease;
 	return 1;
 suppressed:
@@ -366,7 +370,7 @@ static int dedup_settle(struct mc_state *st, const struct mc_webhook *wh,
 				      " AND lease = ?3", &s, what, err);
 	else
 		rc = mc_state_prepare(st, "UPDATE alert_dedup SET state = ?4,"
-				      " severity = ?5, sent = ?6, lease = NULL"
+				      " severity = ?5, sent = ?6, lease = ?7"
 				      " WHERE webhook = ?1 AND dedup_key = ?2"
 				      " AND lease = ?3", &s, what, err);
 	if (rc < 0)
@@ -379,6 +383,11 @@ static int dedup_settle(struct mc_state *st, const struct mc_webhook *wh,
 		sqlite3_bind_text(s, 5, mc_severity_name(c->prev_severity), -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_double(s, 6, c->prev_sent);
+		/* an earlier claim never confirmed stays unconfirmed */
+		if (c->prev_confirmed)
+			sqlite3_bind_null(s, 7);
+		else
+			sqlite3_bind_double(s, 7, c->prev_lease);
 	}
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);

@@ -1124,6 +1124,12 @@ static int pace(const struct mc_dlq_conf *c, const struct mc_dlq_opts *o,
 			}
 			wait_s = ((double)n - pc->tokens) / c->rate;
 		}
+		/* Tokens that come after the deadline are not waited for. */
+		if (o->dl != NULL && o->dl->at != 0 &&
+		    wait_s * 1000 > (double)mc_deadline_left_ms(o->dl, 0)) {
+			*why = "deadline";
+			return 1;
+		}
 		if (pause_ms(o, (int64_t)ceil(wait_s * 1000), why))
 			return 1;
 	}

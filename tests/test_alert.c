@@ -551,6 +551,45 @@ Test(alert, dedup_window_severity_and_resolve, .timeout = T_TIMEOUT)
 	fx_close(&f);
 }
 
+/* A run that died between its claim and its delivery left a lease: while
+ * the lease runs, others keep off; after it, the alert is taken as never
+ * sent, and a failed retry leaves it that way. */
+Test(alert, a_dead_runs_claim, .timeout = T_TIMEOUT)
+{
+	struct fixture f;
+	char *path = mc_test_unique("/status/500", "lease");
+	struct mc_webhook w = receiver_hook("lease", MC_WH_JSON, path);
+	char *ok_path = mc_test_unique("/mercury", "lease");
+	struct mc_webhook ok = receiver_hook("lease", MC_WH_JSON, ok_path);
+	struct mc_alert a;
+	struct mc_delivery d;
+	struct mc_err err = { 0 };
+	char *sql;
+
+	fx_open(&f);
+	make_alert(&a, MC_ACT_TRIGGER, MC_SEV_CRITICAL, "crashed");
+	sql = mc_asprintf("INSERT INTO alert_dedup VALUES ('lease', '%s',"
+			  " 'firing', 'critical', %f, %f)", a.dedup_key,
+			  mc_wall_now() - 5, mc_wall_now() + 60);
+	cr_assert_eq(mc_state_exec(f.st, sql, &err), 0, "%s", err.msg);
+	free(sql);
+	cr_assert_eq(deliver1(&f, &a, &w, &d), MC_DLV_SUPPRESSED);
+	cr_assert(strstr(d.message, "another run") != NULL, "%s", d.message);
+	free(d.message);
+	cr_assert_eq(mc_state_exec(f.st, "UPDATE alert_dedup SET lease ="
+				   " strftime('%s','now') - 1", &err), 0);
+	cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_FAILED);
+	cr_assert_eq(deliver1(&f, &a, &ok, NULL), MC_DLV_DELIVERED);
+	cr_assert_eq(deliver1(&f, &a, &ok, NULL), MC_DLV_SUPPRESSED);
+	cr_assert_eq(count_requests(ok_path), 1);
+	mc_alert_clean(&a);
+	free(w.url);
+	free(ok.url);
+	free(path);
+	free(ok_path);
+	fx_close(&f);
+}
+
 Test(alert, filter_by_min_severity, .timeout = T_TIMEOUT)
 {
 	struct fixture f;

@@ -181,14 +181,14 @@ test_dlq_rate_paces_with_the_persisted_bucket() {
 batch = 10"
 	rcli RPUSH "$K:src" $(seq 1 25) >/dev/null
 	# The bucket starts full (one batch); the next batch would wait a
-	# minute for its tokens, so the deadline ends the run.
-	run --timeout 1s dlq replay --json
+	# minute for its tokens, past the deadline, so the run stops at once.
+	run --timeout 20s dlq replay --json
 	expect_rc 1
 	expect_json '.replayed + .dead == 10 and .stopped_by == "deadline" and .left == 15'
 	[ "$(sql "SELECT count(*) FROM buckets WHERE name = 'dlq:q'")" = 1 ] ||
 		fail "no persisted bucket: $(sql 'SELECT * FROM buckets')"
 	# The bucket persists across runs: the next run gets nothing at once.
-	run --timeout 1s dlq replay --json
+	run --timeout 20s dlq replay --json
 	expect_json '.replayed + .dead == 0 and .stopped_by == "deadline"'
 }
 

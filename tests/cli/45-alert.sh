@@ -104,15 +104,23 @@ test_alert_hanging_receiver_fails_at_timeout() {
 	expect_json '.status == "failed" and .deliveries.j.result == "failed" and (.deliveries.j.message | test("time"; "i"))'
 }
 
-breaker_state() {
-	"$MC_BIN" breaker list --json | jq -r '.breakers[] | select(.name == "webhook:j") | .state'
+# breaker_conf RECOVERY: the failing webhook, with that breaker_recovery.
+breaker_conf() {
+	conf "$(hook j json "$MC_TEST_RECEIVER/status/500/$U" 'retries = 0' \
+		"breaker_recovery = $1" 'dedup_window = 0s')"
 }
-breaker_is() { [ "$(breaker_state)" = "$1" ]; }
+# not_circuit_open: one send that made a request (for wait_until).
+not_circuit_open() {
+	"$MC_BIN" alert send --severity critical --summary "down $U" --json \
+		>"$T_DIR/probe.json" 2>&1
+	! jq -e '.deliveries.j.result == "circuit_open"' "$T_DIR/probe.json"
+}
 
 test_alert_breaker_opens_after_five_failures_then_probes() {
 	uniq_setup
-	conf "$(hook j json "$MC_TEST_RECEIVER/status/500/$U" 'retries = 0' \
-		'breaker_recovery = 2s' 'dedup_window = 0s')"
+	# A recovery of an hour: the breaker cannot half-open during the
+	# first part, however slowly the runs go.
+	breaker_conf 1h
 	for i in 1 2 3 4 5; do
 		run alert send --severity critical --summary "down $U" --json
 		expect_rc 2
@@ -122,16 +130,22 @@ test_alert_breaker_opens_after_five_failures_then_probes() {
 	run alert send --severity critical --summary "down $U" --json
 	expect_rc 2
 	expect_json '.deliveries.j | .result == "circuit_open" and .attempts == 0 and (.message | test("circuit open"))'
-	[ "$(nreqs "/status/500/$U")" = 5 ] || fail "a request went out while the circuit was open"
 	run alert send --severity critical --summary "down $U"
 	expect_out 'circuit_open'
-	# after the recovery timeout exactly one probe goes out
-	wait_until 10 breaker_is half-open || fail "breaker not half-open: $(breaker_state)"
-	run alert send --severity critical --summary "down $U" --json
-	expect_json '.deliveries.j | .result == "failed" and .attempts == 1'
+	[ "$(nreqs "/status/500/$U")" = 5 ] || fail "a request went out while the circuit was open"
+	run breaker list --json
+	expect_json '.breakers[] | select(.name == "webhook:j") | .state == "open"'
+	# With a recovery of 1s the breaker half-opens: the first send after
+	# that is the one probe; it fails, and the circuit is open again.
+	breaker_conf 1s
+	wait_until 20 not_circuit_open || fail "no probe: $(cat "$T_DIR/probe.json")"
+	jq -e '.deliveries.j | .result == "failed" and .attempts == 1' "$T_DIR/probe.json" >/dev/null ||
+		fail "the probe: $(cat "$T_DIR/probe.json")"
 	[ "$(nreqs "/status/500/$U")" = 6 ] || fail "not one probe"
+	breaker_conf 1h
 	run alert send --severity critical --summary "down $U" --json
 	expect_json '.deliveries.j.result == "circuit_open"'
+	[ "$(nreqs "/status/500/$U")" = 6 ] || fail "a request after the failed probe"
 }
 
 test_alert_dedup_across_two_processes() {
