@@ -193,13 +193,6 @@ static int send_run(struct mc_ctx *ctx)
 	size_t n_labels;
 	int code = -1;
 
-	if (sev == NULL)
-		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-				  "alert send: --severity is required (%s)",
-				  MC_SEVERITIES);
-	if (mc_args_value(ctx->args, "summary") == NULL)
-		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-				  "alert send: --summary is required");
 	a.action = mc_args_count(ctx->args, "resolve") ? MC_ACT_RESOLVE :
 		   MC_ACT_TRIGGER;
 	a.severity = mc_severity_parse(sev);
@@ -334,9 +327,9 @@ static int history_run(struct mc_ctx *ctx)
 
 static const struct mc_opt send_opts[] = {
 	{ 0, "severity", "LEVEL", MC_OPT_VALUE, MC_ARG_ENUM, MC_SEVERITIES,
-	  "The alert's severity (required)", 0 },
+	  "The alert's severity", MC_OPTF_REQUIRED },
 	{ 0, "summary", "TEXT", MC_OPT_VALUE, MC_ARG_STRING, NULL,
-	  "One line saying what is wrong (required)", 0 },
+	  "One line saying what is wrong", MC_OPTF_REQUIRED },
 	{ 0, "description", "TEXT", MC_OPT_VALUE, MC_ARG_STRING, NULL,
 	  "More detail; - reads it from standard input", 0 },
 	{ 0, "source", "NAME", MC_OPT_VALUE, MC_ARG_STRING, NULL,

@@ -316,6 +316,13 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 				  "a subcommand is needed");
 		goto fail;
 	}
+	for (size_t k = 0; a->cmd->opts && a->cmd->opts[k].long_name; k++)
+		if ((a->cmd->opts[k].flags & MC_OPTF_REQUIRED) &&
+		    mc_args_count(a, a->cmd->opts[k].long_name) == 0) {
+			usage_err(err, a->path, a->depth, "--%s is required",
+				  a->cmd->opts[k].long_name);
+			goto fail;
+		}
 	if (a->n_pos < a->cmd->min_args) {
 		usage_err(err, a->path, a->depth, "missing argument %s",
 			  a->cmd->args ? a->cmd->args : "");
@@ -430,9 +437,13 @@ static void synopsis(struct mc_buf *b, const struct mc_cmd *const *path,
 
 		if (o->flags & MC_OPTF_HIDDEN)
 			continue;
-		mc_buf_printf(b, " [--%s%s%s]%s", o->long_name,
-			      o->arg ? " " : "", o->arg ? o->arg : "",
-			      o->kind == MC_OPT_LIST ? "..." : "");
+		if (o->flags & MC_OPTF_REQUIRED)
+			mc_buf_printf(b, " --%s%s%s", o->long_name,
+				      o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			mc_buf_printf(b, " [--%s%s%s]%s", o->long_name,
+				      o->arg ? " " : "", o->arg ? o->arg : "",
+				      o->kind == MC_OPT_LIST ? "..." : "");
 	}
 	if (cmd->args)
 		mc_buf_printf(b, " %s", cmd->args);

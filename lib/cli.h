@@ -36,6 +36,8 @@ enum mc_arg_type {
 				   and wiped from argv (as curl does), so
 				   ps(1) shows it only for an instant */
 #define MC_OPTF_HIDDEN	0x2	/* parsed, not shown */
+#define MC_OPTF_REQUIRED 0x4	/* must be given (a usage error otherwise);
+				   shown without brackets */
 
 struct mc_opt {
 	char short_name;		/* 0: none */

@@ -220,7 +220,11 @@ test_alert_bad_input() {
 	run alert send --severity critical --summary '   '
 	expect_rc 64; expect_err 'summary is empty'; expect_one_err_line
 	run alert send --severity critical
-	expect_rc 64; expect_err 'summary is required'
+	expect_rc 64; expect_err 'alert send: --summary is required'; expect_one_err_line
+	run alert send --summary x
+	expect_rc 64; expect_err 'alert send: --severity is required'
+	run alert send --help
+	expect_rc 0; expect_out '^usage: mercuryctl alert send --severity LEVEL --summary TEXT \['
 	run alert send --severity critical --summary x slak
 	expect_rc 64; expect_err "no webhook 'slak'.*did you mean 'slack'"; expect_one_err_line
 	run alert send --severity critical --summary "$(printf 'bad \377 byte')"
