@@ -36,6 +36,9 @@ Behaviour routes:
                             Content-Length)
   /redirect/N[/rest]        N > 0: 302 to /redirect/N-1/rest; 0: 200
   /echo                     200 with the recorded request as JSON
+  /html                     200 with an HTML page (a login page where an
+                            API was expected)
+  /malformed                200 application/json that is cut off midway
   anything else             200 {"ok":true}
 
 A record: {"id", "ts", "method", "path", "query", "headers", "body"} (or
@@ -397,6 +400,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply_json(200, {"ok": True})
         if name == "echo":
             return self.reply_json(200, record)
+        if name == "html":
+            return self.reply(200, "<!DOCTYPE html>\n<html><head><title>"
+                              "Sign in</title></head><body><form>"
+                              "</form></body></html>\n", ctype="text/html")
+        if name == "malformed":
+            return self.reply(200, '{"status":"success","data":{"resultType"'
+                              ':"vector","result":[{"metric":{},"value":'
+                              '[1795341600,"0.5"')
         return self.reply_json(200, {"ok": True})
 
     def send_bytes(self, n, chunked):
