@@ -151,4 +151,6 @@ its result, and loading libcurl. Goal: ratio at most 1.3
 MD
 # dlq replay of 1,000,000 messages against a Python peer and redis-benchmark.
 MC_BUILD=$B scripts/bench_dlq.sh >>docs/BENCHMARKS.md
+# slo status: 20 SLOs against a backfilled Prometheus, beside promtool.
+MC_BUILD=$B scripts/bench_slo.sh >>docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md
