@@ -407,3 +407,16 @@ total_query = sum(rate(x[{{window}}]))"
 	run slo rules search --json
 	expect_json '.rules | test("alert: MercurySLOBurnRatePage")'
 }
+
+test_slo_prometheus_credentials_never_shown() {
+	slo_conf
+	run slo status fast --at "$END" --prometheus "http://mc:pr0m-s3cret-pw@127.0.0.1:9" --json
+	expect_rc 3
+	expect_json '.prometheus | test("^http://mc:\\*+@127\\.0\\.0\\.1:9")'
+	expect_no_out 'pr0m-s3cret-pw'
+	expect_no_err 'pr0m-s3cret-pw'
+	run slo status fast --at "$END" --prometheus "http://mc:pr0m-s3cret-pw@127.0.0.1:9"
+	expect_no_out 'pr0m-s3cret-pw'
+	[ -z "$(sql "SELECT 1 FROM runs WHERE args LIKE '%pr0m-s3cret-pw%' UNION ALL SELECT 1 FROM slo_results WHERE message LIKE '%pr0m-s3cret-pw%'")" ] ||
+		fail "the password is in the state file"
+}
