@@ -100,7 +100,11 @@ static const struct mc_cmd mc_cmd_slo_status = {
 	"malformed JSON), makes the SLO unknown (exit 3) and shows the last "
 	"known values from the state file with their age. Every evaluation "
 	"is recorded; a circuit breaker per SLO (\"slo NAME\") stops asking a "
-	"Prometheus that keeps failing.",
+	"Prometheus that keeps failing.\n\n"
+	"Bad input: an SLO name that is not configured, or a TIME that is "
+	"neither RFC 3339 nor Unix seconds, exits 64; an objective outside "
+	"(0, 100), a query without {{window}} or a window shorter than the "
+	"policy's longest exits 78 naming the file and line.",
 	.opts = status_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,
@@ -135,7 +139,8 @@ static const struct mc_cmd mc_cmd_slo_rules = {
 	"query, labelled slo=\"NAME\"), and the alerts "
 	"MercurySLOBurnRatePage (severity page) and MercurySLOBurnRateTicket "
 	"(severity ticket) for the policy's window pairs, with the same "
-	"scaled factors as slo status. With min_rate, "
+	"scaled factors as slo status (compared without its one-in-a-billion "
+	"margin). With min_rate, "
 	"slo:sli_total:rate<WINDOW> is recorded for the short windows and "
 	"guards each pair. The output passes promtool check rules. With -o "
 	"json the YAML is the \"rules\" member.",
