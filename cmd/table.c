@@ -38,6 +38,7 @@ static const struct mc_opt global_opts[] = {
 
 static const struct mc_cmd *const commands[] = {
 	&mc_cmd_health,
+	&mc_cmd_slo,
 	&mc_cmd_dlq,
 	&mc_cmd_alert,
 	&mc_cmd_history,

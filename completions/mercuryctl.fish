@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --command --since --limit -n --names
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -32,6 +32,7 @@ end
 
 complete -c mercuryctl -f
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run the configured health checks and report their status'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a slo -d 'Service level objectives: status, Prometheus rules, history'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect and replay dead-letter queues in Redis'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a alert -d 'Deliver alerts to Slack, Discord, PagerDuty, Alertmanager and JSON webhooks'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
@@ -62,6 +63,15 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch -x -d '
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch-degraded -x -d 'With --watch, run every INTERVAL instead while the run is not ok'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -f -a '(mercuryctl config show --names check 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a status -d 'Evaluate SLOs: SLI, error budget, burn rates and state'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a rules -d 'Print Prometheus recording and alerting rules for the SLOs'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a history -d 'Show an SLO\'s remaining budget and burn rate over time'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -f -a '(mercuryctl config show --names slo 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l prometheus -x -d 'Ask the Prometheus at URL (default [core] prometheus_url)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l at -x -d 'Evaluate at TIME (RFC 3339 or Unix seconds) instead of now'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo rules"' -f -a '(mercuryctl config show --names slo 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -f -a '(mercuryctl config show --names slo 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a stats -d 'Show the depth of each DLQ\'s lists and its oldest message\'s age'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a peek -d 'Show the oldest dead letters without removing them'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a replay -d 'Move dead letters back to the work queue, or to dead'

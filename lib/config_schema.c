@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plugin.h"
+#include "slo.h"
 #include "threshold.h"
 #include "config.h"
 
@@ -432,10 +433,68 @@ static const struct mc_conf_schema webhook_schema = {
 	.validate = webhook_validate,
 };
 
+static const struct mc_conf_key slo_keys[] = {
+	{ .name = "objective", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "the objective in percent, above 0 and below 100 (99.9); "
+		  "the error budget is 100 minus it" },
+	{ .name = "window", .type = MC_CT_DURATION, .def = "30d",
+	  .help = "the SLO window: SLI and budget are computed over it; at "
+		  "least the longest window of page and ticket" },
+	{ .name = "error_query", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "PromQL for bad events, aggregated to one series, with "
+		  "{{window}} where the range goes: "
+		  "sum(rate(x{code=~\"5..\"}[{{window}}]))" },
+	{ .name = "total_query", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "PromQL for all events, as error_query: "
+		  "sum(rate(x[{{window}}]))" },
+	{ .name = "page", .type = MC_CT_STRING, .def = MC_SLO_DEFAULT_PAGE,
+	  .flags = MC_CK_LIST,
+	  .help = "window pairs that make the SLO critical: LONG SHORT "
+		  "THRESHOLD, comma-separated or the key repeated; THRESHOLD "
+		  "a burn factor for a 30d window (scaled to this window) or a "
+		  "budget share (2%); none for no pair" },
+	{ .name = "ticket", .type = MC_CT_STRING, .def = MC_SLO_DEFAULT_TICKET,
+	  .flags = MC_CK_LIST,
+	  .help = "window pairs that make the SLO warn, as page" },
+	{ .name = "min_rate", .type = MC_CT_STRING,
+	  .help = "a pair does not fire while total_query over its short "
+		  "window is below this (requests/s: 0.5, or 30/m)" },
+	{ .name = "timeout", .type = MC_CT_DURATION, .def = "10s",
+	  .help = "time one Prometheus query may take" },
+	{ .name = "breaker_failures", .type = MC_CT_INT,
+	  .help = "overrides [core] breaker_failures for this SLO" },
+	{ .name = "breaker_recovery", .type = MC_CT_DURATION,
+	  .help = "overrides [core] breaker_recovery for this SLO" },
+	{ .name = NULL },
+};
+
+/* Everything mercuryctl will need to evaluate the SLO, checked now: the
+ * objective, the placeholders, the policy and the window's length. */
+static int slo_validate(const struct mc_conf_section *s, const char **key,
+			char *why, size_t size)
+{
+	struct mc_slo_def d;
+
+	if (mc_slo_def_from_section(s, NULL, &d, key, why, size) < 0)
+		return -1;
+	mc_slo_def_clean(&d);
+	return 0;
+}
+
+static const struct mc_conf_schema slo_schema = {
+	.name = "slo",
+	.named = 1,
+	.help = "one service level objective, evaluated against Prometheus "
+		"by `mercuryctl slo`",
+	.keys = slo_keys,
+	.validate = slo_validate,
+};
+
 const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&core_schema,
 	&check_schema,
 	&dlq_schema,
 	&webhook_schema,
+	&slo_schema,
 	NULL,
 };

@@ -823,72 +823,6 @@ static int conf_ok(const struct mc_dlq_conf *c, struct mc_err *err)
 
 /* --- stats, peek, purge ------------------------------------------------- */
 
-static int two_digits(const char *p, int n, int *out)
-{
-	int v = 0;
-
-	for (int k = 0; k < n; k++) {
-		if (p[k] < '0' || p[k] > '9')
-			return -1;
-		v = v * 10 + (p[k] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
-static int parse_rfc3339(const char *s, size_t n, double *out)
-{
-	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
-	double frac = 0, scale = 0.1;
-	size_t i = 19;
-	struct tm tm;
-
-	if (n < 20 || two_digits(s, 4, &Y) < 0 || s[4] != '-' ||
-	    two_digits(s + 5, 2, &M) < 0 || s[7] != '-' ||
-	    two_digits(s + 8, 2, &D) < 0 ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    two_digits(s + 11, 2, &h) < 0 || s[13] != ':' ||
-	    two_digits(s + 14, 2, &m) < 0 || s[16] != ':' ||
-	    two_digits(s + 17, 2, &sec) < 0)
-		return -1;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 ||
-	    sec > 60)
-		return -1;
-	if (s[i] == '.') {
-		i++;
-		if (i >= n || s[i] < '0' || s[i] > '9')
-			return -1;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			frac += (s[i] - '0') * scale;
-			scale /= 10;
-			i++;
-		}
-	}
-	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
-		sign = s[i] == '+' ? 1 : -1;
-		if (n - i < 6 || two_digits(s + i + 1, 2, &oh) < 0 ||
-		    s[i + 3] != ':' || two_digits(s + i + 4, 2, &om) < 0)
-			return -1;
-		i += 6;
-	} else {
-		return -1;
-	}
-	if (i != n)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
-	*out = (double)timegm(&tm) + frac - sign * (oh * 3600.0 + om * 60.0);
-	return 0;
-}
-
 /* The time a message carries in a top-level timestamp, ts, created_at or
  * failed_at (in that order of preference): a number is Unix seconds (one
  * above 1e11 is taken as milliseconds), a string RFC 3339. */
@@ -926,7 +860,7 @@ static int msg_time(const char *msg, size_t len, double *out)
 			int rc = -1;
 
 			if (scan_string(&s, &dec) == 0 && dec.data != NULL)
-				rc = parse_rfc3339(dec.data, dec.len, out);
+				rc = mc_parse_rfc3339(dec.data, dec.len, out);
 			mc_buf_free(&dec);
 			if (rc == 0)
 				return 0;

@@ -2,6 +2,7 @@
 #include "health.h"
 #include "log.h"
 #include "http.h"
+#include "promapi.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -479,11 +480,7 @@ static void prometheus_evaluate(const struct mc_check *c,
 				const struct mc_http_req *req,
 				struct mc_check_result *r)
 {
-	json_t *doc, *data, *result, *val = NULL;
-	json_error_t jerr;
-	const char *type, *text;
-	char *end;
-	double value;
+	struct mc_promapi_result a;
 
 	if (!req->done) {
 		no_answer(req, r);
@@ -498,58 +495,25 @@ static void prometheus_evaluate(const struct mc_check *c,
 				     req->status);
 		return;
 	}
-	doc = json_loadb(req->resp ? req->resp : "", req->resp_len, 0, &jerr);
-	if (doc == NULL || !json_is_object(doc)) {
-		mc_check_set(r, MC_ST_UNKNOWN, "HTTP %ld and not a Prometheus "
-			     "API answer (%s)", req->status,
-			     doc ? "not an object" : jerr.text);
-		json_decref(doc);
-		return;
+	mc_promapi_parse(req->status, req->resp, req->resp_len, &a);
+	switch (a.kind) {
+	case MC_PROMAPI_VALUE:
+		mc_check_value(r, a.value, "", "value");
+		break;
+	case MC_PROMAPI_EMPTY:
+		mc_check_set(r, MC_ST_UNKNOWN, "query returned no data");
+		break;
+	case MC_PROMAPI_MANY:
+		mc_check_set(r, MC_ST_UNKNOWN, "query returned %zu series; "
+			     "it must aggregate to one", a.n_series);
+		break;
+	case MC_PROMAPI_ERROR:
+		mc_check_set(r, MC_ST_UNKNOWN, "query failed: %s", a.msg);
+		break;
+	default:
+		mc_check_set(r, MC_ST_UNKNOWN, "%s", a.msg);
+		break;
 	}
-	if (!mc_streq(json_string_value(json_object_get(doc, "status")),
-		      "success")) {
-		text = json_string_value(json_object_get(doc, "error"));
-		mc_check_set(r, MC_ST_UNKNOWN, "query failed: %s", text ? text :
-			     "Prometheus answered without a status");
-		json_decref(doc);
-		return;
-	}
-	data = json_object_get(doc, "data");
-	type = json_string_value(json_object_get(data, "resultType"));
-	result = json_object_get(data, "result");
-	if (mc_streq(type, "scalar")) {
-		val = result;
-	} else if (mc_streq(type, "vector") && json_is_array(result)) {
-		size_t n = json_array_size(result);
-
-		if (n == 0) {
-			mc_check_set(r, MC_ST_UNKNOWN, "query returned no data");
-			json_decref(doc);
-			return;
-		}
-		if (n > 1) {
-			mc_check_set(r, MC_ST_UNKNOWN, "query returned %zu series; "
-				     "it must aggregate to one", n);
-			json_decref(doc);
-			return;
-		}
-		val = json_object_get(json_array_get(result, 0), "value");
-	}
-	text = json_string_value(json_array_get(val, 1));
-	if (text == NULL) {
-		mc_check_set(r, MC_ST_UNKNOWN, "query returned a %s, not a "
-			     "scalar or one sample", type ? type : "malformed answer");
-		json_decref(doc);
-		return;
-	}
-	value = strtod(text, &end);
-	if (end == text || *end != '\0') {
-		mc_check_set(r, MC_ST_UNKNOWN, "query returned '%s'", text);
-		json_decref(doc);
-		return;
-	}
-	mc_check_value(r, value, "", "value");
-	json_decref(doc);
 }
 
 /* The URL a probe asks; caller frees. */
@@ -557,23 +521,19 @@ static char *probe_url(const struct mc_check *c, const struct mc_health_env *env
 {
 	const char *base, *query;
 	size_t n;
-	char *url, *q;
 
 	if (c->type == &check_http)
 		return mc_strdup(mc_conf_str(c->sec, "url"));
 	base = mc_conf_str(c->sec, "url");
 	if (base == NULL)
 		base = mc_conf_str(mc_conf_core(env->conf), "prometheus_url");
+	query = mc_conf_str(c->sec, "query");
+	if (query != NULL)
+		return mc_promapi_query_url(base, query, 0);
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		n--;
-	query = mc_conf_str(c->sec, "query");
-	if (query == NULL)
-		return mc_asprintf("%.*s/-/ready", (int)n, base);
-	q = mc_url_escape(query);
-	url = mc_asprintf("%.*s/api/v1/query?query=%s", (int)n, base, q);
-	free(q);
-	return url;
+	return mc_asprintf("%.*s/-/ready", (int)n, base);
 }
 
 static void run_http_checks(struct mc_health *h, const struct mc_health_env *env)

@@ -1,5 +1,6 @@
 /* health_history.c - see health_history.h. */
 #include "health_history.h"
+#include "spark.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,15 +13,6 @@ enum { ST_OK, ST_WARNING, ST_CRITICAL, ST_UNKNOWN, ST_COUNT };
 static const char *const status_names[ST_COUNT] = {
 	"ok", "warning", "critical", "unknown",
 };
-/* How bad each status is, for the worst of a bucket. */
-static const int status_rank[ST_COUNT] = { 0, 1, 3, 2 };
-static const char *const cells[ST_COUNT] = {
-	"\xE2\x96\x81",		/* ▁ ok */
-	"\xE2\x96\x84",		/* ▄ warning */
-	"\xE2\x96\x88",		/* █ critical */
-	"\xE2\x96\x86",		/* ▆ unknown */
-};
-static const char cell_none[] = "\xC2\xB7";	/* · no data */
 
 /* The widest LAST FAILURE cell, in display columns. */
 #define FAILURE_COLS 48
@@ -49,19 +41,7 @@ static const char *col_text(sqlite3_stmt *s, int i)
 /* "7d", "36h", "1d12h": days rather than weeks, as people write --since. */
 static void format_span(double seconds, char *buf, size_t size)
 {
-	int64_t ms = (int64_t)llround(seconds * 1000);
-	int64_t days = ms / 86400000;
-	char rest[64];
-
-	if (days <= 0) {
-		mc_format_duration(ms, buf, size);
-		return;
-	}
-	ms -= days * 86400000;
-	rest[0] = '\0';
-	if (ms > 0)
-		mc_format_duration(ms, rest, sizeof(rest));
-	snprintf(buf, size, "%lldd%s", (long long)days, rest);
+	mc_format_duration_days((int64_t)llround(seconds * 1000), buf, size);
 }
 
 /* ---- query and aggregation ---------------------------------------------- */
@@ -77,20 +57,6 @@ static void start_check(struct mc_check_history *h, const char *name,
 		for (size_t i = 0; i < width; i++)
 			h->buckets[i] = -1;
 	}
-}
-
-static size_t bucket_of(double ts, double start, double end, size_t width)
-{
-	double span = end - start, pos;
-
-	if (!(span > 0))
-		return width - 1;
-	pos = floor((ts - start) / span * (double)width);
-	if (!(pos >= 0))
-		return 0;
-	if (pos >= (double)width)
-		return width - 1;
-	return (size_t)pos;
 }
 
 static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
@@ -122,9 +88,10 @@ static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
 		h->last_failure_msg = mc_strdup(col_text(s, 4));
 	}
 	if (width > 0) {
-		int *b = &h->buckets[bucket_of(ts, start, end, width)];
+		int *b = &h->buckets[mc_spark_cell(ts, start, end, width)];
 
-		if (*b < 0 || status_rank[status] > status_rank[*b])
+		if (*b < 0 || mc_spark_status_rank(status) >
+			      mc_spark_status_rank(*b))
 			*b = status;
 	}
 }
@@ -137,8 +104,7 @@ static void finish_check(struct mc_check_history *h, size_t width)
 					     (double)h->samples : 0;
 	mc_buf_puts(&b, "");
 	for (size_t i = 0; i < width; i++)
-		mc_buf_puts(&b, h->buckets[i] < 0 ? cell_none :
-				cells[h->buckets[i]]);
+		mc_buf_puts(&b, mc_spark_status_glyph(h->buckets[i]));
 	h->sparkline = mc_buf_steal(&b);
 }
 
@@ -370,11 +336,11 @@ static void colour_sparkline(struct mc_buf *out, const int *buckets,
 		int b = buckets[i];
 
 		if (b < 0)
-			mc_buf_puts(out, cell_none);
+			mc_buf_puts(out, mc_spark_none);
 		else
 			mc_buf_printf(out, "\033[%dm%s\033[0m",
 				      mc_status_color(status_names[b]),
-				      cells[b]);
+				      mc_spark_status_glyph(b));
 	}
 }
 
@@ -390,12 +356,12 @@ static void legend(struct mc_buf *out, int color)
 		if (color)
 			mc_buf_printf(out, " \033[%dm%s\033[0m %s",
 				      mc_status_color(status_names[st]),
-				      cells[st], status_names[st]);
+				      mc_spark_status_glyph(st), status_names[st]);
 		else
-			mc_buf_printf(out, " %s %s", cells[st],
+			mc_buf_printf(out, " %s %s", mc_spark_status_glyph(st),
 				      status_names[st]);
 	}
-	mc_buf_printf(out, " %s no data", cell_none);
+	mc_buf_printf(out, " %s no data", mc_spark_none);
 }
 
 void mc_health_history_report(const struct mc_check_history *h, size_t n,

@@ -105,6 +105,9 @@ int mc_parse_int(const char *s, long long min, long long max, long long *out,
 int mc_parse_bool(const char *s, int *out, struct mc_err *err);
 /* Writes "1h30m", "250ms", "0s" into buf. */
 void mc_format_duration(int64_t ms, char *buf, size_t size);
+/* As mc_format_duration, but in days rather than weeks ("30d", "1d12h"),
+ * as people write windows and spans (and PromQL reads them). */
+void mc_format_duration_days(int64_t ms, char *buf, size_t size);
 
 /* Clocks. Wall time is Unix seconds with fractions (persisted state uses it
  * so breakers and buckets work across processes); monotonic time measures
@@ -118,6 +121,14 @@ struct mc_clock {
 double mc_clock_now(const struct mc_clock *c);	/* c may be NULL */
 /* RFC 3339 UTC with milliseconds: 2026-11-22T10:00:00.123Z */
 void mc_format_time(double wall, char *buf, size_t size);
+/* Reads a time given as RFC 3339 (2026-11-22T10:00:00Z, fractions and
+ * offsets allowed) or as Unix seconds (1795400000, 1795400000.5) into Unix
+ * seconds; -1 with MC_EXIT_USAGE and the accepted forms otherwise. */
+int mc_parse_time(const char *s, double *out, struct mc_err *err);
+/* RFC 3339 alone, in the n bytes at s (need not be NUL-terminated):
+ * YYYY-MM-DD(T| )HH:MM:SS[.frac](Z|+HH:MM|-HH:MM), a date that exists.
+ * 0, or -1 without touching *out. */
+int mc_parse_rfc3339(const char *s, size_t n, double *out);
 
 /* The run's deadline, on the monotonic clock. at == 0 means none;
  * mc_deadline_set() with ms_from_now <= 0 sets none. */

@@ -153,4 +153,6 @@ MD
 MC_BUILD=$B scripts/bench_dlq.sh >>docs/BENCHMARKS.md
 # alert fan-out against apprise, on the receiver started above.
 MC_BUILD=$B scripts/bench_alert.sh >>docs/BENCHMARKS.md
+# slo status: 20 SLOs against a backfilled Prometheus, beside promtool.
+MC_BUILD=$B scripts/bench_slo.sh >>docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

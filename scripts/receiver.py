@@ -36,6 +36,9 @@ Behaviour routes:
                             Content-Length)
   /redirect/N[/rest]        N > 0: 302 to /redirect/N-1/rest; 0: 200
   /echo                     200 with the recorded request as JSON
+  /html                     200 with an HTML page (a login page where an
+                            API was expected)
+  /malformed                200 application/json that is cut off midway
 Webhook stand-ins: each checks the body against its service's documented
 format, records the verdict as "problems" (a list, empty when valid) and
 answers as the service does: 200 "ok" (Slack), 204 (Discord), 202 JSON
@@ -547,6 +550,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply_json(200, {"ok": True})
         if name == "echo":
             return self.reply_json(200, record)
+        if name == "html":
+            return self.reply(200, "<!DOCTYPE html>\n<html><head><title>"
+                              "Sign in</title></head><body><form>"
+                              "</form></body></html>\n", ctype="text/html")
+        if name == "malformed":
+            return self.reply(200, '{"status":"success","data":{"resultType"'
+                              ':"vector","result":[{"metric":{},"value":'
+                              '[1795341600,"0.5"')
         if name in WEBHOOKS:
             return self.webhook(name, record)
         return self.reply_json(200, {"ok": True})

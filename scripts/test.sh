@@ -12,6 +12,17 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# SLO scenarios: request counters whose error ratios over every window are
+# known exactly, backfilled into the test Prometheus's TSDB; the expected
+# results, computed from the same counters, go to tests/cli/70-slo.sh.
+slo=$tmp/slo
+MC_TEST_SLO_END=$(/usr/bin/python3 scripts/slo_data.py "$slo") || exit 1
+timeout 300 promtool tsdb create-blocks-from openmetrics \
+	--max-block-duration=24h "$slo/slo.om" "$slo/tsdb" >"$slo/promtool.log" 2>&1 ||
+	{ cat "$slo/promtool.log" >&2; exit 1; }
+rm -f "$slo/slo.om"
+export MC_PROM_DATA=$slo/tsdb MC_TEST_SLO_END MC_TEST_SLO_EXPECTED=$slo/expected.json
+
 scripts/servers.sh start "$tmp/servers" || exit 1
 # shellcheck disable=SC1091
 . "$tmp/servers/env"

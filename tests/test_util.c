@@ -925,3 +925,75 @@ Test(util, read_file)
 	free(missing);
 	mc_test_rmtree(dir);
 }
+
+Test(util, format_duration_days)
+{
+	static const struct {
+		int64_t ms;
+		const char *text;
+	} cases[] = {
+		{ 300000, "5m" }, { 3600000, "1h" }, { 86400000, "1d" },
+		{ 3 * 86400000LL, "3d" }, { 30 * 86400000LL, "30d" },
+		{ 36 * 3600000LL, "1d12h" }, { 0, "0s" }, { 1500, "1s500ms" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		mc_format_duration_days(cases[i].ms, buf, sizeof(buf));
+		cr_expect_str_eq(buf, cases[i].text, "%lld ms",
+				 (long long)cases[i].ms);
+	}
+}
+
+Test(util, parse_time_forms)
+{
+	static const struct {
+		const char *text;
+		double want;
+	} cases[] = {
+		{ "1795341600", 1795341600.0 },
+		{ "1795341600.25", 1795341600.25 },
+		{ "2026-11-22T10:00:00Z", 1795341600.0 },
+		{ "2026-11-22t10:00:00z", 1795341600.0 },
+		{ "2026-11-22 10:00:00Z", 1795341600.0 },
+		{ "2026-11-22T10:00:00.5Z", 1795341600.5 },
+		{ "2026-11-22T12:30:00+02:30", 1795341600.0 },
+		{ "2026-11-22T07:00:00-03:00", 1795341600.0 },
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2024-02-29T00:00:00Z", 1709164800.0 },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		double got = -1;
+		struct mc_err err = { 0 };
+
+		cr_expect_eq(mc_parse_time(cases[i].text, &got, &err), 0,
+			     "%s: %s", cases[i].text, err.msg);
+		cr_expect(fabs(got - cases[i].want) < 1e-6, "%s: %.6f, not %.6f",
+			  cases[i].text, got, cases[i].want);
+	}
+}
+
+Test(util, parse_time_refuses)
+{
+	static const char *const bad[] = {
+		"", "now", "-5", "2026-11-22", "2026-11-22T10:00:00",
+		"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
+		"2026-13-01T00:00:00Z", "2026-11-22T24:00:00Z",
+		"2026-11-22T10:60:00Z", "2026-11-22T10:00:00+2:00",
+		"2026-11-22T10:00:00.Z", "2026-11-22T10:00:00Zjunk", "1e9",
+		"12:00",
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(bad); i++) {
+		double got = 42;
+		struct mc_err err = { 0 };
+
+		cr_expect_eq(mc_parse_time(bad[i], &got, &err), -1, "'%s'",
+			     bad[i]);
+		cr_expect_eq(err.code, MC_EXIT_USAGE);
+		cr_expect(strstr(err.msg, "RFC 3339") != NULL, "%s", err.msg);
+		cr_expect_eq(got, 42, "'%s' wrote the result", bad[i]);
+	}
+	cr_expect_eq(mc_parse_time(NULL, NULL, NULL), -1);
+}

@@ -1,0 +1,410 @@
+/* slo_history.c - see slo_history.h. */
+#include "slo_history.h"
+#include "health.h"
+#include "log.h"
+#include "slo.h"
+#include "spark.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void bind_num(sqlite3_stmt *s, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static double col_num(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN :
+	       sqlite3_column_double(s, i);
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+static int state_code(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (mc_streq(s, mc_status_name(i)))
+			return i;
+	return MC_ST_UNKNOWN;
+}
+
+/* The JSON object of an evaluation's burn rates, window -> rate. */
+static char *burn_json(const struct mc_slo_def *d, const struct mc_slo_eval *e)
+{
+	json_t *o = json_object();
+	char *s, label[32];
+
+	for (size_t w = 0; w < d->n_windows; w++) {
+		if (!mc_slo_is_burn_window(d, w) || isnan(e->burn[w]))
+			continue;
+		mc_slo_window_label(d->windows[w], label, sizeof(label));
+		json_object_set_new(o, label, json_real(e->burn[w]));
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+			  JSON_REAL_PRECISION(17));
+	json_decref(o);
+	return s;
+}
+
+/* The row's message: why it is unknown, else its alerts and notes. */
+static char *eval_message(const struct mc_slo_eval *e)
+{
+	struct mc_buf b = { 0 };
+	char *safe;
+
+	mc_buf_puts(&b, "");
+	if (e->error)
+		mc_buf_puts(&b, e->error);
+	for (size_t i = 0; i < e->n_alerts; i++)
+		mc_buf_printf(&b, "%s%s", b.len ? "; " : "", e->alerts[i]);
+	for (size_t i = 0; i < e->n_notes; i++)
+		mc_buf_printf(&b, "%s%s", b.len ? "; " : "", e->notes[i]);
+	safe = mc_redact(b.data);
+	mc_buf_free(&b);
+	return safe;
+}
+
+int mc_slo_record(struct mc_state *st, int64_t run_id,
+		  const struct mc_slo_run *run, struct mc_err *err)
+{
+	sqlite3 *db = mc_state_db(st);
+	sqlite3_stmt *s = NULL;
+	double now = mc_wall_now();
+
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	if (sqlite3_prepare_v2(db, "INSERT INTO slo_results (run_id, ts, "
+			       "recorded, slo, state, sli, budget_consumed, "
+			       "budget_remaining, worst_burn, burn_rates, "
+			       "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	for (size_t i = 0; i < run->n; i++) {
+		const struct mc_slo_eval *e = &run->evals[i];
+		char *burns = burn_json(&run->defs[i], e);
+		char *msg = eval_message(e);
+		int rc;
+
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, run_id);
+		sqlite3_bind_double(s, 2, run->at);
+		sqlite3_bind_double(s, 3, now);
+		sqlite3_bind_text(s, 4, run->defs[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, mc_status_name(e->state), -1,
+				  SQLITE_STATIC);
+		bind_num(s, 6, e->sli);
+		bind_num(s, 7, e->consumed);
+		bind_num(s, 8, e->remaining);
+		bind_num(s, 9, e->worst_burn);
+		sqlite3_bind_text(s, 10, burns, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 11, msg, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(s);
+		free(burns);
+		free(msg);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	sqlite3_finalize(s);
+	return mc_state_commit(st, err);
+fail:
+	mc_state_sqlerr(st, err, "recording SLO results");
+	sqlite3_finalize(s);
+	mc_state_rollback(st);
+	return -1;
+}
+
+int mc_slo_last_known(struct mc_state *st, const char *slo, double before,
+		      struct mc_slo_last *out, struct mc_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->sli = out->consumed = out->remaining = out->worst_burn = NAN;
+	if (sqlite3_prepare_v2(mc_state_db(st), "SELECT ts, state, sli, "
+			       "budget_consumed, budget_remaining, worst_burn, "
+			       "burn_rates FROM slo_results WHERE slo = ?1 AND "
+			       "state != 'unknown' AND ts <= ?2 ORDER BY ts "
+			       "DESC, id DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return mc_state_sqlerr(st, err, "cannot read SLO results");
+	sqlite3_bind_text(s, 1, slo, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 2, before);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->found = 1;
+		out->ts = sqlite3_column_double(s, 0);
+		out->state = mc_strdup(col_text(s, 1));
+		out->sli = col_num(s, 2);
+		out->consumed = col_num(s, 3);
+		out->remaining = col_num(s, 4);
+		out->worst_burn = col_num(s, 5);
+		out->burn_rates = mc_strdup(col_text(s, 6));
+	} else if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, "cannot read SLO results");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+static void history_init(struct mc_slo_history *h, const char *slo,
+			 size_t width)
+{
+	memset(h, 0, sizeof(*h));
+	h->slo = mc_strdup(slo);
+	h->width = width;
+	h->remaining = mc_malloc((width ? width : 1) * sizeof(double));
+	h->burn = mc_malloc((width ? width : 1) * sizeof(double));
+	h->states = mc_malloc((width ? width : 1) * sizeof(int));
+	for (size_t i = 0; i < width; i++) {
+		h->remaining[i] = h->burn[i] = NAN;
+		h->states[i] = -1;
+	}
+	h->min_remaining = h->max_burn = NAN;
+	h->last_sli = h->last_remaining = h->last_burn = NAN;
+	h->last_state = -1;
+}
+
+static void add_row(struct mc_slo_history *h, sqlite3_stmt *s)
+{
+	double ts = sqlite3_column_double(s, 0);
+	int state = state_code(col_text(s, 1));
+	double rem = col_num(s, 2), burn = col_num(s, 3);
+	size_t c = h->width ? mc_spark_cell(ts, h->start, h->end, h->width) : 0;
+
+	if (h->samples > 0 && state != h->last_state)
+		h->transitions++;
+	h->samples++;
+	h->last_ts = ts;
+	h->last_state = state;
+	h->last_sli = col_num(s, 4);
+	h->last_remaining = rem;
+	h->last_burn = burn;
+	free(h->last_message);
+	h->last_message = mc_strdup(col_text(s, 5));
+	if (!isnan(rem) && (isnan(h->min_remaining) || rem < h->min_remaining))
+		h->min_remaining = rem;
+	if (!isnan(burn) && (isnan(h->max_burn) || burn > h->max_burn))
+		h->max_burn = burn;
+	if (h->width == 0)
+		return;
+	if (!isnan(rem) && (isnan(h->remaining[c]) || rem < h->remaining[c]))
+		h->remaining[c] = rem;
+	if (!isnan(burn) && (isnan(h->burn[c]) || burn > h->burn[c]))
+		h->burn[c] = burn;
+	if (h->states[c] < 0 ||
+	    mc_spark_status_rank(state) > mc_spark_status_rank(h->states[c]))
+		h->states[c] = state;
+}
+
+int mc_slo_history(struct mc_state *st, const char *slo, double since,
+		   double now, size_t width, struct mc_slo_history *out,
+		   struct mc_err *err)
+{
+	static const char what[] = "cannot read SLO history";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (since < 0)
+		since = 0;
+	history_init(out, slo, width);
+	out->start = since;
+	out->end = now;
+	if (sqlite3_prepare_v2(mc_state_db(st),
+			       "SELECT ts, state, budget_remaining, worst_burn, "
+			       "sli, message, (SELECT min(ts) FROM slo_results "
+			       "WHERE slo = ?1 AND ts >= ?2 AND ts <= ?3) "
+			       "FROM slo_results WHERE slo = ?1 AND ts >= ?2 "
+			       "AND ts <= ?3 ORDER BY ts, id", -1, &s,
+			       NULL) != SQLITE_OK) {
+		mc_slo_history_clean(out);
+		return mc_state_sqlerr(st, err, what);
+	}
+	sqlite3_bind_text(s, 1, slo, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 2, since);
+	sqlite3_bind_double(s, 3, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->samples == 0 && since <= 0)
+			out->start = sqlite3_column_double(s, 6);
+		add_row(out, s);
+	}
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		mc_slo_history_clean(out);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void mc_slo_history_clean(struct mc_slo_history *h)
+{
+	free(h->slo);
+	free(h->remaining);
+	free(h->burn);
+	free(h->states);
+	free(h->last_message);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static char *state_sparkline(const struct mc_slo_history *h, int color)
+{
+	struct mc_buf b = { 0 };
+
+	mc_buf_puts(&b, "");
+	for (size_t i = 0; i < h->width; i++) {
+		int st = h->states[i];
+
+		if (color && st >= 0)
+			mc_buf_printf(&b, "\033[%dm%s\033[0m",
+				      mc_status_color(mc_status_name(st)),
+				      mc_spark_status_glyph(st));
+		else
+			mc_buf_puts(&b, mc_spark_status_glyph(st));
+	}
+	return mc_buf_steal(&b);
+}
+
+static void pct(double v, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.1f%%", v * 100);
+}
+
+static void num(double v, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.3g", v);
+}
+
+void mc_slo_history_report(const struct mc_slo_history *h, double since,
+			   double now, struct mc_report *r)
+{
+	double rem_lo = isnan(h->min_remaining) ? 0 : fmin(0, h->min_remaining);
+	double burn_hi = isnan(h->max_burn) ? 1 : fmax(1, h->max_burn);
+	char *sp_rem = mc_spark_levels(h->remaining, h->width, rem_lo, 1);
+	char *sp_burn = mc_spark_levels(h->burn, h->width, 0, burn_hi);
+	char *sp_state = state_sparkline(h, 0), *sp_state_c;
+	json_t *cells = json_array(), *sparks = json_object();
+	char ts[40], a[32], b[32], c[32], from[40], to[40];
+	double cell_s = h->width ? (h->end - h->start) / (double)h->width : 0;
+
+	json_object_set_new(r->doc, "slo", json_string(h->slo));
+	if (since > 0) {
+		mc_format_time(since, ts, sizeof(ts));
+		json_object_set_new(r->doc, "since", json_string(ts));
+	} else {
+		json_object_set_new(r->doc, "since", json_null());
+	}
+	mc_format_time(now, ts, sizeof(ts));
+	json_object_set_new(r->doc, "until", json_string(ts));
+	json_object_set_new(r->doc, "evaluations",
+			    json_integer((json_int_t)h->samples));
+	json_object_set_new(r->doc, "transitions",
+			    json_integer((json_int_t)h->transitions));
+	json_object_set_new(r->doc, "min_budget_remaining",
+			    num_or_null(h->min_remaining));
+	json_object_set_new(r->doc, "max_worst_burn", num_or_null(h->max_burn));
+	if (h->samples > 0) {
+		json_t *cur = json_object();
+
+		mc_format_time(h->last_ts, ts, sizeof(ts));
+		json_object_set_new(cur, "ts", json_string(ts));
+		json_object_set_new(cur, "state",
+				    json_string(mc_status_name(h->last_state)));
+		json_object_set_new(cur, "sli", num_or_null(h->last_sli));
+		json_object_set_new(cur, "budget_remaining",
+				    num_or_null(h->last_remaining));
+		json_object_set_new(cur, "worst_burn",
+				    num_or_null(h->last_burn));
+		json_object_set_new(cur, "message", json_string(
+			h->last_message ? h->last_message : ""));
+		json_object_set_new(r->doc, "current", cur);
+	} else {
+		json_object_set_new(r->doc, "current", json_null());
+	}
+	for (size_t i = 0; i < h->width && h->samples > 0; i++) {
+		json_t *o = json_object();
+
+		mc_format_time(h->start + cell_s * (double)i, ts, sizeof(ts));
+		json_object_set_new(o, "start", json_string(ts));
+		json_object_set_new(o, "budget_remaining",
+				    num_or_null(h->remaining[i]));
+		json_object_set_new(o, "worst_burn", num_or_null(h->burn[i]));
+		json_object_set_new(o, "state", h->states[i] < 0 ? json_null() :
+				    json_string(mc_status_name(h->states[i])));
+		json_array_append_new(cells, o);
+	}
+	json_object_set_new(r->doc, "cells", cells);
+	json_object_set_new(sparks, "budget_remaining", json_string(sp_rem));
+	json_object_set_new(sparks, "worst_burn", json_string(sp_burn));
+	json_object_set_new(sparks, "state", json_string(sp_state));
+	json_object_set_new(r->doc, "sparklines", sparks);
+
+	if (h->samples == 0) {
+		mc_buf_printf(&r->text, "no evaluations of SLO '%s' %s\n",
+			      h->slo, since > 0 ? "in the span" : "recorded");
+		goto out;
+	}
+	mc_format_time(h->start, from, sizeof(from));
+	mc_format_time(h->end, to, sizeof(to));
+	from[19] = to[19] = '\0';	/* to the second, for people */
+	mc_buf_printf(&r->text, "SLO %s: %zu evaluation%s, %zu state "
+		      "change%s, %sZ .. %sZ\n", h->slo, h->samples,
+		      h->samples == 1 ? "" : "s", h->transitions,
+		      h->transitions == 1 ? "" : "s", from, to);
+	pct(h->last_remaining, a, sizeof(a));
+	pct(h->min_remaining, b, sizeof(b));
+	pct(rem_lo, c, sizeof(c));
+	mc_buf_printf(&r->text, "budget remaining  %s  now %s, lowest %s "
+		      "(scale %s .. 100%%)\n", sp_rem, a, b, c);
+	num(h->last_burn, a, sizeof(a));
+	num(h->max_burn, b, sizeof(b));
+	num(burn_hi, c, sizeof(c));
+	mc_buf_printf(&r->text, "worst burn rate   %s  now %s, highest %s "
+		      "(scale 0 .. %s)\n", sp_burn, a, b, c);
+	sp_state_c = state_sparkline(h, r->color);
+	mc_buf_printf(&r->text, "state             %s  now %s\n", sp_state_c,
+		      mc_status_name(h->last_state));
+	free(sp_state_c);
+	{
+		char cell[64];
+
+		mc_format_duration_days((int64_t)llround(cell_s * 1000), cell,
+					sizeof(cell));
+		mc_buf_printf(&r->text, "(%zu cells of %s; a cell shows its "
+			      "lowest budget, highest burn rate and worst "
+			      "state; %s no evaluation)\n", h->width, cell,
+			      mc_spark_none);
+	}
+out:
+	free(sp_rem);
+	free(sp_burn);
+	free(sp_state);
+}
