@@ -641,10 +641,12 @@ out:
 
 /* --- Redis helpers ------------------------------------------------------ */
 
-/* KEYS: source, target, dead. ARGV: n, sha1hex of the framed head, the
- * destinations as one string of n letters ("T" target, "D" dead), then the
- * n payloads. Checks the types first so that nothing is written when a key
- * is not a list. */
+/* KEYS: source, target, dead. ARGV: n, the destinations as one string of n
+ * letters ("T" target, "D" dead), the n payloads, then the n messages as
+ * read. Checks the types first so that nothing is written when a key is
+ * not a list, then that the source's head still is, message for message,
+ * what was read (Lua compares its interned strings by identity: no hash
+ * of the batch is needed). */
 static const char replay_script[] =
 	"local n = tonumber(ARGV[1])\n"
 	"for i = 1, 3 do\n"
@@ -653,28 +655,24 @@ static const char replay_script[] =
 	"    return redis.error_reply('MCTYPE ' .. i)\n"
 	"  end\n"
 	"end\n"
-	"if redis.call('LLEN', KEYS[1]) < n then\n"
-	"  return redis.error_reply('MCHEAD changed')\n"
-	"end\n"
 	"local head = redis.call('LRANGE', KEYS[1], 0, n - 1)\n"
-	"local parts = {}\n"
-	"for i = 1, n do\n"
-	"  parts[2 * i - 1] = #head[i] .. ':'\n"
-	"  parts[2 * i] = head[i]\n"
-	"end\n"
-	"if redis.sha1hex(table.concat(parts)) ~= ARGV[2] then\n"
+	"if #head < n then\n"
 	"  return redis.error_reply('MCHEAD changed')\n"
 	"end\n"
-	"parts = nil\n"
+	"for i = 1, n do\n"
+	"  if head[i] ~= ARGV[2 + n + i] then\n"
+	"    return redis.error_reply('MCHEAD changed')\n"
+	"  end\n"
+	"end\n"
 	"head = nil\n"
 	"redis.call('LTRIM', KEYS[1], n, -1)\n"
 	"local t, d = {}, {}\n"
-	"local dest = ARGV[3]\n"
+	"local dest = ARGV[2]\n"
 	"for i = 1, n do\n"
 	"  if string.byte(dest, i) == 84 then\n"	/* 'T' */
-	"    t[#t + 1] = ARGV[3 + i]\n"
+	"    t[#t + 1] = ARGV[2 + i]\n"
 	"  else\n"
-	"    d[#d + 1] = ARGV[3 + i]\n"
+	"    d[#d + 1] = ARGV[2 + i]\n"
 	"  end\n"
 	"end\n"
 	"local function push(key, list)\n"
@@ -698,29 +696,6 @@ static void sha1_hex(const void *p, size_t n, char out[41])
 	unsigned int mdlen = 0;
 
 	EVP_Digest(p, n, md, &mdlen, EVP_sha1(), NULL);
-	mc_hex(md, 20, out);
-}
-
-/* SHA-1 hex over the head as the script frames it: for each message its
- * decimal length, ':', its bytes. */
-static void head_sha(redisReply *const *el, size_t n, char out[41])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (ctx == NULL)
-		abort();
-	EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
-	for (size_t i = 0; i < n; i++) {
-		char num[32];
-		int l = snprintf(num, sizeof(num), "%zu:", el[i]->len);
-
-		EVP_DigestUpdate(ctx, num, (size_t)l);
-		EVP_DigestUpdate(ctx, el[i]->str, el[i]->len);
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
 	mc_hex(md, 20, out);
 }
 
@@ -1119,8 +1094,9 @@ struct prepared {
 	char **outs;		/* transformed payloads */
 	size_t *lens;
 	char *dest;		/* 'T' or 'D' per message */
-	char sha[41];		/* of the head, as the script frames it */
 	long long t, d;
+	int sent;		/* its move is queued */
+	int ahead;		/* its group reads ahead */
 };
 
 static void prepared_init(struct prepared *p, long long batch)
@@ -1141,6 +1117,7 @@ static void prepared_clear(struct prepared *p)
 	p->head = NULL;
 	p->got = 0;
 	p->t = p->d = 0;
+	p->sent = p->ahead = 0;
 }
 
 static void prepared_free(struct prepared *p)
@@ -1173,9 +1150,147 @@ static void prepare(struct prepared *p, redisReply *head,
 		else
 			p->d++;
 	}
-	head_sha(head->element, p->got, p->sha);
 }
 
+/* The arguments of the EVALSHA moving batch p, in argv/argvlen (which
+ * hold 8 + 2 * batch entries). */
+static int move_args(const struct mc_dlq_conf *c, const struct prepared *p,
+		     const char *script_sha, char *nbuf, size_t nsize,
+		     const char **argv, size_t *argvlen)
+{
+	snprintf(nbuf, nsize, "%zu", p->got);
+	argv[0] = "EVALSHA";
+	argvlen[0] = 7;
+	argv[1] = script_sha;
+	argvlen[1] = 40;
+	argv[2] = "3";
+	argvlen[2] = 1;
+	argv[3] = c->source;
+	argvlen[3] = strlen(c->source);
+	argv[4] = c->target;
+	argvlen[4] = strlen(c->target);
+	argv[5] = c->dead;
+	argvlen[5] = strlen(c->dead);
+	argv[6] = nbuf;
+	argvlen[6] = strlen(nbuf);
+	argv[7] = p->dest;
+	argvlen[7] = p->got;
+	for (size_t i = 0; i < p->got; i++) {
+		argv[8 + i] = p->outs[i];
+		argvlen[8 + i] = p->lens[i];
+		argv[8 + p->got + i] = p->head->element[i]->str;
+		argvlen[8 + p->got + i] = p->head->element[i]->len;
+	}
+	return (int)(8 + 2 * p->got);
+}
+
+/* Queues batch p's group: the read-ahead of the next ahead messages (they
+ * follow p in source once p has moved), the move, and the target's depth
+ * when a shed threshold needs it. Nothing is sent until a reply is read. */
+static void send_group(redisContext *ctx, const struct mc_dlq_conf *c,
+		       struct prepared *p, long long ahead,
+		       const char *script_sha, const char **argv,
+		       size_t *argvlen)
+{
+	char nbuf[32];
+	int argc = move_args(c, p, script_sha, nbuf, sizeof(nbuf), argv,
+			     argvlen);
+
+	p->ahead = ahead > 0;
+	if (p->ahead)
+		redisAppendCommand(ctx, "LRANGE %s %lld %lld", c->source,
+				   (long long)p->got,
+				   (long long)p->got + ahead - 1);
+	redisAppendCommandArgv(ctx, argc, argv, argvlen);
+	if (c->shed_threshold > 0)
+		redisAppendCommand(ctx, "LLEN %s", c->target);
+	p->sent = 1;
+}
+
+/* The replies of a sent group after its read-ahead: the move's (*mv) and
+ * the depth's (*tdepth, -1 when not asked). -1 when the connection broke. */
+static int group_replies(redisContext *ctx, const struct mc_dlq_conf *c,
+			 redisReply **mv, long long *tdepth)
+{
+	redisReply *ln = NULL;
+
+	*mv = NULL;
+	if (redisGetReply(ctx, (void **)mv) != REDIS_OK)
+		return -1;
+	*tdepth = -1;
+	if (c->shed_threshold > 0) {
+		if (redisGetReply(ctx, (void **)&ln) != REDIS_OK) {
+			freeReplyObject(*mv);
+			*mv = NULL;
+			return -1;
+		}
+		if (ln->type == REDIS_REPLY_INTEGER)
+			*tdepth = ln->integer;
+		freeReplyObject(ln);
+	}
+	return 0;
+}
+
+/* Counts a successful move's reply into res; 0, or 1 when it was an error
+ * (left for the caller). */
+static int count_move(const redisReply *mv, struct mc_dlq_result *res,
+		      long long *done)
+{
+	if (mv->type == REDIS_REPLY_ERROR)
+		return 1;
+	if (mv->type == REDIS_REPLY_ARRAY && mv->elements == 2) {
+		res->replayed += mv->element[0]->integer;
+		res->dead += mv->element[1]->integer;
+		*done += mv->element[0]->integer + mv->element[1]->integer;
+	}
+	return 0;
+}
+
+/* The checks before a batch of n is sent: the stop reasons, the limit,
+ * the shed threshold (with the depth last read, or read now), the rate.
+ * 0: go; 1: stop (*why); -1: error. */
+static int may_send(struct mc_redis *r, const struct mc_dlq_conf *c,
+		    const struct mc_dlq_opts *o, struct pacer *pc,
+		    long long batch, long long n, long long *tdepth,
+		    const char **why, struct mc_err *err)
+{
+	for (;;) {
+		int brc;
+
+		if (stop_reason(o, why))
+			return 1;
+		if (c->shed_threshold > 0 && *tdepth >= c->shed_threshold) {
+			if (!o->defer) {
+				*why = "shed";
+				return 1;
+			}
+			*tdepth = -1;	/* wait, then read it afresh */
+			if (pause_ms(o, 100, why))
+				return 1;
+			continue;
+		}
+		if (c->shed_threshold > 0 && *tdepth < 0) {
+			brc = backpressure(r, c, o, why, err);
+			if (brc != 0)
+				return brc;
+		}
+		break;
+	}
+	if (c->rate > 0)
+		return pace(c, o, pc, n, (double)batch, why, err);
+	return 0;
+}
+
+/*
+ * The moves, pipelined two deep: while the server runs the script moving
+ * batch k, the client reads batch k+1 (read ahead in k's group), transforms
+ * it and queues its move behind k's, so neither side waits for the other.
+ * Safety does not rest on the pipeline: each script checks, message for
+ * message, that the source's head is what its batch was read as, so a move
+ * queued on a read-ahead that went stale fails whole and is read again.
+ * With a shed threshold the pipeline is one deep, so every batch sees the
+ * target's depth after the one before it.
+ */
 static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 			const struct mc_dlq_opts *o, long long batch,
 			long long total, double t0, struct mc_dlq_result *res,
@@ -1184,11 +1299,12 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 	redisContext *ctx = mc_redis_context(r);
 	struct prepared bufs[2], *cur = &bufs[0], *nxt = &bufs[1];
 	struct pacer pc = { .tokens = (double)batch, .last = t0 };
-	const char **argv = mc_calloc((size_t)(9 + batch), sizeof(*argv));
-	size_t *argvlen = mc_calloc((size_t)(9 + batch), sizeof(*argvlen));
-	char script_sha[41], nbuf[32];
+	const char **argv = mc_calloc((size_t)(8 + 2 * batch), sizeof(*argv));
+	size_t *argvlen = mc_calloc((size_t)(8 + 2 * batch),
+				    sizeof(*argvlen));
+	char script_sha[41];
 	long long done = 0, tdepth = -1;
-	int head_tries = 0, have_cur = 0, rc = -1;
+	int head_tries = 0, rc = -1, brc;
 	redisReply *reply;
 	struct mc_err e = { 0 };
 
@@ -1203,115 +1319,97 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 	}
 	freeReplyObject(reply);
 	for (;;) {
-		long long n = batch, next_n;
-		redisReply *pre = NULL, *mv = NULL, *ln = NULL;
-		int brc;
+		redisReply *pre = NULL, *mv = NULL;
+		long long left;
 
-		if (stop_reason(o, why))
-			break;
-		if (o->limit > 0 && done >= o->limit) {
-			*why = "limit";
-			break;
-		}
-		if (c->shed_threshold > 0 && tdepth >= c->shed_threshold) {
-			if (!o->defer) {
-				*why = "shed";
+		if (cur->got == 0) {
+			/* Nothing in hand: read the head. */
+			long long n = batch;
+
+			if (o->limit > 0 && done >= o->limit) {
+				*why = "limit";
 				break;
 			}
-			tdepth = -1;	/* wait, then read it afresh */
-			if (pause_ms(o, 100, why))
+			if (o->limit > 0 && o->limit - done < n)
+				n = o->limit - done;
+			if (stop_reason(o, why))
 				break;
-			continue;
+			cur->head = lrange(r, c, 0, n - 1, err);
+			if (cur->head == NULL)
+				goto out;
+			if (cur->head->elements == 0)
+				break;
+			prepare(cur, cur->head, c, o);
 		}
-		if (c->shed_threshold > 0 && tdepth < 0) {
-			brc = backpressure(r, c, o, why, err);
+		if (!cur->sent) {
+			if (o->limit > 0 && done >= o->limit) {
+				*why = "limit";
+				break;
+			}
+			brc = may_send(r, c, o, &pc, batch,
+				       (long long)cur->got, &tdepth, why, err);
 			if (brc < 0)
 				goto out;
 			if (brc > 0)
 				break;
+			left = o->limit > 0 ? o->limit - done -
+					      (long long)cur->got : batch;
+			send_group(ctx, c, cur, left < batch ? left : batch,
+				   script_sha, argv, argvlen);
 		}
-		if (o->limit > 0 && o->limit - done < n)
-			n = o->limit - done;
-		if (c->rate > 0) {
-			brc = pace(c, o, &pc, n, (double)batch, why, err);
-			if (brc < 0)
-				goto out;
-			if (brc > 0)
-				break;
-		}
-		if (!have_cur) {
-			redisReply *head = lrange(r, c, 0, n - 1, err);
-
-			if (head == NULL)
-				goto out;
-			if (head->elements == 0) {
-				freeReplyObject(head);
-				break;
+		/* The read-ahead arrives first; transform it while the server
+		 * runs cur's move, and queue its move behind. */
+		if (cur->ahead && redisGetReply(ctx, (void **)&pre) != REDIS_OK)
+			goto lost;
+		if (pre != NULL && pre->type == REDIS_REPLY_ARRAY &&
+		    pre->elements > 0) {
+			prepare(nxt, pre, c, o);
+			if (c->shed_threshold <= 0) {
+				brc = may_send(r, c, o, &pc, batch,
+					       (long long)nxt->got, &tdepth,
+					       why, err);
+				if (brc < 0)
+					goto out;
+				left = o->limit > 0 ? o->limit - done -
+						      (long long)(cur->got +
+								  nxt->got)
+						    : batch;
+				if (brc == 0)
+					send_group(ctx, c, nxt,
+						   left < batch ? left : batch,
+						   script_sha, argv, argvlen);
+				/* a stop waits for cur's move to be
+				 * counted, then ends the loop */
 			}
-			prepare(cur, head, c, o);
-			have_cur = 1;
-		}
-		if ((long long)cur->got > n) {
-			/* read ahead for a larger step than the limit allows */
-			prepared_clear(cur);
-			have_cur = 0;
-			continue;
-		}
-		next_n = o->limit > 0 ? o->limit - done - (long long)cur->got
-				      : batch;
-		if (next_n > batch)
-			next_n = batch;
-		snprintf(nbuf, sizeof(nbuf), "%zu", cur->got);
-		argv[0] = "EVALSHA";
-		argvlen[0] = 7;
-		argv[1] = script_sha;
-		argvlen[1] = 40;
-		argv[2] = "3";
-		argvlen[2] = 1;
-		argv[3] = c->source;
-		argvlen[3] = strlen(c->source);
-		argv[4] = c->target;
-		argvlen[4] = strlen(c->target);
-		argv[5] = c->dead;
-		argvlen[5] = strlen(c->dead);
-		argv[6] = nbuf;
-		argvlen[6] = strlen(nbuf);
-		argv[7] = cur->sha;
-		argvlen[7] = 40;
-		argv[8] = cur->dest;
-		argvlen[8] = cur->got;
-		for (size_t i = 0; i < cur->got; i++) {
-			argv[9 + i] = cur->outs[i];
-			argvlen[9 + i] = cur->lens[i];
-		}
-		if (next_n > 0)
-			redisAppendCommand(ctx, "LRANGE %s %lld %lld", c->source,
-					   (long long)cur->got,
-					   (long long)cur->got + next_n - 1);
-		redisAppendCommandArgv(ctx, (int)(9 + cur->got), argv, argvlen);
-		if (c->shed_threshold > 0)
-			redisAppendCommand(ctx, "LLEN %s", c->target);
-		/* Reading the first reply sends all three; the next batch is
-		 * transformed while the server runs the move. */
-		if (next_n > 0 && redisGetReply(ctx, (void **)&pre) != REDIS_OK)
-			goto lost;
-		if (redisGetReply(ctx, (void **)&mv) != REDIS_OK) {
+		} else {
 			freeReplyObject(pre);
-			goto lost;
 		}
-		if (c->shed_threshold > 0 &&
-		    redisGetReply(ctx, (void **)&ln) != REDIS_OK) {
-			freeReplyObject(pre);
-			freeReplyObject(mv);
+		if (group_replies(ctx, c, &mv, &tdepth) < 0)
 			goto lost;
-		}
-		tdepth = ln && ln->type == REDIS_REPLY_INTEGER ? ln->integer
-							       : -1;
-		freeReplyObject(ln);
-		if (mv->type == REDIS_REPLY_ERROR) {
+		if (count_move(mv, res, &done)) {
 			const char *mt = strstr(mv->str, "MCTYPE ");
+			int fatal = 1;
 
-			freeReplyObject(pre);
+			/* A queued move behind this one ran too: count it
+			 * (it checked the head itself), then drop both. */
+			if (nxt->sent) {
+				redisReply *pre2 = NULL, *mv2 = NULL;
+				long long td2;
+
+				if (nxt->ahead &&
+				    redisGetReply(ctx, (void **)&pre2) !=
+				    REDIS_OK) {
+					freeReplyObject(mv);
+					goto lost;
+				}
+				freeReplyObject(pre2);
+				if (group_replies(ctx, c, &mv2, &td2) < 0) {
+					freeReplyObject(mv);
+					goto lost;
+				}
+				count_move(mv2, res, &done);
+				freeReplyObject(mv2);
+			}
 			if (mt != NULL) {
 				const char *keys[3] = { c->source, c->target,
 							c->dead };
@@ -1321,21 +1419,22 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 					   "DLQ '%s': key %s is not a list",
 					   dlq_name(c),
 					   keys[k >= 0 && k < 3 ? k : 0]);
-				freeReplyObject(mv);
-				goto out;
-			}
-			if (strstr(mv->str, "NOSCRIPT") != NULL) {
-				redisReply *l = mc_redis_cmd(r, &e, "SCRIPT LOAD %s",
+			} else if (strstr(mv->str, "NOSCRIPT") != NULL) {
+				redisReply *l = mc_redis_cmd(r, &e,
+							     "SCRIPT LOAD %s",
 							     replay_script);
 
 				freeReplyObject(l);
-			} else if (strstr(mv->str, "MCHEAD changed") == NULL) {
+				fatal = 0;
+			} else if (strstr(mv->str, "MCHEAD changed") != NULL) {
+				fatal = 0;
+			} else {
 				mc_err_set(err, MC_EXIT_CRITICAL, "DLQ '%s': "
 					   "redis: %s", dlq_name(c), mv->str);
-				freeReplyObject(mv);
-				goto out;
 			}
 			freeReplyObject(mv);
+			if (fatal)
+				goto out;
 			if (++head_tries > DLQ_HEAD_RETRIES) {
 				mc_err_set(err, MC_EXIT_TEMPFAIL,
 					   "DLQ '%s': the head of %s kept changing "
@@ -1343,43 +1442,34 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 					   dlq_name(c), c->source);
 				goto out;
 			}
-			/* Nothing moved: read this batch again. */
+			/* Read the head again. */
 			prepared_clear(cur);
-			have_cur = 0;
+			prepared_clear(nxt);
 			tdepth = -1;
 			continue;
 		}
-		head_tries = 0;
-		if (mv->type == REDIS_REPLY_ARRAY && mv->elements == 2) {
-			res->replayed += mv->element[0]->integer;
-			res->dead += mv->element[1]->integer;
-			done += mv->element[0]->integer +
-				mv->element[1]->integer;
-		}
 		freeReplyObject(mv);
-		prepared_clear(cur);
-		have_cur = 0;
-		if (pre != NULL && pre->type == REDIS_REPLY_ARRAY &&
-		    pre->elements > 0) {
-			struct prepared *tmp = cur;
-
-			prepare(nxt, pre, c, o);
-			cur = nxt;
-			nxt = tmp;
-			have_cur = 1;
-		} else {
-			freeReplyObject(pre);
-		}
+		head_tries = 0;
 		res->duration_ms = (mc_mono_now() - t0) * 1000;
 		if (o->progress)
 			o->progress(o->progress_ctx, res, total);
-		if (!have_cur && next_n > 0)
-			break;		/* the read-ahead found source empty */
+		{
+			int ahead_empty = cur->ahead && nxt->got == 0;
+			struct prepared *tmp = cur;
+
+			prepared_clear(cur);
+			cur = nxt;
+			nxt = tmp;
+			if (ahead_empty)
+				break;	/* the read-ahead found source empty */
+			if (cur->got > 0 && !cur->sent && *why != NULL)
+				break;	/* stopped before queueing it */
+		}
 	}
 	rc = 0;
 	goto out;
 lost:
-	/* The connection broke: the batch may or may not have moved (never
+	/* The connection broke: a batch may or may not have moved (never
 	 * twice), and is not counted. */
 	mc_err_set(err, MC_EXIT_CRITICAL, "DLQ '%s': redis: %s", dlq_name(c),
 		   ctx->errstr[0] ? ctx->errstr : "connection lost");

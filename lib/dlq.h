@@ -13,12 +13,17 @@
  *      replayed_at / correlation_id stamps change; every other byte stays
  *      as written (Redis's cjson would re-encode numbers to 14 digits and
  *      corrupt 64-bit ids);
- *   3. one server-side script (loaded once, called by its SHA) checks that
- *      the head of source is still exactly what was read (SHA-1 over the
- *      length-framed messages), then LTRIMs it and RPUSHes the results to
- *      target and dead -- all or nothing, inside Redis.
+  *   3. one server-side script (loaded once, called by its SHA) checks that
+ *      the head of source is still exactly what was read (the messages as
+ *      read travel with the results and are compared one by one), then
+ *      LTRIMs it and RPUSHes the results to target and dead -- all or
+ *      nothing, inside Redis.
  * A kill between 1 and 3 leaves everything in source; a kill during 3
- * cannot split it (Redis runs a script atomically).
+ * cannot split it (Redis runs a script atomically). The steps of two
+ * batches overlap: batch k+1 is read ahead with k's move and its move is
+ * queued behind k's, so the client's work and the server's run side by
+ * side; a move queued on a read-ahead that went stale fails its check and
+ * is read again.
  */
 #ifndef MC_DLQ_H
 #define MC_DLQ_H

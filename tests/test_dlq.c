@@ -613,6 +613,89 @@ Test(dlq, replay_mixed_keeps_order_and_counts)
 	fx_fini(&f);
 }
 
+/* A consumer other than mercuryctl pops from the source between batches,
+ * while the next batch's move is already queued on a read-ahead: that move
+ * must fail whole (the head is not what it read), be read again, and in
+ * the end every id is in exactly one place: source, target, dead, or with
+ * the other consumer. */
+struct foreign {
+	struct mc_redis *r;
+	const char *src;
+	long popped[64];
+	size_t n;
+	long long calls;
+};
+
+static void foreign_pop(void *ctx, const struct mc_dlq_result *sofar,
+			long long total)
+{
+	struct foreign *fp = ctx;
+	struct mc_err err = { 0 };
+
+	(void)sofar;
+	(void)total;
+	/* after batches 1, 3, 5 and 7, pop one message (then two) */
+	if (++fp->calls % 2 == 1 && fp->calls < 8) {
+		for (int k = 0; k < (fp->calls > 4 ? 2 : 1); k++) {
+			redisReply *rp = mc_redis_cmd(fp->r, &err, "LPOP %s",
+						      fp->src);
+
+			cr_assert_not_null(rp, "LPOP: %s", err.msg);
+			if (rp->type == REDIS_REPLY_STRING &&
+			    fp->n < MC_ARRAY_LEN(fp->popped))
+				fp->popped[fp->n++] = msg_id(rp->str, rp->len);
+			freeReplyObject(rp);
+		}
+	}
+}
+
+Test(dlq, replay_with_a_foreign_consumer_between_batches)
+{
+	struct fx f;
+	struct mc_dlq_result res;
+	struct mc_err err = { 0 };
+	struct foreign fp = { 0 };
+	struct mc_dlq_opts o = { .correlation_id = "cid-f",
+				 .progress = foreign_pop,
+				 .progress_ctx = &fp };
+	const char *keys[3];
+	unsigned char seen[1000] = { 0 };
+
+	fx_init(&f, "foreign");
+	keys[0] = f.src;
+	keys[1] = f.tgt;
+	keys[2] = f.dead;
+	f.c.batch = 50;
+	fp.r = connect_test();
+	fp.src = f.src;
+	push_gen(f.r, f.src, 0, 1000);
+	cr_assert_eq(replay(&f, &o, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(fp.n, 6, "the other consumer popped %zu", fp.n);
+	cr_expect_eq(res.replayed + res.dead + (long long)fp.n, 1000);
+	for (size_t i = 0; i < fp.n; i++) {
+		cr_assert(fp.popped[i] >= 0 && fp.popped[i] < 1000);
+		seen[fp.popped[i]]++;
+	}
+	for (int k = 0; k < 3; k++) {
+		redisReply *rp = mc_redis_cmd(f.r, &err, "LRANGE %s 0 -1",
+					      keys[k]);
+
+		cr_assert_not_null(rp, "%s", err.msg);
+		for (size_t i = 0; i < rp->elements; i++) {
+			long id = msg_id(rp->element[i]->str,
+					 rp->element[i]->len);
+
+			cr_assert(id >= 0 && id < 1000);
+			seen[id]++;
+		}
+		freeReplyObject(rp);
+	}
+	for (long i = 0; i < 1000; i++)
+		cr_assert_eq(seen[i], 1, "id %ld is in %d places", i, seen[i]);
+	mc_redis_close(fp.r);
+	fx_fini(&f);
+}
+
 Test(dlq, replay_limit)
 {
 	struct fx f;
