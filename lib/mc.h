@@ -158,6 +158,9 @@ void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
  * mc_utf8_valid: 1 when all of s[0..n) is well-formed and holds no NUL. */
 size_t mc_utf8_len(const unsigned char *p, size_t n);
 int mc_utf8_valid(const char *s, size_t n);
+/* A copy of s with every byte that is not part of well-formed UTF-8
+ * replaced by '?'. Caller frees. */
+char *mc_utf8_clean(const char *s);
 
 /* Percent-encodes s for a URL query component (RFC 3986: all but the
  * unreserved characters). Caller frees. */

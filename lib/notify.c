@@ -151,7 +151,9 @@ void mc_notify_alert(const struct mc_notify_change *c, const char *host,
 		     const char *correlation_id, struct mc_alert *a)
 {
 	const struct mc_check_result *r = c->result;
-	const char *msg = r->message ? r->message : "";
+	/* A check's message may quote what a server or plugin said: only
+	 * UTF-8 goes into a payload. */
+	char *msg = mc_utf8_clean(r->message ? r->message : "");
 	char *kv;
 
 	memset(a, 0, sizeof(*a));
@@ -187,4 +189,5 @@ void mc_notify_alert(const struct mc_notify_change *c, const char *host,
 	kv = mc_asprintf("check_type=%s", r->check->type->name);
 	mc_alert_add_label(a, kv, NULL);
 	free(kv);
+	free(msg);
 }

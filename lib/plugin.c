@@ -159,36 +159,6 @@ unclosed:
 
 /* ---- output parsing ----------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at p (at most n bytes), 0 when invalid
- * (overlongs, surrogates and code points above U+10FFFF included). */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Appends at most max bytes of p[0..n) to b as clean text: valid UTF-8,
  * whitespace controls as ' ', other controls and invalid bytes as '?'. */
 static void add_clean(struct mc_buf *b, const char *p, size_t n, size_t max)
@@ -197,7 +167,7 @@ static void add_clean(struct mc_buf *b, const char *p, size_t n, size_t max)
 	size_t i = 0, start = b->len;
 
 	while (i < n) {
-		size_t len = utf8_len(u + i, n - i);
+		size_t len = mc_utf8_len(u + i, n - i);
 
 		if (b->len - start + (len ? len : 1) > max)
 			break;

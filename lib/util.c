@@ -934,3 +934,24 @@ int mc_utf8_valid(const char *s, size_t n)
 	}
 	return 1;
 }
+
+char *mc_utf8_clean(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+	struct mc_buf b = { 0 };
+
+	mc_buf_add(&b, "", 0);
+	while (i < n) {
+		size_t l = mc_utf8_len(p + i, n - i);
+
+		if (l == 0) {
+			mc_buf_add(&b, "?", 1);
+			i++;
+		} else {
+			mc_buf_add(&b, s + i, l);
+			i += l;
+		}
+	}
+	return mc_buf_steal(&b);
+}

@@ -937,6 +937,13 @@ Test(notify, a_change_not_done_is_due_again)
 	cr_assert(strstr(a.summary, "'api' is critical: HTTP 503") != NULL,
 		  "%s", a.summary);
 	mc_alert_clean(&a);
+	/* what the check said is made UTF-8 for the payloads */
+	x.res.message = "bad \xff byte";
+	mc_notify_alert(&ch[0], "web1", "cid", &a);
+	cr_assert(strstr(a.summary, "bad ? byte") != NULL, "%s", a.summary);
+	cr_assert(mc_utf8_valid(a.description, strlen(a.description)));
+	mc_alert_clean(&a);
+	x.res.message = "HTTP 503";
 	/* a non-critical check failing is a warning */
 	x.check.critical = 0;
 	mc_notify_alert(&ch[0], "web1", "cid", &a);

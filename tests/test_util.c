@@ -997,3 +997,24 @@ Test(util, parse_time_refuses)
 	}
 	cr_expect_eq(mc_parse_time(NULL, NULL, NULL), -1);
 }
+
+Test(util, utf8_len_valid_clean)
+{
+	char *c;
+
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"a", 1), 1);
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"\xc3\xa9", 2), 2);
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"\xc3\xa9", 1), 0);
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"\xc0\xaf", 2), 0);
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"\xed\xa0\x80", 3), 0);
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"\xf4\x90\x80\x80", 4),
+		     0);
+	cr_assert_eq(mc_utf8_len((const unsigned char *)"\xf0\x9f\x98\x80", 4),
+		     4);
+	cr_assert(mc_utf8_valid("héllo", strlen("héllo")));
+	cr_assert(!mc_utf8_valid("a\0b", 3));
+	cr_assert(!mc_utf8_valid("a\xff", 2));
+	c = mc_utf8_clean("ok \xff\xc3 é \xe2\x82");
+	cr_assert_str_eq(c, "ok ?? é ??");
+	free(c);
+}
