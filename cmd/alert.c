@@ -224,12 +224,10 @@ out:
 static int test_run(struct mc_ctx *ctx)
 {
 	struct mc_alert a = { 0 };
-	char host[256] = "localhost";
+	char host[256];
 	int code = -1;
 
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
+	mc_hostname(host, sizeof(host));
 	a.action = MC_ACT_TEST;
 	a.severity = MC_SEV_INFO;
 	a.summary = mc_asprintf("Test alert from mercuryctl on %s", host);

@@ -46,10 +46,10 @@ int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 		rc = -1;
 	if (url) {
 		struct mc_err e = { 0 };
-		char host[256] = "unknown";
+		char host[256];
 		struct mc_http *h = mc_ctx_http(ctx);
 
-		gethostname(host, sizeof(host) - 1);
+		mc_hostname(host, sizeof(host));
 		if (h == NULL) {
 			e = ctx->err;
 			mc_err_clear(&ctx->err);

@@ -68,7 +68,7 @@ static void notify(struct mc_ctx *ctx, const struct mc_health *h,
 	size_t n = 0, nw = 0;
 	struct mc_err e = { 0 };
 	json_t *arr = json_array();
-	char host[256] = "localhost";
+	char host[256];
 
 	json_object_set_new(r->doc, "notifications", arr);
 	if (mc_notify_update(ctx->st, h, mc_wall_now(), &ch, &n, &e) < 0) {
@@ -86,9 +86,7 @@ static void notify(struct mc_ctx *ctx, const struct mc_health *h,
 		       "state, but no [webhook] is configured", n);
 		goto out;
 	}
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
+	mc_hostname(host, sizeof(host));
 	for (size_t i = 0; i < n; i++)
 		if (notify_one(ctx, &ch[i], whs, nw, host, r, arr) == 0 &&
 		    mc_notify_done(ctx->st, &ch[i], mc_wall_now(), &e) < 0)

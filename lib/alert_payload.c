@@ -180,11 +180,9 @@ int mc_alert_finish(struct mc_alert *a, struct mc_err *err)
 	if (a->dedup_key != NULL && a->dedup_key[0] == '\0')
 		return mc_err_set(err, MC_EXIT_USAGE, "the dedup key is empty");
 	if (a->source == NULL) {
-		char host[256] = "localhost";
+		char host[256];
 
-		if (gethostname(host, sizeof(host) - 1) != 0)
-			strcpy(host, "localhost");
-		host[sizeof(host) - 1] = '\0';
+		mc_hostname(host, sizeof(host));
 		a->source = mc_strdup(host);
 	}
 	if (a->dedup_key == NULL)

@@ -162,6 +162,10 @@ int mc_utf8_valid(const char *s, size_t n);
  * replaced by '?'. Caller frees. */
 char *mc_utf8_clean(const char *s);
 
+/* This host's name in buf (always terminated; "localhost" when it cannot
+ * be had): the source of alerts, the Pushgateway instance. */
+void mc_hostname(char *buf, size_t size);
+
 /* Percent-encodes s for a URL query component (RFC 3986: all but the
  * unreserved characters). Caller frees. */
 char *mc_url_escape(const char *s);

@@ -935,6 +935,15 @@ int mc_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+void mc_hostname(char *buf, size_t size)
+{
+	if (size == 0)
+		return;
+	if (gethostname(buf, size - 1) != 0 || buf[0] == '\0')
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+}
+
 char *mc_utf8_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -1018,3 +1018,16 @@ Test(util, utf8_len_valid_clean)
 	cr_assert_str_eq(c, "ok ?? é ??");
 	free(c);
 }
+
+Test(util, hostname_is_terminated_and_never_empty)
+{
+	char host[256], small[4], want[256] = "";
+
+	mc_hostname(host, sizeof(host));
+	cr_assert_gt(strlen(host), 0);
+	if (gethostname(want, sizeof(want) - 1) == 0 && want[0])
+		cr_assert_str_eq(host, want);
+	memset(small, 'x', sizeof(small));
+	mc_hostname(small, sizeof(small));
+	cr_assert_leq(strlen(small), sizeof(small) - 1);
+}
