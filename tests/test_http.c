@@ -40,24 +40,14 @@ static const char *receiver(void)
 }
 
 /* A path prefix no other test (or run) uses: /ROUTE.../t-NAME-PID-RAND */
-static char *unique(const char *route, const char *name)
-{
-	return mc_test_unique(route, name);
-}
-
 static char *url_of(const char *path)
 {
 	return mc_asprintf("%s%s", receiver(), path);
 }
 
-static json_t *control(const char *route, const char *prefix)
-{
-	return mc_test_receiver(route, prefix);
-}
-
 static json_t *recorded(const char *prefix)
 {
-	json_t *j = control("_requests", prefix);
+	json_t *j = mc_test_receiver("_requests", prefix);
 
 	cr_assert(json_is_array(j));
 	return j;
@@ -126,7 +116,7 @@ static void run1(struct mc_http *h, struct mc_http_req *req,
 
 Test(http, get_200_with_body, .timeout = T_TIMEOUT)
 {
-	char *path = unique("/echo", "get");
+	char *path = mc_test_unique("/echo", "get");
 	char *url = url_of(path);
 	struct mc_http *h = client(NULL);
 	struct mc_http_req req = { .url = url };
@@ -167,9 +157,9 @@ Test(http, post_body_and_header_arrive_intact, .timeout = T_TIMEOUT)
 	static const char bin[] = "\x00\xff\x01" "bin\r\n\x80";
 	const char *hdrs[] = { "X-Test-Header: value with  spaces; 1=2",
 			       "Content-Type: application/json", NULL };
-	char *path = unique("/any", "post");
+	char *path = mc_test_unique("/any", "post");
 	char *url = url_of(path);
-	char *path2 = unique("/any", "putbin");
+	char *path2 = mc_test_unique("/any", "putbin");
 	char *url2 = url_of(path2);
 	struct mc_http *h = client("post-test");
 	struct mc_http_req req[2] = {
@@ -222,7 +212,7 @@ Test(http, post_body_and_header_arrive_intact, .timeout = T_TIMEOUT)
 static void trace_of(struct mc_http *h, const char *name,
 		     const char *want_cid, char trace[33])
 {
-	char *path = unique("/any", name);
+	char *path = mc_test_unique("/any", name);
 	char *url = url_of(path);
 	struct mc_http_req req = { .url = url };
 	char span[17];
@@ -285,7 +275,7 @@ Test(http, correlation_and_traceparent, .timeout = T_TIMEOUT)
 
 Test(http, span_id_fresh_per_attempt, .timeout = T_TIMEOUT)
 {
-	char *path = unique("/flaky", "span");
+	char *path = mc_test_unique("/flaky", "span");
 	char *full = mc_asprintf("%s/1/503", path);
 	char *url = url_of(full);
 	struct mc_http *h = client("span-test");
@@ -324,7 +314,7 @@ Test(http, bad_correlation_id_refused)
 Test(http, requests_run_concurrently, .timeout = T_TIMEOUT)
 {
 	enum { N = 10 };
-	char *path = unique("/delay/300", "conc");
+	char *path = mc_test_unique("/delay/300", "conc");
 	char *urls[N];
 	struct mc_http_req req[N];
 	struct mc_http *h = client(NULL);
@@ -340,7 +330,7 @@ Test(http, requests_run_concurrently, .timeout = T_TIMEOUT)
 	for (int i = 0; i < N; i++)
 		cr_assert_eq(req[i].status, 200, "req %d: %s", i,
 			     req[i].err.msg);
-	st = control("_stats", path);
+	st = mc_test_receiver("_stats", path);
 	cr_assert_eq(json_integer_value(json_object_get(st, "count")), N);
 	cr_assert_geq(json_integer_value(json_object_get(st, "max_inflight")),
 		      N, "the receiver never had all %d requests at once", N);
@@ -355,8 +345,8 @@ Test(http, requests_run_concurrently, .timeout = T_TIMEOUT)
 
 Test(http, timeout_of_one_does_not_fail_another, .timeout = T_TIMEOUT)
 {
-	char *p1 = unique("/hang", "to");
-	char *p2 = unique("/delay/100", "to");
+	char *p1 = mc_test_unique("/hang", "to");
+	char *p2 = mc_test_unique("/delay/100", "to");
 	char *u1 = url_of(p1), *u2 = url_of(p2);
 	struct mc_http *h = client(NULL);
 	struct mc_http_req req[2] = {
@@ -385,7 +375,7 @@ Test(http, timeout_of_one_does_not_fail_another, .timeout = T_TIMEOUT)
 
 Test(http, deadline_cuts_the_attempt, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/hang", "dl");
+	char *p = mc_test_unique("/hang", "dl");
 	char *u = url_of(p);
 	struct mc_http *h = client(NULL);
 	struct mc_http_req req = { .url = u, .timeout_ms = 20000,
@@ -414,7 +404,7 @@ Test(http, deadline_cuts_the_attempt, .timeout = T_TIMEOUT)
 
 Test(http, flaky_recovers_within_attempts, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/flaky", "ok");
+	char *p = mc_test_unique("/flaky", "ok");
 	char *full = mc_asprintf("%s/2/500", p);
 	char *u = url_of(full);
 	struct mc_http *h = client(NULL);
@@ -439,7 +429,7 @@ Test(http, flaky_recovers_within_attempts, .timeout = T_TIMEOUT)
 
 Test(http, flaky_exhausts_attempts, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/flaky", "bad");
+	char *p = mc_test_unique("/flaky", "bad");
 	char *full = mc_asprintf("%s/5/500", p);
 	char *u = url_of(full);
 	struct mc_http *h = client(NULL);
@@ -465,7 +455,7 @@ Test(http, flaky_exhausts_attempts, .timeout = T_TIMEOUT)
 
 Test(http, retry_after_is_the_least_wait, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/retry-after", "ra");
+	char *p = mc_test_unique("/retry-after", "ra");
 	char *full = mc_asprintf("%s/1/2", p);
 	char *u = url_of(full);
 	struct mc_http *h = client(NULL);
@@ -494,7 +484,7 @@ Test(http, retry_after_is_the_least_wait, .timeout = T_TIMEOUT)
 
 Test(http, retry_after_past_deadline_gives_up, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/retry-after", "rad");
+	char *p = mc_test_unique("/retry-after", "rad");
 	char *full = mc_asprintf("%s/1/60/503", p);
 	char *u = url_of(full);
 	struct mc_http *h = client(NULL);
@@ -521,7 +511,7 @@ Test(http, retry_after_past_deadline_gives_up, .timeout = T_TIMEOUT)
 
 Test(http, client_error_is_not_retried, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/status/404", "nf");
+	char *p = mc_test_unique("/status/404", "nf");
 	char *u = url_of(p);
 	struct mc_http *h = client(NULL);
 	struct mc_http_req req = { .url = u, .max_attempts = 3,
@@ -545,9 +535,9 @@ Test(http, client_error_is_not_retried, .timeout = T_TIMEOUT)
 
 Test(http, body_size_cap, .timeout = T_TIMEOUT)
 {
-	char *p1 = unique("/bytes/2000000", "big");
-	char *p2 = unique("/bytes/1000", "small");
-	char *p3 = unique("/bytes/2000000", "bigchunked");
+	char *p1 = mc_test_unique("/bytes/2000000", "big");
+	char *p2 = mc_test_unique("/bytes/1000", "small");
+	char *p3 = mc_test_unique("/bytes/2000000", "bigchunked");
 	char *u1 = url_of(p1), *u2 = url_of(p2);
 	char *u3 = mc_asprintf("%s%s?chunked=1", receiver(), p3);
 	char *u4 = mc_asprintf("%s%s?chunked=1", receiver(), p2);
@@ -636,7 +626,7 @@ Test(http, could_not_resolve, .timeout = T_TIMEOUT)
 Test(http, https_to_plain_port_is_a_tls_error, .timeout = T_TIMEOUT)
 {
 	const char *base = receiver();
-	char *p = unique("/any", "tls");
+	char *p = mc_test_unique("/any", "tls");
 	char *u;
 	struct mc_http *h = client(NULL);
 	struct mc_http_req req = { 0 };
@@ -674,8 +664,8 @@ Test(http, only_http_and_https, .timeout = T_TIMEOUT)
 
 Test(http, redirects_only_when_allowed, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/redirect/2", "rd");
-	char *p5 = unique("/redirect/5", "rd");
+	char *p = mc_test_unique("/redirect/2", "rd");
+	char *p5 = mc_test_unique("/redirect/5", "rd");
 	char *u = url_of(p), *u5 = url_of(p5);
 	struct mc_http *h = client(NULL);
 	struct mc_http_req req[3] = {
@@ -704,7 +694,7 @@ Test(http, redirects_only_when_allowed, .timeout = T_TIMEOUT)
 
 Test(http, perform_again_after_clean, .timeout = T_TIMEOUT)
 {
-	char *p = unique("/flaky", "again");
+	char *p = mc_test_unique("/flaky", "again");
 	char *full = mc_asprintf("%s/1/502", p);
 	char *u = url_of(full);
 	struct mc_http *h = client(NULL);
@@ -744,8 +734,8 @@ static void on_alarm(int sig)
 
 Test(http, interrupt_abandons_everything, .timeout = T_TIMEOUT)
 {
-	char *p1 = unique("/hang", "int");
-	char *p2 = unique("/flaky", "int");
+	char *p1 = mc_test_unique("/hang", "int");
+	char *p2 = mc_test_unique("/flaky", "int");
 	char *f2 = mc_asprintf("%s/100/500", p2);
 	char *u1 = url_of(p1), *u2 = url_of(f2);
 	struct mc_http *h = client(NULL);
