@@ -259,20 +259,18 @@ static int history_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "alerts", arr);
 	if (since_s)
 		mc_parse_duration_ms(since_s, &since_ms, NULL);
-	if (webhook && mc_conf_find(ctx->conf, "webhook", webhook) == NULL &&
-	    mc_alert_history(ctx->st, 0, webhook, &l, &n, &ctx->err) == 0 &&
-	    n == 0) {
-		mc_alert_history_free(l, n);
-		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-				  "no webhook '%s' in the configuration or "
-				  "the alert log", webhook);
-	}
-	mc_alert_history_free(l, n);
-	l = NULL;
 	if (mc_alert_history(ctx->st, since_ms > 0 ? mc_wall_now() -
 			     since_ms / 1e3 : 0, webhook, &l, &n,
 			     &ctx->err) < 0)
 		return -1;
+	/* A name neither configured nor in the span is most likely a typo. */
+	if (webhook && n == 0 &&
+	    mc_conf_find(ctx->conf, "webhook", webhook) == NULL) {
+		mc_alert_history_free(l, n);
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+				  "no webhook '%s' in the configuration or "
+				  "in the alert log of the span", webhook);
+	}
 	t = mc_table_new(8, headers);
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_alert_log *e = &l[i];
