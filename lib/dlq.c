@@ -1001,47 +1001,51 @@ static int pause_ms(const struct mc_dlq_opts *o, int64_t ms, const char **why)
 	return stop_reason(o, why);
 }
 
-/* Waits until n messages may go at c->rate. 0, 1 (stop, *why) or -1. */
+/* Waits until n messages may go at c->rate: 0, 1 (stop, *why) or -1.
+ * Tokens that would come only after the deadline are not waited for: the
+ * run stops at once ("deadline"). With the state file the tokens are
+ * reserved in the persisted bucket (another run queues behind them);
+ * without it, an in-memory bucket paces this run alone. */
 static int pace(const struct mc_dlq_conf *c, const struct mc_dlq_opts *o,
 		struct pacer *pc, long long n, double burst, const char **why,
 		struct mc_err *err)
 {
-	for (;;) {
-		double wait_s = 0;
+	double max_wait = o->dl != NULL && o->dl->at != 0 ?
+			  (double)mc_deadline_left_ms(o->dl, 0) / 1e3 : 1e9;
+	double wait_s = 0;
 
-		if (o->st != NULL) {
-			char *name = mc_asprintf("dlq:%s", dlq_name(c));
-			int rc = mc_bucket_take(o->st, name, c->rate, burst,
-						(double)n, o->clock, &wait_s,
-						err);
+	if (o->st != NULL) {
+		char *name = mc_asprintf("dlq:%s", dlq_name(c));
+		int rc = mc_bucket_reserve(o->st, name, c->rate, burst,
+					   (double)n, max_wait, o->clock,
+					   &wait_s, err);
 
-			free(name);
-			if (rc < 0)
-				return -1;
-			if (rc == 1)
-				return 0;
-		} else {
-			double now = mc_mono_now();
-
-			pc->tokens += (now - pc->last) * c->rate;
-			pc->last = now;
-			if (pc->tokens > burst)
-				pc->tokens = burst;
-			if (pc->tokens >= (double)n) {
-				pc->tokens -= (double)n;
-				return 0;
-			}
-			wait_s = ((double)n - pc->tokens) / c->rate;
-		}
-		/* Tokens that come after the deadline are not waited for. */
-		if (o->dl != NULL && o->dl->at != 0 &&
-		    wait_s * 1000 > (double)mc_deadline_left_ms(o->dl, 0)) {
+		free(name);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
 			*why = "deadline";
 			return 1;
 		}
-		if (pause_ms(o, (int64_t)ceil(wait_s * 1000), why))
-			return 1;
+	} else {
+		double now = mc_mono_now();
+
+		pc->tokens += (now - pc->last) * c->rate;
+		pc->last = now;
+		if (pc->tokens > burst)
+			pc->tokens = burst;
+		if (pc->tokens < (double)n) {
+			wait_s = ((double)n - pc->tokens) / c->rate;
+			if (wait_s > max_wait) {
+				*why = "deadline";
+				return 1;
+			}
+		}
+		pc->tokens -= (double)n;	/* may go below 0: the wait */
 	}
+	if (wait_s > 0 && pause_ms(o, (int64_t)ceil(wait_s * 1000), why))
+		return 1;
+	return 0;
 }
 
 /* Backpressure before a batch: 0 go, 1 stop (*why), -1 error. */
