@@ -415,7 +415,8 @@ static void set_msg(struct mc_delivery *d, const char *fmt, ...)
 	free(m);
 }
 
-static char *breaker_name(const struct mc_webhook *wh)
+/* The name of a webhook's breaker and of its rate-limit bucket. */
+static char *target_name(const struct mc_webhook *wh)
 {
 	return mc_asprintf("webhook:%s", wh->name);
 }
@@ -492,6 +493,7 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 	size_t *idx = mc_calloc(n ? n : 1, sizeof(*idx));
 	char **bodies = mc_calloc(n ? n : 1, sizeof(*bodies));
 	char **urls = mc_calloc(n ? n : 1, sizeof(*urls));
+	char **names = mc_calloc(n ? n : 1, sizeof(*names));
 	double now = mc_clock_now(env->clock);
 	double left_s = (double)mc_deadline_left_ms(env->dl, 3600 * 1000) /
 			1e3;
@@ -504,7 +506,7 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 	for (i = 0; i < n; i++) {
 		const struct mc_webhook *wh = &whs[i];
 		char why[256] = "";
-		char *bname;
+		double retry_at = 0, wait = 0;
 		int r;
 
 		d[i].wh = wh;
@@ -528,44 +530,32 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 				continue;
 			}
 		}
-		bname = breaker_name(wh);
-		{
-			double retry_at = 0;
+		/* A refusal below leaves the claim to be given back after
+		 * the requests, with every other undelivered one. */
+		names[i] = target_name(wh);
+		r = mc_breaker_allow(env->st, names[i], &wh->breaker,
+				     env->clock, &retry_at, err);
+		if (r < 0)
+			goto out;
+		if (r == 0) {
+			char at[40];
 
-			r = mc_breaker_allow(env->st, bname, &wh->breaker,
-					     env->clock, &retry_at, err);
-			free(bname);
-			if (r < 0)
-				goto out;
-			if (r == 0) {
-				char at[40];
-
-				mc_format_time(retry_at, at, sizeof(at));
-				d[i].result = MC_DLV_CIRCUIT_OPEN;
-				set_msg(&d[i], "circuit open: no request made; "
-					"one probe is let through from %s", at);
-				if (dedup_settle(env->st, wh, a, &claims[i], 0,
-						 err) < 0)
-					goto out;
-				continue;
-			}
+			mc_format_time(retry_at, at, sizeof(at));
+			d[i].result = MC_DLV_CIRCUIT_OPEN;
+			set_msg(&d[i], "circuit open: no request made; one "
+				"probe is let through from %s", at);
+			continue;
 		}
 		if (wh->rate > 0) {
-			double wait = 0;
-
-			r = mc_bucket_reserve(env->st, bname = breaker_name(wh),
-					      wh->rate, wh->burst, 1, left_s,
-					      env->clock, &wait, err);
-			free(bname);
+			r = mc_bucket_reserve(env->st, names[i], wh->rate,
+					      wh->burst, 1, left_s, env->clock,
+					      &wait, err);
 			if (r < 0)
 				goto out;
 			if (r == 0) {
 				set_msg(&d[i], "rate limit: the next slot is "
 					"%.1fs away, past the run's deadline",
 					wait);
-				if (dedup_settle(env->st, wh, a, &claims[i], 0,
-						 err) < 0)
-					goto out;
 				continue;
 			}
 			reqs[m].start_after_ms = (int64_t)(wait * 1e3 + 0.5);
@@ -592,7 +582,6 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		struct mc_delivery *x = &d[idx[k]];
 		struct mc_http_req *q = &reqs[k];
 		int ok = q->done && q->status >= 200 && q->status < 300;
-		char *bname = breaker_name(x->wh);
 
 		x->attempts = q->attempts;
 		x->http_status = q->status;
@@ -604,16 +593,15 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 			else
 				set_msg(x, "HTTP %ld", q->status);
 		}
-		if (mc_breaker_record(env->st, bname, ok, &x->wh->breaker,
-				      env->clock, err) < 0) {
-			free(bname);
-			goto out;
-		}
-		free(bname);
-		if (dedup_settle(env->st, x->wh, a, &claims[idx[k]], ok,
-				 err) < 0)
+		if (mc_breaker_record(env->st, names[idx[k]], ok,
+				      &x->wh->breaker, env->clock, err) < 0)
 			goto out;
 	}
+	/* Delivered: the claim is confirmed; anything else gives it back. */
+	for (i = 0; i < n; i++)
+		if (dedup_settle(env->st, &whs[i], a, &claims[i],
+				 d[i].result == MC_DLV_DELIVERED, err) < 0)
+			goto out;
 
 	if (mc_state_begin(env->st, err) < 0)
 		goto out;
@@ -639,6 +627,7 @@ out:
 		claim_clean(&claims[i]);
 		free(bodies[i]);
 		free(urls[i]);
+		free(names[i]);
 	}
 	for (i = 0; i < m; i++)
 		mc_http_req_clean(&reqs[i]);
@@ -647,6 +636,7 @@ out:
 	free(idx);
 	free(bodies);
 	free(urls);
+	free(names);
 	if (rc < 0) {
 		mc_deliveries_free(d, n);
 		*out = NULL;
