@@ -103,9 +103,6 @@ void mc_alert_clean(struct mc_alert *a);
 #define MC_LIMIT_PD_DEDUP	255	/* dedup_key */
 #define MC_LIMIT_TEXT		16384	/* json and alertmanager */
 
-/* A copy of s cut to at most max characters (UTF-8), "…" included when
- * cut. Caller frees. */
-char *mc_utf8_truncate(const char *s, size_t max);
 
 struct mc_webhook {
 	char *name;

@@ -208,35 +208,6 @@ void mc_alert_clean(struct mc_alert *a)
 	memset(a, 0, sizeof(*a));
 }
 
-char *mc_utf8_truncate(const char *s, size_t max)
-{
-	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, chars = 0, cut = 0;
-
-	while (i < n) {
-		size_t l = mc_utf8_len(p + i, n - i);
-
-		if (l == 0)
-			l = 1;		/* not ours to judge: keep going */
-		if (chars == (max > 0 ? max - 1 : 0))
-			cut = i;
-		i += l;
-		chars++;
-	}
-	if (chars <= max)
-		return mc_strdup(s);
-	if (max == 0)
-		return mc_strdup("");
-	{
-		char *out = mc_malloc(cut + sizeof(ellipsis));
-
-		memcpy(out, s, cut);
-		memcpy(out + cut, ellipsis, sizeof(ellipsis));
-		return out;
-	}
-}
-
 /* Slack's mrkdwn treats &, < and > as markup ("<!channel>" would notify
  * a whole channel): they are escaped as its docs ask. */
 static char *slack_escape(const char *s)
@@ -400,16 +371,6 @@ static long discord_color(const struct mc_alert *a, int sev)
 	       0x1E88E5;				/* blue */
 }
 
-/* Characters of s as Discord counts them toward the 6000 of an embed. */
-static size_t chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
 static json_t *discord_payload(const struct mc_alert *a, int sev, double now)
 {
 	json_t *doc = json_object(), *embed = json_object(),
@@ -423,7 +384,7 @@ static json_t *discord_payload(const struct mc_alert *a, int sev, double now)
 			    json_pack("{s:[]}", "parse"));
 	tt = mc_utf8_truncate(t, MC_LIMIT_DISCORD_TITLE);
 	json_object_set_new(embed, "title", json_string(tt));
-	used += chars(tt);
+	used += mc_utf8_chars(tt);
 	free(tt);
 	json_object_set_new(embed, "color", json_integer(discord_color(a, sev)));
 	set_time(embed, "timestamp", now);
@@ -434,7 +395,7 @@ static json_t *discord_payload(const struct mc_alert *a, int sev, double now)
 	f = json_pack("{s:s, s:b}", "name", "source", "inline", 1);
 	set_text(f, "value", a->source, 200);
 	json_array_append_new(fields, f);
-	used += 8 + 6 + chars(mc_severity_name(sev)) + 200;
+	used += 8 + 6 + mc_utf8_chars(mc_severity_name(sev)) + 200;
 	/* Labels: up to 20 fields of 64 + 200 characters stay well inside
 	 * the 25 fields and the 6000 characters of an embed. */
 	for (size_t i = 0; i < a->n_labels && i < 20; i++) {
@@ -455,7 +416,7 @@ static json_t *discord_payload(const struct mc_alert *a, int sev, double now)
 
 		set_text(ft, "text", foot, 2048);
 		json_object_set_new(embed, "footer", ft);
-		used += chars(foot);
+		used += mc_utf8_chars(foot);
 	}
 	budget = used < 6000 ? 6000 - used : 0;
 	if (budget > MC_LIMIT_DISCORD_DESC)
@@ -488,7 +449,7 @@ static char *pd_dedup_key(const char *key)
 {
 	struct mc_alert tmp = { 0 };
 
-	if (chars(key) <= MC_LIMIT_PD_DEDUP)
+	if (mc_utf8_chars(key) <= MC_LIMIT_PD_DEDUP)
 		return mc_strdup(key);
 	tmp.summary = (char *)key;
 	return mc_alert_default_key(&tmp);

@@ -234,40 +234,17 @@ void mc_health_history_free(struct mc_check_history *h, size_t n)
 
 /* ---- rendering ---------------------------------------------------------- */
 
-static size_t utf8_cols(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
 /* s cut to at most cols (> 0) display columns, ending in "…" when cut;
  * control characters become spaces, so a cell stays on one line. Caller
  * frees. */
 static char *fit_cell(const char *s, size_t cols)
 {
-	struct mc_buf b = { 0 };
-	size_t w = 0, total = utf8_cols(s);
+	char *t = mc_utf8_truncate(s, cols);
 
-	mc_buf_puts(&b, "");
-	for (const char *p = s; *p; p++) {
-		char c = *p;
-
-		if (((unsigned char)c & 0xC0) != 0x80) {
-			if (total > cols && w == cols - 1) {
-				mc_buf_puts(&b, "\xE2\x80\xA6");
-				break;
-			}
-			w++;
-		}
-		if ((unsigned char)c < 0x20 || c == 0x7F)
-			c = ' ';
-		mc_buf_add(&b, &c, 1);
-	}
-	return mc_buf_steal(&b);
+	for (char *p = t; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F)
+			*p = ' ';
+	return t;
 }
 
 /* RFC 3339 to the second, for the text table. */
@@ -372,7 +349,7 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 		"SPARKLINE",
 	};
 	double start = span_start(h, n, since);
-	size_t width = n > 0 && h[0].sparkline ? utf8_cols(h[0].sparkline) : 0;
+	size_t width = n > 0 && h[0].sparkline ? mc_utf8_chars(h[0].sparkline) : 0;
 	json_t *checks = json_object();
 	struct mc_table *t;
 	struct mc_buf table = { 0 };

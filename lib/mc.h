@@ -161,6 +161,12 @@ int mc_utf8_valid(const char *s, size_t n);
 /* A copy of s with every byte that is not part of well-formed UTF-8
  * replaced by '?'. Caller frees. */
 char *mc_utf8_clean(const char *s);
+/* Code points in s (one display column each, as mercuryctl counts them;
+ * what services count as characters). */
+size_t mc_utf8_chars(const char *s);
+/* A copy of s cut to at most max code points, "…" included when cut (at
+ * a character boundary). Caller frees. */
+char *mc_utf8_truncate(const char *s, size_t max);
 
 /* This host's name in buf (always terminated; "localhost" when it cannot
  * be had): the source of alerts, the Pushgateway instance. */

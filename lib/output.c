@@ -107,18 +107,6 @@ void mc_table_row(struct mc_table *t, const char *const *cells)
 	t->n_rows++;
 }
 
-/* Display width of UTF-8 text: one column per code point (good enough for
- * the names and sparklines mercuryctl prints). */
-static size_t width(const char *s)
-{
-	size_t w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
 void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		     mc_cell_color_fn cell_color)
 {
@@ -126,7 +114,7 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 
 	for (size_t r = 0; r < t->n_rows; r++)
 		for (size_t c = 0; c < t->n_cols; c++) {
-			size_t cw = width(t->cells[r * t->n_cols + c]);
+			size_t cw = mc_utf8_chars(t->cells[r * t->n_cols + c]);
 
 			if (cw > w[c])
 				w[c] = cw;
@@ -135,7 +123,7 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *cell = t->cells[r * t->n_cols + c];
 			int sgr = 0;
-			size_t pad = w[c] - width(cell);
+			size_t pad = w[c] - mc_utf8_chars(cell);
 
 			if (color && r == 0)
 				sgr = 1;	/* bold header */

@@ -964,3 +964,41 @@ char *mc_utf8_clean(const char *s)
 	}
 	return mc_buf_steal(&b);
 }
+
+size_t mc_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+char *mc_utf8_truncate(const char *s, size_t max)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, chars = 0, cut = 0;
+
+	while (i < n) {
+		size_t l = mc_utf8_len(p + i, n - i);
+
+		if (l == 0)
+			l = 1;		/* not ours to judge: keep going */
+		if (chars == (max > 0 ? max - 1 : 0))
+			cut = i;
+		i += l;
+		chars++;
+	}
+	if (chars <= max)
+		return mc_strdup(s);
+	if (max == 0)
+		return mc_strdup("");
+	{
+		char *out = mc_malloc(cut + sizeof(ellipsis));
+
+		memcpy(out, s, cut);
+		memcpy(out + cut, ellipsis, sizeof(ellipsis));
+		return out;
+	}
+}
