@@ -353,16 +353,9 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 	json_t *checks = json_object();
 	struct mc_table *t;
 	struct mc_buf table = { 0 };
-	char ts[40], from[40], to[40];
+	char from[40], to[40];
 
-	if (since > 0) {
-		mc_format_time(since, ts, sizeof(ts));
-		json_object_set_new(r->doc, "since", json_string(ts));
-	} else {
-		json_object_set_new(r->doc, "since", json_null());
-	}
-	mc_format_time(now, ts, sizeof(ts));
-	json_object_set_new(r->doc, "until", json_string(ts));
+	mc_report_span(r, since, now);
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(checks, h[i].name,
 				    check_json(&h[i], width));

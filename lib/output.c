@@ -107,6 +107,20 @@ void mc_table_row(struct mc_table *t, const char *const *cells)
 	t->n_rows++;
 }
 
+void mc_report_span(struct mc_report *r, double since, double until)
+{
+	char ts[40];
+
+	if (since > 0) {
+		mc_format_time(since, ts, sizeof(ts));
+		json_object_set_new(r->doc, "since", json_string(ts));
+	} else {
+		json_object_set_new(r->doc, "since", json_null());
+	}
+	mc_format_time(until, ts, sizeof(ts));
+	json_object_set_new(r->doc, "until", json_string(ts));
+}
+
 void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		     mc_cell_color_fn cell_color)
 {

@@ -35,6 +35,10 @@ struct mc_report {
 void mc_report_init(struct mc_report *r, int color);
 void mc_report_free(struct mc_report *r);
 
+/* The span a history report covers: "since" (RFC 3339, or null when 0:
+ * from the first record on) and "until" in r's document. */
+void mc_report_span(struct mc_report *r, double since, double until);
+
 /* One exposition sample; HELP and TYPE lines are written the first time a
  * name appears. labels: "check=\"api\"" or NULL. */
 void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,

@@ -316,14 +316,7 @@ void mc_slo_history_report(const struct mc_slo_history *h, double since,
 	double cell_s = h->width ? (h->end - h->start) / (double)h->width : 0;
 
 	json_object_set_new(r->doc, "slo", json_string(h->slo));
-	if (since > 0) {
-		mc_format_time(since, ts, sizeof(ts));
-		json_object_set_new(r->doc, "since", json_string(ts));
-	} else {
-		json_object_set_new(r->doc, "since", json_null());
-	}
-	mc_format_time(now, ts, sizeof(ts));
-	json_object_set_new(r->doc, "until", json_string(ts));
+	mc_report_span(r, since, now);
 	json_object_set_new(r->doc, "evaluations",
 			    json_integer((json_int_t)h->samples));
 	json_object_set_new(r->doc, "transitions",
