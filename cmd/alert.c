@@ -248,20 +248,16 @@ static int history_run(struct mc_ctx *ctx)
 	static const char *const headers[] = { "TIME", "WEBHOOK", "ACTION",
 					       "SEVERITY", "RESULT", "ATTEMPTS",
 					       "HTTP", "SUMMARY" };
-	const char *since_s = mc_args_value(ctx->args, "since");
 	const char *webhook = ctx->args->n_pos > 0 ? ctx->args->pos[0] : NULL;
-	int64_t since_ms = 7LL * 86400000;
 	struct mc_alert_log *l = NULL;
 	size_t n = 0;
 	json_t *arr = json_array();
 	struct mc_table *t;
 
 	json_object_set_new(ctx->report.doc, "alerts", arr);
-	if (since_s)
-		mc_parse_duration_ms(since_s, &since_ms, NULL);
-	if (mc_alert_history(ctx->st, since_ms > 0 ? mc_wall_now() -
-			     since_ms / 1e3 : 0, webhook, &l, &n,
-			     &ctx->err) < 0)
+	if (mc_alert_history(ctx->st, mc_ctx_since(ctx, 7LL * 86400000,
+						   mc_wall_now()), webhook, &l,
+			     &n, &ctx->err) < 0)
 		return -1;
 	/* A name neither configured nor in the span is most likely a typo. */
 	if (webhook && n == 0 &&

@@ -51,6 +51,9 @@ int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 /* Starts a fresh run deadline of ctx->timeout_ms (for --watch, where
  * --timeout bounds each run). */
 void mc_ctx_rearm_deadline(struct mc_ctx *ctx);
+/* The start of the span --since DURATION asks for (default_ms when not
+ * given), back from now; 0 when it is 0 (everything kept). */
+double mc_ctx_since(const struct mc_ctx *ctx, int64_t default_ms, double now);
 /* The [core] breaker settings. */
 void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc);
 

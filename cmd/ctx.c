@@ -66,6 +66,17 @@ int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 	return rc;
 }
 
+double mc_ctx_since(const struct mc_ctx *ctx, int64_t default_ms, double now)
+{
+	const char *s = mc_args_value(ctx->args, "since");
+	int64_t ms = default_ms;
+
+	/* parsed already: the option is typed MC_ARG_DURATION */
+	if (s != NULL)
+		mc_parse_duration_ms(s, &ms, NULL);
+	return ms > 0 ? now - (double)ms / 1e3 : 0;
+}
+
 void mc_ctx_rearm_deadline(struct mc_ctx *ctx)
 {
 	mc_deadline_set(&ctx->dl, ctx->timeout_ms);

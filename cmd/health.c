@@ -246,15 +246,11 @@ static const struct mc_opt health_opts[] = {
 
 static int history_run(struct mc_ctx *ctx)
 {
-	const char *since_s = mc_args_value(ctx->args, "since");
-	int64_t since_ms = 7LL * 86400000;
-	double now = mc_wall_now(), since;
+	double now = mc_wall_now(), since = mc_ctx_since(ctx, 7LL * 86400000,
+							 now);
 	struct mc_check_history *hist = NULL;
 	size_t n = 0;
 
-	if (since_s)
-		mc_parse_duration_ms(since_s, &since_ms, NULL);
-	since = since_ms > 0 ? now - since_ms / 1e3 : 0;
 	if (mc_health_history(ctx->st, (const char *const *)ctx->args->pos,
 			      (size_t)ctx->args->n_pos, since, now, SPARK_WIDTH,
 			      &hist, &n, &ctx->err) < 0)

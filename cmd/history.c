@@ -10,21 +10,17 @@ static int history_run(struct mc_ctx *ctx)
 					       "STATUS", "EXIT", "DURATION",
 					       "CORRELATION ID" };
 	const char *cmd = mc_args_value(ctx->args, "command");
-	const char *since_s = mc_args_value(ctx->args, "since");
 	const char *limit_s = mc_args_value(ctx->args, "limit");
 	struct mc_run *runs = NULL;
 	size_t n = 0;
-	int64_t since_ms = 0;
 	long long limit = 20;
 	json_t *arr = json_array();
 	struct mc_table *t = mc_table_new(7, headers);
 
 	json_object_set_new(ctx->report.doc, "runs", arr);
-	if (since_s)
-		mc_parse_duration_ms(since_s, &since_ms, NULL);
 	if (limit_s)
 		mc_parse_int(limit_s, 0, 1000000000, &limit, NULL);
-	if (mc_state_runs(ctx->st, cmd, since_ms ? mc_wall_now() - since_ms / 1e3 : 0,
+	if (mc_state_runs(ctx->st, cmd, mc_ctx_since(ctx, 0, mc_wall_now()),
 			  (int)limit, &runs, &n, &ctx->err) < 0) {
 		mc_table_free(t);
 		return -1;

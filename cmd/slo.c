@@ -154,9 +154,8 @@ static const struct mc_cmd mc_cmd_slo_rules = {
 
 static int history_run(struct mc_ctx *ctx)
 {
-	const char *since_s = mc_args_value(ctx->args, "since");
-	int64_t since_ms = 7LL * 86400000;
-	double now = mc_wall_now(), since;
+	double now = mc_wall_now(), since = mc_ctx_since(ctx, 7LL * 86400000,
+							 now);
 	struct mc_slo_def *defs = NULL;
 	struct mc_slo_history h;
 	size_t n = 0;
@@ -164,9 +163,6 @@ static int history_run(struct mc_ctx *ctx)
 	if (select_slos(ctx, &defs, &n) < 0)
 		return -1;
 	mc_slo_defs_free(defs, n);
-	if (since_s)
-		mc_parse_duration_ms(since_s, &since_ms, NULL);
-	since = since_ms > 0 ? now - since_ms / 1e3 : 0;
 	if (mc_slo_history(ctx->st, ctx->args->pos[0], since, now, SPARK_WIDTH,
 			   &h, &ctx->err) < 0)
 		return -1;
