@@ -71,6 +71,10 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 # An update first: a fresh machine's package lists may be empty or stale.
-$SUDO apt-get update -qq
+# Another apt run (a second checkout, a helper) may hold the dpkg lock:
+# wait for it rather than fail.
+APT_WAIT="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get $APT_WAIT update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get $APT_WAIT install -y -qq --no-install-recommends $missing >/dev/null
