@@ -7,34 +7,38 @@
 static int check_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf *c = ctx->conf;
-	size_t n_warn = 0;
-	char **warn = mc_conf_env_warnings(c, &n_warn);
-	json_t *arr = json_array();
+	size_t n_env = 0, n_warn;
+	char **env = mc_conf_env_warnings(c, &n_env);
+	json_t *warnings = json_array();
 
 	/* Loading already checked every value: reaching here means valid.
-	 * What the file names outside itself (variables, secret files) is
-	 * checked here, in this environment: a warning, not an error. */
-	for (size_t i = 0; i < n_warn; i++) {
-		mc_log(MC_LOG_WARN, "%s", warn[i]);
-		json_array_append_new(arr, json_string(warn[i]));
-		free(warn[i]);
+	 * What is valid but likely not meant (a value an inline comment cut)
+	 * and what the file names outside itself that this environment cannot
+	 * give (variables, secret files) are warned about, on stderr and in
+	 * the document. */
+	for (size_t i = 0; i < c->n_warnings; i++) {
+		mc_log(MC_LOG_WARN, "%s", c->warnings[i]);
+		json_array_append_new(warnings, json_string(c->warnings[i]));
 	}
-	free(warn);
+	for (size_t i = 0; i < n_env; i++) {
+		mc_log(MC_LOG_WARN, "%s", env[i]);
+		json_array_append_new(warnings, json_string(env[i]));
+		free(env[i]);
+	}
+	free(env);
+	n_warn = c->n_warnings + n_env;
 	json_object_set_new(ctx->report.doc, "ok", json_true());
 	json_object_set_new(ctx->report.doc, "file",
 			    c->path ? json_string(c->path) : json_null());
 	json_object_set_new(ctx->report.doc, "sections",
 			    json_integer((json_int_t)c->n_sections));
-	json_object_set_new(ctx->report.doc, "warnings", arr);
-	if (c->path && n_warn)
-		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s, %zu "
-			      "warning%s)\n", c->path, c->n_sections,
-			      c->n_sections == 1 ? "" : "s", n_warn,
-			      n_warn == 1 ? "" : "s");
-	else if (c->path)
-		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s)\n",
+	json_object_set_new(ctx->report.doc, "warnings", warnings);
+	if (c->path)
+		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s%s)\n",
 			      c->path, c->n_sections,
-			      c->n_sections == 1 ? "" : "s");
+			      c->n_sections == 1 ? "" : "s",
+			      n_warn == 0 ? "" :
+			      n_warn == 1 ? ", 1 warning" : ", warnings");
 	else
 		mc_buf_puts(&ctx->report.text,
 			    "no configuration file found: the built-in defaults serve\n");
