@@ -7,17 +7,27 @@
 static int check_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf *c = ctx->conf;
+	json_t *warnings = json_array();
 
-	/* Loading already checked every value: reaching here means valid. */
+	/* Loading already checked every value: reaching here means valid.
+	 * What is valid but likely not meant (a value an inline comment cut)
+	 * is warned about, on stderr and in the document. */
+	for (size_t i = 0; i < c->n_warnings; i++) {
+		mc_log(MC_LOG_WARN, "%s", c->warnings[i]);
+		json_array_append_new(warnings, json_string(c->warnings[i]));
+	}
 	json_object_set_new(ctx->report.doc, "ok", json_true());
 	json_object_set_new(ctx->report.doc, "file",
 			    c->path ? json_string(c->path) : json_null());
 	json_object_set_new(ctx->report.doc, "sections",
 			    json_integer((json_int_t)c->n_sections));
+	json_object_set_new(ctx->report.doc, "warnings", warnings);
 	if (c->path)
-		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s)\n",
+		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s%s)\n",
 			      c->path, c->n_sections,
-			      c->n_sections == 1 ? "" : "s");
+			      c->n_sections == 1 ? "" : "s",
+			      c->n_warnings == 0 ? "" :
+			      c->n_warnings == 1 ? ", 1 warning" : ", warnings");
 	else
 		mc_buf_puts(&ctx->report.text,
 			    "no configuration file found: the built-in defaults serve\n");
