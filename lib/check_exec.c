@@ -135,7 +135,10 @@ static int exec_validate(const struct mc_conf_section *s, const char **key,
 static const struct mc_conf_key exec_keys[] = {
 	{ .name = "command", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
 	  .help = "a Nagios plugin and its arguments, split like shell words "
-		  "but never given to a shell" },
+		  "but never given to a shell; it gets mercuryctl's "
+		  "environment without its secrets, and its whole process "
+		  "tree is killed when it ends, times out or the run is "
+		  "interrupted" },
 	{ .name = NULL },
 };
 
