@@ -570,7 +570,10 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		reqs[m].body_len = strlen(bodies[i]);
 		reqs[m].timeout_ms = wh->timeout_ms;
 		reqs[m].max_attempts = wh->retries + 1;
+		/* What a webhook answers beyond 64 KiB is not read; its
+		 * status alone says whether the alert was taken. */
 		reqs[m].max_body = 64 * 1024;
+		reqs[m].cut_body = 1;
 		idx[m++] = i;
 	}
 

@@ -462,13 +462,50 @@ bad:
 			  s ? s : "");
 }
 
+int mc_parse_decimal(const char *s, size_t n, double *v)
+{
+	size_t i = 0, digits = 0;
+	char tmp[64];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	if (s[i] == '+' || s[i] == '-')
+		i++;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++, digits++;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && isdigit((unsigned char)s[i]); i++)
+			digits++;
+	if (digits == 0)
+		return -1;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e;
+
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (e = i; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i == e)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	*v = strtod(tmp, NULL);
+	return isfinite(*v) ? 0 : -1;
+}
+
 int mc_parse_int(const char *s, long long min, long long max, long long *out,
 		 struct mc_err *err)
 {
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0')
+	/* strtoll would also take blanks and a '+' before the digits. */
+	if (s == NULL || !(isdigit((unsigned char)*s) ||
+			   (*s == '-' && isdigit((unsigned char)s[1]))))
 		goto bad;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -942,6 +979,35 @@ void mc_hostname(char *buf, size_t size)
 	if (gethostname(buf, size - 1) != 0 || buf[0] == '\0')
 		snprintf(buf, size, "localhost");
 	buf[size - 1] = '\0';
+}
+
+char *mc_escape(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct mc_buf b = { 0 };
+	size_t i = 0;
+
+	while (i < n) {
+		size_t len = mc_utf8_len(u + i, n - i);
+		int c1 = len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0;
+
+		if (len == 0 || u[i] < 0x20 || u[i] == 0x7f || c1) {
+			size_t k = len > 1 ? len : 1;
+
+			for (size_t j = 0; j < k; j++)
+				mc_buf_printf(&b, "\\x%02X", u[i + j]);
+			i += k;
+		} else {
+			mc_buf_add(&b, s + i, len);
+			i += len;
+		}
+	}
+	return mc_buf_steal(&b);
+}
+
+char *mc_escape_str(const char *s)
+{
+	return s != NULL ? mc_escape(s, strlen(s)) : NULL;
 }
 
 char *mc_utf8_clean(const char *s)
