@@ -14,6 +14,7 @@
  * the defaults and the schema's own cross-key rules.
  */
 #include "config.h"
+#include "proc.h"
 #include "threshold.h"
 
 #include <ctype.h>
@@ -1086,6 +1087,25 @@ static int check_flags(struct parser *p)
 	return 0;
 }
 
+/* The variables a *_env key names hold secrets (a webhook URL, a routing
+ * key, a token): child processes must not see them (proc.h). */
+static void register_secret_env(const struct mc_conf *c)
+{
+	for (size_t i = 0; i < c->n_sections; i++) {
+		const struct mc_conf_section *s = &c->sections[i];
+
+		for (size_t k = 0; s->schema->keys[k].name; k++) {
+			const char *name = s->schema->keys[k].name;
+			size_t len = strlen(name);
+
+			if (len > 4 && strcmp(name + len - 4, "_env") == 0)
+				for (const struct mc_conf_value *v =
+				     &s->values[k]; v; v = v->next)
+					mc_proc_secret_env(v->raw);
+		}
+	}
+}
+
 static struct mc_conf *load(const char *text, size_t len, const char *name,
 			    const struct mc_conf_schema *const *schemas,
 			    const struct mc_conf_flag *flags, size_t n_flags,
@@ -1149,6 +1169,7 @@ out:
 		mc_conf_free(p.conf);
 		return NULL;
 	}
+	register_secret_env(p.conf);
 	return p.conf;
 }
 

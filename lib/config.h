@@ -174,4 +174,11 @@ struct mc_range;
 int mc_conf_range(const struct mc_conf_section *s, const char *key,
 		  struct mc_range *r);
 
+/* What the configuration names outside itself that this environment
+ * cannot give: a *_env variable unset or empty, a *_file that cannot be
+ * read or is not a regular file, a secret *_file every user can read. One
+ * message a problem ("FILE:LINE: [webhook "ops"] url_env: ..."); NULL and
+ * 0 when none. Caller frees each and the array. See config_env.c. */
+char **mc_conf_env_warnings(const struct mc_conf *c, size_t *n);
+
 #endif
