@@ -8,6 +8,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include "oauth.h"
 #include "plugin.h"
 #include "slo.h"
 #include "threshold.h"
@@ -496,5 +497,6 @@ const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&dlq_schema,
 	&webhook_schema,
 	&slo_schema,
+	&mc_oauth_schema,
 	NULL,
 };

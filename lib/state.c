@@ -133,6 +133,25 @@ static const char *const migrations[] = {
 	" message TEXT);"
 	"CREATE INDEX slo_results_slo_ts ON slo_results(slo, ts);"
 	"CREATE INDEX slo_results_run ON slo_results(run_id);",
+	/* 3 -> 4: OAuth tokens (the only place they are kept) and discovery
+	 * documents, cached an hour */
+	"CREATE TABLE oauth_tokens ("
+	" provider TEXT PRIMARY KEY,"
+	" access_token TEXT,"
+	" refresh_token TEXT,"
+	" token_type TEXT,"
+	" scope TEXT,"
+	" expires_at REAL,"		/* Unix time; NULL: unknown */
+	" obtained REAL,"
+	" needs_login INTEGER NOT NULL DEFAULT 0,"
+	" last_refresh REAL,"
+	" last_result TEXT,"		/* ok, or why not; never a token */
+	" notified INTEGER NOT NULL DEFAULT 0,"	/* needs-login alerted */
+	" updated REAL NOT NULL);"
+	"CREATE TABLE oauth_discovery ("
+	" issuer TEXT PRIMARY KEY,"
+	" document TEXT NOT NULL,"
+	" fetched REAL NOT NULL);",
 };
 
 int mc_state_schema_version(void)
