@@ -113,7 +113,7 @@ static int status_run(struct mc_ctx *ctx)
 		struct mc_oauth_token t;
 		size_t np;
 		const char *name = secs[i]->name;
-		char why[256], left[32] = "-", last[40] = "-";
+		char why[MC_ERR_MSG + 256], left[32] = "-", last[40] = "-";
 		const char *cells[7];
 		json_t *o = json_object();
 		int st;
@@ -178,8 +178,13 @@ static int status_run(struct mc_ctx *ctx)
 		cells[3] = left;
 		cells[4] = t.refresh_token ? "yes" : "no";
 		cells[5] = last;
-		cells[6] = t.last_result && strcmp(t.last_result, "ok") != 0 &&
-			   st != MC_OAUTH_OK ? t.last_result : why;
+		if (t.last_result && strcmp(t.last_result, "ok") != 0) {
+			size_t l = strlen(why);
+
+			snprintf(why + l, sizeof(why) - l, " (last refresh: %s)",
+				 t.last_result);
+		}
+		cells[6] = why;
 		mc_table_row(tab, cells);
 		prom_samples(&ctx->report, name, &t, st == MC_OAUTH_UNUSABLE &&
 			     mc_oauth_needs_user(p));

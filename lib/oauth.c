@@ -840,13 +840,15 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 	free(name);
 	if (lock == NULL)
 		return -1;
-	/* Another process may have refreshed while we waited. */
 	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0) {
 		mc_lock_release(lock);
 		return -1;
 	}
-	if (mc_oauth_usable(&cur, mc_oauth_now(env), min_valid_ms) &&
-	    (!force || cur.obtained > started)) {
+	/* Another process may have refreshed while we waited: its token
+	 * is the best the server gives, even when shorter than asked. */
+	if ((mc_oauth_usable(&cur, mc_oauth_now(env), min_valid_ms) &&
+	     !force) || (cur.obtained >= started &&
+			 mc_oauth_usable(&cur, mc_oauth_now(env), 0))) {
 		mc_lock_release(lock);
 		*t = cur;
 		return 0;

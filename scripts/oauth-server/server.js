@@ -21,7 +21,9 @@
 //       POST /_test/ttl?access=S&refresh=S&device=S&interval=S
 //                                         lifetimes (seconds) of tokens issued
 //                                         from now on; the device interval
-//       POST /_test/delay?ms=M            hold every token answer M ms
+//       POST /_test/delay?ms=M[&after=1]  hold every token request M ms
+//                                         before it is handled (after=1:
+//                                         after, the answer ready)
 //       GET  /_test/count                 requests per grant type, discovery
 //                                         fetches, revocations
 //       POST /_test/reset                 counters to zero, settings back
@@ -45,7 +47,9 @@ const SECRETS = {
   'mc-post': 'post-secret-8e3c5b1a0d',
 };
 
-const DEFAULTS = { access: 3600, refresh: 86400, device: 600, interval: 1, delay: 0 };
+const DEFAULTS = {
+  access: 3600, refresh: 86400, device: 600, interval: 1, delay: 0, delayAfter: false,
+};
 const settings = { ...DEFAULTS };
 let fail = { n: 0, retryAfter: 1 };
 let deviceError = { n: 0, error: '' };
@@ -135,7 +139,7 @@ function start() {
         ctx.body = { error: 'temporarily_unavailable' };
         return;
       }
-      if (settings.delay > 0) {
+      if (settings.delay > 0 && !settings.delayAfter) {
         await new Promise((r) => { setTimeout(r, settings.delay); });
       }
     }
@@ -143,6 +147,9 @@ function start() {
     await next();
     if (ctx.oidc && ctx.oidc.route === 'token') {
       count(`token:${ctx.oidc.params?.grant_type || 'none'}`);
+      if (settings.delay > 0 && settings.delayAfter) {
+        await new Promise((r) => { setTimeout(r, settings.delay); });
+      }
     }
     if (ctx.oidc && ctx.oidc.route === 'revocation') count('revocation');
     if (ctx.oidc && ctx.oidc.route === 'device_authorization' && ctx.status === 200
@@ -214,6 +221,7 @@ function start() {
         return json(200, settings);
       case '/_test/delay':
         settings.delay = Number(q.get('ms') || 0);
+        settings.delayAfter = q.get('after') === '1';
         return json(200, settings);
       case '/_test/count':
         return json(200, counts);
