@@ -3,6 +3,7 @@
 #include "cmd.h"
 #include "alert.h"
 #include "oauth.h"
+#include "proc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,6 +609,98 @@ static const struct mc_cmd oauth_token = {
 	.run = token_run,
 };
 
+/* ---- exec --------------------------------------------------------------- */
+
+/* An environment variable's name: a letter or underscore, then letters,
+ * digits and underscores. */
+static int env_name_ok(const char *s)
+{
+	if (s == NULL || !(*s == '_' || (*s >= 'A' && *s <= 'Z') ||
+			   (*s >= 'a' && *s <= 'z')))
+		return 0;
+	for (s++; *s; s++)
+		if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+static int exec_run(struct mc_ctx *ctx)
+{
+	const char *name = mc_args_value(ctx->args, "env");
+	struct mc_oauth_provider *p;
+	struct mc_oauth_token t;
+	struct mc_proc_opts o;
+	struct mc_proc_result res;
+	const char *env_add[2];
+	char *var;
+	int rc;
+
+	if (name == NULL)
+		name = "OAUTH_ACCESS_TOKEN";
+	if (!env_name_ok(name))
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "oauth exec: --env: "
+				  "'%s' is not a variable name (letters, digits "
+				  "and _, not starting with a digit)", name);
+	if (valid_token(ctx, &p, &t) < 0) {
+		mc_oauth_providers_free(p, p ? 1 : 0);
+		return -1;
+	}
+	var = mc_asprintf("%s=%s", name, t.access_token);
+	mc_oauth_token_clean(&t);
+	env_add[0] = var;
+	env_add[1] = NULL;
+	memset(&o, 0, sizeof(o));
+	o.argv = ctx->args->pos + 1;
+	o.env_add = env_add;
+	o.dl = &ctx->dl;
+	/* stdout is the command's: nothing of ours goes there */
+	ctx->printed = 1;
+	rc = mc_proc_run(&o, NULL, &res, &ctx->err);
+	mc_free_secret(var);
+	mc_oauth_providers_free(p, 1);
+	if (rc < 0)
+		return -1;
+	if (res.deadline || res.timed_out)
+		mc_log(MC_LOG_ERROR, "oauth exec: %s was stopped at the run's "
+		       "deadline (--timeout)", o.argv[0]);
+	return mc_proc_status(&res);
+}
+
+static const struct mc_opt exec_opts[] = {
+	{ 0, "env", "NAME", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	  "Put the token in variable NAME (default OAUTH_ACCESS_TOKEN)", 0 },
+	{ 0, "min-valid", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "Refresh first unless the token stays valid this long (default 1m)",
+	  0 },
+	{ 0 },
+};
+
+static const struct mc_cmd oauth_exec = {
+	.name = "exec",
+	.summary = "Run a command with a valid access token in its environment",
+	.args = "PROVIDER -- COMMAND [ARG...]",
+	.description =
+	"Makes sure the provider's access token stays valid for at least "
+	"--min-valid (refreshing it as oauth token does), then runs COMMAND "
+	"with its arguments - no shell - with the token in the environment "
+	"variable NAME (--env, default OAUTH_ACCESS_TOKEN) and nowhere else: "
+	"not in its arguments, not in mercuryctl's own output. The command "
+	"gets mercuryctl's stdin, stdout and stderr and an environment "
+	"without mercuryctl's secrets (variables named by *_env keys, "
+	"MERCURY_*PASSWORD*, REDISCLI_AUTH); it is bounded by --timeout, and "
+	"its whole process tree is killed when it ends or mercuryctl is "
+	"interrupted. The exit code is the command's (128+N when signal N "
+	"ended it, 124 at the deadline); a command that cannot be started "
+	"exits 3 saying why.",
+	.opts = exec_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.min_args = 2,
+	.max_args = -1,
+	.complete_section = "oauth",
+	.run = exec_run,
+};
+
 /* ---- revoke ------------------------------------------------------------- */
 
 static int revoke_run(struct mc_ctx *ctx)
@@ -671,7 +764,7 @@ static const struct mc_cmd oauth_revoke = {
 
 static const struct mc_cmd *const oauth_subs[] = {
 	&oauth_status, &oauth_refresh, &oauth_login, &oauth_token,
-	&oauth_revoke, NULL,
+	&oauth_exec, &oauth_revoke, NULL,
 };
 
 const struct mc_cmd mc_cmd_oauth = {

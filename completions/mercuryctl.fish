@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --warn-before --if-expiring-within --min-valid --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth revoke' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --warn-before --if-expiring-within --min-valid --env --min-valid --command --since --limit -n --names
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth exec' 'mercuryctl oauth revoke' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -110,6 +110,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a status -d '
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a refresh -d 'Refresh the tokens that are about to expire'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a login -d 'Log in to a provider (device flow or browser)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a token -d 'Print a valid access token for scripts'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a exec -d 'Run a command with a valid access token in its environment'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a revoke -d 'Revoke a provider\'s tokens at the server and forget them'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth status"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth status"' -l warn-before -x -d 'Warn when less than DURATION is left (default: warn_before)'
@@ -121,6 +122,9 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth login"' -f -a '(mer
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth login"' -l no-browser -d 'Only print the URL to open; never start a browser'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth token"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth token"' -l min-valid -x -d 'Refresh first unless the token stays valid this long (default 1m)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -l env -x -d 'Put the token in variable NAME (default OAUTH_ACCESS_TOKEN)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -l min-valid -x -d 'Refresh first unless the token stays valid this long (default 1m)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth revoke"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'

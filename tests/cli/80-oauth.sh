@@ -439,3 +439,32 @@ test_oauth_secret_sweep() {
 	sql "SELECT args FROM runs" | grep -qF "$MC_TEST_OAUTH_CONF_SECRET" && fail "the secret is in the run log"
 	return 0
 }
+
+# oauth exec: the token in the named variable of the child's environment
+# and nowhere else; the child's exit code is ours.
+test_oauth_exec_env_only_and_exit_code() {
+	oauth_setup || return
+	conf "$(providers)"
+	run oauth token cc
+	expect_rc 0
+	tok=$(out)
+	dump=$T_DIR/dump.sh
+	printf '#!/bin/sh\nprintf "ARG=%%s\\n" "$0" "$@"\nenv\nexit 7\n' >"$dump"
+	chmod +x "$dump"
+	run oauth exec cc --env API_TOKEN -- "$dump" one "two words"
+	expect_rc 7
+	expect_out '^ARG=two words$'
+	[ "$(grep -cF -- "$tok" "$OUT")" = 1 ] || fail "the token is not in exactly one line: $(grep -F -- "$tok" "$OUT")"
+	grep -qxF "API_TOKEN=$tok" "$OUT" || fail "the token is not in API_TOKEN"
+	expect_no_out '^OAUTH_ACCESS_TOKEN='
+	! grep -qF -- "$tok" "$ERR" || fail "the token is on stderr"
+	# the default variable, and the child's status passed back
+	run oauth exec cc -- sh -c 'test -n "$OAUTH_ACCESS_TOKEN" && exit 0; exit 9'
+	expect_rc 0
+	run oauth exec cc --env 1BAD -- true
+	expect_rc 64
+	# a provider that needs login runs nothing
+	run oauth exec dev -- sh -c 'echo ran'
+	expect_rc 2
+	expect_empty_out
+}
