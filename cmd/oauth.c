@@ -507,34 +507,62 @@ static const struct mc_cmd oauth_login = {
 
 /* ---- token -------------------------------------------------------------- */
 
-/* The token valid for --min-valid, in t. */
+/* oauth token and oauth exec open the state file themselves: a fresh
+ * token only reads it (scripts ask often: no write, no request), and the
+ * run is recorded once it does more - a refresh, or running a command. */
+static int state_open(struct mc_ctx *ctx)
+{
+	const char *sp = mc_conf_str(mc_conf_core(ctx->conf), "state");
+	char *path = sp ? mc_strdup(sp) : mc_state_default_path();
+
+	ctx->st = mc_state_open(path, &ctx->err);
+	free(path);
+	return ctx->st ? 0 : -1;
+}
+
+static int state_record(struct mc_ctx *ctx)
+{
+	struct mc_buf b = { 0 };
+	char *args;
+	int rc;
+
+	if (ctx->run_id != 0)
+		return 0;
+	mc_buf_puts(&b, ctx->command);
+	for (int i = 0; i < ctx->args->n_pos; i++)
+		mc_buf_printf(&b, " %s", ctx->args->pos[i]);
+	args = mc_redact(b.data);
+	mc_buf_free(&b);
+	rc = mc_state_run_begin(ctx->st, ctx->command, args,
+				ctx->correlation_id, mc_wall_now(),
+				&ctx->run_id, &ctx->err);
+	free(args);
+	return rc;
+}
+
+/* The token valid for --min-valid, in t; record: record the run even when
+ * the stored token serves. */
 static int valid_token(struct mc_ctx *ctx, struct mc_oauth_provider **p,
-		       struct mc_oauth_token *t)
+		       struct mc_oauth_token *t, int record)
 {
 	struct mc_oauth_env env;
+	struct mc_oauth_token cur;
 	int64_t min_valid = MIN_VALID_MS;
 	int refreshed;
 
 	*p = NULL;
 	if (duration_opt(ctx, "min-valid", &min_valid) < 0 ||
-	    one_provider(ctx, p) < 0)
+	    one_provider(ctx, p) < 0 || state_open(ctx) < 0 ||
+	    (record && state_record(ctx) < 0) ||
+	    mc_oauth_token_read(ctx->st, (*p)->name, &cur, &ctx->err) < 0)
 		return -1;
-	memset(&env, 0, sizeof(env));
-	env.st = ctx->st;
-	env.dl = &ctx->dl;
-	/* the HTTP client only when a request must go out */
-	{
-		struct mc_oauth_token cur;
-
-		if (mc_oauth_token_read(ctx->st, (*p)->name, &cur,
-					&ctx->err) < 0)
-			return -1;
-		if (mc_oauth_usable(&cur, mc_wall_now(), min_valid)) {
-			*t = cur;
-			return 0;
-		}
-		mc_oauth_token_clean(&cur);
+	if (mc_oauth_usable(&cur, mc_wall_now(), min_valid)) {
+		*t = cur;
+		return 0;
 	}
+	mc_oauth_token_clean(&cur);
+	if (state_record(ctx) < 0)
+		return -1;
 	env_init(ctx, &env);
 	if (env.http == NULL)
 		return -1;
@@ -548,7 +576,7 @@ static int token_run(struct mc_ctx *ctx)
 	struct mc_oauth_token t;
 	int rc = 0;
 
-	if (valid_token(ctx, &p, &t) < 0) {
+	if (valid_token(ctx, &p, &t, 0) < 0) {
 		mc_oauth_providers_free(p, p ? 1 : 0);
 		return -1;
 	}
@@ -597,12 +625,13 @@ static const struct mc_cmd oauth_token = {
 	"a document with access_token, token_type and expires_at), after "
 	"making sure it stays valid for at least --min-valid: a token with "
 	"less left is refreshed first, single-flight as oauth refresh does. "
-	"A fresh token is read from the state file without any request. A "
-	"provider that needs login exits 2 naming the command to run. This "
+	"A fresh token is read from the state file without any request or "
+	"write (the run is recorded in the state file only when it "
+	"refreshes). A provider that needs login exits 2 naming the command to run. This "
 	"and oauth exec are the only places a token ever leaves the state "
 	"file.",
 	.opts = token_opts,
-	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.needs = MC_NEED_CONFIG,	/* the state file: state_open() */
 	.min_args = 1,
 	.max_args = 1,
 	.complete_section = "oauth",
@@ -642,7 +671,7 @@ static int exec_run(struct mc_ctx *ctx)
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "oauth exec: --env: "
 				  "'%s' is not a variable name (letters, digits "
 				  "and _, not starting with a digit)", name);
-	if (valid_token(ctx, &p, &t) < 0) {
+	if (valid_token(ctx, &p, &t, 1) < 0) {
 		mc_oauth_providers_free(p, p ? 1 : 0);
 		return -1;
 	}
@@ -694,7 +723,7 @@ static const struct mc_cmd oauth_exec = {
 	"ended it, 124 at the deadline); a command that cannot be started "
 	"exits 3 saying why.",
 	.opts = exec_opts,
-	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.needs = MC_NEED_CONFIG,	/* the state file: state_open() */
 	.min_args = 2,
 	.max_args = -1,
 	.complete_section = "oauth",

@@ -86,11 +86,15 @@ test_oauth_client_credentials_token_status_metrics() {
 	tok=$(out)
 	[ "$(active "$tok")" = true ] || fail "the token is not active at the server"
 	[ "$(stored access_token cc)" = "$tok" ] || fail "the state file does not hold the printed token"
-	# a fresh token: no request at all
+	# a fresh token: no request at all, and nothing written
+	runs=$(sql "SELECT count(*) FROM runs WHERE command = 'oauth token'")
+	[ "$runs" = 1 ] || fail "the refreshing run was not recorded ($runs)"
 	run oauth token cc
 	expect_rc 0
 	[ "$(out)" = "$tok" ] || fail "a fresh token was not reused"
 	[ "$(ocount token:client_credentials)" = 1 ] || fail "requests: $(curl -s "$OS/_test/count")"
+	[ "$(sql "SELECT count(*) FROM runs WHERE command = 'oauth token'")" = 1 ] ||
+		fail "a fresh token's run wrote to the state file"
 	run oauth status cc --warn-before 10m
 	expect_rc 0
 	run oauth status cc --warn-before 2h
