@@ -471,6 +471,9 @@ int mc_oauth_post(const struct mc_oauth_env *env,
 	size_t nh = 0;
 	int rc;
 
+	memset(req, 0, sizeof(*req));
+	if (p->unusable)
+		return mc_err_set(err, MC_EXIT_CONFIG, "%s", p->unusable);
 	client_auth(p, form, &auth);
 	headers[nh++] = "Content-Type: application/x-www-form-urlencoded";
 	headers[nh++] = "Accept: application/json";
@@ -526,6 +529,7 @@ int mc_oauth_token_request(const struct mc_oauth_env *env,
 		return -1;
 	}
 	if (mc_oauth_post(env, p, url, form, 1, &req, err) < 0) {
+		mc_http_req_clean(&req);
 		free(bname);
 		return -1;
 	}
@@ -920,6 +924,43 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 		*warning = mc_buf_steal(&warn);
 	mc_buf_free(&warn);
 	return 0;
+}
+
+/* ---- a bearer token for a request ------------------------------------ */
+
+int mc_oauth_bearer(struct mc_state *st, const struct mc_conf *conf,
+		    const char *provider, struct mc_http *http,
+		    const struct mc_deadline *dl, const char *correlation_id,
+		    int64_t min_valid_ms, char **header, struct mc_err *err)
+{
+	struct mc_oauth_provider *p = NULL;
+	struct mc_oauth_env env;
+	struct mc_oauth_token t;
+	struct mc_http *own = NULL;
+	size_t n = 0;
+	int refreshed, rc;
+
+	*header = NULL;
+	if (mc_oauth_load(conf, &provider, 1, &p, &n, err) < 0)
+		return -1;
+	memset(&env, 0, sizeof(env));
+	env.st = st;
+	env.dl = dl;
+	env.http = http;
+	if (env.http == NULL &&
+	    (env.http = own = mc_http_new(correlation_id, err)) == NULL) {
+		mc_oauth_providers_free(p, n);
+		return -1;
+	}
+	rc = mc_oauth_ensure(&env, p, min_valid_ms, 0, &t, &refreshed, err);
+	if (rc == 0) {
+		*header = mc_asprintf("Authorization: Bearer %s",
+				      t.access_token);
+		mc_oauth_token_clean(&t);
+	}
+	mc_http_free(own);
+	mc_oauth_providers_free(p, n);
+	return rc;
 }
 
 /* ---- PKCE ------------------------------------------------------------- */

@@ -65,12 +65,17 @@ struct mc_oauth_provider {
 	int64_t timeout_ms;	/* per HTTP attempt */
 	int retries;		/* further attempts after a failed one */
 	struct mc_breaker_conf breaker;
+	char *unusable;		/* why the provider cannot reach its server
+				   now (an unset client_secret_env, a
+				   missing client_secret_file): what needs
+				   the secret fails alone with this, what
+				   only reads the state file works */
 };
 
 /* The providers named (NULL/0: every configured one). A name the
  * configuration lacks is MC_EXIT_USAGE with a suggestion; an unreadable
- * client_secret_file or unset client_secret_env is MC_EXIT_CONFIG naming
- * the line. */
+ * client_secret_file or unset client_secret_env leaves the provider's
+ * unusable set (MC_EXIT_CONFIG naming the line when used). */
 int mc_oauth_load(const struct mc_conf *conf, const char *const *names,
 		  size_t n_names, struct mc_oauth_provider **out, size_t *n,
 		  struct mc_err *err);
@@ -198,6 +203,16 @@ int mc_oauth_device_poll(const struct mc_oauth_env *env,
 int mc_oauth_revoke(const struct mc_oauth_env *env,
 		    const struct mc_oauth_provider *p, char **warning,
 		    struct mc_err *err);
+
+/* For a request that authenticates with the provider's token (an http
+ * check's oauth = NAME): "Authorization: Bearer TOKEN" in *header (caller
+ * frees with mc_free_secret), the token valid for min_valid_ms, refreshed
+ * first (single-flight) when it is not. http may be NULL: one is made when
+ * a refresh must go out. */
+int mc_oauth_bearer(struct mc_state *st, const struct mc_conf *conf,
+		    const char *provider, struct mc_http *http,
+		    const struct mc_deadline *dl, const char *correlation_id,
+		    int64_t min_valid_ms, char **header, struct mc_err *err);
 
 /* PKCE (RFC 7636): a verifier of 43 unreserved characters from 32 random
  * bytes, and its S256 challenge. */

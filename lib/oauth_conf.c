@@ -133,6 +133,7 @@ static void provider_clean(struct mc_oauth_provider *p)
 	free(p->client_id);
 	mc_free_secret(p->client_secret);
 	free(p->scope);
+	free(p->unusable);
 }
 
 void mc_oauth_providers_free(struct mc_oauth_provider *p, size_t n)
@@ -168,9 +169,14 @@ static int load_one(const struct mc_conf *conf,
 			      mc_conf_int(core, "breaker_failures", 5));
 	p->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
 				 mc_conf_ms(core, "breaker_recovery", 30000));
-	if (mc_conf_secret(s, "client_secret_file", "client_secret_env",
-			   "client secret", &p->client_secret, err) < 0)
-		return -1;
+	(void)err;
+	{
+		struct mc_err e = { 0 };
+
+		if (mc_conf_secret(s, "client_secret_file", "client_secret_env",
+				   "client secret", &p->client_secret, &e) < 0)
+			p->unusable = mc_strdup(e.msg);
+	}
 	mc_redact_add(p->client_secret);
 	return 0;
 }

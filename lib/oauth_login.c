@@ -17,6 +17,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "oauth_int.h"
+#include "proc.h"
 
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 /* RFC 8628 3.5: the interval without one from the server, and what a
@@ -402,6 +403,35 @@ static int await_code(const struct mc_oauth_env *env,
 	}
 }
 
+/* Asks the desktop to open url (xdg-open, through the process runner), when
+ * there is a display and the user did not say --no-browser. A failure
+ * only means the user opens the printed URL. The run is freed (its tree
+ * killed, as every run's) when the login ends: a browser that was already
+ * running got the URL and stays. */
+static struct mc_proc *open_browser(const struct mc_oauth_env *env,
+				    const char *url)
+{
+	const char *d = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+	char *argv[3] = { "xdg-open", (char *)url, NULL };
+	struct mc_proc_opts o;
+	struct mc_proc *run = NULL;
+	struct mc_err e = { 0 };
+
+	if (env->no_browser || ((d == NULL || *d == '\0') &&
+				(w == NULL || *w == '\0')))
+		return NULL;
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.io[0] = o.io[1] = o.io[2] = MC_PROC_DEVNULL;
+	o.dl = env->dl;
+	if (mc_proc_start(&o, &run, &e) < 0) {
+		mc_log(MC_LOG_INFO, "no browser opened (%s): open the URL "
+		       "yourself", e.msg);
+		return NULL;
+	}
+	return run;
+}
+
 static int login_code(const struct mc_oauth_env *env,
 		      const struct mc_oauth_provider *p,
 		      const struct mc_oauth_endpoints *e, struct mc_err *err)
@@ -413,6 +443,7 @@ static int login_code(const struct mc_oauth_env *env,
 	char verifier[44], challenge[44], state[33], *redirect = NULL,
 	     *code = NULL, *error = NULL;
 	unsigned char raw[16];
+	struct mc_proc *browser = NULL;
 	int lfd, cfd = -1, rc = -1;
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -442,10 +473,17 @@ static int login_code(const struct mc_oauth_env *env,
 	mc_oauth_form_add(&url, "state", state);
 	mc_oauth_form_add(&url, "code_challenge", challenge);
 	mc_oauth_form_add(&url, "code_challenge_method", "S256");
-	fprintf(out_of(env), "To log in to %s, open this URL in a browser:\n"
-		"%s%c%s\n", p->name, e->authorization,
-		strchr(e->authorization, '?') ? '&' : '?', url.data);
-	fflush(out_of(env));
+	{
+		char *full = mc_asprintf("%s%c%s", e->authorization,
+					 strchr(e->authorization, '?') ? '&' :
+					 '?', url.data);
+
+		fprintf(out_of(env), "To log in to %s, open this URL in a "
+			"browser:\n%s\n", p->name, full);
+		fflush(out_of(env));
+		browser = open_browser(env, full);
+		free(full);
+	}
 	if (await_code(env, p, lfd, state, &code, &cfd, err) < 0)
 		goto out;
 	mc_oauth_form_add(&form, "grant_type", "authorization_code");
@@ -470,6 +508,7 @@ out:
 	if (cfd >= 0)
 		close(cfd);
 	close(lfd);
+	mc_proc_free(browser);
 	free(error);
 	mc_free_secret(code);
 	free(redirect);

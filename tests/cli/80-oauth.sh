@@ -472,3 +472,41 @@ test_oauth_exec_env_only_and_exit_code() {
 	expect_rc 2
 	expect_empty_out
 }
+
+# With a display, login opens the URL with xdg-open (never with
+# --no-browser); the URL is the printed one.
+test_oauth_login_opens_browser() {
+	oauth_setup || return
+	conf "$(providers)"
+	mkdir -p "$T_DIR/bin"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$1" >>"%s/opened"\n' "$T_DIR" >"$T_DIR/bin/xdg-open"
+	chmod +x "$T_DIR/bin/xdg-open"
+	PATH=$T_DIR/bin:$PATH DISPLAY=:99 run oauth login web --timeout 2s
+	expect_rc 3
+	[ -s "$T_DIR/opened" ] || fail "xdg-open was not run"
+	grep -qxF "$(grep '^http' "$OUT")" "$T_DIR/opened" || fail "xdg-open got another URL: $(cat "$T_DIR/opened")"
+	rm -f "$T_DIR/opened"
+	PATH=$T_DIR/bin:$PATH DISPLAY=:99 run oauth login web --no-browser --timeout 1s
+	expect_rc 3
+	[ ! -e "$T_DIR/opened" ] || fail "--no-browser still opened a browser"
+}
+
+# A provider whose secret cannot be read fails alone; what only reads the
+# state file still works for it.
+test_oauth_unset_secret_env_fails_alone() {
+	oauth_setup || return
+	unset MC_NO_SUCH_SECRET
+	conf "$(providers)
+[oauth \"broken\"]
+issuer = $OS
+grant = client_credentials
+client_id = mc-conf
+client_secret_env = MC_NO_SUCH_SECRET"
+	run oauth refresh cc broken
+	expect_rc 78
+	expect_out '^cc: refreshed'
+	expect_err 'broken.*MC_NO_SUCH_SECRET'
+	run oauth status broken
+	expect_rc 1
+	expect_out 'no token yet'
+}
