@@ -67,7 +67,7 @@ device_login() {
 	: >"$OUT"
 	${MC_WRAP:-} "$MC_BIN" oauth login "$name" --timeout 30s >"$OUT" 2>"$ERR" </dev/null &
 	pid=$!
-	wait_until 10 grep -q 'enter the code: ' "$OUT" || fail "no user code printed: $(cat "$OUT" "$ERR")"
+	wait_until 30 grep -q 'enter the code: ' "$OUT" || fail "no user code printed: $(cat "$OUT" "$ERR")"
 	code=$(sed -n 's/.*enter the code: //p' "$OUT")
 	[ -n "$route" ] && osrv "$route?user_code=$code"
 	wait "$pid"
@@ -290,7 +290,7 @@ test_oauth_authorization_code_browser() {
 	OUT=$T_DIR/login.out ERR=$T_DIR/login.err
 	DISPLAY= ${MC_WRAP:-} "$MC_BIN" oauth login web --no-browser --timeout 30s >"$OUT" 2>"$ERR" </dev/null &
 	pid=$!
-	wait_until 10 grep -q '^http' "$OUT" || fail "no URL printed: $(cat "$OUT" "$ERR")"
+	wait_until 30 grep -q '^http' "$OUT" || fail "no URL printed: $(cat "$OUT" "$ERR")"
 	url=$(grep '^http' "$OUT")
 	case $url in *code_challenge_method=S256*state=*|*state=*code_challenge_method=S256*) ;;
 	*) fail "no PKCE S256 or state in $url" ;; esac
@@ -474,19 +474,18 @@ test_oauth_exec_env_only_and_exit_code() {
 }
 
 # With a display, login opens the URL with xdg-open (never with
-# --no-browser); the URL is the printed one.
+# --no-browser): tests/oauth/xdg-open notes the URL and refuses the login.
 test_oauth_login_opens_browser() {
 	oauth_setup || return
 	conf "$(providers)"
-	mkdir -p "$T_DIR/bin"
-	printf '#!/bin/sh\nprintf "%%s\\n" "$1" >>"%s/opened"\n' "$T_DIR" >"$T_DIR/bin/xdg-open"
-	chmod +x "$T_DIR/bin/xdg-open"
-	PATH=$T_DIR/bin:$PATH DISPLAY=:99 run oauth login web --timeout 2s
-	expect_rc 3
+	export MC_TEST_OPENED=$T_DIR/opened
+	PATH=$MC_SRC/tests/oauth:$PATH DISPLAY=:99 run oauth login web --timeout 30s
+	expect_rc 2
+	expect_err 'refused \(access_denied\)'
 	[ -s "$T_DIR/opened" ] || fail "xdg-open was not run"
 	grep -qxF "$(grep '^http' "$OUT")" "$T_DIR/opened" || fail "xdg-open got another URL: $(cat "$T_DIR/opened")"
 	rm -f "$T_DIR/opened"
-	PATH=$T_DIR/bin:$PATH DISPLAY=:99 run oauth login web --no-browser --timeout 1s
+	PATH=$MC_SRC/tests/oauth:$PATH DISPLAY=:99 run oauth login web --no-browser --timeout 1s
 	expect_rc 3
 	[ ! -e "$T_DIR/opened" ] || fail "--no-browser still opened a browser"
 }
