@@ -133,7 +133,17 @@ static const char *const migrations[] = {
 	" message TEXT);"
 	"CREATE INDEX slo_results_slo_ts ON slo_results(slo, ts);"
 	"CREATE INDEX slo_results_run ON slo_results(run_id);",
-	/* 3 -> 4: OAuth tokens (the only place they are kept) and discovery
+	/* 3 -> 4: cumulative DLQ replay counts, never pruned, for the
+	 * mercury_dlq_replayed_total and _dead_total counters; seeded from
+	 * the audit still kept */
+	"CREATE TABLE dlq_totals ("
+	" dlq TEXT PRIMARY KEY,"
+	" replayed INTEGER NOT NULL,"
+	" dead INTEGER NOT NULL);"
+	"INSERT INTO dlq_totals (dlq, replayed, dead)"
+	" SELECT dlq, SUM(replayed), SUM(dead) FROM dlq_runs"
+	" WHERE dry_run = 0 GROUP BY dlq;",
+	/* 4 -> 5: OAuth tokens (the only place they are kept) and discovery
 	 * documents, cached an hour */
 	"CREATE TABLE oauth_tokens ("
 	" provider TEXT PRIMARY KEY,"
