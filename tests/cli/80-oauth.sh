@@ -509,3 +509,27 @@ client_secret_env = MC_NO_SUCH_SECRET"
 	expect_rc 1
 	expect_out 'no token yet'
 }
+
+# grant = refresh_token logs in through the device flow when the server
+# offers it; SIGTERM while waiting for the user ends the run at once (143).
+test_oauth_refresh_token_grant_device_login_sigterm() {
+	oauth_setup || return
+	conf "$(providers)
+[oauth \"rt\"]
+issuer = $OS
+client_id = mc-conf
+client_secret_file = $T_DIR/conf.secret
+scope = openid offline_access"
+	OUT=$T_DIR/login.out ERR=$T_DIR/login.err
+	"$MC_BIN" oauth login rt --timeout 30s >"$OUT" 2>"$ERR" </dev/null &
+	pid=$!
+	wait_until 30 grep -q 'enter the code: ' "$OUT" || fail "refresh_token did not choose the device flow: $(cat "$OUT" "$ERR")"
+	start=$SECONDS
+	kill -TERM "$pid"
+	wait "$pid"
+	RC=$?
+	expect_rc 143
+	[ $((SECONDS - start)) -le 2 ] || fail "SIGTERM took $((SECONDS - start))s"
+	[ "$(sql "SELECT status FROM runs WHERE command = 'oauth login'")" = interrupted ] ||
+		fail "the run is not recorded as interrupted: $(sql "SELECT status FROM runs")"
+}
