@@ -533,3 +533,43 @@ scope = openid offline_access"
 	[ "$(sql "SELECT status FROM runs WHERE command = 'oauth login'")" = interrupted ] ||
 		fail "the run is not recorded as interrupted: $(sql "SELECT status FROM runs")"
 }
+
+# The health check type oauth reports the states of oauth status.
+test_oauth_health_check_type() {
+	oauth_setup || return
+	conf "$(providers)
+[check \"cc-token\"]
+type = oauth
+provider = cc
+warn_before = 10m
+
+[check \"dev-token\"]
+type = oauth
+provider = dev
+critical = true
+
+[check \"ghost\"]
+type = oauth
+provider = nosuch"
+	run health cc-token --json
+	expect_rc 1
+	expect_json '.checks["cc-token"].status == "warning"'
+	expect_json '.checks["cc-token"].message | test("no token yet")'
+	run oauth token cc
+	expect_rc 0
+	run health cc-token --json
+	expect_rc 0
+	expect_json '.checks["cc-token"].status == "ok" and .checks["cc-token"].value > 3500'
+	run health dev-token -o nagios
+	expect_rc 2
+	expect_out 'needs login'
+	run health ghost --json
+	expect_rc 3
+	expect_json '.checks.ghost.status == "unknown" and (.checks.ghost.message | test("no provider .nosuch."))'
+	# a section without its provider is refused
+	conf "[check \"x\"]
+type = oauth"
+	run config check
+	expect_rc 78
+	expect_err "needs 'provider'"
+}
