@@ -95,9 +95,10 @@ struct mc_check_type {
 	/* Fills c's type-specific fields once the common ones are set
 	 * (c->sec is NULL for a built-in default). NULL: nothing to do. */
 	void (*setup)(struct mc_check *c, struct mc_state *st);
-	/* MC_CHECK_HTTP: fills the request (url, malloc'd and freed by the
-	 * engine; the engine sets the timeout and a single attempt), then
-	 * judges its answer (done == 0: none came). */
+	/* MC_CHECK_HTTP: fills the request (url, and optionally headers -
+	 * an array and its strings - and user, all malloc'd and freed by
+	 * the engine; the engine sets the timeout and a single attempt),
+	 * then judges its answer (done == 0: none came). */
 	void (*http_prepare)(const struct mc_check *c,
 			     const struct mc_health_env *env,
 			     struct mc_http_req *q);

@@ -573,3 +573,32 @@ type = oauth"
 	expect_rc 78
 	expect_err "needs 'provider'"
 }
+
+# An http check with oauth = PROVIDER sends the provider's token as a
+# bearer token (getting one first), and is critical when there is none.
+test_oauth_http_check_bearer() {
+	oauth_setup || return
+	local U="oauthhttp$$-$RANDOM"
+	conf "$(providers)
+[check \"api\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U
+oauth = cc
+
+[check \"api-dev\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U-dev
+oauth = dev"
+	run health api --json -vv
+	expect_rc 0
+	expect_json '.checks.api.status == "ok"'
+	tok=$(stored access_token cc)
+	[ -n "$tok" ] || fail "the check did not get a token"
+	curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/status/200/$U" |
+		jq -e --arg t "Bearer $tok" '.[0].headers.Authorization == $t' >/dev/null ||
+		fail "no bearer token at the server: $(curl -s "$MC_TEST_RECEIVER/_requests?path_prefix=/status/200/$U" | head -c 300)"
+	! grep -qF -- "$tok" "$OUT" "$ERR" || fail "the token is in health's output or logs"
+	run health api-dev --json
+	expect_rc 1
+	expect_json '.checks["api-dev"].status == "critical" and (.checks["api-dev"].message | test("needs login"))'
+}
