@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --warn-before --if-expiring-within --min-valid --env --min-valid --command --since --limit -n --names
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth exec' 'mercuryctl oauth revoke' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -35,6 +35,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run th
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a slo -d 'Service level objectives: status, Prometheus rules, history'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect and replay dead-letter queues in Redis'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a alert -d 'Deliver alerts to Slack, Discord, PagerDuty, Alertmanager and JSON webhooks'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a oauth -d 'Keep OAuth 2.0 tokens fresh for cron jobs and scripts'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a breaker -d 'Inspect and reset the circuit breakers kept in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a fleet -d 'Show the hosts that share state through Redis'
@@ -106,6 +107,26 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l no-dedup 
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l generator-url -x -d 'A link to where the alert comes from (alertmanager generatorURL)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a status -d 'Show each provider\'s token: time left, refresh token, needs-login'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a refresh -d 'Refresh the tokens that are about to expire'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a login -d 'Log in to a provider (device flow or browser)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a token -d 'Print a valid access token for scripts'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a exec -d 'Run a command with a valid access token in its environment'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a revoke -d 'Revoke a provider\'s tokens at the server and forget them'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth status"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth status"' -l warn-before -x -d 'Warn when less than DURATION is left (default: warn_before)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth refresh"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth refresh"' -l if-expiring-within -x -d 'Refresh tokens with less than DURATION left (default: refresh_before)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth refresh"' -l force -d 'Refresh even tokens that are fresh (or of unknown expiry)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth refresh"' -l notify -d 'Alert the webhooks once when a provider starts needing login'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth login"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth login"' -l no-browser -d 'Only print the URL to open; never start a browser'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth token"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth token"' -l min-valid -x -d 'Refresh first unless the token stays valid this long (default 1m)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -l env -x -d 'Put the token in variable NAME (default OAUTH_ACCESS_TOKEN)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -l min-valid -x -d 'Refresh first unless the token stays valid this long (default 1m)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth revoke"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20; 1 to 1000000)'
