@@ -1,6 +1,9 @@
 /*
  * mc.h - what every part of libmercury shares: exit codes, the error
- * record, allocation, strings, units, clocks and the run's deadline.
+ * record, allocation, strings, units, clocks and the run's deadline. They
+ * are implemented by subject: wrapper.c (errors, allocation), strbuf.c,
+ * strutil.c, units.c, date.c (clocks, times, deadlines), sigchain.c,
+ * random.c, files.c and utf8.c.
  *
  * Ownership rule for the whole library: a function that returns a pointer
  * gives it to the caller, who frees it with the matching mc_<thing>_free()
@@ -103,12 +106,19 @@ const char *mc_suggest(const char *word, const char *const *candidates,
  *   sizes:     10KB (1000), 5MiB (1048576), 512 or 512B
  *   percent:   80% or 80 (0..100)
  *   rate:      N/s, N/m, N/h as tokens per second */
+/* Reads a non-negative decimal number (digits with an optional fraction,
+ * at most 1e15) at *s, advancing it; -1 when there is none. */
+int mc_read_number(const char **s, double *out);
 int mc_parse_duration_ms(const char *s, int64_t *out_ms, struct mc_err *err);
 int mc_parse_size(const char *s, uint64_t *out, struct mc_err *err);
 int mc_parse_percent(const char *s, double *out, struct mc_err *err);
 int mc_parse_rate(const char *s, double *per_second, struct mc_err *err);
 int mc_parse_int(const char *s, long long min, long long max, long long *out,
 		 struct mc_err *err);
+/* A plain decimal number, all of s[0..n): [+-]digits[.digits][e[+-]digits]
+ * (at most 63 bytes). No hex, inf, nan or blanks, which strtod alone would
+ * take. 0, or -1 without touching *v. */
+int mc_parse_decimal(const char *s, size_t n, double *v);
 int mc_parse_bool(const char *s, int *out, struct mc_err *err);
 /* Writes "1h30m", "250ms", "0s" into buf. */
 void mc_format_duration(int64_t ms, char *buf, size_t size);
@@ -168,6 +178,15 @@ int mc_utf8_valid(const char *s, size_t n);
 /* A copy of s with every byte that is not part of well-formed UTF-8
  * replaced by '?'. Caller frees. */
 char *mc_utf8_clean(const char *s);
+/* Untrusted text (Redis values, HTTP bodies, plugin output, server error
+ * strings, command-line arguments) made safe for a terminal, a log line, a
+ * Nagios line or the state file, as `ls -b` and redis-cli show it: control
+ * characters (C0, DEL, and C1 U+0080..U+009F) and bytes that are not
+ * well-formed UTF-8 are written \xNN, one per byte; everything else,
+ * backslashes included, is kept. The result is one line of valid UTF-8.
+ * mc_escape reads s[0..n) (NUL bytes included); caller frees. */
+char *mc_escape(const char *s, size_t n);
+char *mc_escape_str(const char *s);	/* NULL stays NULL */
 /* Code points in s (one display column each, as mercuryctl counts them;
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);
