@@ -159,7 +159,7 @@ static int deliver(struct mc_ctx *ctx, struct mc_alert *a)
 		goto out;
 	{
 		struct mc_alert_env env = { ctx->st, http, &ctx->dl, NULL,
-					    ctx->run_id };
+					    ctx->run_id, ctx->coord };
 
 		if (mc_alert_deliver(&env, a, whs, n, &d, &ctx->err) < 0)
 			goto out;

@@ -17,6 +17,8 @@
 #include "resil.h"
 #include "state.h"
 
+struct mc_coord;
+
 struct mc_ctx {
 	const struct mc_args *args;
 	char *command;			/* "health", "breaker reset" */
@@ -33,6 +35,9 @@ struct mc_ctx {
 	struct mc_err err;
 	struct mc_http *http;		/* made on first use */
 	struct mc_lock *lock;		/* released by main() */
+	struct mc_coord *coord;		/* with MC_NEED_STATE: dedup, breakers,
+					   buckets and locks, in the state file
+					   or the fleet (coord.h) */
 	int64_t timeout_ms;		/* --timeout / [core] timeout */
 	int printed;			/* the command printed its output */
 	int interrupt_is_exit;		/* a signal is the normal end (watch):

@@ -202,8 +202,7 @@ static int locks(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 
 static int status_run(struct mc_ctx *ctx)
 {
-	struct mc_coord_opts o = { .command = ctx->command, .dl = &ctx->dl };
-	struct mc_coord *c;
+	struct mc_coord *c = ctx->coord;
 	struct mc_fleet *f;
 	double now = 0;
 	int rc = -1;
@@ -214,9 +213,6 @@ static int status_run(struct mc_ctx *ctx)
 				  "in a fleet (see mercury.conf(5))",
 				  ctx->conf->path ? ctx->conf->path :
 				  "the configuration");
-	c = mc_coord_open(ctx->conf, ctx->st, &o, &ctx->err);
-	if (c == NULL)
-		return -1;
 	f = mc_coord_fleet(c);
 	if (f == NULL) {
 		json_object_set_new(ctx->report.doc, "fleet",
@@ -245,7 +241,6 @@ out:
 	 * answered: the state is unknown */
 	if (rc < 0 && ctx->err.code == MC_EXIT_CRITICAL)
 		ctx->err.code = MC_EXIT_UNKNOWN;
-	mc_coord_close(c);
 	return rc;
 }
 
@@ -276,8 +271,11 @@ const struct mc_cmd mc_cmd_fleet = {
 	"fleet-wide, a rate that holds for the fleet, a breaker opened by one "
 	"host open on all with one half-open probe fleet-wide, a lock held by "
 	"one host. History, results and tokens stay in each host's state "
-	"file. The pages of the commands that share state through the fleet "
-	"say so; fleet status is the first.\n\n"
+	"file. alert send and alert test, health --notify and oauth's alerts "
+	"keep their dedup records, rate-limit buckets and webhook breakers in "
+	"the fleet; breaker list shows the fleet's breakers (scope \"fleet\" "
+	"in JSON) beside this host's, and breaker reset closes both. Every "
+	"run that opens the state file joins the fleet and heartbeats.\n\n"
 	"Keys are PREFIX:{TARGET}:KIND, so every script touches one Redis "
 	"Cluster slot, and every key has a TTL: a dedup record lives 7 days "
 	"past its window, a breaker a day past its last change, a bucket as "
@@ -286,14 +284,16 @@ const struct mc_cmd mc_cmd_fleet = {
 	"a counter that only grows (its TTL, at least a day and 100 leases, is "
 	"renewed on each use); a script that must refuse a holder whose lease "
 	"ran out checks the token inside Redis.\n\n"
-	"Every run that uses the fleet records its host name, version and "
-	"command (a heartbeat). fleet status lists the members with when they "
+	"Every run records its host name, version and command in the fleet "
+	"(a heartbeat). fleet status lists the members with when they "
 	"were last seen, the shared breakers, and the held locks with their "
 	"owner (host and pid), token, how long they have been held and what "
 	"is left of the lease.\n\n"
-	"Degraded mode: when Redis cannot be reached, a run that shares state "
-	"goes on with the state file and says \"fleet: degraded\" (on stderr, "
-	"and in JSON as the member \"fleet\"), its exit code unchanged; a lock "
+	"Degraded mode: when Redis cannot be reached, a run goes on with the "
+	"state file and says \"fleet: degraded\" (on stderr; in JSON the "
+	"member \"fleet\" is \"degraded\", with \"fleet_error\", where it is "
+	"\"ok\" otherwise), its exit code unchanged: an alert is never lost, at "
+	"worst it goes out once per host; a lock "
 	"that must hold fleet-wide is not taken locally instead: that run "
 	"exits 75. The next run uses Redis again by itself. fleet status "
 	"exits 3 (UNKNOWN) when Redis cannot be reached, and 78 without a "

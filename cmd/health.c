@@ -18,7 +18,7 @@ static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
 	struct mc_alert a;
 	struct mc_delivery *d = NULL;
 	struct mc_alert_env env = { ctx->st, mc_ctx_http(ctx), &ctx->dl, NULL,
-				    ctx->run_id };
+				    ctx->run_id, ctx->coord };
 	struct mc_err e = { 0 };
 	json_t *o;
 	int code;

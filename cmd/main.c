@@ -5,6 +5,7 @@
  * (docs/DESIGN.md, "How a run flows"); it knows no command by name.
  */
 #include "cmd.h"
+#include "coord.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -404,7 +405,36 @@ static int phase_state(struct run *r)
 					  ctx->correlation_id, mc_wall_now(),
 					  &ctx->run_id, &ctx->err) : -1;
 	free(args);
-	return rc < 0 ? fail(r, MC_EXIT_IOERR) : 0;
+	if (rc < 0)
+		return fail(r, MC_EXIT_IOERR);
+	/* the fleet, when [fleet] names one: a run that uses the state
+	 * file is a member (its heartbeat goes out here) */
+	ctx->coord = mc_coord_open(ctx->conf, ctx->st,
+				   &(struct mc_coord_opts){ ctx->command,
+							    &ctx->dl },
+				   &ctx->err);
+	return ctx->coord ? 0 : fail(r, MC_EXIT_CONFIG);
+}
+
+/* A run with [fleet] says whether it could use the fleet: "fleet" in
+ * JSON, and on stderr when it went on with the state file alone. */
+static void fleet_report(struct mc_ctx *ctx)
+{
+	const char *why;
+
+	if (ctx->coord == NULL || mc_coord_fleet_conf(ctx->coord) == NULL ||
+	    json_object_get(ctx->report.doc, "fleet") != NULL)
+		return;
+	if (!mc_coord_degraded(ctx->coord)) {
+		json_object_set_new(ctx->report.doc, "fleet",
+				    json_string("ok"));
+		return;
+	}
+	why = mc_coord_degraded_why(ctx->coord);
+	json_object_set_new(ctx->report.doc, "fleet", json_string("degraded"));
+	json_object_set_new(ctx->report.doc, "fleet_error", json_string(why));
+	mc_log(MC_LOG_WARN, "fleet: degraded: %s; this run used the state "
+	       "file alone", why);
 }
 
 /* Runs the command; a signal that is not the command's normal end makes
@@ -441,6 +471,7 @@ static void phase_publish(struct run *r)
 	char code_s[16], ms_s[32];
 
 	add_run_metrics(ctx, r->code, mc_mono_now() - r->t0);
+	fleet_report(ctx);
 	/* A --watch published each run itself. */
 	if ((!mc_interrupted || ctx->interrupt_is_exit) && !ctx->printed) {
 		struct mc_err e = { 0 };
@@ -520,6 +551,7 @@ static int phase_teardown(struct run *r)
 
 	mc_lock_release(ctx->lock);
 	mc_http_free(ctx->http);
+	mc_coord_close(ctx->coord);
 	mc_state_close(ctx->st);
 	/* A command's threads may outlive its run (see keep_conf in cmd.h):
 	 * then the configuration is left to the process exit. */

@@ -253,7 +253,7 @@ static void notify_login(struct mc_ctx *ctx, const char *provider,
 	struct mc_delivery *d = NULL;
 	struct mc_alert a;
 	struct mc_alert_env aenv = { ctx->st, mc_ctx_http(ctx), &ctx->dl,
-				     NULL, ctx->run_id };
+				     NULL, ctx->run_id, ctx->coord };
 	struct mc_err e = { 0 };
 	size_t nw = 0;
 	char *label;

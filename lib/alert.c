@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "alert.h"
+#include "coord.h"
 #include "log.h"
 
 #define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
@@ -136,197 +137,6 @@ int mc_webhooks_load(const struct mc_conf *conf, const char *const *names,
 	return 0;
 }
 
-/* ---- dedup claims ---- */
-
-struct claim {
-	int active;		/* we hold a claim to confirm or give back */
-	int had_row;		/* what the row was before, to restore */
-	char *prev_state;
-	int prev_severity;
-	double prev_sent;
-	int prev_confirmed;	/* the earlier row had no lease */
-	double prev_lease;
-	double lease;		/* ours */
-	int open_severity;	/* the severity open at the webhook (for a
-				   resolve: the one to resolve); -1: none */
-};
-
-static void claim_clean(struct claim *c)
-{
-	free(c->prev_state);
-	memset(c, 0, sizeof(*c));
-}
-
-/* Decides dedup for one webhook and, when the alert is to go out, claims
- * the record under a lease. 1: send; 0: suppressed (why filled); -1:
- * error. Runs in its own transaction. */
-static int dedup_claim(struct mc_state *st, const struct mc_webhook *wh,
-		       const struct mc_alert *a, double now, double lease,
-		       struct claim *c, char *why, size_t size,
-		       struct mc_err *err)
-{
-	static const char what[] = "cannot read the alert dedup record";
-	static const char sel[] =
-		"SELECT state, severity, sent, lease FROM alert_dedup"
-		" WHERE webhook = ?1 AND dedup_key = ?2";
-	static const char put[] =
-		"INSERT INTO alert_dedup (webhook, dedup_key, state, severity,"
-		" sent, lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT (webhook, dedup_key) DO UPDATE SET"
-		" state = excluded.state, severity = excluded.severity,"
-		" sent = excluded.sent, lease = excluded.lease";
-	sqlite3_stmt *s;
-	int rc, row = 0, confirmed = 1, sev = a->severity;
-	char *state = NULL;
-	double sent = 0, row_lease = 0;
-	int resolve = a->action == MC_ACT_RESOLVE;
-
-	memset(c, 0, sizeof(*c));
-	c->open_severity = -1;
-	if (mc_state_begin(st, err) < 0)
-		return -1;
-	if (mc_state_prepare(st, sel, &s, what, err) < 0)
-		goto fail;
-	sqlite3_bind_text(s, 1, wh->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		row = 1;
-		state = mc_strdup((const char *)sqlite3_column_text(s, 0));
-		sev = mc_severity_parse((const char *)
-					sqlite3_column_text(s, 1));
-		sent = sqlite3_column_double(s, 2);
-		confirmed = sqlite3_column_type(s, 3) == SQLITE_NULL;
-		row_lease = sqlite3_column_double(s, 3);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		goto fail;
-	}
-	if (resolve)
-		c->open_severity = row && sev >= 0 ? sev : a->severity;
-	else if (row && mc_streq(state, "firing"))
-		c->open_severity = sev;
-	if (!a->no_dedup) {
-		char ago[32], win[32];
-
-		if (row && !confirmed && row_lease > now) {
-			snprintf(why, size, "another run is delivering the "
-				 "same alert now");
-			goto suppressed;
-		}
-		mc_format_duration((int64_t)((now - sent) * 1e3), ago,
-				   sizeof(ago));
-		mc_format_duration(wh->dedup_window_ms, win, sizeof(win));
-		if (!resolve && row && confirmed && mc_streq(state, "firing") &&
-		    sev == a->severity &&
-		    (now - sent) * 1e3 < (double)wh->dedup_window_ms) {
-			snprintf(why, size, "sent %s ago, within dedup_window "
-				 "%s", ago, win);
-			goto suppressed;
-		}
-		if (resolve && !row) {
-			snprintf(why, size, "no trigger of this alert to "
-				 "resolve");
-			goto suppressed;
-		}
-		if (resolve && confirmed && mc_streq(state, "resolved")) {
-			snprintf(why, size, "already resolved %s ago", ago);
-			goto suppressed;
-		}
-	}
-	if (mc_state_prepare(st, put, &s, what, err) < 0)
-		goto fail;
-	sqlite3_bind_text(s, 1, wh->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, resolve ? "resolved" : "firing", -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, mc_severity_name(resolve ? c->open_severity :
-						 a->severity), -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_double(s, 5, now);
-	sqlite3_bind_double(s, 6, lease);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		goto fail;
-	}
-	if (mc_state_commit(st, err) < 0) {
-		free(state);
-		return -1;
-	}
-	c->active = 1;
-	c->had_row = row;
-	c->prev_state = state;
-	c->prev_severity = sev;
-	c->prev_sent = sent;
-	c->prev_confirmed = confirmed;
-	c->prev_lease = row_lease;
-	c->lease = lease;
-	return 1;
-suppressed:
-	mc_state_rollback(st);
-	free(state);
-	return 0;
-fail:
-	mc_state_rollback(st);
-	free(state);
-	return -1;
-}
-
-/* Confirms a claim (the delivery went out) or gives it back (it did not:
- * the next run tries again). Only our own claim is touched: one whose
- * lease ran out may have been taken over. */
-static int dedup_settle(struct mc_state *st, const struct mc_webhook *wh,
-			const struct mc_alert *a, struct claim *c,
-			int delivered, struct mc_err *err)
-{
-	static const char what[] = "cannot update the alert dedup record";
-	sqlite3_stmt *s;
-	int rc;
-
-	if (!c->active)
-		return 0;
-	if (delivered)
-		rc = mc_state_prepare(st, "UPDATE alert_dedup SET lease = NULL"
-				      " WHERE webhook = ?1 AND dedup_key = ?2"
-				      " AND lease = ?3", &s, what, err);
-	else if (!c->had_row)
-		rc = mc_state_prepare(st, "DELETE FROM alert_dedup"
-				      " WHERE webhook = ?1 AND dedup_key = ?2"
-				      " AND lease = ?3", &s, what, err);
-	else
-		rc = mc_state_prepare(st, "UPDATE alert_dedup SET state = ?4,"
-				      " severity = ?5, sent = ?6, lease = ?7"
-				      " WHERE webhook = ?1 AND dedup_key = ?2"
-				      " AND lease = ?3", &s, what, err);
-	if (rc < 0)
-		return -1;
-	sqlite3_bind_text(s, 1, wh->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(s, 3, c->lease);
-	if (!delivered && c->had_row) {
-		sqlite3_bind_text(s, 4, c->prev_state, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 5, mc_severity_name(c->prev_severity), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_double(s, 6, c->prev_sent);
-		/* an earlier claim never confirmed stays unconfirmed */
-		if (c->prev_confirmed)
-			sqlite3_bind_null(s, 7);
-		else
-			sqlite3_bind_double(s, 7, c->prev_lease);
-	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	c->active = 0;
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
-}
-
 /* ---- delivery ---- */
 
 static void set_msg(struct mc_delivery *d, const char *fmt, ...)
@@ -417,7 +227,9 @@ static const char *const json_headers[] = {
 
 /* What one delivery holds while it is prepared, sent and settled. */
 struct slot {
-	struct claim claim;	/* the dedup record claimed */
+	struct mc_coord_claim claim;	/* the dedup record claimed */
+	int open_severity;	/* the severity open at the webhook (for a
+				   resolve: the one to resolve); -1: none */
 	char *target;		/* "webhook:NAME": breaker and bucket */
 	char *url;		/* the endpoint (a secret) */
 	char *body;
@@ -426,7 +238,7 @@ struct slot {
 
 static void slot_clean(struct slot *sl)
 {
-	claim_clean(&sl->claim);
+	mc_coord_claim_clean(&sl->claim);
 	free(sl->target);
 	free(sl->url);
 	free(sl->body);
@@ -435,10 +247,10 @@ static void slot_clean(struct slot *sl)
 /* The steps before the request for one webhook: filter, usable, dedup,
  * breaker, rate. 1: a request is to go (*start_after_ms set); 0: the
  * outcome is in d; -1: a state file error. */
-static int prepare(const struct mc_alert_env *env, const struct mc_alert *a,
-		   struct mc_delivery *d, struct slot *sl, double now,
-		   double lease, double left_s, int64_t *start_after_ms,
-		   struct mc_err *err)
+static int prepare(const struct mc_alert_env *env, struct mc_coord *co,
+		   const struct mc_alert *a, struct mc_delivery *d,
+		   struct slot *sl, int64_t lease_ms, double left_s,
+		   int64_t *start_after_ms, struct mc_err *err)
 {
 	const struct mc_webhook *wh = d->wh;
 	char why[256] = "";
@@ -456,9 +268,15 @@ static int prepare(const struct mc_alert_env *env, const struct mc_alert *a,
 		set_msg(d, "%s", wh->unusable);
 		return 0;
 	}
+	sl->open_severity = -1;
 	if (a->action != MC_ACT_TEST) {
-		r = dedup_claim(env->st, wh, a, now, lease, &sl->claim, why,
-				sizeof(why), err);
+		r = mc_coord_dedup_claim(co, wh->name, a->dedup_key,
+					 a->action == MC_ACT_RESOLVE,
+					 mc_severity_name(a->severity),
+					 wh->dedup_window_ms, lease_ms,
+					 a->no_dedup, env->clock, &sl->claim,
+					 why, sizeof(why), err);
+		sl->open_severity = mc_severity_parse(sl->claim.open_severity);
 		if (r <= 0) {
 			if (r == 0) {
 				d->result = MC_DLV_SUPPRESSED;
@@ -470,8 +288,8 @@ static int prepare(const struct mc_alert_env *env, const struct mc_alert *a,
 	/* A refusal below leaves the claim to be given back after the
 	 * requests, with every other undelivered one. */
 	sl->target = target_name(wh);
-	r = mc_breaker_allow(env->st, sl->target, &wh->breaker, env->clock,
-			     &retry_at, err);
+	r = mc_coord_breaker_allow(co, sl->target, &wh->breaker, env->clock,
+				   &retry_at, err);
 	if (r <= 0) {
 		if (r == 0) {
 			char at[40];
@@ -485,8 +303,9 @@ static int prepare(const struct mc_alert_env *env, const struct mc_alert *a,
 	}
 	*start_after_ms = 0;
 	if (wh->rate > 0) {
-		r = mc_bucket_reserve(env->st, sl->target, wh->rate, wh->burst,
-				      1, left_s, env->clock, &wait, err);
+		r = mc_coord_bucket_reserve(co, sl->target, wh->rate,
+					    wh->burst, 1, left_s, env->clock,
+					    &wait, err);
 		if (r <= 0) {
 			if (r == 0)
 				set_msg(d, "rate limit: the next slot is %.1fs "
@@ -510,7 +329,11 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 			1e3;
 	/* A claim outlives this run's deadline by a margin: after that, a
 	 * claim never confirmed is taken for a delivery that did not go. */
-	double lease = now + left_s + 5;
+	int64_t lease_ms = (int64_t)((left_s + 5) * 1e3);
+	/* Without a coordinator of the run's, the state file serves. */
+	struct mc_coord *own = env->coord ? NULL :
+			       mc_coord_open_state(env->st);
+	struct mc_coord *co = env->coord ? env->coord : own;
 	size_t m = 0, i;
 	int rc = -1;
 
@@ -522,15 +345,14 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 
 		d[i].wh = wh;
 		d[i].result = MC_DLV_FAILED;
-		r = prepare(env, a, &d[i], &sl[i], now, lease, left_s, &after,
-			    err);
+		r = prepare(env, co, a, &d[i], &sl[i], lease_ms, left_s,
+			    &after, err);
 		if (r < 0)
 			goto out;
 		if (r == 0)
 			continue;
 		sl[i].url = mc_webhook_endpoint(wh);
-		sl[i].body = mc_alert_payload(wh, a, sl[i].claim.open_severity,
-					      now);
+		sl[i].body = mc_alert_payload(wh, a, sl[i].open_severity, now);
 		q->method = "POST";
 		q->url = sl[i].url;
 		q->headers = json_headers;
@@ -569,22 +391,25 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 			else
 				set_msg(x, "HTTP %ld", q->status);
 		}
-		if (mc_breaker_record(env->st, sl[i].target, ok,
-				      &x->wh->breaker, env->clock, err) < 0)
+		if (mc_coord_breaker_record(co, sl[i].target, ok,
+					    &x->wh->breaker, env->clock,
+					    err) < 0)
 			goto out;
 	}
 	/* Delivered: the claim is confirmed; anything else gives it back. */
 	for (i = 0; i < n; i++)
-		if (dedup_settle(env->st, &whs[i], a, &sl[i].claim,
-				 d[i].result == MC_DLV_DELIVERED, err) < 0)
+		if (mc_coord_dedup_settle(co, whs[i].name, a->dedup_key,
+					  &sl[i].claim,
+					  d[i].result == MC_DLV_DELIVERED,
+					  err) < 0)
 			goto out;
 
 	if (mc_state_begin(env->st, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		int sev = a->action == MC_ACT_RESOLVE &&
-			  sl[i].claim.open_severity >= 0 ?
-			  sl[i].claim.open_severity : a->severity;
+			  sl[i].open_severity >= 0 ?
+			  sl[i].open_severity : a->severity;
 
 		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
 				 err) < 0) {
@@ -599,10 +424,11 @@ out:
 	for (i = 0; i < n; i++) {
 		/* an error midway: give back what is still claimed */
 		if (sl[i].claim.active)
-			dedup_settle(env->st, &whs[i], a, &sl[i].claim, 0,
-				     NULL);
+			mc_coord_dedup_settle(co, whs[i].name, a->dedup_key,
+					      &sl[i].claim, 0, NULL);
 		slot_clean(&sl[i]);
 	}
+	mc_coord_close(own);
 	for (i = 0; i < m; i++)
 		mc_http_req_clean(&reqs[i]);
 	free(sl);

@@ -171,12 +171,16 @@ struct mc_delivery {
 	char *message;		/* why, for anything but delivered */
 };
 
+struct mc_coord;
 struct mc_alert_env {
 	struct mc_state *st;
 	struct mc_http *http;
 	const struct mc_deadline *dl;
 	const struct mc_clock *clock;	/* NULL: wall clock */
 	int64_t run_id;
+	/* where dedup claims, breakers and buckets are kept (coord.h: the
+	 * state file or the fleet); NULL: the state file */
+	struct mc_coord *coord;
 };
 
 /* Delivers a to every webhook of whs concurrently (the steps above), and

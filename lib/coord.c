@@ -72,6 +72,15 @@ struct mc_coord *mc_coord_open(const struct mc_conf *conf,
 	return c;
 }
 
+struct mc_coord *mc_coord_open_state(struct mc_state *st)
+{
+	struct mc_coord *c = mc_calloc(1, sizeof(*c));
+
+	c->st = st;
+	c->ops = &mc_coord_state_ops;
+	return c;
+}
+
 void mc_coord_close(struct mc_coord *c)
 {
 	if (c == NULL)

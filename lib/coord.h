@@ -43,6 +43,8 @@ struct mc_coord *mc_coord_open(const struct mc_conf *conf,
 			       const struct mc_coord_opts *opts,
 			       struct mc_err *err);
 void mc_coord_close(struct mc_coord *c);
+/* A coordinator on the state file alone, whatever the configuration. */
+struct mc_coord *mc_coord_open_state(struct mc_state *st);
 
 /* "fleet" or "state": the backend in use now. */
 const char *mc_coord_backend(const struct mc_coord *c);

@@ -498,7 +498,7 @@ static struct mc_webhook receiver_hook(const char *name, int type,
 static int deliver1(struct fixture *f, const struct mc_alert *a,
 		    const struct mc_webhook *w, struct mc_delivery *copy)
 {
-	struct mc_alert_env env = { f->st, f->http, &f->dl, NULL, 0 };
+	struct mc_alert_env env = { f->st, f->http, &f->dl, NULL, 0, NULL };
 	struct mc_delivery *d = NULL;
 	struct mc_err err = { 0 };
 	int r;
@@ -696,7 +696,7 @@ Test(alert, an_unusable_webhook_fails_alone, .timeout = T_TIMEOUT)
 	w[0] = receiver_hook("broken", MC_WH_JSON, path);
 	w[0].unusable = "t.conf:3: [webhook \"broken\"] url_env: not set";
 	w[1] = receiver_hook("good", MC_WH_JSON, path);
-	env = (struct mc_alert_env){ f.st, f.http, &f.dl, NULL, 0 };
+	env = (struct mc_alert_env){ f.st, f.http, &f.dl, NULL, 0, NULL };
 	make_alert(&a, MC_ACT_TRIGGER, MC_SEV_CRITICAL, "one broken");
 	cr_assert_eq(mc_alert_deliver(&env, &a, w, 2, &d, &err), 0, "%s",
 		     err.msg);

@@ -119,3 +119,113 @@ lease = 500ms'
 	expect_rc 78
 	expect_err 'lease must be at least 1s'
 }
+
+# alert_hosts N [WEBHOOK KEYS...]: hosts web-1..web-N in the fleet, each
+# with the json webhook "ops" at the receiver under /mercury/$P (or at
+# $HOOK_URL).
+alert_hosts() {
+	local n=$1 i
+	shift
+	printf '%s\n' "${HOOK_URL:-$MC_TEST_RECEIVER/mercury/$P}" >"$T_DIR/ops.url"
+	for i in $(seq 1 "$n"); do
+		host_conf "web-$i" "$MC_TEST_REDIS_URL" "[webhook \"ops\"]
+type = json
+url_file = $T_DIR/ops.url
+$(printf '%s\n' "$@")"
+	done
+}
+
+# send_all N ARGS...: `alert send ARGS` N times on each host at once.
+send_all() {
+	local n=$1 h k
+	shift
+	for h in "$T_DIR"/web-*; do
+		for k in $(seq 1 "$n"); do
+			"$MC_BIN" -c "$h/mercury.conf" --state "$h/state.db" \
+				alert send "$@" >/dev/null 2>&1 </dev/null &
+		done
+	done
+	wait
+}
+
+delivered() { curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/mercury/$P" | jq length; }
+
+test_fleet_alert_one_delivery_from_three_hosts() {
+	fleet_setup
+	alert_hosts 3
+	send_all 10 --severity warning --summary "disk full $P" --source db-1 ops
+	[ "$(delivered)" = 1 ] || fail "trigger: $(delivered) deliveries from 30 sends"
+	send_all 10 --severity critical --summary "disk full $P" --source db-1 ops
+	[ "$(delivered)" = 2 ] || fail "escalation: $(delivered) deliveries in all"
+	send_all 10 --resolve --summary "disk full $P" --source db-1 ops
+	[ "$(delivered)" = 3 ] || fail "resolve: $(delivered) deliveries in all"
+	send_all 2 --resolve --summary "disk full $P" --source db-1 ops
+	[ "$(delivered)" = 3 ] || fail "a second resolve went out"
+	curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/mercury/$P" |
+		jq -e '[.[].body | fromjson | [.action, .severity]] == [["trigger", "warning"], ["trigger", "critical"], ["resolve", "critical"]]' >/dev/null ||
+		fail "not trigger, escalation, resolve: $(curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/mercury/$P" | jq -c '[.[].body | fromjson | [.action, .severity]]')"
+	# each host's own log says what it did
+	as_host web-2 alert history --json
+	expect_json '[.alerts[] | .result] | all(. == "delivered" or . == "suppressed")'
+}
+
+test_fleet_alert_rate_holds_across_hosts() {
+	fleet_setup
+	alert_hosts 3 "rate = 2/s" "burst = 2"
+	for h in 1 2 3; do
+		for k in 1 2 3 4; do
+			"$MC_BIN" -c "$T_DIR/web-$h/mercury.conf" \
+				--state "$T_DIR/web-$h/state.db" alert send \
+				--severity info --summary "job $h.$k $P" ops \
+				>/dev/null 2>&1 </dev/null &
+		done
+	done
+	wait
+	[ "$(delivered)" = 12 ] || fail "$(delivered) of 12 delivered"
+	# 12 at 2/s with a burst of 2: the last arrives 5 s after the first
+	# at the earliest (less what the clocks blur: 0.3 s)
+	span=$(curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/mercury/$P" |
+		jq '[.[].ts] | max - min')
+	awk -v s="$span" 'BEGIN { exit !(s >= 4.7) }' ||
+		fail "12 deliveries within $span s"
+}
+
+test_fleet_breaker_opened_on_one_host_is_open_on_another() {
+	fleet_setup
+	HOOK_URL=$MC_TEST_RECEIVER/status/500/$P alert_hosts 2 "retries = 0" \
+		"breaker_failures = 5" "breaker_recovery = 10m"
+	for k in 1 2 3 4 5; do
+		as_host web-1 alert send --severity warning --summary "a$k $P" ops
+		expect_rc 2
+	done
+	n=$(curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/status/500/$P" | jq length)
+	[ "$n" = 5 ] || fail "$n requests from host A"
+	as_host web-2 alert send --severity warning --summary "b $P" ops --json
+	expect_rc 2
+	expect_json '.deliveries.ops.result == "circuit_open" and .fleet == "ok"'
+	n=$(curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/status/500/$P" | jq length)
+	[ "$n" = 5 ] || fail "host B made a request ($n in all)"
+	as_host web-2 fleet status --json
+	expect_json '.breakers[] | select(.name == "webhook:ops") | .state == "open" and .failures == 5'
+	as_host web-2 breaker list --json
+	expect_json '.breakers[] | select(.name == "webhook:ops") | .state == "open" and .scope == "fleet"'
+	as_host web-2 breaker reset webhook:ops
+	expect_rc 0
+	as_host web-1 breaker list --json
+	expect_json '[.breakers[] | select(.name == "webhook:ops" and .state != "closed")] == []'
+}
+
+test_fleet_alert_degraded_when_redis_is_unreachable() {
+	fleet_setup
+	alert_hosts 1
+	sed -i "s|^redis_url = .*|redis_url = redis://127.0.0.1:9/0|" "$T_DIR/web-1/mercury.conf"
+	as_host web-1 alert send --severity warning --summary "down $P" ops --json
+	expect_rc 0
+	expect_json '.deliveries.ops.result == "delivered" and .fleet == "degraded" and (.fleet_error | test("127.0.0.1:9"))'
+	expect_err 'fleet: degraded: redis 127.0.0.1:9: cannot connect'
+	[ "$(delivered)" = 1 ] || fail "$(delivered) deliveries"
+	# the dedup held on the state file alone
+	as_host web-1 alert send --severity warning --summary "down $P" ops
+	expect_rc 0
+	[ "$(delivered)" = 1 ] || fail "sent twice from one host"
+}
