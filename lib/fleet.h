@@ -166,10 +166,25 @@ int mc_fleet_locks(struct mc_fleet *f, struct mc_fleet_lock_info **out,
 		   size_t *n, struct mc_err *err);
 void mc_fleet_locks_free(struct mc_fleet_lock_info *l, size_t n);
 
-/* The scripts (fleet_scripts.c). mc_fleet_lua_fence defines the Lua
- * function mc_fence(lockkey, owner, token, lease_ms): true when owner
- * still holds the lock with token (renewing it when lease_ms > 0); a
- * script that must refuse a stale holder starts with it. */
+/* The fencing check, for any script to embed (the lock's key must share
+ * the script's slot): it defines the Lua function mc_fence(lockkey,
+ * owner, token, lease_ms), true when owner still holds the lock with
+ * token, renewing it for lease_ms when lease_ms > 0 -- so a batch that
+ * passes the check also keeps the lock for the next one. A script that
+ * must refuse a stale holder starts with it; as a macro it joins a script
+ * written as a string literal (MC_FLEET_LUA_FENCE "local n = ..."). */
+#define MC_FLEET_LUA_FENCE \
+	"local function mc_fence(lockkey, owner, token, lease_ms)\n" \
+	"  local v = redis.call('HMGET', lockkey, 'owner', 'token')\n" \
+	"  if v[1] ~= owner or v[2] ~= token then return false end\n" \
+	"  if lease_ms > 0 then\n" \
+	"    redis.call('PEXPIRE', lockkey, lease_ms)\n" \
+	"  end\n" \
+	"  return true\n" \
+	"end\n"
+
+/* The scripts (fleet_scripts.c); mc_fleet_lua_fence is the text of
+ * MC_FLEET_LUA_FENCE. */
 extern const char mc_fleet_lua_dedup_claim[], mc_fleet_lua_dedup_settle[],
 	mc_fleet_lua_bucket[], mc_fleet_lua_breaker_allow[],
 	mc_fleet_lua_breaker_record[], mc_fleet_lua_lock_acquire[],

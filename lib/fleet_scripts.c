@@ -210,22 +210,8 @@ const char mc_fleet_lua_lock_acquire[] =
 	"redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))\n"
 	"return {1, ARGV[1], tostring(tok), fmt(now), ARGV[2]}\n";
 
-/*
- * The fencing check, for any script to embed (the lock's key must share
- * the script's slot): true when owner still holds the lock with token;
- * with lease_ms > 0 the lease is renewed too, so a batch that passes the
- * check also keeps the lock for the next one.
- */
-#define FENCE \
-	"local function mc_fence(lockkey, owner, token, lease_ms)\n" \
-	"  local v = redis.call('HMGET', lockkey, 'owner', 'token')\n" \
-	"  if v[1] ~= owner or v[2] ~= token then return false end\n" \
-	"  if lease_ms > 0 then\n" \
-	"    redis.call('PEXPIRE', lockkey, lease_ms)\n" \
-	"  end\n" \
-	"  return true\n" \
-	"end\n"
-const char mc_fleet_lua_fence[] = FENCE;
+/* The fencing check (fleet.h). */
+const char mc_fleet_lua_fence[] = MC_FLEET_LUA_FENCE;
 
 /*
  * Lock renew. KEYS: the lock, its counter. ARGV: owner, token, lease ms,
@@ -233,7 +219,7 @@ const char mc_fleet_lua_fence[] = FENCE;
  */
 const char mc_fleet_lua_lock_renew[] =
 	PRELUDE
-	FENCE
+	MC_FLEET_LUA_FENCE
 	"if not mc_fence(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])) then\n"
 	"  return 0\n"
 	"end\n"
