@@ -12,6 +12,7 @@
 #include "slo.h"
 #include "threshold.h"
 #include "config.h"
+#include "backup.h"
 
 #include <stdio.h>
 
@@ -496,5 +497,7 @@ const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&dlq_schema,
 	&webhook_schema,
 	&slo_schema,
+	&mc_backup_schema,
+	&mc_backup_source_schema,
 	NULL,
 };

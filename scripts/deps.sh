@@ -15,6 +15,7 @@ libjansson-dev
 libhiredis-dev
 libinih-dev
 libssl-dev
+libzstd-dev
 "
 TEST="
 libcriterion-dev
@@ -38,6 +39,7 @@ prometheus-alertmanager
 monitoring-plugins-basic
 python3-cryptography
 openssl
+postgresql
 "
 BENCH="
 python3-redis

@@ -1,0 +1,304 @@
+/*
+ * backup_stream.c - the one streaming pass every backup file goes through:
+ * read a chunk, hash it, compress it (libzstd, multi-threaded), hash what
+ * comes out, write it. Memory stays bounded whatever the file's size, and
+ * nothing is read twice. The reverse pass (verify, restore) hashes the
+ * stored bytes, decompresses and hashes the original.
+ */
+#include "backup.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define CHUNK (1u << 20)
+
+void mc_bk_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+	mc_hex(md, 32, out);
+}
+
+static EVP_MD_CTX *sha_new(void)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	return c;
+}
+
+static void sha_end(EVP_MD_CTX *c, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	EVP_DigestFinal_ex(c, md, &len);
+	mc_hex(md, 32, out);
+	EVP_MD_CTX_free(c);
+}
+
+/* Stops between chunks on a signal or the deadline. */
+static int io_check(const struct mc_bk_io *io, struct mc_err *err)
+{
+	if (mc_interrupted)
+		return mc_err_set(err, mc_interrupted == SIGTERM ?
+				  MC_EXIT_SIGTERM : MC_EXIT_SIGINT,
+				  "interrupted by %s", mc_interrupted == SIGTERM ?
+				  "SIGTERM" : "SIGINT");
+	if (io && io->dl && mc_deadline_passed(io->dl))
+		return mc_err_set(err, MC_EXIT_CRITICAL,
+				  "the run's deadline (--timeout) passed");
+	return 0;
+}
+
+static void io_progress(struct mc_bk_io *io, size_t n)
+{
+	if (io == NULL)
+		return;
+	io->done += n;
+	if (io->progress)
+		io->progress(io->ud, io->done, io->total);
+}
+
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int write_all_fd(int fd, const char *name, const void *p, size_t n,
+			struct mc_err *err)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return mc_err_sys(err, MC_EXIT_IOERR, errno,
+					  "cannot write %s", name);
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int threads_for(const struct mc_bk_io *io)
+{
+	long n;
+
+	if (io && io->threads > 0)
+		return io->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
+int mc_bk_store(int in_fd, const char *in_name, int out_fd,
+		const char *out_name, int zstd, struct mc_bk_io *io,
+		struct mc_bk_sums *sums, struct mc_err *err)
+{
+	EVP_MD_CTX *ho = sha_new(), *hs = zstd ? sha_new() : NULL;
+	ZSTD_CCtx *cc = NULL;
+	char *in = mc_malloc(CHUNK), *out = NULL;
+	size_t out_cap = zstd ? ZSTD_CStreamOutSize() * 4 : 0;
+	int rc = -1;
+
+	memset(sums, 0, sizeof(*sums));
+	if (zstd) {
+		int threads = threads_for(io);
+
+		cc = ZSTD_createCCtx();
+		if (cc == NULL)
+			abort();
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel,
+				       io && io->level ? io->level : 3);
+		ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+		/* Not an error where libzstd lacks threads: it then works in
+		 * one. */
+		if (threads > 1)
+			ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, threads);
+		out = mc_malloc(out_cap);
+	}
+	for (;;) {
+		ssize_t r;
+		int last;
+
+		if (io_check(io, err) < 0)
+			goto out;
+		r = read_some(in_fd, in, CHUNK);
+		if (r < 0) {
+			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
+				   in_name);
+			goto out;
+		}
+		last = r == 0;
+		EVP_DigestUpdate(ho, in, (size_t)r);
+		sums->size += (uint64_t)r;
+		if (!zstd) {
+			if (write_all_fd(out_fd, out_name, in, (size_t)r,
+					 err) < 0)
+				goto out;
+			sums->stored += (uint64_t)r;
+		} else {
+			ZSTD_inBuffer ib = { in, (size_t)r, 0 };
+			int done;
+
+			do {
+				ZSTD_outBuffer ob = { out, out_cap, 0 };
+				size_t left = ZSTD_compressStream2(cc, &ob, &ib,
+					last ? ZSTD_e_end : ZSTD_e_continue);
+
+				if (ZSTD_isError(left)) {
+					mc_err_set(err, MC_EXIT_IOERR,
+						   "cannot compress %s: %s",
+						   in_name,
+						   ZSTD_getErrorName(left));
+					goto out;
+				}
+				EVP_DigestUpdate(hs, out, ob.pos);
+				if (write_all_fd(out_fd, out_name, out, ob.pos,
+						 err) < 0)
+					goto out;
+				sums->stored += ob.pos;
+				done = last ? left == 0 : ib.pos == ib.size;
+			} while (!done);
+		}
+		io_progress(io, (size_t)r);
+		if (last)
+			break;
+	}
+	rc = 0;
+out:
+	sha_end(ho, sums->sha256_original);
+	if (hs)
+		sha_end(hs, sums->sha256);
+	else
+		memcpy(sums->sha256, sums->sha256_original, 65);
+	ZSTD_freeCCtx(cc);
+	free(in);
+	free(out);
+	return rc;
+}
+
+int mc_bk_load(int in_fd, const char *in_name, int out_fd,
+	       const char *out_name, int zstd, struct mc_bk_io *io,
+	       struct mc_bk_sums *sums, struct mc_err *err)
+{
+	EVP_MD_CTX *hs = sha_new(), *ho = zstd ? sha_new() : NULL;
+	ZSTD_DCtx *dc = NULL;
+	char *in = mc_malloc(CHUNK), *out = NULL;
+	size_t out_cap = zstd ? ZSTD_DStreamOutSize() * 8 : 0, pending = 0;
+	int rc = -1, frames = 0;
+
+	memset(sums, 0, sizeof(*sums));
+	if (zstd) {
+		dc = ZSTD_createDCtx();
+		if (dc == NULL)
+			abort();
+		out = mc_malloc(out_cap);
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (io_check(io, err) < 0)
+			goto out;
+		r = read_some(in_fd, in, CHUNK);
+		if (r < 0) {
+			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
+				   in_name);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(hs, in, (size_t)r);
+		sums->stored += (uint64_t)r;
+		if (!zstd) {
+			sums->size += (uint64_t)r;
+			if (out_fd >= 0 &&
+			    write_all_fd(out_fd, out_name, in, (size_t)r,
+					 err) < 0)
+				goto out;
+			io_progress(io, (size_t)r);
+			continue;
+		}
+		{
+			ZSTD_inBuffer ib = { in, (size_t)r, 0 };
+			size_t before = sums->size;
+
+			while (ib.pos < ib.size) {
+				ZSTD_outBuffer ob = { out, out_cap, 0 };
+				size_t ret = ZSTD_decompressStream(dc, &ob, &ib);
+
+				if (ZSTD_isError(ret)) {
+					mc_err_set(err, MC_EXIT_CRITICAL,
+						   "corrupt compressed data (%s)",
+						   ZSTD_getErrorName(ret));
+					goto out;
+				}
+				EVP_DigestUpdate(ho, out, ob.pos);
+				sums->size += ob.pos;
+				if (out_fd >= 0 &&
+				    write_all_fd(out_fd, out_name, out, ob.pos,
+						 err) < 0)
+					goto out;
+				pending = ret;
+				if (ret == 0)
+					frames++;
+			}
+			io_progress(io, sums->size - before);
+		}
+	}
+	if (zstd) {
+		/* Output still held inside the decoder, or a frame cut off. */
+		for (;;) {
+			ZSTD_inBuffer ib = { in, 0, 0 };
+			ZSTD_outBuffer ob = { out, out_cap, 0 };
+			size_t ret;
+
+			if (pending == 0)
+				break;
+			ret = ZSTD_decompressStream(dc, &ob, &ib);
+			if (ZSTD_isError(ret) || ob.pos == 0) {
+				mc_err_set(err, MC_EXIT_CRITICAL,
+					   "truncated (the compressed data ends "
+					   "inside a frame)");
+				goto out;
+			}
+			EVP_DigestUpdate(ho, out, ob.pos);
+			sums->size += ob.pos;
+			if (out_fd >= 0 &&
+			    write_all_fd(out_fd, out_name, out, ob.pos, err) < 0)
+				goto out;
+			pending = ret;
+		}
+		if (frames == 0) {
+			mc_err_set(err, MC_EXIT_CRITICAL, "truncated (no "
+				   "complete zstd frame)");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sha_end(hs, sums->sha256);
+	if (ho)
+		sha_end(ho, sums->sha256_original);
+	else
+		memcpy(sums->sha256_original, sums->sha256, 65);
+	ZSTD_freeDCtx(dc);
+	free(in);
+	free(out);
+	return rc;
+}
