@@ -294,10 +294,10 @@ static int policy_from_flags(struct mc_ctx *ctx, struct mc_bk_policy *p)
 
 		if (flags && ctx->args->cmd->opts &&
 		    (v = mc_args_value(ctx->args, ints[i].flag))) {
-			if (mc_parse_int(v, 1, 1000000, &x, &ctx->err) < 0)
+			if (mc_parse_int(v, 1, 1000000, &x, NULL) < 0)
 				return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-						  "--%s: %s", ints[i].flag,
-						  ctx->err.msg);
+						  "--%s: a whole number from 1, "
+						  "not '%s'", ints[i].flag, v);
 		} else if (!flags && s) {
 			x = mc_conf_int(s, ints[i].key, 0);
 		}

@@ -115,6 +115,16 @@ struct mc_bk_sums {
 int mc_bk_store(int in_fd, const char *in_name, int out_fd,
 		const char *out_name, int zstd, struct mc_bk_io *io,
 		struct mc_bk_sums *sums, struct mc_err *err);
+/* The same pass fed by the caller (a child's output as it comes):
+ * new, add chunks, finish (sums filled), free. */
+struct mc_bk_writer;
+struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
+				      int zstd, struct mc_bk_io *io);
+int mc_bk_writer_add(struct mc_bk_writer *w, const void *data, size_t len,
+		     struct mc_err *err);
+int mc_bk_writer_finish(struct mc_bk_writer *w, struct mc_bk_sums *sums,
+			struct mc_err *err);
+void mc_bk_writer_free(struct mc_bk_writer *w);
 /* The reverse: reads a stored file, hashes it, decompresses it when zstd,
  * hashes the original and writes it to out_fd (-1: nowhere). A stored file
  * that does not decompress is MC_EXIT_CRITICAL ("corrupt compressed

@@ -106,35 +106,133 @@ static int threads_for(const struct mc_bk_io *io)
 	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
 }
 
+struct mc_bk_writer {
+	EVP_MD_CTX *ho, *hs;
+	ZSTD_CCtx *cc;
+	char *out;
+	size_t out_cap;
+	int fd;
+	char *name;
+	struct mc_bk_io *io;
+	uint64_t size, stored;
+};
+
+struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
+				      int zstd, struct mc_bk_io *io)
+{
+	struct mc_bk_writer *w = mc_calloc(1, sizeof(*w));
+
+	w->ho = sha_new();
+	w->fd = out_fd;
+	w->name = mc_strdup(out_name);
+	w->io = io;
+	if (zstd) {
+		int threads = threads_for(io);
+
+		w->hs = sha_new();
+		w->cc = ZSTD_createCCtx();
+		if (w->cc == NULL)
+			abort();
+		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_compressionLevel,
+				       io && io->level ? io->level : 3);
+		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_checksumFlag, 1);
+		/* Not an error where libzstd lacks threads: it then works in
+		 * one. */
+		if (threads > 1)
+			ZSTD_CCtx_setParameter(w->cc, ZSTD_c_nbWorkers, threads);
+		w->out_cap = ZSTD_CStreamOutSize() * 4;
+		w->out = mc_malloc(w->out_cap);
+	}
+	return w;
+}
+
+static int writer_push(struct mc_bk_writer *w, const char *data, size_t len,
+		       int last, struct mc_err *err)
+{
+	ZSTD_inBuffer ib = { data, len, 0 };
+	int done;
+
+	do {
+		ZSTD_outBuffer ob = { w->out, w->out_cap, 0 };
+		size_t left = ZSTD_compressStream2(w->cc, &ob, &ib,
+			last ? ZSTD_e_end : ZSTD_e_continue);
+
+		if (ZSTD_isError(left))
+			return mc_err_set(err, MC_EXIT_IOERR, "cannot compress "
+					  "into %s: %s", w->name,
+					  ZSTD_getErrorName(left));
+		EVP_DigestUpdate(w->hs, w->out, ob.pos);
+		if (write_all_fd(w->fd, w->name, w->out, ob.pos, err) < 0)
+			return -1;
+		w->stored += ob.pos;
+		done = last ? left == 0 : ib.pos == ib.size;
+	} while (!done);
+	return 0;
+}
+
+int mc_bk_writer_add(struct mc_bk_writer *w, const void *data, size_t len,
+		     struct mc_err *err)
+{
+	EVP_DigestUpdate(w->ho, data, len);
+	w->size += len;
+	if (w->cc) {
+		if (writer_push(w, data, len, 0, err) < 0)
+			return -1;
+	} else {
+		if (write_all_fd(w->fd, w->name, data, len, err) < 0)
+			return -1;
+		w->stored += len;
+	}
+	io_progress(w->io, len);
+	return 0;
+}
+
+int mc_bk_writer_finish(struct mc_bk_writer *w, struct mc_bk_sums *sums,
+			struct mc_err *err)
+{
+	int rc = 0;
+
+	if (w->cc)
+		rc = writer_push(w, "", 0, 1, err);
+	memset(sums, 0, sizeof(*sums));
+	sums->size = w->size;
+	sums->stored = w->stored;
+	sha_end(w->ho, sums->sha256_original);
+	w->ho = NULL;
+	if (w->hs) {
+		sha_end(w->hs, sums->sha256);
+		w->hs = NULL;
+	} else {
+		memcpy(sums->sha256, sums->sha256_original, 65);
+	}
+	return rc;
+}
+
+void mc_bk_writer_free(struct mc_bk_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->ho)
+		EVP_MD_CTX_free(w->ho);
+	if (w->hs)
+		EVP_MD_CTX_free(w->hs);
+	ZSTD_freeCCtx(w->cc);
+	free(w->out);
+	free(w->name);
+	free(w);
+}
+
 int mc_bk_store(int in_fd, const char *in_name, int out_fd,
 		const char *out_name, int zstd, struct mc_bk_io *io,
 		struct mc_bk_sums *sums, struct mc_err *err)
 {
-	EVP_MD_CTX *ho = sha_new(), *hs = zstd ? sha_new() : NULL;
-	ZSTD_CCtx *cc = NULL;
-	char *in = mc_malloc(CHUNK), *out = NULL;
-	size_t out_cap = zstd ? ZSTD_CStreamOutSize() * 4 : 0;
+	struct mc_bk_writer *w = mc_bk_writer_new(out_fd, out_name, zstd, io);
+	char *in = mc_malloc(CHUNK);
 	int rc = -1;
 
 	memset(sums, 0, sizeof(*sums));
-	if (zstd) {
-		int threads = threads_for(io);
-
-		cc = ZSTD_createCCtx();
-		if (cc == NULL)
-			abort();
-		ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel,
-				       io && io->level ? io->level : 3);
-		ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
-		/* Not an error where libzstd lacks threads: it then works in
-		 * one. */
-		if (threads > 1)
-			ZSTD_CCtx_setParameter(cc, ZSTD_c_nbWorkers, threads);
-		out = mc_malloc(out_cap);
-	}
 	for (;;) {
 		ssize_t r;
-		int last;
 
 		if (io_check(io, err) < 0)
 			goto out;
@@ -144,52 +242,15 @@ int mc_bk_store(int in_fd, const char *in_name, int out_fd,
 				   in_name);
 			goto out;
 		}
-		last = r == 0;
-		EVP_DigestUpdate(ho, in, (size_t)r);
-		sums->size += (uint64_t)r;
-		if (!zstd) {
-			if (write_all_fd(out_fd, out_name, in, (size_t)r,
-					 err) < 0)
-				goto out;
-			sums->stored += (uint64_t)r;
-		} else {
-			ZSTD_inBuffer ib = { in, (size_t)r, 0 };
-			int done;
-
-			do {
-				ZSTD_outBuffer ob = { out, out_cap, 0 };
-				size_t left = ZSTD_compressStream2(cc, &ob, &ib,
-					last ? ZSTD_e_end : ZSTD_e_continue);
-
-				if (ZSTD_isError(left)) {
-					mc_err_set(err, MC_EXIT_IOERR,
-						   "cannot compress %s: %s",
-						   in_name,
-						   ZSTD_getErrorName(left));
-					goto out;
-				}
-				EVP_DigestUpdate(hs, out, ob.pos);
-				if (write_all_fd(out_fd, out_name, out, ob.pos,
-						 err) < 0)
-					goto out;
-				sums->stored += ob.pos;
-				done = last ? left == 0 : ib.pos == ib.size;
-			} while (!done);
-		}
-		io_progress(io, (size_t)r);
-		if (last)
+		if (r == 0)
 			break;
+		if (mc_bk_writer_add(w, in, (size_t)r, err) < 0)
+			goto out;
 	}
-	rc = 0;
+	rc = mc_bk_writer_finish(w, sums, err);
 out:
-	sha_end(ho, sums->sha256_original);
-	if (hs)
-		sha_end(hs, sums->sha256);
-	else
-		memcpy(sums->sha256, sums->sha256_original, 65);
-	ZSTD_freeCCtx(cc);
+	mc_bk_writer_free(w);
 	free(in);
-	free(out);
 	return rc;
 }
 

@@ -213,6 +213,8 @@ static const struct mc_bk_source *find_source(const struct mc_bk_source *s,
 static char *target_of(const struct mc_bk_restore_opts *o,
 		       const struct mc_bk_file *f)
 {
+	if (o->to == NULL && f->kind == MC_BK_SOURCE)
+		return mc_asprintf("source %s", f->source);
 	if (o->to == NULL)
 		return mc_strdup(f->kind == MC_BK_STATE && o->state_path ?
 				 o->state_path : f->original);
@@ -636,10 +638,12 @@ int mc_bk_restore(const struct mc_bk_restore_opts *o,
 	if (mc_bk_manifest_read(o->dir, o->id, &m, err) < 0) {
 		if (err->code != MC_EXIT_CRITICAL)
 			return -1;
+		char why[MC_ERR_MSG];
+
 		r->verified_bad = 1;
+		snprintf(why, sizeof(why), "%s", err->msg);
 		return mc_err_set(err, MC_EXIT_CRITICAL, "backup %s failed "
-				  "verify: %s; nothing restored", o->id,
-				  err->msg);
+				  "verify: %s; nothing restored", o->id, why);
 	}
 	if (restore_precheck(o, m, err) < 0)
 		goto out;

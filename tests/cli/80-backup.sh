@@ -2,34 +2,7 @@
 # crashes at many instants, a full disk, damaged backups, unsafe manifests,
 # interrupted restores, retention, and a new machine with only the backups.
 
-# bk_setup [EXTRA CONFIG]: files under $T_DIR/data, backups in $T_DIR/bk.
-bk_setup() {
-	BK=$T_DIR/bk
-	DATA=$T_DIR/data
-	mkdir -p "$DATA/sub"
-	printf 'app = 1\n' >"$DATA/app.conf"
-	printf 'token-%s\n' {1..2000} >"$DATA/sub/tokens.txt"
-	printf 'skip me\n' >"$DATA/sub/scratch.tmp"
-	conf "[backup]
-dir = $BK
-include = $DATA
-exclude = *.tmp
-${1:-}"
-}
-
-bk_ids() { "$MC_BIN" backup list --json 2>/dev/null | jq -r '.backups[].id'; }
-bk_count() { bk_ids | wc -l; }
-partials() { find "$BK" -maxdepth 1 -name '.partial-*' | wc -l; }
-has_partial() { [ "$(partials)" -gt 0 ]; }
-
-# resign FILE: recomputes a manifest's checksum after a hand edit (the
-# SHA-256 of the document without it, compact with sorted keys).
-resign() {
-	local body sum
-	body=$(jq -cS 'del(.checksum)' "$1")
-	sum=$(printf '%s' "$body" | sha256sum | cut -d' ' -f1)
-	jq -S --arg s "$sum" '. + {checksum: $s}' "$1" >"$1.new" && mv "$1.new" "$1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/backup-lib.sh"
 
 test_backup_create_list_verify() {
 	bk_setup
@@ -95,8 +68,9 @@ include = relative/*.conf"
 # the stale partials.
 test_backup_sigkill_at_many_instants() {
 	bk_setup 'compress = none'
-	head -c $((96 << 20)) /dev/urandom >"$DATA/big.bin"
-	local size=$((96 << 20)) i pid target mid=0 listed
+	local size i pid target mid=0 listed
+	size=$(mb 96)
+	head -c "$size" /dev/urandom >"$DATA/big.bin"
 	for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
 		target=$((size * i / 10))
 		"$MC_BIN" backup create >/dev/null 2>&1 &
@@ -291,7 +265,7 @@ test_backup_restore_with_state_open_elsewhere() {
 test_backup_restore_interrupted_names_files() {
 	bk_setup
 	local f
-	for f in a b c d; do head -c $((32 << 20)) /dev/urandom >"$DATA/$f.bin"; done
+	for f in a b c d; do head -c "$(mb 32)" /dev/urandom >"$DATA/$f.bin"; done
 	run --json backup create
 	local id
 	id=$(jq -r .id "$OUT")
@@ -371,7 +345,7 @@ test_backup_new_machine_empty_state() {
 
 test_backup_two_creates_one_is_75() {
 	bk_setup 'compress = none'
-	head -c $((64 << 20)) /dev/urandom >"$DATA/big.bin"
+	head -c "$(mb 64)" /dev/urandom >"$DATA/big.bin"
 	"$MC_BIN" backup create >/dev/null 2>"$T_DIR/first.err" &
 	local pid=$!
 	wait_until 20 has_partial || fail "no partial"
@@ -421,3 +395,4 @@ EOF
 	[ "$(sqlite3 "$copy" 'SELECT count(*) > 0 FROM t')" = 1 ] || fail "empty copy"
 	[ ! -e "$T_DIR/to$db-wal" ] || fail "a -wal was restored"
 }
+
