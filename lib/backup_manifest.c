@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MANIFEST_MAX (64u << 20)
+#define MANIFEST_MAX ((size_t)64 << 20)
 
 static const char *const kind_names[] = { "state", "file", "source" };
 
@@ -404,38 +404,30 @@ int mc_bk_manifest_read(const char *dir, const char *id,
 			struct mc_bk_manifest **out, struct mc_err *err)
 {
 	char *path = mc_asprintf("%s/%s/%s", dir, id, MC_BK_MANIFEST);
-	struct mc_buf b = { 0 };
-	char chunk[16384];
-	int fd, rc = -1;
+	char *text = NULL;
+	struct stat st;
+	size_t len = 0;
+	int rc = -1;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0) {
-		mc_err_sys(err, errno == ENOENT || errno == ELOOP ?
-			   MC_EXIT_CRITICAL : MC_EXIT_IOERR, errno,
-			   "%s/manifest.json", id);
-		goto out;
-	}
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof(chunk));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
+	/* A manifest is a file of the backup, never a link to elsewhere. */
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			mc_err_set(err, MC_EXIT_CRITICAL, "%s/manifest.json: "
+				   "missing", id);
+		else
 			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
 				   path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (b.len + (size_t)r > MANIFEST_MAX) {
-			mc_err_set(err, MC_EXIT_CRITICAL, "%s/manifest.json: "
-				   "larger than %u bytes", id, MANIFEST_MAX);
-			goto out;
-		}
-		mc_buf_add(&b, chunk, (size_t)r);
+		goto out;
 	}
-	if (mc_bk_manifest_parse(b.data ? b.data : "", b.len, out, err) < 0)
+	if (!S_ISREG(st.st_mode)) {
+		mc_err_set(err, MC_EXIT_CRITICAL, "%s/manifest.json: not a "
+			   "regular file", id);
+		goto out;
+	}
+	if ((text = mc_read_file(path, MANIFEST_MAX, &len, err)) == NULL)
+		goto out;
+	if (mc_bk_manifest_parse(text, len, out, err) < 0)
 		goto out;
 	if (strcmp((*out)->id, id) != 0) {
 		mc_bk_manifest_free(*out);
@@ -446,9 +438,7 @@ int mc_bk_manifest_read(const char *dir, const char *id,
 	}
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	mc_buf_free(&b);
+	free(text);
 	free(path);
 	return rc;
 }

@@ -77,6 +77,21 @@ static ssize_t read_some(int fd, void *buf, size_t n)
 	return r;
 }
 
+/* One chunk of in_fd after checking the signal and the deadline: its
+ * length, 0 at the end, -1 with err. */
+static ssize_t read_chunk(struct mc_bk_io *io, int fd, const char *name,
+			  char *buf, struct mc_err *err)
+{
+	ssize_t r;
+
+	if (io_check(io, err) < 0)
+		return -1;
+	r = read_some(fd, buf, CHUNK);
+	if (r < 0)
+		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s", name);
+	return r;
+}
+
 static int write_all_fd(int fd, const char *name, const void *p, size_t n,
 			struct mc_err *err)
 {
@@ -232,16 +247,10 @@ int mc_bk_store(int in_fd, const char *in_name, int out_fd,
 
 	memset(sums, 0, sizeof(*sums));
 	for (;;) {
-		ssize_t r;
+		ssize_t r = read_chunk(io, in_fd, in_name, in, err);
 
-		if (io_check(io, err) < 0)
+		if (r < 0)
 			goto out;
-		r = read_some(in_fd, in, CHUNK);
-		if (r < 0) {
-			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
-				   in_name);
-			goto out;
-		}
 		if (r == 0)
 			break;
 		if (mc_bk_writer_add(w, in, (size_t)r, err) < 0)
@@ -272,16 +281,10 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 		out = mc_malloc(out_cap);
 	}
 	for (;;) {
-		ssize_t r;
+		ssize_t r = read_chunk(io, in_fd, in_name, in, err);
 
-		if (io_check(io, err) < 0)
+		if (r < 0)
 			goto out;
-		r = read_some(in_fd, in, CHUNK);
-		if (r < 0) {
-			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
-				   in_name);
-			goto out;
-		}
 		if (r == 0)
 			break;
 		EVP_DigestUpdate(hs, in, (size_t)r);
