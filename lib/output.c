@@ -19,6 +19,31 @@ int mc_format_parse(const char *s)
 	return -1;
 }
 
+int mc_format_scan(int argc, char *const *argv)
+{
+	int format = MC_FMT_TEXT;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		int f;
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strcmp(a, "--json") == 0)
+			v = "json";
+		else if (strncmp(a, "--output=", 9) == 0)
+			v = a + 9;
+		else if (strncmp(a, "-o", 2) == 0 && a[2] != '\0')
+			v = a + 2;
+		else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) &&
+			 i + 1 < argc)
+			v = argv[++i];
+		if (v && (f = mc_format_parse(v)) >= 0)
+			format = f;
+	}
+	return format;
+}
+
 void mc_report_init(struct mc_report *r, int color)
 {
 	memset(r, 0, sizeof(*r));
@@ -285,9 +310,45 @@ int mc_pushgateway_push(struct mc_http *h, const char *url,
 	return rc;
 }
 
+/* Set from the one thread that writes the output. */
+static int output_gone;
+
 int mc_write_all(FILE *f, const char *s, size_t len)
 {
-	if (len && fwrite(s, 1, len, f) != len)
+	if (len && fwrite(s, 1, len, f) != len) {
+		output_gone |= errno == EPIPE;
 		return -1;
+	}
 	return 0;
+}
+
+int mc_flush(FILE *f)
+{
+	if (fflush(f) != 0) {
+		output_gone |= errno == EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+int mc_output_gone(void)
+{
+	return output_gone;
+}
+
+void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
+{
+	int quote = strpbrk(name, " '=") != NULL;
+
+	if (quote)
+		mc_buf_puts(b, "'");
+	for (const char *p = name; *p; p++) {
+		if (*p == '\'')
+			mc_buf_puts(b, "''");	/* Nagios: a quote doubled */
+		else
+			mc_buf_add(b, p, 1);
+	}
+	mc_buf_puts(b, suffix);
+	if (quote)
+		mc_buf_puts(b, "'");
 }

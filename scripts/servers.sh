@@ -5,6 +5,7 @@
 #   scripts/servers.sh stop DIR    stop what DIR/pids names
 #
 # Servers: two redis (one with a password), a Pushgateway, an Alertmanager,
+# a PostgreSQL (scripts/pg.sh),
 # the HTTP receiver
 # (plain, and over TLS with the certificates of scripts/mkcerts.py in
 # DIR/tls: ok, soon, expired, wronghost), and a Prometheus. Prometheus keeps
@@ -142,6 +143,13 @@ start() {
 	wait_for 10 "receiver (tls)" curl -sf --cacert "$tls/ca.pem" \
 		"https://127.0.0.1:$tok/_health"
 
+	# PostgreSQL, for the backup tests (pg_dump -Fc, pg_restore).
+	local pgport pgout
+	pgport=$(free_port)
+	pgout=$("$here/pg.sh" start "$dir" "$pgport") || die "postgres failed"
+	remember postgres "${pgout%% *}"
+	echo "${pgout#* }" >"$dir/pg.data"
+
 	wait_for 20 alertmanager curl -sf "http://127.0.0.1:$amport/-/ready"
 	wait_for 30 prometheus curl -sf "http://127.0.0.1:$promport/-/ready"
 
@@ -160,6 +168,8 @@ export MC_TEST_TLS_OK=https://127.0.0.1:$tok
 export MC_TEST_TLS_SOON=https://127.0.0.1:$tsoon
 export MC_TEST_TLS_EXPIRED=https://127.0.0.1:$texp
 export MC_TEST_TLS_WRONGHOST=https://127.0.0.1:$twrong
+export MC_TEST_PG_PORT=$pgport
+export MC_TEST_PG_BIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)")
 EOF
 }
 
@@ -183,6 +193,10 @@ stop() {
 		done
 	done <"$dir/pids"
 	rm -f "$dir/pids"
+	if [ -f "$dir/pg.data" ]; then
+		"$here/pg.sh" stop "$(cat "$dir/pg.data")"
+		rm -f "$dir/pg.data"
+	fi
 }
 
 [ $# -eq 2 ] || die "usage: servers.sh start|stop DIR"

@@ -621,6 +621,7 @@ Test(state, migrates_version_1_forward)
 				   "DROP TABLE alert_log; DROP TABLE alert_dedup;"
 				   "DROP TABLE check_notify;"
 				   "DROP TABLE slo_results;"
+				   "DROP TABLE dlq_totals;"
 				   "DROP TABLE backups;"
 				   "ALTER TABLE breakers DROP COLUMN recovery;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
@@ -639,6 +640,7 @@ Test(state, migrates_version_1_forward)
 				   "SELECT count(*) FROM alert_dedup;"
 				   "SELECT count(*) FROM check_notify;"
 				   "SELECT count(*) FROM slo_results;"
+				   "SELECT count(*) FROM dlq_totals;"
 				   "SELECT count(*) FROM backups", &err), 0,
 		     "%s", err.msg);
 	cr_assert_eq(sqlite3_prepare_v2(mc_state_db(st),
