@@ -745,6 +745,11 @@ static int store_sqlite(const struct mc_bk_create_opts *o, struct item *it,
 			goto out;
 		rc = -1;
 	} else {
+		struct stat cst;
+
+		/* The copy goes to disk while it is hashed. */
+		if (fstat(in, &cst) == 0)
+			mc_bk_writeback(in, 0, (uint64_t)cst.st_size);
 		if (mc_bk_load(in, copy, -1, NULL, 0, io, &sums, err) < 0)
 			goto out;
 		if (fsync(in) < 0) {

@@ -13,6 +13,8 @@ int mc_bk_open_new(const char *path, struct mc_err *err);
 /* fsync and close, each failure naming the file. Closes fd always. */
 int mc_bk_finish_file(int fd, const char *path, struct mc_err *err);
 int mc_bk_fsync_path(const char *path, int dir, struct mc_err *err);
+/* Starts (does not wait for) writeback of bytes [from, to) of fd. */
+void mc_bk_writeback(int fd, uint64_t from, uint64_t to);
 
 /* "file:PATH?immutable=1": a database copy opened read-only leaves no
  * -wal or -shm beside it. Caller frees. */

@@ -6,8 +6,10 @@
  * stored bytes, decompresses and hashes the original.
  */
 #include "backup.h"
+#include "backup_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +132,28 @@ struct mc_bk_writer {
 	char *name;
 	struct mc_bk_io *io;
 	uint64_t size, stored;
+	uint64_t flushed;		/* bytes handed to writeback */
 };
+
+/* Starts writeback of what was written since the last call once there is
+ * enough of it, so the disk works while we compress and hash, and the
+ * final fsync has little left to wait for. */
+#define WRITEBACK_STEP (16u << 20)
+
+void mc_bk_writeback(int fd, uint64_t from, uint64_t to)
+{
+	if (to > from)
+		sync_file_range(fd, (off_t)from, (off_t)(to - from),
+				SYNC_FILE_RANGE_WRITE);
+}
+
+static void writer_kick(struct mc_bk_writer *w)
+{
+	if (w->stored - w->flushed >= WRITEBACK_STEP) {
+		mc_bk_writeback(w->fd, w->flushed, w->stored);
+		w->flushed = w->stored;
+	}
+}
 
 struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
 				      int zstd, struct mc_bk_io *io)
@@ -180,6 +203,7 @@ static int writer_push(struct mc_bk_writer *w, const char *data, size_t len,
 		if (write_all_fd(w->fd, w->name, w->out, ob.pos, err) < 0)
 			return -1;
 		w->stored += ob.pos;
+		writer_kick(w);
 		done = last ? left == 0 : ib.pos == ib.size;
 	} while (!done);
 	return 0;
@@ -197,6 +221,7 @@ int mc_bk_writer_add(struct mc_bk_writer *w, const void *data, size_t len,
 		if (write_all_fd(w->fd, w->name, data, len, err) < 0)
 			return -1;
 		w->stored += len;
+		writer_kick(w);
 	}
 	io_progress(w->io, len);
 	return 0;

@@ -44,6 +44,8 @@ postgresql
 BENCH="
 python3-redis
 apprise
+zstd
+restic
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;
