@@ -316,6 +316,12 @@ int mc_bk_catalog_removed(struct mc_state *st, const char *id,
 			  struct mc_err *err);
 int mc_bk_catalog_get(struct mc_state *st, const char *id,
 		      struct mc_bk_cat *out, struct mc_err *err);
+/* The `backup` health check: 0 (ok), 2 (no backup, the newest older than
+ * max_age_ms, damaged, or failed its last verify) or 3 (DIR unreadable),
+ * with *msg (caller frees) saying which and *age the newest's age in
+ * seconds (-1 when none). st may be NULL (no verify history). */
+int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
+		 double now, double *age, char **msg);
 /* The newest restore drill's duration in dir, -1 when none. */
 double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir);
 

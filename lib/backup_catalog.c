@@ -159,3 +159,58 @@ double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir)
 	sqlite3_finalize(s);
 	return v;
 }
+
+int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
+		 double now, double *age, char **msg)
+{
+	struct mc_bk_entry *e = NULL;
+	struct mc_err err = { 0 };
+	struct mc_bk_cat c = { 0 };
+	const struct mc_bk_manifest *m;
+	char a[32], lim[32];
+	size_t n = 0;
+	int status;
+
+	*age = -1;
+	if (mc_bk_list(dir, &e, &n, &err) < 0) {
+		*msg = mc_strdup(err.msg);
+		return 3;
+	}
+	if (n == 0 || (e[0].m == NULL && n == 1)) {
+		*msg = n ? mc_asprintf("the only backup in %s, %s, is damaged: "
+				       "%s", dir, e[0].id, e[0].damaged) :
+			   mc_asprintf("no backup in %s", dir);
+		mc_bk_entries_free(e, n);
+		return 2;
+	}
+	if (e[0].m == NULL) {
+		*msg = mc_asprintf("the newest backup %s is damaged: %s", e[0].id,
+				   e[0].damaged);
+		mc_bk_entries_free(e, n);
+		return 2;
+	}
+	m = e[0].m;
+	*age = now - m->created;
+	mc_format_duration((int64_t)(*age > 0 ? *age : 0) * 1000, a, sizeof(a));
+	mc_format_duration(max_age_ms, lim, sizeof(lim));
+	if (st)
+		mc_bk_catalog_get(st, m->id, &c, NULL);
+	if (*age * 1000 > (double)max_age_ms) {
+		*msg = mc_asprintf("the newest backup %s is %s old, older than "
+				   "max_age %s", m->id, a, lim);
+		status = 2;
+	} else if (c.verified > 0 && !c.verify_ok) {
+		*msg = mc_asprintf("the newest backup %s failed its last verify: "
+				   "%s", m->id, c.verify_message ?
+				   c.verify_message : "?");
+		status = 2;
+	} else {
+		*msg = mc_asprintf("the newest backup %s is %s old (max_age %s), "
+				   "%s", m->id, a, lim, c.verified > 0 ?
+				   "verified" : "not verified yet");
+		status = 0;
+	}
+	mc_bk_cat_clean(&c);
+	mc_bk_entries_free(e, n);
+	return status;
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "state.h"
 #include "testlib.h"
 
 /* ---- paths and ids ---------------------------------------------------------- */
@@ -529,5 +530,60 @@ Test(backup, create_verify_restore_to)
 	free(bdir);
 	free(f1);
 	free(to);
+	mc_test_rmtree(dir);
+}
+
+/* The `backup` health check: none, overdue, failed verify, fine. */
+Test(backup, health_of_the_newest_backup)
+{
+	char dir[MC_TEST_DIR_LEN], *bdir, *f1, *sp, *msg = NULL;
+	struct mc_bk_create_opts o = { 0 };
+	struct mc_bk_manifest *m = NULL;
+	struct mc_bk_verify_result bad = { 0 };
+	struct mc_state *st;
+	struct mc_err err = { 0 };
+	const char *inc[1];
+	double age;
+
+	mc_test_dir(dir);
+	bdir = mc_asprintf("%s/backups", dir);
+	f1 = mc_asprintf("%s/data.txt", dir);
+	sp = mc_asprintf("%s/state.db", dir);
+	free(fill(f1, 1000));
+	st = mc_state_open(sp, &err);
+	cr_assert_not_null(st, "%s", err.msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, mc_wall_now(), &age, &msg),
+		     2);
+	cr_expect(strstr(msg, "no backup") != NULL, "%s", msg);
+	free(msg);
+	inc[0] = f1;
+	o.dir = bdir;
+	o.includes = inc;
+	o.n_includes = 1;
+	o.zstd = 1;
+	cr_assert_eq(mc_bk_create(&o, &m, &err), 0, "%s", err.msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, m->created + 60, &age,
+				  &msg), 0);
+	cr_expect(strstr(msg, "not verified yet") != NULL, "%s", msg);
+	cr_expect(age > 59.999 && age < 60.001, "age %f", age);
+	free(msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, m->created + 7200, &age,
+				  &msg), 2);
+	cr_expect(strstr(msg, "older than max_age 1h") != NULL, "%s", msg);
+	free(msg);
+	bad.bad_file = "files/x";
+	bad.reason = "missing";
+	cr_assert_eq(mc_bk_catalog_verified(st, m, bdir, &bad, 0, &err), 0,
+		     "%s", err.msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, m->created + 60, &age,
+				  &msg), 2);
+	cr_expect(strstr(msg, "failed its last verify: files/x: missing") !=
+		  NULL, "%s", msg);
+	free(msg);
+	mc_state_close(st);
+	mc_bk_manifest_free(m);
+	free(bdir);
+	free(f1);
+	free(sp);
 	mc_test_rmtree(dir);
 }
