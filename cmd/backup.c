@@ -1009,6 +1009,10 @@ const struct mc_cmd mc_cmd_backup = {
 	"mercury_backup_size_bytes, mercury_backup_stored_bytes, "
 	"mercury_backup_duration_seconds and mercury_backup_files, and "
 	"mercury_backup_restore_test_seconds after a drill. A progress bar "
-	"is drawn on a terminal's stderr for work that takes over a second.",
+	"is drawn on a terminal's stderr for work that takes over a second.\n\n"
+	"A health check of type backup ([check \"backups\"] type = backup, "
+	"with optional dir and max_age, defaulting to [backup]'s) is "
+	"critical when there is no backup, when the newest one is older than "
+	"max_age, is damaged, or failed its last verify, and says which.",
 	.subs = backup_subs,
 };

@@ -396,3 +396,39 @@ EOF
 	[ ! -e "$T_DIR/to$db-wal" ] || fail "a -wal was restored"
 }
 
+
+# The backup health check: no backup, fine, overdue, failed verify.
+test_backup_health_check() {
+	bk_setup '[check "backups"]
+type = backup
+critical = true
+[check "stale"]
+type = backup
+max_age = 1ms'
+	run health backups
+	expect_rc 2
+	expect_out 'no backup in'
+	run --json backup create
+	local id
+	id=$(jq -r .id "$OUT")
+	run --json health backups
+	expect_rc 0
+	expect_json '.checks.backups.message | test("newest backup '"$id"' is .* old \\(max_age 1d2h\\), not verified yet")'
+	run --json health stale
+	expect_rc 1
+	expect_json '.checks.stale.status == "critical"'
+	expect_json '.checks.stale.message | test("older than max_age 1ms")'
+	damage flip "$id"
+	run backup verify
+	expect_rc 2
+	run -o nagios health backups
+	expect_rc 2
+	expect_out "failed its last verify: files/.*tokens.txt.zst"
+	run config check
+	expect_rc 0
+	conf '[check "b"]
+type = backup
+max_age = soon'
+	run config check
+	expect_rc 78
+}
