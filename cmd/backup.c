@@ -70,6 +70,7 @@ static void human_size(uint64_t n, char *buf, size_t size)
 struct bar {
 	double t0, last;
 	int shown;
+	unsigned spin;
 };
 
 static void bar_draw(void *ud, uint64_t done, uint64_t total)
@@ -83,10 +84,15 @@ static void bar_draw(void *ud, uint64_t done, uint64_t total)
 		return;
 	b->last = now;
 	b->shown = 1;
-	if (total == 0 || done > total)
-		total = done ? done : 1;
-	fill = (int)((double)width * (double)done / (double)total);
 	human_size(done, d, sizeof(d));
+	if (total == 0 || done > total) {
+		/* A source's output: its size is not known before. */
+		fprintf(stderr, "\r[%-30.*s] %s ", (int)(b->spin++ % 30) + 1,
+			"##############################", d);
+		fflush(stderr);
+		return;
+	}
+	fill = (int)((double)width * (double)done / (double)total);
 	human_size(total, t, sizeof(t));
 	fprintf(stderr, "\r[%.*s%.*s] %3d%% %s / %s ", fill,
 		"##############################", width - fill,
