@@ -70,6 +70,7 @@ static void human_size(uint64_t n, char *buf, size_t size)
 struct bar {
 	double t0, last;
 	int shown;
+	unsigned spin;
 };
 
 static void bar_draw(void *ud, uint64_t done, uint64_t total)
@@ -83,10 +84,15 @@ static void bar_draw(void *ud, uint64_t done, uint64_t total)
 		return;
 	b->last = now;
 	b->shown = 1;
-	if (total == 0 || done > total)
-		total = done ? done : 1;
-	fill = (int)((double)width * (double)done / (double)total);
 	human_size(done, d, sizeof(d));
+	if (total == 0 || done > total) {
+		/* A source's output: its size is not known before. */
+		fprintf(stderr, "\r[%-30.*s] %s ", (int)(b->spin++ % 30) + 1,
+			"##############################", d);
+		fflush(stderr);
+		return;
+	}
+	fill = (int)((double)width * (double)done / (double)total);
 	human_size(total, t, sizeof(t));
 	fprintf(stderr, "\r[%.*s%.*s] %3d%% %s / %s ", fill,
 		"##############################", width - fill,
@@ -877,16 +883,16 @@ static const struct mc_opt restore_opts[] = {
 };
 
 static const struct mc_opt prune_opts[] = {
-	{ 0, "keep-last", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "keep-last", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
 	  "Keep the newest N backups", 0 },
-	{ 0, "keep-hourly", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "keep-hourly", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
 	  "Keep the newest backup of each of the last N hours with backups",
 	  0 },
-	{ 0, "keep-daily", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "keep-daily", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
 	  "The same for days (local time)", 0 },
-	{ 0, "keep-weekly", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "keep-weekly", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
 	  "The same for ISO weeks", 0 },
-	{ 0, "keep-monthly", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "keep-monthly", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
 	  "The same for months", 0 },
 	{ 0, "keep-within", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "Keep every backup within DURATION of the newest one", 0 },

@@ -178,6 +178,10 @@ struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
 		 * one. */
 		if (threads > 1)
 			ZSTD_CCtx_setParameter(w->cc, ZSTD_c_nbWorkers, threads);
+		/* Small jobs: the workers' buffers stay near 20 MiB in all
+		 * (the default, four windows a job, takes about 60 MiB) at
+		 * the same ratio. */
+		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_jobSize, 2 << 20);
 		w->out_cap = ZSTD_CStreamOutSize() * 4;
 		w->out = mc_malloc(w->out_cap);
 	}
