@@ -113,6 +113,9 @@ rm -rf "$tmp/bk-none"
 rss_none=$(rss "$BIN" -c "$tmp/none.conf" backup create)
 
 med() { jq -r ".results[$2].median" "$1"; }
+# cpu JSON INDEX: mean user + system seconds (steadier than wall time on a
+# shared machine).
+cpu() { jq -r ".results[$2] | .user + .system" "$1"; }
 fmt() { printf '%.2f' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "met" : "NOT met" }'; }
@@ -142,21 +145,24 @@ fsyncing every file; the peers do the same steps one after another,
 without fsync. The machine is shared (other builds and tests ran at the
 same time): read the ratios, not the absolute times.
 
-| | median | ratio |
-|---|---|---|
-| mercuryctl backup create, compress = none | $(fmt "$c_none") s | 1.00 |
-| sqlite3 .backup + sha256sum | $(fmt "$p_none") s | $(ratio "$p_none" "$c_none") |
-| mercuryctl backup create, zstd | $(fmt "$c_zstd") s | 1.00 |
-| sqlite3 .backup + zstd -T0 -3 + sha256sum (copy and .zst) | $(fmt "$p_zstd") s | $(ratio "$p_zstd" "$c_zstd") |
-| restic backup of the same copy (fresh local repository) | $(fmt "$p_restic") s | $(ratio "$p_restic" "$c_zstd") |
-| mercuryctl backup verify, compress = none | $(fmt "$vn_mc") s | 1.00 |
-| sha256sum of the stored file + PRAGMA integrity_check of it | $(fmt "$vn_peer") s | $(ratio "$vn_peer" "$vn_mc") |
-| mercuryctl backup verify, zstd | $(fmt "$v_mc") s | 1.00 |
-| sha256sum of the stored .zst + PRAGMA integrity_check of the copy | $(fmt "$v_peer") s | $(ratio "$v_peer" "$v_mc") |
+| | median wall | ratio | CPU (user + sys) | ratio |
+|---|---|---|---|---|
+| mercuryctl backup create, compress = none | $(fmt "$c_none") s | 1.00 | $(fmt "$(cpu "$tmp/none.json" 0)") s | 1.00 |
+| sqlite3 .backup + sha256sum | $(fmt "$p_none") s | $(ratio "$p_none" "$c_none") | $(fmt "$(cpu "$tmp/none.json" 1)") s | $(ratio "$(cpu "$tmp/none.json" 1)" "$(cpu "$tmp/none.json" 0)") |
+| mercuryctl backup create, zstd | $(fmt "$c_zstd") s | 1.00 | $(fmt "$(cpu "$tmp/zstd.json" 0)") s | 1.00 |
+| sqlite3 .backup + zstd -T0 -3 + sha256sum (copy and .zst) | $(fmt "$p_zstd") s | $(ratio "$p_zstd" "$c_zstd") | $(fmt "$(cpu "$tmp/zstd.json" 1)") s | $(ratio "$(cpu "$tmp/zstd.json" 1)" "$(cpu "$tmp/zstd.json" 0)") |
+| restic backup of the same copy (fresh local repository) | $(fmt "$p_restic") s | $(ratio "$p_restic" "$c_zstd") | $(fmt "$(cpu "$tmp/restic.json" 0)") s | $(ratio "$(cpu "$tmp/restic.json" 0)" "$(cpu "$tmp/zstd.json" 0)") |
+| mercuryctl backup verify, compress = none | $(fmt "$vn_mc") s | 1.00 | $(fmt "$(cpu "$tmp/verify-none.json" 0)") s | 1.00 |
+| sha256sum of the stored file + PRAGMA integrity_check of it | $(fmt "$vn_peer") s | $(ratio "$vn_peer" "$vn_mc") | $(fmt "$(cpu "$tmp/verify-none.json" 1)") s | $(ratio "$(cpu "$tmp/verify-none.json" 1)" "$(cpu "$tmp/verify-none.json" 0)") |
+| mercuryctl backup verify, zstd | $(fmt "$v_mc") s | 1.00 | $(fmt "$(cpu "$tmp/verify.json" 0)") s | 1.00 |
+| sha256sum of the stored .zst + PRAGMA integrity_check of the copy | $(fmt "$v_peer") s | $(ratio "$v_peer" "$v_mc") | $(fmt "$(cpu "$tmp/verify.json" 1)") s | $(ratio "$(cpu "$tmp/verify.json" 1)" "$(cpu "$tmp/verify.json" 0)") |
 
 Stored size: $((stored_size >> 20)) MiB against zstd -3's $((zstd_size >> 20)) MiB
 (ratio $r_size). Peak RSS: create (zstd) $rss_create KiB, create (none)
 $rss_none KiB, verify $rss_verify KiB.
+
+Ratios above 1 in the peer rows mean mercuryctl is faster. The goals are
+judged on the wall-clock medians:
 
 Goals: create with compress = none at most 1.3x its peer ($r_none:
 $(verdict "$r_none" 1.3001)); create with zstd faster than the three steps in
