@@ -229,3 +229,14 @@ test_fleet_alert_degraded_when_redis_is_unreachable() {
 	expect_rc 0
 	[ "$(delivered)" = 1 ] || fail "sent twice from one host"
 }
+
+test_fleet_k8s_example_config_passes_config_check() {
+	# the ConfigMap's mercury.conf, without its YAML indentation
+	awk '/^  mercury.conf: \|/ { on = 1; next } on && /^---/ { exit }
+	     on { sub(/^    /, ""); print }' "$MC_SRC/scripts/examples/k8s-cronjob.yaml" \
+		>"$T_DIR/k8s.conf"
+	grep -q '^\[fleet\]' "$T_DIR/k8s.conf" || fail "no [fleet] in the example"
+	export OPS_SLACK_URL=https://hooks.example.com/services/T0/B0/x
+	run -c "$T_DIR/k8s.conf" config check
+	expect_rc 0
+}
