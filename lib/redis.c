@@ -26,6 +26,7 @@
 #define PASSWORD_FILE_MAX 4096
 #define SLICE_MS 100		/* longest poll: mc_interrupted is noticed */
 #define INTERRUPT_GRACE_S 0.5
+#define DEADLINE_GRACE_S 0.25
 
 struct mc_redis {
 	redisContext *c;
@@ -389,13 +390,17 @@ static int context_fail(struct mc_redis *r, struct mc_err *err)
 	return fail(r, err, MC_EXIT_CRITICAL, why);
 }
 
-/* When the current wait must end: now + timeout, cut to the deadline. */
+/* When the current wait must end: now + timeout, cut to the deadline and
+ * DEADLINE_GRACE_S: a step in flight at the deadline on a healthy server
+ * is answered (and counted), and the report after a stop (the depth left)
+ * can still be asked; a stalled server is given up. */
 static double end_of(const struct mc_redis *r, int64_t timeout_ms)
 {
 	double end = mc_mono_now() + (double)timeout_ms / 1e3;
 
-	if (r->dl != NULL && r->dl->at != 0 && r->dl->at < end)
-		end = r->dl->at;
+	if (r->dl != NULL && r->dl->at != 0 &&
+	    r->dl->at + DEADLINE_GRACE_S < end)
+		end = r->dl->at + DEADLINE_GRACE_S;
 	return end;
 }
 

@@ -12,7 +12,9 @@
  * (hiredis only builds commands and parses replies): the name is resolved
  * and the socket connected by net.h, and each command's write and read are
  * polled against one end time -- the command timeout, cut to the run's
- * deadline -- and mc_interrupted. Connecting, authenticating, selecting the
+ * deadline (plus 0.25 s, so that the step in flight and the report after
+ * a stop still get their answers from a healthy server) -- and
+ * mc_interrupted (0.5 s more at most). Connecting, authenticating, selecting the
  * db and the first PING share the connect timeout. A reply larger than
  * max_reply_bytes is refused before it is all in memory.
  */
