@@ -16,6 +16,7 @@ libhiredis-dev
 libinih-dev
 libssl-dev
 libc-ares-dev
+libzstd-dev
 "
 TEST="
 libcriterion-dev
@@ -41,10 +42,13 @@ monitoring-plugins-basic
 python3-cryptography
 openssl
 nodejs
+postgresql
 "
 BENCH="
 python3-redis
 apprise
+zstd
+restic
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;
