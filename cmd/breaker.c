@@ -1,41 +1,7 @@
 /* breaker.c - `mercuryctl breaker list|reset`: the circuit breakers. */
 #include "cmd.h"
-#include "coord.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-/* The breakers of the fleet (shared: webhooks), then this host's (state
- * file); *n_fleet says how many come first. */
-static int all_breakers(struct mc_ctx *ctx, int64_t recovery_ms,
-			struct mc_breaker_info **out, size_t *n,
-			size_t *n_fleet, struct mc_err *err)
-{
-	struct mc_breaker_info *local = NULL;
-	size_t nl = 0;
-
-	*n_fleet = 0;
-	if (mc_coord_fleet(ctx->coord) != NULL &&
-	    mc_coord_breaker_list(ctx->coord, NULL, recovery_ms, out, n_fleet,
-				  err) < 0)
-		return -1;
-	if (mc_breaker_list(ctx->st, NULL, recovery_ms, &local, &nl,
-			    err) < 0) {
-		mc_breaker_info_free(*out, *n_fleet);
-		return -1;
-	}
-	if (*n_fleet == 0) {
-		*out = local;
-		*n = nl;
-		return 0;
-	}
-	*out = mc_realloc(*out, (*n_fleet + nl) * sizeof(**out));
-	if (nl)
-		memcpy(*out + *n_fleet, local, nl * sizeof(*local));
-	free(local);
-	*n = *n_fleet + nl;
-	return 0;
-}
 
 static int list_run(struct mc_ctx *ctx)
 {
@@ -43,14 +9,14 @@ static int list_run(struct mc_ctx *ctx)
 					       "OPENED", "RETRY AT" };
 	struct mc_breaker_conf bc;
 	struct mc_breaker_info *list = NULL;
-	size_t n = 0, n_fleet = 0;
+	size_t n = 0;
 	json_t *arr = json_array();
 	struct mc_table *t = mc_table_new(5, headers);
 
 	json_object_set_new(ctx->report.doc, "breakers", arr);
 	mc_ctx_breaker_conf(ctx, &bc);
-	if (all_breakers(ctx, bc.recovery_ms, &list, &n, &n_fleet,
-			 &ctx->err) < 0) {
+	if (mc_breaker_list(ctx->st, NULL, bc.recovery_ms, &list, &n,
+			    &ctx->err) < 0) {
 		mc_table_free(t);
 		return -1;
 	}
@@ -64,8 +30,6 @@ static int list_run(struct mc_ctx *ctx)
 		json_object_set_new(o, "state",
 				    json_string(mc_breaker_state_name(b->state)));
 		json_object_set_new(o, "failures", json_integer(b->failures));
-		json_object_set_new(o, "scope", json_string(i < n_fleet ?
-							    "fleet" : "local"));
 		if (b->opened_at > 0) {
 			mc_format_time(b->opened_at, opened, sizeof(opened));
 			json_object_set_new(o, "opened_at", json_string(opened));
@@ -96,22 +60,10 @@ static int reset_run(struct mc_ctx *ctx)
 {
 	const char *name = ctx->args->pos[0];
 
-	struct mc_err e = { 0 };
-	int fleet = 0;
-
 	if (mc_ctx_lock(ctx, "breaker") < 0)
 		return -1;
-	/* a fleet breaker and this host's of the same name both close */
-	if (mc_coord_fleet(ctx->coord) != NULL) {
-		if (mc_coord_breaker_reset(ctx->coord, name, &e) == 0)
-			fleet = 1;
-		else if (e.code != MC_EXIT_USAGE)
-			return mc_err_set(&ctx->err, e.code, "%s", e.msg);
-	}
-	if (mc_breaker_reset(ctx->st, name, &ctx->err) < 0 &&
-	    (!fleet || ctx->err.code != MC_EXIT_USAGE))
+	if (mc_breaker_reset(ctx->st, name, &ctx->err) < 0)
 		return -1;
-	mc_err_clear(&ctx->err);
 	mc_buf_printf(&ctx->report.text, "breaker '%s' reset (closed)\n", name);
 	json_object_set_new(ctx->report.doc, "reset", json_string(name));
 	json_object_set_new(ctx->report.doc, "state", json_string("closed"));

@@ -5,13 +5,14 @@
  * (docs/DESIGN.md, "How a run flows"); it knows no command by name.
  */
 #include "cmd.h"
-#include "coord.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "coord.h"
 
 static void print_error_json(const char *msg, int code, const char *cid)
 {
