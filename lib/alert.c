@@ -538,7 +538,10 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		q->body_len = strlen(sl[i].body);
 		q->timeout_ms = wh->timeout_ms;
 		q->max_attempts = wh->retries + 1;
+		/* What a webhook answers beyond 64 KiB is not read; its
+		 * status alone says whether the alert was taken. */
 		q->max_body = 64 * 1024;
+		q->cut_body = 1;
 		q->start_after_ms = after;
 		sl[i].req = q;
 		m++;

@@ -219,13 +219,20 @@ static int parse_value(const struct mc_conf_key *k, const char *raw,
 		}
 		break;
 	case MC_CT_URL:
-		if (!url_ok(raw)) {
-			snprintf(why, size,
-				 "bad URL '%s' (use http://, https:// or redis:// and a host)",
-				 raw);
-			return -1;
-		}
-		break;
+		if (url_ok(raw))
+			break;
+		/* A URL with user info may hold a password anywhere (a space
+		 * or a slash in it defeats any masking): not quoted then. */
+		if (strchr(raw, '@') != NULL)
+			snprintf(why, size, "bad URL (not shown: it has user "
+				 "info, which may hold a password; %s)",
+				 strpbrk(raw, " \t\r\n") ? "it holds white "
+				 "space or a line break" :
+				 "use http://, https:// or redis:// and a host");
+		else
+			snprintf(why, size, "bad URL '%s' (use http://, "
+				 "https:// or redis:// and a host)", raw);
+		return -1;
 	case MC_CT_DURATION:
 		rc = mc_parse_duration_ms(raw, &t.v.ms, &e);
 		break;
@@ -647,7 +654,7 @@ static int finish_section(struct parser *p, size_t idx)
 	struct pending *pd = &p->pend[idx];
 	const struct mc_conf_schema *sc = s->schema;
 	struct mc_conf_value parsed;
-	char label[MC_ERR_MSG], why[MC_ERR_MSG], var[128];
+	char label[MC_ERR_MSG], why[MC_ERR_MSG], var[128], *tmp;
 	const char *type;
 	size_t k;
 
@@ -665,14 +672,23 @@ static int finish_section(struct parser *p, size_t idx)
 		v = env_lookup(key->env, var, sizeof(var));
 		if (v == NULL)
 			continue;
-		if (parse_checked(key, v, &parsed, why, sizeof(why)) < 0) {
+		/* A URL from a file-backed secret (Kubernetes) often ends in
+		 * a line break that no URL has. */
+		tmp = mc_strdup(v);
+		if (key->type == MC_CT_URL)
+			for (size_t n = strlen(tmp);
+			     n > 0 && isspace((unsigned char)tmp[n - 1]); n--)
+				tmp[n - 1] = '\0';
+		if (parse_checked(key, tmp, &parsed, why, sizeof(why)) < 0) {
+			mc_free_secret(tmp);
 			fail(p, MC_EXIT_CONFIG, -1,
 			     "environment %s: bad value for '%s': %s", var,
 			     key->name, why);
 			return -1;
 		}
-		value_set(&s->values[k], &parsed, v,
+		value_set(&s->values[k], &parsed, tmp,
 			  mc_asprintf("env %s", var));
+		mc_free_secret(tmp);
 		pd->lines[k] = 0;
 	}
 	if (strcmp(sc->name, "core") == 0) {
@@ -1026,7 +1042,8 @@ char *mc_conf_unquote(const char *s, int *cut, char *why, size_t size)
 				snprintf(why, size, "unknown escape '\\%c' in a "
 					 "quoted value (known: \\\" \\\\ \\n \\t)",
 					 isprint((unsigned char)s[i]) ? s[i] : '?');
-				mc_free_secret(out);
+				explicit_bzero(out, close);
+				free(out);
 				return NULL;
 			}
 		}

@@ -1156,3 +1156,15 @@ Test(config, many_sections)
 	free(want);
 	mc_buf_free(&b);
 }
+
+/* Found by fuzz_config_value: an unknown escape after other escapes freed
+ * a buffer that was not yet a string. */
+Test(config, unquote_bad_escape_after_others)
+{
+	char why[200];
+	int cut;
+
+	cr_assert_null(mc_conf_unquote("\"a \\;x\\n\\t\"  # c", &cut, why,
+				       sizeof(why)));
+	cr_assert(strstr(why, "unknown escape '\\;'") != NULL, "%s", why);
+}
