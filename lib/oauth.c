@@ -22,22 +22,7 @@
 
 char *mc_oauth_quote(const char *s, size_t n)
 {
-	struct mc_buf b = { 0 };
-
-	mc_buf_puts(&b, "");
-	for (size_t i = 0; i < n && b.len < QUOTE_MAX;) {
-		size_t l = mc_utf8_len((const unsigned char *)s + i, n - i);
-
-		if (l == 0 || (l == 1 && ((unsigned char)s[i] < 0x20 ||
-					  s[i] == 0x7f))) {
-			mc_buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
-			i++;
-			continue;
-		}
-		mc_buf_add(&b, s + i, l);
-		i += l;
-	}
-	return mc_buf_steal(&b);
+	return mc_escape(s, n < QUOTE_MAX ? n : QUOTE_MAX);
 }
 
 /* application/x-www-form-urlencoded pair. */
