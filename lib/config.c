@@ -1095,6 +1095,43 @@ const struct mc_conf_section *mc_conf_next(const struct mc_conf *c,
 	return NULL;
 }
 
+int mc_conf_names_known(const struct mc_conf *c, const char *schema,
+			const char *what, const char *const *names, size_t n,
+			struct mc_err *err)
+{
+	const struct mc_conf_section *s = NULL;
+	const char **all = NULL;
+	size_t n_all = 0;
+	int rc = 0;
+
+	while ((s = mc_conf_next(c, schema, s)) != NULL) {
+		all = mc_realloc(all, (n_all + 1) * sizeof(*all));
+		all[n_all++] = s->name;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *near;
+
+		if (mc_conf_name_selected(names[i], all, n_all) && n_all > 0)
+			continue;
+		near = n_all ? mc_suggest(names[i], all, n_all) : NULL;
+		rc = mc_err_set(err, MC_EXIT_USAGE, "no %s named '%s' is "
+				"configured%s%s%s", what, names[i],
+				near ? " (did you mean '" : "",
+				near ? near : "", near ? "'?)" : "");
+	}
+	free(all);
+	return rc;
+}
+
+int mc_conf_name_selected(const char *name, const char *const *names,
+			  size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return n == 0;
+}
+
 const struct mc_conf_value *mc_conf_get(const struct mc_conf_section *s,
 					const char *key)
 {

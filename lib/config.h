@@ -138,6 +138,14 @@ const struct mc_conf_section *mc_conf_find(const struct mc_conf *c,
 const struct mc_conf_section *mc_conf_next(const struct mc_conf *c,
 					   const char *schema,
 					   const struct mc_conf_section *prev);
+/* Checks that each of names is a section of schema: -1 with MC_EXIT_USAGE
+ * "no WHAT named 'x' is configured (did you mean 'y'?)" otherwise. */
+int mc_conf_names_known(const struct mc_conf *c, const char *schema,
+			const char *what, const char *const *names, size_t n,
+			struct mc_err *err);
+/* 1 when name is among names, or names is empty (everything selected). */
+int mc_conf_name_selected(const char *name, const char *const *names,
+			  size_t n);
 
 /* The value of key (NULL when unset and no default). The getters return
  * the parsed value, or fallback when unset. Asking for a key the schema

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "plugin.h"
 #include "slo.h"
+#include "job.h"
 #include "threshold.h"
 #include "config.h"
 
@@ -53,7 +54,8 @@ static const struct mc_conf_schema core_schema = {
 };
 
 #define CHECK_TYPES \
-	"state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec"
+	"state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec|" \
+	"job"
 
 static const struct mc_conf_key check_keys[] = {
 	{ .name = "type", .type = MC_CT_ENUM, .flags = MC_CK_REQUIRED,
@@ -118,6 +120,9 @@ static const struct mc_conf_key check_keys[] = {
 	{ .name = "command", .type = MC_CT_STRING, .types = "exec",
 	  .help = "a Nagios plugin and its arguments, split like shell words "
 		  "but never given to a shell" },
+	{ .name = "job", .type = MC_CT_STRING, .types = "job",
+	  .help = "the [job \"NAME\"] whose verdict the check gives: overdue, "
+		  "running past its timeout or failed is critical" },
 	{ .name = "path", .type = MC_CT_PATH, .types = "disk",
 	  .help = "a path on the filesystem to check (default: the state "
 		  "file's directory)" },
@@ -146,7 +151,7 @@ static const struct {
 	const char *type, *key;
 } required[] = {
 	{ "http", "url" }, { "tcp", "address" }, { "redis_queue", "queue" },
-	{ "sqlite", "path" }, { "exec", "command" },
+	{ "sqlite", "path" }, { "exec", "command" }, { "job", "job" },
 };
 
 static int valid_status(const char *t)
@@ -496,5 +501,6 @@ const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&dlq_schema,
 	&webhook_schema,
 	&slo_schema,
+	&mc_job_schema,
 	NULL,
 };

@@ -1,5 +1,6 @@
 /* health.c - check selection, the built-in check types, reports. */
 #include "health.h"
+#include "job.h"
 #include "log.h"
 #include "http.h"
 #include "promapi.h"
@@ -206,6 +207,7 @@ static const struct mc_check_type *const check_types[] = {
 	&check_state, &check_disk, &check_memory, &check_http,
 	&check_prometheus, &mc_check_tcp, &mc_check_redis,
 	&mc_check_redis_queue, &mc_check_sqlite, &mc_check_exec,
+	&mc_check_job,
 };
 
 static const struct mc_check_type *find_type(const char *name)
