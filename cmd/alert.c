@@ -37,6 +37,26 @@ static int result_color(size_t col, const char *cell)
 	       strcmp(cell, "filtered") == 0 ? 33 : 0;
 }
 
+/* The one line -q prints: which webhooks failed and why. */
+static char *failed_summary(const struct mc_delivery *d, size_t n,
+			    size_t bad)
+{
+	struct mc_buf b = { 0 };
+	const char *sep = ": ";
+
+	mc_buf_printf(&b, "alert: %zu of %zu deliveries failed", bad, n);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].result != MC_DLV_FAILED &&
+		    d[i].result != MC_DLV_CIRCUIT_OPEN)
+			continue;
+		mc_buf_printf(&b, "%s%s (%s)", sep, d[i].wh->name,
+			      d[i].message ? d[i].message :
+			      mc_delivery_result_name(d[i].result));
+		sep = "; ";
+	}
+	return mc_buf_steal(&b);
+}
+
 /* Fills the report from the deliveries; returns the exit code. */
 static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 		  const struct mc_delivery *d, size_t n)
@@ -57,8 +77,9 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 			    json_string(mc_alert_action_name(a->action)));
 	json_object_set_new(r->doc, "test", json_boolean(a->action ==
 							 MC_ACT_TEST));
-	json_object_set_new(r->doc, "severity",
-			    json_string(mc_severity_name(a->severity)));
+	json_object_set_new(r->doc, "severity", a->severity >= 0 ?
+			    json_string(mc_severity_name(a->severity)) :
+			    json_null());
 	json_object_set_new(r->doc, "summary", json_string(a->summary));
 	json_object_set_new(r->doc, "dedup_key", json_string(a->dedup_key));
 	json_object_set_new(r->doc, "deliveries", mc_deliveries_json(d, n));
@@ -118,8 +139,7 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 					counts[MC_DLV_FILTERED], bad, n,
 					perf.data);
 		if (code != 0)
-			r->summary = mc_asprintf("alert: %zu of %zu deliveries "
-						 "failed", bad, n);
+			r->summary = failed_summary(d, n, bad);
 	}
 	mc_buf_free(&perf);
 	return code;
@@ -195,7 +215,12 @@ static int send_run(struct mc_ctx *ctx)
 
 	a.action = mc_args_count(ctx->args, "resolve") ? MC_ACT_RESOLVE :
 		   MC_ACT_TRIGGER;
-	a.severity = mc_severity_parse(sev);
+	/* A resolve needs none: it resolves whatever was triggered. */
+	if (sev == NULL && a.action == MC_ACT_TRIGGER)
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "alert send: "
+				  "--severity is required (except with "
+				  "--resolve)");
+	a.severity = sev ? mc_severity_parse(sev) : -1;
 	a.summary = mc_strdup(mc_args_value(ctx->args, "summary"));
 	if (desc && strcmp(desc, "-") == 0) {
 		if ((a.description = read_stdin(&ctx->err)) == NULL)
@@ -279,7 +304,8 @@ static int history_run(struct mc_ctx *ctx)
 		json_object_set_new(o, "time", json_string(ts));
 		json_object_set_new(o, "webhook", json_string(e->webhook));
 		json_object_set_new(o, "action", json_string(e->action));
-		json_object_set_new(o, "severity", json_string(e->severity));
+		json_object_set_new(o, "severity", mc_streq(e->severity, "-") ?
+				    json_null() : json_string(e->severity));
 		json_object_set_new(o, "summary", json_string(e->summary));
 		json_object_set_new(o, "source", json_string(e->source));
 		json_object_set_new(o, "dedup_key", json_string(e->dedup_key));
@@ -319,7 +345,7 @@ static int history_run(struct mc_ctx *ctx)
 
 static const struct mc_opt send_opts[] = {
 	{ 0, "severity", "LEVEL", MC_OPT_VALUE, MC_ARG_ENUM, MC_SEVERITIES,
-	  "The alert's severity", MC_OPTF_REQUIRED },
+	  "The alert's severity (required, except with --resolve)", 0 },
 	{ 0, "summary", "TEXT", MC_OPT_VALUE, MC_ARG_STRING, NULL,
 	  "One line saying what is wrong", MC_OPTF_REQUIRED },
 	{ 0, "description", "TEXT", MC_OPT_VALUE, MC_ARG_STRING, NULL,
@@ -329,10 +355,11 @@ static const struct mc_opt send_opts[] = {
 	{ 0, "label", "K=V", MC_OPT_LIST, MC_ARG_STRING, NULL,
 	  "A label (repeatable)", 0 },
 	{ 0, "dedup-key", "KEY", MC_OPT_VALUE, MC_ARG_STRING, NULL,
-	  "Identify the alert by KEY (default: a hash of severity, summary, "
-	  "source and labels)", 0 },
+	  "Identify the alert by KEY (default: a hash of summary, source and "
+	  "labels, not severity)", 0 },
 	{ 0, "resolve", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
-	  "Resolve the alert triggered earlier with the same key", 0 },
+	  "Resolve the alert triggered earlier with the same key, at "
+	  "whatever severity it was sent", 0 },
 	{ 0, "no-dedup", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Send even when the same alert went out within the window", 0 },
 	{ 0, "generator-url", "URL", MC_OPT_VALUE, MC_ARG_URL, NULL,
@@ -371,15 +398,29 @@ static const struct mc_cmd alert_send = {
 	.description =
 	"Sends the alert to every configured webhook, or the named ones, "
 	"concurrently. Per webhook, in this order: alerts below min_severity "
-	"are filtered; the same dedup key within dedup_window is suppressed "
-	"(a change of severity is not a duplicate), and a resolve goes out "
-	"only after a trigger of the same key; an open circuit breaker makes "
+	"are filtered; a webhook whose URL or routing key cannot be read in "
+	"this run (an unset url_env, a missing url_file) fails alone, by "
+	"name, and the others go on; the same dedup key at the same severity "
+	"within dedup_window is suppressed, and a resolve goes out only "
+	"after a trigger of the same key; an open circuit breaker makes "
 	"no request; the rate limit (rate, burst) delays the request, or "
 	"fails it when the wait would pass the run's deadline; failed "
 	"attempts (transport errors, 429, 5xx) are retried with backoff, "
 	"honouring Retry-After. Dedup, rate limits and breakers are kept in "
 	"the state file, so they hold across processes and cron runs: two "
 	"runs sending the same alert at once deliver it once.\n\n"
+	"An alert's identity is its dedup key: by default a hash of summary, "
+	"source and labels, not severity. So --resolve needs no --severity "
+	"and resolves whatever severity each webhook was sent, and a trigger "
+	"at another severity (warning, then critical) updates the same "
+	"incident: PagerDuty gets a new trigger with the same dedup_key; "
+	"Alertmanager, whose alert is its label set (severity included), "
+	"gets in one request the alert at the old severity ended (endsAt "
+	"now) and the one at the new severity, so exactly one is active. A "
+	"resolve of a key never sent to a webhook is suppressed there (\"no "
+	"trigger of this alert to resolve\"); with --no-dedup and no "
+	"--severity it goes out anyway, and Alertmanager gets the alert ended "
+	"at every severity.\n\n"
 	"Texts longer than a service takes are cut at a character boundary "
 	"and end in an ellipsis: Slack header 150 and section 3000 "
 	"characters; Discord embed title 256, description 4096 (6000 in all); "
@@ -387,14 +428,16 @@ static const struct mc_cmd alert_send = {
 	"by its hash); json and alertmanager texts 16384.\n\n"
 	"The json webhook type posts mercury's own schema: {\"schema\": "
 	"\"mercury.alert/v1\", \"action\": \"trigger\"|\"resolve\"|\"test\", "
-	"\"test\", \"severity\", \"summary\", \"description\", \"source\", "
+	"\"test\", \"severity\" (null for a resolve whose severity is not "
+	"known), \"summary\", \"description\", \"source\", "
 	"\"labels\": {}, \"dedup_key\", \"correlation_id\", \"webhook\", "
 	"\"timestamp\", \"started_at\", \"generator_url\"}. Every format "
 	"carries the run's correlation id.\n\n"
 	"Exit status: 0 when every delivery was delivered, suppressed or "
 	"filtered; 1 when some failed (or met an open circuit); 2 when all "
-	"did. A --label without '=', an empty summary: 64; text that is not "
-	"UTF-8: 65.",
+	"did (with -q, the one line on standard error names each webhook "
+	"that failed and why). A --label without '=', an empty summary, no "
+	"--severity on a trigger: 64; text that is not UTF-8: 65.",
 	.opts = send_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,

@@ -37,6 +37,10 @@ struct mc_ctx {
 	int printed;			/* the command printed its output */
 	int interrupt_is_exit;		/* a signal is the normal end (watch):
 					   keep the command's exit code */
+	int (*keep_conf)(void);		/* set by a command whose threads may
+					   outlive its run and still read
+					   conf: nonzero leaves conf to the
+					   process exit */
 };
 
 /* The shared HTTP client (correlation id set), made on first use. */

@@ -7,17 +7,38 @@
 static int check_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf *c = ctx->conf;
+	size_t n_env = 0, n_warn;
+	char **env = mc_conf_env_warnings(c, &n_env);
+	json_t *warnings = json_array();
 
-	/* Loading already checked every value: reaching here means valid. */
+	/* Loading already checked every value: reaching here means valid.
+	 * What is valid but likely not meant (a value an inline comment cut)
+	 * and what the file names outside itself that this environment cannot
+	 * give (variables, secret files) are warned about, on stderr and in
+	 * the document. */
+	for (size_t i = 0; i < c->n_warnings; i++) {
+		mc_log(MC_LOG_WARN, "%s", c->warnings[i]);
+		json_array_append_new(warnings, json_string(c->warnings[i]));
+	}
+	for (size_t i = 0; i < n_env; i++) {
+		mc_log(MC_LOG_WARN, "%s", env[i]);
+		json_array_append_new(warnings, json_string(env[i]));
+		free(env[i]);
+	}
+	free(env);
+	n_warn = c->n_warnings + n_env;
 	json_object_set_new(ctx->report.doc, "ok", json_true());
 	json_object_set_new(ctx->report.doc, "file",
 			    c->path ? json_string(c->path) : json_null());
 	json_object_set_new(ctx->report.doc, "sections",
 			    json_integer((json_int_t)c->n_sections));
+	json_object_set_new(ctx->report.doc, "warnings", warnings);
 	if (c->path)
-		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s)\n",
+		mc_buf_printf(&ctx->report.text, "%s: OK (%zu section%s%s)\n",
 			      c->path, c->n_sections,
-			      c->n_sections == 1 ? "" : "s");
+			      c->n_sections == 1 ? "" : "s",
+			      n_warn == 0 ? "" :
+			      n_warn == 1 ? ", 1 warning" : ", warnings");
 	else
 		mc_buf_puts(&ctx->report.text,
 			    "no configuration file found: the built-in defaults serve\n");
@@ -129,6 +150,16 @@ static int show_run(struct mc_ctx *ctx)
 static const struct mc_cmd config_check = {
 	.name = "check",
 	.summary = "Validate the configuration and exit 0, or 78 naming file, line and key",
+	.description =
+	"Every value is checked as the commands read it. Then what the file "
+	"names outside itself is checked in the environment config check runs "
+	"in, and each problem is a warning on standard error (and in the "
+	"\"warnings\" array of -o json), not an error: a *_env variable that "
+	"is not set (run config check the way cron or systemd runs "
+	"mercuryctl, e.g. under env -i, to see what they see), a *_file that "
+	"cannot be read or is not a regular file, and a secret *_file that "
+	"every user can read. At run time such a webhook, check or provider "
+	"fails alone, by name, and the others go on.",
 	.needs = MC_NEED_CONFIG,
 	.max_args = 0,
 	.run = check_run,

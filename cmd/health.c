@@ -212,6 +212,9 @@ static int health_run(struct mc_ctx *ctx)
 	const char *wd = mc_args_value(ctx->args, "watch-degraded");
 	int64_t every = 0, degraded = 0;
 
+	/* A worker abandoned at its timeout may still read the
+	 * configuration until the process exits. */
+	ctx->keep_conf = mc_health_abandoned;
 	if (wd && !w)
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
 				  "health: --watch-degraded goes with --watch");

@@ -1,48 +1,16 @@
 /*
- * main.c - parse, set up what the command needs, run it, print its report
- * once, record the run, exit with the code of PRODUCT.md 2.3.
+ * main.c - the generic driver: parse, set up what the command needs, run
+ * it, publish and print its report once, record the run, exit with the
+ * code of mercuryctl(1) EXIT STATUS. main() is the list of these phases
+ * (docs/DESIGN.md, "How a run flows"); it knows no command by name.
  */
 #include "cmd.h"
-#include "health.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Before parsing succeeds we still honour -o json / --json for the error
- * document, so a CI gate always gets JSON on stdout. */
-static int wants_json(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0)
-			break;
-		if (strcmp(a, "--json") == 0 || strcmp(a, "-ojson") == 0 ||
-		    strcmp(a, "--output=json") == 0)
-			return 1;
-		if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) &&
-		    i + 1 < argc && strcmp(argv[i + 1], "json") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int wants_nagios(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "-onagios") == 0 || strcmp(a, "--output=nagios") == 0)
-			return 1;
-		if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) &&
-		    i + 1 < argc && strcmp(argv[i + 1], "nagios") == 0)
-			return 1;
-	}
-	return 0;
-}
 
 static void print_error_json(const char *msg, int code, const char *cid)
 {
@@ -271,198 +239,295 @@ static void setup_logging(struct mc_ctx *ctx)
 	mc_log_setup(level, json, ctx->command, ctx->correlation_id);
 }
 
-int main(int argc, char **argv)
-{
+
+/* ---- the phases of a run ------------------------------------------------ */
+
+/* What the driver carries from one phase to the next. */
+struct run {
+	int argc;
+	char **argv;
+	double t0;			/* monotonic start */
+	int early_format;		/* enum mc_format, from argv alone */
 	struct mc_args a;
 	struct mc_ctx ctx;
+	int code;			/* the exit code so far */
+	int failed;			/* ctx.err holds why */
+};
+
+/* Parses argv. Usage errors, --version and --help end the run here: 1
+ * with r->code set; 0 when a command is to run. */
+static int phase_parse(struct run *r)
+{
 	struct mc_err perr = { 0 };
-	double t0 = mc_mono_now();
-	int code = 0, failed = 0, json_early;
+
+	if (mc_cli_parse(&mc_cmd_root, r->argc, r->argv, &r->a, &perr) < 0) {
+		/* No context yet: the early output mode decides what stdout
+		 * gets, so a CI gate always gets its JSON document. */
+		fprintf(stderr, "%s\n", perr.msg);
+		r->code = perr.code;
+		if (r->early_format == MC_FMT_JSON) {
+			print_error_json(perr.msg, perr.code, NULL);
+		} else if (r->early_format == MC_FMT_NAGIOS) {
+			printf("UNKNOWN - %s\n", perr.msg);
+			r->code = MC_EXIT_UNKNOWN;
+		}
+		return 1;
+	}
+	if (mc_args_count(&r->a, "version") && !r->a.help)
+		printf("mercuryctl %s\n", MC_VERSION);
+	else if (r->a.help)
+		mc_cli_help(stdout, &mc_cmd_root, r->a.path, r->a.depth);
+	else
+		return 0;
+	mc_args_free(&r->a);
+	r->code = fflush(stdout) == 0 ? 0 : MC_EXIT_IOERR;
+	return 1;
+}
+
+/* -o FORMAT and --json: the last one given wins. */
+static int output_format(const struct mc_args *a)
+{
+	const char *v = mc_args_value(a, "output");
+	int format = v ? mc_format_parse(v) : MC_FMT_TEXT;
+
+	if (mc_args_order(a, "json") > mc_args_order(a, "output"))
+		format = MC_FMT_JSON;
+	return format;
+}
+
+/* The run context from the parsed options: output, correlation id, the
+ * report, logging. A bad correlation id ends the run: 1 with r->code. */
+static int phase_context(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
 	const char *v;
 
-	mc_signals_install();
-	json_early = wants_json(argc, argv);
-	if (mc_cli_parse(&mc_cmd_root, argc, argv, &a, &perr) < 0) {
-		fprintf(stderr, "%s\n", perr.msg);
-		if (json_early)
-			print_error_json(perr.msg, perr.code, NULL);
-		else if (wants_nagios(argc, argv))
-			printf("UNKNOWN - %s\n", perr.msg);
-		return wants_nagios(argc, argv) ? MC_EXIT_UNKNOWN : perr.code;
-	}
-	if (mc_args_count(&a, "version") && !a.help) {
-		printf("mercuryctl %s\n", MC_VERSION);
-		mc_args_free(&a);
-		return fflush(stdout) == 0 ? 0 : MC_EXIT_IOERR;
-	}
-	if (a.help) {
-		mc_cli_help(stdout, &mc_cmd_root, a.path, a.depth);
-		mc_args_free(&a);
-		return fflush(stdout) == 0 ? 0 : MC_EXIT_IOERR;
-	}
-
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.args = &a;
-	ctx.command = mc_args_command_name(&a);
-	ctx.format = MC_FMT_TEXT;
-	if ((v = mc_args_value(&a, "output")))
-		ctx.format = mc_format_parse(v);
-	if (mc_args_count(&a, "json"))
-		ctx.format = MC_FMT_JSON;
-	ctx.quiet = mc_args_count(&a, "quiet");
-	ctx.verbose = mc_args_count(&a, "verbose");
-	ctx.color = ctx.format == MC_FMT_TEXT && isatty(STDOUT_FILENO) &&
-		    getenv("NO_COLOR") == NULL && !mc_args_count(&a, "no-color") &&
-		    !mc_streq(getenv("TERM"), "dumb");
-	if ((v = mc_args_value(&a, "correlation-id")) ||
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->args = &r->a;
+	ctx->command = mc_args_command_name(&r->a);
+	ctx->format = output_format(&r->a);
+	ctx->quiet = mc_args_count(&r->a, "quiet");
+	ctx->verbose = mc_args_count(&r->a, "verbose");
+	ctx->color = ctx->format == MC_FMT_TEXT && isatty(STDOUT_FILENO) &&
+		     getenv("NO_COLOR") == NULL &&
+		     !mc_args_count(&r->a, "no-color") &&
+		     !mc_streq(getenv("TERM"), "dumb");
+	if ((v = mc_args_value(&r->a, "correlation-id")) ||
 	    ((v = getenv("MERCURY_CORRELATION_ID")) && *v)) {
 		if (!valid_correlation_id(v)) {
 			fprintf(stderr, "mercuryctl: bad correlation id: 1 to 200 "
 				"printable characters without spaces\n");
-			if (json_early)
+			if (ctx->format == MC_FMT_JSON)
 				print_error_json("bad correlation id",
 						 MC_EXIT_USAGE, NULL);
-			free(ctx.command);
-			mc_args_free(&a);
-			return MC_EXIT_USAGE;
+			free(ctx->command);
+			mc_args_free(&r->a);
+			r->code = MC_EXIT_USAGE;
+			return 1;
 		}
-		ctx.correlation_id = mc_strdup(v);
+		ctx->correlation_id = mc_strdup(v);
 	} else {
-		ctx.correlation_id = fresh_trace_id();
+		ctx->correlation_id = fresh_trace_id();
 	}
-	mc_report_init(&ctx.report, ctx.color);
-	setup_logging(&ctx);
+	mc_report_init(&ctx->report, ctx->color);
+	setup_logging(ctx);
+	return 0;
+}
 
-	if (a.cmd->needs & (MC_NEED_CONFIG | MC_NEED_STATE)) {
+/* Marks the run failed with ctx.err (code when ctx.err has none). */
+static int fail(struct run *r, int code)
+{
+	r->failed = 1;
+	r->code = r->ctx.err.code ? r->ctx.err.code : code;
+	return -1;
+}
+
+/* Loads the configuration when the command needs it (logging and secret
+ * masking then follow it), and arms the run's deadline. */
+static int phase_config(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
+	const char *v;
+	int64_t ms = 60000;
+
+	if (r->a.cmd->needs & (MC_NEED_CONFIG | MC_NEED_STATE)) {
 		struct mc_conf_flag flags[4];
-		int n_flags = config_flags(&a, flags), explicit = 0;
-		char *path = mc_conf_find_path(mc_args_value(&a, "config"),
+		int n_flags = config_flags(&r->a, flags), explicit = 0;
+		char *path = mc_conf_find_path(mc_args_value(&r->a, "config"),
 					       &explicit);
 
-		ctx.conf = mc_conf_load(path, flags, (size_t)n_flags, &ctx.err);
+		ctx->conf = mc_conf_load(path, flags, (size_t)n_flags,
+					 &ctx->err);
 		free(path);
-		if (ctx.conf == NULL) {
-			failed = 1;
-			code = ctx.err.code;
-			goto out;
-		}
+		if (ctx->conf == NULL)
+			return fail(r, ctx->err.code);
 		mc_log_shutdown();
-		setup_logging(&ctx);
-		register_secrets(ctx.conf);
+		setup_logging(ctx);
+		register_secrets(ctx->conf);
 	}
-	{
-		int64_t ms = 60000;
+	if (ctx->conf)
+		ms = mc_conf_ms(mc_conf_core(ctx->conf), "timeout", ms);
+	if ((v = mc_args_value(&r->a, "timeout")))
+		mc_parse_duration_ms(v, &ms, NULL);
+	ctx->timeout_ms = ms;
+	mc_deadline_set(&ctx->dl, ms);
+	return 0;
+}
 
-		if (ctx.conf)
-			ms = mc_conf_ms(mc_conf_core(ctx.conf), "timeout", ms);
-		if ((v = mc_args_value(&a, "timeout")))
-			mc_parse_duration_ms(v, &ms, NULL);
-		ctx.timeout_ms = ms;
-		mc_deadline_set(&ctx.dl, ms);
-	}
-	if (a.cmd->needs & MC_NEED_STATE) {
-		const char *sp = mc_conf_str(mc_conf_core(ctx.conf), "state");
-		char *path = sp ? mc_strdup(sp) : mc_state_default_path();
-		char *args = args_string(argc, argv);
+/* Opens the state file when the command needs it and records the run's
+ * start. */
+static int phase_state(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
+	const char *sp;
+	char *path, *args;
+	int rc;
 
-		ctx.st = mc_state_open(path, &ctx.err);
-		free(path);
-		if (ctx.st == NULL ||
-		    mc_state_run_begin(ctx.st, ctx.command, args,
-				       ctx.correlation_id, mc_wall_now(),
-				       &ctx.run_id, &ctx.err) < 0) {
-			free(args);
-			failed = 1;
-			code = ctx.err.code ? ctx.err.code : MC_EXIT_IOERR;
-			goto out;
-		}
-		free(args);
-	}
+	if (!(r->a.cmd->needs & MC_NEED_STATE))
+		return 0;
+	sp = mc_conf_str(mc_conf_core(ctx->conf), "state");
+	path = sp ? mc_strdup(sp) : mc_state_default_path();
+	args = args_string(r->argc, r->argv);
+	ctx->st = mc_state_open(path, &ctx->err);
+	free(path);
+	rc = ctx->st ? mc_state_run_begin(ctx->st, ctx->command, args,
+					  ctx->correlation_id, mc_wall_now(),
+					  &ctx->run_id, &ctx->err) : -1;
+	free(args);
+	return rc < 0 ? fail(r, MC_EXIT_IOERR) : 0;
+}
+
+/* Runs the command; a signal that is not the command's normal end makes
+ * the run an interrupted one. */
+static void phase_run(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
 
 	mc_logkv(MC_LOG_INFO, "run started", "config",
-		 ctx.conf && ctx.conf->path ? ctx.conf->path : "(built-in defaults)",
-		 "state", ctx.st ? mc_state_path(ctx.st) : "(none)", (char *)NULL);
-	code = a.cmd->run(&ctx);
-	if (code < 0) {
-		failed = 1;
-		code = ctx.err.code ? ctx.err.code : MC_EXIT_UNKNOWN;
-	}
-	if (mc_interrupted && !ctx.interrupt_is_exit) {
-		code = exit_for_signal();
-		if (!failed) {
-			failed = 1;
-			mc_err_set(&ctx.err, code, "interrupted by %s",
+		 ctx->conf && ctx->conf->path ? ctx->conf->path :
+		 "(built-in defaults)",
+		 "state", ctx->st ? mc_state_path(ctx->st) : "(none)",
+		 (char *)NULL);
+	r->code = r->a.cmd->run(ctx);
+	if (r->code < 0)
+		fail(r, MC_EXIT_UNKNOWN);
+	if (mc_interrupted && !ctx->interrupt_is_exit) {
+		r->code = exit_for_signal();
+		if (!r->failed) {
+			r->failed = 1;
+			mc_err_set(&ctx->err, r->code, "interrupted by %s",
 				   mc_interrupted == SIGTERM ? "SIGTERM" :
 				   "SIGINT");
 		}
 	}
+}
 
-out:
-	add_run_metrics(&ctx, code, mc_mono_now() - t0);
+/* Adds the run's own metrics and publishes them (--textfile-dir,
+ * --pushgateway); a failure to publish fails a run that had not failed.
+ * Then logs the outcome. */
+static void phase_publish(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
+	char code_s[16], ms_s[32];
+
+	add_run_metrics(ctx, r->code, mc_mono_now() - r->t0);
 	/* A --watch published each run itself. */
-	if ((!mc_interrupted || ctx.interrupt_is_exit) && !ctx.printed) {
+	if ((!mc_interrupted || ctx->interrupt_is_exit) && !ctx->printed) {
 		struct mc_err e = { 0 };
 
-		if (mc_publish_metrics(&ctx, &ctx.report, &e) < 0) {
-			if (mc_interrupted && !ctx.interrupt_is_exit) {
+		if (mc_publish_metrics(ctx, &ctx->report, &e) < 0) {
+			if (mc_interrupted && !ctx->interrupt_is_exit) {
 				mc_log(MC_LOG_ERROR, "%s", e.msg);
-				code = exit_for_signal();
-			} else if (failed) {
+				r->code = exit_for_signal();
+			} else if (r->failed) {
 				mc_log(MC_LOG_ERROR, "%s", e.msg);
 			} else {
-				failed = 1;
-				ctx.err = e;
-				code = e.code;
+				r->failed = 1;
+				ctx->err = e;
+				r->code = e.code;
 			}
 		}
 	}
-	if (failed)
-		mc_log(MC_LOG_ERROR, "%s", ctx.err.msg);
-	{
-		char code_s[16], ms_s[32];
+	if (r->failed)
+		mc_log(MC_LOG_ERROR, "%s", ctx->err.msg);
+	snprintf(code_s, sizeof(code_s), "%d", r->code);
+	snprintf(ms_s, sizeof(ms_s), "%.1f", (mc_mono_now() - r->t0) * 1e3);
+	mc_logkv(MC_LOG_INFO, "run finished", "exit_code", code_s,
+		 "duration_ms", ms_s, (char *)NULL);
+}
 
-		snprintf(code_s, sizeof(code_s), "%d", code);
-		snprintf(ms_s, sizeof(ms_s), "%.1f", (mc_mono_now() - t0) * 1e3);
-		mc_logkv(MC_LOG_INFO, "run finished", "exit_code", code_s,
-			 "duration_ms", ms_s, (char *)NULL);
-	}
-	if (ctx.format == MC_FMT_NAGIOS && code > 3)
-		code = MC_EXIT_UNKNOWN;
-	if ((!ctx.printed && print_report(&ctx, code, failed) < 0) ||
+/* Prints the report once, in the chosen format (a Nagios plugin exits 0-3
+ * only); a failed write to stdout is exit 74 for a run that was fine. */
+static void phase_print(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
+
+	if (ctx->format == MC_FMT_NAGIOS && r->code > 3)
+		r->code = MC_EXIT_UNKNOWN;
+	if ((!ctx->printed && print_report(ctx, r->code, r->failed) < 0) ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "mercuryctl: cannot write output: %s\n",
 			strerror(errno));
-		if (code == 0)
-			code = MC_EXIT_IOERR;
+		if (r->code == 0)
+			r->code = MC_EXIT_IOERR;
 	}
-	if (ctx.st && ctx.run_id) {
-		struct mc_err e = { 0 };
-		char *msg = failed ? mc_redact(ctx.err.msg) : NULL;
-		const struct mc_conf_section *core = mc_conf_core(ctx.conf);
-		int64_t keep = mc_conf_ms(core, "history", 30LL * 86400000);
-		int64_t removed = 0;
+}
 
-		/* A signal arriving now must not stop the bookkeeping half-way:
-		 * each statement is its own transaction. */
-		if (mc_state_run_end(ctx.st, ctx.run_id, code, run_status(code),
-				     msg, mc_wall_now(), &e) < 0)
-			mc_log(MC_LOG_ERROR, "%s", e.msg);
-		else if (mc_state_prune(ctx.st, mc_wall_now() - keep / 1e3,
-					&removed, &e) < 0)
-			mc_log(MC_LOG_WARN, "%s", e.msg);
-		free(msg);
-	}
-	mc_lock_release(ctx.lock);
-	mc_http_free(ctx.http);
-	mc_state_close(ctx.st);
-	/* A health worker abandoned at its timeout may still read the
-	 * configuration until the process exits: leave it to the exit. */
-	if (mc_health_abandoned() == 0)
-		mc_conf_free(ctx.conf);
-	mc_report_free(&ctx.report);
-	free(ctx.command);
-	free(ctx.correlation_id);
-	mc_args_free(&a);
+/* Records the run's end in the state file and prunes old history. */
+static void phase_record(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
+	struct mc_err e = { 0 };
+	char *msg;
+	int64_t keep, removed = 0;
+
+	if (ctx->st == NULL || ctx->run_id == 0)
+		return;
+	msg = r->failed ? mc_redact(ctx->err.msg) : NULL;
+	keep = mc_conf_ms(mc_conf_core(ctx->conf), "history", 30LL * 86400000);
+	/* A signal arriving now must not stop the bookkeeping half-way:
+	 * each statement is its own transaction. */
+	if (mc_state_run_end(ctx->st, ctx->run_id, r->code,
+			     run_status(r->code), msg, mc_wall_now(), &e) < 0)
+		mc_log(MC_LOG_ERROR, "%s", e.msg);
+	else if (mc_state_prune(ctx->st, mc_wall_now() - keep / 1e3,
+				&removed, &e) < 0)
+		mc_log(MC_LOG_WARN, "%s", e.msg);
+	free(msg);
+}
+
+/* Releases everything the run holds; returns the exit code. */
+static int phase_teardown(struct run *r)
+{
+	struct mc_ctx *ctx = &r->ctx;
+
+	mc_lock_release(ctx->lock);
+	mc_http_free(ctx->http);
+	mc_state_close(ctx->st);
+	/* A command's threads may outlive its run (see keep_conf in cmd.h):
+	 * then the configuration is left to the process exit. */
+	if (ctx->keep_conf == NULL || ctx->keep_conf() == 0)
+		mc_conf_free(ctx->conf);
+	mc_report_free(&ctx->report);
+	free(ctx->command);
+	free(ctx->correlation_id);
+	mc_args_free(&r->a);
 	mc_log_shutdown();
-	return code;
+	return r->code;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = { .argc = argc, .argv = argv, .t0 = mc_mono_now() };
+
+	mc_signals_install();
+	r.early_format = mc_format_scan(argc, argv);
+	if (phase_parse(&r) || phase_context(&r))
+		return r.code;
+	if (phase_config(&r) == 0 && phase_state(&r) == 0)
+		phase_run(&r);
+	phase_publish(&r);
+	phase_print(&r);
+	phase_record(&r);
+	return phase_teardown(&r);
 }

@@ -67,18 +67,43 @@ static int url_ok(const char *url)
 	       strncmp(url, "https://", 8) == 0;
 }
 
+/* The settings every webhook has, usable or not (the filter needs them). */
+static void load_settings(const struct mc_conf *conf,
+			  const struct mc_conf_section *s,
+			  struct mc_webhook *wh)
+{
+	const struct mc_conf_section *core = mc_conf_core(conf);
+
+	wh->min_severity = (int)mc_conf_get(s, "min_severity")->v.i;
+	wh->rate = mc_conf_double(s, "rate", 1);
+	wh->burst = (double)mc_conf_int(s, "burst", 5);
+	wh->dedup_window_ms = mc_conf_ms(s, "dedup_window", 15 * 60000);
+	wh->timeout_ms = mc_conf_ms(s, "timeout", 10000);
+	wh->retries = (int)mc_conf_int(s, "retries", 3);
+	wh->breaker.failures = (int)mc_conf_int(s, "breaker_failures",
+				mc_conf_int(core, "breaker_failures", 5));
+	wh->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
+				  mc_conf_ms(core, "breaker_recovery", 30000));
+}
+
+/* Reads the webhook's URL and key. A secret that cannot be read now (an
+ * unset url_env, a missing url_file) or a URL that is not http(s) leaves
+ * wh->unusable saying why: that webhook fails alone. */
 static int load_one(const struct mc_conf *conf,
 		    const struct mc_conf_section *s, struct mc_webhook *wh,
 		    struct mc_err *err)
 {
-	const struct mc_conf_section *core = mc_conf_core(conf);
 	const struct mc_conf_value *v;
+	struct mc_err e = { 0 };
 
 	wh->name = mc_strdup(s->name);
 	wh->type = (int)mc_conf_get(s, "type")->v.i;
+	load_settings(conf, s, wh);
 	if (load_secret(s, "url_file", "url_env", "webhook URL", &wh->url,
-			err) < 0)
-		return -1;
+			&e) < 0) {
+		wh->unusable = mc_strdup(e.msg);
+		return 0;
+	}
 	if (wh->url == NULL && (v = mc_conf_get(s, "url")) != NULL &&
 	    v->raw != NULL) {
 		struct stat sb;
@@ -97,33 +122,28 @@ static int load_one(const struct mc_conf *conf,
 				  "%s: [webhook \"%s\"] has no URL", s->source,
 				  s->name);
 	mc_redact_add(wh->url);
-	if (!url_ok(wh->url))
-		return mc_err_set(err, MC_EXIT_CONFIG,
-				  "%s: [webhook \"%s\"] the URL is not an "
-				  "http:// or https:// URL (not shown: it is a "
-				  "secret)", s->source, s->name);
+	if (!url_ok(wh->url)) {
+		wh->unusable = mc_asprintf("%s: [webhook \"%s\"] the URL is "
+					   "not an http:// or https:// URL "
+					   "(not shown: it is a secret)",
+					   s->source, s->name);
+		return 0;
+	}
 	if (wh->type == MC_WH_PAGERDUTY) {
 		if (load_secret(s, "routing_key_file", "routing_key_env",
-				"routing key", &wh->routing_key, err) < 0)
-			return -1;
+				"routing key", &wh->routing_key, &e) < 0) {
+			wh->unusable = mc_strdup(e.msg);
+			return 0;
+		}
 		mc_redact_add(wh->routing_key);
 	}
-	wh->min_severity = (int)mc_conf_get(s, "min_severity")->v.i;
-	wh->rate = mc_conf_double(s, "rate", 1);
-	wh->burst = (double)mc_conf_int(s, "burst", 5);
-	wh->dedup_window_ms = mc_conf_ms(s, "dedup_window", 15 * 60000);
-	wh->timeout_ms = mc_conf_ms(s, "timeout", 10000);
-	wh->retries = (int)mc_conf_int(s, "retries", 3);
-	wh->breaker.failures = (int)mc_conf_int(s, "breaker_failures",
-				mc_conf_int(core, "breaker_failures", 5));
-	wh->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
-				  mc_conf_ms(core, "breaker_recovery", 30000));
 	return 0;
 }
 
 static void webhook_clean(struct mc_webhook *wh)
 {
 	free(wh->name);
+	free(wh->unusable);
 	mc_free_secret(wh->url);
 	mc_free_secret(wh->routing_key);
 }
@@ -220,7 +240,8 @@ struct claim {
 	int prev_confirmed;	/* the earlier row had no lease */
 	double prev_lease;
 	double lease;		/* ours */
-	int resolve_severity;	/* the trigger's, for a resolve */
+	int open_severity;	/* the severity open at the webhook (for a
+				   resolve: the one to resolve); -1: none */
 };
 
 static void claim_clean(struct claim *c)
@@ -254,7 +275,7 @@ static int dedup_claim(struct mc_state *st, const struct mc_webhook *wh,
 	int resolve = a->action == MC_ACT_RESOLVE;
 
 	memset(c, 0, sizeof(*c));
-	c->resolve_severity = -1;
+	c->open_severity = -1;
 	if (mc_state_begin(st, err) < 0)
 		return -1;
 	if (mc_state_prepare(st, sel, &s, what, err) < 0)
@@ -278,7 +299,9 @@ static int dedup_claim(struct mc_state *st, const struct mc_webhook *wh,
 		goto fail;
 	}
 	if (resolve)
-		c->resolve_severity = row && sev >= 0 ? sev : a->severity;
+		c->open_severity = row && sev >= 0 ? sev : a->severity;
+	else if (row && mc_streq(state, "firing"))
+		c->open_severity = sev;
 	if (!a->no_dedup) {
 		char ago[32], win[32];
 
@@ -313,7 +336,7 @@ static int dedup_claim(struct mc_state *st, const struct mc_webhook *wh,
 	sqlite3_bind_text(s, 2, a->dedup_key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, resolve ? "resolved" : "firing", -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, mc_severity_name(resolve ? c->resolve_severity :
+	sqlite3_bind_text(s, 4, mc_severity_name(resolve ? c->open_severity :
 						 a->severity), -1,
 			  SQLITE_STATIC);
 	sqlite3_bind_double(s, 5, now);
@@ -449,7 +472,9 @@ static int log_delivery(struct mc_state *st, int64_t run_id, double now,
 	sqlite3_bind_text(s, 4, a->dedup_key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 5, mc_alert_action_name(a->action), -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, mc_severity_name(severity), -1, SQLITE_STATIC);
+	/* a resolve of an alert never triggered here, without --severity */
+	sqlite3_bind_text(s, 6, severity >= 0 ? mc_severity_name(severity) :
+			  "-", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 7, summary, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 8, a->source, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 9, mc_delivery_result_name(d->result), -1,
@@ -483,17 +508,96 @@ static const char *const json_headers[] = {
 	NULL,
 };
 
+/* What one delivery holds while it is prepared, sent and settled. */
+struct slot {
+	struct claim claim;	/* the dedup record claimed */
+	char *target;		/* "webhook:NAME": breaker and bucket */
+	char *url;		/* the endpoint (a secret) */
+	char *body;
+	struct mc_http_req *req;	/* in the batch sent; NULL: none */
+};
+
+static void slot_clean(struct slot *sl)
+{
+	claim_clean(&sl->claim);
+	free(sl->target);
+	free(sl->url);
+	free(sl->body);
+}
+
+/* The steps before the request for one webhook: filter, usable, dedup,
+ * breaker, rate. 1: a request is to go (*start_after_ms set); 0: the
+ * outcome is in d; -1: a state file error. */
+static int prepare(const struct mc_alert_env *env, const struct mc_alert *a,
+		   struct mc_delivery *d, struct slot *sl, double now,
+		   double lease, double left_s, int64_t *start_after_ms,
+		   struct mc_err *err)
+{
+	const struct mc_webhook *wh = d->wh;
+	char why[256] = "";
+	double retry_at = 0, wait = 0;
+	int r;
+
+	if (a->action == MC_ACT_TRIGGER && a->severity < wh->min_severity) {
+		d->result = MC_DLV_FILTERED;
+		set_msg(d, "severity %s is below min_severity %s",
+			mc_severity_name(a->severity),
+			mc_severity_name(wh->min_severity));
+		return 0;
+	}
+	if (wh->unusable) {
+		set_msg(d, "%s", wh->unusable);
+		return 0;
+	}
+	if (a->action != MC_ACT_TEST) {
+		r = dedup_claim(env->st, wh, a, now, lease, &sl->claim, why,
+				sizeof(why), err);
+		if (r <= 0) {
+			if (r == 0) {
+				d->result = MC_DLV_SUPPRESSED;
+				set_msg(d, "%s", why);
+			}
+			return r;
+		}
+	}
+	/* A refusal below leaves the claim to be given back after the
+	 * requests, with every other undelivered one. */
+	sl->target = target_name(wh);
+	r = mc_breaker_allow(env->st, sl->target, &wh->breaker, env->clock,
+			     &retry_at, err);
+	if (r <= 0) {
+		if (r == 0) {
+			char at[40];
+
+			mc_format_time(retry_at, at, sizeof(at));
+			d->result = MC_DLV_CIRCUIT_OPEN;
+			set_msg(d, "circuit open: no request made; one probe "
+				"is let through from %s", at);
+		}
+		return r;
+	}
+	*start_after_ms = 0;
+	if (wh->rate > 0) {
+		r = mc_bucket_reserve(env->st, sl->target, wh->rate, wh->burst,
+				      1, left_s, env->clock, &wait, err);
+		if (r <= 0) {
+			if (r == 0)
+				set_msg(d, "rate limit: the next slot is %.1fs "
+					"away, past the run's deadline", wait);
+			return r;
+		}
+		*start_after_ms = (int64_t)(wait * 1e3 + 0.5);
+	}
+	return 1;
+}
+
 int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		     const struct mc_webhook *whs, size_t n,
 		     struct mc_delivery **out, struct mc_err *err)
 {
 	struct mc_delivery *d = mc_calloc(n ? n : 1, sizeof(*d));
-	struct claim *claims = mc_calloc(n ? n : 1, sizeof(*claims));
+	struct slot *sl = mc_calloc(n ? n : 1, sizeof(*sl));
 	struct mc_http_req *reqs = mc_calloc(n ? n : 1, sizeof(*reqs));
-	size_t *idx = mc_calloc(n ? n : 1, sizeof(*idx));
-	char **bodies = mc_calloc(n ? n : 1, sizeof(*bodies));
-	char **urls = mc_calloc(n ? n : 1, sizeof(*urls));
-	char **names = mc_calloc(n ? n : 1, sizeof(*names));
 	double now = mc_clock_now(env->clock);
 	double left_s = (double)mc_deadline_left_ms(env->dl, 3600 * 1000) /
 			1e3;
@@ -505,84 +609,46 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 
 	for (i = 0; i < n; i++) {
 		const struct mc_webhook *wh = &whs[i];
-		char why[256] = "";
-		double retry_at = 0, wait = 0;
+		struct mc_http_req *q = &reqs[m];
+		int64_t after = 0;
 		int r;
 
 		d[i].wh = wh;
 		d[i].result = MC_DLV_FAILED;
-		if (a->action == MC_ACT_TRIGGER &&
-		    a->severity < wh->min_severity) {
-			d[i].result = MC_DLV_FILTERED;
-			set_msg(&d[i], "severity %s is below min_severity %s",
-				mc_severity_name(a->severity),
-				mc_severity_name(wh->min_severity));
-			continue;
-		}
-		if (a->action != MC_ACT_TEST) {
-			r = dedup_claim(env->st, wh, a, now, lease, &claims[i],
-					why, sizeof(why), err);
-			if (r < 0)
-				goto out;
-			if (r == 0) {
-				d[i].result = MC_DLV_SUPPRESSED;
-				set_msg(&d[i], "%s", why);
-				continue;
-			}
-		}
-		/* A refusal below leaves the claim to be given back after
-		 * the requests, with every other undelivered one. */
-		names[i] = target_name(wh);
-		r = mc_breaker_allow(env->st, names[i], &wh->breaker,
-				     env->clock, &retry_at, err);
+		r = prepare(env, a, &d[i], &sl[i], now, lease, left_s, &after,
+			    err);
 		if (r < 0)
 			goto out;
-		if (r == 0) {
-			char at[40];
-
-			mc_format_time(retry_at, at, sizeof(at));
-			d[i].result = MC_DLV_CIRCUIT_OPEN;
-			set_msg(&d[i], "circuit open: no request made; one "
-				"probe is let through from %s", at);
+		if (r == 0)
 			continue;
-		}
-		if (wh->rate > 0) {
-			r = mc_bucket_reserve(env->st, names[i], wh->rate,
-					      wh->burst, 1, left_s, env->clock,
-					      &wait, err);
-			if (r < 0)
-				goto out;
-			if (r == 0) {
-				set_msg(&d[i], "rate limit: the next slot is "
-					"%.1fs away, past the run's deadline",
-					wait);
-				continue;
-			}
-			reqs[m].start_after_ms = (int64_t)(wait * 1e3 + 0.5);
-		}
-		urls[i] = mc_webhook_endpoint(wh);
-		bodies[i] = mc_alert_payload(wh, a, claims[i].resolve_severity,
-					     now);
-		reqs[m].method = "POST";
-		reqs[m].url = urls[i];
-		reqs[m].headers = json_headers;
-		reqs[m].body = bodies[i];
-		reqs[m].body_len = strlen(bodies[i]);
-		reqs[m].timeout_ms = wh->timeout_ms;
-		reqs[m].max_attempts = wh->retries + 1;
-		reqs[m].max_body = 64 * 1024;
-		idx[m++] = i;
+		sl[i].url = mc_webhook_endpoint(wh);
+		sl[i].body = mc_alert_payload(wh, a, sl[i].claim.open_severity,
+					      now);
+		q->method = "POST";
+		q->url = sl[i].url;
+		q->headers = json_headers;
+		q->body = sl[i].body;
+		q->body_len = strlen(sl[i].body);
+		q->timeout_ms = wh->timeout_ms;
+		q->max_attempts = wh->retries + 1;
+		q->max_body = 64 * 1024;
+		q->start_after_ms = after;
+		sl[i].req = q;
+		m++;
 	}
 
 	if (m > 0 && mc_http_perform(env->http, reqs, m, env->dl, err) < 0)
 		goto out;
 
 	now = mc_clock_now(env->clock);
-	for (size_t k = 0; k < m; k++) {
-		struct mc_delivery *x = &d[idx[k]];
-		struct mc_http_req *q = &reqs[k];
-		int ok = q->done && q->status >= 200 && q->status < 300;
+	for (i = 0; i < n; i++) {
+		struct mc_delivery *x = &d[i];
+		struct mc_http_req *q = sl[i].req;
+		int ok;
 
+		if (q == NULL)
+			continue;
+		ok = q->done && q->status >= 200 && q->status < 300;
 		x->attempts = q->attempts;
 		x->http_status = q->status;
 		x->latency_ms = q->latency_ms;
@@ -593,13 +659,13 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 			else
 				set_msg(x, "HTTP %ld", q->status);
 		}
-		if (mc_breaker_record(env->st, names[idx[k]], ok,
+		if (mc_breaker_record(env->st, sl[i].target, ok,
 				      &x->wh->breaker, env->clock, err) < 0)
 			goto out;
 	}
 	/* Delivered: the claim is confirmed; anything else gives it back. */
 	for (i = 0; i < n; i++)
-		if (dedup_settle(env->st, &whs[i], a, &claims[i],
+		if (dedup_settle(env->st, &whs[i], a, &sl[i].claim,
 				 d[i].result == MC_DLV_DELIVERED, err) < 0)
 			goto out;
 
@@ -607,8 +673,8 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		goto out;
 	for (i = 0; i < n; i++) {
 		int sev = a->action == MC_ACT_RESOLVE &&
-			  claims[i].resolve_severity >= 0 ?
-			  claims[i].resolve_severity : a->severity;
+			  sl[i].claim.open_severity >= 0 ?
+			  sl[i].claim.open_severity : a->severity;
 
 		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
 				 err) < 0) {
@@ -622,21 +688,15 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 out:
 	for (i = 0; i < n; i++) {
 		/* an error midway: give back what is still claimed */
-		if (claims[i].active)
-			dedup_settle(env->st, &whs[i], a, &claims[i], 0, NULL);
-		claim_clean(&claims[i]);
-		free(bodies[i]);
-		free(urls[i]);
-		free(names[i]);
+		if (sl[i].claim.active)
+			dedup_settle(env->st, &whs[i], a, &sl[i].claim, 0,
+				     NULL);
+		slot_clean(&sl[i]);
 	}
 	for (i = 0; i < m; i++)
 		mc_http_req_clean(&reqs[i]);
-	free(claims);
+	free(sl);
 	free(reqs);
-	free(idx);
-	free(bodies);
-	free(urls);
-	free(names);
 	if (rc < 0) {
 		mc_deliveries_free(d, n);
 		*out = NULL;

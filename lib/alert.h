@@ -6,6 +6,8 @@
  *
  * A delivery goes through these steps, in this order, per webhook:
  *   filter     the alert's severity is below min_severity   -> filtered
+ *   usable     the webhook's URL or key could not be read
+ *              (an unset url_env, a missing url_file)       -> failed
  *   dedup      the same key went out within dedup_window,
  *              or a resolve has no trigger to resolve         -> suppressed
  *   breaker    the webhook's circuit is open                -> circuit_open
@@ -17,6 +19,13 @@
  * with the run's deadline, so two processes sending the same alert at once
  * deliver it once; a failed delivery gives the claim back, so the next run
  * tries again.
+ *
+ * Identity: an alert is its dedup key, by default a hash of summary,
+ * source and labels, not severity. A trigger at another severity than the
+ * one open at a webhook is an escalation (or the reverse) of the same
+ * incident: it is delivered, and for Alertmanager, whose alerts are their
+ * label sets, the request also ends the alert at the old severity. A
+ * resolve resolves whatever severity the webhook was sent.
  */
 #ifndef MC_ALERT_H
 #define MC_ALERT_H
@@ -64,7 +73,7 @@ const char *mc_alert_action_name(int action);
 
 struct mc_alert {
 	int action;
-	int severity;
+	int severity;		/* -1: not given (a resolve needs none) */
 	char *summary;
 	char *description;	/* may be NULL */
 	char *source;		/* default: the host name */
@@ -82,9 +91,9 @@ struct mc_alert {
  * replaces the earlier value). -1 with MC_EXIT_USAGE otherwise. */
 int mc_alert_add_label(struct mc_alert *a, const char *kv,
 		       struct mc_err *err);
-/* "mc-" and 32 hex digits of SHA-256 over severity, summary, source and
- * the labels, each length-prefixed so no two alerts share an encoding.
- * Caller frees. */
+/* "mc-" and 32 hex digits of SHA-256 over summary, source and the
+ * labels, each length-prefixed so no two alerts share an encoding; not
+ * the severity, so an escalation keeps its identity. Caller frees. */
 char *mc_alert_default_key(const struct mc_alert *a);
 /* Checks the texts are UTF-8 without NUL (MC_EXIT_DATAERR) and the summary
  * is not empty (MC_EXIT_USAGE); fills dedup_key and source when unset. */
@@ -116,23 +125,30 @@ struct mc_webhook {
 	int64_t timeout_ms;
 	int retries;
 	struct mc_breaker_conf breaker;
+	/* Why this webhook cannot be used in this run (its url_env unset,
+	 * its url_file unreadable, its URL not http), naming the file, line
+	 * and key; NULL when it can. It fails alone: the others go on. */
+	char *unusable;
 };
 
 /* The webhooks named (NULL/0: every configured one). A name the
- * configuration lacks is MC_EXIT_USAGE with a suggestion; an unreadable
- * url_file, an unset url_env: MC_EXIT_CONFIG naming the line. Secrets are
- * registered with mc_redact_add(). A plain `url` in a file others can read
- * is accepted with a warning on stderr. */
+ * configuration lacks is MC_EXIT_USAGE with a suggestion. A webhook whose
+ * secrets cannot be read now is loaded with ->unusable set, so one broken
+ * webhook never stops the others. Secrets are registered with
+ * mc_redact_add(). A plain `url` in a file others can read is accepted
+ * with a warning on stderr. */
 int mc_webhooks_load(const struct mc_conf *conf, const char *const *names,
 		     size_t n_names, struct mc_webhook **out, size_t *n,
 		     struct mc_err *err);
 void mc_webhooks_free(struct mc_webhook *w, size_t n);
 
-/* The request body for wh (JSON text). resolve_severity is the severity
- * the trigger went out with, for a resolve (-1: the alert's). now: wall
- * clock. Caller frees. */
+/* The request body for wh (JSON text). open_severity is the severity at
+ * which this alert is open at wh (-1: none known): a resolve resolves that
+ * one (else the alert's); a trigger at another severity is an escalation,
+ * and for Alertmanager the body also ends the alert at open_severity.
+ * now: wall clock. Caller frees. */
 char *mc_alert_payload(const struct mc_webhook *wh, const struct mc_alert *a,
-		       int resolve_severity, double now);
+		       int open_severity, double now);
 /* The URL the payload goes to (alertmanager: base + /api/v2/alerts).
  * Caller frees. */
 char *mc_webhook_endpoint(const struct mc_webhook *wh);

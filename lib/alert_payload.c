@@ -137,7 +137,6 @@ char *mc_alert_default_key(const struct mc_alert *a)
 
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		abort();
-	digest_field(md, mc_severity_name(a->severity));
 	digest_field(md, a->summary);
 	digest_field(md, a->source);
 	for (size_t i = 0; i < a->n_labels; i++) {
@@ -243,10 +242,10 @@ static void set_time(json_t *obj, const char *key, double wall)
 	json_object_set_new(obj, key, json_string(ts));
 }
 
-static int effective_severity(const struct mc_alert *a, int resolve_severity)
+static int effective_severity(const struct mc_alert *a, int open_severity)
 {
-	return a->action == MC_ACT_RESOLVE && resolve_severity >= 0 ?
-	       resolve_severity : a->severity;
+	return a->action == MC_ACT_RESOLVE && open_severity >= 0 ?
+	       open_severity : a->severity;
 }
 
 /* "[CRITICAL] summary", "[RESOLVED] summary", "[TEST] summary". */
@@ -482,8 +481,10 @@ static json_t *pagerduty_payload(const struct mc_webhook *wh,
 	return doc;
 }
 
-static json_t *alertmanager_payload(const struct mc_alert *a, int sev,
-				    double now)
+/* One Alertmanager alert at severity sev; ends_now: ended at now (a
+ * resolve, or the old severity of an escalation). */
+static json_t *alertmanager_alert(const struct mc_alert *a, int sev,
+				  int ends_now, double now)
 {
 	json_t *alert = json_object(), *labels = labels_object(a),
 	       *ann = json_object();
@@ -507,7 +508,7 @@ static json_t *alertmanager_payload(const struct mc_alert *a, int sev,
 					""));
 	json_object_set_new(alert, "labels", labels);
 	json_object_set_new(alert, "annotations", ann);
-	if (a->action == MC_ACT_RESOLVE) {
+	if (ends_now) {
 		set_time(alert, "endsAt", now);
 	} else {
 		set_time(alert, "startsAt", a->started > 0 ? a->started : now);
@@ -521,7 +522,32 @@ static json_t *alertmanager_payload(const struct mc_alert *a, int sev,
 	if (a->generator_url)
 		json_object_set_new(alert, "generatorURL",
 				    json_string(a->generator_url));
-	return json_pack("[o]", alert);
+	return alert;
+}
+
+/* Alertmanager knows an alert by its label set, severity included: an
+ * escalation ends the alert at the old severity in the same request, so
+ * exactly one stays active. A resolve whose severity nobody knows (never
+ * sent here, --no-dedup) ends it at every severity. */
+static json_t *alertmanager_payload(const struct mc_alert *a, int sev,
+				    int open_severity, double now)
+{
+	json_t *arr = json_array();
+
+	if (a->action == MC_ACT_RESOLVE && sev < 0) {
+		for (int s = MC_SEV_INFO; s <= MC_SEV_CRITICAL; s++)
+			json_array_append_new(arr, alertmanager_alert(a, s, 1,
+								      now));
+		return arr;
+	}
+	if (a->action == MC_ACT_TRIGGER && open_severity >= 0 &&
+	    open_severity != sev)
+		json_array_append_new(arr, alertmanager_alert(a, open_severity,
+							      1, now));
+	json_array_append_new(arr, alertmanager_alert(a, sev,
+						      a->action ==
+						      MC_ACT_RESOLVE, now));
+	return arr;
 }
 
 static json_t *mercury_payload(const struct mc_webhook *wh,
@@ -533,7 +559,9 @@ static json_t *mercury_payload(const struct mc_webhook *wh,
 	json_object_set_new(doc, "action",
 			    json_string(mc_alert_action_name(a->action)));
 	json_object_set_new(doc, "test", json_boolean(a->action == MC_ACT_TEST));
-	json_object_set_new(doc, "severity", json_string(mc_severity_name(sev)));
+	/* null: a resolve whose severity is not known (--no-dedup) */
+	json_object_set_new(doc, "severity", sev >= 0 ?
+			    json_string(mc_severity_name(sev)) : json_null());
 	set_text(doc, "summary", a->summary, MC_LIMIT_TEXT);
 	if (a->description)
 		set_text(doc, "description", a->description, MC_LIMIT_TEXT);
@@ -555,9 +583,9 @@ static json_t *mercury_payload(const struct mc_webhook *wh,
 }
 
 char *mc_alert_payload(const struct mc_webhook *wh, const struct mc_alert *a,
-		       int resolve_severity, double now)
+		       int open_severity, double now)
 {
-	int sev = effective_severity(a, resolve_severity);
+	int sev = effective_severity(a, open_severity);
 	json_t *doc;
 	char *s;
 
@@ -572,7 +600,7 @@ char *mc_alert_payload(const struct mc_webhook *wh, const struct mc_alert *a,
 		doc = pagerduty_payload(wh, a, sev, now);
 		break;
 	case MC_WH_ALERTMANAGER:
-		doc = alertmanager_payload(a, sev, now);
+		doc = alertmanager_payload(a, sev, open_severity, now);
 		break;
 	default:
 		doc = mercury_payload(wh, a, sev, now);

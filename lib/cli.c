@@ -157,6 +157,7 @@ static int set_opt(struct mc_args *a, const struct mc_opt *o, char *v,
 	}
 	ov = val_for(a, o);
 	ov->count++;
+	ov->order = ++a->n_given;
 	if (v) {
 		ov->value = v;
 		if (o->kind == MC_OPT_LIST) {
@@ -393,6 +394,13 @@ const char *mc_args_value(const struct mc_args *a, const char *name)
 	const struct mc_optval *v = lookup(a, name);
 
 	return v ? v->value : NULL;
+}
+
+int mc_args_order(const struct mc_args *a, const char *name)
+{
+	const struct mc_optval *v = lookup(a, name);
+
+	return v ? v->order : 0;
 }
 
 const char *const *mc_args_values(const struct mc_args *a, const char *name,

@@ -79,6 +79,8 @@ struct mc_optval {
 	const char *value;		/* the last value */
 	const char **values;		/* MC_OPT_LIST: all, in order */
 	size_t n_values;
+	int order;			/* when it was last given: larger is
+					   later on the command line */
 };
 
 #define MC_CLI_DEPTH 4
@@ -95,6 +97,7 @@ struct mc_args {
 	char **secrets;			/* copies of MC_OPTF_SECRET values,
 					   owned, wiped on free */
 	size_t n_secrets;
+	int n_given;			/* options given so far */
 };
 
 /* Parses argv against root (whose options are the global ones, accepted
@@ -107,6 +110,9 @@ void mc_args_free(struct mc_args *a);
 /* Lookups by long option name (global or command). */
 int mc_args_count(const struct mc_args *a, const char *name);
 const char *mc_args_value(const struct mc_args *a, const char *name);
+/* When the option was last given, to let the later of two options win:
+ * larger is later; 0 when it was not given. */
+int mc_args_order(const struct mc_args *a, const char *name);
 const char *const *mc_args_values(const struct mc_args *a, const char *name,
 				  size_t *n);
 

@@ -14,6 +14,7 @@
  * the defaults and the schema's own cross-key rules.
  */
 #include "config.h"
+#include "proc.h"
 #include "threshold.h"
 
 #include <ctype.h>
@@ -35,6 +36,7 @@ struct entry {
 	char *name;
 	char *value;
 	int line;
+	int cut;		/* an inline comment ended the value */
 };
 
 /* What the parser keeps about a section while the file is read. */
@@ -54,6 +56,9 @@ struct parser {
 	size_t n_flags;
 	struct mc_conf *conf;
 	struct pending *pend;	/* beside conf->sections */
+	size_t cap_sections;	/* of conf->sections and pend */
+	size_t *index;		/* open addressing: section number + 1, 0 free */
+	size_t cap_index;	/* a power of two, or 0 */
 	size_t cur;		/* section being read, or NO_SECTION */
 	const char *text;
 	size_t len;
@@ -361,6 +366,50 @@ static void fail(struct parser *p, int code, int line, const char *fmt, ...)
 		mc_err_set(p->err, code, "%s", msg);
 }
 
+/* The section names are hashed so that finding a duplicate header costs the
+ * same in a file of 30 000 sections as in one of 3. */
+static size_t section_hash(const struct mc_conf_schema *sc, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (const char *c = sc->name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h = (h ^ (name != NULL ? 1u : 2u)) * 1099511628211ULL;
+	for (const char *c = name ? name : ""; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void index_put(struct parser *p, size_t i)
+{
+	const struct mc_conf_section *s = &p->conf->sections[i];
+	size_t mask = p->cap_index - 1;
+	size_t h = section_hash(s->schema, s->name) & mask;
+
+	while (p->index[h] != 0)
+		h = (h + 1) & mask;
+	p->index[h] = i + 1;
+}
+
+/* The section of that schema and name, or NO_SECTION. */
+static size_t index_find(const struct parser *p,
+			 const struct mc_conf_schema *sc, const char *name)
+{
+	size_t mask = p->cap_index - 1, h;
+
+	if (p->cap_index == 0)
+		return NO_SECTION;
+	for (h = section_hash(sc, name) & mask; p->index[h] != 0;
+	     h = (h + 1) & mask) {
+		const struct mc_conf_section *o =
+			&p->conf->sections[p->index[h] - 1];
+
+		if (o->schema == sc && mc_streq(o->name, name))
+			return p->index[h] - 1;
+	}
+	return NO_SECTION;
+}
+
 static size_t add_section(struct parser *p, const struct mc_conf_schema *sc,
 			  const char *name, int line)
 {
@@ -368,8 +417,13 @@ static size_t add_section(struct parser *p, const struct mc_conf_schema *sc,
 	size_t i = c->n_sections, nk = n_keys(sc);
 	struct mc_conf_section *s;
 
-	c->sections = mc_realloc(c->sections, (i + 1) * sizeof(*c->sections));
-	p->pend = mc_realloc(p->pend, (i + 1) * sizeof(*p->pend));
+	if (i == p->cap_sections) {
+		p->cap_sections = p->cap_sections ? 2 * p->cap_sections : 8;
+		c->sections = mc_realloc(c->sections, p->cap_sections *
+					 sizeof(*c->sections));
+		p->pend = mc_realloc(p->pend,
+				     p->cap_sections * sizeof(*p->pend));
+	}
 	s = &c->sections[i];
 	memset(s, 0, sizeof(*s));
 	s->schema = sc;
@@ -383,6 +437,16 @@ static size_t add_section(struct parser *p, const struct mc_conf_schema *sc,
 	p->pend[i].line = line;
 	p->pend[i].lines = mc_calloc(nk, sizeof(*p->pend[i].lines));
 	c->n_sections++;
+	/* Kept at most half full. */
+	if (2 * c->n_sections > p->cap_index) {
+		p->cap_index = p->cap_index ? 2 * p->cap_index : 16;
+		free(p->index);
+		p->index = mc_calloc(p->cap_index, sizeof(*p->index));
+		for (size_t j = 0; j < c->n_sections; j++)
+			index_put(p, j);
+	} else {
+		index_put(p, i);
+	}
 	return i;
 }
 
@@ -395,6 +459,37 @@ static void free_entries(struct pending *pd)
 	free(pd->ents);
 	pd->ents = NULL;
 	pd->n_ents = pd->cap_ents = 0;
+}
+
+/* A value an inline comment cut, when it looks like a URL or a secret:
+ * the rest may have been part of it (a '#' in a password, a URL fragment
+ * after a space). The value itself is never quoted. */
+static void warn_cut(struct parser *p, const struct entry *e,
+		     const struct mc_conf_key *key, const char *label)
+{
+	static const char *const words[] = { "url", "password", "secret",
+					     "token", "key", "auth" };
+	struct mc_conf *c = p->conf;
+	const char *what = NULL;
+
+	if (key->flags & MC_CK_SECRET)
+		what = "a secret";
+	else if (key->type == MC_CT_URL || strstr(e->value, "://") != NULL)
+		what = "a URL";
+	/* By its name; a file's path or a variable's name is no secret. */
+	for (size_t i = 0; what == NULL && key->type != MC_CT_PATH &&
+			   strstr(e->name, "_env") == NULL &&
+			   i < MC_ARRAY_LEN(words); i++)
+		if (strstr(e->name, words[i]) != NULL)
+			what = "a secret";
+	if (what == NULL)
+		return;
+	c->warnings = mc_realloc(c->warnings,
+				 (c->n_warnings + 1) * sizeof(*c->warnings));
+	c->warnings[c->n_warnings++] = mc_asprintf(
+		"%s:%d: %s '%s' looks like %s and an inline comment (' #' or "
+		"' ;') cut it; put the whole value in double quotes to keep "
+		"'#' and ';'", p->name, e->line, label, e->name, what);
 }
 
 static int apply_entry(struct parser *p, size_t idx, const struct entry *e,
@@ -455,6 +550,8 @@ static int apply_entry(struct parser *p, size_t idx, const struct entry *e,
 		     label, e->name, why);
 		return -1;
 	}
+	if (e->cut)
+		warn_cut(p, e, key, label);
 	if (pd->lines[ki]) {
 		value_append(&s->values[ki], &parsed, e->value,
 			     mc_asprintf("%s:%d", p->name, e->line));
@@ -742,11 +839,8 @@ static int read_header(struct parser *p, const char *line, size_t len)
 		     "empty name in section header %s", label);
 		goto out;
 	}
-	for (i = 0; i < p->conf->n_sections; i++) {
-		const struct mc_conf_section *o = &p->conf->sections[i];
-
-		if (o->schema != sc || !mc_streq(o->name, inst))
-			continue;
+	i = index_find(p, sc, inst);
+	if (i != NO_SECTION) {
 		if (p->pend[i].line > 0) {
 			fail(p, MC_EXIT_CONFIG, p->lineno,
 			     "duplicate section %s (first at line %d)", label,
@@ -830,6 +924,8 @@ static int conf_handler(void *user, const char *section, const char *name,
 	struct parser *p = user;
 	struct pending *pd;
 	struct entry *e;
+	char why[MC_ERR_MSG], *v;
+	int cut;
 
 	(void)section;
 	if (p->failed)
@@ -850,11 +946,94 @@ static int conf_handler(void *user, const char *section, const char *name,
 		pd->ents = mc_realloc(pd->ents,
 				      pd->cap_ents * sizeof(*pd->ents));
 	}
+	v = mc_conf_unquote(value, &cut, why, sizeof(why));
+	if (v == NULL) {
+		char msg[MC_ERR_MSG + 64];
+
+		snprintf(msg, sizeof(msg), "key '%s': %s", name, why);
+		fail_syntax(p, p->lineno, msg);
+		return 0;
+	}
 	e = &pd->ents[pd->n_ents++];
 	e->name = mc_strdup(name);
-	e->value = mc_strdup(value);
+	e->value = v;
 	e->line = p->lineno;
+	e->cut = cut;
 	return 1;
+}
+
+static int comment_at(const char *s, size_t i)
+{
+	return (s[i] == '#' || s[i] == ';') &&
+	       (i == 0 || isspace((unsigned char)s[i - 1]));
+}
+
+char *mc_conf_unquote(const char *s, int *cut, char *why, size_t size)
+{
+	size_t n = strlen(s), end = n, i, close = 0, o = 0;
+	int inq = 0;
+	char *out;
+
+	*cut = 0;
+	/* Where the value ends: at the first inline comment outside quotes. */
+	for (i = 0; i < n; i++) {
+		if (inq) {
+			if (s[i] == '\\' && i + 1 < n)
+				i++;
+			else if (s[i] == '"')
+				inq = 0;
+		} else if (s[i] == '"') {
+			inq = 1;
+		} else if (comment_at(s, i)) {
+			end = i;
+			break;
+		}
+	}
+	if (inq && s[0] == '"') {
+		snprintf(why, size, "unterminated quoted value (a value that "
+			 "starts with '\"' ends with one)");
+		return NULL;
+	}
+	if (inq)	/* a lone quote inside plain text is only a character */
+		for (end = n, i = 0; i < n; i++)
+			if (comment_at(s, i)) {
+				end = i;
+				break;
+			}
+	*cut = end < n;
+	while (end > 0 && isspace((unsigned char)s[end - 1]))
+		end--;
+	/* A value in double quotes, whole: the quotes go, escapes count. */
+	if (s[0] == '"') {
+		for (close = 1; close < end && s[close] != '"'; close++)
+			if (s[close] == '\\')
+				close++;
+	}
+	if (s[0] != '"' || close + 1 != end)
+		return mc_strndup(s, end);
+	/* Built in place: a realloc would leave copies of a secret behind. */
+	out = mc_malloc(close);
+	for (i = 1; i < close; i++) {
+		char c = s[i];
+
+		if (c == '\\') {
+			switch (s[++i]) {
+			case '"': c = '"'; break;
+			case '\\': c = '\\'; break;
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			default:
+				snprintf(why, size, "unknown escape '\\%c' in a "
+					 "quoted value (known: \\\" \\\\ \\n \\t)",
+					 isprint((unsigned char)s[i]) ? s[i] : '?');
+				mc_free_secret(out);
+				return NULL;
+			}
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 /* Flags are the user's command line: a bad one is a usage error, found
@@ -891,6 +1070,25 @@ static int check_flags(struct parser *p)
 	return 0;
 }
 
+/* The variables a *_env key names hold secrets (a webhook URL, a routing
+ * key, a token): child processes must not see them (proc.h). */
+static void register_secret_env(const struct mc_conf *c)
+{
+	for (size_t i = 0; i < c->n_sections; i++) {
+		const struct mc_conf_section *s = &c->sections[i];
+
+		for (size_t k = 0; s->schema->keys[k].name; k++) {
+			const char *name = s->schema->keys[k].name;
+			size_t len = strlen(name);
+
+			if (len > 4 && strcmp(name + len - 4, "_env") == 0)
+				for (const struct mc_conf_value *v =
+				     &s->values[k]; v; v = v->next)
+					mc_proc_secret_env(v->raw);
+		}
+	}
+}
+
 static struct mc_conf *load(const char *text, size_t len, const char *name,
 			    const struct mc_conf_schema *const *schemas,
 			    const struct mc_conf_flag *flags, size_t n_flags,
@@ -923,7 +1121,8 @@ static struct mc_conf *load(const char *text, size_t len, const char *name,
 			p.pos = 3;
 		ini_allow_multiline = false;
 		ini_allow_bom = false;
-		ini_allow_inline_comments = true;
+		/* Inline comments are ours: inih would cut a quoted value. */
+		ini_allow_inline_comments = false;
 		ini_inline_comment_prefixes = comment_chars;
 		ini_start_comment_prefixes = comment_chars;
 		ini_allow_no_value = false;
@@ -948,10 +1147,12 @@ out:
 		free(p.pend[i].lines);
 	}
 	free(p.pend);
+	free(p.index);
 	if (p.failed) {
 		mc_conf_free(p.conf);
 		return NULL;
 	}
+	register_secret_env(p.conf);
 	return p.conf;
 }
 
@@ -1057,6 +1258,9 @@ void mc_conf_free(struct mc_conf *c)
 		free(s->source);
 	}
 	free(c->sections);
+	for (size_t i = 0; i < c->n_warnings; i++)
+		free(c->warnings[i]);
+	free(c->warnings);
 	free(c->path);
 	free(c);
 }

@@ -95,6 +95,11 @@ struct mc_conf {
 	char *path;		/* the file read, NULL when none */
 	struct mc_conf_section *sections;
 	size_t n_sections;
+	/* What `config check` warns about, one line each ("FILE:LINE: ..."),
+	 * never quoting a value: an inline comment that cut a value which
+	 * looks like a URL or a secret. */
+	char **warnings;
+	size_t n_warnings;
 };
 
 /* A value given on the command line for a [core] key. */
@@ -127,6 +132,16 @@ struct mc_conf *mc_conf_load_schemas(const char *text, const char *name,
 				     const struct mc_conf_flag *flags,
 				     size_t n_flags, struct mc_err *err);
 void mc_conf_free(struct mc_conf *c);
+
+/* A value as written after "key =" (its ends trimmed), read the way git
+ * reads config values: a value in double quotes, whole, keeps '#', ';' and
+ * spaces, knows the escapes \" \\ \n \t, and loses its quotes; any other
+ * value ends at an inline comment (whitespace, then '#' or ';', outside a
+ * "..." span) and is kept as written, quotes and backslashes included (a
+ * PromQL selector, an exec command line). *cut is 1 when a comment was
+ * dropped. Returns the value (caller frees), or NULL with a reason in why
+ * (an unterminated quote, an unknown escape). */
+char *mc_conf_unquote(const char *s, int *cut, char *why, size_t size);
 
 /* The [core] section (always present, defaults filled). */
 const struct mc_conf_section *mc_conf_core(const struct mc_conf *c);
@@ -166,5 +181,12 @@ int mc_conf_bool(const struct mc_conf_section *s, const char *key,
 struct mc_range;
 int mc_conf_range(const struct mc_conf_section *s, const char *key,
 		  struct mc_range *r);
+
+/* What the configuration names outside itself that this environment
+ * cannot give: a *_env variable unset or empty, a *_file that cannot be
+ * read or is not a regular file, a secret *_file every user can read. One
+ * message a problem ("FILE:LINE: [webhook "ops"] url_env: ..."); NULL and
+ * 0 when none. Caller frees each and the array. See config_env.c. */
+char **mc_conf_env_warnings(const struct mc_conf *c, size_t *n);
 
 #endif

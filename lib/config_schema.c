@@ -119,7 +119,10 @@ static const struct mc_conf_key check_keys[] = {
 		  "(without it the check asks /-/ready)" },
 	{ .name = "command", .type = MC_CT_STRING, .types = "exec",
 	  .help = "a Nagios plugin and its arguments, split like shell words "
-		  "but never given to a shell" },
+		  "but never given to a shell; it gets mercuryctl's "
+		  "environment without its secrets, and its whole process "
+		  "tree is killed when it ends, times out or the run is "
+		  "interrupted" },
 	{ .name = "job", .type = MC_CT_STRING, .types = "job",
 	  .help = "the [job \"NAME\"] whose verdict the check gives: overdue, "
 		  "running past its timeout or failed is critical" },

@@ -19,6 +19,31 @@ int mc_format_parse(const char *s)
 	return -1;
 }
 
+int mc_format_scan(int argc, char *const *argv)
+{
+	int format = MC_FMT_TEXT;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		int f;
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strcmp(a, "--json") == 0)
+			v = "json";
+		else if (strncmp(a, "--output=", 9) == 0)
+			v = a + 9;
+		else if (strncmp(a, "-o", 2) == 0 && a[2] != '\0')
+			v = a + 2;
+		else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) &&
+			 i + 1 < argc)
+			v = argv[++i];
+		if (v && (f = mc_format_parse(v)) >= 0)
+			format = f;
+	}
+	return format;
+}
+
 void mc_report_init(struct mc_report *r, int color)
 {
 	memset(r, 0, sizeof(*r));

@@ -22,6 +22,12 @@ enum mc_format {
 	MC_FMT_NAGIOS,
 };
 int mc_format_parse(const char *s);	/* -1 when unknown */
+/* The output mode argv asks for, read before (or without) parsing it, so
+ * that a usage error is reported in that mode: -o FORMAT, -oFORMAT,
+ * --output FORMAT, --output=FORMAT and --json; the last one wins, nothing
+ * after "--" counts, an unknown FORMAT changes nothing. MC_FMT_TEXT when
+ * none is given. */
+int mc_format_scan(int argc, char *const *argv);
 
 struct mc_report {
 	json_t *doc;		/* the JSON document (an object) */

@@ -4,9 +4,11 @@
  * "TEXT | perfdata", perfdata 'label'=value[UOM];[warn];[crit];[min];[max]).
  *
  * The command line is split into words as a shell would (quotes and
- * backslashes respected) but never given to a shell; it runs with execve in
- * its own process group, and one that overruns its timeout has the whole
- * group killed (SIGTERM, then SIGKILL) and is reaped: no zombie is left.
+ * backslashes respected) but never given to a shell; it runs through
+ * proc.h (own process group, no secrets in its environment), and when it
+ * exits, overruns its timeout or the run is interrupted its whole tree is
+ * killed (SIGTERM, then SIGKILL) and reaped: nothing is left running and
+ * no zombie is left.
  */
 #ifndef MC_PLUGIN_H
 #define MC_PLUGIN_H

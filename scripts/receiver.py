@@ -281,7 +281,8 @@ def check_mercury(doc):
         p.append("schema is not mercury.alert/v1")
     if doc.get("action") not in ("trigger", "resolve", "test"):
         p.append("action is not trigger|resolve|test")
-    if doc.get("severity") not in ("info", "warning", "critical"):
+    if doc.get("severity") not in ("info", "warning", "critical") and not (
+            doc.get("action") == "resolve" and doc.get("severity") is None):
         p.append("severity is not info|warning|critical")
     for k in ("summary", "source", "dedup_key", "correlation_id",
               "timestamp", "webhook"):

@@ -301,6 +301,27 @@ Test(cli, option_value_forms)
 	cli_done(&r);
 }
 
+Test(cli, option_order)
+{
+	struct cli_run r;
+
+	/* --json and -o are two options: the order tells which came last. */
+	cli_parse(&r, "--json", "health", "-o", "text", NULL);
+	free(cli_ok(&r));
+	cr_assert_gt(mc_args_order(&r.a, "output"), mc_args_order(&r.a, "json"));
+	cr_assert_gt(mc_args_order(&r.a, "json"), 0);
+	cr_assert_eq(mc_args_order(&r.a, "quiet"), 0);
+	cli_done(&r);
+
+	cli_parse(&r, "-o", "text", "health", "-o", "prom", "--json", "-q",
+		  "-o", "nagios", NULL);
+	free(cli_ok(&r));
+	cr_assert_gt(mc_args_order(&r.a, "output"), mc_args_order(&r.a, "json"));
+	cr_assert_gt(mc_args_order(&r.a, "output"), mc_args_order(&r.a, "quiet"));
+	cr_assert_gt(mc_args_order(&r.a, "quiet"), mc_args_order(&r.a, "json"));
+	cli_done(&r);
+}
+
 Test(cli, short_flag_clusters_and_counts)
 {
 	struct cli_run r;

@@ -1022,3 +1022,137 @@ Test(config, schemas_are_well_formed)
 		free(text);
 	}
 }
+
+/* git-config quoting of values (mercury.conf(5)). */
+Test(config, unquote_rules)
+{
+	static const struct {
+		const char *in, *out;
+		int cut;
+	} cases[] = {
+		{ "plain", "plain", 0 },
+		{ "needle #frag", "needle", 1 },
+		{ "needle ;frag", "needle", 1 },
+		{ "a#b;c", "a#b;c", 0 },
+		{ "http://h/p#frag", "http://h/p#frag", 0 },
+		{ "\"ready\"", "ready", 0 },
+		{ "\"ready\"   # a comment", "ready", 1 },
+		{ "\"pa ss #w;rd\"", "pa ss #w;rd", 0 },
+		{ "\"  spaces kept  \"", "  spaces kept  ", 0 },
+		{ "\"q\\\"x\\\\y\\nz\\tw\"", "q\"x\\y\nz\tw", 0 },
+		{ "\"\"", "", 0 },
+		{ "#only a comment", "", 1 },
+		/* Not a quoted value whole: kept as written, quotes and
+		 * backslashes included; a comment inside "..." is data. */
+		{ "/bin/p arg1 \"arg two\"", "/bin/p arg1 \"arg two\"", 0 },
+		{ "/bin/p \"a #b\" c # real", "/bin/p \"a #b\" c", 1 },
+		{ "\"/opt/my p\" -w 5 ; c", "\"/opt/my p\" -w 5", 1 },
+		{ "up{job=\"a\"} # c", "up{job=\"a\"}", 1 },
+		{ "^\\d+$", "^\\d+$", 0 },
+		/* A lone quote inside plain text is a character. */
+		{ "it\"s #x", "it\"s", 1 },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		char why[200] = "";
+		int cut = -1;
+		char *v = mc_conf_unquote(cases[i].in, &cut, why, sizeof(why));
+
+		cr_assert_not_null(v, "%s: %s", cases[i].in, why);
+		cr_expect_str_eq(v, cases[i].out, "in: %s", cases[i].in);
+		cr_expect_eq(cut, cases[i].cut, "cut for: %s", cases[i].in);
+		free(v);
+	}
+}
+
+Test(config, unquote_errors)
+{
+	char why[200];
+	int cut;
+
+	cr_assert_null(mc_conf_unquote("\"open", &cut, why, sizeof(why)));
+	cr_assert(strstr(why, "unterminated") != NULL, "%s", why);
+	cr_assert_null(mc_conf_unquote("\"a\\qb\"", &cut, why, sizeof(why)));
+	cr_assert(strstr(why, "unknown escape '\\q'") != NULL, "%s", why);
+	expect_err("[core]\nlog_level = info\nstate = \"/tmp/x\n",
+		   MC_EXIT_CONFIG,
+		   "mercury.conf:3: key 'state': unterminated quoted value "
+		   "(a value that starts with '\"' ends with one)");
+}
+
+/* The README's own example: the quotes are not part of the body. */
+Test(config, quoted_values_in_a_file)
+{
+	struct mc_conf *c = load_ok(
+		"[check \"api\"]\n"
+		"type = http\n"
+		"url = http://127.0.0.1:1/health\n"
+		"body     = \"ready\"             # or body_regex = ...\n"
+		"[check \"b\"]\n"
+		"type = http\n"
+		"url = \"http://127.0.0.1:1/h?a=1;b=2#x\"\n"
+		"body = needle #frag\n"
+		"[check \"e\"]\n"
+		"type = exec\n"
+		"command = /bin/echo \"a #b\" c # comment\n");
+	const struct mc_conf_section *s = mc_conf_find(c, "check", "api");
+
+	cr_assert_str_eq(mc_conf_str(s, "body"), "ready");
+	s = mc_conf_find(c, "check", "b");
+	cr_assert_str_eq(mc_conf_str(s, "url"), "http://127.0.0.1:1/h?a=1;b=2#x");
+	cr_assert_str_eq(mc_conf_str(s, "body"), "needle");
+	s = mc_conf_find(c, "check", "e");
+	cr_assert_str_eq(mc_conf_str(s, "command"), "/bin/echo \"a #b\" c");
+	/* Nothing there looks like a URL or secret cut short. */
+	cr_assert_eq(c->n_warnings, 0, "%s", c->n_warnings ? c->warnings[0] : "");
+	mc_conf_free(c);
+}
+
+Test(config, cut_url_or_secret_warns_without_the_value)
+{
+	struct mc_conf *c = load_ok(
+		"[core]\n"
+		"prometheus_url = http://127.0.0.1:9/api #frag\n"
+		"redis_password_file = /etc/pw   # a path is no secret\n"
+		"[check \"q\"]\n"
+		"type = http\n"
+		"url = http://127.0.0.1:1/x\n"
+		"body = needle #frag\n");
+
+	cr_assert_eq(c->n_warnings, 1);
+	cr_assert_str_eq(c->warnings[0],
+			 "mercury.conf:2: [core] 'prometheus_url' looks like a "
+			 "URL and an inline comment (' #' or ' ;') cut it; put "
+			 "the whole value in double quotes to keep '#' and ';'");
+	cr_assert_null(strstr(c->warnings[0], "127.0.0.1"));
+	mc_conf_free(c);
+}
+
+/* Sections are found by a hash: many of them load, and a duplicate far
+ * down is still found, naming the first one's line. */
+Test(config, many_sections)
+{
+	struct mc_buf b = { 0 };
+	struct mc_err err;
+	struct mc_conf *c;
+	const struct mc_conf_section *s;
+	char *want;
+
+	for (int i = 0; i < 20000; i++)
+		mc_buf_printf(&b, "[check \"c%d\"]\ntype = memory\n", i);
+	c = load_ok(b.data);
+	cr_assert_eq(c->n_sections, 20001);
+	s = mc_conf_find(c, "check", "c19999");
+	cr_assert_not_null(s);
+	cr_assert_str_eq(s->source, "mercury.conf:39999");
+	mc_conf_free(c);
+	mc_buf_puts(&b, "[check \"c7\"]\ntype = memory\n");
+	mc_err_clear(&err);
+	cr_assert_null(mc_conf_load_string(b.data, "mercury.conf", NULL, 0,
+					   &err));
+	want = mc_asprintf("mercury.conf:40001: duplicate section "
+			   "[check \"c7\"] (first at line 15)");
+	cr_assert_str_eq(err.msg, want);
+	free(want);
+	mc_buf_free(&b);
+}

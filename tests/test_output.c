@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,58 @@ Test(output, format_parse)
 	cr_assert_eq(mc_format_parse("jso"), -1);
 	cr_assert_eq(mc_format_parse("jsonx"), -1);
 	cr_assert_eq(mc_format_parse(NULL), -1);
+}
+
+/* The early scan of argv (before parsing): argv[0] is skipped. */
+static int output_scan(const char *first, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)"mercuryctl";
+	va_start(ap, first);
+	for (const char *w = first; w; w = va_arg(ap, const char *)) {
+		cr_assert(argc < 15);
+		argv[argc++] = (char *)w;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return mc_format_scan(argc, argv);
+}
+
+Test(output, format_scan_forms)
+{
+	cr_assert_eq(output_scan("health", NULL), MC_FMT_TEXT);
+	cr_assert_eq(output_scan("--json", "helth", NULL), MC_FMT_JSON);
+	cr_assert_eq(output_scan("helth", "-o", "nagios", NULL), MC_FMT_NAGIOS);
+	cr_assert_eq(output_scan("-oprom", "helth", NULL), MC_FMT_PROM);
+	cr_assert_eq(output_scan("--output", "json", NULL), MC_FMT_JSON);
+	cr_assert_eq(output_scan("--output=nagios", NULL), MC_FMT_NAGIOS);
+	/* A value that is no format changes nothing; a missing one neither. */
+	cr_assert_eq(output_scan("--json", "-o", "xml", NULL), MC_FMT_JSON);
+	cr_assert_eq(output_scan("--json", "-o", NULL), MC_FMT_JSON);
+	/* The value of -o is not read as an option of its own. */
+	cr_assert_eq(output_scan("-o", "--json", NULL), MC_FMT_TEXT);
+}
+
+Test(output, format_scan_last_wins)
+{
+	cr_assert_eq(output_scan("--json", "-o", "nagios", NULL), MC_FMT_NAGIOS);
+	cr_assert_eq(output_scan("-o", "nagios", "--json", NULL), MC_FMT_JSON);
+	cr_assert_eq(output_scan("-ojson", "--output=text", NULL), MC_FMT_TEXT);
+	cr_assert_eq(output_scan("--output", "prom", "x", "--json", "y",
+				 "-onagios", NULL), MC_FMT_NAGIOS);
+}
+
+Test(output, format_scan_stops_at_double_dash)
+{
+	cr_assert_eq(output_scan("health", "--", "--json", NULL), MC_FMT_TEXT);
+	cr_assert_eq(output_scan("-o", "nagios", "--", "-o", "json", NULL),
+		     MC_FMT_NAGIOS);
+	cr_assert_eq(output_scan("--json", "--", "-onagios", NULL), MC_FMT_JSON);
+	/* "--" as the value of -o is a (bad) value, not the end of options. */
+	cr_assert_eq(output_scan("-o", "--", "--json", NULL), MC_FMT_JSON);
 }
 
 Test(output, report_init_free)

@@ -96,47 +96,9 @@ static void mark_processes(char mark[32])
 static int marked_alive(const char *mark)
 {
 	char want[64];
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
 
-	cr_assert_not_null(d);
 	snprintf(want, sizeof(want), MARK_VAR "=%s", mark);
-	while ((e = readdir(d)) != NULL) {
-		char path[300], buf[65536], *rp;
-		ssize_t len;
-		char state = '?';
-		int fd;
-
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		if (memmem(buf, (size_t)len, want, strlen(want) + 1) == NULL)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, 511);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		rp = strrchr(buf, ')');
-		if (rp && sscanf(rp + 1, " %c", &state) == 1 &&
-		    state != 'Z' && state != 'X')
-			n++;
-	}
-	closedir(d);
-	return n;
+	return mc_test_env_alive(want);
 }
 
 /* This process has no child at all: none running, no zombie. */

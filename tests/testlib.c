@@ -5,7 +5,9 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,47 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 void mc_test_rmtree(const char *dir)
 {
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int mc_test_env_alive(const char *entry)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[65536], *rp, state = '?';
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/environ", e->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0 ||
+		    memmem(buf, (size_t)len, entry, strlen(entry) + 1) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, 511);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		rp = strrchr(buf, ')');
+		if (rp && sscanf(rp + 1, " %c", &state) == 1 &&
+		    state != 'Z' && state != 'X')
+			n++;
+	}
+	closedir(d);
+	return n;
 }
 
 const char *mc_test_env(const char *name)

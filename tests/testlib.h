@@ -26,6 +26,11 @@ char *mc_test_unique(const char *route, const char *name);
 /* GETs the receiver's control ROUTE ("_requests", "_stats") for the
  * requests whose path starts with prefix, and parses its JSON answer (the
  * test fails when it cannot). Caller json_decref()s. */
+/* Live (not zombie) processes whose environment holds the entry
+ * "NAME=value": tests mark every process they start that way, so /proc
+ * tells whether one survived, even one killed before it said who it is. */
+int mc_test_env_alive(const char *entry);
+
 #include <jansson.h>
 json_t *mc_test_receiver(const char *route, const char *prefix);
 

@@ -91,6 +91,33 @@ test_usage_error_nagios_is_3() {
 	expect_out '^UNKNOWN - '
 }
 
+test_usage_error_last_output_mode_wins() {
+	run --json -o nagios helth
+	expect_rc 3
+	expect_out '^UNKNOWN - '
+	run -o nagios helth --json
+	expect_rc 64
+	expect_json '.exit_code == 64'
+	# After "--" nothing is an option, --json included.
+	run -o nagios helth -- --json
+	expect_rc 3
+	expect_out '^UNKNOWN - '
+	run helth -- --json
+	expect_rc 64
+	expect_empty_out
+}
+
+test_last_output_mode_wins() {
+	run version -o text --json
+	expect_rc 0
+	expect_json '.version == "0.1.0"'
+	run version --json -o text
+	expect_rc 0
+	expect_out '^mercuryctl 0\.1\.0'
+	run --output=json version -o nagios --json
+	expect_json '.version == "0.1.0"'
+}
+
 test_version() {
 	run --version
 	expect_rc 0

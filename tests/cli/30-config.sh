@@ -159,3 +159,46 @@ test_config_xdg_location() {
 	expect_rc 0
 	expect_out "^core +history +3d +$XDG_CONFIG_HOME/mercury/mercury.conf:2"
 }
+
+# git-config quoting: the README's `body = "ready"` works (the quotes are not
+# part of the text), a quoted value keeps '#' and ';', an unquoted one ends
+# at an inline comment, and config check warns (without the value) when a
+# comment cut what looks like a URL or a secret.
+test_config_quoted_values() {
+	local R=$MC_TEST_RECEIVER
+	conf "[check \"readme\"]
+type     = http
+url      = $R/echo/ready-$$
+body     = \"ready-$$\"             # or body_regex = ...
+[check \"cut\"]
+type = http
+url = $R/echo/needle-$$
+body = needle-$$ #frag
+[check \"kept\"]
+type = http
+url = $R/echo/kept-$$
+body = \"kept-$$ #frag\""
+	run health --json
+	expect_json '.checks.readme.status == "ok" and .checks.cut.status == "ok"'
+	expect_json '.checks.kept.status == "critical"'
+	run config show
+	expect_out "^check \"kept\" +body +kept-$$ #frag "
+	expect_out "^check \"cut\" +body +needle-$$ "
+	run config check
+	expect_rc 0
+	expect_no_err warn
+	conf "[core]
+prometheus_url = http://127.0.0.1:9/tenant-$$ #frag"
+	run config check --json
+	expect_rc 0
+	expect_json '.warnings | length == 1'
+	expect_json ".warnings[0] | test(\"mercury.conf:2: \\\\[core\\\\] 'prometheus_url' looks like a URL and an inline comment\")"
+	expect_no_out "tenant-$$"
+	expect_err "warn: .*mercury.conf:2: .*prometheus_url"
+	expect_no_err "tenant-$$"
+	conf '[core]
+state = "/tmp/x'
+	run config check
+	expect_rc 78
+	expect_err "mercury.conf:2: key 'state': unterminated quoted value"
+}

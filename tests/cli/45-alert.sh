@@ -224,7 +224,7 @@ test_alert_bad_input() {
 	run alert send --summary x
 	expect_rc 64; expect_err 'alert send: --severity is required'
 	run alert send --help
-	expect_rc 0; expect_out '^usage: mercuryctl alert send --severity LEVEL --summary TEXT \['
+	expect_rc 0; expect_out '^usage: mercuryctl alert send \[--severity LEVEL\] --summary TEXT \['
 	run alert send --severity critical --summary x slak
 	expect_rc 64; expect_err "no webhook 'slak'.*did you mean 'slack'"; expect_one_err_line
 	run alert send --severity critical --summary "$(printf 'bad \377 byte')"
@@ -308,11 +308,11 @@ test_alert_url_is_a_secret() {
 	chmod 600 "$CONF"
 	run alert send --severity info --summary "plain2 $U"
 	expect_no_err 'others can read'
-	# url_env that is not set
+	# url_env that is not set: that webhook fails (here the only one)
 	conf "$(printf '[webhook "e"]\ntype = json\nurl_env = MC_NO_SUCH_HOOK\n')"
 	run alert send --severity info --summary "env $U"
-	expect_rc 78
-	expect_err 'mercury.conf:3: .*MC_NO_SUCH_HOOK.* is not set'
+	expect_rc 2
+	expect_out 'mercury.conf:3: .*MC_NO_SUCH_HOOK.* is not set'
 	MC_NO_SUCH_HOOK="$MC_TEST_RECEIVER/mercury/$secret" run alert send --severity info --summary "env $U"
 	expect_rc 0
 	# no webhooks at all
@@ -368,4 +368,87 @@ test_health_notify_retries_a_failed_delivery() {
 	expect_json '.notifications[0] | .to == "critical" and .deliveries.j.result == "delivered"'
 	run health --notify --json
 	expect_json '.notifications == []'
+}
+
+# One webhook whose secret cannot be read (an unset url_env under cron, a
+# missing url_file) fails alone, by name; the others are delivered, in alert
+# send, alert test and health --notify; config check warns beforehand.
+test_alert_one_broken_webhook_never_stops_the_others() {
+	uniq_setup
+	unset MC_GONE_HOOK
+	conf "$(printf '[check "api"]\ntype = tcp\naddress = 127.0.0.1:1\nfailure_threshold = 1\n'
+		printf '[webhook "gone"]\ntype = json\nurl_env = MC_GONE_HOOK\n'
+		printf '[webhook "nofile"]\ntype = slack\nurl_file = %s/missing.url\n' "$T_DIR"
+		hook good json "$MC_TEST_RECEIVER/mercury/$U")"
+	chmod 600 "$CONF" "$T_DIR/good.url"
+	run config check --json
+	expect_rc 0
+	expect_json '(.warnings | length) == 2'
+	expect_err "mercury.conf:7: \[webhook \"gone\"\] url_env: the environment variable MC_GONE_HOOK is not set"
+	expect_err "mercury.conf:10: \[webhook \"nofile\"\] url_file: cannot read .*missing.url"
+	run alert send --severity critical --summary "broken $U" --json
+	expect_rc 1
+	expect_json '.deliveries.good.result == "delivered" and .deliveries.gone.result == "failed" and .deliveries.nofile.result == "failed" and .deliveries.gone.attempts == 0'
+	expect_json '.deliveries.gone.message | test("MC_GONE_HOOK")'
+	expect_json '.deliveries.nofile.message | test("missing.url")'
+	run -q alert send --severity critical --summary "broken2 $U"
+	expect_rc 1
+	expect_empty_out
+	expect_err "2 of 3 deliveries failed: gone \(.*MC_GONE_HOOK.*\); nofile \(.*missing.url"
+	expect_one_err_line
+	run alert test --json
+	expect_rc 1
+	expect_json '.deliveries.good.result == "delivered" and .deliveries.gone.result == "failed"'
+	run health --notify --json
+	expect_rc 1
+	expect_json '.notifications[0] | .check == "api" and .deliveries.good.result == "delivered" and .deliveries.gone.result == "failed"'
+	[ "$(nreqs "/mercury/$U")" = 4 ] || fail "good got $(nreqs "/mercury/$U") of 4"
+	# set the variable: it is delivered, and config check is quiet
+	export MC_GONE_HOOK="$MC_TEST_RECEIVER/mercury/$U"
+	: >"$T_DIR/missing.url"
+	chmod 644 "$T_DIR/missing.url"
+	run config check
+	expect_rc 0
+	expect_no_err 'MC_GONE_HOOK'
+	expect_err 'missing.url holds a secret and every user can read it'
+	run alert send --severity critical --summary "broken $U" gone --json
+	expect_rc 0
+	expect_json '.deliveries.gone.result == "delivered"'
+}
+
+# The identity is summary, source and labels, not severity: warning then
+# critical is one incident (one active Alertmanager alert, one PagerDuty
+# dedup_key), and --resolve needs no --severity.
+test_alert_escalation_updates_the_same_incident() {
+	uniq_setup
+	conf "$(hook pd pagerduty "$MC_TEST_RECEIVER/pagerduty/$U"
+		hook am alertmanager "$MC_TEST_ALERTMANAGER")"
+	chmod 600 "$CONF"
+	run alert send --severity warning --summary "lag $U" --label run="$U" --json
+	expect_rc 0
+	key=$(jq -r .dedup_key "$OUT")
+	wait_until 10 am_count_is 1 || fail "Alertmanager has not the warning: $(am_alerts)"
+	run alert send --severity critical --summary "lag $U" --label run="$U" --json
+	expect_rc 0
+	expect_json '.dedup_key == "'"$key"'" and ([.deliveries[] | .result] | unique) == ["delivered"]'
+	am_one_critical() { am_alerts | jq -e 'length == 1 and .[0].labels.severity == "critical"'; }
+	wait_until 10 am_one_critical || fail "not exactly one active alert, at critical: $(am_alerts | jq -c '[.[] | .labels.severity]')"
+	reqs "/pagerduty/$U" | jq -e --arg k "$key" '[.[].body | fromjson] | length == 2 and all(.event_action == "trigger" and .dedup_key == $k) and .[1].payload.severity == "critical"' >/dev/null ||
+		fail "PagerDuty did not get a second trigger with the same dedup_key: $(reqs "/pagerduty/$U" | jq -c '[.[].body]')"
+	# the same severity again: a duplicate
+	run alert send --severity critical --summary "lag $U" --label run="$U" --json
+	expect_json '([.deliveries[] | .result] | unique) == ["suppressed"]'
+	# resolve, no severity given: whatever was triggered
+	run alert send --summary "lag $U" --label run="$U" --resolve --json
+	expect_rc 0
+	expect_json '.severity == null and ([.deliveries[] | .result] | unique) == ["delivered"]'
+	wait_until 10 am_count_is 0 || fail "Alertmanager still has an active alert: $(am_alerts)"
+	reqs "/pagerduty/$U" | jq -e --arg k "$key" '.[2].body | fromjson | .event_action == "resolve" and .dedup_key == $k' >/dev/null ||
+		fail "PagerDuty got no resolve of the key"
+	run alert history --json
+	expect_json '[.alerts[] | select(.webhook == "am") | .severity] == ["critical", "critical", "critical", "warning"]'
+	# a trigger still needs a severity
+	run alert send --summary "lag $U"
+	expect_rc 64
+	expect_err 'severity is required \(except with --resolve\)'
 }
