@@ -42,6 +42,7 @@ openssl
 BENCH="
 python3-redis
 apprise
+moreutils
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;
