@@ -42,7 +42,16 @@ static int check_run(struct mc_ctx *ctx)
 	else
 		mc_buf_puts(&ctx->report.text,
 			    "no configuration file found: the built-in defaults serve\n");
-	return 0;
+	/* As a Nagios check: valid is OK, valid with warnings WARNING. */
+	ctx->report.nagios = mc_asprintf("CONFIG %s - %s: %zu section%s, %zu "
+					 "warning%s | sections=%zu warnings=%zu",
+					 n_warn ? "WARNING" : "OK",
+					 c->path ? c->path : "built-in defaults",
+					 c->n_sections,
+					 c->n_sections == 1 ? "" : "s", n_warn,
+					 n_warn == 1 ? "" : "s", c->n_sections,
+					 n_warn);
+	return ctx->format == MC_FMT_NAGIOS && n_warn ? MC_EXIT_WARNING : 0;
 }
 
 /* The value as it may be shown: secrets masked, URL credentials hidden. */

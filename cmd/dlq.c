@@ -92,13 +92,57 @@ static void depth_metrics(struct mc_report *r, const char *dlq,
 
 /* ---- stats --------------------------------------------------------------- */
 
+/* The Nagios verdict of dlq stats: CRITICAL when a target is at its
+ * shed_threshold (a replay would stop), WARNING when dead letters wait in a
+ * source, else OK. */
+struct verdict {
+	int code;
+	struct mc_buf why;	/* ", alerter: 3 dead letters waiting" */
+	struct mc_buf perf;
+};
+
+static void verdict_add(struct verdict *v, const char *dlq,
+			const struct mc_dlq_conf *c,
+			const struct mc_dlq_stats *st)
+{
+	if (c->shed_threshold > 0 && st->target >= c->shed_threshold) {
+		v->code = MC_EXIT_CRITICAL;
+		mc_buf_printf(&v->why, ", %s: target at shed_threshold "
+			      "(%lld >= %lld)", dlq, st->target,
+			      c->shed_threshold);
+	} else if (st->source > 0) {
+		if (v->code < MC_EXIT_WARNING)
+			v->code = MC_EXIT_WARNING;
+		mc_buf_printf(&v->why, ", %s: %lld dead letter%s waiting", dlq,
+			      st->source, st->source == 1 ? "" : "s");
+	}
+	mc_buf_puts(&v->perf, " ");
+	mc_perf_label(&v->perf, dlq, "_source");
+	mc_buf_printf(&v->perf, "=%lld ", st->source);
+	mc_perf_label(&v->perf, dlq, "_target");
+	mc_buf_printf(&v->perf, "=%lld;;", st->target);
+	if (c->shed_threshold > 0)
+		mc_buf_printf(&v->perf, "%lld", c->shed_threshold);
+	mc_buf_puts(&v->perf, " ");
+	mc_perf_label(&v->perf, dlq, "_dead");
+	mc_buf_printf(&v->perf, "=%lld", st->dead);
+	if (st->oldest_age_s >= 0) {
+		mc_buf_puts(&v->perf, " ");
+		mc_perf_label(&v->perf, dlq, "_oldest");
+		mc_buf_printf(&v->perf, "=%.0fs", st->oldest_age_s);
+	}
+}
+
 static int stats_run(struct mc_ctx *ctx)
 {
 	static const char *const headers[] = { "DLQ", "SOURCE", "TARGET", "DEAD",
 					       "OLDEST" };
+	static const char *const words[] = { "OK", "WARNING", "CRITICAL" };
 	const struct mc_conf_section *s = NULL;
 	struct mc_table *t = mc_table_new(5, headers);
 	json_t *all = json_object();
+	struct verdict v = { 0 };
+	size_t n = 0;
 	int rc = 0;
 
 	json_object_set_new(ctx->report.doc, "dlqs", all);
@@ -139,6 +183,20 @@ static int stats_run(struct mc_ctx *ctx)
 				    json_real(st.oldest_age_s) : json_null());
 		json_object_set_new(all, s->name, o);
 		depth_metrics(&ctx->report, s->name, &st);
+		if (st.oldest_age_s >= 0) {
+			char *lab = mc_prom_label(s->name);
+			char *labels = mc_asprintf("dlq=\"%s\"", lab);
+
+			mc_prom_sample(&ctx->report.prom,
+				       "mercury_dlq_oldest_age_seconds", "gauge",
+				       "Age of the oldest dead letter, from its "
+				       "timestamp field.", labels,
+				       st.oldest_age_s);
+			free(labels);
+			free(lab);
+		}
+		verdict_add(&v, s->name, &c, &st);
+		n++;
 		snprintf(src, sizeof(src), "%lld", st.source);
 		snprintf(tgt, sizeof(tgt), "%lld", st.target);
 		snprintf(dead, sizeof(dead), "%lld", st.dead);
@@ -152,10 +210,21 @@ static int stats_run(struct mc_ctx *ctx)
 		cells[4] = age;
 		mc_table_row(t, cells);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
+		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s |%s",
+						 words[v.code], n,
+						 n == 1 ? "" : "s",
+						 v.why.data ? v.why.data : "",
+						 v.perf.data ? v.perf.data :
+						 "");
+	}
 	mc_table_free(t);
-	return rc;
+	mc_buf_free(&v.why);
+	mc_buf_free(&v.perf);
+	/* The verdict is the exit code of a Nagios check; otherwise stats
+	 * only report (exit 0). */
+	return rc == 0 && ctx->format == MC_FMT_NAGIOS ? v.code : rc;
 }
 
 /* ---- peek ---------------------------------------------------------------- */
@@ -231,6 +300,49 @@ static void progress(void *ud, const struct mc_dlq_result *r, long long total)
 	fflush(stderr);
 }
 
+/* Adds a real run's moves to the DLQ's cumulative totals and reads them
+ * back into *replayed and *dead (what the _total counters expose). */
+static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
+		      const struct mc_dlq_result *res, long long *replayed,
+		      long long *dead)
+{
+	static const char what[] = "dlq totals";
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!dry) {
+		if (mc_state_prepare(ctx->st, "INSERT INTO dlq_totals (dlq,"
+				     " replayed, dead) VALUES (?1, ?2, ?3)"
+				     " ON CONFLICT (dlq) DO UPDATE SET"
+				     " replayed = replayed + excluded.replayed,"
+				     " dead = dead + excluded.dead", &s, what,
+				     &ctx->err) < 0)
+			return -1;
+		sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, res->replayed);
+		sqlite3_bind_int64(s, 3, res->dead);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return mc_state_sqlerr(ctx->st, &ctx->err, what);
+	}
+	if (mc_state_prepare(ctx->st, "SELECT replayed, dead FROM dlq_totals"
+			     " WHERE dlq = ?1", &s, what, &ctx->err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
+	*replayed = *dead = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*replayed = sqlite3_column_int64(s, 0);
+		*dead = sqlite3_column_int64(s, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return mc_state_sqlerr(ctx->st, &ctx->err, what);
+	return 0;
+}
+
 static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 		 const struct mc_dlq_result *res)
 {
@@ -262,7 +374,8 @@ static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 }
 
 static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
-			  const struct mc_dlq_result *res)
+			  const struct mc_dlq_result *res, int have_totals,
+			  long long tot_replayed, long long tot_dead)
 {
 	char *name = mc_prom_label(dlq), *labels = mc_asprintf("dlq=\"%s\"", name);
 	json_t *d = ctx->report.doc;
@@ -277,18 +390,42 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 	json_object_set_new(d, "duration_ms", json_real(res->duration_ms));
 	json_object_set_new(d, "correlation_id",
 			    json_string(ctx->correlation_id));
-	mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_total",
-		       "counter", "Messages moved back to the work queue.",
-		       labels, (double)res->replayed);
-	mc_prom_sample(&ctx->report.prom, "mercury_dlq_dead_total", "counter",
-		       "Messages moved to the terminal list.", labels,
-		       (double)res->dead);
+	mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_last_run",
+		       "gauge", "Messages this run moved back to the work "
+		       "queue (a dry run: would move).", labels,
+		       (double)res->replayed);
+	mc_prom_sample(&ctx->report.prom, "mercury_dlq_dead_last_run", "gauge",
+		       "Messages this run moved to the terminal list (a dry "
+		       "run: would move).", labels, (double)res->dead);
+	if (have_totals) {
+		mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_total",
+			       "counter", "Messages moved back to the work "
+			       "queue by every replay this state file "
+			       "recorded.", labels, (double)tot_replayed);
+		mc_prom_sample(&ctx->report.prom, "mercury_dlq_dead_total",
+			       "counter", "Messages moved to the terminal list "
+			       "by every replay this state file recorded.",
+			       labels, (double)tot_dead);
+	}
 	mc_buf_printf(&ctx->report.text, "%s%s: %lld replayed, %lld dead, "
 		      "%lld left%s%s%s (%.0f ms)\n", dry ? "dry run: " : "",
 		      dlq, res->replayed, res->dead, res->left,
 		      res->stopped_by ? "; stopped by " : "",
 		      res->stopped_by ? res->stopped_by : "",
 		      dry ? "; nothing was moved" : "", res->duration_ms);
+	ctx->report.nagios = mc_asprintf("DLQ REPLAY %s - %s%s: %lld "
+					 "replayed, %lld dead, %lld left%s%s "
+					 "| replayed=%lld dead=%lld left=%lld",
+					 res->stopped_by &&
+					 !mc_streq(res->stopped_by, "limit") &&
+					 !mc_streq(res->stopped_by,
+						   "interrupted") ?
+					 "WARNING" : "OK", dry ? "dry run: " :
+					 "", dlq, res->replayed, res->dead,
+					 res->left,
+					 res->stopped_by ? "; stopped by " : "",
+					 res->stopped_by ? res->stopped_by : "",
+					 res->replayed, res->dead, res->left);
 	if (res->stopped_by && strcmp(res->stopped_by, "shed") == 0)
 		ctx->report.summary = mc_asprintf("%s: stopped: the target "
 						  "reached shed_threshold; %lld "
@@ -350,7 +487,17 @@ static int replay_run(struct mc_ctx *ctx)
 	if (mc_dlq_stats(r, &c, mc_wall_now(), &st, NULL) == 0)
 		depth_metrics(&ctx->report, c.name, &st);
 	mc_redis_close(r);
-	replay_report(ctx, c.name, o.dry_run, &res);
+	{
+		struct mc_err keep = ctx->err;	/* the replay's, if any */
+		long long tr = 0, td = 0;
+		int tot = add_totals(ctx, c.name, o.dry_run, &res, &tr, &td);
+
+		if (tot < 0 && rc < 0)
+			ctx->err = keep;
+		replay_report(ctx, c.name, o.dry_run, &res, tot == 0, tr, td);
+		if (tot < 0 && rc == 0)
+			return -1;
+	}
 	if (audit(ctx, c.name, o.dry_run, &res) < 0 || rc < 0)
 		return -1;
 	if (res.stopped_by == NULL || strcmp(res.stopped_by, "limit") == 0)
@@ -460,6 +607,18 @@ static const struct mc_cmd dlq_stats = {
 	.name = "stats",
 	.summary = "Show the depth of each DLQ's lists and its oldest message's age",
 	.args = "[DLQ...]",
+	.description =
+	"The OLDEST column (oldest_age_s in JSON, "
+	"mercury_dlq_oldest_age_seconds in -o prom) is the age of the message "
+	"at the head of source, read from its top-level field timestamp, ts, "
+	"created_at or failed_at (the first present, in that order): RFC 3339 "
+	"text or a number of Unix seconds (milliseconds when it is larger than "
+	"1e11). A message without one shows \"-\".\n\n"
+	"With -o nagios, dlq stats is a check: CRITICAL when a target holds "
+	"shed_threshold messages or more (a replay would stop), WARNING when "
+	"dead letters wait in a source, else OK, with each list's depth as "
+	"perfdata; it exits by that verdict. In the other formats it only "
+	"reports, and exits 0.",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,
 	.complete_section = "dlq",
@@ -500,7 +659,12 @@ static const struct mc_cmd dlq_replay = {
 	"shed_threshold the replay stops (exit 1) or, with --defer, waits. "
 	"With a rate, a batch waits for its tokens, unless they would come "
 	"after the deadline: then the run stops at once. "
-	"One replay per DLQ runs at a time (exit 75). Exit 0 when done or at "
+	"One replay per DLQ runs at a time (exit 75). In -o prom, "
+	"mercury_dlq_replayed_total and mercury_dlq_dead_total count every "
+	"message moved by every replay this state file recorded (kept "
+	"however old the audit gets), and mercury_dlq_replayed_last_run and "
+	"mercury_dlq_dead_last_run this run's (a dry run's: what it would "
+	"move). Exit 0 when done or at "
 	"--limit, 1 when stopped by the shed threshold or the deadline, 2 on "
 	"an error such as a list of the wrong type.",
 	.opts = replay_opts,

@@ -5,6 +5,7 @@
 #include "health_history.h"
 #include "notify.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,43 +131,55 @@ static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 }
 
 /* Prints one run of --watch: on a terminal the whole table, redrawn; else
- * one line per run (one JSON document per line with -o json). */
-static void watch_print(struct mc_ctx *ctx, struct mc_report *r, int tty,
-			int64_t next_ms)
+ * one line per run (one JSON document per line with -o json). -1 when the
+ * output could not be written (mc_output_gone(): its reader went away). */
+static int watch_print(struct mc_ctx *ctx, struct mc_report *r, int tty,
+		       int64_t next_ms)
 {
 	char ts[40], every[32];
-	char *s;
+	char *s = NULL;
 
 	mc_format_time(mc_wall_now(), ts, sizeof(ts));
 	mc_format_duration(next_ms, every, sizeof(every));
 	switch (ctx->format) {
-	case MC_FMT_JSON:
-		s = json_dumps(r->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
-		printf("%s\n", s ? s : "{}");
-		free(s);
+	case MC_FMT_JSON: {
+		char *d = json_dumps(r->doc, JSON_COMPACT |
+				     JSON_REAL_PRECISION(17));
+
+		s = mc_asprintf("%s\n", d ? d : "{}");
+		free(d);
 		break;
+	}
 	case MC_FMT_PROM:
-		printf("%s\n", r->prom.data ? r->prom.data : "");
+		s = mc_asprintf("%s\n", r->prom.data ? r->prom.data : "");
 		break;
 	case MC_FMT_NAGIOS:
-		printf("%s\n", r->nagios ? r->nagios : "");
+		s = mc_asprintf("%s\n", r->nagios ? r->nagios : "");
 		break;
 	default:
 		if (tty) {
 			/* Home, clear, table, and when the next run comes. */
-			printf("\033[H\033[2J%s\n%s  next run in %s; Ctrl-C "
-			       "stops\n", r->text.data ? r->text.data : "", ts,
-			       every);
+			s = mc_asprintf("\033[H\033[2J%s\n%s  next run in %s; "
+					"Ctrl-C stops\n",
+					r->text.data ? r->text.data : "", ts,
+					every);
 		} else {
 			const char *line = r->summary ? r->summary : r->nagios;
 			char *bar = line ? strstr(line, " |") : NULL;
 
-			printf("%s %.*s\n", ts, bar ? (int)(bar - line) :
-			       (int)strlen(line ? line : ""), line ? line : "");
+			s = mc_asprintf("%s %.*s\n", ts, bar ?
+					(int)(bar - line) :
+					(int)strlen(line ? line : ""),
+					line ? line : "");
 		}
 		break;
 	}
-	fflush(stdout);
+	if (mc_write_all(stdout, s, strlen(s)) < 0 || mc_flush(stdout) < 0) {
+		free(s);
+		return -1;
+	}
+	free(s);
+	return 0;
 }
 
 static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
@@ -187,7 +200,18 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 		}
 		last = code;
 		next = code != 0 && degraded_ms > 0 ? degraded_ms : every_ms;
-		watch_print(ctx, &r, tty, next);
+		if (watch_print(ctx, &r, tty, next) < 0) {
+			/* The reader went away (`| head -1`): the watch is
+			 * over, quietly. Anything else is an I/O error. */
+			int e = errno;
+
+			mc_report_free(&r);
+			if (mc_output_gone())
+				break;
+			return mc_err_sys(&ctx->err, MC_EXIT_IOERR, e,
+					  "health --watch: cannot write "
+					  "output");
+		}
 		{
 			struct mc_err e = { 0 };
 

@@ -280,7 +280,9 @@ static int phase_parse(struct run *r)
 	else
 		return 0;
 	mc_args_free(&r->a);
-	r->code = fflush(stdout) == 0 ? 0 : MC_EXIT_IOERR;
+	/* `--help | head` is fine; any other failed write is not */
+	r->code = mc_flush(stdout) == 0 || mc_output_gone() ? 0 :
+		  MC_EXIT_IOERR;
 	return 1;
 }
 
@@ -436,15 +438,18 @@ static void phase_publish(struct run *r)
 		struct mc_err e = { 0 };
 
 		if (mc_publish_metrics(ctx, &ctx->report, &e) < 0) {
+			/* The result stands and is printed; the export
+			 * failure goes to stderr (and the JSON document), and
+			 * the run exits with the worse of the two codes. */
+			mc_log(MC_LOG_ERROR, "%s", e.msg);
 			if (mc_interrupted && !ctx->interrupt_is_exit) {
-				mc_log(MC_LOG_ERROR, "%s", e.msg);
 				r->code = exit_for_signal();
-			} else if (r->failed) {
-				mc_log(MC_LOG_ERROR, "%s", e.msg);
-			} else {
-				r->failed = 1;
-				ctx->err = e;
-				r->code = e.code;
+			} else if (!r->failed) {
+				json_object_set_new(ctx->report.doc,
+						    "metrics_error",
+						    json_string(e.msg));
+				if (e.code > r->code)
+					r->code = e.code;
 			}
 		}
 	}
@@ -457,15 +462,19 @@ static void phase_publish(struct run *r)
 }
 
 /* Prints the report once, in the chosen format (a Nagios plugin exits 0-3
- * only); a failed write to stdout is exit 74 for a run that was fine. */
+ * only); a failed write to stdout is exit 74 for a run that was fine. A
+ * reader that went away (`| head`) is no failure: the run ends quietly
+ * with its own code, as `git log | head` does. */
 static void phase_print(struct run *r)
 {
 	struct mc_ctx *ctx = &r->ctx;
 
-	if (ctx->format == MC_FMT_NAGIOS && r->code > 3)
+	/* A command without a check result has no Nagios verdict: UNKNOWN. */
+	if (ctx->format == MC_FMT_NAGIOS &&
+	    (r->code > 3 || (!ctx->printed && ctx->report.nagios == NULL)))
 		r->code = MC_EXIT_UNKNOWN;
-	if ((!ctx->printed && print_report(ctx, r->code, r->failed) < 0) ||
-	    fflush(stdout) != 0) {
+	if (((!ctx->printed && print_report(ctx, r->code, r->failed) < 0) ||
+	     mc_flush(stdout) != 0) && !mc_output_gone()) {
 		fprintf(stderr, "mercuryctl: cannot write output: %s\n",
 			strerror(errno));
 		if (r->code == 0)

@@ -79,8 +79,20 @@ const char mc_man_exit_status[] =
 ".TP\n\\fB75\\fR\nAnother run holds the lock (the message names its pid).\n"
 ".TP\n\\fB78\\fR\nConfiguration error (the message names file and line).\n"
 ".TP\n\\fB130\\fR, \\fB143\\fR\nInterrupted by SIGINT or SIGTERM after a clean stop.\n"
-".PP\nWith \\fB\\-o nagios\\fR every code is 0 to 3; anything that is not a "
-"check result is 3.\n";
+".PP\nWith \\fB\\-o nagios\\fR every code is 0 to 3, as the Nagios plugin "
+"guidelines require; a command without a check result (history, breaker "
+"list, dlq peek, ...) prints \\fBUNKNOWN \\- no check result\\fR and exits 3, "
+"while health, slo status, alert, dlq stats, dlq replay and config check "
+"give a real verdict.\n"
+".PP\nWhen the run's metrics cannot be exported (\\fB\\-\\-textfile\\-dir\\fR, "
+"\\fB\\-\\-pushgateway\\fR), the result is still printed, the export "
+"failure is reported on standard error (and as \\fB\"metrics_error\"\\fR in "
+"JSON), and the exit code is the worse of the two: 74 (3 with "
+"\\fB\\-o nagios\\fR).\n"
+".PP\nA reader that goes away (\\fBmercuryctl dlq peek | head \\-2\\fR, "
+"\\fBhealth \\-\\-watch 1m | head \\-1\\fR) ends the run quietly, without an "
+"error message, with the command's own exit code, and the run is recorded "
+"as completed, as \\fBgit log | head\\fR does.\n";
 
 const char mc_man_environment[] =
 ".SH ENVIRONMENT\n"

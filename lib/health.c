@@ -908,24 +908,6 @@ static int health_cell_color(size_t col, const char *cell)
 	return col == 2 ? mc_status_color(cell) : 0;
 }
 
-/* A perfdata label: quoted when it has spaces or quotes (Nagios rules). */
-static void perf_label(struct mc_buf *b, const char *name, const char *suffix)
-{
-	int quote = strpbrk(name, " '=") != NULL;
-
-	if (quote)
-		mc_buf_puts(b, "'");
-	for (const char *p = name; *p; p++) {
-		if (*p == '\'')
-			mc_buf_puts(b, "''");	/* Nagios: a quote doubled */
-		else
-			mc_buf_add(b, p, 1);
-	}
-	mc_buf_puts(b, suffix);
-	if (quote)
-		mc_buf_puts(b, "'");
-}
-
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r)
 {
@@ -989,11 +971,11 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		if (res->perfdata && *res->perfdata)
 			mc_buf_printf(&perf, " %s", res->perfdata);
 		mc_buf_puts(&perf, " ");
-		perf_label(&perf, c->name, "_latency");
+		mc_perf_label(&perf, c->name, "_latency");
 		mc_buf_printf(&perf, "=%.3fms", res->latency_ms);
 		if (res->has_value) {
 			mc_buf_puts(&perf, " ");
-			perf_label(&perf, c->name, "");
+			mc_perf_label(&perf, c->name, "");
 			char w[48], k[48];
 
 			mc_range_format(&c->warn, w, sizeof(w));

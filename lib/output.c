@@ -310,9 +310,45 @@ int mc_pushgateway_push(struct mc_http *h, const char *url,
 	return rc;
 }
 
+/* Set from the one thread that writes the output. */
+static int output_gone;
+
 int mc_write_all(FILE *f, const char *s, size_t len)
 {
-	if (len && fwrite(s, 1, len, f) != len)
+	if (len && fwrite(s, 1, len, f) != len) {
+		output_gone |= errno == EPIPE;
 		return -1;
+	}
 	return 0;
+}
+
+int mc_flush(FILE *f)
+{
+	if (fflush(f) != 0) {
+		output_gone |= errno == EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+int mc_output_gone(void)
+{
+	return output_gone;
+}
+
+void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
+{
+	int quote = strpbrk(name, " '=") != NULL;
+
+	if (quote)
+		mc_buf_puts(b, "'");
+	for (const char *p = name; *p; p++) {
+		if (*p == '\'')
+			mc_buf_puts(b, "''");	/* Nagios: a quote doubled */
+		else
+			mc_buf_add(b, p, 1);
+	}
+	mc_buf_puts(b, suffix);
+	if (quote)
+		mc_buf_puts(b, "'");
 }

@@ -52,6 +52,10 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 /* A label value escaped for the exposition format. Caller frees. */
 char *mc_prom_label(const char *value);
 
+/* A Nagios perfdata label NAME+SUFFIX: quoted when it has spaces, quotes
+ * or '=' (a quote inside doubled), as the plugin guidelines say. */
+void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
+
 /* Text tables: columns aligned on display width (UTF-8 aware). */
 struct mc_table;
 struct mc_table *mc_table_new(size_t n_cols, const char *const *headers);
@@ -78,7 +82,15 @@ int mc_pushgateway_push(struct mc_http *h, const char *url,
 			const char *text, const struct mc_deadline *dl,
 			struct mc_err *err);
 
-/* Writes all of s to f, reporting a failed write (EPIPE, ENOSPC) as -1. */
+/* Writes all of s to f, reporting a failed write (EPIPE, ENOSPC) as -1
+ * with errno set. A reader that went away (EPIPE: `| head`) is remembered
+ * for mc_output_gone(). */
 int mc_write_all(FILE *f, const char *s, size_t len);
+/* fflush(f) with the same rules: 0, or -1 with errno (EPIPE remembered). */
+int mc_flush(FILE *f);
+/* 1 once a write or flush met EPIPE: the reader of the output went away,
+ * and the run ends quietly, as `git log | head` does (see mercuryctl(1),
+ * EXIT STATUS). */
+int mc_output_gone(void);
 
 #endif

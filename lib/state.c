@@ -133,7 +133,17 @@ static const char *const migrations[] = {
 	" message TEXT);"
 	"CREATE INDEX slo_results_slo_ts ON slo_results(slo, ts);"
 	"CREATE INDEX slo_results_run ON slo_results(run_id);",
-	/* 3 -> 4: job runs (start recorded before the command starts, so a
+	/* 3 -> 4: cumulative DLQ replay counts, never pruned, for the
+	 * mercury_dlq_replayed_total and _dead_total counters; seeded from
+	 * the audit still kept */
+	"CREATE TABLE dlq_totals ("
+	" dlq TEXT PRIMARY KEY,"
+	" replayed INTEGER NOT NULL,"
+	" dead INTEGER NOT NULL);"
+	"INSERT INTO dlq_totals (dlq, replayed, dead)"
+	" SELECT dlq, SUM(replayed), SUM(dead) FROM dlq_runs"
+	" WHERE dry_run = 0 GROUP BY dlq;",
+	/* 4 -> 5: job runs (start recorded before the command starts, so a
 	 * run that never ends is seen), when each job was first seen (the
 	 * anchor of its first expected start), and its notify state */
 	"CREATE TABLE job_runs ("
@@ -152,6 +162,7 @@ static const char *const migrations[] = {
 	" output BLOB,"			/* the kept tail */
 	" output_total INTEGER);"
 	"CREATE INDEX job_runs_job_started ON job_runs(job, started);"
+	"CREATE INDEX job_runs_started ON job_runs(started);"
 	"CREATE TABLE job_seen ("
 	" job TEXT PRIMARY KEY,"
 	" first_seen REAL NOT NULL);"

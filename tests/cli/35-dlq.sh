@@ -1,19 +1,6 @@
 # 35-dlq.sh - dlq stats, peek, replay and purge against the real redis.
 
-rcli() { redis-cli -p "$MC_TEST_REDIS_PORT" "$@"; }
-
-# dlq_conf [EXTRA KEYS]: a DLQ "q" on lists unique to this test.
-dlq_conf() {
-	K=mc-cli-$$-$RANDOM
-	rcli DEL "$K:src" "$K:tgt" "$K:dead" >/dev/null
-	conf "[core]
-redis_url = $MC_TEST_REDIS_URL
-[dlq \"q\"]
-source = $K:src
-target = $K:tgt
-dead   = $K:dead
-${1:-}"
-}
+# rcli and dlq_conf are in lib.sh.
 
 dump() { for l in src tgt dead; do echo "== $l"; rcli LRANGE "$K:$l" 0 -1; done; }
 

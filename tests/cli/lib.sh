@@ -80,3 +80,20 @@ receiver_got() {
 
 # sql_is VALUE QUERY: for wait_until.
 sql_is() { [ "$(sql "$2")" = "$1" ]; }
+
+# rcli ARGS...: redis-cli on the test Redis.
+rcli() { redis-cli -p "$MC_TEST_REDIS_PORT" "$@"; }
+
+# dlq_conf [EXTRA KEYS]: a DLQ "q" on lists unique to this test ($K:src,
+# $K:tgt, $K:dead).
+dlq_conf() {
+	K=mc-cli-$$-$RANDOM
+	rcli DEL "$K:src" "$K:tgt" "$K:dead" >/dev/null
+	conf "[core]
+redis_url = $MC_TEST_REDIS_URL
+[dlq \"q\"]
+source = $K:src
+target = $K:tgt
+dead   = $K:dead
+${1:-}"
+}
