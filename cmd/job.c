@@ -44,7 +44,11 @@ static int run_run(struct mc_ctx *ctx)
 				(long long)jr.job_run_id);
 		ctx->report.summary = NULL;
 	}
-	if (jr.ran) {
+	/* The job's metrics follow the run only where they go somewhere:
+	 * judging the job costs queries a bare cron run can do without. */
+	if (jr.ran && (ctx->format == MC_FMT_PROM ||
+		       mc_args_value(ctx->args, "textfile-dir") ||
+		       mc_args_value(ctx->args, "pushgateway"))) {
 		struct mc_job_status s;
 		struct mc_err e = { 0 };
 

@@ -429,3 +429,21 @@ test_job_usage_errors() {
 	run job history missing --json
 	expect_json '.runs[0].status == "failed" and .runs[0].exit_code == 127'
 }
+
+test_job_run_metrics_follow_the_run() {
+	conf "$(job_sec m 'schedule = @daily')"
+	mkdir -p "$T_DIR/tf"
+	run -o prom --textfile-dir "$T_DIR/tf" job run m -- sh -c 'echo hi; exit 2'
+	expect_rc 2
+	expect_out '^hi$'
+	expect_out '^mercury_job_last_exit_code\{job="m"\} 2$'
+	expect_out '^mercury_job_running\{job="m"\} 0$'
+	expect_out '^mercury_job_duration_seconds\{job="m"\} '
+	f=$(ls "$T_DIR"/tf/mercuryctl_job*.prom 2>/dev/null | head -n 1)
+	[ -n "$f" ] && grep -q '^mercury_job_last_exit_code{job="m"} 2$' "$f" ||
+		fail "no job metrics in the textfile: $(ls "$T_DIR/tf")"
+	run -o prom job run m -- true
+	expect_rc 0
+	expect_out '^mercury_job_last_success_timestamp_seconds\{job="m"\} [0-9]'
+	expect_out '^mercury_job_overdue\{job="m"\} 0$'
+}
