@@ -423,7 +423,8 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 							 jr->name);
 	struct mc_proc_opts o;
 	struct mc_proc *p = NULL;
-	const struct mc_proc_result *res;
+	struct mc_proc_result result;
+	const struct mc_proc_result *res = &result;
 	struct mc_job_rec rec;
 	struct pump pm;
 	struct mc_err e = { 0 };
@@ -517,7 +518,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	} else {
 		mc_proc_wait(p, NULL, NULL);
 	}
-	res = mc_proc_result(p);
+	result = *mc_proc_result(p);	/* p is freed below */
 	code = mc_proc_status(res);
 	jr->ok = res->exited && !res->timed_out && !res->deadline &&
 		 !res->interrupted && mc_job_success_code(&jr->def,
