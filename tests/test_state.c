@@ -622,6 +622,8 @@ Test(state, migrates_version_1_forward)
 				   "DROP TABLE check_notify;"
 				   "DROP TABLE slo_results;"
 				   "DROP TABLE dlq_totals;"
+				   "DROP TABLE job_runs; DROP TABLE job_seen;"
+				   "DROP TABLE job_alerts;"
 				   "ALTER TABLE breakers DROP COLUMN recovery;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
 		     err.msg);
@@ -638,6 +640,9 @@ Test(state, migrates_version_1_forward)
 				   "SELECT count(*) FROM alert_log;"
 				   "SELECT count(*) FROM alert_dedup;"
 				   "SELECT count(*) FROM check_notify;"
+				   "SELECT count(*) FROM job_runs;"
+				   "SELECT count(*) FROM job_seen;"
+				   "SELECT count(*) FROM job_alerts;"
 				   "SELECT count(*) FROM slo_results;"
 				   "SELECT count(*) FROM dlq_totals", &err), 0,
 		     "%s", err.msg);
