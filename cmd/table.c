@@ -109,4 +109,7 @@ const char mc_man_environment[] =
 "The configuration, see \\fBmercury.conf\\fR(5).\n"
 ".TP\n\\fI$XDG_STATE_HOME/mercury/state.db\\fR\n"
 "The state file (default \\fI~/.local/state/mercury/state.db\\fR); lock files "
-"live in \\fIlocks/\\fR beside it.\n";
+"live in \\fIlocks/\\fR beside it. Neither is ever opened through a link; "
+"a state or lock directory that belongs to another user or that every user "
+"may write to is refused, and a state file readable by others is "
+"tightened to 0600.\n";

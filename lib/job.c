@@ -3,7 +3,7 @@
  * the verdict on each job (see job.h and mercuryctl-job(1)).
  */
 #include "job.h"
-#include "health.h"
+#include "check.h"
 #include "log.h"
 #include "plugin.h"
 
@@ -686,44 +686,6 @@ fail:
 	mc_job_status_clean(out);
 	return -1;
 }
-
-/* ---- the health check ------------------------------------------------- */
-
-static void run_job_check(const struct mc_check *c,
-			  const struct mc_health_env *env,
-			  struct mc_check_result *r)
-{
-	const char *name = mc_conf_str(c->sec, "job");
-	const struct mc_conf_section *s = mc_conf_find(env->conf, "job", name);
-	struct mc_job_def def;
-	struct mc_job_status st;
-	struct mc_err e = { 0 };
-	const char *key = NULL;
-	char why[256];
-
-	if (s == NULL) {
-		mc_check_set(r, MC_ST_UNKNOWN, "no [job \"%s\"] is configured",
-			     name);
-		return;
-	}
-	if (mc_job_def_from_section(s, &def, &key, why, sizeof(why)) < 0) {
-		mc_check_set(r, MC_ST_UNKNOWN, "[job \"%s\"] %s", name, why);
-		return;
-	}
-	if (mc_job_evaluate(env->st, &def, mc_wall_now(), &st, &e) < 0) {
-		mc_check_set(r, MC_ST_UNKNOWN, "%s", e.msg);
-	} else {
-		char *m = mc_job_escape(st.message, strlen(st.message));
-
-		mc_check_set(r, st.status, "job %s: %s", name, m);
-		free(m);
-	}
-	mc_job_status_clean(&st);
-	mc_job_def_clean(&def);
-}
-
-const struct mc_check_type mc_check_job = { "job", MC_CHECK_MAIN,
-					    run_job_check };
 
 /* ---- reports ------------------------------------------------------------ */
 

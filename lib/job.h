@@ -145,10 +145,6 @@ int mc_job_list_report(const struct mc_job_status *s, size_t n, double now,
 /* Adds the metrics of one job to r->prom. */
 void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom);
 
-/* The health check type `job` (job = NAME): the job's verdict. */
-struct mc_check_type;
-extern const struct mc_check_type mc_check_job;
-
 /* Text from outside written for a terminal: control bytes (but newline
  * and tab) and bytes that are not UTF-8 become \xNN. Caller frees. */
 char *mc_job_escape(const void *p, size_t n);

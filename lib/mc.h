@@ -55,6 +55,13 @@ void mc_err_clear(struct mc_err *err);
 /* strerror(3) that is safe in threads (health checks run in several). */
 const char *mc_strerror(int errnum, char *buf, size_t size);
 
+/* A programming error, not a runtime one (a key the schema lacks, a table
+ * outgrown): reports file, line and why on stderr and aborts. The one
+ * place lib/ prints: there is no caller left to report to. */
+#define MC_BUG(...) mc_bug(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void mc_bug(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Allocation: abort on failure. */
 void *mc_malloc(size_t n);
 void *mc_calloc(size_t n, size_t size);
@@ -180,11 +187,17 @@ char *mc_url_escape(const char *s);
 /* Creates dir and its parents with mode (existing ones are left as they
  * are). */
 int mc_mkdir_p(const char *dir, unsigned mode, struct mc_err *err);
-/* Writes data to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. The file gets exactly mode,
- * whatever the umask. */
+/* Writes data to path atomically: a temporary file in the same directory
+ * (PATH.tmp.RANDOM, created with O_EXCL|O_NOFOLLOW: a link planted under
+ * any name is never written through), fsync, rename (which replaces a
+ * link at path rather than following it), fsync of the directory. The
+ * file gets exactly mode, whatever the umask. */
 int mc_write_atomic(const char *path, const void *data, size_t len,
 		    unsigned mode, struct mc_err *err);
+/* Refuses (MC_EXIT_IOERR, saying why) a directory that is not ours or
+ * that every user may write to: anyone could plant links in it. For the
+ * state and lock directories. */
+int mc_dir_check_private(const char *dir, struct mc_err *err);
 /* Reads a whole small file (secrets, plugin output); caller frees. */
 char *mc_read_file(const char *path, size_t max, size_t *len,
 		   struct mc_err *err);

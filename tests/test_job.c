@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "check.h"
 #include "health.h"
 #include "job.h"
 #include "job_run.h"
@@ -332,4 +333,46 @@ Test(job, escape_control_and_invalid_utf8)
 		cr_expect_str_eq(got, cases[i].want, "case %zu", i);
 		free(got);
 	}
+}
+
+/* The job check type gives the job's verdict (the check runs in the main
+ * thread, on the state connection). */
+Test(job, check_type_gives_the_verdict)
+{
+	struct mc_check c;
+	struct mc_check_result r;
+	struct mc_deadline dl = { 0 };
+	struct mc_health_env env;
+	double now = mc_wall_now();
+
+	load("[job \"nightly\"]\nschedule = 0 * * * *\ngrace = 10m\n"
+	     "[check \"n\"]\ntype = job\njob = nightly\n"
+	     "[check \"x\"]\ntype = job\njob = nosuch\n");
+	record("nightly", now - 3 * 3600, now - 3 * 3600 + 5, "ok", 0);
+	memset(&env, 0, sizeof(env));
+	env.st = st;
+	env.conf = conf;
+	env.dl = &dl;
+	memset(&c, 0, sizeof(c));
+	c.name = "n";
+	c.type = &mc_check_job;
+	c.sec = mc_conf_find(conf, "check", "n");
+	memset(&r, 0, sizeof(r));
+	r.check = &c;
+	cr_assert(mc_check_job.flags & MC_CHECK_MAIN);
+	mc_check_job.run(&c, &env, &r);
+	cr_expect_eq(r.status, MC_ST_CRITICAL, "%s", r.message);
+	cr_expect(strstr(r.message, "job nightly: overdue") != NULL, "%s",
+		  r.message);
+	free(r.message);
+	record("nightly", now - 60, now - 55, "ok", 0);
+	memset(&r, 0, sizeof(r));
+	mc_check_job.run(&c, &env, &r);
+	cr_expect_eq(r.status, MC_ST_OK, "%s", r.message);
+	free(r.message);
+	c.sec = mc_conf_find(conf, "check", "x");
+	memset(&r, 0, sizeof(r));
+	mc_check_job.run(&c, &env, &r);
+	cr_expect_eq(r.status, MC_ST_UNKNOWN, "%s", r.message);
+	free(r.message);
 }
