@@ -1,6 +1,6 @@
 # bash completion for mercuryctl (generated from its command table)
 declare -gA _mercuryctl_words _mercuryctl_opts _mercuryctl_values _mercuryctl_names
-_mercuryctl_words["mercuryctl"]="health slo dlq alert job history breaker config completion version"
+_mercuryctl_words["mercuryctl"]="health slo dlq alert job history breaker fleet config completion version"
 _mercuryctl_values["--config"]="@file"
 _mercuryctl_values["-c"]="@file"
 _mercuryctl_values["--state"]="@file"
@@ -105,6 +105,10 @@ _mercuryctl_words["mercuryctl breaker list"]=""
 _mercuryctl_opts["mercuryctl breaker list"]=""
 _mercuryctl_words["mercuryctl breaker reset"]=""
 _mercuryctl_opts["mercuryctl breaker reset"]=""
+_mercuryctl_words["mercuryctl fleet"]="status"
+_mercuryctl_opts["mercuryctl fleet"]=""
+_mercuryctl_words["mercuryctl fleet status"]=""
+_mercuryctl_opts["mercuryctl fleet status"]=""
 _mercuryctl_words["mercuryctl config"]="check show"
 _mercuryctl_opts["mercuryctl config"]=""
 _mercuryctl_words["mercuryctl config check"]=""
