@@ -243,7 +243,7 @@ static int pump_stream(struct pump *pm, struct stream *s)
 static void pump_run(struct pump *pm)
 {
 	struct mc_proc_io io = { 0 };
-	double stepped = 0;
+	double stepped = 0, over_at = 0;
 	int over = 0;
 
 	for (;;) {
@@ -259,10 +259,13 @@ static void pump_run(struct pump *pm)
 			fds[nf].revents = 0;
 			who[nf++] = &pm->s[i];
 		}
-		if (nf == 0) {
+		/* Once the tree is gone its pipes end; a process that even
+		 * SIGKILL did not take may hold one: stop waiting for it. */
+		if (nf == 0 || (over && mc_mono_now() - over_at > 2.0)) {
 			if (over)
 				break;
 			over = mc_proc_step(pm->p, &io, -1) == 0;
+			over_at = mc_mono_now();
 			continue;
 		}
 		if (poll(fds, (nfds_t)nf, over ? 100 : 10) > 0) {
@@ -278,7 +281,7 @@ static void pump_run(struct pump *pm)
 		if (!over && (mc_interrupted || mc_mono_now() - stepped >=
 			      STEP_EVERY_S)) {
 			over = mc_proc_step(pm->p, &io, 0) == 0;
-			stepped = mc_mono_now();
+			stepped = over_at = mc_mono_now();
 		}
 	}
 }
