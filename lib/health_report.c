@@ -149,7 +149,9 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 			if (*p == '|' || *p == '\n')
 				*p = '/';
 		mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
-		r->nagios = mc_buf_steal(&line);
+		/* Check messages hold what servers and plugins said. */
+		r->nagios = mc_escape(line.data ? line.data : "", line.len);
+		mc_buf_free(&line);
 	}
 	mc_buf_free(&perf);
 }

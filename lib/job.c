@@ -239,29 +239,31 @@ int mc_job_select(const struct mc_conf *conf, const char *const *names,
 		  size_t n_names, struct mc_job_def **out, size_t *n,
 		  struct mc_err *err)
 {
-	const struct mc_conf_section *s = NULL;
+	const struct mc_conf_section **secs = NULL;
+	size_t n_secs = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (mc_conf_names_known(conf, "job", "job", names, n_names, err) < 0)
+	if (mc_conf_select(conf, "job", "job", names, n_names, &secs, &n_secs,
+			   err) < 0)
 		return -1;
-	while ((s = mc_conf_next(conf, "job", s)) != NULL) {
+	*out = mc_calloc(n_secs ? n_secs : 1, sizeof(**out));
+	for (size_t i = 0; i < n_secs; i++) {
 		const char *key = NULL;
 		char why[256];
 
-		if (!mc_conf_name_selected(s->name, names, n_names))
-			continue;
-		*out = mc_realloc(*out, (*n + 1) * sizeof(**out));
-		if (mc_job_def_from_section(s, &(*out)[*n], &key, why,
+		if (mc_job_def_from_section(secs[i], &(*out)[i], &key, why,
 					    sizeof(why)) < 0) {
-			mc_job_defs_free(*out, *n);
+			mc_job_defs_free(*out, i);
 			*out = NULL;
-			*n = 0;
-			return mc_err_set(err, MC_EXIT_CONFIG, "%s: [job \"%s\"] "
-					  "%s", s->source, s->name, why);
+			mc_err_set(err, MC_EXIT_CONFIG, "%s: [job \"%s\"] %s",
+				   secs[i]->source, secs[i]->name, why);
+			free((void *)secs);
+			return -1;
 		}
-		(*n)++;
+		*n = i + 1;
 	}
+	free((void *)secs);
 	return 0;
 }
 

@@ -337,19 +337,46 @@ int mc_slo_select(const struct mc_conf *conf, const char *const *names,
 		  struct mc_err *err)
 {
 	const struct mc_conf_section *s = NULL;
+	const char **all = NULL;
+	size_t n_all = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (mc_conf_next(conf, "slo", NULL) == NULL)
+	while ((s = mc_conf_next(conf, "slo", s)) != NULL) {
+		all = mc_realloc(all, (n_all + 1) * sizeof(*all));
+		all[n_all++] = s->name;
+	}
+	if (n_all == 0) {
+		free(all);
 		return mc_err_set(err, MC_EXIT_USAGE, "no [slo \"NAME\"] "
 				  "section is configured");
-	if (mc_conf_names_known(conf, "slo", "SLO", names, n_names, err) < 0)
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		size_t k = 0;
+		const char *near;
+
+		while (k < n_all && strcmp(all[k], names[i]) != 0)
+			k++;
+		if (k < n_all)
+			continue;
+		near = mc_suggest(names[i], all, n_all);
+		mc_err_set(err, MC_EXIT_USAGE, "no SLO named '%s' is "
+			   "configured%s%s%s", names[i],
+			   near ? " (did you mean '" : "", near ? near : "",
+			   near ? "'?)" : "");
+		free(all);
 		return -1;
+	}
+	free(all);
+	s = NULL;
 	while ((s = mc_conf_next(conf, "slo", s)) != NULL) {
+		int keep = n_names == 0;
 		const char *key = NULL;
 		char why[MC_ERR_MSG - 64];
 
-		if (!mc_conf_name_selected(s->name, names, n_names))
+		for (size_t i = 0; i < n_names; i++)
+			keep |= strcmp(names[i], s->name) == 0;
+		if (!keep)
 			continue;
 		*out = mc_realloc(*out, (*n + 1) * sizeof(**out));
 		if (mc_slo_def_from_section(s, mc_conf_core(conf),

@@ -143,7 +143,26 @@ static const char *const migrations[] = {
 	"INSERT INTO dlq_totals (dlq, replayed, dead)"
 	" SELECT dlq, SUM(replayed), SUM(dead) FROM dlq_runs"
 	" WHERE dry_run = 0 GROUP BY dlq;",
-	/* 4 -> 5: job runs (start recorded before the command starts, so a
+	/* 4 -> 5: OAuth tokens (the only place they are kept) and discovery
+	 * documents, cached an hour */
+	"CREATE TABLE oauth_tokens ("
+	" provider TEXT PRIMARY KEY,"
+	" access_token TEXT,"
+	" refresh_token TEXT,"
+	" token_type TEXT,"
+	" scope TEXT,"
+	" expires_at REAL,"		/* Unix time; NULL: unknown */
+	" obtained REAL,"
+	" needs_login INTEGER NOT NULL DEFAULT 0,"
+	" last_refresh REAL,"
+	" last_result TEXT,"		/* ok, or why not; never a token */
+	" notified INTEGER NOT NULL DEFAULT 0,"	/* needs-login alerted */
+	" updated REAL NOT NULL);"
+	"CREATE TABLE oauth_discovery ("
+	" issuer TEXT PRIMARY KEY,"
+	" document TEXT NOT NULL,"
+	" fetched REAL NOT NULL);",
+	/* 5 -> 6: job runs (start recorded before the command starts, so a
 	 * run that never ends is seen), when each job was first seen (the
 	 * anchor of its first expected start), and its notify state */
 	"CREATE TABLE job_runs ("
