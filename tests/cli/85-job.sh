@@ -447,3 +447,16 @@ test_job_run_metrics_follow_the_run() {
 	expect_out '^mercury_job_last_success_timestamp_seconds\{job="m"\} [0-9]'
 	expect_out '^mercury_job_overdue\{job="m"\} 0$'
 }
+
+test_job_run_explicit_timeout_is_a_deadline_not_core_timeout() {
+	# [core] timeout (here 1s) does not bound a job; --timeout does.
+	conf "$(printf '[core]\ntimeout = 1s\n'; job_sec d 'kill_grace = 1s')"
+	run job run d -- sh -c 'sleep 1.5; echo slept'
+	expect_rc 0
+	expect_out '^slept$'
+	run --timeout 500ms job run d -- sleep 30
+	expect_rc 124
+	expect_err 'deadline'
+	run job history d --json
+	expect_json '.runs[0].status == "timeout" and .runs[0].duration_seconds < 5 and .runs[1].status == "ok"'
+}
