@@ -243,17 +243,13 @@ static int history_run(struct mc_ctx *ctx)
 		"MESSAGE",
 	};
 	const char *name = ctx->args->pos[0];
-	const char *limit_s = mc_args_value(ctx->args, "limit");
 	double now = mc_wall_now(), since = mc_ctx_since(ctx, 0, now);
-	long long limit = 20;
+	long long limit = mc_args_int(ctx->args, "limit", 20);
 	struct mc_job_run *runs = NULL;
 	size_t n = 0;
 	struct mc_table *t;
 	json_t *arr;
 
-	if (limit_s && mc_parse_int(limit_s, 0, 1000000000, &limit,
-				    &ctx->err) < 0)
-		return -1;
 	if (known_job(ctx, name) < 0 ||
 	    mc_job_runs(ctx->st, name, since, (int)limit, &runs, &n,
 			&ctx->err) < 0)
@@ -332,8 +328,9 @@ static int history_run(struct mc_ctx *ctx)
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "Only runs that started within DURATION (default: all kept)", 0 },
-	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
-	  "Show at most N runs, newest first (default 20; 0: all)", 0 },
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "Show at most N runs, newest first (default 20; 1 to 1000000)",
+	  0 },
 	{ 0 },
 };
 

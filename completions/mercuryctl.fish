@@ -117,7 +117,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -f -a '(mercur
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -l at -x -d 'Judge as of TIME (RFC 3339 or Unix seconds) instead of now'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -f -a '(mercuryctl config show --names job 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -l since -x -d 'Only runs that started within DURATION (default: all kept)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -s n -l limit -x -d 'Show at most N runs, newest first (default 20; 0: all)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -s n -l limit -x -d 'Show at most N runs, newest first (default 20; 1 to 1000000)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job log"' -f -a '(mercuryctl config show --names job 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a status -d 'Show each provider\'s token: time left, refresh token, needs-login'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a refresh -d 'Refresh the tokens that are about to expire'
