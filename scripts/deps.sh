@@ -15,6 +15,7 @@ libjansson-dev
 libhiredis-dev
 libinih-dev
 libssl-dev
+libc-ares-dev
 libzstd-dev
 "
 TEST="
@@ -26,6 +27,7 @@ prometheus-pushgateway
 python3
 curl
 util-linux
+iproute2
 jq
 groff-base
 zsh
@@ -47,6 +49,7 @@ python3-redis
 apprise
 zstd
 restic
+moreutils
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;
