@@ -599,6 +599,7 @@ void mc_job_runner_notify(struct mc_job_runner *jr, struct mc_report *r)
 	env.dl = &dl;
 	env.clock = NULL;
 	env.run_id = jr->run_id;
+	env.coord = NULL;	/* the state file (coord.h) */
 	memset(&a, 0, sizeof(a));
 	a.action = jr->alert_action;
 	a.severity = MC_SEV_CRITICAL;
