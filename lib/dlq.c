@@ -685,8 +685,15 @@ static const char replay_script[] =
 	"return {#t, #d}\n";
 
 /* KEYS: dead, checked by LLEN (an error when not a list). */
+/* Deletes the first ARGV[1] messages of the list (all when 0 or more than
+ * it holds), oldest first; returns how many went. */
 static const char purge_script[] =
 	"local n = redis.call('LLEN', KEYS[1])\n"
+	"local m = tonumber(ARGV[1])\n"
+	"if m > 0 and m < n then\n"
+	"  redis.call('LTRIM', KEYS[1], m, -1)\n"
+	"  return m\n"
+	"end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"return n\n";
 
@@ -947,21 +954,25 @@ void mc_dlq_msgs_free(struct mc_dlq_msg *m, size_t n)
 }
 
 int mc_dlq_purge_dead(struct mc_redis *r, const struct mc_dlq_conf *c,
-		      long long *removed, struct mc_err *err)
+		      long long max, long long *removed, struct mc_err *err)
 {
-	const char *argv[4];
-	size_t argvlen[4];
+	const char *argv[5];
+	size_t argvlen[5];
 	struct mc_err e = { 0 };
 	redisReply *reply;
+	char maxs[24];
 
 	*removed = 0;
 	if (conf_ok(c, err) < 0)
 		return -1;
+	snprintf(maxs, sizeof(maxs), "%lld", max > 0 ? max : 0);
 	argv[2] = "1";
 	argvlen[2] = 1;
 	argv[3] = c->dead;
 	argvlen[3] = strlen(c->dead);
-	reply = run_script(r, purge_script, 4, argv, argvlen, &e);
+	argv[4] = maxs;
+	argvlen[4] = strlen(maxs);
+	reply = run_script(r, purge_script, 5, argv, argvlen, &e);
 	if (reply == NULL)
 		return key_fail(c, c->dead, &e, err);
 	if (reply->type == REDIS_REPLY_INTEGER)
@@ -1066,6 +1077,8 @@ static int backpressure(struct mc_redis *r, const struct mc_dlq_conf *c,
 			*why = "shed";
 			return 1;
 		}
+		if (o->waiting)
+			o->waiting(o->progress_ctx, depth, c->shed_threshold);
 		if (o->dl == NULL || o->dl->at == 0) {
 			/* waiting needs a bound; without one, poll on */
 			mc_sleep_ms(100);
@@ -1268,6 +1281,9 @@ static int may_send(struct mc_redis *r, const struct mc_dlq_conf *c,
 				*why = "shed";
 				return 1;
 			}
+			if (o->waiting)
+				o->waiting(o->progress_ctx, *tdepth,
+					   c->shed_threshold);
 			*tdepth = -1;	/* wait, then read it afresh */
 			if (pause_ms(o, 100, why))
 				return 1;
@@ -1485,6 +1501,35 @@ out:
 	return rc;
 }
 
+/* Why a message goes where it goes, from what it would become: the new
+ * retry count for the target, the dead_reason (as JSON writes it) for
+ * dead. */
+static char *fate_why(const struct mc_dlq_conf *c, enum mc_dlq_fate f,
+		      const char *out, size_t len)
+{
+	const char *field = c->retry_field ? c->retry_field : "retry_count";
+	struct want w[1] = { { .name = f == MC_DLQ_TARGET ? field :
+			       "dead_reason" } };
+	size_t open, members, l;
+	const char *v;
+
+	if (scan_top((const unsigned char *)out, len, w, 1, &open,
+		     &members) < 0 || !w[0].found)
+		return mc_strdup(f == MC_DLQ_TARGET ? "retried" :
+				 "unparseable");
+	v = out + w[0].vstart;
+	l = w[0].vend - w[0].vstart;
+	if (f == MC_DLQ_TARGET && w[0].kind == '0' && l < 24) {
+		long long n = strtoll(v, NULL, 10);
+
+		return mc_asprintf("%s %lld -> %lld, below max_retries %lld",
+				   field, n - 1, n, c->max_retries);
+	}
+	if (w[0].kind == '"' && l >= 2)
+		return mc_strndup(v + 1, l - 2);
+	return mc_strndup(v, l);
+}
+
 /* A dry run: walks source with LRANGE offsets, decides each message as a
  * replay would, and moves nothing. The shed threshold is honoured as it
  * would be (the target does not grow), the rate is not. */
@@ -1519,12 +1564,22 @@ static int dry_walk(struct mc_redis *r, const struct mc_dlq_conf *c,
 			char *out = NULL;
 			size_t len;
 
-			if (mc_dlq_transform(m->str, m->len, c->retry_field,
+			enum mc_dlq_fate f;
+
+			f = mc_dlq_transform(m->str, m->len, c->retry_field,
 					     c->max_retries, o->correlation_id,
-					     now, &out, &len) == MC_DLQ_TARGET)
+					     now, &out, &len);
+			if (f == MC_DLQ_TARGET)
 				res->replayed++;
 			else
 				res->dead++;
+			if (o->decided) {
+				char *reason = fate_why(c, f, out, len);
+
+				o->decided(o->progress_ctx, *offset +
+					   (long long)i, f, reason);
+				free(reason);
+			}
 			free(out);
 		}
 		*offset += (long long)head->elements;

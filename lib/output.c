@@ -352,3 +352,24 @@ void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
 	if (quote)
 		mc_buf_puts(b, "'");
 }
+
+void mc_format_age(double seconds, char *buf, size_t size)
+{
+	long long s;
+
+	if (!(seconds > 0))	/* negative, or NaN */
+		seconds = 0;
+	if (seconds < 1) {
+		snprintf(buf, size, "%dms", (int)(seconds * 1000));
+		return;
+	}
+	s = seconds > 9e15 ? 9000000000000000LL : (long long)seconds;
+	if (s < 60)
+		snprintf(buf, size, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}

@@ -52,6 +52,11 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 /* A label value escaped for the exposition format. Caller frees. */
 char *mc_prom_label(const char *value);
 
+/* An age or a span for people, in its two largest units, the second
+ * zero-padded and the rest cut off: "850ms", "42s", "5m07s", "2h01m",
+ * "3d04h". Negative counts as 0. */
+void mc_format_age(double seconds, char *buf, size_t size);
+
 /* A Nagios perfdata label NAME+SUFFIX: quoted when it has spaces, quotes
  * or '=' (a quote inside doubled), as the plugin guidelines say. */
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);

@@ -499,3 +499,18 @@ Test(output, write_all)
 	fclose(ro);
 	unlink(path);
 }
+
+Test(output, ages_in_two_units)
+{
+	static const struct { double s; const char *want; } cases[] = {
+		{ -5, "0ms" }, { 0.85, "850ms" }, { 1, "1s" }, { 42.9, "42s" },
+		{ 307, "5m07s" }, { 7260.04, "2h01m" }, { 7299, "2h01m" },
+		{ 3600, "1h00m" }, { 273600, "3d04h" }, { 86400 * 400.0, "400d00h" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mc_format_age(cases[i].s, buf, sizeof(buf));
+		cr_assert_str_eq(buf, cases[i].want, "%g", cases[i].s);
+	}
+}
