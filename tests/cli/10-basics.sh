@@ -238,6 +238,14 @@ test_install_and_uninstall() {
 	[ -f "$root/usr/share/zsh/vendor-completions/_mercuryctl" ] || fail "zsh completion"
 	[ -f "$root/usr/share/fish/vendor_completions.d/mercuryctl.fish" ] || fail "fish completion"
 	"$root/usr/bin/mercuryctl" --version | grep -q '^mercuryctl ' || fail "installed binary does not run"
+	# the example systemd units, pointing at the installed binary, and
+	# disabled: no .wants symlink anywhere
+	for u in mercuryctl-health.service mercuryctl-health.timer; do
+		[ -f "$root/usr/lib/systemd/system/$u" ] || fail "$u not installed"
+	done
+	grep -q '^ExecStart=/usr/bin/mercuryctl ' "$root/usr/lib/systemd/system/mercuryctl-health.service" ||
+		fail "the service does not run the installed binary: $(grep ExecStart "$root/usr/lib/systemd/system/mercuryctl-health.service")"
+	[ -z "$(find "$root" -type l)" ] || fail "a unit is enabled: $(find "$root" -type l)"
 	make -s -C "$MC_SRC" uninstall B="$b" PREFIX=/usr DESTDIR="$root" >"$T_DIR/mk" 2>&1 ||
 		fail "make uninstall"
 	[ -z "$(find "$root" -type f)" ] || fail "left after uninstall: $(find "$root" -type f)"
