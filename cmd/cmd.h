@@ -67,6 +67,9 @@ extern const struct mc_cmd mc_cmd_health, mc_cmd_health_history,
 	mc_cmd_config, mc_cmd_breaker, mc_cmd_dlq, mc_cmd_alert, mc_cmd_slo,
 	mc_cmd_history, mc_cmd_completion, mc_cmd_version;
 
+/* The annotated example configuration `config init` prints. */
+extern const char mc_config_example[];
+
 /* The EXIT STATUS, ENVIRONMENT and FILES sections every man page shares. */
 extern const char mc_man_exit_status[];
 extern const char mc_man_environment[];

@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
 set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl config init' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -113,5 +113,6 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a list -d '
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a reset -d 'Close the circuit breaker NAME'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a check -d 'Validate the configuration and exit 0, or 78 naming file, line and key'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a show -d 'Print the effective configuration with the source of every value'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a init -d 'Print an annotated example configuration'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config show"' -l names -x -d 'Print only the names of the [SECTION "NAME"] sections, one a line'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl completion"' -f -a 'bash zsh fish'

@@ -202,3 +202,24 @@ state = "/tmp/x'
 	expect_rc 78
 	expect_err "mercury.conf:2: key 'state': unterminated quoted value"
 }
+
+# config init prints an annotated example that config check accepts as is,
+# without warnings, and needs no configuration of its own.
+test_config_init_prints_an_example_config_check_accepts() {
+	export MERCURY_CONFIG=$T_DIR/none.conf
+	run config init
+	expect_rc 0
+	expect_out '^# mercury.conf - an example configuration'
+	for s in '\[core\]' '\[check "api"\]' '\[dlq "alerter"\]' '\[slo "api-availability"\]' '# \[webhook "ops"\]'; do
+		expect_out "^$s"
+	done
+	cp "$OUT" "$T_DIR/example.conf"
+	MERCURY_CONFIG=$T_DIR/example.conf run config check --json
+	expect_rc 0
+	expect_json '.ok == true and .warnings == [] and .sections > 5'
+	MERCURY_CONFIG=$T_DIR/example.conf run config show --names check
+	expect_out '^api$'
+	expect_out '^memory$'
+	run config init --json
+	expect_json '.config | startswith("# mercury.conf")'
+}
