@@ -1,5 +1,6 @@
 /* health.c - `mercuryctl health`: run the checks, report, record. */
 #include "cmd.h"
+#include "json.h"
 #include "alert.h"
 #include "health.h"
 #include "health_history.h"
@@ -143,8 +144,7 @@ static int watch_print(struct mc_ctx *ctx, struct mc_report *r, int tty,
 	mc_format_duration(next_ms, every, sizeof(every));
 	switch (ctx->format) {
 	case MC_FMT_JSON: {
-		char *d = json_dumps(r->doc, JSON_COMPACT |
-				     JSON_REAL_PRECISION(17));
+		char *d = mc_json_dumps(r->doc, 0);
 
 		s = mc_asprintf("%s\n", d ? d : "{}");
 		free(d);

@@ -5,6 +5,7 @@
  * (docs/DESIGN.md, "How a run flows"); it knows no command by name.
  */
 #include "cmd.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ static void print_error_json(const char *msg, int code, const char *cid)
 	json_object_set_new(o, "exit_code", json_integer(code));
 	if (cid)
 		json_object_set_new(o, "correlation_id", json_string(cid));
-	s = json_dumps(o, JSON_COMPACT);
+	s = mc_json_dumps(o, 0);
 	printf("%s\n", s ? s : "{}");
 	free(s);
 	json_decref(o);
@@ -174,7 +175,7 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 		if (json_object_get(r->doc, "correlation_id") == NULL)
 			json_object_set_new(r->doc, "correlation_id",
 					    json_string(ctx->correlation_id));
-		s = json_dumps(r->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		s = mc_json_dumps(r->doc, 0);
 		rc = mc_write_all(stdout, s, strlen(s));
 		rc |= mc_write_all(stdout, "\n", 1);
 		free(s);

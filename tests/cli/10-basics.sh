@@ -220,8 +220,9 @@ test_json_logs_carry_correlation_id() {
 	[ -s "$ERR" ] || fail "no log lines with -v"
 	jq -e -s 'length >= 2 and all(.[]; .correlation_id == "log-7" and .command == "health" and (.ts | test("Z$")) and (.level | IN("info","debug","warn","error")))' "$ERR" >/dev/null ||
 		fail "log lines: $(cat "$ERR")"
-	jq -e -s 'any(.[]; .msg == "run finished" and .exit_code == "'"$RC"'")' "$ERR" >/dev/null ||
-		fail "no 'run finished' line"
+	# numbers are numbers: "exit_code":0, not "0"
+	jq -e -s 'any(.[]; .msg == "run finished" and .exit_code == '"$RC"' and (.duration_ms | type) == "number")' "$ERR" >/dev/null ||
+		fail "no 'run finished' line with a numeric exit_code: $(grep 'run finished' "$ERR")"
 	MERCURY_LOG_FORMAT=json run -q health
 	[ ! -s "$ERR" ] || fail "-q still logs: $(cat "$ERR")"
 }
@@ -303,4 +304,23 @@ test_completion_offers_configured_names() {
 	grep -qx alerter "$T_DIR/c" || fail "bash dlq: $(cat "$T_DIR/c")"
 	PATH=$bin:$PATH fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health a'" >"$T_DIR/c"
 	grep -q '^api' "$T_DIR/c" && grep -q '^alert-queue' "$T_DIR/c" || fail "fish: $(cat "$T_DIR/c")"
+}
+
+# JSON reals are the shortest text that reads back as the same double
+# (Python's repr is that text too): never jansson's 17 digits.
+test_json_reals_are_shortest() {
+	conf '[check "down"]
+type = tcp
+address = 127.0.0.1:1'
+	run health --json
+	/usr/bin/python3 - "$OUT" <<'PY' || fail "a real is not in its shortest form: $(cat "$OUT")"
+import json, re, sys
+text = open(sys.argv[1]).read()
+reals = [t for t in re.findall(r'-?\d+\.\d+(?:[eE][-+]?\d+)?', text)]
+assert reals, "no reals"
+for t in reals:
+    v = float(t)
+    if abs(v) < 1e15 and repr(v) != t:
+        sys.exit("%s should be %s" % (t, repr(v)))
+PY
 }
