@@ -280,9 +280,14 @@ static int history_run(struct mc_ctx *ctx)
 	struct mc_table *t;
 
 	json_object_set_new(ctx->report.doc, "alerts", arr);
+	const char *v = mc_args_value(ctx->args, "limit");
+	long long limit = 0;
+
+	if (v && mc_parse_int(v, 0, 1000000000, &limit, &ctx->err) < 0)
+		return -1;
 	if (mc_alert_history(ctx->st, mc_ctx_since(ctx, 7LL * 86400000,
-						   mc_wall_now()), webhook, &l,
-			     &n, &ctx->err) < 0)
+						   mc_wall_now()), webhook,
+			     (size_t)limit, &l, &n, &ctx->err) < 0)
 		return -1;
 	/* A name neither configured nor in the span is most likely a typo. */
 	if (webhook && n == 0 &&
@@ -371,6 +376,8 @@ static const struct mc_opt send_opts[] = {
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	  "Show at most the N newest outcomes (default all in the span)", 0 },
 	{ 0 },
 };
 

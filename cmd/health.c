@@ -276,11 +276,17 @@ static int history_run(struct mc_ctx *ctx)
 	double now = mc_wall_now(), since = mc_ctx_since(ctx, 7LL * 86400000,
 							 now);
 	struct mc_check_history *hist = NULL;
+	const char *v = mc_args_value(ctx->args, "limit");
+	long long last = 0;
 	size_t n = 0;
 
-	if (mc_health_history(ctx->st, (const char *const *)ctx->args->pos,
-			      (size_t)ctx->args->n_pos, since, now, SPARK_WIDTH,
-			      &hist, &n, &ctx->err) < 0)
+	if (v && mc_parse_int(v, 0, 1000000000, &last, &ctx->err) < 0)
+		return -1;
+	if (mc_health_history_last(ctx->st,
+				   (const char *const *)ctx->args->pos,
+				   (size_t)ctx->args->n_pos, since, now,
+				   SPARK_WIDTH, (size_t)last, &hist, &n,
+				   &ctx->err) < 0)
 		return -1;
 	mc_health_history_report(hist, n, since, now, &ctx->report);
 	mc_health_history_free(hist, n);
@@ -290,6 +296,8 @@ static int history_run(struct mc_ctx *ctx)
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	  "Only each check's last N results in the span (default all)", 0 },
 	{ 0 },
 };
 
@@ -298,10 +306,14 @@ const struct mc_cmd mc_cmd_health_history = {
 	.summary = "Show each check's uptime, transitions and last failure over time",
 	.args = "[CHECK...]",
 	.description =
-	"For each check (or the named ones) over the span: the share of runs "
-	"that were ok, how often the status changed, the last failure, and a "
-	"sparkline of the status over time (▁ ok, ▄ warning, ▆ unknown, █ "
-	"critical, · no run). The history is kept for [core] history (30d).",
+	"For each check (or the named ones) over the span: its status now (the "
+	"newest result), the share of runs that were ok, how often the status "
+	"changed, the last failure, and a sparkline of the status over time "
+	"(▁ ok, ▄ warning, ▆ unknown, █ critical, · no run): each cell shows "
+	"the worst result in it, but the cell of the newest result shows that "
+	"result, so the line ends where the check stands now. -n N looks at "
+	"each check's last N results only. The history is kept for [core] "
+	"history (30d).",
 	.opts = history_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,

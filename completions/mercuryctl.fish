@@ -1,5 +1,5 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --command --since --limit -n --names
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --limit -n --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --limit -n --command --since --limit -n --names
 set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl config init' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
@@ -63,6 +63,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch -x -d '
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch-degraded -x -d 'With --watch, run every INTERVAL instead while the run is not ok'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -f -a '(mercuryctl config show --names check 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -s n -l limit -x -d 'Only each check\'s last N results in the span (default all)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a status -d 'Evaluate SLOs: SLI, error budget, burn rates and state'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a rules -d 'Print Prometheus recording and alerting rules for the SLOs'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a history -d 'Show an SLO\'s remaining budget and burn rate over time'
@@ -106,6 +107,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l no-dedup 
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l generator-url -x -d 'A link to where the alert comes from (alertmanager generatorURL)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -s n -l limit -x -d 'Show at most the N newest outcomes (default all in the span)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20, 0 for all)'

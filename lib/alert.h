@@ -194,7 +194,8 @@ json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n);
  * 2 when every one did (failed or circuit open). */
 int mc_deliveries_exit(const struct mc_delivery *d, size_t n);
 
-/* The alert log, newest first (since 0: all; webhook NULL: all). */
+/* The alert log, newest first (since 0: all; webhook NULL: all; limit 0:
+ * no limit, else the newest `limit`). */
 struct mc_alert_log {
 	double ts;
 	char *webhook;
@@ -211,7 +212,7 @@ struct mc_alert_log {
 	char *correlation_id;
 };
 int mc_alert_history(struct mc_state *st, double since, const char *webhook,
-		     struct mc_alert_log **out, size_t *n,
+		     size_t limit, struct mc_alert_log **out, size_t *n,
 		     struct mc_err *err);
 void mc_alert_history_free(struct mc_alert_log *l, size_t n);
 

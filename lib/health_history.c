@@ -88,11 +88,13 @@ static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
 		h->last_failure_msg = mc_strdup(col_text(s, 4));
 	}
 	if (width > 0) {
-		int *b = &h->buckets[mc_spark_cell(ts, start, end, width)];
+		size_t cell = mc_spark_cell(ts, start, end, width);
+		int *b = &h->buckets[cell];
 
 		if (*b < 0 || mc_spark_status_rank(status) >
 			      mc_spark_status_rank(*b))
 			*b = status;
+		h->last_cell = cell;
 	}
 }
 
@@ -102,6 +104,11 @@ static void finish_check(struct mc_check_history *h, size_t width)
 
 	h->uptime_pct = h->samples ? 100.0 * (double)h->ok /
 					     (double)h->samples : 0;
+	/* The line ends where the check stands now: a check that recovered
+	 * ends in ok, not in the worst of its last cell (the failure is in
+	 * TRANSITIONS and LAST FAILURE). */
+	if (width > 0 && h->samples > 0)
+		h->buckets[h->last_cell] = h->current;
 	mc_buf_puts(&b, "");
 	for (size_t i = 0; i < width; i++)
 		mc_buf_puts(&b, mc_spark_status_glyph(h->buckets[i]));
@@ -109,9 +116,10 @@ static void finish_check(struct mc_check_history *h, size_t width)
 }
 
 /* The statement: rows of the span oldest first per check, each carrying
- * the span's oldest sample (for since == 0). ?1 since, ?2 now, ?3.. names.
- * The index check_results(check_name, ts) gives the order without a sort. */
-static char *build_sql(size_t n_names)
+ * the span's oldest sample (for since == 0). ?1 since, ?2 now, ?3 the
+ * samples per check (last > 0 only), ?4.. names. The index
+ * check_results(check_name, ts) gives the order without a sort. */
+static char *build_sql(size_t n_names, size_t last)
 {
 	struct mc_buf where = { 0 };
 	char *sql;
@@ -120,14 +128,23 @@ static char *build_sql(size_t n_names)
 	if (n_names > 0) {
 		mc_buf_puts(&where, " AND check_name IN (");
 		for (size_t i = 0; i < n_names; i++)
-			mc_buf_printf(&where, "%s?%zu", i ? ", " : "", i + 3);
+			mc_buf_printf(&where, "%s?%zu", i ? ", " : "", i + 4);
 		mc_buf_puts(&where, ")");
 	}
-	sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
-			  " (SELECT min(ts) FROM check_results WHERE %s)"
-			  " FROM check_results WHERE %s"
-			  " ORDER BY check_name, ts, id",
-			  where.data, where.data);
+	if (last > 0)		/* each check's newest ?3, then oldest first */
+		sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
+				  " min(ts) OVER () FROM (SELECT check_name,"
+				  " type, ts, status, message, id, row_number()"
+				  " OVER (PARTITION BY check_name ORDER BY ts"
+				  " DESC, id DESC) AS nth FROM check_results"
+				  " WHERE %s) WHERE nth <= ?3"
+				  " ORDER BY check_name, ts, id", where.data);
+	else
+		sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
+				  " (SELECT min(ts) FROM check_results WHERE %s)"
+				  " FROM check_results WHERE %s"
+				  " ORDER BY check_name, ts, id",
+				  where.data, where.data);
 	mc_buf_free(&where);
 	return sql;
 }
@@ -136,6 +153,16 @@ int mc_health_history(struct mc_state *st, const char *const *names,
 		      size_t n_names, double since, double now, size_t width,
 		      struct mc_check_history **out, size_t *n,
 		      struct mc_err *err)
+{
+	return mc_health_history_last(st, names, n_names, since, now, width, 0,
+				      out, n, err);
+}
+
+int mc_health_history_last(struct mc_state *st, const char *const *names,
+			   size_t n_names, double since, double now,
+			   size_t width, size_t last,
+			   struct mc_check_history **out, size_t *n,
+			   struct mc_err *err)
 {
 	static const char what[] = "cannot read check history";
 	struct mc_check_history *hs = NULL;
@@ -151,15 +178,18 @@ int mc_health_history(struct mc_state *st, const char *const *names,
 		since = start = 0;
 	if (n_names > 32000)
 		return mc_err_set(err, MC_EXIT_USAGE, "too many check names");
-	sql = build_sql(n_names);
+	sql = build_sql(n_names, last);
 	rc = sqlite3_prepare_v2(mc_state_db(st), sql, -1, &s, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
 		return mc_state_sqlerr(st, err, what);
 	sqlite3_bind_double(s, 1, since);
 	sqlite3_bind_double(s, 2, now);
+	if (last > 0)
+		sqlite3_bind_int64(s, 3, last > INT64_MAX ? INT64_MAX :
+				   (sqlite3_int64)last);
 	for (size_t i = 0; i < n_names; i++)
-		sqlite3_bind_text(s, (int)i + 3, names[i], -1,
+		sqlite3_bind_text(s, (int)i + 4, names[i], -1,
 				  SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *name = col_text(s, 0);
@@ -341,12 +371,18 @@ static void legend(struct mc_buf *out, int color)
 	mc_buf_printf(out, " %s no data", mc_spark_none);
 }
 
+/* The NOW column in its status colour. */
+static int now_color(size_t col, const char *cell)
+{
+	return col == 2 ? mc_status_color(cell) : 0;
+}
+
 void mc_health_history_report(const struct mc_check_history *h, size_t n,
 			      double since, double now, struct mc_report *r)
 {
 	static const char *const headers[] = {
-		"CHECK", "TYPE", "UPTIME", "TRANSITIONS", "LAST FAILURE",
-		"SPARKLINE",
+		"CHECK", "TYPE", "NOW", "UPTIME", "TRANSITIONS",
+		"LAST FAILURE", "SPARKLINE",
 	};
 	double start = span_start(h, n, since);
 	size_t width = n > 0 && h[0].sparkline ? mc_utf8_chars(h[0].sparkline) : 0;
@@ -394,14 +430,15 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 		}
 		row[0] = h[i].name;
 		row[1] = h[i].type;
-		row[2] = uptime;
-		row[3] = trans;
-		row[4] = failure;
-		row[5] = h[i].sparkline;
+		row[2] = mc_health_history_status_name(h[i].current);
+		row[3] = uptime;
+		row[4] = trans;
+		row[5] = failure;
+		row[6] = h[i].sparkline;
 		mc_table_row(t, row);
 		free(failure);
 	}
-	mc_table_render(t, &table, r->color, NULL);
+	mc_table_render(t, &table, r->color, now_color);
 	mc_table_free(t);
 
 	if (!r->color) {

@@ -827,7 +827,7 @@ Test(alert, log_records_every_outcome, .timeout = T_TIMEOUT)
 	make_alert(&a, MC_ACT_TRIGGER, MC_SEV_WARNING, "logged");
 	deliver1(&f, &a, &w, NULL);
 	deliver1(&f, &a, &w, NULL);
-	cr_assert_eq(mc_alert_history(f.st, 0, NULL, &l, &n, &err), 0, "%s",
+	cr_assert_eq(mc_alert_history(f.st, 0, NULL, 0, &l, &n, &err), 0, "%s",
 		     err.msg);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(l[0].result, "suppressed");
@@ -836,8 +836,13 @@ Test(alert, log_records_every_outcome, .timeout = T_TIMEOUT)
 	cr_assert_eq(l[1].http_status, 200);
 	cr_assert_str_eq(l[1].correlation_id, a.correlation_id);
 	mc_alert_history_free(l, n);
-	cr_assert_eq(mc_alert_history(f.st, 0, "other", &l, &n, &err), 0);
+	cr_assert_eq(mc_alert_history(f.st, 0, "other", 0, &l, &n, &err), 0);
 	cr_assert_eq(n, 0);
+	mc_alert_history_free(l, n);
+	/* -n 1: the newest only */
+	cr_assert_eq(mc_alert_history(f.st, 0, NULL, 1, &l, &n, &err), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(l[0].result, "suppressed");
 	mc_alert_history_free(l, n);
 	mc_alert_clean(&a);
 	free(w.url);

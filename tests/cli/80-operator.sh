@@ -146,3 +146,38 @@ test_dlq_counters_are_counters() {
 	run -o prom dlq stats
 	expect_out '^mercury_dlq_oldest_age_seconds\{dlq="q"\} [0-9.e+]+$'
 }
+
+# -n N on health history and alert history; health history says where
+# each check stands now, and its line ends there.
+test_history_last_n_and_now() {
+	conf '[check "flip"]
+type = tcp
+address = 127.0.0.1:1'
+	run health
+	run health
+	conf "$(printf '[check "flip"]\ntype = sqlite\npath = %s\n' "$STATE")"
+	run health
+	expect_rc 0
+	run health history
+	expect_rc 0
+	expect_out '^CHECK +TYPE +NOW +UPTIME +TRANSITIONS +LAST FAILURE +SPARKLINE$'
+	expect_out '^flip +sqlite +ok +33\.33% +1 .*▁$'
+	run health history --json
+	expect_json '.checks.flip | .samples == 3 and .current == "ok" and .buckets[-1] == "ok"'
+	run health history -n 2 --json
+	expect_json '.checks.flip | .samples == 2 and .transitions == 1'
+	run health history -n 1
+	expect_out '^flip +sqlite +ok +100\.00% +0 +- '
+	# alert history -n
+	conf "[webhook \"j\"]
+type = json
+url_file = $T_DIR/j.url
+retries = 0"
+	printf '%s/mercury/n-%s\n' "$MC_TEST_RECEIVER" "$$" >"$T_DIR/j.url"
+	chmod 600 "$T_DIR/j.url" "$CONF"
+	for i in 1 2 3; do run alert send --severity info --summary "n $i"; done
+	run alert history -n 2 --json
+	expect_json '[.alerts[].summary] == ["n 3", "n 2"]'
+	run alert history --json
+	expect_json '.alerts | length == 3'
+}
