@@ -14,12 +14,12 @@ _mercuryctl_values["--pushgateway"]="@none"
 _mercuryctl_values["--wait-lock"]="@none"
 _mercuryctl_opts["mercuryctl"]="--config -c --state --output -o --json --quiet -q --verbose -v --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --no-color --help -h --version"
 _mercuryctl_words["mercuryctl health"]="history"
-_mercuryctl_names["mercuryctl health"]="check"
+_mercuryctl_names["mercuryctl health"]="config show --names check"
 _mercuryctl_values["--watch"]="@none"
 _mercuryctl_values["--watch-degraded"]="@none"
 _mercuryctl_opts["mercuryctl health"]="--critical-only --notify --watch --watch-degraded"
 _mercuryctl_words["mercuryctl health history"]=""
-_mercuryctl_names["mercuryctl health history"]="check"
+_mercuryctl_names["mercuryctl health history"]="config show --names check"
 _mercuryctl_values["--since"]="@none"
 _mercuryctl_values["--limit"]="@none"
 _mercuryctl_values["-n"]="@none"
@@ -27,44 +27,44 @@ _mercuryctl_opts["mercuryctl health history"]="--since --limit -n"
 _mercuryctl_words["mercuryctl slo"]="status rules history"
 _mercuryctl_opts["mercuryctl slo"]=""
 _mercuryctl_words["mercuryctl slo status"]=""
-_mercuryctl_names["mercuryctl slo status"]="slo"
+_mercuryctl_names["mercuryctl slo status"]="config show --names slo"
 _mercuryctl_values["--prometheus"]="@none"
 _mercuryctl_values["--at"]="@none"
 _mercuryctl_opts["mercuryctl slo status"]="--prometheus --at"
 _mercuryctl_words["mercuryctl slo rules"]=""
-_mercuryctl_names["mercuryctl slo rules"]="slo"
+_mercuryctl_names["mercuryctl slo rules"]="config show --names slo"
 _mercuryctl_opts["mercuryctl slo rules"]=""
 _mercuryctl_words["mercuryctl slo history"]=""
-_mercuryctl_names["mercuryctl slo history"]="slo"
+_mercuryctl_names["mercuryctl slo history"]="config show --names slo"
 _mercuryctl_values["--since"]="@none"
 _mercuryctl_opts["mercuryctl slo history"]="--since"
 _mercuryctl_words["mercuryctl dlq"]="stats peek replay purge"
 _mercuryctl_opts["mercuryctl dlq"]=""
 _mercuryctl_words["mercuryctl dlq stats"]=""
-_mercuryctl_names["mercuryctl dlq stats"]="dlq"
+_mercuryctl_names["mercuryctl dlq stats"]="config show --names dlq"
 _mercuryctl_opts["mercuryctl dlq stats"]=""
 _mercuryctl_words["mercuryctl dlq peek"]=""
-_mercuryctl_names["mercuryctl dlq peek"]="dlq"
+_mercuryctl_names["mercuryctl dlq peek"]="config show --names dlq"
 _mercuryctl_values["--count"]="@none"
 _mercuryctl_values["-n"]="@none"
 _mercuryctl_opts["mercuryctl dlq peek"]="--count -n --dead"
 _mercuryctl_words["mercuryctl dlq replay"]=""
-_mercuryctl_names["mercuryctl dlq replay"]="dlq"
+_mercuryctl_names["mercuryctl dlq replay"]="config show --names dlq"
 _mercuryctl_values["--batch"]="@none"
 _mercuryctl_values["--max-retries"]="@none"
 _mercuryctl_values["--limit"]="@none"
 _mercuryctl_values["--rate"]="@none"
 _mercuryctl_opts["mercuryctl dlq replay"]="--batch --max-retries --limit --rate --dry-run --defer"
 _mercuryctl_words["mercuryctl dlq purge"]=""
-_mercuryctl_names["mercuryctl dlq purge"]="dlq"
+_mercuryctl_names["mercuryctl dlq purge"]="config show --names dlq"
 _mercuryctl_opts["mercuryctl dlq purge"]="--dead --yes"
 _mercuryctl_words["mercuryctl alert"]="test send history"
 _mercuryctl_opts["mercuryctl alert"]=""
 _mercuryctl_words["mercuryctl alert test"]=""
-_mercuryctl_names["mercuryctl alert test"]="webhook"
+_mercuryctl_names["mercuryctl alert test"]="config show --names webhook"
 _mercuryctl_opts["mercuryctl alert test"]=""
 _mercuryctl_words["mercuryctl alert send"]=""
-_mercuryctl_names["mercuryctl alert send"]="webhook"
+_mercuryctl_names["mercuryctl alert send"]="config show --names webhook"
 _mercuryctl_values["--severity"]="info warning critical"
 _mercuryctl_values["--summary"]="@none"
 _mercuryctl_values["--description"]="@none"
@@ -74,7 +74,7 @@ _mercuryctl_values["--dedup-key"]="@none"
 _mercuryctl_values["--generator-url"]="@none"
 _mercuryctl_opts["mercuryctl alert send"]="--severity --summary --description --source --label --dedup-key --resolve --no-dedup --generator-url"
 _mercuryctl_words["mercuryctl alert history"]=""
-_mercuryctl_names["mercuryctl alert history"]="webhook"
+_mercuryctl_names["mercuryctl alert history"]="config show --names webhook"
 _mercuryctl_values["--since"]="@none"
 _mercuryctl_values["--limit"]="@none"
 _mercuryctl_values["-n"]="@none"
@@ -88,8 +88,9 @@ _mercuryctl_opts["mercuryctl history"]="--command --since --limit -n"
 _mercuryctl_words["mercuryctl breaker"]="list reset"
 _mercuryctl_opts["mercuryctl breaker"]=""
 _mercuryctl_words["mercuryctl breaker list"]=""
-_mercuryctl_opts["mercuryctl breaker list"]=""
+_mercuryctl_opts["mercuryctl breaker list"]="--names"
 _mercuryctl_words["mercuryctl breaker reset"]=""
+_mercuryctl_names["mercuryctl breaker reset"]="breaker list --names"
 _mercuryctl_opts["mercuryctl breaker reset"]=""
 _mercuryctl_words["mercuryctl config"]="check show init"
 _mercuryctl_opts["mercuryctl config"]=""
@@ -107,11 +108,13 @@ _mercuryctl_opts["mercuryctl version"]=""
 
 _mercuryctl() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local path=mercuryctl w i skip=0
+	local path=mercuryctl w i skip=0 cfg=
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		if ((skip)); then skip=0; continue; fi
 		case $w in
+		-c|--config) cfg=${COMP_WORDS[i+1]}; skip=1; continue ;;
+		--config=*) cfg=${w#--config=}; continue ;;
 		--*=*) continue ;;
 		-*) [[ -n ${_mercuryctl_values[$w]+x} ]] && skip=1; continue ;;
 		esac
@@ -130,9 +133,11 @@ _mercuryctl() {
 		COMPREPLY=($(compgen -W "${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}" -- "$cur"))
 	else
 		local names=""
-		# Names of configured sections (checks, DLQs), from the config.
+		# Names of configured sections (checks, DLQs) or breakers, from
+		# the config given on the line (-c FILE), else the usual one.
+		cfg=${cfg/#\~/$HOME}
 		[[ -n ${_mercuryctl_names[$path]+x} ]] &&
-			names=$("${COMP_WORDS[0]}" config show --names "${_mercuryctl_names[$path]}" 2>/dev/null)
+			names=$("${COMP_WORDS[0]}" ${cfg:+--config "$cfg"} ${_mercuryctl_names[$path]} 2>/dev/null)
 		COMPREPLY=($(compgen -W "${_mercuryctl_words[$path]} $names" -- "$cur"))
 	fi
 }

@@ -30,6 +30,23 @@ function __mercuryctl_at
 	test (__mercuryctl_path) = "$argv[1]"
 end
 
+# Names for a positional argument: mercuryctl ARGV, with the --config
+# given on the line being completed (-c FILE), else the usual one.
+function __mercuryctl_names
+	set -l toks (commandline -opc)
+	set -l cfg
+	for i in (seq 2 (count $toks))
+		switch $toks[$i]
+		case -c --config
+			set -l j (math $i + 1)
+			test $j -le (count $toks); and set cfg --config $toks[$j]
+		case '--config=*'
+			set cfg --config (string replace -- --config= '' $toks[$i])
+		end
+	end
+	mercuryctl $cfg $argv 2>/dev/null
+end
+
 complete -c mercuryctl -f
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run the configured health checks and report their status'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a slo -d 'Service level objectives: status, Prometheus rules, history'
@@ -56,46 +73,46 @@ complete -c mercuryctl -l no-color -d 'Never colour the output (as NO_COLOR does
 complete -c mercuryctl -s h -l help -d 'Show help for the command and exit'
 complete -c mercuryctl -l version -d 'Print the version and exit'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -f -a history -d 'Show each check\'s uptime, transitions and last failure over time'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -f -a '(mercuryctl config show --names check 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -f -a '(__mercuryctl_names config show --names check)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l critical-only -d 'Run only the checks marked critical (a readiness gate)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l notify -d 'Alert through the webhooks when a check changes state'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch -x -d 'Run again every INTERVAL until interrupted'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -l watch-degraded -x -d 'With --watch, run every INTERVAL instead while the run is not ok'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -f -a '(mercuryctl config show --names check 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -f -a '(__mercuryctl_names config show --names check)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health history"' -s n -l limit -x -d 'Only each check\'s last N results in the span (default all)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a status -d 'Evaluate SLOs: SLI, error budget, burn rates and state'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a rules -d 'Print Prometheus recording and alerting rules for the SLOs'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a history -d 'Show an SLO\'s remaining budget and burn rate over time'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -f -a '(mercuryctl config show --names slo 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -f -a '(__mercuryctl_names config show --names slo)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l prometheus -x -d 'Ask the Prometheus at URL (default [core] prometheus_url)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l at -x -d 'Evaluate at TIME (RFC 3339 or Unix seconds) instead of now'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo rules"' -f -a '(mercuryctl config show --names slo 2>/dev/null)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -f -a '(mercuryctl config show --names slo 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo rules"' -f -a '(__mercuryctl_names config show --names slo)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -f -a '(__mercuryctl_names config show --names slo)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a stats -d 'Show the depth of each DLQ\'s lists and its oldest message\'s age'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a peek -d 'Show the oldest dead letters without removing them'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a replay -d 'Move dead letters back to the work queue, or to dead'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq"' -f -a purge -d 'Empty a DLQ\'s terminal list after confirmation'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq stats"' -f -a '(mercuryctl config show --names dlq 2>/dev/null)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq peek"' -f -a '(mercuryctl config show --names dlq 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq stats"' -f -a '(__mercuryctl_names config show --names dlq)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq peek"' -f -a '(__mercuryctl_names config show --names dlq)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq peek"' -s n -l count -x -d 'Show the first N messages (default 10)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq peek"' -l dead -d 'Show the terminal (dead) list instead of the dead letters'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -f -a '(mercuryctl config show --names dlq 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -f -a '(__mercuryctl_names config show --names dlq)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l batch -x -d 'Move N messages per atomic step (overrides batch; 1 to 5000)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l max-retries -x -d 'Send messages with N or more retries to dead (overrides max_retries)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l limit -x -d 'Move at most N messages in this run'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l rate -x -d 'Move at most RATE messages (N/s, N/m; overrides rate)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l dry-run -d 'Report what would happen and change nothing'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq replay"' -l defer -d 'Wait while the target is at shed_threshold instead of stopping'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -f -a '(mercuryctl config show --names dlq 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -f -a '(__mercuryctl_names config show --names dlq)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -l dead -d 'The terminal (dead) list: the only one purge empties, so it may be left out'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl dlq purge"' -l yes -d 'Do not ask for confirmation'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert"' -f -a test -d 'Send a test alert to each webhook and report each delivery'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert"' -f -a send -d 'Send an alert, or resolve one, through the webhooks'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert"' -f -a history -d 'List the alerts sent, suppressed, filtered and failed'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert test"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert test"' -f -a '(__mercuryctl_names config show --names webhook)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -f -a '(__mercuryctl_names config show --names webhook)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l severity -x -a 'info warning critical' -d 'The alert\'s severity (required, except with --resolve)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l summary -x -d 'One line saying what is wrong'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l description -x -d 'More detail; - reads it from standard input'
@@ -105,7 +122,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l dedup-key
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l resolve -d 'Resolve the alert triggered earlier with the same key, at whatever severity it was sent'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l no-dedup -d 'Send even when the same alert went out within the window'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l generator-url -x -d 'A link to where the alert comes from (alertmanager generatorURL)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -f -a '(__mercuryctl_names config show --names webhook)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -s n -l limit -x -d 'Show at most the N newest outcomes (default all in the span)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
@@ -113,6 +130,8 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20, 0 for all)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a list -d 'List the circuit breakers and their states'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a reset -d 'Close the circuit breaker NAME'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker list"' -l names -d 'Print only the breakers\' names, one a line'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker reset"' -f -a '(__mercuryctl_names breaker list --names)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a check -d 'Validate the configuration and exit 0, or 78 naming file, line and key'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a show -d 'Print the effective configuration with the source of every value'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a init -d 'Print an annotated example configuration'

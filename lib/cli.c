@@ -598,6 +598,21 @@ static void choices_words(struct mc_buf *b, const char *choices)
 		mc_buf_add(b, *p == '|' ? " " : p, 1);
 }
 
+/* The mercuryctl arguments that print a command's positional names, one a
+ * line ("config show --names check"), or 0 when it has none. The shells
+ * run them with the --config given on the line being completed. */
+static int names_cmd(struct mc_buf *b, const struct mc_cmd *cmd)
+{
+	if (cmd->complete_cmd)
+		mc_buf_puts(b, cmd->complete_cmd);
+	else if (cmd->complete_section)
+		mc_buf_printf(b, "config show --names %s",
+			      cmd->complete_section);
+	else
+		return 0;
+	return 1;
+}
+
 /* The completion of an option's value: "@file", "@dir", "@none" or words. */
 static void value_words(struct mc_buf *b, const struct mc_opt *o)
 {
@@ -632,9 +647,10 @@ static void bash_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 	}
 	fprintf(f, "_mercuryctl_words[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
 		w.data ? w.data : "");
-	if (cmd->complete_section)
+	mc_buf_reset(&w);
+	if (names_cmd(&w, cmd))
 		fprintf(f, "_mercuryctl_names[\"%s\"]=\"%s\"\n", key.data,
-			cmd->complete_section);
+			w.data);
 	mc_buf_reset(&w);
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
@@ -666,11 +682,13 @@ static const char bash_body[] =
 "\n"
 "_mercuryctl() {\n"
 "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-"\tlocal path=mercuryctl w i skip=0\n"
+"\tlocal path=mercuryctl w i skip=0 cfg=\n"
 "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
 "\t\tw=${COMP_WORDS[i]}\n"
 "\t\tif ((skip)); then skip=0; continue; fi\n"
 "\t\tcase $w in\n"
+"\t\t-c|--config) cfg=${COMP_WORDS[i+1]}; skip=1; continue ;;\n"
+"\t\t--config=*) cfg=${w#--config=}; continue ;;\n"
 "\t\t--*=*) continue ;;\n"
 "\t\t-*) [[ -n ${_mercuryctl_values[$w]+x} ]] && skip=1; continue ;;\n"
 "\t\tesac\n"
@@ -689,9 +707,11 @@ static const char bash_body[] =
 "\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}\" -- \"$cur\"))\n"
 "\telse\n"
 "\t\tlocal names=\"\"\n"
-"\t\t# Names of configured sections (checks, DLQs), from the config.\n"
+"\t\t# Names of configured sections (checks, DLQs) or breakers, from\n"
+"\t\t# the config given on the line (-c FILE), else the usual one.\n"
+"\t\tcfg=${cfg/#\\~/$HOME}\n"
 "\t\t[[ -n ${_mercuryctl_names[$path]+x} ]] &&\n"
-"\t\t\tnames=$(\"${COMP_WORDS[0]}\" config show --names \"${_mercuryctl_names[$path]}\" 2>/dev/null)\n"
+"\t\t\tnames=$(\"${COMP_WORDS[0]}\" ${cfg:+--config \"$cfg\"} ${_mercuryctl_names[$path]} 2>/dev/null)\n"
 "\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_words[$path]} $names\" -- \"$cur\"))\n"
 "\tfi\n"
 "}\n"
@@ -731,9 +751,14 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		mc_buf_free(&w);
 	}
 	fprintf(f, "'\n");
-	if (cmd->complete_section)
-		fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n", key.data,
-			cmd->complete_section);
+	{
+		struct mc_buf nc = { 0 };
+
+		if (names_cmd(&nc, cmd))
+			fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n",
+				key.data, nc.data);
+		mc_buf_free(&nc);
+	}
 	fprintf(f, "_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
 	for (size_t i = 0, n = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
@@ -768,12 +793,14 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 static const char zsh_body[] =
 "\n"
 "_mercuryctl() {\n"
-"\tlocal path=mercuryctl w i skip=0 prev=${words[CURRENT-1]}\n"
+"\tlocal path=mercuryctl w i skip=0 prev=${words[CURRENT-1]} cfg=\n"
 "\tlocal -a items\n"
 "\tfor ((i = 2; i < CURRENT; i++)); do\n"
 "\t\tw=${words[i]}\n"
 "\t\tif ((skip)); then skip=0; continue; fi\n"
 "\t\tcase $w in\n"
+"\t\t-c|--config) cfg=${words[i+1]}; skip=1; continue ;;\n"
+"\t\t--config=*) cfg=${w#--config=}; continue ;;\n"
 "\t\t--*=*) continue ;;\n"
 "\t\t-*) (( ${+_mercuryctl_values[$w]} )) && skip=1; continue ;;\n"
 "\t\tesac\n"
@@ -796,7 +823,8 @@ static const char zsh_body[] =
 "\t\titems=(${(f)_mercuryctl_words[$path]})\n"
 "\t\t(( ${#items} )) && _describe 'command' items\n"
 "\t\tif (( ${+_mercuryctl_names[$path]} )); then\n"
-"\t\t\titems=(${(f)\"$(${words[1]} config show --names ${_mercuryctl_names[$path]} 2>/dev/null)\"})\n"
+"\t\t\tcfg=${cfg/#\\~/$HOME}\n"
+"\t\t\titems=(${(f)\"$(${words[1]} ${cfg:+--config} ${cfg:+$cfg} ${=_mercuryctl_names[$path]} 2>/dev/null)\"})\n"
 "\t\t\t(( ${#items} )) && compadd -a items\n"
 "\t\tfi\n"
 "\tfi\n"
@@ -835,10 +863,16 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			key.data ? key.data : "", w.data);
 		mc_buf_free(&w);
 	}
-	if (cmd->complete_section)
-		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' "
-			"-f -a '(mercuryctl config show --names %s 2>/dev/null)'\n",
-			key.data, cmd->complete_section);
+	{
+		struct mc_buf nc = { 0 };
+
+		if (names_cmd(&nc, cmd))
+			fprintf(f, "complete -c mercuryctl -n "
+				"'__mercuryctl_at \"%s\"' -f -a "
+				"'(__mercuryctl_names %s)'\n", key.data,
+				nc.data);
+		mc_buf_free(&nc);
+	}
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
 
@@ -924,6 +958,23 @@ static const char fish_body[] =
 "\n"
 "function __mercuryctl_at\n"
 "\ttest (__mercuryctl_path) = \"$argv[1]\"\n"
+"end\n"
+"\n"
+"# Names for a positional argument: mercuryctl ARGV, with the --config\n"
+"# given on the line being completed (-c FILE), else the usual one.\n"
+"function __mercuryctl_names\n"
+"\tset -l toks (commandline -opc)\n"
+"\tset -l cfg\n"
+"\tfor i in (seq 2 (count $toks))\n"
+"\t\tswitch $toks[$i]\n"
+"\t\tcase -c --config\n"
+"\t\t\tset -l j (math $i + 1)\n"
+"\t\t\ttest $j -le (count $toks); and set cfg --config $toks[$j]\n"
+"\t\tcase '--config=*'\n"
+"\t\t\tset cfg --config (string replace -- --config= '' $toks[$i])\n"
+"\t\tend\n"
+"\tend\n"
+"\tmercuryctl $cfg $argv 2>/dev/null\n"
 "end\n"
 "\n";
 

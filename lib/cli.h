@@ -70,6 +70,9 @@ struct mc_cmd {
 					   "bash|zsh|fish" */
 	const char *complete_section;	/* positional args name config
 					   sections of this schema */
+	const char *complete_cmd;	/* or: positional args are the lines
+					   `mercuryctl COMPLETE_CMD` prints
+					   ("breaker list --names") */
 	int (*run)(struct mc_ctx *ctx);	/* NULL: needs a subcommand */
 };
 

@@ -324,3 +324,40 @@ for t in reals:
         sys.exit("%s should be %s" % (t, repr(v)))
 PY
 }
+
+# Completion reads the configuration given on the line (-c FILE,
+# --config FILE, --config=FILE), not only $MERCURY_CONFIG; breaker reset
+# completes the breakers' names, and a bare name gets the full one.
+test_completion_honours_the_config_on_the_line() {
+	local got
+	export PATH=$(dirname "$MC_BIN"):$PATH
+	printf '[check "alpha"]\ntype = memory\n' >"$T_DIR/a.conf"
+	conf '[check "beta"]
+type = memory'
+	# names_are WANT GOT: the names offered (subcommands aside) are WANT
+	names_are() { [ "$(printf '%s\n' "$2" | cut -f1 | grep -vx history)" = "$1" ]; }
+	got=$(complete_bash mercuryctl -c "$T_DIR/a.conf" health "")
+	names_are alpha "$got" || fail "bash -c: $got"
+	got=$(complete_bash mercuryctl --config "$T_DIR/a.conf" health history "")
+	[ "$got" = alpha ] || fail "bash --config: $got"
+	got=$(complete_bash mercuryctl "--config=$T_DIR/a.conf" health "")
+	names_are alpha "$got" || fail "bash --config=: $got"
+	got=$(complete_bash mercuryctl health "")
+	names_are beta "$got" || fail "bash without -c: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl -c $T_DIR/a.conf health '")
+	names_are alpha "$got" || fail "fish -c: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health '")
+	names_are beta "$got" || fail "fish without -c: $got"
+	# breaker names
+	run breaker list
+	sql "INSERT INTO breakers (name, state, failures, updated) VALUES ('webhook:flaky', 1, 5, 0)"
+	got=$(complete_bash mercuryctl breaker reset "")
+	[ "$got" = webhook:flaky ] || fail "bash breaker reset: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl breaker reset '")
+	[ "$got" = webhook:flaky ] || fail "fish breaker reset: $got"
+	run breaker reset flaky
+	expect_rc 64
+	expect_err "no breaker named 'flaky': did you mean 'webhook:flaky'\? \(breakers are named KIND:NAME"
+	run breaker reset webhook:flaky
+	expect_rc 0
+}
