@@ -471,6 +471,18 @@ static const struct mc_cmd *const alert_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_alert = {
+	.examples =
+	"Page the on-call channels about a full disk, the description from a "
+	"file:\n"
+	"$ mercuryctl alert send --severity critical --summary \"db1 disk 98% "
+	"full\" --label team=ops --description - <report.txt\n"
+	"Resolve it once fixed (no --severity: whatever was sent is resolved):\n"
+	"$ mercuryctl alert send --summary \"db1 disk 98% full\" --label "
+	"team=ops --resolve\n"
+	"Check that every webhook reaches its channel:\n"
+	"$ mercuryctl alert test\n"
+	"The last ten outcomes for the webhook ops:\n"
+	"$ mercuryctl alert history -n 10 ops\n",
 	.name = "alert",
 	.summary = "Deliver alerts to Slack, Discord, PagerDuty, Alertmanager "
 		   "and JSON webhooks",

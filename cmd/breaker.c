@@ -147,6 +147,11 @@ static const struct mc_cmd *const breaker_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_breaker = {
+	.examples =
+	"See which targets are refused without trying:\n"
+	"$ mercuryctl breaker list\n"
+	"Close the breaker of the webhook ops after fixing its URL:\n"
+	"$ mercuryctl breaker reset webhook:ops\n",
 	.name = "breaker",
 	.summary = "Inspect and reset the circuit breakers kept in the state file",
 	.description =

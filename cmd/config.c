@@ -220,6 +220,13 @@ static const struct mc_cmd *const config_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_config = {
+	.examples =
+	"Start a configuration from the annotated example:\n"
+	"$ mercuryctl config init > ~/.config/mercury/mercury.conf\n"
+	"Check it the way cron will run it (few environment variables):\n"
+	"$ env -i HOME=$HOME mercuryctl config check\n"
+	"Where each value comes from:\n"
+	"$ mercuryctl config show\n",
 	.name = "config",
 	.summary = "Check the configuration or show the values in effect",
 	.description =

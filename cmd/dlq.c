@@ -816,6 +816,17 @@ static const struct mc_cmd *const dlq_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_dlq = {
+	.examples =
+	"Depths and the oldest dead letter's age of every DLQ:\n"
+	"$ mercuryctl dlq stats\n"
+	"What a replay would do with each message, without moving one:\n"
+	"$ mercuryctl dlq replay alerter --dry-run\n"
+	"Replay at most 1000 messages at 200 a second, waiting while the work "
+	"queue is too deep:\n"
+	"$ mercuryctl dlq replay alerter --limit 1000 --rate 200/s --defer\n"
+	"Read the terminal list, then empty it:\n"
+	"$ mercuryctl dlq peek alerter --dead -n 5\n"
+	"$ mercuryctl dlq purge alerter\n",
 	.name = "dlq",
 	.summary = "Inspect and replay dead-letter queues in Redis",
 	.description =

@@ -326,6 +326,21 @@ static const struct mc_cmd *const health_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_health = {
+	.examples =
+	"Every check, as a table:\n"
+	"$ mercuryctl health\n"
+	"A CI gate on the critical checks, with JSON on stdout:\n"
+	"$ mercuryctl health --critical-only --json\n"
+	"From cron: quiet when fine, alerts on state changes, metrics for "
+	"node_exporter:\n"
+	"$ mercuryctl -q --textfile-dir /var/lib/node_exporter/textfile_collector "
+	"health --notify\n"
+	"As a Nagios plugin:\n"
+	"$ mercuryctl -o nagios health api\n"
+	"Watch, every 30 seconds, every 10 while degraded:\n"
+	"$ mercuryctl health --watch 30s --watch-degraded 10s\n"
+	"The last day of each check:\n"
+	"$ mercuryctl health history --since 1d\n",
 	.name = "health",
 	.summary = "Run the configured health checks and report their status",
 	.args = "[CHECK...]",

@@ -112,6 +112,11 @@ static const struct mc_opt history_opts[] = {
 };
 
 const struct mc_cmd mc_cmd_history = {
+	.examples =
+	"The last 20 runs, with their command lines and errors:\n"
+	"$ mercuryctl history\n"
+	"Every DLQ replay of the last week, as JSON:\n"
+	"$ mercuryctl history --command \"dlq replay\" --since 7d -n 0 --json\n",
 	.name = "history",
 	.summary = "List the runs recorded in the state file",
 	.description =

@@ -204,6 +204,16 @@ static const struct mc_cmd *const slo_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_slo = {
+	.examples =
+	"The state, budget and burn rates of every SLO:\n"
+	"$ mercuryctl slo status\n"
+	"As they were during an incident:\n"
+	"$ mercuryctl slo status ingest --at 2026-11-22T10:00:00Z\n"
+	"Prometheus rules for them, checked by promtool:\n"
+	"$ mercuryctl slo rules > slo.rules.yml && promtool check rules "
+	"slo.rules.yml\n"
+	"The remaining budget over the last month:\n"
+	"$ mercuryctl slo history ingest --since 30d\n",
 	.name = "slo",
 	.summary = "Service level objectives: status, Prometheus rules, history",
 	.description =

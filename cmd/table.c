@@ -50,6 +50,15 @@ static const struct mc_cmd *const commands[] = {
 };
 
 const struct mc_cmd mc_cmd_root = {
+	.examples =
+	"Run the checks of the configuration (the built-in ones without one):\n"
+	"$ mercuryctl health\n"
+	"Another configuration, the result as one JSON document:\n"
+	"$ mercuryctl -c /etc/mercury/staging.conf health --json\n"
+	"What ran lately, and how it ended:\n"
+	"$ mercuryctl history\n"
+	"A command's own options:\n"
+	"$ mercuryctl dlq replay --help\n",
 	.name = "mercuryctl",
 	.summary = "Operator's toolkit for keeping a small fleet of services healthy",
 	.description =
@@ -107,5 +116,7 @@ const char mc_man_environment[] =
 ".TP\n\\fI$XDG_CONFIG_HOME/mercury/mercury.conf\\fR, \\fI/etc/mercury/mercury.conf\\fR\n"
 "The configuration, see \\fBmercury.conf\\fR(5).\n"
 ".TP\n\\fI$XDG_STATE_HOME/mercury/state.db\\fR\n"
-"The state file (default \\fI~/.local/state/mercury/state.db\\fR); lock files "
-"live in \\fIlocks/\\fR beside it.\n";
+"The state file (default \\fI~/.local/state/mercury/state.db\\fR; "
+"\\fI/var/lib/mercury/state.db\\fR when neither \\fBXDG_STATE_HOME\\fR nor "
+"\\fBHOME\\fR is set, as under some service managers and \\fBenv \\-i\\fR); "
+"lock files live in \\fIlocks/\\fR beside it.\n";

@@ -555,12 +555,18 @@ void mc_cli_help(FILE *f, const struct mc_cmd *root,
 			fprintf(f, "  %-28s%s\n", cmd->subs[i]->name,
 				cmd->subs[i]->summary);
 	}
-	print_opts(f, "Global options", root->opts);
-	if (depth == 1)
+	/* The global options once, in the root's help: a command's help
+	 * shows its own and points there. */
+	if (depth == 1) {
+		print_opts(f, "Global options", root->opts);
 		fprintf(f, "\nRun 'mercuryctl COMMAND --help' for a command's options; "
 			"man mercuryctl for more.\n");
-	else
+	} else {
+		fprintf(f, "\nGlobal options (-c FILE, -o FORMAT, --json, -q, -v, "
+			"--timeout, ...) go\nbefore or after the command: see "
+			"'mercuryctl --help'.\n");
 		fprintf(f, "\nSee mercuryctl-%s(1).\n", path[1]->name);
+	}
 	free(name);
 }
 
@@ -1109,6 +1115,32 @@ static void man_paragraphs(FILE *f, const char *text)
 	}
 }
 
+/* EXAMPLES: each prose line a paragraph, each "$ " line a command set in
+ * bold on its own, indented. */
+static void man_examples(FILE *f, const char *text)
+{
+	const char *p = text;
+
+	fputs(".SH EXAMPLES\n", f);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = mc_strndup(p, len);
+
+		if (strncmp(line, "$ ", 2) == 0) {
+			fputs(".RS 4\n.nf\n\\fB", f);
+			mc_roff_escape(f, line + 2);
+			fputs("\\fR\n.fi\n.RE\n", f);
+		} else if (*line) {
+			fputs(".PP\n", f);
+			mc_roff_escape(f, line);
+			fputc('\n', f);
+		}
+		free(line);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
 static void man_synopsis(FILE *f, const struct mc_cmd **path, size_t depth)
 {
 	const struct mc_cmd *cmd = path[depth - 1];
@@ -1205,6 +1237,8 @@ void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
 		fputs(".PP\nThe global options of \\fBmercuryctl\\fR(1) are "
 		      "accepted too.\n", f);
 	}
+	if (cmd->examples)
+		man_examples(f, cmd->examples);
 	if (extra)
 		fputs(extra, f);
 }

@@ -70,6 +70,9 @@ struct mc_cmd {
 					   "bash|zsh|fish" */
 	const char *complete_section;	/* positional args name config
 					   sections of this schema */
+	const char *examples;		/* man page EXAMPLES: lines; one
+					   starting "$ " is a command line,
+					   the others say what it does */
 	const char *complete_cmd;	/* or: positional args are the lines
 					   `mercuryctl COMPLETE_CMD` prints
 					   ("breaker list --names") */

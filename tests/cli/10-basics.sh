@@ -22,7 +22,13 @@ test_help_every_level() {
 	run health -h
 	expect_rc 0
 	expect_out '--critical-only'
+	# a command's own options; the global ones once, in mercuryctl --help
+	expect_no_out 'Global options:'
+	expect_no_out '--pushgateway'
+	expect_out "see 'mercuryctl --help'"
+	run --help
 	expect_out 'Global options:'
+	expect_out '--pushgateway'
 }
 
 test_no_command_is_usage() {
@@ -360,4 +366,22 @@ type = memory'
 	expect_err "no breaker named 'flaky': did you mean 'webhook:flaky'\? \(breakers are named KIND:NAME"
 	run breaker reset webhook:flaky
 	expect_rc 0
+}
+
+# Every man page has EXAMPLES; mercury.conf(5)'s section headings render
+# with their quotes; the state file's last fallback is documented.
+test_man_pages_have_examples_and_right_headings() {
+	local page
+	for page in "$MC_SRC"/man/*.[15]; do
+		grep -q '^\.SH EXAMPLES$' "$page" || fail "$(basename "$page") has no EXAMPLES"
+	done
+	# render PAGE: as man shows it (groff, no overstrike), 200 columns
+	render() { groff -man -Tutf8 -rLL=200n -P -cbou "$1" 2>/dev/null; }
+	render "$MC_SRC/man/mercury.conf.5" >"$T_DIR/conf.txt"
+	grep -q '^SECTION \[check "NAME"\]$' "$T_DIR/conf.txt" ||
+		fail "heading: $(grep '^SECTION' "$T_DIR/conf.txt" | head -3)"
+	render "$MC_SRC/man/mercuryctl.1" | grep -q '/var/lib/mercury/state.db when neither XDG_STATE_HOME nor HOME' ||
+		fail "the /var/lib/mercury fallback is not in mercuryctl(1)"
+	render "$MC_SRC/man/mercuryctl-dlq.1" | grep -q '^ *mercuryctl dlq replay alerter --dry-run$' ||
+		fail "dlq's examples do not render"
 }
