@@ -301,11 +301,12 @@ static int history_run(struct mc_ctx *ctx)
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_alert_log *e = &l[i];
 		json_t *o = json_object();
-		char ts[40], att[16], http[24] = "-";
+		char ts[40], ts_text[40], att[16], http[24] = "-";
 		char *sum = mc_utf8_truncate(e->summary ? e->summary : "", 60);
 		const char *cells[8];
 
 		mc_format_time(e->ts, ts, sizeof(ts));
+		mc_format_time_text(e->ts, ts_text, sizeof(ts_text));
 		json_object_set_new(o, "time", json_string(ts));
 		json_object_set_new(o, "webhook", json_string(e->webhook));
 		json_object_set_new(o, "action", json_string(e->action));
@@ -328,7 +329,7 @@ static int history_run(struct mc_ctx *ctx)
 		snprintf(att, sizeof(att), "%d", e->attempts);
 		if (e->http_status > 0)
 			snprintf(http, sizeof(http), "%ld", e->http_status);
-		cells[0] = ts;
+		cells[0] = ts_text;
 		cells[1] = e->webhook;
 		cells[2] = e->action;
 		cells[3] = e->severity;

@@ -35,6 +35,7 @@ static int list_run(struct mc_ctx *ctx)
 		const struct mc_breaker_info *b = &list[i];
 		json_t *o = json_object();
 		char opened[40] = "-", retry[40] = "-", fails[16];
+		char opened_t[40] = "-", retry_t[40] = "-";
 		const char *cells[5];
 
 		json_object_set_new(o, "name", json_string(b->name));
@@ -44,18 +45,22 @@ static int list_run(struct mc_ctx *ctx)
 		if (b->opened_at > 0) {
 			mc_format_time(b->opened_at, opened, sizeof(opened));
 			json_object_set_new(o, "opened_at", json_string(opened));
+			mc_format_time_text(b->opened_at, opened_t,
+					    sizeof(opened_t));
 		}
 		if (b->state == MC_BREAKER_OPEN && b->retry_at > 0) {
 			mc_format_time(b->retry_at, retry, sizeof(retry));
 			json_object_set_new(o, "retry_at", json_string(retry));
+			mc_format_time_text(b->retry_at, retry_t,
+					    sizeof(retry_t));
 		}
 		json_array_append_new(arr, o);
 		snprintf(fails, sizeof(fails), "%d", b->failures);
 		cells[0] = b->name;
 		cells[1] = mc_breaker_state_name(b->state);
 		cells[2] = fails;
-		cells[3] = opened;
-		cells[4] = retry;
+		cells[3] = opened_t;
+		cells[4] = retry_t;
 		mc_table_row(t, cells);
 	}
 	if (n)

@@ -140,7 +140,7 @@ static int watch_print(struct mc_ctx *ctx, struct mc_report *r, int tty,
 	char ts[40], every[32];
 	char *s = NULL;
 
-	mc_format_time(mc_wall_now(), ts, sizeof(ts));
+	mc_format_time_text(mc_wall_now(), ts, sizeof(ts));
 	mc_format_duration(next_ms, every, sizeof(every));
 	switch (ctx->format) {
 	case MC_FMT_JSON: {

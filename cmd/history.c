@@ -63,8 +63,7 @@ static int history_run(struct mc_ctx *ctx)
 		if (r->message)
 			json_object_set_new(o, "message", json_string(r->message));
 		json_array_append_new(arr, o);
-		started[19] = '\0';	/* to the second, for people */
-		snprintf(started + 19, sizeof(started) - 19, "Z");
+		mc_format_time_text(r->started, started, sizeof(started));
 		{
 			char id[24];
 			/* The command line as given (secrets were masked when

@@ -370,6 +370,10 @@ static int phase_config(struct run *r)
 	}
 	if (ctx->conf)
 		ms = mc_conf_ms(mc_conf_core(ctx->conf), "timeout", ms);
+	/* Times in text: UTC unless asked otherwise. */
+	mc_time_text_local(mc_args_count(&r->a, "local-time") > 0 ||
+			   (ctx->conf && mc_streq(mc_conf_str(mc_conf_core(
+				ctx->conf), "time_zone"), "local")));
 	if ((v = mc_args_value(&r->a, "timeout")))
 		mc_parse_duration_ms(v, &ms, NULL);
 	ctx->timeout_ms = ms;

@@ -29,6 +29,8 @@ static const struct mc_opt global_opts[] = {
 	  0 },
 	{ 0, "no-color", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Never colour the output (as NO_COLOR does)", 0 },
+	{ 0, "local-time", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Show times in text output in local time (TZ), not UTC", 0 },
 	{ 'h', "help", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Show help for the command and exit", 0 },
 	{ 0, "version", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,

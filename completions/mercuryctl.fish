@@ -70,6 +70,7 @@ complete -c mercuryctl -l textfile-dir -r -a '(__fish_complete_directories)' -d 
 complete -c mercuryctl -l pushgateway -x -d 'Also push metrics to the Pushgateway at URL'
 complete -c mercuryctl -l wait-lock -x -d 'Wait up to DURATION for another run\'s lock instead of exiting 75'
 complete -c mercuryctl -l no-color -d 'Never colour the output (as NO_COLOR does)'
+complete -c mercuryctl -l local-time -d 'Show times in text output in local time (TZ), not UTC'
 complete -c mercuryctl -s h -l help -d 'Show help for the command and exit'
 complete -c mercuryctl -l version -d 'Print the version and exit'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl health"' -f -a history -d 'Show each check\'s uptime, transitions and last failure over time'

@@ -42,6 +42,10 @@ static const struct mc_conf_key core_keys[] = {
 	{ .name = "log_level", .type = MC_CT_ENUM, .def = "warn",
 	  .choices = "error|warn|info|debug", .env = "MERCURY_LOG_LEVEL",
 	  .help = "least severe log level written" },
+	{ .name = "time_zone", .type = MC_CT_ENUM, .def = "utc",
+	  .choices = "utc|local",
+	  .help = "times in text output: utc, or local (the TZ zone, with its "
+		  "offset); JSON is always UTC; --local-time sets local" },
 	{ .name = NULL },
 };
 

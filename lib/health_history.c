@@ -280,11 +280,7 @@ static char *fit_cell(const char *s, size_t cols)
 /* RFC 3339 to the second, for the text table. */
 static void format_second(double wall, char *buf, size_t size)
 {
-	time_t secs = (time_t)floor(wall);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	mc_format_time_text(wall, buf, size);
 }
 
 static double span_start(const struct mc_check_history *h, size_t n,

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 int mc_format_parse(const char *s)
@@ -372,4 +373,37 @@ void mc_format_age(double seconds, char *buf, size_t size)
 		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
 	else
 		snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+/* Set once by the driver, before any command runs. */
+static int time_text_local;
+
+void mc_time_text_local(int on)
+{
+	time_text_local = on;
+}
+
+void mc_format_time_text(double wall, char *buf, size_t size)
+{
+	time_t secs = (time_t)floor(wall);
+	struct tm tm;
+	char off[8];
+	long o;
+
+	if (!time_text_local) {
+		gmtime_r(&secs, &tm);
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	localtime_r(&secs, &tm);
+	o = tm.tm_gmtoff;
+	if (o == 0) {
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	snprintf(off, sizeof(off), "%c%02ld:%02ld", o < 0 ? '-' : '+',
+		 labs(o) / 3600 % 100, labs(o) % 3600 / 60);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (strlen(buf) + strlen(off) < size)
+		strcat(buf, off);
 }

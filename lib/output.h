@@ -52,6 +52,13 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 /* A label value escaped for the exposition format. Caller frees. */
 char *mc_prom_label(const char *value);
 
+/* Times for people, in text output: to the second, UTC
+ * ("2026-11-22T10:00:00Z") unless local time was asked for (--local-time,
+ * [core] time_zone = local): then the TZ zone, with its offset
+ * ("2026-11-22T11:00:00+01:00"). JSON keeps RFC 3339 UTC (mc_format_time). */
+void mc_time_text_local(int on);
+void mc_format_time_text(double wall, char *buf, size_t size);
+
 /* An age or a span for people, in its two largest units, the second
  * zero-padded and the rest cut off: "850ms", "42s", "5m07s", "2h01m",
  * "3d04h". Negative counts as 0. */

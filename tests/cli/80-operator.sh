@@ -181,3 +181,25 @@ retries = 0"
 	run alert history --json
 	expect_json '.alerts | length == 3'
 }
+
+# Times in text output: UTC by default, local with --local-time or
+# [core] time_zone = local; JSON stays UTC.
+test_local_time_in_text() {
+	conf '[core]
+timeout = 10s'
+	run health
+	TZ=Asia/Kolkata run history
+	expect_out ' [0-9-]+T[0-9:]+Z +ok '
+	TZ=Asia/Kolkata run --local-time history
+	expect_out ' [0-9-]+T[0-9:]+\+05:30 +ok '
+	TZ=Asia/Kolkata run --local-time history --json
+	expect_json '.runs[0].started | endswith("Z")'
+	conf '[core]
+time_zone = local'
+	TZ=America/St_Johns run history
+	expect_out ' [0-9-]+T[0-9:]+-0[23]:30 +ok '
+	conf '[core]
+time_zone = mars'
+	run history
+	expect_rc 78
+}
