@@ -3,7 +3,7 @@
  * the section's `command` (split into words, never given to a shell) and
  * takes its exit code, text and perfdata (plugin.h does the work).
  */
-#include "health.h"
+#include "check.h"
 #include "plugin.h"
 
 #include <math.h>
@@ -116,4 +116,35 @@ static void run_exec(const struct mc_check *c, const struct mc_health_env *env,
 	mc_argv_free(argv);
 }
 
-const struct mc_check_type mc_check_exec = { "exec", 0, run_exec };
+/* The command splits into words. */
+static int exec_validate(const struct mc_conf_section *s, const char **key,
+			 char *why, size_t size)
+{
+	char **argv;
+	struct mc_err e = { 0 };
+
+	if (mc_argv_split(mc_conf_str(s, "command"), &argv, &e) < 0) {
+		*key = "command";
+		snprintf(why, size, "%s", e.msg);
+		return -1;
+	}
+	mc_argv_free(argv);
+	return 0;
+}
+
+static const struct mc_conf_key exec_keys[] = {
+	{ .name = "command", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "a Nagios plugin and its arguments, split like shell words "
+		  "but never given to a shell; it gets mercuryctl's "
+		  "environment without its secrets, and its whole process "
+		  "tree is killed when it ends, times out or the run is "
+		  "interrupted" },
+	{ .name = NULL },
+};
+
+const struct mc_check_type mc_check_exec = {
+	.name = "exec",
+	.run = run_exec,
+	.keys = exec_keys,
+	.validate = exec_validate,
+};

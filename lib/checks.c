@@ -1,6 +1,6 @@
 /*
  * checks.c - the probe check types: tcp, redis, redis_queue, sqlite
- * (PRODUCT.md 3.1).
+ * (mercuryctl-health(1), mercury.conf(5)).
  *
  * Each run function executes in a worker thread of its own, concurrently
  * with other checks: it reads c, c->sec and env->conf, writes only r, keeps
@@ -8,7 +8,7 @@
  * of the check's timeout (getaddrinfo excepted: the resolver's own timeouts
  * bound it, and the engine abandons a check that overruns).
  */
-#include "health.h"
+#include "check.h"
 #include "redis.h"
 
 #include <errno.h>
@@ -404,8 +404,79 @@ out:
 
 /* ---- the types ---------------------------------------------------------- */
 
-const struct mc_check_type mc_check_tcp = { "tcp", 0, run_tcp };
-const struct mc_check_type mc_check_redis = { "redis", 0, run_redis };
-const struct mc_check_type mc_check_redis_queue = { "redis_queue", 0,
-						    run_redis_queue };
-const struct mc_check_type mc_check_sqlite = { "sqlite", 0, run_sqlite };
+/* host:port with a port of 1 to 65535. */
+static int tcp_validate(const struct mc_conf_section *s, const char **key,
+			char *why, size_t size)
+{
+	const char *a = mc_conf_str(s, "address");
+	const char *colon = strrchr(a, ':');
+	long long port;
+
+	if (colon == NULL || colon == a ||
+	    mc_parse_int(colon + 1, 1, 65535, &port, NULL) < 0) {
+		*key = "address";
+		snprintf(why, size, "bad address '%s' (use host:port)", a);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct mc_conf_key tcp_keys[] = {
+	{ .name = "address", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "host:port to connect to ([v6addr]:port for IPv6)" },
+	MC_CHECK_KEYS_LATENCY,
+	{ .name = NULL },
+};
+
+#define REDIS_KEYS \
+	{ .name = "url", .type = MC_CT_URL, \
+	  .help = "redis://[:password@]host:port/db (default [core] " \
+		  "redis_url)" }, \
+	{ .name = "password_file", .type = MC_CT_PATH, \
+	  .help = "a file holding the Redis password (default [core] " \
+		  "redis_password_file)" }
+
+static const struct mc_conf_key redis_keys[] = {
+	REDIS_KEYS,
+	MC_CHECK_KEYS_LATENCY,
+	{ .name = NULL },
+};
+
+static const struct mc_conf_key redis_queue_keys[] = {
+	REDIS_KEYS,
+	{ .name = "queue", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
+	  .help = "the Redis list whose depth is watched" },
+	MC_CHECK_KEYS_THRESHOLD,
+	{ .name = NULL },
+};
+
+static const struct mc_conf_key sqlite_keys[] = {
+	{ .name = "path", .type = MC_CT_PATH, .flags = MC_CK_REQUIRED,
+	  .help = "the SQLite database to open and quick_check" },
+	{ .name = NULL },
+};
+
+const struct mc_check_type mc_check_tcp = {
+	.name = "tcp",
+	.run = run_tcp,
+	.keys = tcp_keys,
+	.validate = tcp_validate,
+};
+
+const struct mc_check_type mc_check_redis = {
+	.name = "redis",
+	.run = run_redis,
+	.keys = redis_keys,
+};
+
+const struct mc_check_type mc_check_redis_queue = {
+	.name = "redis_queue",
+	.run = run_redis_queue,
+	.keys = redis_queue_keys,
+};
+
+const struct mc_check_type mc_check_sqlite = {
+	.name = "sqlite",
+	.run = run_sqlite,
+	.keys = sqlite_keys,
+};

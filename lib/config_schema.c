@@ -2,13 +2,14 @@
  * config_schema.c - every section mercury.conf may hold, with one help line
  * per key: the loader checks files against these tables, and `config show`
  * and mercury.conf(5) are written from them. A new section is one more
- * table and one more line in mc_conf_schemas[].
+ * table and one more line in mc_conf_schemas[]. The [check] section's
+ * schema comes from the registry of check types (lib/check_types.c).
  */
 #include <ctype.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
-#include "plugin.h"
+#include "check.h"
 #include "slo.h"
 #include "threshold.h"
 #include "config.h"
@@ -54,230 +55,6 @@ static const struct mc_conf_schema core_schema = {
 	.named = 0,
 	.help = "settings for every command",
 	.keys = core_keys,
-};
-
-#define CHECK_TYPES \
-	"state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec"
-
-static const struct mc_conf_key check_keys[] = {
-	{ .name = "type", .type = MC_CT_ENUM, .flags = MC_CK_REQUIRED,
-	  .choices = CHECK_TYPES,
-	  .help = "what the check probes" },
-	{ .name = "timeout", .type = MC_CT_DURATION, .def = "2s",
-	  .help = "time one probe may take; one that overruns is critical" },
-	{ .name = "critical", .type = MC_CT_BOOL, .def = "false",
-	  .help = "a failure makes the run unavailable, not degraded" },
-	{ .name = "failure_threshold", .type = MC_CT_INT, .def = "3",
-	  .help = "consecutive failures before the check alerts" },
-	{ .name = "success_threshold", .type = MC_CT_INT, .def = "2",
-	  .help = "consecutive passes before the check resolves" },
-	{ .name = "breaker_failures", .type = MC_CT_INT,
-	  .help = "overrides [core] breaker_failures for this check" },
-	{ .name = "breaker_recovery", .type = MC_CT_DURATION,
-	  .help = "overrides [core] breaker_recovery for this check" },
-	{ .name = "url", .type = MC_CT_URL, .types = "http|prometheus",
-	  .help = "the URL to probe (prometheus: the server's base URL, "
-		  "default [core] prometheus_url)" },
-	{ .name = "url", .type = MC_CT_URL, .types = "redis|redis_queue",
-	  .help = "redis://[:password@]host:port/db (default [core] redis_url)" },
-	{ .name = "password_file", .type = MC_CT_PATH,
-	  .types = "redis|redis_queue",
-	  .help = "a file holding the Redis password (default [core] "
-		  "redis_password_file)" },
-	{ .name = "expect", .type = MC_CT_STRING, .def = "2xx",
-	  .flags = MC_CK_LIST, .types = "http",
-	  .help = "accepted statuses: codes or classes (200, 2xx), several "
-		  "separated by spaces or commas, or the key repeated" },
-	{ .name = "body", .type = MC_CT_STRING, .types = "http",
-	  .help = "text the body must contain" },
-	{ .name = "body_regex", .type = MC_CT_STRING, .types = "http",
-	  .help = "POSIX extended regular expression the body must match" },
-	{ .name = "max_redirects", .type = MC_CT_INT, .def = "5",
-	  .types = "http",
-	  .help = "redirects followed at most (0: none)" },
-	{ .name = "ca_file", .type = MC_CT_PATH, .types = "http|prometheus",
-	  .help = "trust the certificates in this PEM file (verification is "
-		  "never turned off)" },
-	{ .name = "cert_warn_days", .type = MC_CT_INT, .def = "14",
-	  .types = "http",
-	  .help = "https: warn when the certificate expires within this many "
-		  "days" },
-	{ .name = "cert_crit_days", .type = MC_CT_INT, .def = "7",
-	  .types = "http",
-	  .help = "https: critical when the certificate expires within this "
-		  "many days" },
-	{ .name = "latency_warn", .type = MC_CT_DURATION,
-	  .types = "http|tcp|redis",
-	  .help = "warn when the probe takes at least this long" },
-	{ .name = "latency_crit", .type = MC_CT_DURATION,
-	  .types = "http|tcp|redis",
-	  .help = "critical when the probe takes at least this long" },
-	{ .name = "address", .type = MC_CT_STRING, .types = "tcp",
-	  .help = "host:port to connect to ([v6addr]:port for IPv6)" },
-	{ .name = "queue", .type = MC_CT_STRING, .types = "redis_queue",
-	  .help = "the Redis list whose depth is watched" },
-	{ .name = "query", .type = MC_CT_STRING, .types = "prometheus",
-	  .help = "an instant PromQL query returning a scalar or one sample "
-		  "(without it the check asks /-/ready)" },
-	{ .name = "command", .type = MC_CT_STRING, .types = "exec",
-	  .help = "a Nagios plugin and its arguments, split like shell words "
-		  "but never given to a shell; it gets mercuryctl's "
-		  "environment without its secrets, and its whole process "
-		  "tree is killed when it ends, times out or the run is "
-		  "interrupted" },
-	{ .name = "path", .type = MC_CT_PATH, .types = "disk",
-	  .help = "a path on the filesystem to check (default: the state "
-		  "file's directory)" },
-	{ .name = "path", .type = MC_CT_PATH, .types = "sqlite",
-	  .help = "the SQLite database to open and quick_check" },
-	{ .name = "warn", .type = MC_CT_THRESHOLD, .def = "90",
-	  .types = "disk|memory",
-	  .help = "used percentage at which the check warns (a Nagios range)" },
-	{ .name = "crit", .type = MC_CT_THRESHOLD, .def = "95",
-	  .types = "disk|memory",
-	  .help = "used percentage at which the check is critical (a Nagios "
-		  "range)" },
-	{ .name = "warn", .type = MC_CT_THRESHOLD,
-	  .types = "redis_queue|prometheus",
-	  .help = "warning threshold: a number (value >= N) or a Nagios range "
-		  "(N:, ~:N, N:M, @N:M); redis_queue: the depth that warns" },
-	{ .name = "crit", .type = MC_CT_THRESHOLD,
-	  .types = "redis_queue|prometheus",
-	  .help = "critical threshold, as warn; redis_queue: the depth at which "
-		  "producers should shed" },
-	{ .name = NULL },
-};
-
-/* Keys a type cannot do without. */
-static const struct {
-	const char *type, *key;
-} required[] = {
-	{ "http", "url" }, { "tcp", "address" }, { "redis_queue", "queue" },
-	{ "sqlite", "path" }, { "exec", "command" },
-};
-
-static int valid_status(const char *t)
-{
-	size_t n = strlen(t);
-
-	if (n != 3 || t[0] < '1' || t[0] > '5')
-		return 0;
-	if (strcmp(t + 1, "xx") == 0)
-		return 1;
-	return isdigit((unsigned char)t[1]) && isdigit((unsigned char)t[2]);
-}
-
-static int check_validate(const struct mc_conf_section *s, const char **key,
-			  char *why, size_t size)
-{
-	const char *type = mc_conf_str(s, "type");
-	const struct mc_conf_value *w, *c, *v;
-	struct mc_range rw, rc;
-
-	for (size_t i = 0; i < MC_ARRAY_LEN(required); i++) {
-		if (mc_streq(type, required[i].type) &&
-		    mc_conf_get(s, required[i].key) == NULL) {
-			*key = "type";
-			snprintf(why, size, "a check of type '%s' needs '%s'",
-				 type, required[i].key);
-			return -1;
-		}
-	}
-	if (mc_streq(type, "http")) {
-		for (v = mc_conf_get(s, "expect"); v; v = v->next) {
-			char *list = mc_strdup(v->raw), *save = NULL, *t;
-			int ok = 1;
-
-			for (t = strtok_r(list, " ,", &save); t && ok;
-			     t = strtok_r(NULL, " ,", &save))
-				ok = valid_status(t);
-			free(list);
-			if (!ok) {
-				*key = "expect";
-				snprintf(why, size,
-					 "bad status list '%s' (codes like 200 or "
-					 "classes like 2xx)", v->raw);
-				return -1;
-			}
-		}
-		if ((v = mc_conf_get(s, "body_regex")) != NULL) {
-			regex_t re;
-			int e = regcomp(&re, v->raw, REG_EXTENDED | REG_NOSUB);
-
-			if (e != 0) {
-				char msg[128];
-
-				regerror(e, &re, msg, sizeof(msg));
-				*key = "body_regex";
-				snprintf(why, size, "bad regular expression: %s",
-					 msg);
-				return -1;
-			}
-			regfree(&re);
-		}
-	}
-	if (mc_streq(type, "tcp")) {
-		const char *a = mc_conf_str(s, "address");
-		const char *colon = strrchr(a, ':');
-		long long port;
-
-		if (colon == NULL || colon == a ||
-		    mc_parse_int(colon + 1, 1, 65535, &port, NULL) < 0) {
-			*key = "address";
-			snprintf(why, size, "bad address '%s' (use host:port)", a);
-			return -1;
-		}
-	}
-	if (mc_streq(type, "exec")) {
-		char **argv;
-		struct mc_err e = { 0 };
-
-		if (mc_argv_split(mc_conf_str(s, "command"), &argv, &e) < 0) {
-			*key = "command";
-			snprintf(why, size, "%s", e.msg);
-			return -1;
-		}
-		mc_argv_free(argv);
-	}
-	/* Disk and memory thresholds are used percentages. */
-	if (mc_streq(type, "disk") || mc_streq(type, "memory")) {
-		static const char *const keys[] = { "warn", "crit" };
-
-		for (size_t i = 0; i < 2; i++) {
-			struct mc_range r;
-
-			if (!mc_conf_range(s, keys[i], &r) ||
-			    (r.lo >= 0 && r.hi <= 100) ||
-			    ((r.flags & MC_RANGE_PLAIN) && r.hi >= 0 &&
-			     r.hi <= 100))
-				continue;
-			*key = keys[i];
-			snprintf(why, size, "'%s' is a used percentage: 0 to "
-				 "100, not '%s'", keys[i],
-				 mc_conf_str(s, keys[i]));
-			return -1;
-		}
-	}
-	/* For two plain numbers, warn beyond crit can never warn. */
-	w = mc_conf_get(s, "warn");
-	c = mc_conf_get(s, "crit");
-	if (w == NULL || c == NULL || mc_range_parse(w->raw, &rw, NULL) < 0 ||
-	    mc_range_parse(c->raw, &rc, NULL) < 0 ||
-	    !(rw.flags & MC_RANGE_PLAIN) || !(rc.flags & MC_RANGE_PLAIN) ||
-	    rw.hi <= rc.hi)
-		return 0;
-	*key = mc_streq(w->source, "default") ? "crit" : "warn";
-	snprintf(why, size, "warn (%s) must not exceed crit (%s)", w->raw,
-		 c->raw);
-	return -1;
-}
-
-static const struct mc_conf_schema check_schema = {
-	.name = "check",
-	.named = 1,
-	.help = "one health check, run by `mercuryctl health`",
-	.keys = check_keys,
-	.validate = check_validate,
 };
 
 static const struct mc_conf_key dlq_keys[] = {
@@ -499,7 +276,7 @@ static const struct mc_conf_schema slo_schema = {
 
 const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&core_schema,
-	&check_schema,
+	&mc_check_schema,
 	&dlq_schema,
 	&webhook_schema,
 	&slo_schema,

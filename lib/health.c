@@ -1,28 +1,18 @@
-/* health.c - check selection, the built-in check types, reports. */
+/*
+ * health.c - the health engine: selects the checks, runs them concurrently
+ * (a thread per blocking check, one libcurl multi handle for the HTTP-based
+ * ones, the state check in the main thread), and records the results. The
+ * check types are in the registry (lib/check_types.c); the renderings in
+ * lib/health_report.c.
+ */
 #include "health.h"
 #include "log.h"
-#include "http.h"
-#include "promapi.h"
 
-#include <errno.h>
-#include <regex.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-
-const char *mc_status_name(int status)
-{
-	static const char *const names[] = { "ok", "warning", "critical",
-					     "unknown" };
-
-	return status >= 0 && status <= 3 ? names[status] : "unknown";
-}
 
 const char *mc_run_status_name(int status)
 {
@@ -32,205 +22,21 @@ const char *mc_run_status_name(int status)
 	return status >= 0 && status <= 3 ? names[status] : "unknown";
 }
 
-void mc_check_set(struct mc_check_result *r, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	free(r->message);
-	r->message = mc_vasprintf(fmt, ap);
-	va_end(ap);
-	r->status = status;
-}
-
-/* How a value alerts against r, for the message: ">= crit 10". */
-static void alert_phrase(const struct mc_range *r, const char *name,
-			 char *buf, size_t size)
-{
-	char f[48];
-
-	mc_range_format(r, f, sizeof(f));
-	if (r->flags & MC_RANGE_PLAIN)
-		snprintf(buf, size, " >= %s %s", name, f);
-	else if (r->flags & MC_RANGE_INSIDE)
-		snprintf(buf, size, " inside %s %s", name, f + 1);
-	else
-		snprintf(buf, size, " outside %s %s", name, f);
-}
-
-void mc_check_value(struct mc_check_result *r, double value, const char *unit,
-		    const char *what)
-{
-	const struct mc_check *c = r->check;
-	int status = mc_range_status(&c->warn, &c->crit, value);
-	char why[112] = "";
-
-	r->has_value = 1;
-	r->value = value;
-	r->unit = unit;
-	if (status == MC_ST_CRITICAL)
-		alert_phrase(&c->crit, "crit", why, sizeof(why));
-	else if (status == MC_ST_WARNING)
-		alert_phrase(&c->warn, "warn", why, sizeof(why));
-	mc_check_set(r, status, "%s %.15g%s%s", what, value, unit, why);
-}
-
-static void human_bytes(double v, char *buf, size_t size)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB" };
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < MC_ARRAY_LEN(units)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
-/* ---- built-in check types ----------------------------------------------- */
-
-static void run_state(const struct mc_check *c, const struct mc_health_env *env,
-		      struct mc_check_result *r)
-{
-	sqlite3 *db = env->st ? mc_state_db(env->st) : NULL;
-	sqlite3_stmt *s = NULL;
-	const char *verdict = NULL;
-	long long runs = 0;
-	struct stat sb;
-	char size[32] = "?";
-
-	(void)c;
-	if (db == NULL) {
-		mc_check_set(r, MC_ST_CRITICAL, "state file not open");
-		return;
-	}
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) !=
-	    SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
-		mc_check_set(r, MC_ST_CRITICAL, "quick_check failed: %s",
-			   sqlite3_errmsg(db));
-		sqlite3_finalize(s);
-		return;
-	}
-	verdict = (const char *)sqlite3_column_text(s, 0);
-	if (!mc_streq(verdict, "ok")) {
-		mc_check_set(r, MC_ST_CRITICAL, "quick_check: %s",
-			   verdict ? verdict : "no answer");
-		sqlite3_finalize(s);
-		return;
-	}
-	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &s,
-			       NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		runs = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (stat(mc_state_path(env->st), &sb) == 0)
-		human_bytes((double)sb.st_size, size, sizeof(size));
-	r->has_value = 1;
-	r->value = (double)runs;
-	r->unit = "";
-	mc_check_set(r, MC_ST_OK, "schema v%d, %lld runs recorded, %s",
-		   mc_state_schema_version(), runs, size);
-}
-
-static void run_disk(const struct mc_check *c, const struct mc_health_env *env,
-		     struct mc_check_result *r)
-{
-	struct statvfs vfs;
-	double total, used, pct;
-	char tot[32], eb[128];
-
-	(void)env;
-	if (statvfs(c->path, &vfs) < 0) {
-		mc_check_set(r, MC_ST_UNKNOWN, "cannot stat %s: %s", c->path,
-			   mc_strerror(errno, eb, sizeof(eb)));
-		return;
-	}
-	/* As df(1): used / (used + available to unprivileged users). */
-	used = (double)(vfs.f_blocks - vfs.f_bfree) * (double)vfs.f_frsize;
-	total = used + (double)vfs.f_bavail * (double)vfs.f_frsize;
-	pct = total > 0 ? 100.0 * used / total : 0;
-	human_bytes(total, tot, sizeof(tot));
-	r->has_value = 1;
-	r->value = pct;
-	r->unit = "%";
-	mc_check_set(r, mc_range_status(&c->warn, &c->crit, pct),
-		     "%.1f%% used of %s at %s", pct, tot, c->path);
-}
-
-static void run_memory(const struct mc_check *c, const struct mc_health_env *env,
-		       struct mc_check_result *r)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long long total = 0, avail = 0, v;
-	double pct;
-	char tot[32], eb[128];
-
-	(void)env;
-	if (f == NULL) {
-		mc_check_set(r, MC_ST_UNKNOWN, "cannot read /proc/meminfo: %s",
-			   mc_strerror(errno, eb, sizeof(eb)));
-		return;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemTotal: %llu kB", &v) == 1)
-			total = v;
-		else if (sscanf(line, "MemAvailable: %llu kB", &v) == 1)
-			avail = v;
-	}
-	fclose(f);
-	if (total == 0 || avail > total) {
-		mc_check_set(r, MC_ST_UNKNOWN,
-			   "/proc/meminfo has no MemTotal/MemAvailable");
-		return;
-	}
-	pct = 100.0 * (double)(total - avail) / (double)total;
-	human_bytes((double)total * 1024, tot, sizeof(tot));
-	r->has_value = 1;
-	r->value = pct;
-	r->unit = "%";
-	mc_check_set(r, mc_range_status(&c->warn, &c->crit, pct),
-		     "%.1f%% used of %s", pct, tot);
-}
-
-static const struct mc_check_type check_state = { "state", MC_CHECK_MAIN,
-						   run_state };
-static const struct mc_check_type check_disk = { "disk", 0, run_disk };
-static const struct mc_check_type check_memory = { "memory", 0, run_memory };
-
-/* Every check type; the config schema's [check] type key lists the same. */
-static const struct mc_check_type check_http, check_prometheus;
-
-static const struct mc_check_type *const check_types[] = {
-	&check_state, &check_disk, &check_memory, &check_http,
-	&check_prometheus, &mc_check_tcp, &mc_check_redis,
-	&mc_check_redis_queue, &mc_check_sqlite, &mc_check_exec,
-};
-
-static const struct mc_check_type *find_type(const char *name)
-{
-	for (size_t i = 0; i < MC_ARRAY_LEN(check_types); i++)
-		if (mc_streq(check_types[i]->name, name))
-			return check_types[i];
-	return NULL;
-}
-
 /* ---- selection ---------------------------------------------------------- */
 
-static char *default_disk_path(struct mc_state *st)
+/* The warn or crit range the type's key gives by default ({0}: none). */
+static void default_range(const struct mc_check_type *t, const char *name,
+			  struct mc_range *r)
 {
-	char *p, *slash;
-
-	if (st)
-		return mc_strdup(mc_state_dir(st));
-	p = mc_state_default_path();
-	slash = strrchr(p, '/');
-	if (slash && slash != p)
-		*slash = '\0';
-	return p;
+	memset(r, 0, sizeof(*r));
+	for (size_t k = 0; t->keys && t->keys[k].name; k++)
+		if (strcmp(t->keys[k].name, name) == 0 && t->keys[k].def &&
+		    t->keys[k].type == MC_CT_THRESHOLD)
+			mc_range_parse(t->keys[k].def, r, NULL);
 }
 
+/* A check of the type called type: from its section, or (sec NULL) a
+ * built-in default with its keys' defaults. */
 static void add_check(struct mc_health *h, const char *name, const char *type,
 		      const struct mc_conf_section *sec, struct mc_state *st)
 {
@@ -240,27 +46,23 @@ static void add_check(struct mc_health *h, const char *name, const char *type,
 	c = &h->checks[h->n++];
 	memset(c, 0, sizeof(*c));
 	c->name = mc_strdup(name);
-	c->type = find_type(type);
+	c->type = mc_check_type_find(type);
 	if (c->type == NULL)
-		abort();	/* the schema names a type with no code: our bug */
+		MC_BUG("the schema names check type '%s', which has no code",
+		       type ? type : "(none)");
 	c->sec = sec;
 	c->critical = sec ? mc_conf_bool(sec, "critical", 0)
-			  : strcmp(type, "state") == 0;
+			  : (c->type->flags & MC_CHECK_DEFAULT_CRITICAL) != 0;
 	c->timeout_ms = sec ? mc_conf_ms(sec, "timeout", 2000) : 2000;
-	if (strcmp(type, "disk") == 0 || strcmp(type, "memory") == 0) {
-		/* Built-in defaults: warn at 90%, critical at 95% used. */
-		mc_range_parse("90", &c->warn, NULL);
-		mc_range_parse("95", &c->crit, NULL);
-	}
 	if (sec) {
 		mc_conf_range(sec, "warn", &c->warn);
 		mc_conf_range(sec, "crit", &c->crit);
+	} else {
+		default_range(c->type, "warn", &c->warn);
+		default_range(c->type, "crit", &c->crit);
 	}
-	if (strcmp(type, "disk") == 0) {
-		const char *p = sec ? mc_conf_str(sec, "path") : NULL;
-
-		c->path = p ? mc_strdup(p) : default_disk_path(st);
-	}
+	if (c->type->setup != NULL)
+		c->type->setup(c, st);
 }
 
 int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
@@ -270,16 +72,17 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 {
 	const struct mc_conf_section *sec = NULL;
 	struct mc_health all = { 0 };
+	size_t configured;
 
 	memset(h, 0, sizeof(*h));
 	while ((sec = mc_conf_next(conf, "check", sec)) != NULL)
 		add_check(&all, sec->name, mc_conf_str(sec, "type"), sec, st);
-	if (all.n == 0) {
-		/* No checks configured: the built-in defaults serve. */
-		add_check(&all, "state", "state", NULL, st);
-		add_check(&all, "disk", "disk", NULL, st);
-		add_check(&all, "memory", "memory", NULL, st);
-	}
+	/* No checks configured: the built-in defaults serve. */
+	configured = all.n;
+	for (size_t t = 0; configured == 0 && mc_check_types[t] != NULL; t++)
+		if (mc_check_types[t]->flags & MC_CHECK_DEFAULT)
+			add_check(&all, mc_check_types[t]->name,
+				  mc_check_types[t]->name, NULL, st);
 	for (size_t i = 0; i < n_names; i++) {
 		size_t k;
 
@@ -327,214 +130,7 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 	return 0;
 }
 
-/* ---- http and prometheus: probes on the shared libcurl multi handle ---- */
-
-static const struct mc_check_type check_http = { "http", MC_CHECK_HTTP, NULL };
-static const struct mc_check_type check_prometheus = { "prometheus",
-						       MC_CHECK_HTTP, NULL };
-
-/* Is status accepted by the check's expect list ("200 204", "2xx")? */
-static int status_expected(const struct mc_conf_section *sec, long status)
-{
-	const struct mc_conf_value *v = mc_conf_get(sec, "expect");
-	char code[8];
-	int ok = 0;
-
-	snprintf(code, sizeof(code), "%ld", status);
-	for (; v && !ok; v = v->next) {
-		char *list = mc_strdup(v->raw), *save = NULL;
-
-		for (char *t = strtok_r(list, " ,", &save); t && !ok;
-		     t = strtok_r(NULL, " ,", &save))
-			ok = strcmp(t, code) == 0 ||
-			     (strcmp(t + 1, "xx") == 0 && t[0] == code[0]);
-		free(list);
-	}
-	return ok;
-}
-
-/* Keeps the worst of several findings: status and the message of the
- * first one at that status. */
-struct verdict {
-	int status;
-	char msg[256];
-};
-
-static void finding(struct verdict *v, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void finding(struct verdict *v, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (status <= v->status && v->msg[0])
-		return;
-	v->status = status;
-	va_start(ap, fmt);
-	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
-	va_end(ap);
-}
-
-int mc_check_latency(const struct mc_check *c, double ms, char *why,
-		     size_t size)
-{
-	static const char *const keys[] = { "latency_crit", "latency_warn" };
-	static const int status[] = { MC_ST_CRITICAL, MC_ST_WARNING };
-
-	for (size_t i = 0; i < 2; i++) {
-		int64_t limit = mc_conf_ms(c->sec, keys[i], 0);
-		char d[32];
-
-		if (limit <= 0 || ms < (double)limit)
-			continue;
-		mc_format_duration(limit, d, sizeof(d));
-		snprintf(why, size, ">= %s %s", keys[i], d);
-		return status[i];
-	}
-	if (size)
-		why[0] = '\0';
-	return MC_ST_OK;
-}
-
-/* A request that got no answer: why, as a check result. */
-static void no_answer(const struct mc_http_req *req, struct mc_check_result *r)
-{
-	if (req->err.code == MC_EXIT_UNKNOWN || mc_interrupted)
-		mc_check_set(r, MC_ST_UNKNOWN, "%s", mc_interrupted ?
-			     "interrupted" : "did not finish before the run's "
-			     "deadline");
-	else
-		mc_check_set(r, MC_ST_CRITICAL, "%s", req->err.msg[0] ?
-			     req->err.msg : "no answer");
-}
-
-static void http_evaluate(const struct mc_check *c, const struct mc_http_req *req,
-			  struct mc_check_result *r)
-{
-	const struct mc_conf_section *sec = c->sec;
-	const char *body = mc_conf_str(sec, "body");
-	const char *re = mc_conf_str(sec, "body_regex");
-	struct verdict v = { MC_ST_OK, "" };
-	char cert[64] = "";
-
-	if (!req->done) {
-		no_answer(req, r);
-		return;
-	}
-	if (!status_expected(sec, req->status)) {
-		const struct mc_conf_value *e = mc_conf_get(sec, "expect");
-
-		finding(&v, MC_ST_CRITICAL, "HTTP %ld (expected %s)",
-			req->status, e ? e->raw : "2xx");
-	}
-	if (body && (req->resp == NULL || strstr(req->resp, body) == NULL))
-		finding(&v, MC_ST_CRITICAL, "HTTP %ld, but the body lacks '%s'",
-			req->status, body);
-	if (re) {
-		regex_t rx;
-
-		if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) == 0) {
-			if (regexec(&rx, req->resp ? req->resp : "", 0, NULL,
-				    0) != 0)
-				finding(&v, MC_ST_CRITICAL, "HTTP %ld, but the "
-					"body does not match /%s/",
-					req->status, re);
-			regfree(&rx);
-		}
-	}
-	{
-		char why[64];
-		int st = mc_check_latency(c, req->latency_ms, why, sizeof(why));
-
-		if (st != MC_ST_OK)
-			finding(&v, st, "HTTP %ld in %.1f ms (%s)", req->status,
-				req->latency_ms, why);
-	}
-	if (req->cert_expiry > 0) {
-		double days = floor((req->cert_expiry - mc_wall_now()) / 86400);
-		long long wd = mc_conf_int(sec, "cert_warn_days", 14);
-		long long cd = mc_conf_int(sec, "cert_crit_days", 7);
-
-		snprintf(cert, sizeof(cert), ", certificate expires in %.0f "
-			 "days", days);
-		if (days <= (double)cd)
-			finding(&v, MC_ST_CRITICAL, "certificate expires in "
-				"%.0f days (cert_crit_days %lld)", days, cd);
-		else if (days <= (double)wd)
-			finding(&v, MC_ST_WARNING, "certificate expires in "
-				"%.0f days (cert_warn_days %lld)", days, wd);
-		r->has_value = 1;
-		r->value = days;
-		r->unit = "";
-	}
-	if (v.status == MC_ST_OK)
-		mc_check_set(r, MC_ST_OK, "HTTP %ld in %.1f ms%s", req->status,
-			     req->latency_ms, cert);
-	else
-		mc_check_set(r, v.status, "%s", v.msg);
-}
-
-/* The value of an instant query's answer: a scalar, or a vector of exactly
- * one sample. */
-static void prometheus_evaluate(const struct mc_check *c,
-				const struct mc_http_req *req,
-				struct mc_check_result *r)
-{
-	struct mc_promapi_result a;
-
-	if (!req->done) {
-		no_answer(req, r);
-		return;
-	}
-	if (mc_conf_str(c->sec, "query") == NULL) {
-		if (req->status == 200)
-			mc_check_set(r, MC_ST_OK, "ready (HTTP 200 in %.1f ms)",
-				     req->latency_ms);
-		else
-			mc_check_set(r, MC_ST_CRITICAL, "not ready: HTTP %ld",
-				     req->status);
-		return;
-	}
-	mc_promapi_parse(req->status, req->resp, req->resp_len, &a);
-	switch (a.kind) {
-	case MC_PROMAPI_VALUE:
-		mc_check_value(r, a.value, "", "value");
-		break;
-	case MC_PROMAPI_EMPTY:
-		mc_check_set(r, MC_ST_UNKNOWN, "query returned no data");
-		break;
-	case MC_PROMAPI_MANY:
-		mc_check_set(r, MC_ST_UNKNOWN, "query returned %zu series; "
-			     "it must aggregate to one", a.n_series);
-		break;
-	case MC_PROMAPI_ERROR:
-		mc_check_set(r, MC_ST_UNKNOWN, "query failed: %s", a.msg);
-		break;
-	default:
-		mc_check_set(r, MC_ST_UNKNOWN, "%s", a.msg);
-		break;
-	}
-}
-
-/* The URL a probe asks; caller frees. */
-static char *probe_url(const struct mc_check *c, const struct mc_health_env *env)
-{
-	const char *base, *query;
-	size_t n;
-
-	if (c->type == &check_http)
-		return mc_strdup(mc_conf_str(c->sec, "url"));
-	base = mc_conf_str(c->sec, "url");
-	if (base == NULL)
-		base = mc_conf_str(mc_conf_core(env->conf), "prometheus_url");
-	query = mc_conf_str(c->sec, "query");
-	if (query != NULL)
-		return mc_promapi_query_url(base, query, 0);
-	n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	return mc_asprintf("%.*s/-/ready", (int)n, base);
-}
+/* ---- the HTTP-based checks: one libcurl multi handle for all ----------- */
 
 static void run_http_checks(struct mc_health *h, const struct mc_health_env *env)
 {
@@ -557,15 +153,9 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		if (!(c->type->flags & MC_CHECK_HTTP))
 			continue;
 		idx[n++] = i;
-		q->url = probe_url(c, env);
+		c->type->http_prepare(c, env, q);
 		q->timeout_ms = c->timeout_ms;
 		q->max_attempts = 1;	/* a probe measures, it does not retry */
-		q->ca_file = mc_conf_str(c->sec, "ca_file");
-		if (c->type == &check_http) {
-			q->max_redirects = (int)mc_conf_int(c->sec,
-							    "max_redirects", 5);
-			q->want_cert_expiry = strncmp(q->url, "https://", 8) == 0;
-		}
 	}
 	http = mc_http_new(env->correlation_id, &err);
 	if (http == NULL || mc_http_perform(http, reqs, n, env->dl, &err) < 0) {
@@ -577,10 +167,7 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 			const struct mc_check *c = &h->checks[idx[k]];
 			struct mc_check_result *r = &h->results[idx[k]];
 
-			if (c->type == &check_http)
-				http_evaluate(c, &reqs[k], r);
-			else
-				prometheus_evaluate(c, &reqs[k], r);
+			c->type->http_evaluate(c, &reqs[k], r);
 			r->latency_ms = reqs[k].latency_ms;
 		}
 	}
@@ -897,152 +484,4 @@ void mc_health_free(struct mc_health *h)
 	free(h->checks);
 	free(h->results);
 	memset(h, 0, sizeof(*h));
-}
-
-/* ---- reports ------------------------------------------------------------ */
-
-static int health_cell_color(size_t col, const char *cell)
-{
-	return col == 2 ? mc_status_color(cell) : 0;
-}
-
-void mc_health_report(const struct mc_health *h, const char *correlation_id,
-		      struct mc_report *r)
-{
-	static const char *const headers[] = { "CHECK", "TYPE", "STATUS",
-					       "LATENCY", "MESSAGE" };
-	json_t *checks = json_object();
-	struct mc_table *t = mc_table_new(5, headers);
-	struct mc_buf perf = { 0 };
-	char ts[40];
-	size_t counts[4] = { 0 };
-
-	mc_format_time(h->started, ts, sizeof(ts));
-	json_object_set_new(r->doc, "status",
-			    json_string(mc_run_status_name(h->status)));
-	json_object_set_new(r->doc, "timestamp", json_string(ts));
-	json_object_set_new(r->doc, "correlation_id",
-			    json_string(correlation_id));
-	json_object_set_new(r->doc, "duration_ms", json_real(h->duration_ms));
-	for (size_t i = 0; i < h->n; i++) {
-		const struct mc_check_result *res = &h->results[i];
-		const struct mc_check *c = res->check;
-		json_t *o = json_object();
-		char lat[32], *label = mc_prom_label(c->name), *labels;
-		const char *cells[5];
-
-		counts[res->status & 3]++;
-		json_object_set_new(o, "type", json_string(c->type->name));
-		json_object_set_new(o, "status",
-				    json_string(mc_status_name(res->status)));
-		json_object_set_new(o, "critical", json_boolean(c->critical));
-		json_object_set_new(o, "latency_ms", json_real(res->latency_ms));
-		json_object_set_new(o, "message", json_string(res->message ?
-							     res->message : ""));
-		if (res->has_value)
-			json_object_set_new(o, "value", json_real(res->value));
-		json_object_set_new(checks, c->name, o);
-
-		snprintf(lat, sizeof(lat), "%.1fms", res->latency_ms);
-		cells[0] = c->name;
-		cells[1] = c->type->name;
-		cells[2] = mc_status_name(res->status);
-		cells[3] = lat;
-		cells[4] = res->message ? res->message : "";
-		mc_table_row(t, cells);
-
-		labels = mc_asprintf("check=\"%s\",type=\"%s\"", label,
-				     c->type->name);
-		mc_prom_sample(&r->prom, "mercury_check_status", "gauge",
-			       "Check status: 0 ok, 1 warning, 2 critical, 3 unknown.",
-			       labels, res->status);
-		mc_prom_sample(&r->prom, "mercury_check_latency_seconds", "gauge",
-			       "How long the check took.", labels,
-			       res->latency_ms / 1e3);
-		if (res->has_value)
-			mc_prom_sample(&r->prom, "mercury_check_value", "gauge",
-				       "The value the check measured.", labels,
-				       res->value);
-		free(labels);
-		free(label);
-
-		if (res->perfdata && *res->perfdata)
-			mc_buf_printf(&perf, " %s", res->perfdata);
-		mc_buf_puts(&perf, " ");
-		mc_perf_label(&perf, c->name, "_latency");
-		mc_buf_printf(&perf, "=%.3fms", res->latency_ms);
-		if (res->has_value) {
-			mc_buf_puts(&perf, " ");
-			mc_perf_label(&perf, c->name, "");
-			char w[48], k[48];
-
-			mc_range_format(&c->warn, w, sizeof(w));
-			mc_range_format(&c->crit, k, sizeof(k));
-			if (mc_streq(res->unit, "%"))
-				mc_buf_printf(&perf, "=%.2f%%;%s;%s;0;100",
-					      res->value, w, k);
-			else if (*w || *k)
-				mc_buf_printf(&perf, "=%.15g%s;%s;%s", res->value,
-					      res->unit ? res->unit : "", w, k);
-			else
-				mc_buf_printf(&perf, "=%.15g%s", res->value,
-					      res->unit ? res->unit : "");
-		}
-	}
-	json_object_set_new(r->doc, "checks", checks);
-	mc_prom_sample(&r->prom, "mercury_health_status", "gauge",
-		       "Run status: 0 ok, 1 degraded, 2 unavailable, 3 unknown.",
-		       NULL, h->status);
-	mc_table_render(t, &r->text, r->color, health_cell_color);
-	mc_table_free(t);
-	mc_buf_printf(&r->text, "health: %s (%zu check%s, %.1f ms)\n",
-		      mc_run_status_name(h->status), h->n, h->n == 1 ? "" : "s",
-		      h->duration_ms);
-	{
-		struct mc_buf line = { 0 };
-		char up[16];
-		size_t bad = counts[1] + counts[2] + counts[3];
-		const char *name = mc_run_status_name(h->status);
-
-		for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
-			up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ?
-				       name[i] - 32 : name[i]);
-		up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = 0;
-		if (bad == 0) {
-			mc_buf_printf(&line, "HEALTH %s - %zu of %zu checks ok", up,
-				      counts[0], h->n);
-		} else {
-			const char *sep = "";
-
-			mc_buf_printf(&line, "HEALTH %s - ", up);
-			for (int s = 2; s >= 1; s--) {
-				if (counts[s] == 0)
-					continue;
-				mc_buf_printf(&line, "%s%zu of %zu checks %s", sep,
-					      counts[s], h->n, mc_status_name(s));
-				sep = ", ";
-			}
-			if (counts[3]) {
-				mc_buf_printf(&line, "%s%zu of %zu checks unknown", sep,
-					      counts[3], h->n);
-			}
-			sep = ": ";
-			for (size_t i = 0; i < h->n; i++) {
-				if (h->results[i].status == MC_ST_OK)
-					continue;
-				mc_buf_printf(&line, "%s%s %s", sep,
-					      h->checks[i].name,
-					      h->results[i].message ?
-					      h->results[i].message : "");
-				sep = "; ";
-			}
-		}
-		/* A '|' in a message would start the perfdata early. */
-		for (char *p = line.data; *p; p++)
-			if (*p == '|' || *p == '\n')
-				*p = '/';
-		mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
-		r->nagios = mc_buf_steal(&line);
-	}
-	mc_buf_free(&perf);
 }

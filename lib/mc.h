@@ -55,6 +55,13 @@ void mc_err_clear(struct mc_err *err);
 /* strerror(3) that is safe in threads (health checks run in several). */
 const char *mc_strerror(int errnum, char *buf, size_t size);
 
+/* A programming error, not a runtime one (a key the schema lacks, a table
+ * outgrown): reports file, line and why on stderr and aborts. The one
+ * place lib/ prints: there is no caller left to report to. */
+#define MC_BUG(...) mc_bug(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void mc_bug(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Allocation: abort on failure. */
 void *mc_malloc(size_t n);
 void *mc_calloc(size_t n, size_t size);

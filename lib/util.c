@@ -67,6 +67,18 @@ void mc_err_clear(struct mc_err *err)
 		memset(err, 0, sizeof(*err));
 }
 
+void mc_bug(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mercuryctl: BUG at %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
 static void *oom(size_t n)
 {
 	fprintf(stderr, "mercuryctl: out of memory (%zu bytes)\n", n);

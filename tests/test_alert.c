@@ -962,7 +962,7 @@ struct nfx {
 	struct mc_health h;
 };
 
-static const struct mc_check_type fake_type = { "http", 0, NULL };
+static const struct mc_check_type fake_type = { .name = "http" };
 
 static void nfx_init(struct nfx *x, const char *conf)
 {
