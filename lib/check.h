@@ -47,6 +47,9 @@ struct mc_check_result {
 	int has_value;
 	double value;
 	const char *unit;			/* perfdata unit: "%", "" */
+	const char *value_name;			/* the value's perfdata label
+						   after "NAME_" (NULL: the
+						   check's name alone) */
 	char *perfdata;				/* extra perfdata, passed on
 						   as given (exec plugins) */
 };

@@ -6,75 +6,19 @@
 #include "check.h"
 #include "plugin.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define EXEC_DEFAULT_TIMEOUT_MS 2000
 
-/* A label as Nagios reads it: quoted when it holds blanks, '=' or a quote,
- * a quote doubled inside. */
-static void put_label(struct mc_buf *b, const char *label)
-{
-	if (*label != '\0' && strpbrk(label, " \t'=") == NULL) {
-		mc_buf_puts(b, label);
-		return;
-	}
-	mc_buf_puts(b, "'");
-	for (const char *p = label; *p; p++)
-		mc_buf_add(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
-	mc_buf_puts(b, "'");
-}
-
-/* The shortest of %.15g..%.17g that reads back as v. */
-static void put_number(struct mc_buf *b, double v)
-{
-	char s[40];
-
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(s, sizeof(s), "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
-	mc_buf_puts(b, s);
-}
-
 /* The plugin's perfdata, re-serialised with its own labels; NULL when it
- * gave none. */
+ * gave none. The report prefixes each label with the check's name. */
 static char *perf_string(const struct mc_perf *pf, size_t n)
 {
 	struct mc_buf b = { 0 };
 
-	for (size_t i = 0; i < n; i++) {
-		const struct mc_perf *p = &pf[i];
-		/* Fields after the last non-empty one are left out. */
-		int last = p->has_max ? 4 : p->has_min ? 3 : *p->crit ? 2 :
-			   *p->warn ? 1 : 0;
-
-		if (b.len)
-			mc_buf_puts(&b, " ");
-		put_label(&b, p->label);
-		mc_buf_puts(&b, "=");
-		if (isnan(p->value))
-			mc_buf_puts(&b, "U");
-		else
-			put_number(&b, p->value);
-		mc_buf_puts(&b, p->uom);
-		if (last >= 1)
-			mc_buf_printf(&b, ";%s", p->warn);
-		if (last >= 2)
-			mc_buf_printf(&b, ";%s", p->crit);
-		if (last >= 3) {
-			mc_buf_puts(&b, ";");
-			if (p->has_min)
-				put_number(&b, p->min);
-		}
-		if (last >= 4) {
-			mc_buf_puts(&b, ";");
-			put_number(&b, p->max);
-		}
-	}
+	mc_perf_format(&b, pf, n, "");
 	if (b.len == 0) {
 		mc_buf_free(&b);
 		return NULL;

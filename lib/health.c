@@ -423,6 +423,9 @@ void mc_health_run(struct mc_health *h, const struct mc_health_env *env)
 	}
 	h->status = crit_fail ? MC_RUN_UNAVAILABLE : degraded ? MC_RUN_DEGRADED
 			      : unknown ? MC_RUN_UNKNOWN : MC_RUN_OK;
+	/* A gate never passes on nothing: no check selected is unknown. */
+	if (h->n == 0)
+		h->status = MC_RUN_UNKNOWN;
 	h->duration_ms = (mc_mono_now() - t0) * 1e3;
 }
 

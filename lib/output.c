@@ -339,7 +339,8 @@ int mc_output_gone(void)
 
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
 {
-	int quote = strpbrk(name, " '=") != NULL;
+	int quote = strpbrk(name, " \t'=") != NULL ||
+		    (*name == '\0' && *suffix == '\0');
 
 	if (quote)
 		mc_buf_puts(b, "'");

@@ -64,8 +64,9 @@ void mc_format_time_text(double wall, char *buf, size_t size);
  * "3d04h". Negative counts as 0. */
 void mc_format_age(double seconds, char *buf, size_t size);
 
-/* A Nagios perfdata label NAME+SUFFIX: quoted when it has spaces, quotes
- * or '=' (a quote inside doubled), as the plugin guidelines say. */
+/* A Nagios perfdata label NAME+SUFFIX: quoted when it has blanks, quotes
+ * or '=', or is empty (a quote inside doubled), as the plugin guidelines
+ * say. */
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
 
 /* Text tables: columns aligned on display width (UTF-8 aware). */

@@ -12,6 +12,7 @@
  */
 #include "plugin.h"
 #include "proc.h"
+#include "output.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -509,4 +510,54 @@ void mc_plugin_result_clean(struct mc_plugin_result *res)
 	free(res->text);
 	mc_perf_free(res->perf, res->n_perf);
 	memset(res, 0, sizeof(*res));
+}
+
+/* The shortest of %.15g..%.17g that reads back as v. */
+static void put_perf_number(struct mc_buf *b, double v)
+{
+	char s[40];
+
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, sizeof(s), "%.*g", prec, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	mc_buf_puts(b, s);
+}
+
+void mc_perf_format(struct mc_buf *b, const struct mc_perf *pf, size_t n,
+		    const char *prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_perf *p = &pf[i];
+		/* Fields after the last non-empty one are left out. */
+		int last = p->has_max ? 4 : p->has_min ? 3 : *p->crit ? 2 :
+			   *p->warn ? 1 : 0;
+		char *label = mc_asprintf("%s%s", prefix ? prefix : "",
+					  p->label);
+
+		if (b->len)
+			mc_buf_puts(b, " ");
+		mc_perf_label(b, label, "");
+		free(label);
+		mc_buf_puts(b, "=");
+		if (isnan(p->value))
+			mc_buf_puts(b, "U");
+		else
+			put_perf_number(b, p->value);
+		mc_buf_puts(b, p->uom);
+		if (last >= 1)
+			mc_buf_printf(b, ";%s", p->warn);
+		if (last >= 2)
+			mc_buf_printf(b, ";%s", p->crit);
+		if (last >= 3) {
+			mc_buf_puts(b, ";");
+			if (p->has_min)
+				put_perf_number(b, p->min);
+		}
+		if (last >= 4) {
+			mc_buf_puts(b, ";");
+			put_perf_number(b, p->max);
+		}
+	}
 }

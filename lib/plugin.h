@@ -55,5 +55,11 @@ void mc_plugin_result_clean(struct mc_plugin_result *res);
  * items, never fails). */
 void mc_perf_parse(const char *s, struct mc_perf **out, size_t *n);
 void mc_perf_free(struct mc_perf *p, size_t n);
+/* Appends p as perfdata text, each label after prefix ("api_" makes
+ * time=1s api_time=1s), quoted as Nagios needs, numbers as the shortest
+ * text that reads back, fields after the last set one left out; items
+ * are separated by a space (one before each when b is not empty). */
+void mc_perf_format(struct mc_buf *b, const struct mc_perf *p, size_t n,
+		    const char *prefix);
 
 #endif

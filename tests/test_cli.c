@@ -1498,6 +1498,7 @@ static void expect_clean_roff(const char *page, const char *what)
 {
 	static const char *const requests[] = {
 		".\\\"", ".TH ", ".SH ", ".SS ", ".PP", ".TP", ".nf", ".fi",
+		".RS ", ".RE",
 	};
 
 	for (const char *l = page; *l;) {

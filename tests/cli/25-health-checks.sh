@@ -276,8 +276,15 @@ command = $T_DIR/no-such-plugin --flag"
 	expect_json '.checks.silent | .status == "ok" and (.message | test("printed nothing"))'
 	expect_json '.checks.garbage.status == "warning"'
 	expect_json '.checks.missing | .status == "unknown" and (.message | test("no-such-plugin"))'
+	# a plugin's perfdata labels carry the check's name, and -o prom has
+	# them
 	run -o nagios health tcp
-	expect_out '\| time=[0-9.e-]+s;.* tcp_latency=[0-9.]+ms'
+	expect_out '\| tcp_time=[0-9.e-]+s;.* tcp_latency=[0-9.]+ms'
+	expect_no_out ' time='
+	run -o prom health tcp
+	expect_out '^mercury_check_perfdata\{check="tcp",label="time",uom="s"\} [0-9.e-]+$'
+	run health tcp --json
+	expect_json '.checks.tcp.perfdata[0] | .label == "time" and .uom == "s" and (.value | type) == "number"'
 }
 
 test_exec_timeout_kills_the_process_group() {
@@ -373,8 +380,8 @@ crit = 3"
 	run health                        # ok
 	run health history
 	expect_rc 0
-	expect_out '^CHECK +TYPE +UPTIME +TRANSITIONS +LAST FAILURE +SPARKLINE'
-	expect_out '^q +redis_queue +50\.00% +3 '
+	expect_out '^CHECK +TYPE +NOW +UPTIME +TRANSITIONS +LAST FAILURE +SPARKLINE'
+	expect_out '^q +redis_queue +[a-z]+ +50\.00% +3 '
 	run health history q --json
 	expect_json '.checks.q | .samples == 4 and .transitions == 3 and .uptime_pct == 50 and .last_failure.status == "critical" and (.last_failure.message | test("depth 3 >= crit 3"))'
 	run health history nosuch

@@ -106,7 +106,7 @@ address = 127.0.0.1:1'
 	expect_err 'Pushgateway'
 	run --pushgateway http://127.0.0.1:1 health
 	expect_rc 74
-	expect_out '^down +tcp +critical'
+	expect_out '^down +tcp +no +failed'
 	expect_err 'Pushgateway'
 	run --pushgateway http://127.0.0.1:1 health --json
 	expect_rc 74
@@ -119,7 +119,7 @@ address = 127.0.0.1:1'
 type = state'
 	run --pushgateway http://127.0.0.1:1 health
 	expect_rc 74
-	expect_out '^state +state +ok'
+	expect_out '^state +state +no +ok'
 }
 
 test_dlq_counters_are_counters() {
@@ -202,4 +202,56 @@ time_zone = local'
 time_zone = mars'
 	run history
 	expect_rc 78
+}
+
+# A gate never passes on nothing; the table marks critical checks, shows a
+# failed non-critical one as failed (it degrades the run) and cuts a long
+# message to one line.
+test_health_gate_and_table() {
+	printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x\necho\necho second line\nexit 2\n' >"$T_DIR/loud"
+	chmod +x "$T_DIR/loud"
+	conf "[check \"api\"]
+type = tcp
+address = 127.0.0.1:1
+[check \"loud\"]
+type = exec
+command = $T_DIR/loud
+[check \"state\"]
+type = state
+critical = true"
+	run health --critical-only state
+	expect_rc 0
+	run health --critical-only api
+	expect_rc 3
+	expect_out '^health: unknown: no check was selected'
+	run health --critical-only api --json
+	expect_rc 3
+	expect_json '.status == "unknown" and .checks == {}'
+	run health --critical-only api -o nagios
+	expect_rc 3
+	expect_out '^HEALTH UNKNOWN - no check selected'
+	conf '[check "api"]
+type = tcp
+address = 127.0.0.1:1'
+	run health --critical-only
+	expect_rc 3
+	conf "[check \"api\"]
+type = tcp
+address = 127.0.0.1:1
+[check \"loud\"]
+type = exec
+command = $T_DIR/loud
+[check \"state\"]
+type = state
+critical = true"
+	run health
+	expect_rc 1
+	expect_out '^CHECK +TYPE +CRITICAL +STATUS +LATENCY +MESSAGE$'
+	expect_out '^api +tcp +no +failed +'
+	expect_out '^state +state +yes +ok +'
+	expect_out '^health: degraded'
+	[ "$(awk 'length > 200' "$OUT" | wc -l)" = 0 ] || fail "a long message was not cut: $(awk '{print length}' "$OUT")"
+	expect_out '^loud +exec +no +failed +[0-9.]+ms +x+…$'
+	run health --json
+	expect_json '.checks.api.status == "critical" and (.checks.loud.message | length) >= 4096'
 }
