@@ -121,4 +121,7 @@ const char mc_man_environment[] =
 "The state file (default \\fI~/.local/state/mercury/state.db\\fR; "
 "\\fI/var/lib/mercury/state.db\\fR when neither \\fBXDG_STATE_HOME\\fR nor "
 "\\fBHOME\\fR is set, as under some service managers and \\fBenv \\-i\\fR); "
-"lock files live in \\fIlocks/\\fR beside it.\n";
+"lock files live in \\fIlocks/\\fR beside it. Neither is ever opened "
+"through a link; a state or lock directory that belongs to another user or "
+"that every user may write to is refused, and a state file readable by "
+"others is tightened to 0600.\n";

@@ -187,11 +187,17 @@ char *mc_url_escape(const char *s);
 /* Creates dir and its parents with mode (existing ones are left as they
  * are). */
 int mc_mkdir_p(const char *dir, unsigned mode, struct mc_err *err);
-/* Writes data to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. The file gets exactly mode,
- * whatever the umask. */
+/* Writes data to path atomically: a temporary file in the same directory
+ * (PATH.tmp.RANDOM, created with O_EXCL|O_NOFOLLOW: a link planted under
+ * any name is never written through), fsync, rename (which replaces a
+ * link at path rather than following it), fsync of the directory. The
+ * file gets exactly mode, whatever the umask. */
 int mc_write_atomic(const char *path, const void *data, size_t len,
 		    unsigned mode, struct mc_err *err);
+/* Refuses (MC_EXIT_IOERR, saying why) a directory that is not ours or
+ * that every user may write to: anyone could plant links in it. For the
+ * state and lock directories. */
+int mc_dir_check_private(const char *dir, struct mc_err *err);
 /* Reads a whole small file (secrets, plugin output); caller frees. */
 char *mc_read_file(const char *path, size_t max, size_t *len,
 		   struct mc_err *err);

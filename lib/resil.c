@@ -482,7 +482,8 @@ struct mc_lock *mc_lock_take(const char *dir, const char *name,
 	char *path, *base;
 	int fd;
 
-	if (mc_mkdir_p(dir, 0700, err) < 0)
+	if (mc_mkdir_p(dir, 0700, err) < 0 ||
+	    mc_dir_check_private(dir, err) < 0)
 		return NULL;
 	base = mc_strdup(*name ? name : "_");
 	for (char *p = base; *p; p++) {
@@ -495,11 +496,39 @@ struct mc_lock *mc_lock_take(const char *dir, const char *name,
 	}
 	path = mc_asprintf("%s/%s.lock", dir, base);
 	free(base);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/* The file stays between runs, so no O_EXCL; but never through a
+	 * link, never a FIFO or device, never a file of someone else's or
+	 * one with other names (a planted hard link): write_pid truncates. */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		  O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0) {
-		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot open %s", path);
+		if (errno == ELOOP)
+			mc_err_set(err, MC_EXIT_IOERR,
+				   "%s is a symbolic link: refused", path);
+		else
+			mc_err_sys(err, MC_EXIT_IOERR, errno,
+				   "cannot open %s", path);
 		free(path);
 		return NULL;
+	}
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb) < 0) {
+			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot open %s",
+				   path);
+			goto fail;
+		}
+		if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+		    sb.st_uid != geteuid()) {
+			mc_err_set(err, MC_EXIT_IOERR,
+				   "%s is not a lock file of ours (%s): refused",
+				   path, !S_ISREG(sb.st_mode) ?
+				   "not a regular file" : sb.st_nlink != 1 ?
+				   "it has other names" :
+				   "another user owns it");
+			goto fail;
+		}
 	}
 	for (;;) {
 		int64_t left;

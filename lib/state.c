@@ -225,30 +225,36 @@ int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
 	return -1;
 }
 
-/* Makes sure path names a regular file we can read and write, creating it
- * 0600 (and its directory 0700) when it does not exist. */
-static int ensure_file(const char *path, const char *dir, struct mc_err *err)
+/* Makes sure path names a regular file of ours that we can read and
+ * write, creating it 0600 (and its directory 0700) when it does not
+ * exist. A directory of someone else's or writable by all is refused, so
+ * is a link at path (never followed); a file looser than 0600 is
+ * tightened. */
+static int ensure_file(const char *path, const char *dir, int *loose,
+		       struct mc_err *err)
 {
+	const int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+			  O_NOFOLLOW;
 	struct stat sb;
 	int fd;
 
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 && errno != ENOENT)
-		return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s", path);
-	if (fd < 0) {
-		if (stat(dir, &sb) < 0) {
-			if (errno != ENOENT)
-				return mc_err_sys(err, MC_EXIT_IOERR, errno,
-						  "%s", dir);
-			if (mc_mkdir_p(dir, 0700, err) < 0)
-				return -1;
-			/* mkdir obeyed the umask; the spec says 0700 */
-			if (chmod(dir, 0700) < 0)
-				return mc_err_sys(err, MC_EXIT_IOERR, errno,
-						  "%s", dir);
-		}
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
-			  O_NOCTTY, 0600);
+	*loose = 0;
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return mc_err_sys(err, MC_EXIT_IOERR, EISDIR, "%s", path);
+	if (stat(dir, &sb) < 0) {
+		if (errno != ENOENT)
+			return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s", dir);
+		if (mc_mkdir_p(dir, 0700, err) < 0)
+			return -1;
+		/* mkdir obeyed the umask; the spec says 0700 */
+		if (chmod(dir, 0700) < 0)
+			return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s", dir);
+	}
+	if (mc_dir_check_private(dir, err) < 0)
+		return -1;
+	fd = open(path, flags);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
 		if (fd >= 0 && fchmod(fd, 0600) < 0) {
 			int e = errno;
 
@@ -256,22 +262,71 @@ static int ensure_file(const char *path, const char *dir, struct mc_err *err)
 			return mc_err_sys(err, MC_EXIT_IOERR, e, "%s", path);
 		}
 		if (fd < 0 && errno == EEXIST)	/* another process won */
-			fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY |
-				  O_NONBLOCK);
-		if (fd < 0)
-			return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s",
-					  path);
+			fd = open(path, flags);
 	}
+	if (fd < 0 && errno == ELOOP)
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s is a symbolic link: refused (the state file is never opened through a link)",
+				  path);
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		return mc_err_sys(err, MC_EXIT_IOERR, errno,
+				  "%s: cannot open the state file for writing",
+				  path);
+	if (fd < 0)
+		return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s", path);
 	if (fstat(fd, &sb) < 0) {
 		int e = errno;
 
 		close(fd);
 		return mc_err_sys(err, MC_EXIT_IOERR, e, "%s", path);
 	}
-	close(fd);
-	if (!S_ISREG(sb.st_mode))
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
 		return mc_err_set(err, MC_EXIT_IOERR,
 				  "%s: not a regular file", path);
+	}
+	if (sb.st_uid != geteuid()) {
+		close(fd);
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: owned by uid %ld, not by this user (uid %ld): refused",
+				  path, (long)sb.st_uid, (long)geteuid());
+	}
+	*loose = (sb.st_mode & 07777 & ~0600) != 0;
+	close(fd);
+	return 0;
+}
+
+/* A state file of ours looser than 0600 (made by hand, or by an older
+ * version) is tightened once it is known to be a state file. */
+static int tighten(const char *path, struct mc_err *err)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(suffix); i++) {
+		char *p = mc_asprintf("%s%s", path, suffix[i]);
+		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+			      O_NOFOLLOW);
+		int e = errno;
+
+		/* SQLite gives its -wal and -shm files the main file's
+		 * mode: they were made as loose. */
+		if (fd < 0 && e == ENOENT && i > 0) {
+			free(p);
+			continue;
+		}
+		if (fd < 0 || fchmod(fd, 0600) < 0) {
+			e = errno;
+			if (fd >= 0)
+				close(fd);
+			mc_err_sys(err, MC_EXIT_IOERR, e,
+				   "%s: others may read the state file, and it cannot be tightened to 0600",
+				   p);
+			free(p);
+			return -1;
+		}
+		close(fd);
+		free(p);
+	}
 	return 0;
 }
 
@@ -438,7 +493,7 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 {
 	struct mc_state *st;
 	struct stat sb;
-	int version = 0, wal_pending;
+	int version = 0, wal_pending, loose;
 	char *wal;
 	int rc;
 
@@ -449,14 +504,15 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 	st = mc_calloc(1, sizeof(*st));
 	st->path = mc_strdup(path);
 	st->dir = parent_dir(path);
-	if (ensure_file(st->path, st->dir, err) < 0)
+	if (ensure_file(st->path, st->dir, &loose, err) < 0)
 		goto fail;
 	wal = mc_asprintf("%s-wal", st->path);
 	wal_pending = stat(wal, &sb) == 0 && sb.st_size > 0;
 	free(wal);
 	/* READWRITE without CREATE: the file exists, and a path that
 	 * vanished meanwhile is an error rather than a new empty file. */
-	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		if (st->db == NULL) {
 			mc_err_set(err, MC_EXIT_IOERR, "%s: cannot open: %s",
@@ -474,6 +530,8 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
 				  NULL);
 	if (probe(st, &version, err) < 0)
+		goto fail;
+	if (loose && tighten(st->path, err) < 0)
 		goto fail;
 	if (wal_pending)
 		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,

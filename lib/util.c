@@ -789,17 +789,54 @@ int mc_mkdir_p(const char *dir, unsigned mode, struct mc_err *err)
 	return rc;
 }
 
+int mc_dir_check_private(const char *dir, struct mc_err *err)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) < 0)
+		return mc_err_sys(err, MC_EXIT_IOERR, errno, "%s", dir);
+	if (!S_ISDIR(sb.st_mode))
+		return mc_err_set(err, MC_EXIT_IOERR, "%s: not a directory",
+				  dir);
+	if (sb.st_uid != geteuid())
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: owned by uid %ld, not by this user (uid %ld): refused, another user could replace its files",
+				  dir, (long)sb.st_uid, (long)geteuid());
+	if (sb.st_mode & S_IWOTH)
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: writable by every user (mode %04o): refused, anyone could plant links there (chmod o-w it)",
+				  dir, (unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
+/* Tries for a temporary name no one can foresee: a random suffix, created
+ * with O_EXCL (a name someone planted is skipped, never opened). */
+#define TMP_TRIES 16
+
 int mc_write_atomic(const char *path, const void *data, size_t len,
 		    unsigned mode, struct mc_err *err)
 {
-	char *tmp = mc_asprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = NULL;
 	char *dir = mc_strdup(path), *slash = strrchr(dir, '/');
 	const char *p = data;
-	int fd, dfd, rc = -1;
+	int fd = -1, dfd, rc = -1, e = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	for (int i = 0; i < TMP_TRIES && fd < 0; i++) {
+		unsigned char r[8];
+		char hex[17];
+
+		mc_random_bytes(r, sizeof(r));
+		mc_hex(r, sizeof(r), hex);
+		free(tmp);
+		tmp = mc_asprintf("%s.tmp.%s", path, hex);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			  O_CLOEXEC | O_NOCTTY, mode & 0777);
+		e = errno;
+		if (fd < 0 && e != EEXIST)
+			break;
+	}
 	if (fd < 0) {
-		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot create %s", tmp);
+		mc_err_sys(err, MC_EXIT_IOERR, e, "cannot create %s", tmp);
 		goto out;
 	}
 	if (fchmod(fd, mode) < 0) {
@@ -825,6 +862,7 @@ int mc_write_atomic(const char *path, const void *data, size_t len,
 		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot write %s", tmp);
 		goto unlink;
 	}
+	/* rename() replaces a link planted at path; it never follows it. */
 	if (rename(tmp, path) < 0) {
 		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot rename %s to %s",
 			   tmp, path);
@@ -832,7 +870,8 @@ int mc_write_atomic(const char *path, const void *data, size_t len,
 	}
 	if (slash)
 		*slash = '\0';
-	dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY);
+	dfd = open(slash ? (*dir ? dir : "/") : ".",
+		   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
