@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXEC_DEFAULT_TIMEOUT_MS 2000
 
@@ -72,13 +73,30 @@ static int exec_validate(const struct mc_conf_section *s, const char **key,
 		snprintf(why, size, "%s", e.msg);
 		return -1;
 	}
+	/* An absolute path: cron and systemd run with a short PATH, and
+	 * Nagios plugins live outside any PATH. */
+	if (argv[0][0] != '/') {
+		char *guess = mc_asprintf("/usr/lib/nagios/plugins/%s", argv[0]);
+
+		*key = "command";
+		if (strchr(argv[0], '/') == NULL && access(guess, X_OK) == 0)
+			snprintf(why, size, "command '%s' is not an absolute path "
+				 "(did you mean %s?)", argv[0], guess);
+		else
+			snprintf(why, size, "command '%s' is not an absolute path: "
+				 "give the plugin's full path", argv[0]);
+		free(guess);
+		mc_argv_free(argv);
+		return -1;
+	}
 	mc_argv_free(argv);
 	return 0;
 }
 
 static const struct mc_conf_key exec_keys[] = {
 	{ .name = "command", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
-	  .help = "a Nagios plugin and its arguments, split like shell words "
+	  .help = "a Nagios plugin (an absolute path) and its arguments, "
+		  "split like shell words "
 		  "but never given to a shell; it gets mercuryctl's "
 		  "environment without its secrets, and its whole process "
 		  "tree is killed when it ends, times out or the run is "

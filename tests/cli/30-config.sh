@@ -223,3 +223,23 @@ test_config_init_prints_an_example_config_check_accepts() {
 	run config init --json
 	expect_json '.config | startswith("# mercury.conf")'
 }
+
+# An exec check's command is an absolute path: a bare check_load would not
+# be found under cron's PATH (nor is the plugin directory on any PATH).
+test_config_check_refuses_a_relative_plugin() {
+	conf '[check "load"]
+type = exec
+command = check_load -w 5,4,3 -c 9,8,7'
+	run config check
+	expect_rc 78
+	expect_err "mercury.conf:3: \[check \"load\"\] command 'check_load' is not an absolute path"
+	expect_one_err_line
+	if [ -x /usr/lib/nagios/plugins/check_load ]; then
+		expect_err 'did you mean /usr/lib/nagios/plugins/check_load\?'
+	fi
+	conf '[check "load"]
+type = exec
+command = /usr/lib/nagios/plugins/check_load -w 5,4,3 -c 9,8,7'
+	run config check
+	expect_rc 0
+}
