@@ -45,6 +45,7 @@ static const struct mc_cmd *const commands[] = {
 	&mc_cmd_alert,
 	&mc_cmd_history,
 	&mc_cmd_breaker,
+	&mc_cmd_fleet,
 	&mc_cmd_config,
 	&mc_cmd_completion,
 	&mc_cmd_version,

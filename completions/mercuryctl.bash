@@ -1,6 +1,6 @@
 # bash completion for mercuryctl (generated from its command table)
 declare -gA _mercuryctl_words _mercuryctl_opts _mercuryctl_values _mercuryctl_names
-_mercuryctl_words["mercuryctl"]="health slo dlq alert history breaker config completion version"
+_mercuryctl_words["mercuryctl"]="health slo dlq alert history breaker fleet config completion version"
 _mercuryctl_values["--config"]="@file"
 _mercuryctl_values["-c"]="@file"
 _mercuryctl_values["--state"]="@file"
@@ -92,6 +92,10 @@ _mercuryctl_opts["mercuryctl breaker list"]="--names"
 _mercuryctl_words["mercuryctl breaker reset"]=""
 _mercuryctl_names["mercuryctl breaker reset"]="breaker list --names"
 _mercuryctl_opts["mercuryctl breaker reset"]=""
+_mercuryctl_words["mercuryctl fleet"]="status"
+_mercuryctl_opts["mercuryctl fleet"]=""
+_mercuryctl_words["mercuryctl fleet status"]=""
+_mercuryctl_opts["mercuryctl fleet status"]=""
 _mercuryctl_words["mercuryctl config"]="check show init"
 _mercuryctl_opts["mercuryctl config"]=""
 _mercuryctl_words["mercuryctl config check"]=""

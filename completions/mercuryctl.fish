@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
 set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --limit -n --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --limit -n --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl config init' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl config init' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -54,6 +54,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect a
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a alert -d 'Deliver alerts to Slack, Discord, PagerDuty, Alertmanager and JSON webhooks'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a breaker -d 'Inspect and reset the circuit breakers kept in the state file'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a fleet -d 'Show the hosts that share state through Redis'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a config -d 'Check the configuration or show the values in effect'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a completion -d 'Print the shell completion script for bash, zsh or fish'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a version -d 'Print the version and the versions of the libraries in use'
@@ -133,6 +134,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a list -d '
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a reset -d 'Close the circuit breaker NAME'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker list"' -l names -d 'Print only the breakers\' names, one a line'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker reset"' -f -a '(__mercuryctl_names breaker list --names)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl fleet"' -f -a status -d 'List the fleet\'s members, shared breakers and held locks'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a check -d 'Validate the configuration and exit 0, or 78 naming file, line and key'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a show -d 'Print the effective configuration with the source of every value'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl config"' -f -a init -d 'Print an annotated example configuration'

@@ -274,11 +274,74 @@ static const struct mc_conf_schema slo_schema = {
 	.validate = slo_validate,
 };
 
+static const struct mc_conf_key fleet_keys[] = {
+	{ .name = "redis_url", .type = MC_CT_URL,
+	  .help = "the Redis the fleet shares, redis://[[user]:password@]"
+		  "host[:port][/db] (default [core] redis_url)" },
+	{ .name = "password_file", .type = MC_CT_PATH,
+	  .help = "a file holding that Redis's password (default [core] "
+		  "redis_password_file; then $MERCURY_REDIS_PASSWORD, "
+		  "$REDISCLI_AUTH)" },
+	{ .name = "name", .type = MC_CT_STRING,
+	  .help = "this host's name in the fleet (default: the host name)" },
+	{ .name = "key_prefix", .type = MC_CT_STRING, .def = "mercury",
+	  .help = "the first part of every key the fleet writes" },
+	{ .name = "lease", .type = MC_CT_DURATION, .def = "30s",
+	  .help = "lifetime of a fleet lock, renewed while it is held" },
+	{ .name = NULL },
+};
+
+/* A name and a prefix go into keys and listings: printable, no spaces. */
+static int fleet_validate(const struct mc_conf_section *s, const char **key,
+			  char *why, size_t size)
+{
+	static const char *const words[] = { "name", "key_prefix" };
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(words); i++) {
+		const char *v = mc_conf_str(s, words[i]);
+
+		if (v == NULL)
+			continue;
+		if (*v == '\0' || strlen(v) > 200) {
+			*key = words[i];
+			snprintf(why, size, "%s must be 1 to 200 characters",
+				 words[i]);
+			return -1;
+		}
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)*p <= ' ' || *p == 127 ||
+			    *p == '{' || *p == '}') {
+				*key = words[i];
+				snprintf(why, size, "%s may not hold spaces, "
+					 "control characters or braces",
+					 words[i]);
+				return -1;
+			}
+	}
+	if (mc_conf_ms(s, "lease", 30000) < 1000) {
+		*key = "lease";
+		snprintf(why, size, "lease must be at least 1s");
+		return -1;
+	}
+	return 0;
+}
+
+static const struct mc_conf_schema fleet_schema = {
+	.name = "fleet",
+	.named = 0,
+	.help = "shared state of several hosts in one Redis: alert dedup, "
+		"rate limits, circuit breakers and locks (see "
+		"mercuryctl-fleet(1))",
+	.keys = fleet_keys,
+	.validate = fleet_validate,
+};
+
 const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&core_schema,
 	&mc_check_schema,
 	&dlq_schema,
 	&webhook_schema,
 	&slo_schema,
+	&fleet_schema,
 	NULL,
 };

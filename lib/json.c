@@ -12,11 +12,22 @@ void mc_json_real(double d, char *buf, size_t size)
 		snprintf(buf, size, "null");
 		return;
 	}
-	for (int p = 1; p <= 17; p++) {
+	int p, e;
+	char exp[40];
+
+	for (p = 1; p < 17; p++) {
 		snprintf(buf, size, "%.*g", p, d);
 		if (strtod(buf, NULL) == d)
 			break;
 	}
+	snprintf(buf, size, "%.*g", p, d);	/* 17 always reads back */
+	/* Positional notation from 1e-4 to below 1e16, as Python's repr
+	 * writes them (%g would give 2e+01 for 20): p digits, the point
+	 * where the exponent puts it. */
+	snprintf(exp, sizeof(exp), "%.*e", p - 1, d);
+	e = atoi(strchr(exp, 'e') + 1);
+	if (d != 0 && e >= -4 && e < 16)
+		snprintf(buf, size, "%.*f", p - 1 - e > 0 ? p - 1 - e : 0, d);
 	/* A real stays a real when read back: 2 -> 2.0 (as jansson). */
 	if (strpbrk(buf, ".eEn") == NULL && strlen(buf) + 3 <= size)
 		strcat(buf, ".0");

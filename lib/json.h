@@ -15,8 +15,10 @@
 /* The text of j (any value), without a trailing newline. Caller frees.
  * Reals that are not finite (jansson does not make them) are null. */
 char *mc_json_dumps(const json_t *j, int flags);
-/* The shortest "%.*g" text of d that strtod() reads back as d, with ".0"
- * added when it would read as an integer; buf holds 32 bytes. */
+/* The text of d with the fewest digits that strtod() reads back as d,
+ * positional from 1e-4 to below 1e16 and with an exponent outside (as
+ * Python's repr writes floats: 20.0, 0.0001, 1e-05, 1e+16), ".0" added
+ * when it would read as an integer; buf holds 40 bytes. */
 void mc_json_real(double d, char *buf, size_t size);
 /* 1 when s is exactly one JSON number (RFC 8259 grammar). */
 int mc_json_is_number(const char *s);

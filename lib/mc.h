@@ -1,6 +1,9 @@
 /*
  * mc.h - what every part of libmercury shares: exit codes, the error
- * record, allocation, strings, units, clocks and the run's deadline.
+ * record, allocation, strings, units, clocks and the run's deadline. They
+ * are implemented by subject: wrapper.c (errors, allocation), strbuf.c,
+ * strutil.c, units.c, date.c (clocks, times, deadlines), sigchain.c,
+ * random.c, files.c and utf8.c.
  *
  * Ownership rule for the whole library: a function that returns a pointer
  * gives it to the caller, who frees it with the matching mc_<thing>_free()
@@ -103,6 +106,9 @@ const char *mc_suggest(const char *word, const char *const *candidates,
  *   sizes:     10KB (1000), 5MiB (1048576), 512 or 512B
  *   percent:   80% or 80 (0..100)
  *   rate:      N/s, N/m, N/h as tokens per second */
+/* Reads a non-negative decimal number (digits with an optional fraction,
+ * at most 1e15) at *s, advancing it; -1 when there is none. */
+int mc_read_number(const char **s, double *out);
 int mc_parse_duration_ms(const char *s, int64_t *out_ms, struct mc_err *err);
 int mc_parse_size(const char *s, uint64_t *out, struct mc_err *err);
 int mc_parse_percent(const char *s, double *out, struct mc_err *err);

@@ -1,4 +1,5 @@
-/* test_util.c - units, strings, buffers, clocks and files (lib/util.c). */
+/* test_util.c - units, strings, buffers, clocks and files (lib/units.c,
+ * strutil.c, strbuf.c, date.c, files.c, utf8.c). */
 #include <criterion/criterion.h>
 
 #include "testlib.h"

@@ -1,0 +1,307 @@
+/* fleet.c - `mercuryctl fleet status`: the hosts sharing one Redis, their
+ * circuit breakers and the locks they hold. */
+#include "cmd.h"
+#include "coord.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Text from Redis (another host wrote it) as a terminal may show it:
+ * control characters and bytes that are not UTF-8 as \xNN. Caller
+ * frees. */
+static char *shown(const char *s)
+{
+	struct mc_buf b = { 0 };
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	mc_buf_add(&b, "", 0);
+	while (n > 0) {
+		size_t k = *p >= 0x80 ? mc_utf8_len(p, n) : 1;
+
+		if (k == 0 || *p < 0x20 || *p == 0x7f || *p == '\\') {
+			if (*p == '\\')
+				mc_buf_puts(&b, "\\\\");
+			else
+				mc_buf_printf(&b, "\\x%02x", *p);
+			k = 1;
+		} else {
+			mc_buf_add(&b, p, k);
+		}
+		p += k;
+		n -= k;
+	}
+	return mc_buf_steal(&b);
+}
+
+/* A span for people: whole seconds from one second up. */
+static void span(int64_t ms, char *buf, size_t size)
+{
+	if (ms < 0)
+		ms = 0;
+	mc_format_duration(ms >= 1000 ? ms / 1000 * 1000 : ms, buf, size);
+}
+
+static void age(double now, double then, char *buf, size_t size)
+{
+	span((int64_t)((now - then) * 1e3), buf, size);
+}
+
+static void add_section(struct mc_ctx *ctx, const char *title,
+			struct mc_table *t, size_t rows, const char *none)
+{
+	mc_buf_printf(&ctx->report.text, "%s\n", title);
+	if (rows)
+		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
+	else
+		mc_buf_printf(&ctx->report.text, "  %s\n", none);
+}
+
+static int members(struct mc_ctx *ctx, struct mc_fleet *f, double now)
+{
+	static const char *const headers[] = { "NAME", "LAST SEEN", "VERSION",
+					       "LAST COMMAND", "PID" };
+	struct mc_table *t = mc_table_new(5, headers);
+	struct mc_fleet_member *m = NULL;
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	json_object_set_new(ctx->report.doc, "members", arr);
+	if (mc_fleet_members(f, &m, &n, &ctx->err) < 0) {
+		mc_table_free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		char seen[40], ago[40], pid[24];
+		char *name = shown(m[i].name), *ver = shown(m[i].version);
+		char *cmd = shown(m[i].last_command);
+		const char *cells[5] = { name, ago, ver, cmd, pid };
+
+		mc_format_time(m[i].last_seen, seen, sizeof(seen));
+		age(now, m[i].last_seen, ago, sizeof(ago));
+		strncat(ago, " ago", sizeof(ago) - strlen(ago) - 1);
+		snprintf(pid, sizeof(pid), "%ld", m[i].pid);
+		json_object_set_new(o, "name", json_string(m[i].name));
+		json_object_set_new(o, "last_seen", json_string(seen));
+		json_object_set_new(o, "age_s",
+				    json_real(now - m[i].last_seen));
+		json_object_set_new(o, "version", json_string(m[i].version));
+		json_object_set_new(o, "last_command",
+				    json_string(m[i].last_command));
+		json_object_set_new(o, "pid", json_integer(m[i].pid));
+		json_array_append_new(arr, o);
+		mc_table_row(t, cells);
+		free(name);
+		free(ver);
+		free(cmd);
+	}
+	add_section(ctx, "MEMBERS", t, n, "none");
+	mc_table_free(t);
+	mc_fleet_members_free(m, n);
+	return 0;
+}
+
+static int breakers(struct mc_ctx *ctx, struct mc_fleet *f)
+{
+	static const char *const headers[] = { "NAME", "STATE", "FAILURES",
+					       "OPENED", "RETRY AT" };
+	struct mc_table *t = mc_table_new(5, headers);
+	struct mc_breaker_info *b = NULL;
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	json_object_set_new(ctx->report.doc, "breakers", arr);
+	if (mc_fleet_breaker_list(f, &b, &n, &ctx->err) < 0) {
+		mc_table_free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		char opened[40] = "-", retry[40] = "-", fails[16];
+		char *name = shown(b[i].name);
+		const char *cells[5] = { name,
+					 mc_breaker_state_name(b[i].state),
+					 fails, opened, retry };
+
+		snprintf(fails, sizeof(fails), "%d", b[i].failures);
+		json_object_set_new(o, "name", json_string(b[i].name));
+		json_object_set_new(o, "state",
+				    json_string(mc_breaker_state_name(b[i].state)));
+		json_object_set_new(o, "failures", json_integer(b[i].failures));
+		if (b[i].opened_at > 0) {
+			mc_format_time(b[i].opened_at, opened, sizeof(opened));
+			json_object_set_new(o, "opened_at", json_string(opened));
+		}
+		if (b[i].retry_at > 0) {
+			mc_format_time(b[i].retry_at, retry, sizeof(retry));
+			json_object_set_new(o, "retry_at", json_string(retry));
+		}
+		json_array_append_new(arr, o);
+		mc_table_row(t, cells);
+		free(name);
+	}
+	add_section(ctx, "BREAKERS", t, n, "none recorded");
+	mc_table_free(t);
+	mc_breaker_info_free(b, n);
+	return 0;
+}
+
+static int locks(struct mc_ctx *ctx, struct mc_fleet *f, double now)
+{
+	static const char *const headers[] = { "NAME", "HOST", "PID", "TOKEN",
+					       "HELD FOR", "LEASE LEFT" };
+	struct mc_table *t = mc_table_new(6, headers);
+	struct mc_fleet_lock_info *l = NULL;
+	json_t *arr = json_array();
+	size_t n = 0;
+
+	json_object_set_new(ctx->report.doc, "locks", arr);
+	if (mc_fleet_locks(f, &l, &n, &ctx->err) < 0) {
+		mc_table_free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* owner: "<host>/<pid>/<nonce>" */
+		const char *o1 = strchr(l[i].owner, '/');
+		char *hostname = o1 ? mc_strndup(l[i].owner,
+						 (size_t)(o1 - l[i].owner)) :
+				 mc_strdup(l[i].owner);
+		long pid = o1 ? strtol(o1 + 1, NULL, 10) : 0;
+		char held[40], left[40], pids[24], acquired[40];
+		char *name = shown(l[i].name), *host = shown(hostname);
+		char *token = shown(l[i].token);
+		const char *cells[6] = { name, host, pids, token, held, left };
+		json_t *o = json_object();
+
+		age(now, l[i].acquired, held, sizeof(held));
+		span(l[i].ttl_ms, left, sizeof(left));
+		mc_format_time(l[i].acquired, acquired, sizeof(acquired));
+		snprintf(pids, sizeof(pids), "%ld", pid);
+		json_object_set_new(o, "name", json_string(l[i].name));
+		json_object_set_new(o, "host", json_string(hostname));
+		json_object_set_new(o, "pid", json_integer(pid));
+		json_object_set_new(o, "owner", json_string(l[i].owner));
+		json_object_set_new(o, "token", json_string(l[i].token));
+		json_object_set_new(o, "acquired", json_string(acquired));
+		json_object_set_new(o, "age_s", json_real(now - l[i].acquired));
+		json_object_set_new(o, "lease_left_ms",
+				    json_integer(l[i].ttl_ms));
+		json_array_append_new(arr, o);
+		mc_table_row(t, cells);
+		free(name);
+		free(host);
+		free(token);
+		free(hostname);
+	}
+	add_section(ctx, "LOCKS", t, n, "none held");
+	mc_table_free(t);
+	mc_fleet_locks_free(l, n);
+	return 0;
+}
+
+static int status_run(struct mc_ctx *ctx)
+{
+	struct mc_coord_opts o = { .command = ctx->command, .dl = &ctx->dl };
+	struct mc_coord *c;
+	struct mc_fleet *f;
+	double now = 0;
+	int rc = -1;
+
+	if (mc_conf_find(ctx->conf, "fleet", NULL) == NULL)
+		return mc_err_set(&ctx->err, MC_EXIT_CONFIG,
+				  "no [fleet] section in %s: this host is not "
+				  "in a fleet (see mercury.conf(5))",
+				  ctx->conf->path ? ctx->conf->path :
+				  "the configuration");
+	c = mc_coord_open(ctx->conf, ctx->st, &o, &ctx->err);
+	if (c == NULL)
+		return -1;
+	f = mc_coord_fleet(c);
+	if (f == NULL) {
+		json_object_set_new(ctx->report.doc, "fleet",
+				    json_string("degraded"));
+		mc_err_set(&ctx->err, MC_EXIT_UNKNOWN, "fleet: degraded: %s",
+			   mc_coord_degraded_why(c));
+		goto out;
+	}
+	json_object_set_new(ctx->report.doc, "fleet", json_string("ok"));
+	json_object_set_new(ctx->report.doc, "name",
+			    json_string(mc_fleet_name(f)));
+	mc_buf_printf(&ctx->report.text, "fleet: ok, this host is '%s'\n\n",
+		      mc_fleet_name(f));
+	if (mc_fleet_server_time(f, &now, &ctx->err) < 0 ||
+	    members(ctx, f, now) < 0)
+		goto out;
+	mc_buf_puts(&ctx->report.text, "\n");
+	if (breakers(ctx, f) < 0)
+		goto out;
+	mc_buf_puts(&ctx->report.text, "\n");
+	if (locks(ctx, f, now) < 0)
+		goto out;
+	rc = 0;
+out:
+	/* a Redis that failed midway is as unreachable as one that never
+	 * answered: the state is unknown */
+	if (rc < 0 && ctx->err.code == MC_EXIT_CRITICAL)
+		ctx->err.code = MC_EXIT_UNKNOWN;
+	mc_coord_close(c);
+	return rc;
+}
+
+static const struct mc_cmd fleet_status = {
+	.name = "status",
+	.summary = "List the fleet's members, shared breakers and held locks",
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 0,
+	.run = status_run,
+};
+
+static const struct mc_cmd *const fleet_subs[] = {
+	&fleet_status, NULL,
+};
+
+const struct mc_cmd mc_cmd_fleet = {
+	.examples =
+	"The members, shared breakers and held locks of the fleet:\n"
+	"$ mercuryctl fleet status\n"
+	"The same for a script:\n"
+	"$ mercuryctl fleet status --json\n",
+	.name = "fleet",
+	.summary = "Show the hosts that share state through Redis",
+	.description =
+	"When one host is not enough, several run the same cron entries and "
+	"share what must be shared through a Redis they already run, named "
+	"by a [fleet] section in mercury.conf (redis_url, name, key_prefix, "
+	"lease; see mercury.conf(5)). In the fleet, alert dedup records, "
+	"rate-limit buckets, circuit breakers and locks live in Redis instead "
+	"of the state file, changed only by server-side Lua scripts (atomic; "
+	"called by SHA with EVALSHA, sent whole with EVAL when the server does "
+	"not have them): one delivery per alert identity, severity and window "
+	"fleet-wide, a rate that holds for the fleet, a breaker opened by one "
+	"host open on all with one half-open probe fleet-wide, a lock held by "
+	"one host. History, results and tokens stay in each host's state "
+	"file. The pages of the commands that share state through the fleet "
+	"say so; fleet status is the first.\n\n"
+	"Keys are PREFIX:{TARGET}:KIND, so every script touches one Redis "
+	"Cluster slot, and every key has a TTL: a dedup record lives 7 days "
+	"past its window, a breaker a day past its last change, a bucket as "
+	"long as it takes to fill up, a lock one lease (renewed while held), a "
+	"member 7 days past its last run. A lock carries a fencing token from "
+	"a counter that only grows (its TTL, at least a day and 100 leases, is "
+	"renewed on each use); a script that must refuse a holder whose lease "
+	"ran out checks the token inside Redis.\n\n"
+	"Every run that uses the fleet records its host name, version and "
+	"command (a heartbeat). fleet status lists the members with when they "
+	"were last seen, the shared breakers, and the held locks with their "
+	"owner (host and pid), token, how long they have been held and what "
+	"is left of the lease.\n\n"
+	"Degraded mode: when Redis cannot be reached, a run that shares state "
+	"goes on with the state file and says \"fleet: degraded\" (on stderr, "
+	"and in JSON as the member \"fleet\"), its exit code unchanged; a lock "
+	"that must hold fleet-wide is not taken locally instead: that run "
+	"exits 75. The next run uses Redis again by itself. fleet status "
+	"exits 3 (UNKNOWN) when Redis cannot be reached, and 78 without a "
+	"[fleet] section.",
+	.subs = fleet_subs,
+};

@@ -1,0 +1,420 @@
+/*
+ * test_coord.c - the one interface over the state file and the fleet
+ * (lib/coord*.c): both backends give the same answers; degraded mode when
+ * Redis goes away and back without a hand; fleet locks.
+ *
+ * Needs MC_TEST_REDIS_URL; the degraded-mode test starts, stops and
+ * restarts a redis-server of its own on a free loopback port.
+ */
+#include <criterion/criterion.h>
+
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "coord.h"
+#include "fleet.h"
+#include "log.h"
+#include "redis_script.h"
+#include "state.h"
+
+struct host {
+	char dir[MC_TEST_DIR_LEN];
+	struct mc_conf *conf;
+	struct mc_state *st;
+	struct mc_coord *c;
+};
+
+/* A host with a state file of its own; fleet_url NULL: no [fleet]. */
+static void host_open(struct host *h, const char *fleet_url,
+		      const char *name, const char *prefix)
+{
+	struct mc_err err = { 0 };
+	struct mc_coord_opts o = { .command = "test" };
+	char *path, *text;
+
+	mc_test_dir(h->dir);
+	path = mc_asprintf("%s/state.db", h->dir);
+	h->st = mc_state_open(path, &err);
+	cr_assert_not_null(h->st, "%s", err.msg);
+	free(path);
+	text = fleet_url ?
+	       mc_asprintf("[fleet]\nredis_url = %s\nname = %s\n"
+			   "key_prefix = %s\nlease = 2s\n", fleet_url, name,
+			   prefix) : mc_strdup("");
+	h->conf = mc_conf_load_string(text, "test.conf", NULL, 0, &err);
+	cr_assert_not_null(h->conf, "%s", err.msg);
+	free(text);
+	h->c = mc_coord_open(h->conf, h->st, &o, &err);
+	cr_assert_not_null(h->c, "%s", err.msg);
+}
+
+/* A new run of the same host: the coordinator is chosen again. */
+static void host_rerun(struct host *h)
+{
+	struct mc_err err = { 0 };
+	struct mc_coord_opts o = { .command = "test" };
+
+	mc_coord_close(h->c);
+	h->c = mc_coord_open(h->conf, h->st, &o, &err);
+	cr_assert_not_null(h->c, "%s", err.msg);
+}
+
+static void host_close(struct host *h)
+{
+	mc_coord_close(h->c);
+	mc_state_close(h->st);
+	mc_conf_free(h->conf);
+	mc_test_rmtree(h->dir);
+}
+
+/* ---- the same answers from both backends ---- */
+
+/* Runs one sequence of calls and writes what each answered into out. */
+static size_t sequence(struct mc_coord *c, int *out)
+{
+	static const struct mc_breaker_conf bc = { 2, 60000 };
+	struct mc_coord_claim cl;
+	struct mc_err err = { 0 };
+	char why[256];
+	double wait = 0;
+	size_t n = 0;
+	int r;
+
+#define CLAIM(resolve, sev) do {					\
+		memset(&cl, 0, sizeof(cl));				\
+		r = mc_coord_dedup_claim(c, "webhook:ops", "mc-k",	\
+					 resolve, sev, 60000, 10000, 0,	\
+					 NULL, &cl, why, sizeof(why),	\
+					 &err);				\
+		cr_assert_neq(r, -1, "%s", err.msg);			\
+		out[n++] = r;						\
+		out[n++] = cl.resolve_severity;				\
+		cr_assert_eq(mc_coord_dedup_settle(c, "webhook:ops",	\
+						   "mc-k", &cl, 1,	\
+						   &err), 0, "%s",	\
+			     err.msg);					\
+		mc_coord_claim_clean(&cl);				\
+	} while (0)
+
+	CLAIM(1, 1);		/* resolve without trigger: suppressed */
+	CLAIM(0, 1);		/* trigger: send */
+	CLAIM(0, 1);		/* again in the window: suppressed */
+	CLAIM(0, 2);		/* escalation: send */
+	CLAIM(1, 0);		/* resolve: send, of the critical one */
+	CLAIM(1, 0);		/* again: suppressed */
+	CLAIM(0, 2);		/* a new trigger after the resolve: send */
+#undef CLAIM
+	/* claimed and given back: the next claim sends again */
+	memset(&cl, 0, sizeof(cl));
+	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, 1, 60000,
+					10000, 0, NULL, &cl, why, sizeof(why),
+					&err);
+	cr_assert_eq(mc_coord_dedup_settle(c, "webhook:ops", "mc-g", &cl, 0,
+					   &err), 0);
+	mc_coord_claim_clean(&cl);
+	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, 1, 60000,
+					10000, 0, NULL, &cl, why, sizeof(why),
+					&err);
+	mc_coord_dedup_settle(c, "webhook:ops", "mc-g", &cl, 1, &err);
+	mc_coord_claim_clean(&cl);
+
+	/* breakers */
+	out[n++] = mc_coord_breaker_allow(c, "webhook:ops", &bc, NULL, NULL,
+					  &err);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(mc_coord_breaker_record(c, "webhook:ops", 0, &bc,
+						     NULL, &err), 0);
+	out[n++] = mc_coord_breaker_allow(c, "webhook:ops", &bc, NULL, NULL,
+					  &err);
+	{
+		struct mc_breaker_info *list = NULL;
+		size_t k = 0;
+
+		cr_assert_eq(mc_coord_breaker_list(c, NULL, 60000, &list, &k,
+						   &err), 0, "%s", err.msg);
+		out[n++] = (int)k;
+		out[n++] = k ? list[0].state : -1;
+		out[n++] = k ? list[0].failures : -1;
+		mc_breaker_info_free(list, k);
+	}
+	out[n++] = mc_coord_breaker_reset(c, "webhook:ops", &err);
+	out[n++] = mc_coord_breaker_reset(c, "webhook:ops", &err);
+	out[n++] = err.code;
+
+	/* buckets: 1/s, burst 1 */
+	out[n++] = mc_coord_bucket_reserve(c, "webhook:ops", 1, 1, 1, 5, NULL,
+					   &wait, &err);
+	out[n++] = wait < 0.1;
+	out[n++] = mc_coord_bucket_reserve(c, "webhook:ops", 1, 1, 1, 5, NULL,
+					   &wait, &err);
+	out[n++] = wait > 0.8;
+	out[n++] = mc_coord_bucket_reserve(c, "webhook:ops", 1, 1, 1, 0.5,
+					   NULL, &wait, &err);
+	return n;
+}
+
+Test(coord, state_and_fleet_answer_alike)
+{
+	char *prefix = mc_test_unique("mct", "alike");
+	struct host s, f;
+	int a[64], b[64];
+	size_t na, nb;
+
+	host_open(&s, NULL, NULL, NULL);
+	host_open(&f, mc_test_env("MC_TEST_REDIS_URL"), "web-1", prefix);
+	cr_assert_str_eq(mc_coord_backend(s.c), "state");
+	cr_assert_str_eq(mc_coord_backend(f.c), "fleet");
+	cr_assert_eq(mc_coord_degraded(f.c), 0, "%s",
+		     mc_coord_degraded_why(f.c));
+	na = sequence(s.c, a);
+	nb = sequence(f.c, b);
+	cr_assert_eq(na, nb);
+	for (size_t i = 0; i < na; i++)
+		cr_expect_eq(a[i], b[i], "answer %zu: state %d, fleet %d", i,
+			     a[i], b[i]);
+	/* and they are the answers the contract asks for */
+	cr_expect_eq(a[0], 0);
+	cr_expect_eq(a[2], 1);
+	cr_expect_eq(a[4], 0);
+	cr_expect_eq(a[6], 1);
+	cr_expect_eq(a[8], 1);
+	cr_expect_eq(a[9], 2, "the resolve names the critical trigger");
+	cr_expect_eq(a[10], 0);
+	cr_expect_eq(a[12], 1);
+	host_close(&s);
+	host_close(&f);
+	free(prefix);
+}
+
+/* ---- a redis-server of our own ---- */
+
+struct server {
+	char dir[MC_TEST_DIR_LEN];
+	int port;
+	pid_t pid;
+	char url[64];
+};
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int server_up(const struct server *s)
+{
+	struct mc_redis_opts o = { .url = s->url, .connect_timeout_ms = 200,
+				   .command_timeout_ms = 200 };
+	struct mc_redis *r = mc_redis_connect(&o, NULL);
+
+	mc_redis_close(r);
+	return r != NULL;
+}
+
+/* Starts redis-server on s->port (bounded by timeout(1) and a wait of
+ * 10 s for it to answer). */
+static void server_start(struct server *s)
+{
+	char port[16];
+	double start = mc_mono_now();
+	pid_t pid;
+
+	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(s->url, sizeof(s->url), "redis://127.0.0.1:%d/0", s->port);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("timeout", "timeout", "300", "redis-server", "--bind",
+		       "127.0.0.1", "--port", port, "--save", "",
+		       "--appendonly", "no", "--dir", s->dir, (char *)NULL);
+		_exit(127);
+	}
+	s->pid = pid;
+	while (!server_up(s)) {
+		int st;
+
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0,
+			     "redis-server on port %d exited", s->port);
+		cr_assert(mc_mono_now() - start < 10, "redis-server on port "
+			  "%d not up after 10 s", s->port);
+		mc_sleep_ms(20);
+	}
+}
+
+static void server_stop(struct server *s)
+{
+	int st;
+
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, SIGTERM);
+	cr_assert_eq(waitpid(s->pid, &st, 0), s->pid);
+	s->pid = 0;
+}
+
+/* 1 when the server has the script cached. */
+static int script_cached(const struct server *s, const char *script)
+{
+	struct mc_redis_opts o = { .url = s->url };
+	struct mc_err err = { 0 };
+	struct mc_redis *r = mc_redis_connect(&o, &err);
+	char sha[41];
+	redisReply *rp;
+	int v;
+
+	cr_assert_not_null(r, "%s", err.msg);
+	mc_redis_script_sha(script, sha);
+	rp = mc_redis_cmd(r, &err, "SCRIPT EXISTS %s", sha);
+	cr_assert_not_null(rp, "%s", err.msg);
+	v = (int)rp->element[0]->integer;
+	freeReplyObject(rp);
+	mc_redis_close(r);
+	return v;
+}
+
+static const struct mc_breaker_conf bc5 = { 5, 30000 };
+
+Test(coord, degraded_while_redis_is_down_and_back_without_a_hand,
+     .timeout = 60)
+{
+	char *prefix = mc_test_unique("mct", "degraded");
+	struct server srv = { .port = free_port() };
+	struct mc_coord_lock *lk = NULL;
+	struct mc_coord_claim cl;
+	struct mc_err err = { 0 };
+	char why[256];
+	struct host h;
+
+	mc_log_setup(MC_LOG_ERROR, 0, NULL, NULL);
+	mc_test_dir(srv.dir);
+	server_start(&srv);
+	cr_assert_eq(script_cached(&srv, mc_fleet_lua_breaker_record), 0);
+	host_open(&h, srv.url, "web-1", prefix);
+	cr_assert_str_eq(mc_coord_backend(h.c), "fleet");
+	cr_assert_eq(mc_coord_breaker_record(h.c, "webhook:ops", 0, &bc5,
+					     NULL, &err), 0, "%s", err.msg);
+	/* a fresh server had no script: EVALSHA fell back to EVAL */
+	cr_expect_eq(script_cached(&srv, mc_fleet_lua_breaker_record), 1);
+	cr_assert_eq(mc_coord_dedup_claim(h.c, "webhook:ops", "k", 0, 1,
+					  60000, 10000, 0, NULL, &cl, why,
+					  sizeof(why), &err), 1);
+
+	/* Redis goes away mid-run: the run goes on with the state file */
+	server_stop(&srv);
+	cr_expect_eq(mc_coord_dedup_settle(h.c, "webhook:ops", "k", &cl, 1,
+					   &err), 0, "%s", err.msg);
+	mc_coord_claim_clean(&cl);
+	cr_assert_eq(mc_coord_breaker_record(h.c, "webhook:ops", 0, &bc5,
+					     NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(mc_coord_degraded(h.c), 1);
+	cr_expect_str_eq(mc_coord_backend(h.c), "state");
+	cr_expect(strstr(mc_coord_degraded_why(h.c), "redis") != NULL, "%s",
+		  mc_coord_degraded_why(h.c));
+	{
+		struct mc_breaker_info *list = NULL;
+		size_t n = 0;
+
+		cr_assert_eq(mc_breaker_list(h.st, NULL, 30000, &list, &n,
+					     &err), 0);
+		cr_expect_eq(n, 1, "the failure went to the state file");
+		mc_breaker_info_free(list, n);
+	}
+	/* an alert is never lost: the claim is made locally */
+	cr_expect_eq(mc_coord_dedup_claim(h.c, "webhook:ops", "k2", 0, 1,
+					  60000, 10000, 0, NULL, &cl, why,
+					  sizeof(why), &err), 1, "%s",
+		     err.msg);
+	cr_expect_eq(cl.backend, MC_COORD_STATE);
+	mc_coord_dedup_settle(h.c, "webhook:ops", "k2", &cl, 1, &err);
+	mc_coord_claim_clean(&cl);
+	/* a fleet-wide lock refuses; a lock that may be local is local */
+	cr_expect_eq(mc_coord_lock_take(h.c, "dlq:alerter",
+					MC_COORD_FLEET_ONLY, 0, &lk, &err),
+		     -1);
+	cr_expect_eq(err.code, MC_EXIT_TEMPFAIL);
+	cr_expect(strstr(err.msg, "fleet: degraded") != NULL, "%s", err.msg);
+	cr_assert_eq(mc_coord_lock_take(h.c, "job:x", 0, 0, &lk, &err), 0,
+		     "%s", err.msg);
+	cr_expect_eq(lk->backend, MC_COORD_STATE);
+	mc_coord_lock_release(h.c, lk);
+
+	/* a run that starts while Redis is down is degraded at once */
+	host_rerun(&h);
+	cr_expect_eq(mc_coord_degraded(h.c), 1);
+	cr_expect_eq(mc_coord_lock_take(h.c, "dlq:alerter",
+					MC_COORD_FLEET_ONLY, 0, &lk, &err),
+		     -1);
+	cr_expect_eq(err.code, MC_EXIT_TEMPFAIL);
+
+	/* Redis is back: the next run uses it, nobody did anything */
+	server_start(&srv);
+	host_rerun(&h);
+	cr_expect_eq(mc_coord_degraded(h.c), 0, "%s",
+		     mc_coord_degraded_why(h.c));
+	cr_expect_str_eq(mc_coord_backend(h.c), "fleet");
+	cr_assert_eq(mc_coord_lock_take(h.c, "dlq:alerter",
+					MC_COORD_FLEET_ONLY, 0, &lk, &err), 0,
+		     "%s", err.msg);
+	cr_expect_eq(lk->backend, MC_COORD_FLEET);
+	cr_expect_eq(mc_coord_lock_renew(h.c, lk, &err), 0, "%s", err.msg);
+	mc_coord_lock_release(h.c, lk);
+	host_close(&h);
+	server_stop(&srv);
+	mc_test_rmtree(srv.dir);
+	free(prefix);
+}
+
+Test(coord, fleet_lock_one_holder_across_hosts)
+{
+	char *prefix = mc_test_unique("mct", "lock");
+	const char *url = mc_test_env("MC_TEST_REDIS_URL");
+	struct mc_coord_lock *la = NULL, *lb = NULL;
+	struct mc_err err = { 0 };
+	struct host a, b;
+
+	host_open(&a, url, "web-1", prefix);
+	host_open(&b, url, "web-2", prefix);
+	cr_assert_eq(mc_coord_lock_take(a.c, "dlq:alerter",
+					MC_COORD_FLEET_ONLY, 0, &la, &err), 0,
+		     "%s", err.msg);
+	cr_expect_eq(mc_coord_lock_take(b.c, "dlq:alerter",
+					MC_COORD_FLEET_ONLY, 300, &lb, &err),
+		     -1);
+	cr_expect_eq(err.code, MC_EXIT_TEMPFAIL);
+	cr_expect(strstr(err.msg, "host web-1 pid") != NULL, "%s", err.msg);
+	mc_coord_lock_release(a.c, la);
+	cr_assert_eq(mc_coord_lock_take(b.c, "dlq:alerter",
+					MC_COORD_FLEET_ONLY, 0, &lb, &err), 0,
+		     "%s", err.msg);
+	cr_expect_gt(strtoll(lb->lease.token, NULL, 10), 1);
+	mc_coord_lock_release(b.c, lb);
+	host_close(&a);
+	host_close(&b);
+	free(prefix);
+}
