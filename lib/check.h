@@ -100,13 +100,17 @@ struct mc_check_type {
 	void (*setup)(struct mc_check *c, struct mc_state *st);
 	/* MC_CHECK_HTTP: fills the request (url, malloc'd and freed by the
 	 * engine; the engine sets the timeout and a single attempt), then
-	 * judges its answer (done == 0: none came). */
-	void (*http_prepare)(const struct mc_check *c,
-			     const struct mc_health_env *env,
-			     struct mc_http_req *q);
+	 * judges its answer (done == 0: none came). prepare returns -1 with
+	 * a reason in why when the check cannot be probed in this run (a
+	 * credential file it cannot read): the check alone is unknown.
+	 * http_release, when set, frees what prepare put in q->user. */
+	int (*http_prepare)(const struct mc_check *c,
+			    const struct mc_health_env *env,
+			    struct mc_http_req *q, char *why, size_t size);
 	void (*http_evaluate)(const struct mc_check *c,
 			      const struct mc_http_req *q,
 			      struct mc_check_result *r);
+	void (*http_release)(struct mc_http_req *q);
 };
 
 /* ---- the registry (lib/check_types.c) ------------------------------------ */

@@ -149,16 +149,28 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mc_check *c = &h->checks[i];
 		struct mc_http_req *q = &reqs[n];
+		char why[256] = "";
 
 		if (!(c->type->flags & MC_CHECK_HTTP))
 			continue;
+		if (c->type->http_prepare(c, env, q, why, sizeof(why)) < 0) {
+			/* This one cannot be probed now; the others go on. */
+			mc_check_set(&h->results[i], MC_ST_UNKNOWN, "%s", why);
+			if (c->type->http_release)
+				c->type->http_release(q);
+			free((char *)q->url);
+			memset(q, 0, sizeof(*q));
+			continue;
+		}
 		idx[n++] = i;
-		c->type->http_prepare(c, env, q);
 		q->timeout_ms = c->timeout_ms;
 		q->max_attempts = 1;	/* a probe measures, it does not retry */
 	}
-	http = mc_http_new(env->correlation_id, &err);
-	if (http == NULL || mc_http_perform(http, reqs, n, env->dl, &err) < 0) {
+	http = n ? mc_http_new(env->correlation_id, &err) : NULL;
+	if (n == 0) {
+		/* every one failed to prepare: nothing to send */
+	} else if (http == NULL ||
+		   mc_http_perform(http, reqs, n, env->dl, &err) < 0) {
 		for (size_t k = 0; k < n; k++)
 			mc_check_set(&h->results[idx[k]], MC_ST_UNKNOWN,
 				     "cannot probe: %s", err.msg);
@@ -172,6 +184,10 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		}
 	}
 	for (size_t k = 0; k < n; k++) {
+		const struct mc_check_type *t = h->checks[idx[k]].type;
+
+		if (t->http_release)
+			t->http_release(&reqs[k]);
 		free((char *)reqs[k].url);
 		mc_http_req_clean(&reqs[k]);
 	}

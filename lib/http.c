@@ -624,6 +624,17 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 	rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
 	if (req->ca_file)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+	if (req->proxy)
+		rc |= curl_easy_setopt(e, CURLOPT_PROXY, req->proxy);
+	if (req->insecure) {
+		rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (req->userpwd) {
+		rc |= curl_easy_setopt(e, CURLOPT_HTTPAUTH,
+				       (long)CURLAUTH_BASIC);
+		rc |= curl_easy_setopt(e, CURLOPT_USERPWD, req->userpwd);
+	}
 	if (req->want_cert_expiry) {
 		rc |= curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
 		/* A reused connection has no handshake and so no chain. */

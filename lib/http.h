@@ -35,6 +35,12 @@ struct mc_http_req {
 	const char *ca_file;		/* trust these CAs (PEM); NULL: the
 					   system's */
 	int want_cert_expiry;		/* fill cert_expiry (https) */
+	const char *proxy;		/* send through this proxy URL; NULL:
+					   libcurl's default */
+	int insecure;			/* skip TLS verification (self-signed
+					   test hosts; health checks only) */
+	const char *userpwd;		/* HTTP basic auth "user:password"
+					   (a secret); NULL: none */
 	int64_t start_after_ms;		/* first attempt no sooner than this
 					   (a rate limit's wait) */
 	void *user;
