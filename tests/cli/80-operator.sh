@@ -210,7 +210,9 @@ time_zone = mars'
 test_health_gate_and_table() {
 	printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x\necho\necho second line\nexit 2\n' >"$T_DIR/loud"
 	chmod +x "$T_DIR/loud"
-	conf "[check \"api\"]
+	# three: a failing tcp check, a loud plugin, a critical state check
+	three() {
+		conf "[check \"api\"]
 type = tcp
 address = 127.0.0.1:1
 [check \"loud\"]
@@ -219,6 +221,8 @@ command = $T_DIR/loud
 [check \"state\"]
 type = state
 critical = true"
+	}
+	three
 	run health --critical-only state
 	expect_rc 0
 	run health --critical-only api
@@ -235,15 +239,7 @@ type = tcp
 address = 127.0.0.1:1'
 	run health --critical-only
 	expect_rc 3
-	conf "[check \"api\"]
-type = tcp
-address = 127.0.0.1:1
-[check \"loud\"]
-type = exec
-command = $T_DIR/loud
-[check \"state\"]
-type = state
-critical = true"
+	three
 	run health
 	expect_rc 1
 	expect_out '^CHECK +TYPE +CRITICAL +STATUS +LATENCY +MESSAGE$'
