@@ -100,10 +100,13 @@ struct mc_check_type {
 	void (*setup)(struct mc_check *c, struct mc_state *st);
 	/* MC_CHECK_HTTP: fills the request (url, malloc'd and freed by the
 	 * engine; the engine sets the timeout and a single attempt), then
-	 * judges its answer (done == 0: none came). prepare returns -1 with
-	 * a reason in why when the check cannot be probed in this run (a
-	 * credential file it cannot read): the check alone is unknown.
-	 * http_release, when set, frees what prepare put in q->user. */
+	 * judges its answer (done == 0: none came). prepare returns 0 to
+	 * probe, or the status to report with why instead when the check
+	 * cannot be probed in this run (a credential file it cannot read:
+	 * MC_ST_UNKNOWN; an oauth provider that gives no token:
+	 * MC_ST_CRITICAL): that check alone. http_release, when set, frees
+	 * what prepare put in q (q->user); without it the engine frees
+	 * q->headers (array and strings) and q->user. */
 	int (*http_prepare)(const struct mc_check *c,
 			    const struct mc_health_env *env,
 			    struct mc_http_req *q, char *why, size_t size);
@@ -125,7 +128,8 @@ extern const struct mc_conf_schema mc_check_schema;
 /* The types. */
 extern const struct mc_check_type mc_check_state, mc_check_disk,
 	mc_check_memory, mc_check_http, mc_check_prometheus, mc_check_tcp,
-	mc_check_redis, mc_check_redis_queue, mc_check_sqlite, mc_check_exec;
+	mc_check_redis, mc_check_redis_queue, mc_check_sqlite, mc_check_exec,
+	mc_check_oauth;
 
 /* ---- for a type's code (lib/check.c) -------------------------------------- */
 

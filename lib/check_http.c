@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "log.h"
+#include "oauth.h"
 #include "promapi.h"
 
 #include <ctype.h>
@@ -268,9 +269,9 @@ static int http_prepare(const struct mc_check *c,
 	struct http_extra *x = mc_calloc(1, sizeof(*x));
 	const char *body = mc_conf_str(sec, "request_body");
 	const char *body_file = mc_conf_str(sec, "request_body_file");
+	const char *provider = mc_conf_str(sec, "oauth");
 	char *token = NULL;
 
-	(void)env;
 	q->user = x;
 	q->url = mc_strdup(mc_conf_str(sec, "url"));
 	q->ca_file = mc_conf_str(sec, "ca_file");
@@ -292,7 +293,7 @@ static int http_prepare(const struct mc_check *c,
 				       &e);
 		if (x->body == NULL) {
 			snprintf(why, size, "request_body_file: %s", e.msg);
-			return -1;
+			return MC_ST_UNKNOWN;
 		}
 	}
 	if (x->body) {
@@ -303,19 +304,34 @@ static int http_prepare(const struct mc_check *c,
 	}
 	if (read_secret(sec, "basic_auth_file", NULL, &x->userpwd, why,
 			size) < 0)
-		return -1;
+		return MC_ST_UNKNOWN;
 	if (x->userpwd && strchr(x->userpwd, ':') == NULL) {
 		snprintf(why, size, "basic_auth_file: not one line "
 			 "user:password");
-		return -1;
+		return MC_ST_UNKNOWN;
 	}
 	q->userpwd = x->userpwd;
-	/* A bearer token from a file or a variable. Hook: `oauth = PROVIDER`
-	 * (the oauth command's tokens, mercuryctl-oauth(1)) is to give
-	 * the token here the same way, fresh from the provider. */
+	/* oauth = PROVIDER: the provider's token as a bearer token,
+	 * refreshed first (single-flight) when it has less than a minute
+	 * left; a provider that cannot give one (it needs a login) makes
+	 * the check critical. */
+	if (provider != NULL) {
+		struct mc_err e = { 0 };
+		char *h = NULL;
+
+		if (mc_oauth_bearer(env->st, env->conf, provider, NULL,
+				    env->dl, env->correlation_id, 60000, &h,
+				    &e) < 0) {
+			snprintf(why, size, "oauth provider %s: %s", provider,
+				 e.msg);
+			return MC_ST_CRITICAL;
+		}
+		add_header_line(x, h);
+	}
+	/* Or a bearer token from a file or a variable. */
 	if (read_secret(sec, "bearer_token_file", "bearer_token_env", &token,
 			why, size) < 0)
-		return -1;
+		return MC_ST_UNKNOWN;
 	if (token) {
 		add_header_line(x, mc_asprintf("Authorization: Bearer %s",
 					       token));
@@ -404,6 +420,9 @@ static int http_validate(const struct mc_conf_section *s, const char **key,
 			{ "bearer_token_file", "bearer_token_env" },
 			{ "basic_auth_file", "bearer_token_file" },
 			{ "basic_auth_file", "bearer_token_env" },
+			{ "oauth", "bearer_token_file" },
+			{ "oauth", "bearer_token_env" },
+			{ "oauth", "basic_auth_file" },
 		};
 
 		for (size_t i = 0; i < MC_ARRAY_LEN(pairs); i++)
@@ -486,6 +505,11 @@ static const struct mc_conf_key http_keys[] = {
 	{ .name = "insecure", .type = MC_CT_BOOL, .def = "false",
 	  .help = "skip TLS certificate verification, for self-signed test "
 		  "hosts only; the check's message says so" },
+	{ .name = "oauth", .type = MC_CT_STRING,
+	  .help = "send the access token of this [oauth \"NAME\"] provider "
+		  "as a bearer token (refreshed first when less than a minute "
+		  "is left; a provider that needs login makes the check "
+		  "critical)" },
 	{ .name = NULL },
 };
 

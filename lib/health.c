@@ -132,6 +132,21 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 
 /* ---- the HTTP-based checks: one libcurl multi handle for all ----------- */
 
+/* Frees what a type's http_prepare gave: the URL, and its own release
+ * or else the headers (they may hold credentials) and a note in user. */
+static void release_req(const struct mc_check_type *t, struct mc_http_req *q)
+{
+	free((char *)q->url);
+	if (t->http_release) {
+		t->http_release(q);
+		return;
+	}
+	for (size_t j = 0; q->headers && q->headers[j]; j++)
+		mc_free_secret((char *)q->headers[j]);
+	free((void *)q->headers);
+	free(q->user);
+}
+
 static void run_http_checks(struct mc_health *h, const struct mc_health_env *env)
 {
 	struct mc_http_req *reqs;
@@ -150,15 +165,15 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		const struct mc_check *c = &h->checks[i];
 		struct mc_http_req *q = &reqs[n];
 		char why[256] = "";
+		int st;
 
 		if (!(c->type->flags & MC_CHECK_HTTP))
 			continue;
-		if (c->type->http_prepare(c, env, q, why, sizeof(why)) < 0) {
+		st = c->type->http_prepare(c, env, q, why, sizeof(why));
+		if (st != MC_ST_OK) {
 			/* This one cannot be probed now; the others go on. */
-			mc_check_set(&h->results[i], MC_ST_UNKNOWN, "%s", why);
-			if (c->type->http_release)
-				c->type->http_release(q);
-			free((char *)q->url);
+			mc_check_set(&h->results[i], st, "%s", why);
+			release_req(c->type, q);
 			memset(q, 0, sizeof(*q));
 			continue;
 		}
@@ -184,11 +199,7 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		}
 	}
 	for (size_t k = 0; k < n; k++) {
-		const struct mc_check_type *t = h->checks[idx[k]].type;
-
-		if (t->http_release)
-			t->http_release(&reqs[k]);
-		free((char *)reqs[k].url);
+		release_req(h->checks[idx[k]].type, &reqs[k]);
 		mc_http_req_clean(&reqs[k]);
 	}
 	mc_http_free(http);

@@ -248,11 +248,30 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 			if (*p == '|' || *p == '\n')
 				*p = '/';
 		mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
-		/* Then the long output, one line per check, as the plugin
-		 * guidelines allow. */
-		if (longout.data)
-			mc_buf_puts(&line, longout.data);
-		r->nagios = mc_buf_steal(&line);
+		/* Check messages hold what servers and plugins said: each
+		 * line escaped. The long output follows, one line per check,
+		 * as the plugin guidelines allow. */
+		{
+			char *e = mc_escape(line.data ? line.data : "",
+					    line.len);
+			struct mc_buf out = { 0 };
+			const char *p = longout.data;
+
+			mc_buf_puts(&out, e);
+			free(e);
+			while (p && *p == '\n') {
+				const char *nl = strchr(p + 1, '\n');
+				size_t len = nl ? (size_t)(nl - p - 1) :
+					     strlen(p + 1);
+
+				e = mc_escape(p + 1, len);
+				mc_buf_printf(&out, "\n%s", e);
+				free(e);
+				p += 1 + len;
+			}
+			r->nagios = mc_buf_steal(&out);
+			mc_buf_free(&line);
+		}
 	}
 	mc_buf_free(&perf);
 	mc_buf_free(&longout);
