@@ -377,7 +377,7 @@ static const struct mc_opt send_opts[] = {
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
-	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "0..1000000000",
 	  "Show at most the N newest outcomes (default all in the span)", 0 },
 	{ 0 },
 };

@@ -296,7 +296,7 @@ static int history_run(struct mc_ctx *ctx)
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
-	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "0..1000000000",
 	  "Only each check's last N results in the span (default all)", 0 },
 	{ 0 },
 };
