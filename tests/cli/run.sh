@@ -11,6 +11,13 @@ root=$(mktemp -d /tmp/mercury-cli.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
 for file in "$here"/[0-9]*.sh; do
+	# A file bash cannot parse would list no tests and pass unnoticed.
+	if ! syntax=$(bash -n "$file" 2>&1); then
+		failed=$((failed + 1))
+		failures="$failures $(basename "$file")"
+		echo "FAIL $(basename "$file"): does not parse: $syntax"
+		continue
+	fi
 	# shellcheck disable=SC1090
 	tests=$(bash -c ". '$here/lib.sh'; . '$file'; declare -F" |
 		awk '$3 ~ /^test_/ {print $3}')
