@@ -16,8 +16,9 @@ static const struct mc_opt global_opts[] = {
 	  "Log more (repeat for debug)", 0 },
 	{ 0, "log-format", "FORMAT", MC_OPT_VALUE, MC_ARG_ENUM, "text|json",
 	  "Write logs on stderr as text or JSON lines", 0 },
-	{ 0, "timeout", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
-	  "Deadline for the whole run (default [core] timeout, 60s)", 0 },
+	{ 0, "timeout", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, "positive",
+	  "Deadline for the whole run, longer than 0 (default [core] "
+	  "timeout, 60s)", 0 },
 	{ 0, "correlation-id", "ID", MC_OPT_VALUE, MC_ARG_STRING, NULL,
 	  "Correlation id of this run (default: a fresh W3C trace id)", 0 },
 	{ 0, "textfile-dir", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL,

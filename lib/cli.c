@@ -106,6 +106,10 @@ static int check_value(const struct mc_opt *o, const char *v,
 		if (mc_parse_duration_ms(v, &ms, &e) < 0)
 			return usage_err(err, a->path, a->depth, "--%s: %s",
 					 o->long_name, e.msg);
+		if (ms <= 0 && mc_streq(o->choices, "positive"))
+			return usage_err(err, a->path, a->depth, "--%s: '%s': "
+					 "must be longer than 0 (e.g. 30s)",
+					 o->long_name, v);
 		break;
 	case MC_ARG_INT: {
 		long long min, max;

@@ -48,7 +48,9 @@ struct mc_opt {
 	const char *choices;		/* MC_ARG_ENUM: "a|b|c"; MC_ARG_INT:
 					   the range "MIN..MAX" (NULL: 0 to
 					   10^12), a value outside it is a
-					   usage error naming the option */
+					   usage error naming the option;
+					   MC_ARG_DURATION: "positive" when 0
+					   is refused (NULL: 0 allowed) */
 	const char *help;
 	unsigned flags;
 };

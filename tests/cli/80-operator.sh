@@ -251,3 +251,16 @@ address = 127.0.0.1:1'
 	run health --json
 	expect_json '.checks.api.status == "critical" and (.checks.loud.message | length) >= 4096'
 }
+
+# --timeout bounds the run: 0 is refused, naming the option, not taken for
+# "no deadline".
+test_timeout_zero_is_a_usage_error() {
+	run --timeout 0s health
+	expect_rc 64
+	expect_err "^mercuryctl: --timeout: '0s': must be longer than 0"
+	expect_one_err_line
+	run --timeout 0 -o nagios health
+	expect_rc 3
+	run --timeout 1ms version
+	expect_rc 0
+}
