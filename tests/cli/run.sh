@@ -11,11 +11,11 @@ root=$(mktemp -d /tmp/mercury-cli.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
 for file in "$here"/[0-9]*.sh; do
-	# A file bash cannot parse would list no tests and pass unnoticed.
-	if ! syntax=$(bash -n "$file" 2>&1); then
+	# A file that does not parse would lose its later tests silently.
+	if ! bash -n "$file" 2>"$root/syntax"; then
 		failed=$((failed + 1))
-		failures="$failures $(basename "$file")"
-		echo "FAIL $(basename "$file"): does not parse: $syntax"
+		echo "FAIL $(basename "$file"): does not parse"
+		sed 's/^/    /' "$root/syntax"
 		continue
 	fi
 	# shellcheck disable=SC1090
