@@ -424,6 +424,17 @@ static const struct mc_cmd *const job_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_job = {
+	.examples =
+	"In the crontab, instead of the bare command: recorded, timed, "
+	"alerting on failure:\n"
+	"$ mercuryctl job run nightly-backup\n"
+	"A job defined by its name only, its command after --:\n"
+	"$ mercuryctl job run cleanup -- /usr/local/bin/cleanup --days 30\n"
+	"Which jobs are overdue, running or failed:\n"
+	"$ mercuryctl job list\n"
+	"The last runs of a job, and the output of the latest:\n"
+	"$ mercuryctl job history nightly-backup -n 10\n"
+	"$ mercuryctl job log nightly-backup\n",
 	.name = "job",
 	.summary = "Keep cron jobs honest: run, record, time out, notice misses",
 	.description =
