@@ -1,4 +1,4 @@
-/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (PRODUCT.md 3.3). */
+/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (mercuryctl-dlq(1); docs/DESIGN.md, "The commands"). */
 #include "cmd.h"
 #include "dlq.h"
 

@@ -1,4 +1,4 @@
-/* slo.c - `mercuryctl slo status|rules|history` (PRODUCT.md 3.2). */
+/* slo.c - `mercuryctl slo status|rules|history` (mercuryctl-slo(1); docs/DESIGN.md, "The commands"). */
 #include "cmd.h"
 #include "slo.h"
 #include "slo_history.h"

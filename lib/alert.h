@@ -1,5 +1,5 @@
 /*
- * alert.h - alerts delivered to webhooks (PRODUCT.md 3.4): the alert, the
+ * alert.h - alerts delivered to webhooks (mercuryctl-alert(1)): the alert, the
  * [webhook "NAME"] targets, each service's payload, and delivery with
  * severity filter, dedup, rate limit, circuit breaker and retries, all
  * persisted in the state file so they hold across processes and cron runs.

@@ -1,5 +1,5 @@
 /*
- * config.c - mercury.conf (PRODUCT.md 2.4), read with inih and checked
+ * config.c - mercury.conf (mercury.conf(5)), read with inih and checked
  * against a schema list (config_schema.c).
  *
  * inih splits lines into comments and "key = value" pairs. Our reader feeds

@@ -1,5 +1,5 @@
 /*
- * dlq.c - dead-letter replay in Redis (PRODUCT.md 3.3). See dlq.h for the
+ * dlq.c - dead-letter replay in Redis (mercuryctl-dlq(1)). See dlq.h for the
  * design: messages are edited here, in C, byte for byte, and each batch is
  * moved by one server-side script that first checks that the head of
  * source is still what was read.

@@ -1,5 +1,5 @@
 /*
- * health_history.h - `health history` (PRODUCT.md 3.1): per check, uptime
+ * health_history.h - `health history` (mercuryctl-health(1)): per check, uptime
  * over a span, transitions, the last failure and a one-line sparkline of
  * status over time, read from the check_results table of the state file.
  *

@@ -22,7 +22,8 @@
 #include <stdint.h>
 #include <signal.h>
 
-/* Exit codes: PRODUCT.md section 2.3, one table for every command. */
+/* Exit codes: one table for every command (mercuryctl(1) EXIT STATUS;
+ * docs/DESIGN.md, "Exit codes"). */
 enum mc_exit {
 	MC_EXIT_OK = 0,
 	MC_EXIT_WARNING = 1,
@@ -100,7 +101,7 @@ size_t mc_levenshtein(const char *a, const char *b);
 const char *mc_suggest(const char *word, const char *const *candidates,
 		       size_t n);
 
-/* Units (PRODUCT.md 2.1). Each returns 0 or -1 with a one-line reason in err
+/* Units (docs/DESIGN.md, "Invocation and units"). Each returns 0 or -1 with a one-line reason in err
  * (code MC_EXIT_USAGE; callers that read config re-code it to 78).
  *   durations: 250ms 2s 15m 6h 30d 1w, also combined (1h30m); bare 0
  *   sizes:     10KB (1000), 5MiB (1048576), 512 or 512B

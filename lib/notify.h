@@ -1,5 +1,5 @@
 /*
- * notify.h - `health --notify` (PRODUCT.md 3.1): which checks changed state
+ * notify.h - `health --notify` (mercuryctl-health(1)): which checks changed state
  * between runs, damped as Gatus and Kubernetes probes damp flapping.
  *
  * Per check the state file keeps the state last notified (ok at first), the

@@ -1,6 +1,6 @@
 /*
- * output.h - what a command reports, and its four renderings (PRODUCT.md
- * 2.2, 2.7): text for people, one JSON document, Prometheus exposition,
+ * output.h - what a command reports, and its four renderings (docs/DESIGN.md,
+ * "Streams and output"): text for people, one JSON document, Prometheus exposition,
  * and a Nagios plugin line.
  *
  * A command fills one struct mc_report; cmd/main.c prints the rendering the

@@ -1,6 +1,6 @@
 /*
  * resil.c - circuit breakers and token buckets kept in the state file, and
- * advisory locks (PRODUCT.md 2.6). mc_backoff_ms lives in random.c.
+ * advisory locks (docs/DESIGN.md, "Resilience"). mc_backoff_ms lives in random.c.
  *
  * Every breaker or bucket decision reads and writes its row inside one
  * BEGIN IMMEDIATE transaction, so concurrent processes take turns and each

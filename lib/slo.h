@@ -1,6 +1,6 @@
 /*
  * slo.h - service level objectives evaluated against Prometheus
- * (PRODUCT.md 3.2): the [slo "NAME"] definitions, the multi-window
+ * (mercuryctl-slo(1)): the [slo "NAME"] definitions, the multi-window
  * multi-burn-rate policy, one evaluation from Prometheus's answers, the
  * concurrent queries of a run, its report, and Prometheus rule groups.
  *
@@ -32,12 +32,12 @@
  * budget comes back as 1.0000000000000002) never decides a state. */
 #define MC_SLO_EPSILON		1e-9
 
-/* The policy's defaults (PRODUCT.md 3.2): the SRE workbook's page pairs
+/* The policy's defaults (docs/DESIGN.md, "The commands"): the SRE workbook's page pairs
  * and Sloth's ticket pairs, as factors for a 30-day window. */
 #define MC_SLO_DEFAULT_PAGE	"1h 5m 14.4, 6h 30m 6"
 #define MC_SLO_DEFAULT_TICKET	"1d 2h 3, 3d 6h 1"
 
-/* The burn windows every status reports (PRODUCT.md 3.2), in ms. */
+/* The burn windows every status reports (mercuryctl-slo(1)), in ms. */
 extern const int64_t mc_slo_burn_windows[7];
 
 enum mc_slo_severity {

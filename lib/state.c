@@ -1,5 +1,5 @@
 /*
- * state.c - the SQLite state file (PRODUCT.md 2.5).
+ * state.c - the SQLite state file (docs/DESIGN.md, "State").
  *
  * Opening never writes to a file it does not recognise: the schema version
  * (PRAGMA user_version) is read first, and a file that is not a SQLite

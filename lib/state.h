@@ -1,6 +1,6 @@
 /*
  * state.h - the one SQLite file that keeps mercuryctl's memory between runs
- * (PRODUCT.md 2.5): runs, check history, breakers, buckets, and later the
+ * (docs/DESIGN.md, "State"): runs, check history, breakers, buckets, and later the
  * alert, DLQ, backup and OAuth tables.
  *
  * Created 0600 in a 0700 directory; WAL; busy timeout; schema versioned by
