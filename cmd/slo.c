@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "slo.h"
 #include "slo_history.h"
+#include "slo_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static int status_run(struct mc_ctx *ctx)
 		mc_slo_run_free(&run);
 		return -1;
 	}
+	mc_slo_fill_last_known(ctx->st, &run);
 	mc_slo_report(&run, ctx->correlation_id, &ctx->report);
 	code = run.status;
 	if (mc_slo_record(ctx->st, ctx->run_id, &run, &ctx->err) < 0)

@@ -53,9 +53,6 @@ int mc_health_history(struct mc_state *st, const char *const *names,
 		      struct mc_err *err);
 void mc_health_history_free(struct mc_check_history *h, size_t n);
 
-/* Status name of a code (0..3), "unknown" for anything else. */
-const char *mc_health_history_status_name(int status);
-
 /* Fills r (since and now as given to mc_health_history):
  *   doc:  {"since": RFC 3339 | null, "until": RFC 3339,
  *          "checks": {NAME: {"type", "samples", "uptime_pct", "transitions",

@@ -44,6 +44,22 @@ int mc_format_scan(int argc, char *const *argv)
 	return format;
 }
 
+static const char *const status_names[] = { "ok", "warning", "critical",
+					    "unknown" };
+
+const char *mc_status_name(int status)
+{
+	return status >= 0 && status <= 3 ? status_names[status] : "unknown";
+}
+
+int mc_status_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (mc_streq(name, status_names[i]))
+			return i;
+	return MC_ST_UNKNOWN;
+}
+
 void mc_report_init(struct mc_report *r, int color)
 {
 	memset(r, 0, sizeof(*r));

@@ -22,6 +22,18 @@ enum mc_format {
 	MC_FMT_NAGIOS,
 };
 int mc_format_parse(const char *s);	/* -1 when unknown */
+
+/* A status, in Nagios order: of a check, an SLO, a command's verdict. */
+enum mc_status {
+	MC_ST_OK = 0,
+	MC_ST_WARNING = 1,
+	MC_ST_CRITICAL = 2,
+	MC_ST_UNKNOWN = 3,
+};
+/* "ok", "warning", "critical", "unknown" (anything else: "unknown"). */
+const char *mc_status_name(int status);
+/* The status called name; MC_ST_UNKNOWN for any other name. */
+int mc_status_parse(const char *name);
 /* The output mode argv asks for, read before (or without) parsing it, so
  * that a usage error is reported in that mode: -o FORMAT, -oFORMAT,
  * --output FORMAT, --output=FORMAT and --json; the last one wins, nothing

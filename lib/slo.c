@@ -1,10 +1,8 @@
 /* slo.c - SLO definitions, the burn-rate policy, evaluation and the
  * concurrent queries of a run. See slo.h. */
 #include "slo.h"
-#include "health.h"
 #include "log.h"
 #include "promapi.h"
-#include "slo_history.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -765,15 +763,6 @@ int mc_slo_run_queries(struct mc_slo_run *run, struct mc_http *http,
 					      &d->breaker, NULL, &be) < 0)
 				mc_log(MC_LOG_WARN, "%s", be.msg);
 		}
-	}
-	for (size_t i = 0; rc == 0 && st != NULL && i < run->n; i++) {
-		struct mc_err le = { 0 };
-
-		if (run->evals[i].state != MC_ST_UNKNOWN)
-			continue;
-		if (mc_slo_last_known(st, run->defs[i].name, run->at,
-				      &run->evals[i].last, &le) < 0)
-			mc_log(MC_LOG_WARN, "%s", le.msg);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free((char *)reqs[i].url);

@@ -172,9 +172,9 @@ struct mc_slo_run {
 
 /* Asks Prometheus every window of every SLO concurrently on http, all at
  * run->at, and evaluates each. SLOs whose circuit breaker (named "slo
- * NAME", in st; st may be NULL) is open are not asked: unknown. Results
- * that are unknown get the last known values from st. Returns -1 only
- * when nothing could be sent (err). */
+ * NAME", in st; st may be NULL) is open are not asked: unknown (the last
+ * known values come from mc_slo_fill_last_known(), slo_store.h). Returns
+ * -1 only when nothing could be sent (err). */
 int mc_slo_run_queries(struct mc_slo_run *run, struct mc_http *http,
 		       struct mc_state *st, const struct mc_deadline *dl,
 		       struct mc_err *err);

@@ -1,8 +1,7 @@
 /*
- * slo_history.h - SLO evaluations in the state file (table slo_results,
- * schema 3): every evaluation recorded, the last known values for an
- * evaluation that came back unknown, and `slo history`: remaining budget,
- * worst burn rate and state over time as sparklines, text or JSON.
+ * slo_history.h - `slo history`: remaining budget, worst burn rate and
+ * state of one SLO over time as sparklines, text or JSON, read from the
+ * evaluations slo_store.c keeps (table slo_results, schema 3).
  *
  * Ownership as in mc.h: what a function fills belongs to the caller and is
  * released with the matching _clean().
@@ -15,21 +14,6 @@
 #include "mc.h"
 #include "output.h"
 #include "state.h"
-
-struct mc_slo_run;
-struct mc_slo_last;
-
-/* Appends one row per SLO of the run under run_id (one transaction):
- * ts the evaluation instant, recorded the wall clock, values NULL where
- * unknown, burn_rates a JSON object of the burn windows, message the
- * error, or the alerts and notes. */
-int mc_slo_record(struct mc_state *st, int64_t run_id,
-		  const struct mc_slo_run *run, struct mc_err *err);
-
-/* The newest evaluation of slo that was not unknown, evaluated at or
- * before `before`: out->found 0 when there is none. */
-int mc_slo_last_known(struct mc_state *st, const char *slo, double before,
-		      struct mc_slo_last *out, struct mc_err *err);
 
 struct mc_slo_history {
 	char *slo;

@@ -1,6 +1,5 @@
 /* slo_report.c - the renderings of `slo status`. See slo.h. */
 #include "slo.h"
-#include "health.h"
 #include "log.h"
 
 #include <math.h>

@@ -41,6 +41,12 @@ int mc_state_prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
 		     const char *what, struct mc_err *err);
 /* A copy of column i of the current row as text, NULL when NULL. */
 char *mc_state_column_dup(sqlite3_stmt *s, int i);
+/* Column i as text, "" when NULL (valid until the next step). */
+const char *mc_state_column_text(sqlite3_stmt *s, int i);
+/* Column i as a number, NaN when NULL. */
+double mc_state_column_num(sqlite3_stmt *s, int i);
+/* Binds v to parameter i, NULL when it is not finite (NaN: unknown). */
+void mc_state_bind_num(sqlite3_stmt *s, int i, double v);
 /* Fills err from the connection's last error; returns -1. */
 int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
 		    const char *what);

@@ -16,6 +16,7 @@
 #include "promapi.h"
 #include "slo.h"
 #include "slo_history.h"
+#include "slo_store.h"
 #include "state.h"
 
 /* 2026-11-22T10:00:00Z */
