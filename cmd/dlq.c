@@ -229,12 +229,27 @@ static int stats_run(struct mc_ctx *ctx)
 
 /* ---- peek ---------------------------------------------------------------- */
 
+/* Indented JSON, each line escaped (jansson leaves C1 controls raw). */
+static char *escape_lines(const char *s)
+{
+	struct mc_buf b = { 0 };
+
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+		char *line = mc_escape(s, n);
+
+		mc_buf_printf(&b, "%s%s", line, s[n] ? "\n" : "");
+		free(line);
+		s += n + (s[n] != '\0');
+	}
+	return mc_buf_steal(&b);
+}
+
 static int peek_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
 						   ctx->args->pos[0] : NULL);
-	const char *n_s = mc_args_value(ctx->args, "count");
-	long long n = 10;
+	long long n = mc_args_int(ctx->args, "count", 10);
 	struct mc_dlq_conf c;
 	struct mc_dlq_msg *msgs = NULL;
 	size_t count = 0;
@@ -243,8 +258,6 @@ static int peek_run(struct mc_ctx *ctx)
 
 	if (s == NULL)
 		return -1;
-	if (n_s)
-		mc_parse_int(n_s, 0, 1000000, &n, NULL);
 	dlq_conf(s, &c);
 	if ((r = redis_open(ctx, s)) == NULL)
 		return -1;
@@ -261,18 +274,19 @@ static int peek_run(struct mc_ctx *ctx)
 		char *pretty = j ? json_dumps(j, JSON_INDENT(2) |
 						  JSON_PRESERVE_ORDER) : NULL;
 
-		mc_buf_printf(&ctx->report.text, "--- %zu ---\n", i + 1);
-		if (pretty) {
-			mc_buf_printf(&ctx->report.text, "%s\n", pretty);
+		/* Bodies are untrusted: escaped for the terminal, kept whole
+		 * in JSON (see mercuryctl-dlq(1)). */
+		char *shown = pretty ? escape_lines(pretty)
+				     : mc_escape(msgs[i].data, msgs[i].len);
+
+		mc_buf_printf(&ctx->report.text, "--- %zu ---\n%s\n", i + 1,
+			      shown);
+		if (pretty)
 			json_array_append_new(arr, j);
-		} else {
-			/* Not JSON: shown as is, and as a string in JSON. */
-			mc_buf_add(&ctx->report.text, msgs[i].data, msgs[i].len);
-			mc_buf_puts(&ctx->report.text, "\n");
-			json_array_append_new(arr, json_stringn(msgs[i].data,
+		else
+			json_array_append_new(arr, mc_json_text(msgs[i].data,
 								msgs[i].len));
-			json_decref(j);
-		}
+		free(shown);
 		free(pretty);
 	}
 	if (count == 0)
@@ -446,23 +460,16 @@ static int replay_run(struct mc_ctx *ctx)
 	const char *v;
 	char *lock;
 	int rc;
-	long long n;
 
 	if (s == NULL)
 		return -1;
 	dlq_conf(s, &c);
-	if ((v = mc_args_value(ctx->args, "batch")) &&
-	    mc_parse_int(v, 1, 5000, &n, &ctx->err) == 0)
-		c.batch = n;
-	else if (v)
-		return -1;
-	if ((v = mc_args_value(ctx->args, "max-retries")))
-		mc_parse_int(v, 0, 1000000000, &c.max_retries, NULL);
+	c.batch = mc_args_int(ctx->args, "batch", c.batch);
+	c.max_retries = mc_args_int(ctx->args, "max-retries", c.max_retries);
 	if ((v = mc_args_value(ctx->args, "rate")) &&
 	    mc_parse_rate(v, &c.rate, &ctx->err) < 0)
 		return -1;
-	if ((v = mc_args_value(ctx->args, "limit")))
-		mc_parse_int(v, 0, 1000000000000LL, &o.limit, NULL);
+	o.limit = mc_args_int(ctx->args, "limit", 0);
 	o.dry_run = mc_args_count(ctx->args, "dry-run") > 0;
 	o.defer = mc_args_count(ctx->args, "defer") > 0;
 	o.correlation_id = ctx->correlation_id;
@@ -573,19 +580,19 @@ static int purge_run(struct mc_ctx *ctx)
 /* ---- the table ----------------------------------------------------------- */
 
 static const struct mc_opt peek_opts[] = {
-	{ 'n', "count", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
-	  "Show the first N messages (default 10)", 0 },
+	{ 'n', "count", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "Show the first N messages (default 10; 1 to 1000000)", 0 },
 	{ 0 },
 };
 
 static const struct mc_opt replay_opts[] = {
-	{ 0, "batch", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "batch", "N", MC_OPT_VALUE, MC_ARG_INT, "1..5000",
 	  "Move N messages per atomic step (overrides batch; 1 to 5000)", 0 },
-	{ 0, "max-retries", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
+	{ 0, "max-retries", "N", MC_OPT_VALUE, MC_ARG_INT, "0..1000000000",
 	  "Send messages with N or more retries to dead (overrides max_retries)",
 	  0 },
-	{ 0, "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
-	  "Move at most N messages in this run", 0 },
+	{ 0, "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000000000",
+	  "Move at most N messages in this run (1 or more)", 0 },
 	{ 0, "rate", "RATE", MC_OPT_VALUE, MC_ARG_STRING, NULL,
 	  "Move at most RATE messages (N/s, N/m; overrides rate)", 0 },
 	{ 0, "dry-run", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
@@ -628,6 +635,12 @@ static const struct mc_cmd dlq_stats = {
 static const struct mc_cmd dlq_peek = {
 	.name = "peek",
 	.summary = "Show the oldest dead letters without removing them",
+	.description =
+	"Message bodies are untrusted: the text output writes their control "
+	"characters and bytes that are not UTF-8 as \\xNN (a JSON message is "
+	"indented, each line escaped). With --json every message is there: a "
+	"JSON message as JSON, any other as a string, its bytes that are not "
+	"UTF-8 written as the text \\xNN.",
 	.args = "[DLQ]",
 	.opts = peek_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,

@@ -10,16 +10,13 @@ static int history_run(struct mc_ctx *ctx)
 					       "STATUS", "EXIT", "DURATION",
 					       "CORRELATION ID" };
 	const char *cmd = mc_args_value(ctx->args, "command");
-	const char *limit_s = mc_args_value(ctx->args, "limit");
 	struct mc_run *runs = NULL;
 	size_t n = 0;
-	long long limit = 20;
+	long long limit = mc_args_int(ctx->args, "limit", 20);
 	json_t *arr = json_array();
 	struct mc_table *t = mc_table_new(7, headers);
 
 	json_object_set_new(ctx->report.doc, "runs", arr);
-	if (limit_s)
-		mc_parse_int(limit_s, 0, 1000000000, &limit, NULL);
 	if (mc_state_runs(ctx->st, cmd, mc_ctx_since(ctx, 0, mc_wall_now()),
 			  (int)limit, &runs, &n, &ctx->err) < 0) {
 		mc_table_free(t);
@@ -34,7 +31,9 @@ static int history_run(struct mc_ctx *ctx)
 		mc_format_time(r->started, started, sizeof(started));
 		json_object_set_new(o, "id", json_integer(r->id));
 		json_object_set_new(o, "command", json_string(r->command));
-		json_object_set_new(o, "args", json_string(r->args ? r->args : ""));
+		/* Rows written before text was escaped may hold any bytes:
+		 * mc_json_str keeps them rather than lose the member. */
+		json_object_set_new(o, "args", mc_json_str(r->args ? r->args : ""));
 		json_object_set_new(o, "started", json_string(started));
 		json_object_set_new(o, "status", json_string(r->status));
 		json_object_set_new(o, "correlation_id",
@@ -56,7 +55,7 @@ static int history_run(struct mc_ctx *ctx)
 			snprintf(dur, sizeof(dur), "-");
 		}
 		if (r->message)
-			json_object_set_new(o, "message", json_string(r->message));
+			json_object_set_new(o, "message", mc_json_str(r->message));
 		json_array_append_new(arr, o);
 		started[19] = '\0';	/* to the second, for people */
 		snprintf(started + 19, sizeof(started) - 19, "Z");
@@ -88,8 +87,8 @@ static const struct mc_opt history_opts[] = {
 	  "Only runs of COMMAND (e.g. health, \"breaker reset\")", 0 },
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "Only runs started within DURATION", 0 },
-	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, NULL,
-	  "Show at most N runs (default 20, 0 for all)", 0 },
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "Show at most N runs (default 20; 1 to 1000000)", 0 },
 	{ 0 },
 };
 

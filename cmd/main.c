@@ -159,6 +159,9 @@ static int exit_for_signal(void)
 static int print_report(struct mc_ctx *ctx, int code, int failed)
 {
 	struct mc_report *r = &ctx->report;
+	/* Errors are masked on stdout as on stderr: a config error may quote
+	 * a URL with its password, a server may echo one. */
+	char *err = failed ? mc_redact(ctx->err.msg) : NULL;
 	int rc = 0;
 
 	switch (ctx->format) {
@@ -166,8 +169,7 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 		char *s;
 
 		if (failed) {
-			json_object_set_new(r->doc, "error",
-					    json_string(ctx->err.msg));
+			json_object_set_new(r->doc, "error", json_string(err));
 			json_object_set_new(r->doc, "exit_code",
 					    json_integer(code));
 		}
@@ -187,7 +189,7 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 	case MC_FMT_NAGIOS:
 		if (failed || r->nagios == NULL) {
 			char *line = mc_asprintf("%s UNKNOWN - %s\n", ctx->command,
-						 failed ? ctx->err.msg :
+						 failed ? err :
 						 "no check result");
 
 			for (char *p = line; *p && p[1]; p++)
@@ -212,6 +214,7 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 				  r->text.len);
 		break;
 	}
+	free(err);
 	return rc;
 }
 
@@ -262,15 +265,20 @@ static int phase_parse(struct run *r)
 
 	if (mc_cli_parse(&mc_cmd_root, r->argc, r->argv, &r->a, &perr) < 0) {
 		/* No context yet: the early output mode decides what stdout
-		 * gets, so a CI gate always gets its JSON document. */
-		fprintf(stderr, "%s\n", perr.msg);
+		 * gets, so a CI gate always gets its JSON document. The
+		 * message may quote an argument: masked (a URL's password)
+		 * on every stream. */
+		char *msg = mc_redact(perr.msg);
+
+		fprintf(stderr, "%s\n", msg);
 		r->code = perr.code;
 		if (r->early_format == MC_FMT_JSON) {
-			print_error_json(perr.msg, perr.code, NULL);
+			print_error_json(msg, perr.code, NULL);
 		} else if (r->early_format == MC_FMT_NAGIOS) {
-			printf("UNKNOWN - %s\n", perr.msg);
+			printf("UNKNOWN - %s\n", msg);
 			r->code = MC_EXIT_UNKNOWN;
 		}
+		free(msg);
 		return 1;
 	}
 	if (mc_args_count(&r->a, "version") && !r->a.help)

@@ -41,6 +41,7 @@ static const struct mc_cmd *const commands[] = {
 	&mc_cmd_slo,
 	&mc_cmd_dlq,
 	&mc_cmd_alert,
+	&mc_cmd_oauth,
 	&mc_cmd_history,
 	&mc_cmd_breaker,
 	&mc_cmd_fleet,
@@ -61,7 +62,17 @@ const struct mc_cmd mc_cmd_root = {
 	"meaningful exit codes, locks), CI gates (exit codes and one JSON "
 	"document on stdout) and monitoring systems (Nagios plugin output, "
 	"Prometheus exposition, textfile collector, Pushgateway).\n\n"
-	"Global options are accepted before or after the command.",
+	"Global options are accepted before or after the command.\n\n"
+	"Untrusted text (Redis values, HTTP bodies, plugin output, server "
+	"error strings, arguments quoted back in errors) is shown escaped in "
+	"text output, Nagios output, logs and the state file: control "
+	"characters (C0, DEL, C1) and bytes that are not UTF-8 are written "
+	"\\xNN, one per byte, as ls -b and redis-cli do. JSON output keeps "
+	"every field and message: JSON escapes control characters itself, and "
+	"a byte that is not part of well-formed UTF-8 is written as the text "
+	"\\xNN. Secrets (passwords, tokens, URL credentials, secret query "
+	"parameters such as key=, token=, password=) are masked as *** in every "
+	"output, stdout included.",
 	.opts = global_opts,
 	.subs = commands,
 	.max_args = -1,

@@ -15,51 +15,6 @@
 /* Cap of the texts kept in the alert log. */
 #define LOG_TEXT_MAX 1024
 
-/* A secret from a file (trimmed of surrounding white space) or from the
- * environment, as named by key_file / key_env; *out stays NULL when the
- * section names neither. */
-static int load_secret(const struct mc_conf_section *s, const char *key_file,
-		       const char *key_env, const char *what, char **out,
-		       struct mc_err *err)
-{
-	const struct mc_conf_value *v;
-	char *raw, *t;
-
-	*out = NULL;
-	if ((v = mc_conf_get(s, key_file)) != NULL && v->raw != NULL) {
-		struct mc_err e = { 0 };
-
-		raw = mc_read_file(v->raw, 64 * 1024, NULL, &e);
-		if (raw == NULL)
-			return mc_err_set(err, MC_EXIT_CONFIG,
-					  "%s: [webhook \"%s\"] %s: %s",
-					  v->source, s->name, key_file, e.msg);
-		t = mc_trim(raw);
-		if (*t == '\0') {
-			mc_free_secret(raw);
-			return mc_err_set(err, MC_EXIT_CONFIG,
-					  "%s: [webhook \"%s\"] %s: %s is "
-					  "empty", v->source, s->name,
-					  key_file, v->raw);
-		}
-		*out = mc_strdup(t);
-		mc_free_secret(raw);
-	} else if ((v = mc_conf_get(s, key_env)) != NULL && v->raw != NULL) {
-		const char *e = getenv(v->raw);
-
-		if (e == NULL || *e == '\0')
-			return mc_err_set(err, MC_EXIT_CONFIG,
-					  "%s: [webhook \"%s\"] %s: the "
-					  "environment variable %s that should "
-					  "hold the %s is not set", v->source,
-					  s->name, key_env, v->raw, what);
-		raw = mc_strdup(e);
-		*out = mc_strdup(mc_trim(raw));
-		mc_free_secret(raw);
-	}
-	return 0;
-}
-
 /* A URL must be http(s): anything else is refused without being shown. */
 static int url_ok(const char *url)
 {
@@ -99,7 +54,7 @@ static int load_one(const struct mc_conf *conf,
 	wh->name = mc_strdup(s->name);
 	wh->type = (int)mc_conf_get(s, "type")->v.i;
 	load_settings(conf, s, wh);
-	if (load_secret(s, "url_file", "url_env", "webhook URL", &wh->url,
+	if (mc_conf_secret(s, "url_file", "url_env", "webhook URL", &wh->url,
 			&e) < 0) {
 		wh->unusable = mc_strdup(e.msg);
 		return 0;
@@ -130,7 +85,7 @@ static int load_one(const struct mc_conf *conf,
 		return 0;
 	}
 	if (wh->type == MC_WH_PAGERDUTY) {
-		if (load_secret(s, "routing_key_file", "routing_key_env",
+		if (mc_conf_secret(s, "routing_key_file", "routing_key_env",
 				"routing key", &wh->routing_key, &e) < 0) {
 			wh->unusable = mc_strdup(e.msg);
 			return 0;
@@ -155,67 +110,19 @@ void mc_webhooks_free(struct mc_webhook *w, size_t n)
 	free(w);
 }
 
-/* MC_EXIT_USAGE for a name the configuration lacks, with the nearest
- * configured one. */
-static int unknown_webhook(const struct mc_conf *conf, const char *name,
-			   struct mc_err *err)
-{
-	const char **names = NULL;
-	const struct mc_conf_section *s = NULL;
-	const char *near;
-	size_t n = 0;
-
-	while ((s = mc_conf_next(conf, "webhook", s)) != NULL) {
-		names = mc_realloc(names, (n + 1) * sizeof(*names));
-		names[n++] = s->name;
-	}
-	near = mc_suggest(name, names, n);
-	if (n == 0)
-		mc_err_set(err, MC_EXIT_USAGE, "no webhook '%s': the "
-			   "configuration has no [webhook] sections", name);
-	else if (near)
-		mc_err_set(err, MC_EXIT_USAGE,
-			   "no webhook '%s' in the configuration (did you "
-			   "mean '%s'?)", name, near);
-	else
-		mc_err_set(err, MC_EXIT_USAGE,
-			   "no webhook '%s' in the configuration", name);
-	free(names);
-	return -1;
-}
-
 int mc_webhooks_load(const struct mc_conf *conf, const char *const *names,
 		     size_t n_names, struct mc_webhook **out, size_t *n,
 		     struct mc_err *err)
 {
 	const struct mc_conf_section **secs = NULL;
-	const struct mc_conf_section *s = NULL;
 	struct mc_webhook *w;
 	size_t count = 0, i;
 
 	*out = NULL;
 	*n = 0;
-	if (n_names > 0) {
-		secs = mc_calloc(n_names, sizeof(*secs));
-		for (i = 0; i < n_names; i++) {
-			size_t j;
-
-			s = mc_conf_find(conf, "webhook", names[i]);
-			if (s == NULL) {
-				free(secs);
-				return unknown_webhook(conf, names[i], err);
-			}
-			for (j = 0; j < count && secs[j] != s; j++)
-				;
-			if (j == count)		/* named twice: once */
-				secs[count++] = s;
-		}
-	} else {
-		while ((s = mc_conf_next(conf, "webhook", s)) != NULL) {
-			secs = mc_realloc(secs, (count + 1) * sizeof(*secs));
-			secs[count++] = s;
-		}
-	}
+	if (mc_conf_select(conf, "webhook", "webhook", names, n_names, &secs,
+			   &count, err) < 0)
+		return -1;
 	w = mc_calloc(count ? count : 1, sizeof(*w));
 	for (i = 0; i < count; i++)
 		if (load_one(conf, secs[i], &w[i], err) < 0) {
@@ -631,7 +538,10 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		q->body_len = strlen(sl[i].body);
 		q->timeout_ms = wh->timeout_ms;
 		q->max_attempts = wh->retries + 1;
+		/* What a webhook answers beyond 64 KiB is not read; its
+		 * status alone says whether the alert was taken. */
 		q->max_body = 64 * 1024;
+		q->cut_body = 1;
 		q->start_after_ms = after;
 		sl[i].req = q;
 		m++;

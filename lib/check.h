@@ -87,9 +87,10 @@ struct mc_check_type {
 	/* Fills c's type-specific fields once the common ones are set
 	 * (c->sec is NULL for a built-in default). NULL: nothing to do. */
 	void (*setup)(struct mc_check *c, struct mc_state *st);
-	/* MC_CHECK_HTTP: fills the request (url, malloc'd and freed by the
-	 * engine; the engine sets the timeout and a single attempt), then
-	 * judges its answer (done == 0: none came). */
+	/* MC_CHECK_HTTP: fills the request (url, and optionally headers -
+	 * an array and its strings - and user, all malloc'd and freed by
+	 * the engine; the engine sets the timeout and a single attempt),
+	 * then judges its answer (done == 0: none came). */
 	void (*http_prepare)(const struct mc_check *c,
 			     const struct mc_health_env *env,
 			     struct mc_http_req *q);
@@ -110,7 +111,8 @@ extern const struct mc_conf_schema mc_check_schema;
 /* The types. */
 extern const struct mc_check_type mc_check_state, mc_check_disk,
 	mc_check_memory, mc_check_http, mc_check_prometheus, mc_check_tcp,
-	mc_check_redis, mc_check_redis_queue, mc_check_sqlite, mc_check_exec;
+	mc_check_redis, mc_check_redis_queue, mc_check_sqlite, mc_check_exec,
+	mc_check_oauth;
 
 /* ---- for a type's code (lib/check.c) -------------------------------------- */
 

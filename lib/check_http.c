@@ -6,6 +6,7 @@
  * the answer (http_evaluate).
  */
 #include "check.h"
+#include "oauth.h"
 #include "promapi.h"
 
 #include <ctype.h>
@@ -79,6 +80,10 @@ static void http_evaluate(const struct mc_check *c, const struct mc_http_req *re
 	struct verdict v = { MC_ST_OK, "" };
 	char cert[64] = "";
 
+	if (req->user != NULL) {	/* no token for oauth = PROVIDER */
+		mc_check_set(r, MC_ST_CRITICAL, "%s", (const char *)req->user);
+		return;
+	}
 	if (!req->done) {
 		no_answer(req, r);
 		return;
@@ -178,14 +183,39 @@ static void prometheus_evaluate(const struct mc_check *c,
 	}
 }
 
+/* oauth = PROVIDER: the provider's token as a bearer token, refreshed
+ * first (single-flight) when it has less than a minute left. When it
+ * cannot be had, q->user says why and http_evaluate reports that instead
+ * of the answer. */
+static void oauth_header(const struct mc_check *c,
+			 const struct mc_health_env *env, struct mc_http_req *q)
+{
+	const char *provider = mc_conf_str(c->sec, "oauth");
+	const char **headers;
+	struct mc_err err = { 0 };
+	char *h = NULL;
+
+	if (provider == NULL)
+		return;
+	if (mc_oauth_bearer(env->st, env->conf, provider, NULL, env->dl,
+			    env->correlation_id, 60000, &h, &err) < 0) {
+		q->user = mc_asprintf("oauth provider %s: %s", provider,
+				      err.msg);
+		return;
+	}
+	headers = mc_calloc(2, sizeof(*headers));
+	headers[0] = h;
+	q->headers = headers;
+}
+
 static void http_prepare(const struct mc_check *c,
 			 const struct mc_health_env *env, struct mc_http_req *q)
 {
-	(void)env;
 	q->url = mc_strdup(mc_conf_str(c->sec, "url"));
 	q->ca_file = mc_conf_str(c->sec, "ca_file");
 	q->max_redirects = (int)mc_conf_int(c->sec, "max_redirects", 5);
 	q->want_cert_expiry = strncmp(q->url, "https://", 8) == 0;
+	oauth_header(c, env, q);
 }
 
 /* The query URL, or /-/ready without a query. */
@@ -290,6 +320,11 @@ static const struct mc_conf_key http_keys[] = {
 	  .help = "https: critical when the certificate expires within this "
 		  "many days" },
 	MC_CHECK_KEYS_LATENCY,
+	{ .name = "oauth", .type = MC_CT_STRING,
+	  .help = "send the access token of this [oauth \"NAME\"] provider "
+		  "as a bearer token (refreshed first when less than a minute "
+		  "is left; a provider that needs login makes the check "
+		  "critical)" },
 	{ .name = NULL },
 };
 

@@ -26,6 +26,7 @@ const struct mc_check_type *const mc_check_types[] = {
 	&mc_check_prometheus,
 	&mc_check_sqlite,
 	&mc_check_exec,
+	&mc_check_oauth,
 	NULL,
 };
 

@@ -55,13 +55,16 @@ static int usage_err(struct mc_err *err, const struct mc_cmd *const *path,
 		     size_t depth, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg, *name = path_name(path, depth);
+	char *msg, *safe, *name = path_name(path, depth);
 
 	va_start(ap, fmt);
 	msg = mc_vasprintf(fmt, ap);
 	va_end(ap);
-	mc_err_set(err, MC_EXIT_USAGE, "%s: %s; see '%s --help'", name, msg,
+	/* msg quotes the user's arguments: shown escaped, on one line. */
+	safe = mc_escape_str(msg);
+	mc_err_set(err, MC_EXIT_USAGE, "%s: %s; see '%s --help'", name, safe,
 		   name);
+	free(safe);
 	free(msg);
 	free(name);
 	return -1;
@@ -80,6 +83,17 @@ static struct mc_optval *val_for(struct mc_args *a, const struct mc_opt *o)
 	return &a->vals[a->n_vals++];
 }
 
+/* An MC_ARG_INT option's range: .choices "MIN..MAX" (0 to 10^12 when
+ * the table gives none). */
+static void int_range(const struct mc_opt *o, long long *min, long long *max)
+{
+	*min = 0;
+	*max = 1000000000000LL;
+	if (o->choices != NULL &&
+	    sscanf(o->choices, "%lld..%lld", min, max) != 2)
+		abort();	/* a table that misstates a range: our bug */
+}
+
 static int check_value(const struct mc_opt *o, const char *v,
 		       struct mc_args *a, struct mc_err *err)
 {
@@ -93,11 +107,15 @@ static int check_value(const struct mc_opt *o, const char *v,
 			return usage_err(err, a->path, a->depth, "--%s: %s",
 					 o->long_name, e.msg);
 		break;
-	case MC_ARG_INT:
-		if (mc_parse_int(v, 0, 1000000000000LL, &n, &e) < 0)
+	case MC_ARG_INT: {
+		long long min, max;
+
+		int_range(o, &min, &max);
+		if (mc_parse_int(v, min, max, &n, &e) < 0)
 			return usage_err(err, a->path, a->depth, "--%s: %s",
 					 o->long_name, e.msg);
 		break;
+	}
 	case MC_ARG_ENUM: {
 		char *list = mc_strdup(o->choices), *save = NULL;
 		const char *cands[16];
@@ -394,6 +412,22 @@ const char *mc_args_value(const struct mc_args *a, const char *name)
 	const struct mc_optval *v = lookup(a, name);
 
 	return v ? v->value : NULL;
+}
+
+long long mc_args_int(const struct mc_args *a, const char *name,
+		      long long fallback)
+{
+	const struct mc_optval *v = lookup(a, name);
+	long long min, max, n;
+
+	if (v == NULL || v->value == NULL)
+		return fallback;
+	if (v->opt->type != MC_ARG_INT)
+		abort();
+	int_range(v->opt, &min, &max);
+	if (mc_parse_int(v->value, min, max, &n, NULL) < 0)
+		abort();	/* checked when parsed */
+	return n;
 }
 
 int mc_args_order(const struct mc_args *a, const char *name)

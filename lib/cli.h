@@ -45,7 +45,10 @@ struct mc_opt {
 	const char *arg;		/* "DURATION"; NULL for flags */
 	enum mc_opt_kind kind;
 	enum mc_arg_type type;
-	const char *choices;		/* MC_ARG_ENUM: "a|b|c" */
+	const char *choices;		/* MC_ARG_ENUM: "a|b|c"; MC_ARG_INT:
+					   the range "MIN..MAX" (NULL: 0 to
+					   10^12), a value outside it is a
+					   usage error naming the option */
 	const char *help;
 	unsigned flags;
 };
@@ -110,6 +113,10 @@ void mc_args_free(struct mc_args *a);
 /* Lookups by long option name (global or command). */
 int mc_args_count(const struct mc_args *a, const char *name);
 const char *mc_args_value(const struct mc_args *a, const char *name);
+/* An MC_ARG_INT option's value (checked against its range when parsed),
+ * or fallback when not given. */
+long long mc_args_int(const struct mc_args *a, const char *name,
+		      long long fallback);
 /* When the option was last given, to let the later of two options win:
  * larger is later; 0 when it was not given. */
 int mc_args_order(const struct mc_args *a, const char *name);

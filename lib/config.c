@@ -219,13 +219,20 @@ static int parse_value(const struct mc_conf_key *k, const char *raw,
 		}
 		break;
 	case MC_CT_URL:
-		if (!url_ok(raw)) {
-			snprintf(why, size,
-				 "bad URL '%s' (use http://, https:// or redis:// and a host)",
-				 raw);
-			return -1;
-		}
-		break;
+		if (url_ok(raw))
+			break;
+		/* A URL with user info may hold a password anywhere (a space
+		 * or a slash in it defeats any masking): not quoted then. */
+		if (strchr(raw, '@') != NULL)
+			snprintf(why, size, "bad URL (not shown: it has user "
+				 "info, which may hold a password; %s)",
+				 strpbrk(raw, " \t\r\n") ? "it holds white "
+				 "space or a line break" :
+				 "use http://, https:// or redis:// and a host");
+		else
+			snprintf(why, size, "bad URL '%s' (use http://, "
+				 "https:// or redis:// and a host)", raw);
+		return -1;
 	case MC_CT_DURATION:
 		rc = mc_parse_duration_ms(raw, &t.v.ms, &e);
 		break;
@@ -647,7 +654,7 @@ static int finish_section(struct parser *p, size_t idx)
 	struct pending *pd = &p->pend[idx];
 	const struct mc_conf_schema *sc = s->schema;
 	struct mc_conf_value parsed;
-	char label[MC_ERR_MSG], why[MC_ERR_MSG], var[128];
+	char label[MC_ERR_MSG], why[MC_ERR_MSG], var[128], *tmp;
 	const char *type;
 	size_t k;
 
@@ -665,14 +672,23 @@ static int finish_section(struct parser *p, size_t idx)
 		v = env_lookup(key->env, var, sizeof(var));
 		if (v == NULL)
 			continue;
-		if (parse_checked(key, v, &parsed, why, sizeof(why)) < 0) {
+		/* A URL from a file-backed secret (Kubernetes) often ends in
+		 * a line break that no URL has. */
+		tmp = mc_strdup(v);
+		if (key->type == MC_CT_URL)
+			for (size_t n = strlen(tmp);
+			     n > 0 && isspace((unsigned char)tmp[n - 1]); n--)
+				tmp[n - 1] = '\0';
+		if (parse_checked(key, tmp, &parsed, why, sizeof(why)) < 0) {
+			mc_free_secret(tmp);
 			fail(p, MC_EXIT_CONFIG, -1,
 			     "environment %s: bad value for '%s': %s", var,
 			     key->name, why);
 			return -1;
 		}
-		value_set(&s->values[k], &parsed, v,
+		value_set(&s->values[k], &parsed, tmp,
 			  mc_asprintf("env %s", var));
+		mc_free_secret(tmp);
 		pd->lines[k] = 0;
 	}
 	if (strcmp(sc->name, "core") == 0) {
@@ -1026,7 +1042,8 @@ char *mc_conf_unquote(const char *s, int *cut, char *why, size_t size)
 				snprintf(why, size, "unknown escape '\\%c' in a "
 					 "quoted value (known: \\\" \\\\ \\n \\t)",
 					 isprint((unsigned char)s[i]) ? s[i] : '?');
-				mc_free_secret(out);
+				explicit_bzero(out, close);
+				free(out);
 				return NULL;
 			}
 		}
@@ -1297,6 +1314,99 @@ const struct mc_conf_section *mc_conf_next(const struct mc_conf *c,
 		if (strcmp(c->sections[i].schema->name, schema) == 0)
 			return &c->sections[i];
 	return NULL;
+}
+
+int mc_conf_select(const struct mc_conf *c, const char *schema,
+		   const char *what, const char *const *names, size_t n_names,
+		   const struct mc_conf_section ***out, size_t *n,
+		   struct mc_err *err)
+{
+	const struct mc_conf_section *s = NULL;
+	const char **all = NULL;
+	size_t n_all = 0;
+
+	*out = NULL;
+	*n = 0;
+	while ((s = mc_conf_next(c, schema, s)) != NULL) {
+		all = mc_realloc(all, (n_all + 1) * sizeof(*all));
+		all[n_all++] = s->name;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		size_t k = 0;
+		const char *near;
+
+		while (k < n_all && strcmp(all[k], names[i]) != 0)
+			k++;
+		if (k < n_all)
+			continue;
+		near = mc_suggest(names[i], all, n_all);
+		if (n_all == 0)
+			mc_err_set(err, MC_EXIT_USAGE, "no %s '%s': the "
+				   "configuration has no [%s] sections", what,
+				   names[i], schema);
+		else
+			mc_err_set(err, MC_EXIT_USAGE, "no %s '%s' in the "
+				   "configuration%s%s%s", what, names[i],
+				   near ? " (did you mean '" : "",
+				   near ? near : "", near ? "'?)" : "");
+		free(all);
+		return -1;
+	}
+	free(all);
+	while ((s = mc_conf_next(c, schema, s)) != NULL) {
+		int keep = n_names == 0;
+
+		for (size_t i = 0; i < n_names && !keep; i++)
+			keep = strcmp(names[i], s->name) == 0;
+		if (!keep)
+			continue;
+		*out = mc_realloc((void *)*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = s;
+	}
+	return 0;
+}
+
+int mc_conf_secret(const struct mc_conf_section *s, const char *key_file,
+		   const char *key_env, const char *what, char **out,
+		   struct mc_err *err)
+{
+	const struct mc_conf_value *v;
+	const char *sec = s->schema->name;
+	char *raw, *t;
+
+	*out = NULL;
+	if ((v = mc_conf_get(s, key_file)) != NULL && v->raw != NULL) {
+		struct mc_err e = { 0 };
+
+		raw = mc_read_file(v->raw, 64 * 1024, NULL, &e);
+		if (raw == NULL)
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "%s: [%s \"%s\"] %s: %s", v->source,
+					  sec, s->name, key_file, e.msg);
+		t = mc_trim(raw);
+		if (*t == '\0') {
+			mc_free_secret(raw);
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "%s: [%s \"%s\"] %s: %s is empty",
+					  v->source, sec, s->name, key_file,
+					  v->raw);
+		}
+		*out = mc_strdup(t);
+		mc_free_secret(raw);
+	} else if ((v = mc_conf_get(s, key_env)) != NULL && v->raw != NULL) {
+		const char *e = getenv(v->raw);
+
+		if (e == NULL || *e == '\0')
+			return mc_err_set(err, MC_EXIT_CONFIG,
+					  "%s: [%s \"%s\"] %s: the environment "
+					  "variable %s that should hold the %s "
+					  "is not set", v->source, sec, s->name,
+					  key_env, v->raw, what);
+		raw = mc_strdup(e);
+		*out = mc_strdup(mc_trim(raw));
+		mc_free_secret(raw);
+	}
+	return 0;
 }
 
 const struct mc_conf_value *mc_conf_get(const struct mc_conf_section *s,

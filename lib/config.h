@@ -154,6 +154,24 @@ const struct mc_conf_section *mc_conf_next(const struct mc_conf *c,
 					   const char *schema,
 					   const struct mc_conf_section *prev);
 
+/* The sections of one schema named in names[0..n_names) (each once, in
+ * the file's order), or all of them when n_names is 0, in a new array
+ * (caller frees; NULL when none). A name the configuration lacks is
+ * MC_EXIT_USAGE naming `what` ("provider") with the nearest configured
+ * name. */
+int mc_conf_select(const struct mc_conf *c, const char *schema,
+		   const char *what, const char *const *names, size_t n_names,
+		   const struct mc_conf_section ***out, size_t *n,
+		   struct mc_err *err);
+/* A secret from the file named by key_file (surrounding white space
+ * trimmed) or the environment variable named by key_env; *out stays NULL
+ * when the section names neither. An unreadable or empty file, an unset
+ * variable: MC_EXIT_CONFIG naming the line and `what`. Caller frees with
+ * mc_free_secret(). */
+int mc_conf_secret(const struct mc_conf_section *s, const char *key_file,
+		   const char *key_env, const char *what, char **out,
+		   struct mc_err *err);
+
 /* The value of key (NULL when unset and no default). The getters return
  * the parsed value, or fallback when unset. Asking for a key the schema
  * lacks is a programming error (abort). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "oauth.h"
 #include "slo.h"
 #include "threshold.h"
 #include "config.h"
@@ -338,6 +339,7 @@ const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&dlq_schema,
 	&webhook_schema,
 	&slo_schema,
+	&mc_oauth_schema,
 	&fleet_schema,
 	NULL,
 };

@@ -175,7 +175,7 @@ int mc_coord_bucket_reserve(struct mc_coord *c, const char *name,
 }
 
 int mc_coord_dedup_claim(struct mc_coord *c, const char *scope,
-			 const char *key, int resolve, int severity,
+			 const char *key, int resolve, const char *severity,
 			 int64_t window_ms, int64_t lease_ms, int no_dedup,
 			 const struct mc_clock *clock,
 			 struct mc_coord_claim *claim, char *why, size_t size,
@@ -220,6 +220,7 @@ void mc_coord_claim_clean(struct mc_coord_claim *claim)
 	if (claim == NULL)
 		return;
 	free(claim->prev_state);
+	free(claim->prev_severity);
 	memset(claim, 0, sizeof(*claim));
 }
 

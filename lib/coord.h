@@ -83,20 +83,24 @@ int mc_coord_bucket_reserve(struct mc_coord *c, const char *name,
 struct mc_coord_claim {
 	int active;
 	int backend;			/* the one holding the claim */
-	int resolve_severity;		/* a resolve: the trigger's, or -1 */
+	/* the severity open at the target: for a resolve the trigger's (the
+	 * alert's own when there is none), for a trigger the one firing now;
+	 * "" when none */
+	char open_severity[MC_FLEET_SEVERITY_MAX];
 	struct mc_fleet_claim fleet;
 	/* the state backend: the row before the claim, to put back */
 	int had_row;
 	char *prev_state;
-	int prev_severity;
+	char *prev_severity;
 	double prev_sent;
 	int prev_confirmed;
 	double prev_lease;
 	double lease;
 };
-/* 1: send; 0: suppressed (why filled); -1: error. */
+/* severity: its name, compared as text (the coordinator does not rank
+ * them). 1: send; 0: suppressed (why filled); -1: error. */
 int mc_coord_dedup_claim(struct mc_coord *c, const char *scope,
-			 const char *key, int resolve, int severity,
+			 const char *key, int resolve, const char *severity,
 			 int64_t window_ms, int64_t lease_ms, int no_dedup,
 			 const struct mc_clock *clock,
 			 struct mc_coord_claim *claim, char *why, size_t size,
@@ -156,7 +160,7 @@ struct mc_coord_ops {
 			      double max_wait_s, const struct mc_clock *clock,
 			      double *wait_s, struct mc_err *err);
 	int (*dedup_claim)(struct mc_coord *c, const char *scope,
-			   const char *key, int resolve, int severity,
+			   const char *key, int resolve, const char *severity,
 			   int64_t window_ms, int64_t lease_ms, int no_dedup,
 			   const struct mc_clock *clock,
 			   struct mc_coord_claim *claim, char *why,

@@ -54,7 +54,7 @@ static int fl_bucket_reserve(struct mc_coord *c, const char *name,
 }
 
 static int fl_dedup_claim(struct mc_coord *co, const char *scope,
-			  const char *key, int resolve, int severity,
+			  const char *key, int resolve, const char *severity,
 			  int64_t window_ms, int64_t lease_ms, int no_dedup,
 			  const struct mc_clock *clock,
 			  struct mc_coord_claim *c, char *why, size_t size,
@@ -69,7 +69,8 @@ static int fl_dedup_claim(struct mc_coord *co, const char *scope,
 				  severity, window_ms, lease_ms, no_dedup,
 				  &c->fleet, why, size, err);
 	c->active = c->fleet.active;
-	c->resolve_severity = c->fleet.resolve_severity;
+	memcpy(c->open_severity, c->fleet.open_severity,
+	       sizeof(c->open_severity));
 	return rc;
 }
 

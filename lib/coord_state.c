@@ -3,7 +3,6 @@
  * of resil.h, the alert dedup records of the state file, flock(2) locks.
  * Runs on one host agree through SQLite transactions.
  */
-#include "alert.h"
 #include "coord.h"
 
 #include <stdio.h>
@@ -53,7 +52,7 @@ static int st_bucket_reserve(struct mc_coord *c, const char *name,
 /* The alert_dedup row of (scope, key) is decided and claimed in one
  * transaction, so concurrent runs take turns. */
 static int st_dedup_claim(struct mc_coord *co, const char *scope,
-			  const char *key, int resolve, int severity,
+			  const char *key, int resolve, const char *severity,
 			  int64_t window_ms, int64_t lease_ms, int no_dedup,
 			  const struct mc_clock *clock,
 			  struct mc_coord_claim *c, char *why, size_t size,
@@ -73,13 +72,12 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 	double now = mc_clock_now(clock);
 	double lease = now + (double)lease_ms / 1e3;
 	sqlite3_stmt *s;
-	int rc, row = 0, confirmed = 1, sev = severity;
-	char *state = NULL;
+	int rc, row = 0, confirmed = 1;
+	char *state = NULL, *sev = NULL;
 	double sent = 0, row_lease = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->backend = MC_COORD_STATE;
-	c->resolve_severity = -1;
 	if (mc_state_begin(st, err) < 0)
 		return -1;
 	if (mc_state_prepare(st, sel, &s, what, err) < 0)
@@ -89,8 +87,8 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		row = 1;
-		state = mc_strdup((const char *)sqlite3_column_text(s, 0));
-		sev = mc_severity_parse((const char *)sqlite3_column_text(s, 1));
+		state = mc_state_column_dup(s, 0);
+		sev = mc_state_column_dup(s, 1);
 		sent = sqlite3_column_double(s, 2);
 		confirmed = sqlite3_column_type(s, 3) == SQLITE_NULL;
 		row_lease = sqlite3_column_double(s, 3);
@@ -102,7 +100,11 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 		goto fail;
 	}
 	if (resolve)
-		c->resolve_severity = row && sev >= 0 ? sev : severity;
+		snprintf(c->open_severity, sizeof(c->open_severity), "%s",
+			 row && sev && *sev ? sev : severity);
+	else if (row && mc_streq(state, "firing"))
+		snprintf(c->open_severity, sizeof(c->open_severity), "%s",
+			 sev ? sev : "");
 	if (!no_dedup) {
 		char ago[32], win[32];
 
@@ -115,7 +117,8 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 				   sizeof(ago));
 		mc_format_duration(window_ms, win, sizeof(win));
 		if (!resolve && row && confirmed && mc_streq(state, "firing") &&
-		    sev == severity && (now - sent) * 1e3 < (double)window_ms) {
+		    mc_streq(sev, severity) &&
+		    (now - sent) * 1e3 < (double)window_ms) {
 			snprintf(why, size, "sent %s ago, within dedup_window "
 				 "%s", ago, win);
 			goto suppressed;
@@ -136,8 +139,8 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, resolve ? "resolved" : "firing", -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, mc_severity_name(resolve ? c->resolve_severity :
-					 severity), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, resolve ? c->open_severity : severity, -1,
+			  SQLITE_TRANSIENT);
 	sqlite3_bind_double(s, 5, now);
 	sqlite3_bind_double(s, 6, lease);
 	rc = sqlite3_step(s);
@@ -146,10 +149,8 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 		mc_state_sqlerr(st, err, what);
 		goto fail;
 	}
-	if (mc_state_commit(st, err) < 0) {
-		free(state);
-		return -1;
-	}
+	if (mc_state_commit(st, err) < 0)
+		goto out;
 	c->active = 1;
 	c->had_row = row;
 	c->prev_state = state;
@@ -162,10 +163,13 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 suppressed:
 	mc_state_rollback(st);
 	free(state);
+	free(sev);
 	return 0;
 fail:
 	mc_state_rollback(st);
+out:
 	free(state);
+	free(sev);
 	return -1;
 }
 
@@ -202,8 +206,8 @@ static int st_dedup_settle(struct mc_coord *co, const char *scope,
 	sqlite3_bind_double(s, 3, c->lease);
 	if (!delivered && c->had_row) {
 		sqlite3_bind_text(s, 4, c->prev_state, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 5, mc_severity_name(c->prev_severity), -1,
-				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, c->prev_severity, -1,
+				  SQLITE_TRANSIENT);
 		sqlite3_bind_double(s, 6, c->prev_sent);
 		/* an earlier claim never confirmed stays unconfirmed */
 		if (c->prev_confirmed)

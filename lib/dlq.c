@@ -474,7 +474,7 @@ static int conf_ok(const struct mc_dlq_conf *c, struct mc_err *err)
 /* The time a message carries in a top-level timestamp, ts, created_at or
  * failed_at (in that order of preference): a number is Unix seconds (one
  * above 1e11 is taken as milliseconds), a string RFC 3339. */
-static int msg_time(const char *msg, size_t len, double *out)
+int mc_dlq_msg_time(const char *msg, size_t len, double *out)
 {
 	struct mc_json_member w[4] = { { .name = "timestamp" }, { .name = "ts" },
 			     { .name = "created_at" }, { .name = "failed_at" } };
@@ -573,7 +573,7 @@ int mc_dlq_stats(struct mc_redis *r, const struct mc_dlq_conf *c,
 	if (reply == NULL)
 		return key_fail(c, c->source, &e, err);
 	if (reply->type == REDIS_REPLY_STRING &&
-	    msg_time(reply->str, reply->len, &t) == 0)
+	    mc_dlq_msg_time(reply->str, reply->len, &t) == 0)
 		out->oldest_age_s = now > t ? now - t : 0;
 	freeReplyObject(reply);
 	return 0;

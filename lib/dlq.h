@@ -73,6 +73,11 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 				  long long max_retries, const char *cid,
 				  double now, char **out, size_t *out_len);
 
+/* The time a message carries in a top-level timestamp, ts, created_at or
+ * failed_at (in that order): a number is Unix seconds (above 1e11:
+ * milliseconds), a string RFC 3339. 0, or -1 when it has none. */
+int mc_dlq_msg_time(const char *msg, size_t len, double *out);
+
 struct mc_dlq_stats {
 	long long source, target, dead;		/* LLEN each */
 	double oldest_age_s;	/* age of source's head from its timestamp

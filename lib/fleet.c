@@ -235,13 +235,13 @@ static char *dedup_key(const struct mc_fleet *f, const char *scope,
 }
 
 int mc_fleet_dedup_claim(struct mc_fleet *f, const char *scope,
-			 const char *key, int resolve, int severity,
+			 const char *key, int resolve, const char *severity,
 			 int64_t window_ms, int64_t lease_ms, int no_dedup,
 			 struct mc_fleet_claim *c, char *why, size_t size,
 			 struct mc_err *err)
 {
 	unsigned char raw[16];
-	char sev[8], win[24], lease[24], keep[24];
+	char win[24], lease[24], keep[24];
 	char *k = dedup_key(f, scope, key);
 	const char *keys[1] = { k };
 	const char *args[7];
@@ -249,16 +249,14 @@ int mc_fleet_dedup_claim(struct mc_fleet *f, const char *scope,
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	c->resolve_severity = -1;
 	mc_random_bytes(raw, sizeof(raw));
 	mc_hex(raw, sizeof(raw), c->token);
-	snprintf(sev, sizeof(sev), "%d", severity);
 	snprintf(win, sizeof(win), "%lld", (long long)window_ms);
 	snprintf(lease, sizeof(lease), "%lld",
 		 (long long)(lease_ms > 0 ? lease_ms : 1));
 	snprintf(keep, sizeof(keep), "%lld", MC_FLEET_DEDUP_KEEP_MS);
 	args[0] = resolve ? "resolve" : "trigger";
-	args[1] = sev;
+	args[1] = severity;
 	args[2] = win;
 	args[3] = lease;
 	args[4] = c->token;
@@ -269,8 +267,8 @@ int mc_fleet_dedup_claim(struct mc_fleet *f, const char *scope,
 	if (r == NULL)
 		return -1;
 	rc = el_int(r, 0) == 1 ? MC_FLEET_SEND : MC_FLEET_SUPPRESSED;
-	if (resolve)
-		c->resolve_severity = (int)el_int(r, 3);
+	snprintf(c->open_severity, sizeof(c->open_severity), "%s",
+		 el_str(r, 3));
 	if (rc == MC_FLEET_SEND) {
 		c->active = 1;
 	} else {

@@ -62,16 +62,21 @@ enum mc_fleet_verdict {
 	MC_FLEET_SEND = 1,
 	MC_FLEET_SUPPRESSED = 0,
 };
+#define MC_FLEET_SEVERITY_MAX 16
 struct mc_fleet_claim {
 	int active;			/* ours, to confirm or give back */
 	char token[33];
-	int resolve_severity;		/* a resolve: the trigger's */
+	/* the severity open at the target: for a resolve the trigger's (the
+	 * alert's own when there is none), for a trigger the one firing
+	 * now; "" when none */
+	char open_severity[MC_FLEET_SEVERITY_MAX];
 };
 /* Decides and, when the alert is to go out, claims the record of key for
  * scope (a webhook) under a lease of lease_ms. resolve: 1 for a resolve,
- * 0 for a trigger. 1: send; 0: suppressed (why filled); -1: error. */
+ * 0 for a trigger; severity: its name ("warning"), compared as text. 1:
+ * send; 0: suppressed (why filled); -1: error. */
 int mc_fleet_dedup_claim(struct mc_fleet *f, const char *scope,
-			 const char *key, int resolve, int severity,
+			 const char *key, int resolve, const char *severity,
 			 int64_t window_ms, int64_t lease_ms, int no_dedup,
 			 struct mc_fleet_claim *c, char *why, size_t size,
 			 struct mc_err *err);

@@ -18,11 +18,13 @@
 
 /*
  * Dedup claim. KEYS[1]: the record. ARGV: action (trigger|resolve),
- * severity (0-2), window ms, lease ms, claim token, no_dedup (0|1), keep
- * ms. The record: state, sev, sent, lease (0 once confirmed), token, and
- * p_* -- the record as it was before this claim, put back when the claim
- * is given back. Returns {1, '', ago, resolve_severity} for "send" or
- * {0, reason, ago, resolve_severity} for "suppressed".
+ * severity (its name), window ms, lease ms, claim token, no_dedup (0|1),
+ * keep ms. The record: state, sev, sent, lease (0 once confirmed), token,
+ * and p_* -- the record as it was before this claim, put back when the
+ * claim is given back. The severity open at the target: for a resolve
+ * the trigger's (the alert's own when there is none), for a trigger the
+ * one firing now ('' when none). Returns {1, '', ago, open} for "send"
+ * or {0, reason, ago, open} for "suppressed".
  */
 const char mc_fleet_lua_dedup_claim[] =
 	PRELUDE
@@ -31,40 +33,44 @@ const char mc_fleet_lua_dedup_claim[] =
 	" 'token')\n"
 	"local row = r[1] ~= false\n"
 	"local resolve = ARGV[1] == 'resolve'\n"
-	"local sev = tonumber(ARGV[2])\n"
+	"local sev = ARGV[2]\n"
 	"local window = tonumber(ARGV[3])\n"
 	"local lease = tonumber(ARGV[4])\n"
-	"local rowsev = row and tonumber(r[2]) or sev\n"
 	"local sent = row and tonumber(r[3]) or 0\n"
 	"local rlease = row and tonumber(r[4]) or 0\n"
 	"local confirmed = rlease == 0\n"
-	"local rsev = sev\n"
-	"if resolve and row then rsev = rowsev end\n"
+	"local open = ''\n"
+	"if resolve then\n"
+	"  open = sev\n"
+	"  if row and r[2] ~= '' then open = r[2] end\n"
+	"elseif row and r[1] == 'firing' then\n"
+	"  open = r[2]\n"
+	"end\n"
 	"local ago = fmt(now - sent)\n"
 	"if ARGV[6] ~= '1' then\n"
 	"  if row and not confirmed and rlease > now then\n"
-	"    return {0, 'busy', ago, tostring(rsev)}\n"
+	"    return {0, 'busy', ago, open}\n"
 	"  end\n"
 	"  if not resolve and row and confirmed and r[1] == 'firing' and\n"
-	"     rowsev == sev and (now - sent) * 1000 < window then\n"
-	"    return {0, 'window', ago, tostring(rsev)}\n"
+	"     r[2] == sev and (now - sent) * 1000 < window then\n"
+	"    return {0, 'window', ago, open}\n"
 	"  end\n"
 	"  if resolve and not row then\n"
-	"    return {0, 'no_trigger', ago, tostring(rsev)}\n"
+	"    return {0, 'no_trigger', ago, open}\n"
 	"  end\n"
 	"  if resolve and confirmed and r[1] == 'resolved' then\n"
-	"    return {0, 'resolved', ago, tostring(rsev)}\n"
+	"    return {0, 'resolved', ago, open}\n"
 	"  end\n"
 	"end\n"
 	"redis.call('HSET', k, 'state', resolve and 'resolved' or 'firing',\n"
-	"  'sev', tostring(rsev), 'sent', fmt(now),\n"
+	"  'sev', resolve and open or sev, 'sent', fmt(now),\n"
 	"  'lease', fmt(now + lease / 1000), 'token', ARGV[5],\n"
 	"  'p_row', row and '1' or '0', 'p_state', r[1] or '',\n"
 	"  'p_sev', r[2] or '', 'p_sent', r[3] or '', 'p_lease', r[4] or '',\n"
 	"  'p_token', r[5] or '')\n"
 	"redis.call('PEXPIRE', k, math.max(window, lease) +"
 	" tonumber(ARGV[7]))\n"
-	"return {1, '', ago, tostring(rsev)}\n";
+	"return {1, '', ago, open}\n";
 
 /*
  * Dedup settle. KEYS[1]: the record. ARGV: claim token, delivered (0|1).

@@ -172,7 +172,13 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		}
 	}
 	for (size_t k = 0; k < n; k++) {
+		/* what http_prepare gave: the URL, headers (they may hold
+		 * credentials) and a note in user */
 		free((char *)reqs[k].url);
+		for (size_t j = 0; reqs[k].headers && reqs[k].headers[j]; j++)
+			mc_free_secret((char *)reqs[k].headers[j]);
+		free((void *)reqs[k].headers);
+		free(reqs[k].user);
 		mc_http_req_clean(&reqs[k]);
 	}
 	mc_http_free(http);

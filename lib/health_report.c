@@ -18,7 +18,7 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 			 const char *perf)
 {
 	struct mc_buf line = { 0 };
-	char up[16];
+	char up[16], *out;
 	size_t bad = counts[1] + counts[2] + counts[3];
 	const char *name = mc_run_status_name(h->status);
 
@@ -60,7 +60,10 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 		if (*p == '|' || *p == '\n')
 			*p = '/';
 	mc_buf_printf(&line, " |%s", perf);
-	return mc_buf_steal(&line);
+	/* Check messages hold what servers and plugins said. */
+	out = mc_escape(line.data ? line.data : "", line.len);
+	mc_buf_free(&line);
+	return out;
 }
 
 void mc_health_report(const struct mc_health *h, const char *correlation_id,

@@ -238,6 +238,7 @@ void mc_http_req_clean(struct mc_http_req *req)
 	req->status = 0;
 	req->resp = NULL;
 	req->resp_len = 0;
+	req->resp_cut = 0;
 	req->latency_ms = 0;
 	req->attempts = 0;
 	req->retry_after_s = 0;
@@ -251,6 +252,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	size_t n = size * nmemb;
 
 	if (n > s->max_body - s->body.len) {
+		if (s->req->cut_body)
+			mc_buf_add(&s->body, data, s->max_body - s->body.len);
 		s->too_big = 1;
 		return 0;	/* curl stops with CURLE_WRITE_ERROR */
 	}
@@ -584,6 +587,7 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 	s->easy = e;
 	s->errbuf[0] = '\0';
 	s->too_big = 0;
+	s->req->resp_cut = 0;
 	s->retry_after = -1;
 	mc_buf_reset(&s->body);
 
@@ -613,8 +617,9 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 			       (long)(req->max_redirects > 0 ?
 				      req->max_redirects : 0));
 	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-	rc |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-			       (curl_off_t)s->max_body);
+	if (!req->cut_body)
+		rc |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+				       (curl_off_t)s->max_body);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -723,6 +728,12 @@ static void on_done(struct mc_http *h, struct slot *s, CURLcode rc,
 		req->retry_after_s = s->retry_after;
 	if (req->want_cert_expiry && rc == CURLE_OK)
 		req->cert_expiry = cert_expiry(s->easy);
+	/* An answer cut at max_body on purpose is an answer. */
+	if (rc == CURLE_WRITE_ERROR && s->too_big && req->cut_body &&
+	    status != 0) {
+		rc = CURLE_OK;
+		req->resp_cut = 1;
+	}
 	if (rc != CURLE_OK)
 		describe(s, rc, what, sizeof(what));
 	release_easy(h, s);

@@ -31,6 +31,11 @@ struct mc_http_req {
 	int64_t backoff_base_ms;	/* 0: 200 ms */
 	int64_t backoff_cap_ms;		/* 0: 10 s */
 	size_t max_body;		/* 0: 1 MiB; a larger answer fails */
+	int cut_body;			/* 1: a larger answer is not a
+					   failure: the first max_body bytes
+					   are kept, the rest is not read
+					   (the connection is closed), and
+					   the status decides */
 	int max_redirects;		/* 0: redirects not followed */
 	const char *ca_file;		/* trust these CAs (PEM); NULL: the
 					   system's */
@@ -44,6 +49,7 @@ struct mc_http_req {
 	long status;			/* last HTTP status, 0 when none */
 	char *resp;			/* body, NUL-terminated */
 	size_t resp_len;
+	int resp_cut;			/* cut_body: resp is the start only */
 	double latency_ms;		/* of the last attempt */
 	int attempts;
 	double retry_after_s;		/* last Retry-After seen, else 0 */

@@ -105,10 +105,13 @@ static void mask_userinfo(struct mc_buf *out, const char *s)
 static char *mask_params(const char *s)
 {
 	static const char *const names[] = {
-		"token", "password", "passwd", "secret", "apikey", "api_key",
-		"access_token", "refresh_token", "client_secret", "auth",
-		"signature", "sig", "routing_key",
+		"token", "password", "passwd", "secret", "apikey", "api_key", "api-key", "x-api-key", "access_key",
+		"secret_key", "private_token", "access_token", "refresh_token",
+		"id_token", "client_secret", "auth", "signature", "sig",
+		"routing_key", "credential", "credentials", "jwt",
 	};
+	static const char *const query_names[] = { "key", "pass", "pwd",
+						   "code" };
 	struct mc_buf out = { 0 };
 	const char *p = s;
 
@@ -126,6 +129,14 @@ static char *mask_params(const char *s)
 		for (size_t i = 0; i < MC_ARRAY_LEN(names); i++)
 			if ((size_t)(eq - name) == strlen(names[i]) &&
 			    strncasecmp(name, names[i], (size_t)(eq - name)) == 0)
+				secret = 1;
+		/* Names too common in prose ("KEY=VALUE") count only as a
+		 * URL's query parameters. */
+		for (size_t i = 0; i < MC_ARRAY_LEN(query_names); i++)
+			if (name > s && (name[-1] == '?' || name[-1] == '&') &&
+			    (size_t)(eq - name) == strlen(query_names[i]) &&
+			    strncasecmp(name, query_names[i],
+					(size_t)(eq - name)) == 0)
 				secret = 1;
 		mc_buf_add(&out, p, (size_t)(eq - p) + 1);
 		p = eq + 1;
@@ -166,7 +177,8 @@ char *mc_redact(const char *s)
 		char *masked = mask_params(cur);
 
 		free(cur);
-		cur = masked;
+		cur = mc_escape_str(masked);
+		free(masked);
 	}
 	return cur;
 }

@@ -33,7 +33,10 @@ void mc_log_shutdown(void);
  * shorter than 4 bytes are ignored: masking them would mangle text. */
 void mc_redact_add(const char *secret);
 /* A copy of s with every registered secret and every URL credential
- * (user:password@, ?token=..., password=...) masked; caller frees. */
+ * (user:password@, ?token=..., password=...) masked, and then escaped with
+ * mc_escape() (control characters and invalid UTF-8 as \xNN): what it
+ * returns is one line, safe for a terminal, a log or the state file.
+ * Caller frees. */
 char *mc_redact(const char *s);
 /* scheme://[user:***@]host[:port]/... with the password masked and, when hide_path, the
  * path and query replaced by a slash and three stars. Caller frees. */

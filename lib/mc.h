@@ -116,6 +116,10 @@ int mc_parse_percent(const char *s, double *out, struct mc_err *err);
 int mc_parse_rate(const char *s, double *per_second, struct mc_err *err);
 int mc_parse_int(const char *s, long long min, long long max, long long *out,
 		 struct mc_err *err);
+/* A plain decimal number, all of s[0..n): [+-]digits[.digits][e[+-]digits]
+ * (at most 63 bytes). No hex, inf, nan or blanks, which strtod alone would
+ * take. 0, or -1 without touching *v. */
+int mc_parse_decimal(const char *s, size_t n, double *v);
 int mc_parse_bool(const char *s, int *out, struct mc_err *err);
 /* Writes "1h30m", "250ms", "0s" into buf. */
 void mc_format_duration(int64_t ms, char *buf, size_t size);
@@ -175,6 +179,15 @@ int mc_utf8_valid(const char *s, size_t n);
 /* A copy of s with every byte that is not part of well-formed UTF-8
  * replaced by '?'. Caller frees. */
 char *mc_utf8_clean(const char *s);
+/* Untrusted text (Redis values, HTTP bodies, plugin output, server error
+ * strings, command-line arguments) made safe for a terminal, a log line, a
+ * Nagios line or the state file, as `ls -b` and redis-cli show it: control
+ * characters (C0, DEL, and C1 U+0080..U+009F) and bytes that are not
+ * well-formed UTF-8 are written \xNN, one per byte; everything else,
+ * backslashes included, is kept. The result is one line of valid UTF-8.
+ * mc_escape reads s[0..n) (NUL bytes included); caller frees. */
+char *mc_escape(const char *s, size_t n);
+char *mc_escape_str(const char *s);	/* NULL stays NULL */
 /* Code points in s (one display column each, as mercuryctl counts them;
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);

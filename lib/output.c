@@ -138,13 +138,43 @@ struct mc_table *mc_table_new(size_t n_cols, const char *const *headers)
 	return t;
 }
 
+json_t *mc_json_text(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct mc_buf b = { 0 };
+	json_t *j;
+	size_t i = 0;
+
+	if (mc_utf8_valid(s, n))
+		return json_stringn(s, n);
+	while (i < n) {
+		size_t len = u[i] ? mc_utf8_len(u + i, n - i) : 0;
+
+		if (len == 0) {
+			mc_buf_printf(&b, "\\x%02X", u[i]);
+			i++;
+		} else {
+			mc_buf_add(&b, s + i, len);
+			i += len;
+		}
+	}
+	j = json_stringn(b.data ? b.data : "", b.len);
+	mc_buf_free(&b);
+	return j;
+}
+
+json_t *mc_json_str(const char *s)
+{
+	return s != NULL ? mc_json_text(s, strlen(s)) : json_null();
+}
+
 void mc_table_row(struct mc_table *t, const char *const *cells)
 {
 	t->cells = mc_realloc(t->cells,
 			      (t->n_rows + 1) * t->n_cols * sizeof(*t->cells));
 	for (size_t c = 0; c < t->n_cols; c++)
 		t->cells[t->n_rows * t->n_cols + c] =
-			mc_strdup(cells[c] ? cells[c] : "");
+			mc_escape_str(cells[c] ? cells[c] : "");
 	t->n_rows++;
 }
 

@@ -57,6 +57,15 @@ void mc_report_free(struct mc_report *r);
  * from the first record on) and "until" in r's document. */
 void mc_report_span(struct mc_report *r, double since, double until);
 
+/* Untrusted text as a JSON string that keeps all of it: well-formed UTF-8
+ * as it is (JSON escapes control characters itself), and each byte that is
+ * not part of well-formed UTF-8 (a NUL included) written as the four
+ * characters \xNN, as mc_escape() does. Never NULL: jansson's json_string()
+ * returns NULL for such text, and a member set to NULL is silently lost.
+ * mc_json_str(NULL) is JSON null. */
+json_t *mc_json_text(const char *s, size_t n);
+json_t *mc_json_str(const char *s);
+
 /* One exposition sample; HELP and TYPE lines are written the first time a
  * name appears. labels: "check=\"api\"" or NULL. */
 void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
@@ -71,8 +80,9 @@ void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
 /* Text tables: columns aligned on display width (UTF-8 aware). */
 struct mc_table;
 struct mc_table *mc_table_new(size_t n_cols, const char *const *headers);
-/* Adds a row of n_cols cells (copied); a cell may carry a colour: the
- * table calls colorize(cell) through cell_color. */
+/* Adds a row of n_cols cells (copied, escaped with mc_escape(): a cell may
+ * hold untrusted text); a cell may carry a colour: the table calls
+ * colorize(cell) through cell_color. */
 void mc_table_row(struct mc_table *t, const char *const *cells);
 /* Colour of a cell (ANSI SGR number, 0 none) by its column and text. */
 typedef int (*mc_cell_color_fn)(size_t col, const char *cell);

@@ -156,43 +156,6 @@ static void add_clean(struct mc_buf *b, const char *p, size_t n, size_t max)
 		mc_buf_add(b, "", 0);
 }
 
-/* A plain decimal number, whole string: [+-]digits[.digits][e[+-]digits].
- * No hex, inf, nan or leading blanks, as strtod alone would take. */
-static int perf_number(const char *s, size_t n, double *v)
-{
-	size_t i = 0, digits = 0;
-	char tmp[64];
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	if (s[i] == '+' || s[i] == '-')
-		i++;
-	while (i < n && isdigit((unsigned char)s[i]))
-		i++, digits++;
-	if (i < n && s[i] == '.')
-		for (i++; i < n && isdigit((unsigned char)s[i]); i++)
-			digits++;
-	if (digits == 0)
-		return -1;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		size_t e;
-
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (e = i; i < n && isdigit((unsigned char)s[i]); i++)
-			;
-		if (i == e)
-			return -1;
-	}
-	if (i != n)
-		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	*v = strtod(tmp, NULL);
-	return isfinite(*v) ? 0 : -1;
-}
-
 /* Length of the leading number of s[0..n) (0: none), for value[UOM]. */
 static size_t number_prefix(const char *s, size_t n)
 {
@@ -200,7 +163,7 @@ static size_t number_prefix(const char *s, size_t n)
 	double v;
 
 	for (size_t k = 1; k <= n && k < 64; k++)
-		if (perf_number(s, k, &v) == 0)
+		if (mc_parse_decimal(s, k, &v) == 0)
 			best = k;
 	return best;
 }
@@ -266,7 +229,7 @@ static int perf_data(const char *s, size_t n, struct mc_perf *pf)
 		k = 1;
 	} else {
 		k = number_prefix(f[0], fl[0]);
-		if (k == 0 || perf_number(f[0], k, &pf->value) < 0)
+		if (k == 0 || mc_parse_decimal(f[0], k, &pf->value) < 0)
 			return -1;
 	}
 	if (perf_uom(f[0] + k, fl[0] - k) < 0)
@@ -274,8 +237,8 @@ static int perf_data(const char *s, size_t n, struct mc_perf *pf)
 	pf->uom = mc_strndup(f[0] + k, fl[0] - k);
 	pf->warn = mc_strndup(f[1], perf_range_text(f[1], fl[1]) ? 0 : fl[1]);
 	pf->crit = mc_strndup(f[2], perf_range_text(f[2], fl[2]) ? 0 : fl[2]);
-	pf->has_min = perf_number(f[3], fl[3], &pf->min) == 0;
-	pf->has_max = perf_number(f[4], fl[4], &pf->max) == 0;
+	pf->has_min = mc_parse_decimal(f[3], fl[3], &pf->min) == 0;
+	pf->has_max = mc_parse_decimal(f[4], fl[4], &pf->max) == 0;
 	if (!pf->has_min)
 		pf->min = 0;
 	if (!pf->has_max)
@@ -357,8 +320,8 @@ void mc_perf_free(struct mc_perf *p, size_t n)
 /* Splits raw output into res->text and res->perf (Nagios plugin API: the
  * first line is "TEXT | PERF"; in the long output that follows, everything
  * after the first '|' is more perfdata). */
-static void parse_output(const char *buf, size_t len,
-			 struct mc_plugin_result *res)
+void mc_plugin_parse_output(const char *buf, size_t len,
+			    struct mc_plugin_result *res)
 {
 	const char *nl = memchr(buf, '\n', len);
 	size_t l1 = nl ? (size_t)(nl - buf) : len;
@@ -462,7 +425,7 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 	}
 	res->timed_out = pr.timed_out;
 	res->duration_ms = pr.duration_ms;
-	parse_output(out.data ? out.data : "", out.len, res);
+	mc_plugin_parse_output(out.data ? out.data : "", out.len, res);
 	mc_buf_free(&out);
 
 	if (pr.unkillable || pr.timed_out || pr.interrupted) {

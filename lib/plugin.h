@@ -50,6 +50,10 @@ struct mc_plugin_result {
 int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 		  struct mc_plugin_result *res, struct mc_err *err);
 void mc_plugin_result_clean(struct mc_plugin_result *res);
+/* Fills res->text, res->perf and res->n_perf from a plugin's raw output
+ * (what mc_plugin_run() does with what it captured). */
+void mc_plugin_parse_output(const char *buf, size_t len,
+			    struct mc_plugin_result *res);
 
 /* Parses perfdata "a=1;2;3;0;10 'b c'=5ms" (tolerant: skips malformed
  * items, never fails). */

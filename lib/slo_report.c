@@ -372,7 +372,9 @@ static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 	}
 	r->summary = mc_strdup(line.data);
 	mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
-	r->nagios = mc_buf_steal(&line);
+	/* Prometheus's error texts may be in it. */
+	r->nagios = mc_escape(line.data ? line.data : "", line.len);
+	mc_buf_free(&line);
 	mc_buf_free(&perf);
 }
 

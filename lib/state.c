@@ -144,6 +144,25 @@ static const char *const migrations[] = {
 	"INSERT INTO dlq_totals (dlq, replayed, dead)"
 	" SELECT dlq, SUM(replayed), SUM(dead) FROM dlq_runs"
 	" WHERE dry_run = 0 GROUP BY dlq;",
+	/* 4 -> 5: OAuth tokens (the only place they are kept) and discovery
+	 * documents, cached an hour */
+	"CREATE TABLE oauth_tokens ("
+	" provider TEXT PRIMARY KEY,"
+	" access_token TEXT,"
+	" refresh_token TEXT,"
+	" token_type TEXT,"
+	" scope TEXT,"
+	" expires_at REAL,"		/* Unix time; NULL: unknown */
+	" obtained REAL,"
+	" needs_login INTEGER NOT NULL DEFAULT 0,"
+	" last_refresh REAL,"
+	" last_result TEXT,"		/* ok, or why not; never a token */
+	" notified INTEGER NOT NULL DEFAULT 0,"	/* needs-login alerted */
+	" updated REAL NOT NULL);"
+	"CREATE TABLE oauth_discovery ("
+	" issuer TEXT PRIMARY KEY,"
+	" document TEXT NOT NULL,"
+	" fetched REAL NOT NULL);",
 };
 
 int mc_state_schema_version(void)

@@ -6,16 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads a number at *p (strtod), advancing; -1 when there is none. */
-static int number(const char **p, double *v)
+/* The number in p[0..n), written plainly (mc_parse_decimal: no hex, no
+ * inf or nan, no blanks). */
+static int number(const char *p, size_t n, double *v)
 {
-	char *end;
-
-	*v = strtod(*p, &end);
-	if (end == *p || !isfinite(*v))
-		return -1;
-	*p = end;
-	return 0;
+	return mc_parse_decimal(p, n, v);
 }
 
 int mc_range_parse(const char *s, struct mc_range *r, struct mc_err *err)
@@ -41,21 +36,17 @@ int mc_range_parse(const char *s, struct mc_range *r, struct mc_err *err)
 	r->lo = 0;
 	r->hi = INFINITY;
 	if (colon == NULL) {
-		if (number(&p, &r->hi) < 0 || *p != '\0')
+		if (number(p, strlen(p), &r->hi) < 0)
 			goto bad;
 		if (!(r->flags & MC_RANGE_INSIDE))
 			r->flags |= MC_RANGE_PLAIN;
 	} else {
-		if (*p == '~') {
+		if (p + 1 == colon && *p == '~')
 			r->lo = -INFINITY;
-			p++;
-		} else if (number(&p, &r->lo) < 0) {
+		else if (number(p, (size_t)(colon - p), &r->lo) < 0)
 			goto bad;
-		}
-		if (p != colon)
-			goto bad;
-		p++;
-		if (*p != '\0' && (number(&p, &r->hi) < 0 || *p != '\0'))
+		p = colon + 1;
+		if (*p != '\0' && number(p, strlen(p), &r->hi) < 0)
 			goto bad;
 		if (r->lo > r->hi)
 			goto bad;

@@ -207,13 +207,50 @@ bad:
 			  s ? s : "");
 }
 
+int mc_parse_decimal(const char *s, size_t n, double *v)
+{
+	size_t i = 0, digits = 0;
+	char tmp[64];
+
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	if (s[i] == '+' || s[i] == '-')
+		i++;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++, digits++;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && isdigit((unsigned char)s[i]); i++)
+			digits++;
+	if (digits == 0)
+		return -1;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e;
+
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (e = i; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i == e)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	*v = strtod(tmp, NULL);
+	return isfinite(*v) ? 0 : -1;
+}
+
 int mc_parse_int(const char *s, long long min, long long max, long long *out,
 		 struct mc_err *err)
 {
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0')
+	/* strtoll would also take blanks and a '+' before the digits. */
+	if (s == NULL || !(isdigit((unsigned char)*s) ||
+			   (*s == '-' && isdigit((unsigned char)s[1]))))
 		goto bad;
 	errno = 0;
 	v = strtoll(s, &end, 10);

@@ -50,6 +50,35 @@ int mc_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+char *mc_escape(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	struct mc_buf b = { 0 };
+	size_t i = 0;
+
+	while (i < n) {
+		size_t len = mc_utf8_len(u + i, n - i);
+		int c1 = len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0;
+
+		if (len == 0 || u[i] < 0x20 || u[i] == 0x7f || c1) {
+			size_t k = len > 1 ? len : 1;
+
+			for (size_t j = 0; j < k; j++)
+				mc_buf_printf(&b, "\\x%02X", u[i + j]);
+			i += k;
+		} else {
+			mc_buf_add(&b, s + i, len);
+			i += len;
+		}
+	}
+	return mc_buf_steal(&b);
+}
+
+char *mc_escape_str(const char *s)
+{
+	return s != NULL ? mc_escape(s, strlen(s)) : NULL;
+}
+
 char *mc_utf8_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -155,4 +155,6 @@ MC_BUILD=$B scripts/bench_dlq.sh >>docs/BENCHMARKS.md
 MC_BUILD=$B scripts/bench_alert.sh >>docs/BENCHMARKS.md
 # slo status: 20 SLOs against a backfilled Prometheus, beside promtool.
 MC_BUILD=$B scripts/bench_slo.sh >>docs/BENCHMARKS.md
+# oauth token: fresh, refresh due, ten at once, on the test OAuth server.
+MC_BUILD=$B scripts/bench_oauth.sh >>docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

@@ -38,6 +38,7 @@ prometheus-alertmanager
 monitoring-plugins-basic
 python3-cryptography
 openssl
+nodejs
 "
 BENCH="
 python3-redis
@@ -58,6 +59,12 @@ for p in $PACKAGES; do
 	*) missing="$missing $p" ;;
 	esac
 done
+# The OAuth test server (scripts/oauth-server) runs on Node.js with npm;
+# a Node.js from elsewhere (nodesource) brings its own npm, and Debian's npm
+# would conflict with it: ask for npm only when there is none.
+case "$PACKAGES" in
+*nodejs*) command -v npm >/dev/null 2>&1 || missing="$missing npm" ;;
+esac
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing$missing" >&2

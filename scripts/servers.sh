@@ -5,7 +5,9 @@
 #   scripts/servers.sh stop DIR    stop what DIR/pids names
 #
 # Servers: two redis (one with a password), a Pushgateway, an Alertmanager,
-# the HTTP receiver
+# the OAuth server of scripts/oauth-server (oidc-provider on Node.js; its npm
+# packages installed with `npm ci` when the lock file changed), the HTTP
+# receiver
 # (plain, and over TLS with the certificates of scripts/mkcerts.py in
 # DIR/tls: ok, soon, expired, wronghost), and a Prometheus. Prometheus keeps
 # its TSDB in DIR/prom-data, or in MC_PROM_DATA when that names a prepared
@@ -117,6 +119,20 @@ start() {
 		</dev/null >"$dir/alertmanager.log" 2>&1 &
 	remember alertmanager $!
 
+	# The OAuth / OpenID Connect server: binds a free port itself and
+	# writes it down. Its packages come from package-lock.json through npm
+	# ci, once per change of the lock file.
+	local osrv=$here/oauth-server
+	if ! cmp -s "$osrv/package-lock.json" "$osrv/node_modules/.mc-lock" 2>/dev/null; then
+		(cd "$osrv" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) \
+			>"$dir/npm.log" 2>&1 || die "npm ci in $osrv failed (log: $dir/npm.log)"
+		cp "$osrv/package-lock.json" "$osrv/node_modules/.mc-lock"
+	fi
+	rm -f "$dir/oauth.port"
+	timeout "$LIFETIME" node "$osrv/server.js" "$dir/oauth.port" \
+		</dev/null >"$dir/oauth.log" 2>&1 &
+	remember oauth $!
+
 	# The HTTP receiver: binds a free port itself and writes it down (a
 	# port file left by an earlier run in DIR must not be read).
 	# Each TLS listener writes its port file before receiver.port.
@@ -142,6 +158,13 @@ start() {
 	wait_for 10 "receiver (tls)" curl -sf --cacert "$tls/ca.pem" \
 		"https://127.0.0.1:$tok/_health"
 
+	wait_for 20 "oauth port" test -s "$dir/oauth.port"
+	local oport
+	oport=$(cat "$dir/oauth.port")
+	wait_for 20 "oauth server" curl -sf \
+		"http://127.0.0.1:$oport/.well-known/openid-configuration"
+	curl -sf -X POST "http://127.0.0.1:$oport/_test/reset" >/dev/null
+
 	wait_for 20 alertmanager curl -sf "http://127.0.0.1:$amport/-/ready"
 	wait_for 30 prometheus curl -sf "http://127.0.0.1:$promport/-/ready"
 
@@ -160,6 +183,9 @@ export MC_TEST_TLS_OK=https://127.0.0.1:$tok
 export MC_TEST_TLS_SOON=https://127.0.0.1:$tsoon
 export MC_TEST_TLS_EXPIRED=https://127.0.0.1:$texp
 export MC_TEST_TLS_WRONGHOST=https://127.0.0.1:$twrong
+export MC_TEST_OAUTH=http://127.0.0.1:$oport
+export MC_TEST_OAUTH_CONF_SECRET=conf-secret-6f1d2a9b7c
+export MC_TEST_OAUTH_POST_SECRET=post-secret-8e3c5b1a0d
 EOF
 }
 

@@ -956,6 +956,18 @@ Test(cli, table_invariants)
 				cr_assert(o->choices && o->choices[0],
 					  "%s --%s: enum without choices",
 					  cp->key, o->long_name);
+			/* Every number option states its range, so the parser
+			 * refuses what the command would ignore or misread
+			 * (history -n 0 read as "all"). */
+			if (o->type == MC_ARG_INT) {
+				long long lo, hi;
+
+				cr_assert(o->choices && sscanf(o->choices,
+					  "%lld..%lld", &lo, &hi) == 2 &&
+					  lo <= hi, "%s --%s: number option "
+					  "without a MIN..MAX range", cp->key,
+					  o->long_name);
+			}
 			if (o->short_name)
 				cr_assert(o->short_name != '-' &&
 					  o->short_name > ' ',

@@ -381,7 +381,7 @@ Test(config, bad_values)
 Test(config, enum_did_you_mean)
 {
 	expect_err("[check \"x\"]\ntype = dsk\n", MC_EXIT_CONFIG,
-		   "mercury.conf:2: [check \"x\"] bad value for 'type': 'dsk' is not one of state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec (did you mean 'disk'?)");
+		   "mercury.conf:2: [check \"x\"] bad value for 'type': 'dsk' is not one of state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec|oauth (did you mean 'disk'?)");
 	expect_err("[core]\nlog_format = xml\n", MC_EXIT_CONFIG,
 		   "mercury.conf:2: [core] bad value for 'log_format': 'xml' is not one of text|json");
 }
@@ -1155,4 +1155,16 @@ Test(config, many_sections)
 	cr_assert_str_eq(err.msg, want);
 	free(want);
 	mc_buf_free(&b);
+}
+
+/* Found by fuzz_config_value: an unknown escape after other escapes freed
+ * a buffer that was not yet a string. */
+Test(config, unquote_bad_escape_after_others)
+{
+	char why[200];
+	int cut;
+
+	cr_assert_null(mc_conf_unquote("\"a \\;x\\n\\t\"  # c", &cut, why,
+				       sizeof(why)));
+	cr_assert(strstr(why, "unknown escape '\\;'") != NULL, "%s", why);
 }

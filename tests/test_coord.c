@@ -10,16 +10,9 @@
 
 #include "testlib.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -81,6 +74,18 @@ static void host_close(struct host *h)
 
 /* ---- the same answers from both backends ---- */
 
+/* "" 0, info 1, warning 2, critical 3; -1 anything else. */
+static int sev_index(const char *s)
+{
+	static const char *const names[] = { "", "info", "warning",
+					     "critical" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* Runs one sequence of calls and writes what each answered into out. */
 static size_t sequence(struct mc_coord *c, int *out)
 {
@@ -100,7 +105,7 @@ static size_t sequence(struct mc_coord *c, int *out)
 					 &err);				\
 		cr_assert_neq(r, -1, "%s", err.msg);			\
 		out[n++] = r;						\
-		out[n++] = cl.resolve_severity;				\
+		out[n++] = sev_index(cl.open_severity);			\
 		cr_assert_eq(mc_coord_dedup_settle(c, "webhook:ops",	\
 						   "mc-k", &cl, 1,	\
 						   &err), 0, "%s",	\
@@ -108,23 +113,23 @@ static size_t sequence(struct mc_coord *c, int *out)
 		mc_coord_claim_clean(&cl);				\
 	} while (0)
 
-	CLAIM(1, 1);		/* resolve without trigger: suppressed */
-	CLAIM(0, 1);		/* trigger: send */
-	CLAIM(0, 1);		/* again in the window: suppressed */
-	CLAIM(0, 2);		/* escalation: send */
-	CLAIM(1, 0);		/* resolve: send, of the critical one */
-	CLAIM(1, 0);		/* again: suppressed */
-	CLAIM(0, 2);		/* a new trigger after the resolve: send */
+	CLAIM(1, "warning");		/* resolve without trigger: suppressed */
+	CLAIM(0, "warning");		/* trigger: send */
+	CLAIM(0, "warning");		/* again in the window: suppressed */
+	CLAIM(0, "critical");		/* escalation: send */
+	CLAIM(1, "info");		/* resolve: send, of the critical one */
+	CLAIM(1, "info");		/* again: suppressed */
+	CLAIM(0, "critical");		/* a new trigger after the resolve: send */
 #undef CLAIM
 	/* claimed and given back: the next claim sends again */
 	memset(&cl, 0, sizeof(cl));
-	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, 1, 60000,
+	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, "warning", 60000,
 					10000, 0, NULL, &cl, why, sizeof(why),
 					&err);
 	cr_assert_eq(mc_coord_dedup_settle(c, "webhook:ops", "mc-g", &cl, 0,
 					   &err), 0);
 	mc_coord_claim_clean(&cl);
-	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, 1, 60000,
+	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, "warning", 60000,
 					10000, 0, NULL, &cl, why, sizeof(why),
 					&err);
 	mc_coord_dedup_settle(c, "webhook:ops", "mc-g", &cl, 1, &err);
@@ -185,14 +190,18 @@ Test(coord, state_and_fleet_answer_alike)
 		cr_expect_eq(a[i], b[i], "answer %zu: state %d, fleet %d", i,
 			     a[i], b[i]);
 	/* and they are the answers the contract asks for */
-	cr_expect_eq(a[0], 0);
+	cr_expect_eq(a[0], 0, "a resolve without a trigger is suppressed");
 	cr_expect_eq(a[2], 1);
-	cr_expect_eq(a[4], 0);
-	cr_expect_eq(a[6], 1);
+	cr_expect_eq(a[3], 0, "nothing was open before the trigger");
+	cr_expect_eq(a[4], 0, "the same severity within the window");
+	cr_expect_eq(a[5], 2, "warning is open");
+	cr_expect_eq(a[6], 1, "an escalation goes out");
+	cr_expect_eq(a[7], 2, "and names the warning it replaces");
 	cr_expect_eq(a[8], 1);
-	cr_expect_eq(a[9], 2, "the resolve names the critical trigger");
+	cr_expect_eq(a[9], 3, "the resolve names the critical trigger");
 	cr_expect_eq(a[10], 0);
-	cr_expect_eq(a[12], 1);
+	cr_expect_eq(a[12], 1, "a new trigger after the resolve");
+	cr_expect_eq(a[13], 0, "with nothing open");
 	host_close(&s);
 	host_close(&f);
 	free(prefix);
@@ -207,74 +216,15 @@ struct server {
 	char url[64];
 };
 
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	cr_assert(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-static int server_up(const struct server *s)
-{
-	struct mc_redis_opts o = { .url = s->url, .connect_timeout_ms = 200,
-				   .command_timeout_ms = 200 };
-	struct mc_redis *r = mc_redis_connect(&o, NULL);
-
-	mc_redis_close(r);
-	return r != NULL;
-}
-
-/* Starts redis-server on s->port (bounded by timeout(1) and a wait of
- * 10 s for it to answer). */
 static void server_start(struct server *s)
 {
-	char port[16];
-	double start = mc_mono_now();
-	pid_t pid;
-
-	snprintf(port, sizeof(port), "%d", s->port);
 	snprintf(s->url, sizeof(s->url), "redis://127.0.0.1:%d/0", s->port);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execlp("timeout", "timeout", "300", "redis-server", "--bind",
-		       "127.0.0.1", "--port", port, "--save", "",
-		       "--appendonly", "no", "--dir", s->dir, (char *)NULL);
-		_exit(127);
-	}
-	s->pid = pid;
-	while (!server_up(s)) {
-		int st;
-
-		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0,
-			     "redis-server on port %d exited", s->port);
-		cr_assert(mc_mono_now() - start < 10, "redis-server on port "
-			  "%d not up after 10 s", s->port);
-		mc_sleep_ms(20);
-	}
+	s->pid = mc_test_redis_start(s->port, s->dir, NULL);
 }
 
 static void server_stop(struct server *s)
 {
-	int st;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	cr_assert_eq(waitpid(s->pid, &st, 0), s->pid);
+	mc_test_redis_stop(s->pid);
 	s->pid = 0;
 }
 
@@ -304,7 +254,7 @@ Test(coord, degraded_while_redis_is_down_and_back_without_a_hand,
      .timeout = 60)
 {
 	char *prefix = mc_test_unique("mct", "degraded");
-	struct server srv = { .port = free_port() };
+	struct server srv = { .port = mc_test_free_port() };
 	struct mc_coord_lock *lk = NULL;
 	struct mc_coord_claim cl;
 	struct mc_err err = { 0 };
@@ -321,7 +271,7 @@ Test(coord, degraded_while_redis_is_down_and_back_without_a_hand,
 					     NULL, &err), 0, "%s", err.msg);
 	/* a fresh server had no script: EVALSHA fell back to EVAL */
 	cr_expect_eq(script_cached(&srv, mc_fleet_lua_breaker_record), 1);
-	cr_assert_eq(mc_coord_dedup_claim(h.c, "webhook:ops", "k", 0, 1,
+	cr_assert_eq(mc_coord_dedup_claim(h.c, "webhook:ops", "k", 0, "warning",
 					  60000, 10000, 0, NULL, &cl, why,
 					  sizeof(why), &err), 1);
 
@@ -346,7 +296,7 @@ Test(coord, degraded_while_redis_is_down_and_back_without_a_hand,
 		mc_breaker_info_free(list, n);
 	}
 	/* an alert is never lost: the claim is made locally */
-	cr_expect_eq(mc_coord_dedup_claim(h.c, "webhook:ops", "k2", 0, 1,
+	cr_expect_eq(mc_coord_dedup_claim(h.c, "webhook:ops", "k2", 0, "warning",
 					  60000, 10000, 0, NULL, &cl, why,
 					  sizeof(why), &err), 1, "%s",
 		     err.msg);

@@ -12,6 +12,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -160,7 +161,7 @@ Test(fleet, keys_put_the_target_in_one_hash_tag)
 struct dedup_arg {
 	const char *prefix;
 	int resolve;
-	int severity;
+	const char *severity;
 };
 
 /* 1 delivered (claimed and confirmed), 0 suppressed, 2 error. */
@@ -204,7 +205,7 @@ static void dedup_round(struct dedup_arg *a, int hosts, int *delivered,
 Test(fleet, dedup_one_delivery_fleet_wide, .timeout = 60)
 {
 	char *prefix = mc_test_unique("mct", "dedup");
-	struct dedup_arg a = { .prefix = prefix, .severity = 1 };
+	struct dedup_arg a = { .prefix = prefix, .severity = "warning" };
 	struct mc_fleet *f = host("check", prefix);
 	int d, s;
 
@@ -213,7 +214,7 @@ Test(fleet, dedup_one_delivery_fleet_wide, .timeout = 60)
 	cr_expect_eq(s, 11);
 	cr_expect_gt(assert_all_ttl(f, prefix), 0);
 
-	a.severity = 2;			/* escalation: one more */
+	a.severity = "critical";	/* escalation: one more */
 	dedup_round(&a, 12, &d, &s);
 	cr_expect_eq(d, 1, "escalation: %d deliveries of 12", d);
 
@@ -235,35 +236,35 @@ Test(fleet, dedup_give_back_and_resolve_without_trigger)
 	struct mc_err err = { 0 };
 	char why[256] = "";
 
-	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 1, 1, 60000,
+	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 1, "warning", 60000,
 					  10000, 0, &c, why, sizeof(why),
 					  &err), 0, "%s", err.msg);
 	cr_expect(strstr(why, "no trigger") != NULL, "%s", why);
 
 	/* a claim under way suppresses; a failed delivery gives it back */
-	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 0, 1, 60000,
+	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 0, "warning", 60000,
 					  10000, 0, &c, why, sizeof(why),
 					  &err), 1, "%s", err.msg);
-	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 0, 1, 60000,
+	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 0, "warning", 60000,
 					  10000, 0, &c2, why, sizeof(why),
 					  &err), 0);
 	cr_expect(strstr(why, "delivering") != NULL, "%s", why);
 	cr_assert_eq(mc_fleet_dedup_settle(f, "webhook:x", "k", &c, 0, &err),
 		     0, "%s", err.msg);
-	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 0, 1, 60000,
+	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 0, "warning", 60000,
 					  10000, 0, &c, why, sizeof(why),
 					  &err), 1, "given back, not retried");
 	cr_assert_eq(mc_fleet_dedup_settle(f, "webhook:x", "k", &c, 1, &err),
 		     0);
-	/* a resolve names the trigger's severity */
-	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 1, 0, 60000,
+	/* a resolve names the trigger's severity, whatever it is given */
+	cr_assert_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 1, "info", 60000,
 					  10000, 0, &c, why, sizeof(why),
 					  &err), 1);
-	cr_expect_eq(c.resolve_severity, 1);
+	cr_expect_str_eq(c.open_severity, "warning");
 	cr_assert_eq(mc_fleet_dedup_settle(f, "webhook:x", "k", &c, 1, &err),
 		     0);
 	/* --no-dedup always goes */
-	cr_expect_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 1, 0, 60000,
+	cr_expect_eq(mc_fleet_dedup_claim(f, "webhook:x", "k", 1, "info", 60000,
 					  10000, 1, &c, why, sizeof(why),
 					  &err), 1);
 	cr_expect_gt(assert_all_ttl(f, prefix), 0);
@@ -616,5 +617,206 @@ Test(fleet, heartbeat_lists_members)
 	cr_expect_eq(assert_all_ttl(A, prefix), 2);
 	mc_fleet_close(A);
 	mc_fleet_close(B);
+	free(prefix);
+}
+
+/* ---- Redis Cluster ---- */
+
+static long long key_slot(struct mc_fleet *via, const char *key)
+{
+	struct mc_err err = { 0 };
+	redisReply *s = mc_redis_cmd(mc_fleet_redis(via), &err,
+				     "CLUSTER KEYSLOT %s", key);
+	long long slot;
+
+	cr_assert_not_null(s, "%s", err.msg);
+	slot = s->integer;
+	freeReplyObject(s);
+	return slot;
+}
+
+/* The port of the node owning key's slot, as node `via` tells it. */
+static int slot_owner(struct mc_fleet *via, const char *key)
+{
+	struct mc_redis *r = mc_fleet_redis(via);
+	struct mc_err err = { 0 };
+	long long slot = key_slot(via, key);
+	redisReply *slots;
+	int port = -1;
+
+	slots = mc_redis_cmd(r, &err, "CLUSTER SLOTS");
+	cr_assert_not_null(slots, "%s", err.msg);
+	for (size_t i = 0; i < slots->elements; i++) {
+		redisReply *e = slots->element[i];
+
+		if (slot >= e->element[0]->integer &&
+		    slot <= e->element[1]->integer)
+			port = (int)e->element[2]->element[1]->integer;
+	}
+	freeReplyObject(slots);
+	cr_assert_gt(port, 0, "no node owns slot %lld", slot);
+	return port;
+}
+
+static int cluster_ok(int port)
+{
+	char url[64];
+	struct mc_redis_opts o = { .url = url, .connect_timeout_ms = 500,
+				   .command_timeout_ms = 500 };
+	struct mc_redis *r;
+	redisReply *rp;
+	int ok;
+
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", port);
+	r = mc_redis_connect(&o, NULL);
+	if (r == NULL)
+		return 0;
+	rp = mc_redis_cmd(r, NULL, "CLUSTER INFO");
+	ok = rp != NULL && rp->str != NULL &&
+	     strstr(rp->str, "cluster_state:ok") != NULL;
+	if (rp)
+		freeReplyObject(rp);
+	mc_redis_close(r);
+	return ok;
+}
+
+/* Every script runs on a real 3-node cluster, on the node that owns its
+ * target's slot: a key of another slot would make Redis refuse it. */
+Test(fleet, every_script_stays_in_one_cluster_slot, .timeout = 120)
+{
+	static const char *const targets[] = { "webhook:ops", "dlq:alerter",
+					       "host:web-1" };
+	char dirs[3][MC_TEST_DIR_LEN], conf[3][MC_TEST_DIR_LEN + 16];
+	char addr[3][32], url[64], *prefix = mc_test_unique("mct", "cluster");
+	int ports[3];
+	pid_t pids[3], pid;
+	double start;
+	int st;
+
+	for (int i = 0; i < 3; i++) {
+		char bus[16];
+		/* the bus port: otherwise port + 10000, maybe taken or
+		 * past 65535 */
+		const char *extra[] = { "--cluster-enabled", "yes",
+					"--cluster-config-file", conf[i],
+					"--cluster-node-timeout", "5000",
+					"--cluster-port", bus, NULL };
+
+		snprintf(bus, sizeof(bus), "%d", mc_test_free_port());
+		mc_test_dir(dirs[i]);
+		snprintf(conf[i], sizeof(conf[i]), "%s/nodes.conf", dirs[i]);
+		ports[i] = mc_test_free_port();
+		snprintf(addr[i], sizeof(addr[i]), "127.0.0.1:%d", ports[i]);
+		pids[i] = mc_test_redis_start(ports[i], dirs[i], extra);
+	}
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		execlp("timeout", "timeout", "30", "redis-cli", "--cluster",
+		       "create", addr[0], addr[1], addr[2],
+		       "--cluster-replicas", "0", "--cluster-yes",
+		       (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "redis-cli --cluster create failed");
+	start = mc_mono_now();
+	for (int i = 0; i < 3; i++)
+		while (!cluster_ok(ports[i])) {
+			cr_assert(mc_mono_now() - start < 30, "the cluster is "
+				  "not ok after 30 s");
+			mc_sleep_ms(50);
+		}
+
+	for (size_t t = 0; t < MC_ARRAY_LEN(targets); t++) {
+		struct mc_fleet *via, *f;
+		struct mc_fleet_claim c;
+		struct mc_fleet_lease l;
+		struct mc_breaker_info *list = NULL;
+		struct mc_err err = { 0 };
+		char why[256], holder[300];
+		char *key, *list_key;
+		double w;
+		size_t n;
+
+		snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", ports[0]);
+		via = connect_as(url, "web-1", prefix, 30000);
+		cr_assert_not_null(via);
+		key = mc_fleet_key(via, targets[t], "any");
+		snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0",
+			 slot_owner(via, key));
+		free(key);
+		mc_fleet_close(via);
+		f = connect_as(url, "web-1", prefix, 30000);
+		cr_assert_not_null(f);
+
+		cr_expect_eq(mc_fleet_dedup_claim(f, targets[t], "k", 0, "warning",
+						  60000, 10000, 0, &c, why,
+						  sizeof(why), &err), 1,
+			     "%s: %s", targets[t], err.msg);
+		cr_expect_eq(mc_fleet_dedup_settle(f, targets[t], "k", &c, 1,
+						   &err), 0, "%s", err.msg);
+		cr_expect_eq(mc_fleet_bucket_reserve(f, targets[t], 1, 1, 1, 0,
+						     &w, &err), 1, "%s",
+			     err.msg);
+		cr_expect_eq(mc_fleet_breaker_allow(f, targets[t], &fast,
+						    NULL, &err), 1, "%s",
+			     err.msg);
+		cr_expect_eq(mc_fleet_breaker_record(f, targets[t], 0, &fast,
+						     &err), 0, "%s", err.msg);
+		cr_expect_eq(mc_fleet_breaker_list(f, &list, &n, &err), 0,
+			     "%s", err.msg);
+		mc_breaker_info_free(list, n);
+		cr_assert_eq(mc_fleet_lock_acquire(f, targets[t], 5000, &l,
+						   holder, sizeof(holder),
+						   &err), 1, "%s", err.msg);
+		list_key = mc_fleet_key(f, targets[t], "work");
+		cr_expect_eq(fenced(f, &l, list_key, "x", &err), 0, "%s",
+			     err.msg);
+		cr_expect_eq(mc_fleet_lock_renew(f, &l, &err), 1, "%s",
+			     err.msg);
+		cr_expect_eq(mc_fleet_lock_release(f, &l, &err), 1, "%s",
+			     err.msg);
+		if (strcmp(targets[t], "host:web-1") == 0)
+			cr_expect_eq(mc_fleet_heartbeat(f, "test", &err), 0,
+				     "%s", err.msg);
+		/* and the cluster does refuse a script across two slots */
+		{
+			char *k2 = NULL;
+			const char *keys[2] = { list_key, NULL };
+
+			for (int i = 0; k2 == NULL; i++) {
+				char other[32];
+
+				snprintf(other, sizeof(other), "other-%d", i);
+				k2 = mc_fleet_key(f, other, "x");
+				if (key_slot(f, k2) == key_slot(f, list_key)) {
+					free(k2);
+					k2 = NULL;
+				}
+			}
+			keys[1] = k2;
+			redisReply *r = mc_redis_eval(mc_fleet_redis(f),
+						      "return 1", 2, keys, 0,
+						      NULL, NULL, &err);
+
+			cr_expect_null(r, "a script across two slots ran");
+			if (r)
+				freeReplyObject(r);
+			free(k2);
+		}
+		mc_fleet_lease_clean(&l);
+		free(list_key);
+		mc_fleet_close(f);
+	}
+	for (int i = 0; i < 3; i++) {
+		mc_test_redis_stop(pids[i]);
+		mc_test_rmtree(dirs[i]);
+	}
 	free(prefix);
 }

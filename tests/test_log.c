@@ -338,8 +338,10 @@ Test(log, json_lines)
 	line = nl + 1;
 	nl = strchr(line, '\n');
 	o = parse_line(line, (size_t)(nl - line), "error");
+	/* Control characters are escaped in logs, JSON lines included
+	 * (mercuryctl(1): untrusted text). */
 	cr_assert_str_eq(json_string_value(json_object_get(o, "msg")),
-			 "quote \" backslash \\ newline\nsecret ***");
+			 "quote \" backslash \\ newline\\x0Asecret ***");
 	json_decref(o);
 
 	line = nl + 1;
@@ -439,4 +441,46 @@ Test(log, setup_twice_replaces_command)
 			 "id2");
 	json_decref(o);
 	free(out);
+}
+
+/* One escaping for terminals, logs, Nagios lines and the state file. */
+#define L(s) s, sizeof(s) - 1
+Test(log, escape_controls_and_bad_utf8)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} cases[] = {
+		{ L("plain caf\xc3\xa9 \\ ok"), "plain caf\xc3\xa9 \\ ok" },
+		{ L("\x1b]0;title\x07\x1b[2J"),
+		  "\\x1B]0;title\\x07\\x1B[2J" },
+		{ L("a\nb\tc\rd"), "a\\x0Ab\\x09c\\x0Dd" },
+		{ L("bad \xff\xfe end"), "bad \\xFF\\xFE end" },
+		{ L("c1 \xc2\x9b" "31m"), "c1 \\xC2\\x9B31m" },
+		{ L("nul\0x"), "nul\\x00x" },
+		{ L("del\x7f"), "del\\x7F" },
+		{ L("cut \xe2\x82"), "cut \\xE2\\x82" },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		char *e = mc_escape(cases[i].in, cases[i].n);
+
+		cr_expect_str_eq(e, cases[i].out, "case %zu", i);
+		cr_expect(mc_utf8_valid(e, strlen(e)), "case %zu", i);
+		free(e);
+	}
+}
+#undef L
+
+/* mc_redact() output is safe wherever it goes: masked, then escaped. */
+Test(log, redact_escapes_and_masks_query_keys)
+{
+	char *r;
+
+	mc_redact_add("hunter2secret");
+	r = mc_redact("ERR \x1b[31mhunter2secret\x1b[0m http://h/x?key=abcd&a=1");
+	cr_assert_str_eq(r, "ERR \\x1B[31m***\\x1B[0m http://h/x?key=***&a=1");
+	free(r);
+	mc_log_shutdown();
 }

@@ -622,6 +622,8 @@ Test(state, migrates_version_1_forward)
 				   "DROP TABLE check_notify;"
 				   "DROP TABLE slo_results;"
 				   "DROP TABLE dlq_totals;"
+				   "DROP TABLE oauth_tokens;"
+				   "DROP TABLE oauth_discovery;"
 				   "ALTER TABLE breakers DROP COLUMN recovery;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
 		     err.msg);
@@ -639,7 +641,9 @@ Test(state, migrates_version_1_forward)
 				   "SELECT count(*) FROM alert_dedup;"
 				   "SELECT count(*) FROM check_notify;"
 				   "SELECT count(*) FROM slo_results;"
-				   "SELECT count(*) FROM dlq_totals", &err), 0,
+				   "SELECT count(*) FROM dlq_totals;"
+				   "SELECT count(*) FROM oauth_tokens;"
+				   "SELECT count(*) FROM oauth_discovery", &err), 0,
 		     "%s", err.msg);
 	cr_assert_eq(sqlite3_prepare_v2(mc_state_db(st),
 					"SELECT command FROM runs", -1, &s, NULL),

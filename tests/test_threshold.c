@@ -57,6 +57,9 @@ Test(threshold, parse_rejects)
 		"", "a", "10:5", "@", "1:2:3", ":", ":10", "10:a", "~", "~10",
 		"%", "10%%", "@@1", "inf", "nan", "1e999", "10 :20", "10: ",
 		"x10", "10x", "~:~", "@:", "--1", "1..2",
+		/* strtod would take these: hex, blanks, infinity spelled out */
+		"0x10", "0x1p4", "10:0x20", "0X1A:", " 10", "10: 20", "@ 5",
+		"infinity", "-inf:", "0x10%", ".", "1e", "+",
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(bad); i++) {

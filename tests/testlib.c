@@ -13,6 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "redis.h"
 
 char *mc_test_dir(char buf[MC_TEST_DIR_LEN])
 {
@@ -132,4 +138,90 @@ json_t *mc_test_receiver(const char *route, const char *prefix)
 	cr_assert_not_null(j, "bad JSON from the receiver: %s", jerr.text);
 	mc_buf_free(&b);
 	return j;
+}
+
+int mc_test_free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int redis_answers(int port)
+{
+	char url[64];
+	struct mc_redis_opts o = { .url = url, .connect_timeout_ms = 200,
+				   .command_timeout_ms = 200 };
+	struct mc_redis *r;
+
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", port);
+	r = mc_redis_connect(&o, NULL);
+	mc_redis_close(r);
+	return r != NULL;
+}
+
+pid_t mc_test_redis_start(int port, const char *dir, const char *const *extra)
+{
+	const char *argv[32];
+	char ports[16];
+	double start = mc_mono_now();
+	size_t n = 0;
+	pid_t pid;
+
+	snprintf(ports, sizeof(ports), "%d", port);
+	argv[n++] = "timeout";
+	argv[n++] = "300";
+	argv[n++] = "redis-server";
+	argv[n++] = "--bind";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "--port";
+	argv[n++] = ports;
+	argv[n++] = "--save";
+	argv[n++] = "";
+	argv[n++] = "--appendonly";
+	argv[n++] = "no";
+	argv[n++] = "--dir";
+	argv[n++] = dir;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	while (!redis_answers(port)) {
+		int st;
+
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0,
+			     "redis-server on port %d exited", port);
+		cr_assert(mc_mono_now() - start < 10, "redis-server on port "
+			  "%d not up after 10 s", port);
+		mc_sleep_ms(20);
+	}
+	return pid;
+}
+
+void mc_test_redis_stop(pid_t pid)
+{
+	int st;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
 }

@@ -34,4 +34,16 @@ int mc_test_env_alive(const char *entry);
 #include <jansson.h>
 json_t *mc_test_receiver(const char *route, const char *prefix);
 
+/* A free TCP port on 127.0.0.1 (bound once, then released). */
+int mc_test_free_port(void);
+/* Starts a redis-server of the test's own on 127.0.0.1:port with its
+ * files in dir and the extra arguments (NULL-terminated, may be NULL),
+ * under timeout(1); returns once it answers (10 s at most, else the test
+ * fails). */
+#include <sys/types.h>
+pid_t mc_test_redis_start(int port, const char *dir,
+			  const char *const *extra);
+/* SIGTERM, and waits for it. */
+void mc_test_redis_stop(pid_t pid);
+
 #endif

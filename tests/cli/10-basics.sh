@@ -54,6 +54,43 @@ test_option_missing_value() {
 	expect_one_err_line
 }
 
+# A number outside an option's range is refused, naming the option,
+# instead of being ignored (dlq peek -n) or read as "all" (history -n 0).
+test_numeric_options_out_of_range() {
+	run history -n 0
+	expect_rc 64
+	expect_err "history: --limit: bad number '0' \(a whole number from 1 to 1000000\)"
+	run dlq peek -n 1000001 somedlq
+	expect_rc 64
+	expect_err "--count: bad number '1000001' \(a whole number from 1 to 1000000\)"
+	run dlq replay --batch 5001 somedlq
+	expect_rc 64
+	expect_err "--batch: bad number '5001'"
+	run dlq replay --limit 0 somedlq
+	expect_rc 64
+	expect_err "--limit: bad number '0'"
+	run history -n ' 5'
+	expect_rc 64
+	run history -n 0x10
+	expect_rc 64
+	run -o nagios history -n 0
+	expect_rc 3
+	expect_out "UNKNOWN - .*--limit: bad number '0'"
+	run history -n 1
+	expect_rc 0
+}
+
+# Thresholds are plain decimal numbers: strtod's hex, "infinity" and
+# blanks are refused.
+test_threshold_hex_refused() {
+	conf '[check "m"]
+type = memory
+warn = 0x10'
+	run config check
+	expect_rc 78
+	expect_err "mercury.conf:3: .*bad threshold '0x10'"
+}
+
 test_option_malformed_values() {
 	run --timeout 5x health
 	expect_rc 64

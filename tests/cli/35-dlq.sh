@@ -52,6 +52,42 @@ test_dlq_peek() {
 	[ "$(rcli LLEN "$K:src")" = 3 ] || fail "peek removed messages"
 }
 
+# Hostile bytes in dead letters: the terminal gets them escaped (\xNN), not
+# raw (no title change, no screen clear); JSON keeps every message, one
+# that is not UTF-8 included, its bad bytes written \xNN.
+test_dlq_peek_hostile_bytes() {
+	dlq_conf
+	printf 'title\033]0;pwned\007 clear\033[2J' | rcli -x RPUSH "$K:src" >/dev/null
+	printf 'latin1 caf\351 \033[31m' | rcli -x RPUSH "$K:src" >/dev/null
+	printf '{"id":3,"s":"c1 \302\233 x"}' | rcli -x RPUSH "$K:src" >/dev/null
+	run dlq peek
+	expect_rc 0
+	if grep -q "$(printf '\033')" "$OUT"; then fail "ESC reached stdout: $(od -c "$OUT" | head)"; fi
+	if grep -q "$(printf '\302\233')" "$OUT"; then fail "a C1 control reached stdout"; fi
+	expect_out '^title\\x1B\]0;pwned\\x07 clear\\x1B\[2J$'
+	expect_out '^latin1 caf\\xE9 \\x1B\[31m$'
+	expect_out '"s": "c1 \\xC2\\x9B x"'
+	run dlq peek --json
+	expect_rc 0
+	expect_json '(.messages | length) == 3'
+	expect_json '.messages[0] == "title\u001b]0;pwned\u0007 clear\u001b[2J"'
+	expect_json '.messages[1] == "latin1 caf\\xE9 \u001b[31m"'
+	expect_json '.messages[2].id == 3'
+}
+
+# Text that is not UTF-8 keeps its place in history's JSON (args, message)
+# and reaches the state file escaped.
+test_history_keeps_non_utf8_members() {
+	run health "bad-$(printf '\377\033')name"
+	expect_rc 64
+	run history --json --command health
+	expect_rc 0
+	expect_json '.runs[0] | (.args | test("bad-\\\\xFF\\\\x1Bname")) and (.message | test("xFF"))'
+	if sql "SELECT args || message FROM runs" | grep -q "$(printf '\033')"; then
+		fail "ESC stored raw in the state file"
+	fi
+}
+
 test_dlq_replay_semantics() {
 	dlq_conf "max_retries = 3"
 	rcli RPUSH "$K:src" '{"id":1,"retry_count":0}' '{"id":2,"retry_count":3}' \

@@ -370,6 +370,22 @@ test_health_notify_retries_a_failed_delivery() {
 	expect_json '.notifications == []'
 }
 
+# A 2xx answer decides, whatever its size: a body over 64 KiB (here 2 MB,
+# with and without a Content-Length) is cut unread, the delivery counts, and
+# nothing is retried (no duplicate alert).
+test_alert_big_2xx_answer_is_delivered() {
+	uniq_setup
+	conf "$(hook big json "$MC_TEST_RECEIVER/bytes/2000000/$U-big" "retries = 2"
+		hook chunked json "$MC_TEST_RECEIVER/bytes/2000000/$U-chunked?chunked=1" "retries = 2")"
+	chmod 600 "$CONF"
+	run alert send --severity critical --summary "big $U" --json
+	expect_rc 0
+	expect_json '.deliveries.big.result == "delivered" and .deliveries.big.http_status == 200'
+	expect_json '.deliveries.chunked.result == "delivered"'
+	n=$(reqs /bytes/ | jq --arg u "$U" '[.[] | select(.path | contains($u))] | length')
+	[ "$n" = 2 ] || fail "not one request per hook: $n"
+	run breaker list --json
+	expect_no_out '"open"'
 # One webhook whose secret cannot be read (an unset url_env under cron, a
 # missing url_file) fails alone, by name; the others are delivered, in alert
 # send, alert test and health --notify; config check warns beforehand.
