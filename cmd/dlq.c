@@ -220,8 +220,8 @@ static int stats_run(struct mc_ctx *ctx)
 						 "");
 	}
 	mc_table_free(t);
-	mc_buf_free(&v.why);
-	mc_buf_free(&v.perf);
+	mc_buf_release(&v.why);
+	mc_buf_release(&v.perf);
 	/* The verdict is the exit code of a Nagios check; otherwise stats
 	 * only report (exit 0). */
 	return rc == 0 && ctx->format == MC_FMT_NAGIOS ? v.code : rc;

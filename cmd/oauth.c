@@ -167,7 +167,7 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	prom_samples(&ctx->report, name, &t, st == MC_OAUTH_UNUSABLE &&
 		     mc_oauth_needs_user(p));
 	mc_buf_printf(nag, "%s%s %s", nag->len ? ", " : "", name, why);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	mc_oauth_providers_free(p, 1);
 	return worst;
 }
@@ -218,7 +218,7 @@ static int status_run(struct mc_ctx *ctx)
 		ctx->report.summary = mc_asprintf("oauth status: %s",
 						  nag.data ? nag.data : "");
 	}
-	mc_buf_free(&nag);
+	mc_buf_release(&nag);
 	return worst;
 }
 
@@ -307,7 +307,7 @@ static void notify_login(struct mc_ctx *ctx, const char *provider,
 		mc_deliveries_free(d, nw);
 	}
 	free(label);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	mc_webhooks_free(whs, nw);
 }
 
@@ -373,7 +373,7 @@ static int refresh_run(struct mc_ctx *ctx)
 			mc_buf_printf(&ctx->report.text, "%s: %s, valid for %s\n",
 				      name, refreshed ? "refreshed" :
 				      "fresh, not refreshed", left);
-			mc_oauth_token_clean(&t);
+			mc_oauth_token_release(&t);
 		}
 		if (p != NULL) {
 			char why[256];
@@ -389,7 +389,7 @@ static int refresh_run(struct mc_ctx *ctx)
 						    json_boolean(nl));
 				if (nl && notify && !t.notified)
 					notify_login(ctx, name, o);
-				mc_oauth_token_clean(&t);
+				mc_oauth_token_release(&t);
 			}
 		}
 		if (code > worst)
@@ -475,7 +475,7 @@ static int login_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "logged_in", json_true());
 	json_object_set_new(ctx->report.doc, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	mc_oauth_providers_free(p, 1);
 	return 0;
 }
@@ -541,7 +541,7 @@ static int state_record(struct mc_ctx *ctx)
 	for (int i = 0; i < ctx->args->n_pos; i++)
 		mc_buf_printf(&b, " %s", ctx->args->pos[i]);
 	args = mc_redact(b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	rc = mc_state_run_begin(ctx->st, ctx->command, args,
 				ctx->correlation_id, mc_wall_now(),
 				&ctx->run_id, &ctx->err);
@@ -569,7 +569,7 @@ static int valid_token(struct mc_ctx *ctx, struct mc_oauth_provider **p,
 		*t = cur;
 		return 0;
 	}
-	mc_oauth_token_clean(&cur);
+	mc_oauth_token_release(&cur);
 	if (state_record(ctx) < 0)
 		return -1;
 	env_init(ctx, &env);
@@ -613,7 +613,7 @@ static int token_run(struct mc_ctx *ctx)
 					"cannot write the token");
 		ctx->printed = 1;
 	}
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	mc_oauth_providers_free(p, 1);
 	return rc;
 }
@@ -685,7 +685,7 @@ static int exec_run(struct mc_ctx *ctx)
 		return -1;
 	}
 	var = mc_asprintf("%s=%s", name, t.access_token);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	env_add[0] = var;
 	env_add[1] = NULL;
 	memset(&o, 0, sizeof(o));

@@ -43,7 +43,7 @@ static int status_run(struct mc_ctx *ctx)
 					   ctx->conf), "prometheus_url"));
 	if ((http = mc_ctx_http(ctx)) == NULL ||
 	    mc_slo_run_queries(&run, http, ctx->st, &ctx->dl, &ctx->err) < 0) {
-		mc_slo_run_free(&run);
+		mc_slo_run_release(&run);
 		return -1;
 	}
 	mc_slo_fill_last_known(ctx->st, &run);
@@ -51,7 +51,7 @@ static int status_run(struct mc_ctx *ctx)
 	code = run.status;
 	if (mc_slo_record(ctx->st, ctx->run_id, &run, &ctx->err) < 0)
 		code = -1;
-	mc_slo_run_free(&run);
+	mc_slo_run_release(&run);
 	return code;
 }
 
@@ -169,7 +169,7 @@ static int history_run(struct mc_ctx *ctx)
 			   &h, &ctx->err) < 0)
 		return -1;
 	mc_slo_history_report(&h, since, now, &ctx->report);
-	mc_slo_history_clean(&h);
+	mc_slo_history_release(&h);
 	return 0;
 }
 

@@ -66,7 +66,7 @@ struct mc_coord *mc_coord_open(const struct mc_conf *conf,
 		else
 			c->ops = &mc_coord_fleet_ops;
 	}
-	mc_fleet_conf_clean(&fc);
+	mc_fleet_conf_release(&fc);
 	return c;
 }
 
@@ -215,7 +215,7 @@ int mc_coord_dedup_settle(struct mc_coord *c, const char *scope,
 	return rc;
 }
 
-void mc_coord_claim_clean(struct mc_coord_claim *claim)
+void mc_coord_claim_release(struct mc_coord_claim *claim)
 {
 	if (claim == NULL)
 		return;

@@ -144,7 +144,7 @@ static void fl_lock_release(struct mc_coord *c, struct mc_coord_lock *l)
 
 	if (f != NULL && l->lease.name != NULL)
 		mc_fleet_lock_release(f, &l->lease, NULL);
-	mc_fleet_lease_clean(&l->lease);
+	mc_fleet_lease_release(&l->lease);
 	mc_lock_release(l->local);
 	l->local = NULL;
 }

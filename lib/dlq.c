@@ -303,8 +303,8 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 	for (size_t k = 0; k < ne; k++)
 		free(e[k].text);
 out:
-	mc_buf_free(&ins);
-	mc_buf_free(&v);
+	mc_buf_release(&ins);
+	mc_buf_release(&v);
 	if (o.data == NULL)
 		mc_buf_add(&o, "", 0);
 	*out_len = o.len;
@@ -507,7 +507,7 @@ int mc_dlq_msg_time(const char *msg, size_t len, double *out)
 			if (mc_json_string_decode(t, l, &dec) == 0 &&
 			    dec.data != NULL)
 				rc = mc_parse_rfc3339(dec.data, dec.len, out);
-			mc_buf_free(&dec);
+			mc_buf_release(&dec);
 			if (rc == 0)
 				return 0;
 		}

@@ -101,7 +101,7 @@ static char *build_sql(size_t n_names)
 			  " FROM check_results WHERE %s"
 			  " ORDER BY check_name, ts, id",
 			  where.data, where.data);
-	mc_buf_free(&where);
+	mc_buf_release(&where);
 	return sql;
 }
 
@@ -405,7 +405,7 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 			row++;
 		}
 	}
-	mc_buf_free(&table);
+	mc_buf_release(&table);
 
 	format_second(start, from, sizeof(from));
 	format_second(now, to, sizeof(to));

@@ -62,7 +62,7 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 	mc_buf_printf(&line, " |%s", perf);
 	/* Check messages hold what servers and plugins said. */
 	out = mc_escape(line.data ? line.data : "", line.len);
-	mc_buf_free(&line);
+	mc_buf_release(&line);
 	return out;
 }
 
@@ -159,5 +159,5 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      mc_run_status_name(h->status), h->n, h->n == 1 ? "" : "s",
 		      h->duration_ms);
 	r->nagios = nagios_line(h, counts, perf.data ? perf.data : "");
-	mc_buf_free(&perf);
+	mc_buf_release(&perf);
 }

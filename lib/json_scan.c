@@ -313,7 +313,7 @@ int mc_json_scan_object(const void *data, size_t n, struct mc_json_member *w,
 		skip_ws(&s);
 		rc = s.i == n ? 0 : -1;
 	}
-	mc_buf_free(&s.key);
+	mc_buf_release(&s.key);
 	return rc;
 }
 

@@ -34,7 +34,7 @@ int mc_notify_done(struct mc_state *st, const struct mc_notify_change *c,
 		   double now, struct mc_err *err);
 /* The alert for change c: a trigger with severity critical (a critical
  * check failing), warning (anything else not ok), or a resolve. host: the
- * source. Fills a (mc_alert_clean() it). */
+ * source. Fills a (mc_alert_release() it). */
 void mc_notify_alert(const struct mc_notify_change *c, const char *host,
 		     const char *correlation_id, struct mc_alert *a);
 

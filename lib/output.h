@@ -51,7 +51,7 @@ struct mc_report {
 };
 
 void mc_report_init(struct mc_report *r, int color);
-void mc_report_free(struct mc_report *r);
+void mc_report_release(struct mc_report *r);
 
 /* The span a history report covers: "since" (RFC 3339, or null when 0:
  * from the first record on) and "until" in r's document. */
@@ -114,5 +114,9 @@ int mc_flush(FILE *f);
  * and the run ends quietly, as `git log | head` does (see mercuryctl(1),
  * EXIT STATUS). */
 int mc_output_gone(void);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_report_free mc_report_release
 
 #endif

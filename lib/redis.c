@@ -282,11 +282,11 @@ int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 	}
 	return 0;
 fail:
-	mc_redis_url_clean(out);
+	mc_redis_url_release(out);
 	return -1;
 }
 
-void mc_redis_url_clean(struct mc_redis_url *u)
+void mc_redis_url_release(struct mc_redis_url *u)
 {
 	if (u == NULL)
 		return;
@@ -569,11 +569,11 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 		freeReplyObject(reply);
 	}
 	mc_free_secret(password);
-	mc_redis_url_clean(&u);
+	mc_redis_url_release(&u);
 	return r;
 fail:
 	mc_free_secret(password);
-	mc_redis_url_clean(&u);
+	mc_redis_url_release(&u);
 	mc_redis_close(r);
 	return NULL;
 }

@@ -91,7 +91,7 @@ int mc_slo_def_from_section(const struct mc_conf_section *s,
 			    const struct mc_conf_section *core,
 			    struct mc_slo_def *d, const char **key, char *why,
 			    size_t size);
-void mc_slo_def_clean(struct mc_slo_def *d);
+void mc_slo_def_release(struct mc_slo_def *d);
 
 /* The SLOs named (all when n_names is 0), in configuration order. A name
  * that is not configured is MC_EXIT_USAGE with a suggestion; so is a
@@ -154,7 +154,7 @@ void mc_slo_evaluate(const struct mc_slo_def *d,
 /* As mc_slo_evaluate, for an SLO that could not be asked at all. */
 void mc_slo_eval_unknown(struct mc_slo_eval *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void mc_slo_eval_clean(struct mc_slo_eval *e);
+void mc_slo_eval_release(struct mc_slo_eval *e);
 
 /* A run: every selected SLO at one instant. */
 struct mc_slo_run {
@@ -178,7 +178,7 @@ struct mc_slo_run {
 int mc_slo_run_queries(struct mc_slo_run *run, struct mc_http *http,
 		       struct mc_state *st, const struct mc_deadline *dl,
 		       struct mc_err *err);
-void mc_slo_run_free(struct mc_slo_run *run);
+void mc_slo_run_release(struct mc_slo_run *run);
 
 /* The run's exit status from its SLOs' states: 2 when one is critical,
  * else 1 when one warns, else 3 when one is unknown, else 0. */
@@ -193,5 +193,11 @@ void mc_slo_report(const struct mc_slo_run *run, const char *correlation_id,
 /* Prometheus rule groups (slo_rules.c), one per SLO: a recording rule
  * per window and the page and ticket alerts, as YAML into out. */
 void mc_slo_rules(const struct mc_slo_def *defs, size_t n, struct mc_buf *out);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_slo_run_free mc_slo_run_release
+#define mc_slo_def_clean mc_slo_def_release
+#define mc_slo_eval_clean mc_slo_eval_release
 
 #endif

@@ -80,7 +80,7 @@ int mc_slo_history(struct mc_state *st, const char *slo, double since,
 			       "FROM slo_results WHERE slo = ?1 AND ts >= ?2 "
 			       "AND ts <= ?3 ORDER BY ts, id", -1, &s,
 			       NULL) != SQLITE_OK) {
-		mc_slo_history_clean(out);
+		mc_slo_history_release(out);
 		return mc_state_sqlerr(st, err, what);
 	}
 	sqlite3_bind_text(s, 1, slo, -1, SQLITE_STATIC);
@@ -94,14 +94,14 @@ int mc_slo_history(struct mc_state *st, const char *slo, double since,
 	if (rc != SQLITE_DONE) {
 		mc_state_sqlerr(st, err, what);
 		sqlite3_finalize(s);
-		mc_slo_history_clean(out);
+		mc_slo_history_release(out);
 		return -1;
 	}
 	sqlite3_finalize(s);
 	return 0;
 }
 
-void mc_slo_history_clean(struct mc_slo_history *h)
+void mc_slo_history_release(struct mc_slo_history *h)
 {
 	free(h->slo);
 	free(h->remaining);

@@ -41,7 +41,7 @@ struct mc_slo_history {
 int mc_slo_history(struct mc_state *st, const char *slo, double since,
 		   double now, size_t width, struct mc_slo_history *out,
 		   struct mc_err *err);
-void mc_slo_history_clean(struct mc_slo_history *h);
+void mc_slo_history_release(struct mc_slo_history *h);
 
 /* Fills r:
  *   doc:  {"slo", "since": RFC 3339 | null, "until", "evaluations",
@@ -54,5 +54,9 @@ void mc_slo_history_clean(struct mc_slo_history *h);
  *   text: three sparklines with their scales, and the current values. */
 void mc_slo_history_report(const struct mc_slo_history *h, double since,
 			   double now, struct mc_report *r);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_slo_history_clean mc_slo_history_release
 
 #endif

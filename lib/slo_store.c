@@ -44,7 +44,7 @@ static char *eval_message(const struct mc_slo_eval *e)
 	for (size_t i = 0; i < e->n_notes; i++)
 		mc_buf_printf(&b, "%s%s", b.len ? "; " : "", e->notes[i]);
 	safe = mc_redact(b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return safe;
 }
 

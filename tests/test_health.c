@@ -121,7 +121,7 @@ static int run_status_of(const char *const *names, const int *critical,
 		cr_assert_geq(h.results[i].latency_ms, 0);
 	}
 	status = h.status;
-	mc_health_free(&h);
+	mc_health_release(&h);
 	return status;
 }
 
@@ -318,11 +318,11 @@ Test(health, select_defaults_when_none_configured)
 	for (size_t i = 0; i < h.n; i++)
 		cr_assert_eq(h.results[i].check, &h.checks[i]);
 	/* Only the critical one. */
-	mc_health_free(&h);
+	mc_health_release(&h);
 	cr_assert_eq(mc_health_select(conf, NULL, NULL, 0, 1, &h, &err), 0);
 	cr_assert_eq(h.n, 1);
 	cr_assert_str_eq(h.checks[0].name, "state");
-	mc_health_free(&h);
+	mc_health_release(&h);
 	cr_assert_eq(h.n, 0);
 	cr_assert_null(h.checks);
 	mc_conf_free(conf);
@@ -355,7 +355,7 @@ Test(health, select_by_name_in_config_order)
 	cr_assert_str_eq(h.checks[1].name, "api");
 	cr_assert_eq(h.checks[1].type, &mc_check_tcp);
 	cr_assert_not(h.checks[1].warn.set);
-	mc_health_free(&h);
+	mc_health_release(&h);
 
 	cr_assert_eq(mc_health_select(conf, NULL, typo, 1, 0, &h, &err), -1);
 	cr_assert_eq(err.code, MC_EXIT_USAGE);
@@ -407,7 +407,7 @@ Test(health, run_uses_the_main_thread_for_state_checks)
 	cr_assert_eq(h.status, MC_RUN_OK);
 	cr_assert_geq(h.duration_ms, 0);
 	cr_assert_gt(h.started, 0);
-	mc_health_free(&h);
+	mc_health_release(&h);
 }
 
 Test(health, run_abandons_an_overrunning_check, .timeout = 30)
@@ -429,7 +429,7 @@ Test(health, run_abandons_an_overrunning_check, .timeout = 30)
 	cr_assert_eq(h.status, MC_RUN_UNAVAILABLE);
 	/* The worker still runs: the configuration must outlive it. */
 	cr_assert_eq(mc_health_abandoned(), 1);
-	mc_health_free(&h);
+	mc_health_release(&h);
 	pthread_mutex_lock(&gate_mu);
 	gate_open = 1;
 	pthread_cond_broadcast(&gate_cv);
@@ -458,7 +458,7 @@ Test(health, run_past_the_deadline_starts_nothing)
 				 "not run: the run's deadline passed");
 	}
 	cr_assert_eq(h.status, MC_RUN_UNKNOWN);
-	mc_health_free(&h);
+	mc_health_release(&h);
 }
 
 /* ---- recording and reports ---------------------------------------------- */
@@ -506,7 +506,7 @@ Test(health, record_writes_one_row_per_check)
 	}
 	sqlite3_finalize(s);
 	cr_assert_eq(rows, 2);
-	mc_health_free(&h);
+	mc_health_release(&h);
 	mc_state_close(st);
 	mc_test_rmtree(dir);
 	free(path);
@@ -560,6 +560,6 @@ Test(health, report_renders_every_format)
 			   r.prom.data);
 	cr_assert_not_null(strstr(r.prom.data, "mercury_health_status 1"),
 			   "%s", r.prom.data);
-	mc_report_free(&r);
-	mc_health_free(&h);
+	mc_report_release(&r);
+	mc_health_release(&h);
 }

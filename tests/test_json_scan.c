@@ -104,9 +104,9 @@ Test(json_scan, string_decode)
 	cr_assert_eq(mc_json_string_decode(s, strlen(s), &b), 0);
 	cr_assert_eq(b.len, strlen("x\xc3\xa9\xf0\x9f\x98\x80\n/"));
 	cr_assert_eq(memcmp(b.data, "x\xc3\xa9\xf0\x9f\x98\x80\n/", b.len), 0);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	cr_assert_eq(mc_json_string_decode("\"open", 5, &b), -1);
 	cr_assert_eq(mc_json_string_decode("x\"", 2, &b), -1);
 	cr_assert_eq(mc_json_string_decode("", 0, &b), -1);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }

@@ -44,7 +44,7 @@ static void check_member(const struct mc_json_member *m, const uint8_t *data,
 		    (dec.len && memcmp(dec.data, json_string_value(v),
 				       dec.len) != 0))
 			abort();
-		mc_buf_free(&dec);
+		mc_buf_release(&dec);
 	} else if ((m->kind == '0') != json_is_number(v) ||
 		   (m->kind == '{') != json_is_object(v) ||
 		   (m->kind == '[') != json_is_array(v)) {
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The decoder alone, on any bytes. */
 	(void)mc_json_string_decode(data, size, &dec);
-	mc_buf_free(&dec);
+	mc_buf_release(&dec);
 
 	if (mc_json_scan_object(data, size, w, 4, &open, &members) < 0)
 		return 0;
