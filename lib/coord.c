@@ -15,6 +15,7 @@ struct mc_coord {
 	struct mc_state *st;
 	struct mc_fleet *fleet;
 	int configured;			/* [fleet] is there */
+	struct mc_fleet_conf fc;	/* its settings */
 	int degraded;
 	char why[MC_ERR_MSG];
 };
@@ -49,6 +50,7 @@ struct mc_coord *mc_coord_open(const struct mc_conf *conf,
 	c->ops = &mc_coord_state_ops;
 	has = mc_fleet_conf_load(conf, &fc, err);
 	if (has < 0) {
+		mc_fleet_conf_release(&fc);
 		free(c);
 		return NULL;
 	}
@@ -66,7 +68,7 @@ struct mc_coord *mc_coord_open(const struct mc_conf *conf,
 		else
 			c->ops = &mc_coord_fleet_ops;
 	}
-	mc_fleet_conf_release(&fc);
+	c->fc = fc;
 	return c;
 }
 
@@ -75,7 +77,13 @@ void mc_coord_close(struct mc_coord *c)
 	if (c == NULL)
 		return;
 	mc_fleet_close(c->fleet);
+	mc_fleet_conf_release(&c->fc);
 	free(c);
+}
+
+const struct mc_fleet_conf *mc_coord_fleet_conf(const struct mc_coord *c)
+{
+	return c->configured ? &c->fc : NULL;
 }
 
 const char *mc_coord_backend(const struct mc_coord *c)
@@ -254,6 +262,12 @@ int mc_coord_lock_take(struct mc_coord *c, const char *name, int flags,
 		mc_err_clear(&e);
 		rc = c->ops->lock_take(c, name, wait_ms, l, &e);
 	}
+	if (rc == 0 && l->backend == MC_COORD_FLEET &&
+	    (flags & MC_COORD_KEEPALIVE) &&
+	    mc_coord_keepalive_start(c, l, &e) < 0) {
+		c->ops->lock_release(c, l);
+		rc = -1;
+	}
 	if (rc < 0) {
 		free(l);
 		if (err != NULL)
@@ -281,6 +295,7 @@ void mc_coord_lock_release(struct mc_coord *c, struct mc_coord_lock *l)
 {
 	if (l == NULL)
 		return;
+	mc_coord_keepalive_stop(l);
 	if (l->backend == MC_COORD_FLEET)
 		mc_coord_fleet_ops.lock_release(c, l);
 	else

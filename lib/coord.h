@@ -120,10 +120,15 @@ void mc_coord_claim_release(struct mc_coord_claim *claim);
  * MC_EXIT_TEMPFAIL naming the holder.
  */
 #define MC_COORD_FLEET_ONLY 0x1		/* no fallback to a local lock */
+#define MC_COORD_KEEPALIVE 0x2		/* a thread renews the fleet lease
+					   every third of a lease until the
+					   lock is released */
+struct mc_coord_keepalive;
 struct mc_coord_lock {
 	int backend;
 	struct mc_lock *local;
 	struct mc_fleet_lease lease;	/* fleet: name, owner, token */
+	struct mc_coord_keepalive *ka;	/* MC_COORD_KEEPALIVE */
 };
 int mc_coord_lock_take(struct mc_coord *c, const char *name, int flags,
 		       int64_t wait_ms, struct mc_coord_lock **out,
@@ -133,6 +138,11 @@ int mc_coord_lock_take(struct mc_coord *c, const char *name, int flags,
 int mc_coord_lock_renew(struct mc_coord *c, struct mc_coord_lock *l,
 			struct mc_err *err);
 void mc_coord_lock_release(struct mc_coord *c, struct mc_coord_lock *l);
+/* With MC_COORD_KEEPALIVE: 1 once the lease is known lost (a renewal found
+ * another owner, or none succeeded for a whole lease: the holder was
+ * paused or cut off); the holder must stop what the lock guards. 0 while
+ * held, and always for a local lock. */
+int mc_coord_lock_lost(const struct mc_coord_lock *l);
 
 /* ---- the backends (coord_state.c, coord_fleet.c) ---- */
 
@@ -180,12 +190,18 @@ extern const struct mc_coord_ops mc_coord_state_ops, mc_coord_fleet_ops;
 
 /* What the backends reach through the coordinator. */
 struct mc_state *mc_coord_state(struct mc_coord *c);
+/* The [fleet] settings, NULL without [fleet]. */
+const struct mc_fleet_conf *mc_coord_fleet_conf(const struct mc_coord *c);
+/* Starts and stops the renewal thread of a fleet lock (coord_fleet.c). */
+int mc_coord_keepalive_start(struct mc_coord *c, struct mc_coord_lock *l,
+			     struct mc_err *err);
+void mc_coord_keepalive_stop(struct mc_coord_lock *l);
 /* A local lock beside the state file, as mc_ctx_lock takes them. */
 struct mc_lock *mc_coord_local_lock(struct mc_coord *c, const char *name,
 				    int64_t wait_ms, struct mc_err *err);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_coord_claim_clean mc_coord_claim_release
+#define mc_coord_claim_release mc_coord_claim_release
 
 #endif

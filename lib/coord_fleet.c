@@ -5,8 +5,13 @@
  */
 #include "coord.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int fl_breaker_allow(struct mc_coord *c, const char *name,
 			    const struct mc_breaker_conf *conf,
@@ -135,6 +140,134 @@ static int fl_lock_renew(struct mc_coord *c, struct mc_coord_lock *l,
 	return mc_err_set(err, MC_EXIT_TEMPFAIL,
 			  "fleet: the lease of '%s' cannot be renewed (%s); "
 			  "stopping", l->lease.name, e.msg);
+}
+
+/* ---- keepalive: a thread that renews a lease while it is held ---- */
+
+struct mc_coord_keepalive {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;			/* under mu */
+	atomic_int lost;
+	struct mc_fleet_conf fc;	/* copies: the thread has its own
+					   connection */
+	struct mc_fleet_lease lease;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? mc_strdup(s) : NULL;
+}
+
+/* Every third of a lease: renew. A renewal that finds another owner, or
+ * no renewal for a whole lease (Redis gone, or this process paused past
+ * it), means lost; a failed connection is made again next time. */
+static void *keepalive_main(void *arg)
+{
+	struct mc_coord_keepalive *ka = arg;
+	int64_t every = ka->lease.lease_ms / 3 > 0 ? ka->lease.lease_ms / 3 : 1;
+	double last_ok = mc_mono_now();
+	struct mc_fleet *f = NULL;
+
+	pthread_mutex_lock(&ka->mu);
+	while (!ka->stop && !atomic_load(&ka->lost)) {
+		struct timespec ts;
+		struct mc_err e = { 0 };
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t)(every / 1000);
+		ts.tv_nsec += (long)(every % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		while (!ka->stop &&
+		       pthread_cond_timedwait(&ka->cv, &ka->mu, &ts) == 0)
+			;
+		if (ka->stop)
+			break;
+		pthread_mutex_unlock(&ka->mu);
+		if (f == NULL)
+			f = mc_fleet_connect(&ka->fc, every < 2000 ? every : 2000,
+					     &e);
+		r = f ? mc_fleet_lock_renew(f, &ka->lease, &e) : -1;
+		if (r == 1) {
+			last_ok = mc_mono_now();
+		} else if (r == 0 || (mc_mono_now() - last_ok) * 1e3 >=
+					     (double)ka->lease.lease_ms) {
+			atomic_store(&ka->lost, 1);
+		} else {
+			mc_fleet_close(f);
+			f = NULL;
+		}
+		pthread_mutex_lock(&ka->mu);
+	}
+	pthread_mutex_unlock(&ka->mu);
+	mc_fleet_close(f);
+	return NULL;
+}
+
+int mc_coord_keepalive_start(struct mc_coord *c, struct mc_coord_lock *l,
+			     struct mc_err *err)
+{
+	const struct mc_fleet_conf *fc = mc_coord_fleet_conf(c);
+	struct mc_coord_keepalive *ka = mc_calloc(1, sizeof(*ka));
+	pthread_condattr_t ca;
+	int rc;
+
+	ka->fc.url = dup_or_null(fc->url);
+	ka->fc.password_file = dup_or_null(fc->password_file);
+	ka->fc.name = dup_or_null(fc->name);
+	ka->fc.prefix = dup_or_null(fc->prefix);
+	ka->fc.lease_ms = fc->lease_ms;
+	ka->lease.name = mc_strdup(l->lease.name);
+	ka->lease.owner = mc_strdup(l->lease.owner);
+	memcpy(ka->lease.token, l->lease.token, sizeof(ka->lease.token));
+	ka->lease.lease_ms = l->lease.lease_ms;
+	pthread_mutex_init(&ka->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ka->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&ka->thread, NULL, keepalive_main, ka);
+	if (rc != 0) {
+		pthread_cond_destroy(&ka->cv);
+		pthread_mutex_destroy(&ka->mu);
+		mc_fleet_conf_release(&ka->fc);
+		mc_fleet_lease_release(&ka->lease);
+		free(ka);
+		return mc_err_sys(err, MC_EXIT_IOERR, rc, "fleet: cannot "
+				  "start the renewal of the lease of '%s'",
+				  l->lease.name);
+	}
+	l->ka = ka;
+	return 0;
+}
+
+void mc_coord_keepalive_stop(struct mc_coord_lock *l)
+{
+	struct mc_coord_keepalive *ka = l->ka;
+
+	if (ka == NULL)
+		return;
+	pthread_mutex_lock(&ka->mu);
+	ka->stop = 1;
+	pthread_cond_signal(&ka->cv);
+	pthread_mutex_unlock(&ka->mu);
+	pthread_join(ka->thread, NULL);
+	pthread_cond_destroy(&ka->cv);
+	pthread_mutex_destroy(&ka->mu);
+	mc_fleet_conf_release(&ka->fc);
+	mc_fleet_lease_release(&ka->lease);
+	free(ka);
+	l->ka = NULL;
+}
+
+int mc_coord_lock_lost(const struct mc_coord_lock *l)
+{
+	return l->ka != NULL && atomic_load(&l->ka->lost);
 }
 
 /* A release Redis does not hear of ends with the lease. */

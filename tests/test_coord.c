@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -366,5 +368,110 @@ Test(coord, fleet_lock_one_holder_across_hosts)
 	mc_coord_lock_release(b.c, lb);
 	host_close(&a);
 	host_close(&b);
+	free(prefix);
+}
+
+/* The lease's `renewed` time, as another host reads it (0: no lock). */
+static double renewed_at(struct mc_fleet *f, const char *name)
+{
+	struct mc_err err = { 0 };
+	char *k = mc_fleet_lock_key(f, name);
+	redisReply *r = mc_redis_cmd(mc_fleet_redis(f), &err,
+				     "HGET %s renewed", k);
+	double v;
+
+	free(k);
+	cr_assert_not_null(r, "%s", err.msg);
+	v = r->type == REDIS_REPLY_STRING ? strtod(r->str, NULL) : 0;
+	freeReplyObject(r);
+	return v;
+}
+
+Test(coord, keepalive_renews_and_a_paused_holder_learns_it_lost,
+     .timeout = 60)
+{
+	const char *url = mc_test_env("MC_TEST_REDIS_URL");
+	char *prefix = mc_test_unique("mct", "keepalive");
+	struct mc_fleet_conf fc = { .url = (char *)url, .name = "watcher",
+				    .prefix = prefix, .lease_ms = 1000 };
+	struct mc_err err = { 0 };
+	struct mc_fleet *w = mc_fleet_connect(&fc, 2000, &err);
+	struct mc_coord_lock *lb = NULL;
+	struct host b;
+	double start, first = 0;
+	int pfd[2], st;
+	char token[24] = "";
+	pid_t pid;
+
+	cr_assert_not_null(w, "%s", err.msg);
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		/* host A: holds the lock with a keepalive, reports its token,
+		 * and waits (bounded) to learn it lost the lock */
+		struct mc_coord_lock *la = NULL;
+		struct host a;
+		double t0;
+		int code = 2;
+
+		close(pfd[0]);
+		host_open(&a, url, "web-1", prefix);
+		if (mc_coord_lock_take(a.c, "job:nightly", MC_COORD_KEEPALIVE,
+				       0, &la, NULL) == 0) {
+			if (write(pfd[1], la->lease.token,
+				  sizeof(la->lease.token)) > 0) {
+				t0 = mc_mono_now();
+				code = 1;
+				while (mc_mono_now() - t0 < 30)
+					if (mc_coord_lock_lost(la)) {
+						code = 0;
+						break;
+					} else {
+						mc_sleep_ms(20);
+					}
+			}
+			mc_coord_lock_release(a.c, la);
+		}
+		close(pfd[1]);
+		host_close(&a);
+		_exit(code);
+	}
+	close(pfd[1]);
+	cr_assert_eq(read(pfd[0], token, sizeof(token)), sizeof(token));
+	close(pfd[0]);
+
+	/* held for 3 s, past its lease of 2 s: renewed by the thread */
+	start = mc_mono_now();
+	while ((first = renewed_at(w, "job:nightly")) == 0)
+		cr_assert(mc_mono_now() - start < 10);
+	while (renewed_at(w, "job:nightly") < first + 3) {
+		cr_assert(mc_mono_now() - start < 20, "the lease was not "
+			  "renewed for 3 s");
+		cr_assert_eq(waitpid(pid, &st, WNOHANG), 0, "host A ended");
+		mc_sleep_ms(50);
+	}
+	/* host A is paused past its lease: host B takes over */
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	host_open(&b, url, "web-2", prefix);
+	start = mc_mono_now();
+	while (mc_coord_lock_take(b.c, "job:nightly", MC_COORD_FLEET_ONLY, 0,
+				  &lb, &err) < 0) {
+		cr_assert_eq(err.code, MC_EXIT_TEMPFAIL, "%s", err.msg);
+		cr_assert(mc_mono_now() - start < 10, "no takeover");
+		mc_sleep_ms(50);
+	}
+	cr_expect_gt(strtoll(lb->lease.token, NULL, 10),
+		     strtoll(token, NULL, 10));
+	/* A goes on, renews, finds B's lease and knows it lost */
+	cr_assert_eq(kill(pid, SIGCONT), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "host A did not learn it lost the lock (%d)",
+		  WEXITSTATUS(st));
+	cr_expect_eq(mc_coord_lock_lost(lb), 0);
+	mc_coord_lock_release(b.c, lb);
+	host_close(&b);
+	mc_fleet_close(w);
 	free(prefix);
 }
