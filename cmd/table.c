@@ -42,6 +42,7 @@ static const struct mc_cmd *const commands[] = {
 	&mc_cmd_dlq,
 	&mc_cmd_alert,
 	&mc_cmd_oauth,
+	&mc_cmd_backup,
 	&mc_cmd_history,
 	&mc_cmd_breaker,
 	&mc_cmd_fleet,

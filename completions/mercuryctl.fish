@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --warn-before --if-expiring-within --min-valid --env --min-valid --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth exec' 'mercuryctl oauth revoke' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --warn-before --if-expiring-within --min-valid --env --min-valid --dest --note --dest --dest --to --only --dest --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-within --dest --command --since --limit -n --names
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth exec' 'mercuryctl oauth revoke' 'mercuryctl backup' 'mercuryctl backup create' 'mercuryctl backup list' 'mercuryctl backup verify' 'mercuryctl backup restore' 'mercuryctl backup prune' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -36,6 +36,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a slo -d 'Service l
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect and replay dead-letter queues in Redis'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a alert -d 'Deliver alerts to Slack, Discord, PagerDuty, Alertmanager and JSON webhooks'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a oauth -d 'Keep OAuth 2.0 tokens fresh for cron jobs and scripts'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a backup -d 'Make, check, restore and prune backups of state and files'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a breaker -d 'Inspect and reset the circuit breakers kept in the state file'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a fleet -d 'Show the hosts that share state through Redis'
@@ -127,6 +128,31 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -f -a '(merc
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -l env -x -d 'Put the token in variable NAME (default OAUTH_ACCESS_TOKEN)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth exec"' -l min-valid -x -d 'Refresh first unless the token stays valid this long (default 1m)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth revoke"' -f -a '(mercuryctl config show --names oauth 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup"' -f -a create -d 'Make a new backup of the state file, includes and sources'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup"' -f -a list -d 'List the backups in the backup directory'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup"' -f -a verify -d 'Check backups against their manifests, optionally with a restore drill'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup"' -f -a restore -d 'Put a verified backup\'s files back'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup"' -f -a prune -d 'Remove old backups by restic-style retention rules'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup create"' -l dest -r -a '(__fish_complete_directories)' -d 'The backup directory (default [backup] dir)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup create"' -l note -x -d 'A note kept in the manifest and shown by list'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup create"' -l prune -d 'Apply the configured retention (keep_* in [backup]) after a successful create'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup list"' -l dest -r -a '(__fish_complete_directories)' -d 'The backup directory (default [backup] dir)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup verify"' -l latest -d 'Verify the newest backup (the default)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup verify"' -l all -d 'Verify every backup'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup verify"' -l restore-test -d 'Also restore into a temporary directory, open the state copy and time the restore (a drill)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup verify"' -l dest -r -a '(__fish_complete_directories)' -d 'The backup directory (default [backup] dir)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup restore"' -l to -r -a '(__fish_complete_directories)' -d 'Restore under DIR instead of the original places (no hooks run)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup restore"' -l only -x -d 'Restore only this file: its original path, its path in the backup, a source\'s name, or \'state\' (repeatable)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup restore"' -s y -l yes -d 'Do not ask for confirmation (required when not on a terminal)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup restore"' -l dest -r -a '(__fish_complete_directories)' -d 'The backup directory (default [backup] dir)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-last -x -d 'Keep the newest N backups'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-hourly -x -d 'Keep the newest backup of each of the last N hours with backups'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-daily -x -d 'The same for days (local time)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-weekly -x -d 'The same for ISO weeks'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-monthly -x -d 'The same for months'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-within -x -d 'Keep every backup within DURATION of the newest one'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l dry-run -d 'Show what would be kept (and why) and removed; change nothing'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l dest -r -a '(__fish_complete_directories)' -d 'The backup directory (default [backup] dir)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20; 1 to 1000000)'

@@ -14,6 +14,7 @@
 #include "slo.h"
 #include "threshold.h"
 #include "config.h"
+#include "backup.h"
 
 #include <stdio.h>
 
@@ -341,5 +342,7 @@ const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&slo_schema,
 	&mc_oauth_schema,
 	&fleet_schema,
+	&mc_backup_schema,
+	&mc_backup_source_schema,
 	NULL,
 };

@@ -163,6 +163,27 @@ static const char *const migrations[] = {
 	" issuer TEXT PRIMARY KEY,"
 	" document TEXT NOT NULL,"
 	" fetched REAL NOT NULL);",
+	/* 5 -> 6: the backup catalogue (the backup directory stays the
+	 * truth; this is history for metrics and the health check) */
+	"CREATE TABLE backups ("
+	" id TEXT PRIMARY KEY,"
+	" dir TEXT NOT NULL,"
+	" created REAL NOT NULL,"
+	" files INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" stored INTEGER NOT NULL,"
+	" duration REAL,"
+	" note TEXT,"
+	" correlation_id TEXT,"
+	" run_id INTEGER,"
+	" verified REAL,"
+	" verify_ok INTEGER,"
+	" verify_message TEXT,"
+	" restore_tested REAL,"
+	" restore_test_ok INTEGER,"
+	" restore_test_seconds REAL,"
+	" removed REAL);"
+	"CREATE INDEX backups_dir_created ON backups(dir, created);",
 };
 
 int mc_state_schema_version(void)

@@ -157,4 +157,7 @@ MC_BUILD=$B scripts/bench_alert.sh >>docs/BENCHMARKS.md
 MC_BUILD=$B scripts/bench_slo.sh >>docs/BENCHMARKS.md
 # oauth token: fresh, refresh due, ten at once, on the test OAuth server.
 MC_BUILD=$B scripts/bench_oauth.sh >>docs/BENCHMARKS.md
+# backup create and verify of a 1 GiB state database, beside sqlite3,
+# zstd, sha256sum and restic.
+MC_BUILD=$B scripts/bench_backup.sh >>docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

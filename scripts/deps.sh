@@ -15,6 +15,7 @@ libjansson-dev
 libhiredis-dev
 libinih-dev
 libssl-dev
+libzstd-dev
 "
 TEST="
 libcriterion-dev
@@ -39,10 +40,13 @@ monitoring-plugins-basic
 python3-cryptography
 openssl
 nodejs
+postgresql
 "
 BENCH="
 python3-redis
 apprise
+zstd
+restic
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;

@@ -6,8 +6,8 @@
 #
 # Servers: two redis (one with a password), a Pushgateway, an Alertmanager,
 # the OAuth server of scripts/oauth-server (oidc-provider on Node.js; its npm
-# packages installed with `npm ci` when the lock file changed), the HTTP
-# receiver
+# packages installed with `npm ci` when the lock file changed), a PostgreSQL
+# (scripts/pg.sh), the HTTP receiver
 # (plain, and over TLS with the certificates of scripts/mkcerts.py in
 # DIR/tls: ok, soon, expired, wronghost), and a Prometheus. Prometheus keeps
 # its TSDB in DIR/prom-data, or in MC_PROM_DATA when that names a prepared
@@ -164,6 +164,12 @@ start() {
 	wait_for 20 "oauth server" curl -sf \
 		"http://127.0.0.1:$oport/.well-known/openid-configuration"
 	curl -sf -X POST "http://127.0.0.1:$oport/_test/reset" >/dev/null
+	# PostgreSQL, for the backup tests (pg_dump -Fc, pg_restore).
+	local pgport pgout
+	pgport=$(free_port)
+	pgout=$("$here/pg.sh" start "$dir" "$pgport") || die "postgres failed"
+	remember postgres "${pgout%% *}"
+	echo "${pgout#* }" >"$dir/pg.data"
 
 	wait_for 20 alertmanager curl -sf "http://127.0.0.1:$amport/-/ready"
 	wait_for 30 prometheus curl -sf "http://127.0.0.1:$promport/-/ready"
@@ -186,6 +192,8 @@ export MC_TEST_TLS_WRONGHOST=https://127.0.0.1:$twrong
 export MC_TEST_OAUTH=http://127.0.0.1:$oport
 export MC_TEST_OAUTH_CONF_SECRET=conf-secret-6f1d2a9b7c
 export MC_TEST_OAUTH_POST_SECRET=post-secret-8e3c5b1a0d
+export MC_TEST_PG_PORT=$pgport
+export MC_TEST_PG_BIN=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)")
 EOF
 }
 
@@ -209,6 +217,10 @@ stop() {
 		done
 	done <"$dir/pids"
 	rm -f "$dir/pids"
+	if [ -f "$dir/pg.data" ]; then
+		"$here/pg.sh" stop "$(cat "$dir/pg.data")"
+		rm -f "$dir/pg.data"
+	fi
 }
 
 [ $# -eq 2 ] || die "usage: servers.sh start|stop DIR"

@@ -624,6 +624,7 @@ Test(state, migrates_version_1_forward)
 				   "DROP TABLE dlq_totals;"
 				   "DROP TABLE oauth_tokens;"
 				   "DROP TABLE oauth_discovery;"
+				   "DROP TABLE backups;"
 				   "ALTER TABLE breakers DROP COLUMN recovery;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
 		     err.msg);
@@ -643,7 +644,8 @@ Test(state, migrates_version_1_forward)
 				   "SELECT count(*) FROM slo_results;"
 				   "SELECT count(*) FROM dlq_totals;"
 				   "SELECT count(*) FROM oauth_tokens;"
-				   "SELECT count(*) FROM oauth_discovery", &err), 0,
+				   "SELECT count(*) FROM oauth_discovery;"
+				   "SELECT count(*) FROM backups", &err), 0,
 		     "%s", err.msg);
 	cr_assert_eq(sqlite3_prepare_v2(mc_state_db(st),
 					"SELECT command FROM runs", -1, &s, NULL),

@@ -1,0 +1,1024 @@
+/* backup.c - `mercuryctl backup create|list|verify|restore|prune`. */
+#include "cmd.h"
+#include "backup.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- shared --------------------------------------------------------------- */
+
+static const struct mc_conf_section *backup_section(struct mc_ctx *ctx)
+{
+	return mc_conf_find(ctx->conf, "backup", NULL);
+}
+
+static const char *conf_str(struct mc_ctx *ctx, const char *key)
+{
+	const struct mc_conf_section *s = backup_section(ctx);
+
+	return s ? mc_conf_str(s, key) : NULL;
+}
+
+/* Every backup command starts here: the directory (--dest, else [backup]
+ * dir), a full disk as EFBIG rather than a signal, and the run's deadline
+ * only when --timeout is given (a large backup outlasts [core] timeout,
+ * which is made for checks; sources have timeouts of their own). */
+static const char *backup_dir(struct mc_ctx *ctx)
+{
+	const char *d = mc_args_value(ctx->args, "dest");
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (mc_args_value(ctx->args, "timeout") == NULL)
+		mc_deadline_set(&ctx->dl, 0);
+	if (d == NULL)
+		d = conf_str(ctx, "dir");
+	if (d == NULL) {
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "no backup directory: give "
+			   "--dest DIR or set [backup] dir");
+		return NULL;
+	}
+	if (!mc_bk_abs_path_safe(d)) {
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "the backup directory must "
+			   "be an absolute path without '..', not '%s'", d);
+		return NULL;
+	}
+	return d;
+}
+
+static void human_size(uint64_t n, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < MC_ARRAY_LEN(units)) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+/* A progress bar on a terminal's stderr, once work has taken a second. */
+struct bar {
+	double t0, last;
+	int shown;
+	unsigned spin;
+};
+
+static void bar_draw(void *ud, uint64_t done, uint64_t total)
+{
+	struct bar *b = ud;
+	double now = mc_mono_now();
+	char d[32], t[32];
+	int width = 30, fill;
+
+	if (now - b->t0 < 1.0 || (b->shown && now - b->last < 0.1))
+		return;
+	b->last = now;
+	b->shown = 1;
+	human_size(done, d, sizeof(d));
+	if (total == 0 || done > total) {
+		/* A source's output: its size is not known before. */
+		fprintf(stderr, "\r[%-30.*s] %s ", (int)(b->spin++ % 30) + 1,
+			"##############################", d);
+		fflush(stderr);
+		return;
+	}
+	fill = (int)((double)width * (double)done / (double)total);
+	human_size(total, t, sizeof(t));
+	fprintf(stderr, "\r[%.*s%.*s] %3d%% %s / %s ", fill,
+		"##############################", width - fill,
+		"------------------------------",
+		(int)(100.0 * (double)done / (double)total), d, t);
+	fflush(stderr);
+}
+
+static void bar_setup(struct mc_ctx *ctx, struct bar *b, struct mc_bk_io *io)
+{
+	memset(b, 0, sizeof(*b));
+	b->t0 = mc_mono_now();
+	io->dl = &ctx->dl;
+	if (isatty(STDERR_FILENO) && !ctx->quiet) {
+		io->progress = bar_draw;
+		io->ud = b;
+	}
+}
+
+static void bar_end(struct bar *b)
+{
+	if (b->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+}
+
+static void json_time(json_t *o, const char *key, double t)
+{
+	char buf[40];
+
+	mc_format_time(t, buf, sizeof(buf));
+	json_object_set_new(o, key, json_string(buf));
+}
+
+static json_t *manifest_json(const struct mc_bk_manifest *m)
+{
+	json_t *o = json_object(), *files = json_array();
+
+	json_object_set_new(o, "id", json_string(m->id));
+	json_time(o, "created", m->created);
+	json_object_set_new(o, "host", json_string(m->host));
+	json_object_set_new(o, "note", m->note ? json_string(m->note) :
+			    json_null());
+	json_object_set_new(o, "files", files);
+	json_object_set_new(o, "size",
+			    json_integer((json_int_t)mc_bk_manifest_size(m)));
+	json_object_set_new(o, "stored",
+			    json_integer((json_int_t)mc_bk_manifest_stored(m)));
+	json_object_set_new(o, "duration_seconds", json_real(m->duration));
+	for (size_t i = 0; i < m->n_files; i++) {
+		const struct mc_bk_file *f = &m->files[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "path", json_string(f->path));
+		json_object_set_new(j, "original", f->original ?
+				    json_string(f->original) : json_null());
+		if (f->source)
+			json_object_set_new(j, "source", json_string(f->source));
+		json_object_set_new(j, "kind",
+				    json_string(mc_bk_kind_name(f->kind)));
+		json_object_set_new(j, "size", json_integer((json_int_t)f->size));
+		json_object_set_new(j, "stored_size",
+				    json_integer((json_int_t)f->stored_size));
+		json_object_set_new(j, "sha256_original",
+				    json_string(f->sha256_original));
+		json_array_append_new(files, j);
+	}
+	return o;
+}
+
+/* The metrics every backup command reports, from the directory (the
+ * newest backup) and the catalogue (the last restore drill). */
+static void backup_metrics(struct mc_ctx *ctx, const char *dir,
+			   const struct mc_bk_entry *e, size_t n)
+{
+	struct mc_buf *p = &ctx->report.prom;
+	char *d = mc_prom_label(dir);
+	char *labels = mc_asprintf("dir=\"%s\"", d);
+	const struct mc_bk_manifest *m = NULL;
+	size_t count = 0;
+	double drill;
+
+	for (size_t i = 0; i < n; i++)
+		if (e[i].m) {
+			if (m == NULL)
+				m = e[i].m;
+			count++;
+		}
+	mc_prom_sample(p, "mercury_backup_count", "gauge",
+		       "Backups in the backup directory.", labels,
+		       (double)count);
+	if (m) {
+		mc_prom_sample(p, "mercury_backup_last_success_timestamp_seconds",
+			       "gauge", "When the newest backup was made.",
+			       labels, m->created);
+		mc_prom_sample(p, "mercury_backup_size_bytes", "gauge",
+			       "Bytes of the originals in the newest backup.",
+			       labels, (double)mc_bk_manifest_size(m));
+		mc_prom_sample(p, "mercury_backup_stored_bytes", "gauge",
+			       "Bytes the newest backup takes on disk.", labels,
+			       (double)mc_bk_manifest_stored(m));
+		mc_prom_sample(p, "mercury_backup_duration_seconds", "gauge",
+			       "How long the newest backup took to make.",
+			       labels, m->duration);
+		mc_prom_sample(p, "mercury_backup_files", "gauge",
+			       "Files in the newest backup.", labels,
+			       (double)m->n_files);
+	}
+	if (ctx->st && (drill = mc_bk_catalog_last_drill(ctx->st, dir)) >= 0)
+		mc_prom_sample(p, "mercury_backup_restore_test_seconds", "gauge",
+			       "How long the last restore drill took (time to "
+			       "recover).", labels, drill);
+	free(labels);
+	free(d);
+}
+
+static int list_and_metrics(struct mc_ctx *ctx, const char *dir,
+			    struct mc_bk_entry **e, size_t *n)
+{
+	if (mc_bk_list(dir, e, n, &ctx->err) < 0)
+		return -1;
+	backup_metrics(ctx, dir, *e, *n);
+	return 0;
+}
+
+/* The configured sources, borrowed from the configuration. */
+static struct mc_bk_source *sources_of(struct mc_ctx *ctx, size_t *n)
+{
+	const struct mc_conf_section *s = NULL;
+	struct mc_bk_source *v = NULL;
+
+	*n = 0;
+	while ((s = mc_conf_next(ctx->conf, "backup_source", s)) != NULL) {
+		struct mc_bk_source *x;
+
+		v = mc_realloc(v, (*n + 1) * sizeof(*v));
+		x = &v[(*n)++];
+		x->name = s->name;
+		x->command = mc_conf_str(s, "command");
+		x->file = mc_conf_str(s, "file") ? mc_conf_str(s, "file") :
+			  s->name;
+		x->timeout_ms = mc_conf_ms(s, "timeout", 1800000);
+		x->restore_command = mc_conf_str(s, "restore_command");
+	}
+	return v;
+}
+
+static const char **list_of(const struct mc_conf_section *s, const char *key,
+			    size_t *n)
+{
+	const char **v = NULL;
+
+	*n = 0;
+	if (s == NULL)
+		return NULL;
+	for (const struct mc_conf_value *x = mc_conf_get(s, key); x && x->raw;
+	     x = x->next) {
+		v = mc_realloc(v, (*n + 1) * sizeof(*v));
+		v[(*n)++] = x->raw;
+	}
+	return v;
+}
+
+static int64_t lock_wait(struct mc_ctx *ctx)
+{
+	const char *w = mc_args_value(ctx->args, "wait-lock");
+	int64_t ms = 0;
+
+	if (w)
+		mc_parse_duration_ms(w, &ms, NULL);
+	return ms;
+}
+
+/* ---- prune ------------------------------------------------------------------ */
+
+static int policy_from_flags(struct mc_ctx *ctx, struct mc_bk_policy *p)
+{
+	static const struct {
+		const char *flag, *key;
+		size_t off;
+	} ints[] = {
+		{ "keep-last", "keep_last", offsetof(struct mc_bk_policy, last) },
+		{ "keep-hourly", "keep_hourly",
+		  offsetof(struct mc_bk_policy, hourly) },
+		{ "keep-daily", "keep_daily",
+		  offsetof(struct mc_bk_policy, daily) },
+		{ "keep-weekly", "keep_weekly",
+		  offsetof(struct mc_bk_policy, weekly) },
+		{ "keep-monthly", "keep_monthly",
+		  offsetof(struct mc_bk_policy, monthly) },
+	};
+	const struct mc_conf_section *s = backup_section(ctx);
+	int flags = 0;
+	const char *v;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < MC_ARRAY_LEN(ints); i++)
+		if (mc_args_value(ctx->args, ints[i].flag))
+			flags = 1;
+	if (mc_args_value(ctx->args, "keep-within"))
+		flags = 1;
+	for (size_t i = 0; i < MC_ARRAY_LEN(ints); i++) {
+		long long x = 0;
+
+		if (flags && ctx->args->cmd->opts &&
+		    (v = mc_args_value(ctx->args, ints[i].flag))) {
+			if (mc_parse_int(v, 1, 1000000, &x, NULL) < 0)
+				return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+						  "--%s: a whole number from 1, "
+						  "not '%s'", ints[i].flag, v);
+		} else if (!flags && s) {
+			x = mc_conf_int(s, ints[i].key, 0);
+		}
+		*(int *)((char *)p + ints[i].off) = (int)x;
+	}
+	if (flags && (v = mc_args_value(ctx->args, "keep-within"))) {
+		if (mc_parse_duration_ms(v, &p->within_ms, &ctx->err) < 0)
+			return -1;
+	} else if (!flags && s) {
+		p->within_ms = mc_conf_ms(s, "keep_within", 0);
+	}
+	if (mc_bk_policy_empty(p))
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "no retention "
+				  "policy: give --keep-last, --keep-daily, ... "
+				  "or set keep_* in [backup]");
+	return 0;
+}
+
+/* Applies p to DIR (lock held by the caller); the report names each
+ * backup as kept (and why) or removed. */
+static int prune_dir(struct mc_ctx *ctx, const char *dir,
+		     const struct mc_bk_policy *p, int dry, json_t *arr)
+{
+	struct mc_bk_entry *e = NULL;
+	size_t n = 0, nv = 0, removed = 0, kept = 0;
+	double *times;
+	unsigned *keep, *vkeep;
+	int rc = 0;
+
+	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
+		return -1;
+	times = mc_calloc(n + 1, sizeof(*times));
+	keep = mc_calloc(n + 1, sizeof(*keep));
+	vkeep = mc_calloc(n + 1, sizeof(*vkeep));
+	for (size_t i = 0; i < n; i++)
+		if (e[i].m)
+			times[nv++] = e[i].m->created;
+	mc_bk_forget(times, nv, p, vkeep);
+	for (size_t i = 0, k = 0; i < n; i++)
+		keep[i] = e[i].m ? vkeep[k++] : MC_BK_KEEP_DAMAGED;
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_object();
+		char why[96];
+
+		mc_bk_keep_reasons(keep[i], why, sizeof(why));
+		json_object_set_new(o, "id", json_string(e[i].id));
+		json_object_set_new(o, "action",
+				    json_string(keep[i] ? "keep" : "remove"));
+		if (keep[i]) {
+			json_t *r = json_array();
+			char *save = NULL, *tok, *copy = mc_strdup(why);
+
+			for (tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
+				json_array_append_new(r, json_string(tok));
+			free(copy);
+			json_object_set_new(o, "reasons", r);
+			kept++;
+			mc_buf_printf(&ctx->report.text, "keep    %s  (%s)\n",
+				      e[i].id, why);
+		} else {
+			mc_buf_printf(&ctx->report.text, "%s  %s\n",
+				      dry ? "remove" : "removed", e[i].id);
+			removed++;
+		}
+		json_array_append_new(arr, o);
+		if (keep[i] || dry || rc < 0)
+			continue;
+		{
+			char *from = mc_asprintf("%s/%s", dir, e[i].id);
+			char *to = mc_asprintf("%s/.partial-%s", dir, e[i].id);
+
+			/* Unlisted at once by the rename; a crash half-way
+			 * leaves a partial the next create removes. */
+			if (rename(from, to) < 0)
+				rc = mc_err_sys(&ctx->err, MC_EXIT_IOERR, errno,
+						"cannot remove %s", from);
+			else if (mc_bk_remove_tree(to, &ctx->err) < 0)
+				rc = -1;
+			else
+				mc_bk_catalog_removed(ctx->st, e[i].id, NULL);
+			free(from);
+			free(to);
+		}
+	}
+	mc_buf_printf(&ctx->report.text, "%zu kept, %zu %s%s\n", kept, removed,
+		      dry ? "to remove" : "removed", dry ? " (dry run)" : "");
+	free(times);
+	free(keep);
+	free(vkeep);
+	mc_bk_entries_free(e, n);
+	return rc;
+}
+
+static int prune_run(struct mc_ctx *ctx)
+{
+	const char *dir = backup_dir(ctx);
+	struct mc_bk_policy p;
+	struct mc_lock *lock;
+	struct mc_bk_entry *e = NULL;
+	size_t n = 0;
+	int dry = mc_args_count(ctx->args, "dry-run") > 0, rc;
+	json_t *arr = json_array();
+
+	json_object_set_new(ctx->report.doc, "backups", arr);
+	json_object_set_new(ctx->report.doc, "dry_run", json_boolean(dry));
+	if (dir == NULL || policy_from_flags(ctx, &p) < 0)
+		return -1;
+	if (mc_bk_dir_check(dir, &ctx->err) < 0)
+		return -1;
+	if ((lock = mc_lock_take(dir, ".backup", lock_wait(ctx),
+				 &ctx->err)) == NULL)
+		return -1;
+	rc = prune_dir(ctx, dir, &p, dry, arr);
+	mc_lock_release(lock);
+	if (list_and_metrics(ctx, dir, &e, &n) < 0)
+		return -1;
+	mc_bk_entries_free(e, n);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+static int create_run(struct mc_ctx *ctx)
+{
+	const struct mc_conf_section *s = backup_section(ctx);
+	struct mc_bk_create_opts o = { 0 };
+	struct mc_bk_manifest *m = NULL;
+	struct mc_bk_source *src;
+	struct mc_bk_entry *e = NULL;
+	struct bar bar;
+	size_t n = 0, n_src;
+	const char **inc, **exc;
+	char sz[32], st[32], dur[32];
+	int rc = -1, prune = mc_args_count(ctx->args, "prune") > 0;
+	struct mc_bk_policy pol;
+
+	o.dir = backup_dir(ctx);
+	if (o.dir == NULL)
+		return -1;
+	if (prune && policy_from_flags(ctx, &pol) < 0)
+		return -1;
+	o.state_path = mc_state_path(ctx->st);
+	inc = list_of(s, "include", &o.n_includes);
+	exc = list_of(s, "exclude", &o.n_excludes);
+	o.includes = inc;
+	o.excludes = exc;
+	src = sources_of(ctx, &n_src);
+	o.sources = src;
+	o.n_sources = n_src;
+	o.zstd = !mc_streq(conf_str(ctx, "compress"), "none");
+	o.io.level = s ? (int)mc_conf_int(s, "compress_level", 3) : 3;
+	o.note = mc_args_value(ctx->args, "note");
+	o.correlation_id = ctx->correlation_id;
+	o.lock_wait_ms = lock_wait(ctx);
+	bar_setup(ctx, &bar, &o.io);
+	if (mc_bk_create(&o, &m, &ctx->err) < 0) {
+		bar_end(&bar);
+		goto out;
+	}
+	bar_end(&bar);
+	if (mc_bk_catalog_add(ctx->st, m, o.dir, ctx->run_id, &ctx->err) < 0)
+		goto out;
+	json_object_set_new(ctx->report.doc, "backup", manifest_json(m));
+	json_object_set_new(ctx->report.doc, "id", json_string(m->id));
+	json_object_set_new(ctx->report.doc, "dir", json_string(o.dir));
+	json_object_set_new(ctx->report.doc, "removed_partials",
+			    json_integer(o.removed_partials));
+	human_size(mc_bk_manifest_size(m), sz, sizeof(sz));
+	human_size(mc_bk_manifest_stored(m), st, sizeof(st));
+	mc_format_duration((int64_t)(m->duration * 1e3), dur, sizeof(dur));
+	mc_buf_printf(&ctx->report.text, "backup %s created in %s: %zu files, "
+		      "%s (stored %s) in %s\n", m->id, o.dir, m->n_files, sz,
+		      st, dur);
+	if (o.removed_partials)
+		mc_buf_printf(&ctx->report.text, "removed %d stale partial "
+			      "backup%s\n", o.removed_partials,
+			      o.removed_partials == 1 ? "" : "s");
+	if (prune) {
+		struct mc_lock *lock;
+		json_t *arr = json_array();
+
+		json_object_set_new(ctx->report.doc, "prune", arr);
+		if ((lock = mc_lock_take(o.dir, ".backup", o.lock_wait_ms,
+					 &ctx->err)) == NULL)
+			goto out;
+		rc = prune_dir(ctx, o.dir, &pol, 0, arr);
+		mc_lock_release(lock);
+		if (rc < 0)
+			goto out;
+		rc = -1;
+	}
+	if (list_and_metrics(ctx, o.dir, &e, &n) < 0)
+		goto out;
+	rc = 0;
+out:
+	mc_bk_entries_free(e, n);
+	mc_bk_manifest_free(m);
+	free(inc);
+	free(exc);
+	free(src);
+	return rc;
+}
+
+/* ---- list --------------------------------------------------------------------- */
+
+static void format_age(double seconds, char *buf, size_t size)
+{
+	mc_format_duration_days((int64_t)(seconds > 0 ? seconds : 0) * 1000,
+				buf, size);
+}
+
+static int list_run(struct mc_ctx *ctx)
+{
+	static const char *const headers[] = { "ID", "CREATED", "AGE", "FILES",
+					       "SIZE", "STORED", "NOTE",
+					       "LAST VERIFY" };
+	const char *dir = backup_dir(ctx);
+	struct mc_bk_entry *e = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+	struct mc_table *t;
+	double now = mc_wall_now();
+
+	json_object_set_new(ctx->report.doc, "backups", arr);
+	if (dir == NULL)
+		return -1;
+	json_object_set_new(ctx->report.doc, "dir", json_string(dir));
+	if (list_and_metrics(ctx, dir, &e, &n) < 0)
+		return -1;
+	t = mc_table_new(8, headers);
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_bk_manifest *m = e[i].m;
+		struct mc_bk_cat c;
+		json_t *o;
+		char created[40] = "?", age[32] = "?", files[16] = "?",
+		     sz[32] = "?", st[32] = "?", ver[64] = "never";
+		const char *cells[8];
+		char *note = NULL;
+
+		if (m == NULL) {
+			o = json_object();
+			json_object_set_new(o, "id", json_string(e[i].id));
+			json_object_set_new(o, "damaged",
+					    json_string(e[i].damaged));
+			json_array_append_new(arr, o);
+			note = mc_asprintf("DAMAGED: %s", e[i].damaged);
+			cells[0] = e[i].id;
+			for (size_t k = 1; k < 6; k++)
+				cells[k] = "?";
+			cells[6] = note;
+			cells[7] = "-";
+			mc_table_row(t, cells);
+			free(note);
+			continue;
+		}
+		o = manifest_json(m);
+		json_object_del(o, "files");
+		json_object_set_new(o, "files", json_integer((json_int_t)
+							     m->n_files));
+		json_object_set_new(o, "age_seconds", json_real(now -
+								m->created));
+		if (mc_bk_catalog_get(ctx->st, m->id, &c, NULL) == 0 &&
+		    c.verified > 0) {
+			json_t *v = json_object();
+
+			json_time(v, "at", c.verified);
+			json_object_set_new(v, "ok", json_boolean(c.verify_ok));
+			if (c.verify_message)
+				json_object_set_new(v, "message",
+						    json_string(c.verify_message));
+			json_object_set_new(o, "last_verify", v);
+			mc_format_time(c.verified, created, sizeof(created));
+			snprintf(ver, sizeof(ver), "%s %.10s",
+				 c.verify_ok ? "ok" : "FAILED", created);
+		} else {
+			json_object_set_new(o, "last_verify", json_null());
+		}
+		mc_bk_cat_clean(&c);
+		json_array_append_new(arr, o);
+		mc_format_time(m->created, created, sizeof(created));
+		created[19] = '\0';
+		created[10] = ' ';
+		format_age(now - m->created, age, sizeof(age));
+		snprintf(files, sizeof(files), "%zu", m->n_files);
+		human_size(mc_bk_manifest_size(m), sz, sizeof(sz));
+		human_size(mc_bk_manifest_stored(m), st, sizeof(st));
+		note = mc_utf8_clean(m->note ? m->note : "");
+		cells[0] = m->id;
+		cells[1] = created;
+		cells[2] = age;
+		cells[3] = files;
+		cells[4] = sz;
+		cells[5] = st;
+		cells[6] = note;
+		cells[7] = ver;
+		mc_table_row(t, cells);
+		free(note);
+	}
+	if (n)
+		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
+	else
+		mc_buf_printf(&ctx->report.text, "no backups in %s\n", dir);
+	mc_table_free(t);
+	mc_bk_entries_free(e, n);
+	return 0;
+}
+
+/* ---- verify --------------------------------------------------------------------- */
+
+static int verify_run(struct mc_ctx *ctx)
+{
+	const char *dir = backup_dir(ctx);
+	int all = mc_args_count(ctx->args, "all") > 0;
+	int latest = mc_args_count(ctx->args, "latest") > 0;
+	int drill = mc_args_count(ctx->args, "restore-test") > 0;
+	struct mc_bk_entry *e = NULL;
+	size_t n = 0, nbad = 0, nchecked = 0;
+	json_t *arr = json_array();
+	struct bar bar;
+	struct mc_bk_io io = { 0 };
+	int rc = -1;
+	size_t *pick = NULL, npick = 0;
+
+	json_object_set_new(ctx->report.doc, "backups", arr);
+	if (dir == NULL)
+		return -1;
+	if ((all || latest) && ctx->args->n_pos > 0) {
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "give IDs, --latest or "
+			   "--all, not several");
+		return -1;
+	}
+	if (all && latest) {
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "give --latest or --all, "
+			   "not both");
+		return -1;
+	}
+	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
+		return -1;
+	pick = mc_calloc(n + (size_t)ctx->args->n_pos + 1, sizeof(*pick));
+	if (all) {
+		for (size_t i = 0; i < n; i++)
+			pick[npick++] = i;
+	} else if (ctx->args->n_pos > 0) {
+		for (int k = 0; k < ctx->args->n_pos; k++)
+			if (mc_bk_find(e, n, ctx->args->pos[k], &pick[npick++],
+				       &ctx->err) < 0)
+				goto out;
+	} else if (mc_bk_find(e, n, "latest", &pick[npick++], &ctx->err) < 0) {
+		goto out;
+	}
+	if (npick == 0) {
+		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backups in %s", dir);
+		goto out;
+	}
+	bar_setup(ctx, &bar, &io);
+	for (size_t k = 0; k < npick; k++) {
+		struct mc_bk_entry *x = &e[pick[k]];
+		struct mc_bk_verify_result r;
+		json_t *o = json_object();
+		double t0 = mc_mono_now();
+
+		if (mc_bk_verify(dir, x->id, drill, &io, &r, &ctx->err) < 0) {
+			json_decref(o);
+			bar_end(&bar);
+			goto out;
+		}
+		nchecked++;
+		json_object_set_new(o, "id", json_string(x->id));
+		json_object_set_new(o, "ok", json_boolean(r.ok));
+		json_object_set_new(o, "seconds", json_real(mc_mono_now() - t0));
+		if (!r.ok) {
+			char *line;
+
+			nbad++;
+			json_object_set_new(o, "file", json_string(r.bad_file));
+			json_object_set_new(o, "reason", json_string(r.reason));
+			line = mc_asprintf("%s BAD: %s: %s", x->id, r.bad_file,
+					   r.reason);
+			mc_buf_printf(&ctx->report.text, "%s\n", line);
+			if (ctx->report.summary == NULL)
+				ctx->report.summary = mc_strdup(line);
+			free(line);
+		} else if (drill) {
+			json_object_set_new(o, "restore_seconds",
+					    json_real(r.restore_seconds));
+			mc_buf_printf(&ctx->report.text, "%s ok (restore drill: "
+				      "%.2fs to restore)\n", x->id,
+				      r.restore_seconds);
+		} else {
+			mc_buf_printf(&ctx->report.text, "%s ok\n", x->id);
+		}
+		json_array_append_new(arr, o);
+		if (x->m)
+			mc_bk_catalog_verified(ctx->st, x->m, dir, &r, drill,
+					       NULL);
+		mc_bk_verify_result_clean(&r);
+	}
+	bar_end(&bar);
+	json_object_set_new(ctx->report.doc, "bad", json_integer((json_int_t)nbad));
+	backup_metrics(ctx, dir, e, n);
+	rc = nbad ? MC_EXIT_CRITICAL : MC_EXIT_OK;
+out:
+	(void)nchecked;
+	free(pick);
+	mc_bk_entries_free(e, n);
+	return rc;
+}
+
+/* ---- restore --------------------------------------------------------------------- */
+
+static int confirm(struct mc_ctx *ctx, const char *id, const char *to)
+{
+	char line[16];
+
+	if (mc_args_count(ctx->args, "yes"))
+		return 0;
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "restore replaces "
+				  "files: confirm with --yes when not on a "
+				  "terminal");
+	fprintf(stderr, "Restore backup %s %s%s? Replaced files are kept as "
+		"*.pre-restore-%s. [y/N] ", id, to ? "under " : "over the "
+		"original files", to ? to : "", id);
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL ||
+	    (line[0] != 'y' && line[0] != 'Y'))
+		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "restore not "
+				  "confirmed: nothing restored");
+	return 0;
+}
+
+static json_t *string_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static void join(struct mc_buf *b, char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mc_buf_printf(b, "%s%s", i ? ", " : "", v[i]);
+	if (n == 0)
+		mc_buf_puts(b, "none");
+}
+
+static int restore_run(struct mc_ctx *ctx)
+{
+	const struct mc_conf_section *s = backup_section(ctx);
+	const char *dir = backup_dir(ctx);
+	struct mc_bk_restore_opts o = { 0 };
+	struct mc_bk_restore_result r = { 0 };
+	struct mc_bk_entry *e = NULL;
+	struct mc_bk_source *src = NULL;
+	size_t n = 0, idx, n_src;
+	struct bar bar;
+	int rc = -1;
+
+	if (dir == NULL)
+		return -1;
+	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
+		return -1;
+	if (mc_bk_find(e, n, ctx->args->pos[0], &idx, &ctx->err) < 0)
+		goto out;
+	o.dir = dir;
+	o.id = e[idx].id;
+	o.to = mc_args_value(ctx->args, "to");
+	o.only = (const char *const *)mc_args_values(ctx->args, "only",
+						     &o.n_only);
+	o.state_path = mc_state_path(ctx->st);
+	src = sources_of(ctx, &n_src);
+	o.sources = src;
+	o.n_sources = n_src;
+	o.before = s ? mc_conf_str(s, "before_restore") : NULL;
+	o.after = s ? mc_conf_str(s, "after_restore") : NULL;
+	o.hook_timeout_ms = s ? mc_conf_ms(s, "hook_timeout", 300000) : 300000;
+	if (mc_ctx_lock(ctx, "backup-restore") < 0)
+		goto out;
+	if (confirm(ctx, o.id, o.to) < 0)
+		goto out;
+	bar_setup(ctx, &bar, &o.io);
+	rc = mc_bk_restore(&o, &r, &ctx->err);
+	bar_end(&bar);
+	json_object_set_new(ctx->report.doc, "id", json_string(o.id));
+	json_object_set_new(ctx->report.doc, "replaced",
+			    string_array(r.replaced, r.n_replaced));
+	json_object_set_new(ctx->report.doc, "not_replaced",
+			    string_array(r.not_replaced, r.n_not_replaced));
+	json_object_set_new(ctx->report.doc, "pre_restore_copies",
+			    string_array(r.kept, r.n_kept));
+	if (rc < 0 && !r.verified_bad && (r.n_replaced || r.n_not_replaced)) {
+		/* The one line says exactly where things stand. */
+		struct mc_buf b = { 0 };
+
+		mc_buf_printf(&b, "restore of %s stopped: %s; replaced: ",
+			      o.id, ctx->err.msg);
+		join(&b, r.replaced, r.n_replaced);
+		mc_buf_puts(&b, "; not replaced: ");
+		join(&b, r.not_replaced, r.n_not_replaced);
+		if (r.n_kept)
+			mc_buf_printf(&b, "; previous versions kept as "
+				      "*.pre-restore-%s", o.id);
+		snprintf(ctx->err.msg, sizeof(ctx->err.msg), "%s", b.data);
+		if (b.len >= sizeof(ctx->err.msg))
+			memcpy(ctx->err.msg + sizeof(ctx->err.msg) - 24,
+			       " (full list: -o json)", 22);
+		mc_buf_free(&b);
+		if (ctx->err.code != MC_EXIT_SIGINT &&
+		    ctx->err.code != MC_EXIT_SIGTERM)
+			ctx->err.code = MC_EXIT_CRITICAL;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	mc_buf_printf(&ctx->report.text, "restored backup %s: %zu file%s\n",
+		      o.id, r.n_replaced, r.n_replaced == 1 ? "" : "s");
+	for (size_t i = 0; i < r.n_replaced; i++)
+		mc_buf_printf(&ctx->report.text, "  %s\n", r.replaced[i]);
+	if (r.n_kept)
+		mc_buf_printf(&ctx->report.text, "previous versions kept as "
+			      "*.pre-restore-%s\n", o.id);
+	rc = 0;
+out:
+	mc_bk_restore_result_clean(&r);
+	mc_bk_entries_free(e, n);
+	free(src);
+	return rc;
+}
+
+/* ---- the table ------------------------------------------------------------------- */
+
+#define DEST_OPT \
+	{ 0, "dest", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL, \
+	  "The backup directory (default [backup] dir)", 0 }
+
+static const struct mc_opt create_opts[] = {
+	DEST_OPT,
+	{ 0, "note", "TEXT", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	  "A note kept in the manifest and shown by list", 0 },
+	{ 0, "prune", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Apply the configured retention (keep_* in [backup]) after a "
+	  "successful create", 0 },
+	{ 0 },
+};
+
+static const struct mc_opt list_opts[] = {
+	DEST_OPT,
+	{ 0 },
+};
+
+static const struct mc_opt verify_opts[] = {
+	{ 0, "latest", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Verify the newest backup (the default)", 0 },
+	{ 0, "all", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Verify every backup", 0 },
+	{ 0, "restore-test", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Also restore into a temporary directory, open the state copy "
+	  "and time the restore (a drill)", 0 },
+	DEST_OPT,
+	{ 0 },
+};
+
+static const struct mc_opt restore_opts[] = {
+	{ 0, "to", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL,
+	  "Restore under DIR instead of the original places (no hooks run)",
+	  0 },
+	{ 0, "only", "PATH", MC_OPT_LIST, MC_ARG_STRING, NULL,
+	  "Restore only this file: its original path, its path in the "
+	  "backup, a source's name, or 'state' (repeatable)", 0 },
+	{ 'y', "yes", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Do not ask for confirmation (required when not on a terminal)", 0 },
+	DEST_OPT,
+	{ 0 },
+};
+
+static const struct mc_opt prune_opts[] = {
+	{ 0, "keep-last", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "Keep the newest N backups", 0 },
+	{ 0, "keep-hourly", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "Keep the newest backup of each of the last N hours with backups",
+	  0 },
+	{ 0, "keep-daily", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "The same for days (local time)", 0 },
+	{ 0, "keep-weekly", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "The same for ISO weeks", 0 },
+	{ 0, "keep-monthly", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
+	  "The same for months", 0 },
+	{ 0, "keep-within", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	  "Keep every backup within DURATION of the newest one", 0 },
+	{ 0, "dry-run", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Show what would be kept (and why) and removed; change nothing", 0 },
+	DEST_OPT,
+	{ 0 },
+};
+
+static const struct mc_cmd backup_create = {
+	.name = "create",
+	.summary = "Make a new backup of the state file, includes and sources",
+	.opts = create_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 0,
+	.run = create_run,
+};
+
+static const struct mc_cmd backup_list = {
+	.name = "list",
+	.summary = "List the backups in the backup directory",
+	.opts = list_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 0,
+	.run = list_run,
+};
+
+static const struct mc_cmd backup_verify = {
+	.name = "verify",
+	.summary = "Check backups against their manifests, optionally with a "
+		   "restore drill",
+	.args = "[ID...]",
+	.opts = verify_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = -1,
+	.run = verify_run,
+};
+
+static const struct mc_cmd backup_restore = {
+	.name = "restore",
+	.summary = "Put a verified backup's files back",
+	.args = "ID|latest",
+	.opts = restore_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.min_args = 1,
+	.max_args = 1,
+	.run = restore_run,
+};
+
+static const struct mc_cmd backup_prune = {
+	.name = "prune",
+	.summary = "Remove old backups by restic-style retention rules",
+	.opts = prune_opts,
+	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
+	.max_args = 0,
+	.run = prune_run,
+};
+
+static const struct mc_cmd *const backup_subs[] = {
+	&backup_create, &backup_list, &backup_verify, &backup_restore,
+	&backup_prune, NULL,
+};
+
+const struct mc_cmd mc_cmd_backup = {
+	.name = "backup",
+	.summary = "Make, check, restore and prune backups of state and files",
+	.description =
+	"A backup is a directory DIR/ID/ (the id sortable by time, e.g. "
+	"20261207T020000Z-3f9a) holding the state database, copied with "
+	"SQLite's online backup API so it is consistent while other runs "
+	"write; every include of [backup] (SQLite databases among them, known "
+	"by their header, copied the same way); the output of every "
+	"[backup_source] command, streamed; and manifest.json, which records "
+	"for each file its path, original path, kind, mode, sizes, "
+	"compression and the SHA-256 of the stored and the original bytes. "
+	"Files are compressed with zstd unless compress = none. Directories "
+	"are 0700 and files 0600: backups hold secrets.\n\n"
+	"create writes under DIR/.partial-ID/, fsyncs every file and "
+	"directory, then renames it into place: a crash or a kill never "
+	"leaves anything list shows, and the next create removes stale "
+	"partials. It holds a lock on DIR (exit 75 when another create or "
+	"prune holds it). A source that exits non-zero, prints nothing or "
+	"overruns its timeout (its whole process tree is killed) fails the "
+	"backup with exit 2; a full disk or another write error is exit 74 "
+	"naming the file.\n\n"
+	"The backup directory is the truth: list, verify, restore and prune "
+	"read DIR and its manifests, so they work on a new machine with an "
+	"empty state file. The state file keeps a catalogue (sizes, "
+	"durations, last verify and drill) for the metrics and the backup "
+	"health check.\n\n"
+	"verify re-hashes every stored file, decompresses it and checks the "
+	"original's hash, and runs PRAGMA integrity_check on database copies; "
+	"a bad backup exits 2 naming the file and why (an edited manifest is "
+	"caught by its checksum). --restore-test restores into a temporary "
+	"directory, opens the state copy, checks every file and reports the "
+	"time the restore took (mercury_backup_restore_test_seconds).\n\n"
+	"restore verifies first and refuses a bad backup before touching "
+	"anything. It asks on a terminal (--yes otherwise; without either "
+	"on a non-terminal it exits 64), runs before_restore, puts each file "
+	"back atomically (written beside it, fsynced, renamed) keeping the "
+	"replaced one as FILE.pre-restore-ID, replaces the live state "
+	"database (and any existing SQLite database) through the backup API, "
+	"feeds each source's file to its restore_command on stdin, and "
+	"finally runs after_restore. A manifest path that is absolute or "
+	"climbs out with '..' is refused. If a step fails or a signal "
+	"arrives, the files already replaced stay replaced and the error "
+	"names which were and which were not.\n\n"
+	"prune applies restic's forget rules: --keep-last N keeps the newest "
+	"N; --keep-hourly, --keep-daily, --keep-weekly and --keep-monthly N "
+	"keep the newest backup in each of the last N hours, days, ISO weeks "
+	"and months that have backups (calendar boundaries in local time); "
+	"--keep-within D keeps every backup within D of the newest. The "
+	"rules are ORed; the newest backup is always kept; without any rule "
+	"(no flags, no keep_* in [backup]) prune exits 64.\n\n"
+	"The run's deadline applies only when --timeout is given: [core] "
+	"timeout is made for checks, and sources have timeouts of their own. "
+	"With -o prom or --textfile-dir every backup command gives "
+	"mercury_backup_count and, for the newest backup, "
+	"mercury_backup_last_success_timestamp_seconds, "
+	"mercury_backup_size_bytes, mercury_backup_stored_bytes, "
+	"mercury_backup_duration_seconds and mercury_backup_files, and "
+	"mercury_backup_restore_test_seconds after a drill. A progress bar "
+	"is drawn on a terminal's stderr for work that takes over a second.\n\n"
+	"A health check of type backup ([check \"backups\"] type = backup, "
+	"with optional dir and max_age, defaulting to [backup]'s) is "
+	"critical when there is no backup, when the newest one is older than "
+	"max_age, is damaged, or failed its last verify, and says which.",
+	.subs = backup_subs,
+};

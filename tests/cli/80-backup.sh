@@ -1,0 +1,434 @@
+# 80-backup.sh - backup create|list|verify|restore|prune: round trips,
+# crashes at many instants, a full disk, damaged backups, unsafe manifests,
+# interrupted restores, retention, and a new machine with only the backups.
+
+. "$(dirname "${BASH_SOURCE[0]}")/backup-lib.sh"
+
+test_backup_create_list_verify() {
+	bk_setup
+	run health
+	run --json backup create --note "first one"
+	expect_rc 0
+	local id
+	id=$(jq -r .id "$OUT")
+	[[ $id =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$ ]] || fail "id '$id'"
+	expect_json '.backup.files | map(.kind) | sort == ["file","file","state"]'
+	expect_json '[.backup.files[].original] | index("'"$DATA"'/sub/scratch.tmp") == null'
+	[ -f "$BK/$id/manifest.json" ] || fail "no manifest"
+	[ "$(stat -c %a "$BK/$id")" = 700 ] || fail "backup dir mode $(stat -c %a "$BK/$id")"
+	[ "$(find "$BK/$id" -type f ! -perm 600 | wc -l)" = 0 ] || fail "a file not 0600"
+	[ "$(find "$BK/$id" -type d ! -perm 700 | wc -l)" = 0 ] || fail "a dir not 0700"
+	run backup create
+	expect_rc 0
+	expect_out "^backup [0-9]{8}T[0-9]{6}Z-[0-9a-f]{4} created"
+	expect_no_err $'\r'
+	run backup list
+	expect_rc 0
+	expect_out "$id .* first one"
+	[ "$(grep -c 'Z-' "$OUT")" = 2 ] || fail "not two backups listed"
+	run backup verify "$id"
+	expect_rc 0
+	expect_out "$id ok"
+	run backup verify --all --restore-test --json
+	expect_rc 0
+	expect_json '.backups | length == 2 and all(.ok) and all(.restore_seconds > 0)'
+	run backup list --json
+	expect_json '.backups[0].last_verify.ok == true'
+	run -o prom backup list
+	expect_out '^mercury_backup_count\{dir=".*"\} 2$'
+	expect_out '^mercury_backup_files\{dir=".*"\} 3$'
+	expect_out '^mercury_backup_last_success_timestamp_seconds'
+	expect_out '^mercury_backup_size_bytes'
+	expect_out '^mercury_backup_stored_bytes'
+	expect_out '^mercury_backup_duration_seconds'
+	expect_out '^mercury_backup_restore_test_seconds\{dir=".*"\} [0-9.e-]+$'
+	[ "$(sql "SELECT count(*) FROM backups WHERE verify_ok = 1")" = 2 ] ||
+		fail "catalogue: $(sql 'SELECT * FROM backups')"
+}
+
+test_backup_needs_a_directory() {
+	conf '[core]'
+	run backup list
+	expect_rc 64
+	expect_err 'no backup directory'
+	run backup create --dest relative/dir
+	expect_rc 64
+	conf "[backup]
+dir = $T_DIR/bk
+include = relative/*.conf"
+	run backup create
+	expect_rc 78
+	expect_err 'include'
+}
+
+# SIGKILL at instants spread over creates of a large file: after the
+# partial directory appears, and when it holds 10%, 20%, ... 100% of the
+# file (the last ones land in the fsync, manifest and rename). list never
+# shows a partial, every listed backup verifies, the next create removes
+# the stale partials.
+test_backup_sigkill_at_many_instants() {
+	bk_setup 'compress = none'
+	# Not smaller under valgrind: the kills go to unwrapped runs.
+	local size=$((96 << 20)) i pid target mid=0 listed
+	head -c "$size" /dev/urandom >"$DATA/big.bin"
+	for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+		target=$((size * i / 10))
+		"$MC_BIN" backup create >/dev/null 2>&1 &
+		pid=$!
+		# Poll the partial directory's size, bounded.
+		local end=$((SECONDS + 20))
+		while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ]; do
+			local got
+			got=$(du -sb "$BK"/.partial-* 2>/dev/null | awk '{s += $1} END {print s + 0}')
+			[ -n "$(ls -d "$BK"/.partial-* 2>/dev/null)" ] && [ "$got" -ge "$target" ] && break
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		[ "$(partials)" -gt 0 ] && mid=$((mid + 1))
+		# Whatever is listed is whole.
+		run backup list --json
+		expect_rc 0
+		listed=$(jq '.backups | length' "$OUT")
+		jq -e '[.backups[] | select(.damaged)] | length == 0' "$OUT" >/dev/null ||
+			fail "a damaged backup listed after kill $i"
+		[ "$(ls -d "$BK"/[0-9]* 2>/dev/null | wc -l)" = "$listed" ] ||
+			fail "directories and list disagree"
+	done
+	[ "$mid" -ge 10 ] || fail "only $mid kills landed mid-write"
+	# One more, half-way, so the next create has a stale partial to remove.
+	"$MC_BIN" backup create >/dev/null 2>&1 &
+	pid=$!
+	wait_until 20 has_partial || fail "no partial"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	run backup verify --all
+	[ "$(bk_count)" = 0 ] || expect_rc 0
+	run --json backup create
+	expect_rc 0
+	expect_json '.removed_partials >= 1'
+	[ "$(partials)" = 0 ] || fail "stale partials left: $(ls -a "$BK")"
+	run backup verify --all
+	expect_rc 0
+}
+
+# A full disk: RLIMIT_FSIZE stands in for it (EFBIG once SIGXFSZ is
+# ignored, as mercuryctl does).
+test_backup_disk_full_is_74_and_leaves_nothing() {
+	bk_setup
+	head -c $((8 << 20)) /dev/urandom >"$DATA/big.bin"
+	run health
+	OUT=$T_DIR/out ERR=$T_DIR/err
+	(ulimit -f 4096; exec "$MC_BIN" backup create) >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+	expect_rc 74
+	expect_err 'cannot write .*big\.bin.*File too large'
+	expect_one_err_line
+	[ "$(partials)" = 0 ] || fail "partial left behind"
+	[ "$(bk_count)" = 0 ] || fail "a backup is listed"
+	run backup create
+	expect_rc 0
+}
+
+# damage KIND ID: one way a stored backup goes bad.
+damage() {
+	local f
+	f=$(find "$BK/$2/files" -name 'tokens.txt*' -type f)
+	case $1 in
+	flip) printf '\x55' | dd of="$f" bs=1 seek=100 count=1 conv=notrunc status=none ;;
+	truncate) truncate -s -7 "$f" ;;
+	delete) rm -f "$f" ;;
+	manifest) sed -i 's/"note": null/"note": "edited"/' "$BK/$2/manifest.json" ;;
+	esac
+}
+
+test_backup_damage_is_found_and_restore_refused() {
+	bk_setup
+	local kind id why
+	for kind in flip truncate delete manifest; do
+		run --json backup create
+		id=$(jq -r .id "$OUT")
+		damage "$kind" "$id"
+		printf 'changed\n' >"$DATA/app.conf"
+		run backup verify "$id"
+		expect_rc 2
+		case $kind in
+		flip) why='tokens.txt.zst: SHA-256 of the stored bytes differs|corrupt' ;;
+		truncate) why='tokens.txt.zst: truncated' ;;
+		delete) why='tokens.txt.zst: missing' ;;
+		manifest) why='manifest.json: .*checksum mismatch' ;;
+		esac
+		expect_out "$id BAD: .*($why)"
+		run backup restore "$id" --yes
+		expect_rc 2
+		expect_err "failed verify.*nothing restored"
+		[ "$(cat "$DATA/app.conf")" = changed ] || fail "$kind: restore touched app.conf"
+		[ -z "$(find "$DATA" -name '*.pre-restore-*' -o -name '*.restore-*')" ] ||
+			fail "$kind: restore left files"
+		run backup list --json
+		[ "$kind" != manifest ] ||
+			expect_json '.backups[] | select(.id == "'"$id"'") | .damaged | test("checksum")'
+	done
+}
+
+test_backup_unsafe_manifest_paths_refused() {
+	bk_setup
+	run --json backup create
+	local id p
+	id=$(jq -r .id "$OUT")
+	for p in '/etc/passwd' '../../escape' 'files/../../../escape'; do
+		jq --arg p "$p" '.files[1].path = $p' "$BK/$id/manifest.json" >"$T_DIR/m" &&
+			cp "$T_DIR/m" "$BK/$id/manifest.json"
+		resign "$BK/$id/manifest.json"
+		run backup verify "$id"
+		expect_rc 2
+		expect_out 'unsafe path'
+		run backup restore "$id" --yes --to "$T_DIR/to"
+		expect_rc 2
+		[ ! -e "$T_DIR/escape" ] && [ ! -e "$T_DIR/to" ] || fail "restore wrote something for '$p'"
+	done
+	jq '.files[1].original = "/tmp/../etc/shadow"' "$BK/$id/manifest.json" >"$T_DIR/m" &&
+		cp "$T_DIR/m" "$BK/$id/manifest.json"
+	jq --arg p "files$DATA/app.conf.zst" '.files[1].path = $p' "$BK/$id/manifest.json" >"$T_DIR/m" &&
+		cp "$T_DIR/m" "$BK/$id/manifest.json"
+	resign "$BK/$id/manifest.json"
+	run backup verify "$id"
+	expect_rc 2
+	expect_out 'original path'
+}
+
+test_backup_restore_in_place_only_and_to() {
+	bk_setup
+	run --correlation-id before-backup health
+	run --json backup create
+	local id
+	id=$(jq -r .id "$OUT")
+	printf 'app = 2\n' >"$DATA/app.conf"
+	printf 'new\n' >"$DATA/sub/tokens.txt"
+	run --correlation-id after-backup health
+	run backup restore latest
+	expect_rc 64
+	expect_err 'yes'
+	[ "$(cat "$DATA/app.conf")" = 'app = 2' ] || fail "restored without --yes"
+	run backup restore "$id" --yes --only "$DATA/app.conf"
+	expect_rc 0
+	[ "$(cat "$DATA/app.conf")" = 'app = 1' ] || fail "app.conf not restored"
+	[ "$(cat "$DATA/app.conf.pre-restore-$id")" = 'app = 2' ] || fail "no pre-restore copy"
+	[ "$(cat "$DATA/sub/tokens.txt")" = new ] || fail "--only restored another file"
+	run backup restore "$id" --yes --only /no/such/file
+	expect_rc 64
+	run backup restore "$id" --yes --to "$T_DIR/to"
+	expect_rc 0
+	cmp -s "$T_DIR/to$DATA/sub/tokens.txt" <(printf 'token-%s\n' {1..2000}) || fail "--to content"
+	[ "$(cat "$DATA/sub/tokens.txt")" = new ] || fail "--to touched the original"
+	run backup restore "$id" --yes --json
+	expect_rc 0
+	expect_json '.replaced | length == 3'
+	[ "$(sql "SELECT count(*) FROM runs WHERE correlation_id = 'before-backup'")" = 1 ] ||
+		fail "state not restored"
+	[ "$(sql "SELECT count(*) FROM runs WHERE correlation_id = 'after-backup'")" = 0 ] ||
+		fail "state still has the later run"
+	[ -f "$STATE.pre-restore-$id" ] || fail "no pre-restore copy of the state"
+	[ "$(sqlite3 "$STATE.pre-restore-$id" "SELECT count(*) FROM runs WHERE correlation_id = 'after-backup'")" = 1 ] ||
+		fail "the pre-restore state copy lacks the later run"
+	[ "$(sql 'PRAGMA integrity_check')" = ok ] || fail "state integrity"
+}
+
+# The live state file replaced while another mercuryctl run (a health
+# --watch) has it open and keeps writing.
+test_backup_restore_with_state_open_elsewhere() {
+	bk_setup
+	run --correlation-id before-backup health
+	run backup create
+	expect_rc 0
+	run --correlation-id after-backup health
+	local n
+	n=$(sql "SELECT count(*) FROM check_results")
+	"$MC_BIN" --correlation-id watcher health --watch 100ms >/dev/null 2>"$T_DIR/watch.err" &
+	local w=$!
+	wait_until 10 sql_is 1 "SELECT count(*) > $n + 3 FROM check_results" ||
+		fail "the watch did not start: $(cat "$T_DIR/watch.err")"
+	run backup restore latest --yes
+	expect_rc 0
+	[ "$(sql "SELECT count(*) FROM runs WHERE correlation_id = 'after-backup'")" = 0 ] ||
+		fail "not restored"
+	kill -0 "$w" || fail "the watch died: $(cat "$T_DIR/watch.err")"
+	n=$(sql "SELECT count(*) FROM check_results")
+	wait_until 10 sql_is 1 "SELECT count(*) > $n FROM check_results" ||
+		fail "the watch stopped writing after the restore"
+	kill -TERM "$w"
+	wait "$w"
+	[ "$(sql 'PRAGMA integrity_check')" = ok ] || fail "state integrity"
+}
+
+# SIGTERM between files: the report names what was replaced and what not,
+# and the .pre-restore copies of the replaced ones are there.
+test_backup_restore_interrupted_names_files() {
+	bk_setup
+	local f
+	for f in a b c d; do head -c "$(mb 32)" /dev/urandom >"$DATA/$f.bin"; done
+	run --json backup create
+	local id
+	id=$(jq -r .id "$OUT")
+	for f in a b c d; do printf 'changed\n' >"$DATA/$f.bin"; done
+	OUT=$T_DIR/out ERR=$T_DIR/err
+	"$MC_BIN" --json backup restore "$id" --yes >"$OUT" 2>"$ERR" &
+	local pid=$!
+	wait_until 30 test -e "$DATA/a.bin.pre-restore-$id" || fail "a.bin never replaced"
+	kill -TERM "$pid"
+	wait "$pid"
+	RC=$?
+	expect_rc 143
+	expect_err "replaced: .*a\.bin"
+	expect_err "not replaced: .*b\.bin"
+	expect_json '.replaced | map(test("a.bin$")) | any'
+	expect_json '.not_replaced | map(test("d.bin$")) | any'
+	expect_json '.exit_code == 143'
+	[ "$(cat "$DATA/a.bin.pre-restore-$id")" = changed ] || fail "a.bin's copy"
+	[ "$(cat "$DATA/d.bin")" = changed ] || fail "d.bin was touched"
+	for f in $(jq -r '.replaced[]' "$OUT"); do
+		case $f in *.db) continue ;; esac
+		[ -e "$f.pre-restore-$id" ] || fail "no pre-restore copy of $f"
+	done
+	[ -z "$(find "$DATA" -name '*.restore-*')" ] || fail "a temporary file left"
+}
+
+test_backup_prune_rules() {
+	bk_setup
+	run backup prune
+	expect_rc 64
+	expect_err 'no retention policy'
+	local i
+	for i in 1 2 3 4; do run backup create; expect_rc 0; done
+	local newest before
+	newest=$(bk_ids | head -1)
+	before=$(ls "$BK")
+	run backup prune --keep-last 2 --dry-run --json
+	expect_rc 0
+	expect_json '[.backups[] | select(.action == "remove")] | length == 2'
+	expect_json '.backups[0].reasons == ["newest","last"]'
+	[ "$(ls "$BK")" = "$before" ] || fail "--dry-run changed the directory"
+	run backup prune --keep-daily 1
+	expect_rc 0
+	expect_out "keep    $newest  \(newest,daily\)"
+	[ "$(bk_count)" = 1 ] || fail "keep-daily 1 on one day left $(bk_count)"
+	[ "$(bk_ids)" = "$newest" ] || fail "the newest did not survive"
+	run backup prune --keep-within 1s
+	[ "$(bk_ids)" = "$newest" ] || fail "the newest did not survive keep-within"
+	[ "$(sql "SELECT count(*) FROM backups WHERE removed IS NOT NULL")" = 3 ] ||
+		fail "catalogue not told"
+	bk_setup 'keep_last = 2'
+	run backup create --prune
+	expect_rc 0
+	run backup create --prune --json
+	expect_rc 0
+	expect_json '.prune | length == 3'
+	[ "$(bk_count)" = 2 ] || fail "create --prune kept $(bk_count)"
+}
+
+test_backup_new_machine_empty_state() {
+	bk_setup
+	run --json backup create --note dr
+	local id
+	id=$(jq -r .id "$OUT")
+	export MERCURY_STATE=$T_DIR/fresh/state.db STATE=$T_DIR/fresh/state.db
+	run backup list
+	expect_rc 0
+	expect_out "$id .* dr"
+	run backup verify --latest --restore-test
+	expect_rc 0
+	run backup restore "$id" --yes --to "$T_DIR/dr"
+	expect_rc 0
+	[ "$(cat "$T_DIR/dr$DATA/app.conf")" = 'app = 1' ] || fail "not restored"
+	[ "$(sql "SELECT count(*) FROM backups WHERE id = '$id' AND verify_ok = 1")" = 1 ] ||
+		fail "the fresh catalogue did not learn the backup"
+}
+
+test_backup_two_creates_one_is_75() {
+	bk_setup 'compress = none'
+	head -c $((64 << 20)) /dev/urandom >"$DATA/big.bin"
+	"$MC_BIN" backup create >/dev/null 2>"$T_DIR/first.err" &
+	local pid=$!
+	wait_until 20 has_partial || fail "no partial"
+	run backup create
+	expect_rc 75
+	expect_err "pid $pid"
+	wait "$pid" || fail "the first create failed: $(cat "$T_DIR/first.err")"
+	[ "$(bk_count)" = 1 ] || fail "not one backup"
+}
+
+# A second SQLite database among the includes, written to all the time:
+# its copy is consistent (a snapshot: rows 1..N without a gap).
+test_backup_live_sqlite_include() {
+	bk_setup
+	local db=$DATA/app.db
+	/usr/bin/python3 - "$db" "$T_DIR/stop" <<'EOF' &
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, pad TEXT)")
+db.execute("CREATE TABLE IF NOT EXISTS total (n INTEGER)")
+db.execute("INSERT INTO total VALUES (0)")
+while not os.path.exists(sys.argv[2]):
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO t (pad) VALUES (hex(randomblob(500)))")
+    db.execute("UPDATE total SET n = n + 1")
+    db.execute("COMMIT")
+EOF
+	local w=$!
+	wait_until 10 test -s "$db-wal" || fail "the writer did not start"
+	run --json backup create
+	local rc1=$RC id
+	id=$(jq -r .id "$OUT")
+	run backup create
+	touch "$T_DIR/stop"
+	wait "$w"
+	RC=$rc1
+	expect_rc 0
+	run backup verify "$id"
+	expect_rc 0
+	run backup restore "$id" --yes --to "$T_DIR/to"
+	expect_rc 0
+	local copy=$T_DIR/to$db
+	[ "$(sqlite3 "$copy" 'PRAGMA integrity_check')" = ok ] || fail "copy integrity"
+	[ "$(sqlite3 "$copy" 'SELECT count(*) = max(id) AND count(*) = (SELECT n FROM total) FROM t')" = 1 ] ||
+		fail "not a consistent snapshot: $(sqlite3 "$copy" 'SELECT count(*), max(id), (SELECT n FROM total) FROM t')"
+	[ "$(sqlite3 "$copy" 'SELECT count(*) > 0 FROM t')" = 1 ] || fail "empty copy"
+	[ ! -e "$T_DIR/to$db-wal" ] || fail "a -wal was restored"
+}
+
+
+# The backup health check: no backup, fine, overdue, failed verify.
+test_backup_health_check() {
+	bk_setup '[check "backups"]
+type = backup
+critical = true
+[check "stale"]
+type = backup
+max_age = 1ms'
+	run health backups
+	expect_rc 2
+	expect_out 'no backup in'
+	run --json backup create
+	local id
+	id=$(jq -r .id "$OUT")
+	run --json health backups
+	expect_rc 0
+	expect_json '.checks.backups.message | test("newest backup '"$id"' is .* old \\(max_age 1d2h\\), not verified yet")'
+	run --json health stale
+	expect_rc 1
+	expect_json '.checks.stale.status == "critical"'
+	expect_json '.checks.stale.message | test("older than max_age 1ms")'
+	damage flip "$id"
+	run backup verify
+	expect_rc 2
+	run -o nagios health backups
+	expect_rc 2
+	expect_out "failed its last verify: files/.*tokens.txt.zst"
+	run config check
+	expect_rc 0
+	conf '[check "b"]
+type = backup
+max_age = soon'
+	run config check
+	expect_rc 78
+}

@@ -1,0 +1,101 @@
+# 81-backup-sources.sh - backup_source commands, restore_commands and
+# restore hooks: failures, timeouts that kill the whole tree, a real
+# PostgreSQL dumped and restored, and the progress bar.
+. "$(dirname "${BASH_SOURCE[0]}")/backup-lib.sh"
+
+# Sources that fail, print nothing, or overrun their timeout (with a
+# grandchild in a session of its own): exit 2, nothing listed, no partial,
+# no process left.
+test_backup_failing_sources_fail_the_backup() {
+	local cmd why
+	for cmd in "/bin/sh -c \"echo half; exit 3\"|exited 3" \
+		"/bin/true|printed nothing" \
+		"/bin/sh -c \"setsid sleep 30 & echo \\\$! >$T_DIR/gc.pid; echo data; sleep 30\"|overran its timeout"; do
+		why=${cmd#*|}
+		bk_setup "[backup_source \"dump\"]
+command = ${cmd%|*}
+timeout = 500ms"
+		rm -f "$T_DIR/gc.pid"
+		run backup create
+		expect_rc 2
+		expect_err "backup_source 'dump' $why"
+		expect_one_err_line
+		[ "$(bk_count)" = 0 ] || fail "a backup is listed after '$why'"
+		[ "$(partials)" = 0 ] || fail "a partial is left after '$why'"
+		if [ -s "$T_DIR/gc.pid" ]; then
+			local gc
+			gc=$(cat "$T_DIR/gc.pid")
+			wait_until 5 eval "! kill -0 $gc" || fail "the grandchild $gc survived"
+		fi
+	done
+	[ -s "$T_DIR/gc.pid" ] || fail "the overrun case never started its grandchild"
+}
+
+# PostgreSQL: pg_dump -Fc as a source, rows changed, pg_restore --clean
+# --if-exists as its restore_command, rows back.
+test_backup_postgres_round_trip() {
+	local db=app_$$ pg="-h 127.0.0.1 -p $MC_TEST_PG_PORT -U postgres"
+	psql() { "$MC_TEST_PG_BIN/psql" $pg -v ON_ERROR_STOP=1 -Atq "$@"; }
+	psql -d postgres -c "CREATE DATABASE $db" || fail "createdb"
+	psql -d "$db" -c "CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance numeric);
+		INSERT INTO accounts SELECT g, 'owner-' || g, g * 10 FROM generate_series(1, 500) g;"
+	bk_setup "before_restore = /bin/sh -c \"echo before >>$T_DIR/hooks\"
+after_restore = /bin/sh -c \"echo after >>$T_DIR/hooks\"
+[backup_source \"pg\"]
+command = $MC_TEST_PG_BIN/pg_dump -Fc $pg $db
+file = app.pgdump
+timeout = 60s
+restore_command = $MC_TEST_PG_BIN/pg_restore --clean --if-exists $pg -d $db"
+	run --json backup create
+	expect_rc 0
+	expect_json '.backup.files | map(select(.kind == "source" and .source == "pg")) | length == 1'
+	local id
+	id=$(jq -r .id "$OUT")
+	psql -d "$db" -c "DELETE FROM accounts WHERE id > 100; UPDATE accounts SET balance = 0;"
+	[ "$(psql -d "$db" -c 'SELECT count(*), sum(balance) FROM accounts')" = '100|0' ] ||
+		fail "the change did not take"
+	run backup verify "$id"
+	expect_rc 0
+	run backup restore "$id" --yes --only pg
+	expect_rc 0
+	[ "$(psql -d "$db" -c 'SELECT count(*), sum(balance) FROM accounts')" = '500|1252500' ] ||
+		fail "rows not back: $(psql -d "$db" -c 'SELECT count(*), sum(balance) FROM accounts')"
+	[ "$(cat "$T_DIR/hooks")" = $'before\nafter' ] || fail "hooks: $(cat "$T_DIR/hooks")"
+	# --to writes the dump itself; pg_restore reads it.
+	run backup restore "$id" --yes --to "$T_DIR/to" --only pg
+	expect_rc 0
+	"$MC_TEST_PG_BIN/pg_restore" --list "$T_DIR/to/sources/app.pgdump" | grep -q 'TABLE DATA public accounts' ||
+		fail "the dump under --to is not a pg_dump archive"
+	# A failing restore_command: reported, the hooks after it not run.
+	bk_setup "[backup_source \"pg\"]
+command = $MC_TEST_PG_BIN/pg_dump -Fc $pg $db
+restore_command = $MC_TEST_PG_BIN/pg_restore $pg -d no_such_db_$$"
+	run backup restore "$id" --yes --only pg
+	expect_rc 2
+	expect_err "restore_command of backup_source 'pg' exited 1"
+	expect_err 'replaced: none; not replaced: source pg'
+	psql -d postgres -c "DROP DATABASE $db"
+}
+
+test_backup_before_restore_failing_touches_nothing() {
+	bk_setup "before_restore = /bin/false"
+	run backup create
+	printf 'app = 9\n' >"$DATA/app.conf"
+	run backup restore latest --yes
+	expect_rc 2
+	expect_err 'before_restore exited 1'
+	[ "$(cat "$DATA/app.conf")" = 'app = 9' ] || fail "restored anyway"
+}
+
+# A progress bar on a terminal for work over a second (a slow source),
+# none when stderr is not one.
+test_backup_progress_bar_only_on_a_tty() {
+	bk_setup "[backup_source \"slow\"]
+command = /bin/sh -c \"echo start; sleep 1.3; head -c 300000 /dev/zero\""
+	script -qec "$MC_BIN backup create" /dev/null </dev/null >"$T_DIR/tty.out" 2>&1
+	grep -q $'\r\\[[# -]*\\] ' "$T_DIR/tty.out" || fail "no bar on a tty: $(od -c "$T_DIR/tty.out" | head -5)"
+	run backup create
+	expect_rc 0
+	expect_no_err '\['
+	! grep -q $'\r' "$ERR" || fail "a bar when not on a tty"
+}

@@ -1,0 +1,589 @@
+/* test_backup.c - manifests, the streaming pass and restic's forget rules
+ * (lib/backup_manifest.c, lib/backup_stream.c, lib/backup_prune.c); a
+ * create, verify and restore at library level. The CLI tests
+ * (tests/cli/80-backup.sh) cover faults end to end. */
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backup.h"
+#include "state.h"
+#include "testlib.h"
+
+/* ---- paths and ids ---------------------------------------------------------- */
+
+Test(backup, path_rules)
+{
+	static const struct {
+		const char *p;
+		int rel, abs;
+	} cases[] = {
+		{ "state.db.zst", 1, 0 },
+		{ "files/etc/mercury/mercury.conf.zst", 1, 0 },
+		{ "/etc/passwd", 0, 1 },
+		{ "../x", 0, 0 },
+		{ "files/../../etc/passwd", 0, 0 },
+		{ "files/./x", 0, 0 },
+		{ "files//x", 0, 0 },
+		{ "files/x/", 0, 0 },
+		{ "", 0, 0 },
+		{ "/", 0, 0 },
+		{ "/etc/../root", 0, 0 },
+		{ "/etc/..hidden", 0, 1 },
+		{ "a\nb", 0, 0 },
+		{ "..", 0, 0 },
+		{ "...", 1, 0 },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		cr_expect_eq(mc_bk_path_safe(cases[i].p), cases[i].rel,
+			     "relative '%s'", cases[i].p);
+		cr_expect_eq(mc_bk_abs_path_safe(cases[i].p), cases[i].abs,
+			     "absolute '%s'", cases[i].p);
+	}
+	cr_expect(mc_bk_id_valid("20261207T020000Z-3f9a"));
+	cr_expect(!mc_bk_id_valid("20261207T020000Z-3F9A"));
+	cr_expect(!mc_bk_id_valid("20261207T020000Z-3f9"));
+	cr_expect(!mc_bk_id_valid("../1207T020000Z-3f9a"));
+	cr_expect(!mc_bk_id_valid(".partial-20261207T020000Z-3f9a"));
+}
+
+/* ---- manifests --------------------------------------------------------------- */
+
+static struct mc_bk_manifest *sample(void)
+{
+	struct mc_bk_manifest *m = mc_calloc(1, sizeof(*m));
+
+	m->format = MC_BK_FORMAT;
+	m->id = mc_strdup("20261207T020000Z-3f9a");
+	m->created = 1796608800.25;
+	m->host = mc_strdup("box");
+	m->tool_version = mc_strdup("0.1.0");
+	m->note = mc_strdup("nightly \"one\"");
+	m->correlation_id = mc_strdup("abc");
+	m->duration = 1.5;
+	m->n_files = 2;
+	m->files = mc_calloc(2, sizeof(*m->files));
+	m->files[0].path = mc_strdup("state.db.zst");
+	m->files[0].original = mc_strdup("/var/lib/mercury/state.db");
+	m->files[0].kind = MC_BK_STATE;
+	m->files[0].mode = 0600;
+	m->files[0].size = 4096;
+	m->files[0].stored_size = 100;
+	m->files[0].zstd = 1;
+	m->files[0].sqlite = 1;
+	memset(m->files[0].sha256, 'a', 64);
+	memset(m->files[0].sha256_original, 'b', 64);
+	m->files[1].path = mc_strdup("sources/app.pgdump.zst");
+	m->files[1].source = mc_strdup("pg");
+	m->files[1].kind = MC_BK_SOURCE;
+	m->files[1].mode = 0600;
+	m->files[1].size = 10;
+	m->files[1].stored_size = 20;
+	m->files[1].zstd = 1;
+	memset(m->files[1].sha256, 'c', 64);
+	memset(m->files[1].sha256_original, 'd', 64);
+	return m;
+}
+
+Test(backup, manifest_round_trip)
+{
+	struct mc_bk_manifest *m = sample(), *back = NULL;
+	char *text = mc_bk_manifest_dump(m);
+	struct mc_err err = { 0 };
+
+	cr_assert_eq(mc_bk_manifest_parse(text, strlen(text), &back, &err), 0,
+		     "%s", err.msg);
+	cr_expect_str_eq(back->id, m->id);
+	cr_expect_eq(back->created, m->created);
+	cr_expect_str_eq(back->note, "nightly \"one\"");
+	cr_expect_eq(back->n_files, 2);
+	cr_expect_str_eq(back->files[0].original, "/var/lib/mercury/state.db");
+	cr_expect_eq(back->files[0].kind, MC_BK_STATE);
+	cr_expect_eq(back->files[0].sqlite, 1);
+	cr_expect_eq(back->files[1].original, NULL);
+	cr_expect_str_eq(back->files[1].source, "pg");
+	cr_expect_eq(back->files[1].stored_size, 20);
+	cr_expect_eq(mc_bk_manifest_size(back), 4106);
+	cr_expect_eq(back->duration, 1.5);
+	mc_bk_manifest_free(back);
+	free(text);
+	mc_bk_manifest_free(m);
+}
+
+/* Replaces the first `from` in text with `to`. */
+static char *edit(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+
+	cr_assert_not_null(at, "'%s' not in the manifest", from);
+	return mc_asprintf("%.*s%s%s", (int)(at - text), text, to,
+			   at + strlen(from));
+}
+
+/* The checksum member recomputed, as an attacker (or a careless hand)
+ * who knows the format would: the other rules must still hold. */
+static char *resign(const char *text)
+{
+	json_t *doc = json_loads(text, 0, NULL);
+	char *s, sum[65], *out;
+
+	cr_assert_not_null(doc);
+	json_object_del(doc, "checksum");
+	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	mc_bk_sha256_hex(s, strlen(s), sum);
+	free(s);
+	json_object_set_new(doc, "checksum", json_string(sum));
+	out = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return out;
+}
+
+Test(backup, manifest_edits_refused)
+{
+	struct mc_bk_manifest *m = sample(), *back = NULL;
+	char *text = mc_bk_manifest_dump(m);
+	static const struct {
+		const char *from, *to, *why;
+		int resign;
+	} cases[] = {
+		{ "nightly", "weekly!", "checksum mismatch", 0 },
+		{ "\"size\": 4096", "\"size\": 4097", "checksum mismatch", 0 },
+		{ "state.db.zst", "/etc/shadow", "unsafe path", 1 },
+		{ "state.db.zst", "../../etc/shadow", "unsafe path", 1 },
+		{ "state.db.zst", "files/../../x", "unsafe path", 1 },
+		{ "/var/lib/mercury/state.db", "var/lib/state.db",
+		  "original path", 1 },
+		{ "/var/lib/mercury/state.db", "/var/../etc/passwd",
+		  "original path", 1 },
+		{ "\"zstd\"", "\"lz4\"", "unknown compression", 1 },
+		{ "\"state\"", "\"other\"", "unknown kind", 1 },
+		{ "\"format\": 1", "\"format\": 2", "format 2", 1 },
+		{ "\"format\": 1", "\"format\": \"1\"", "format", 1 },
+		{ "aaaaaaaa", "AAAAAAAA", "SHA-256", 1 },
+		{ "sources/app.pgdump.zst", "state.db.zst", "appears twice", 1 },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		struct mc_err err = { 0 };
+		char *e = edit(text, cases[i].from, cases[i].to);
+
+		if (cases[i].resign) {
+			char *r = resign(e);
+
+			free(e);
+			e = r;
+		}
+		cr_expect_eq(mc_bk_manifest_parse(e, strlen(e), &back, &err),
+			     -1, "case %zu accepted", i);
+		cr_expect_eq(err.code, MC_EXIT_CRITICAL);
+		cr_expect(strstr(err.msg, cases[i].why) != NULL,
+			  "case %zu: '%s' lacks '%s'", i, err.msg,
+			  cases[i].why);
+		cr_expect_null(back);
+		free(e);
+	}
+	free(text);
+	mc_bk_manifest_free(m);
+}
+
+Test(backup, manifest_garbage_refused)
+{
+	static const char *const bad[] = {
+		"", "[]", "{}", "null", "{\"checksum\": 5}", "{\"a\":1,\"a\":2}",
+		"\xff\xfe", "{\"checksum\": \"zz\"}",
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(bad); i++) {
+		struct mc_bk_manifest *m = NULL;
+		struct mc_err err = { 0 };
+
+		cr_expect_eq(mc_bk_manifest_parse(bad[i], strlen(bad[i]), &m,
+						  &err), -1, "case %zu", i);
+		cr_expect_null(m);
+	}
+}
+
+/* ---- the streaming pass -------------------------------------------------------- */
+
+static void sha_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len;
+
+	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+	mc_hex(md, 32, out);
+}
+
+/* Writes n bytes of mixed content (text runs and random runs) to path. */
+static char *fill(const char *path, size_t n)
+{
+	char *buf = mc_malloc(n);
+	int fd;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)((i / 4096) % 2 ? rand() : 'a' + (int)(i % 26));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	return buf;
+}
+
+static void round_trip(int zstd)
+{
+	char dir[MC_TEST_DIR_LEN], *in, *st, *out, *data, want[65];
+	struct mc_bk_sums s1, s2;
+	struct mc_err err = { 0 };
+	size_t n = 3 * 1024 * 1024 + 17;
+	int a, b;
+
+	mc_test_dir(dir);
+	in = mc_asprintf("%s/in", dir);
+	st = mc_asprintf("%s/stored", dir);
+	out = mc_asprintf("%s/out", dir);
+	data = fill(in, n);
+	sha_hex(data, n, want);
+	a = open(in, O_RDONLY);
+	b = open(st, O_WRONLY | O_CREAT, 0600);
+	cr_assert_eq(mc_bk_store(a, in, b, st, zstd, NULL, &s1, &err), 0, "%s",
+		     err.msg);
+	close(a);
+	close(b);
+	cr_expect_str_eq(s1.sha256_original, want);
+	cr_expect_eq(s1.size, n);
+	if (zstd)
+		cr_expect_lt(s1.stored, n / 2 + n / 4, "compressed %llu",
+			     (unsigned long long)s1.stored);
+	else
+		cr_expect_str_eq(s1.sha256, want);
+	a = open(st, O_RDONLY);
+	b = open(out, O_WRONLY | O_CREAT, 0600);
+	cr_assert_eq(mc_bk_load(a, st, b, out, zstd, NULL, &s2, &err), 0, "%s",
+		     err.msg);
+	close(a);
+	close(b);
+	cr_expect_str_eq(s2.sha256, s1.sha256);
+	cr_expect_str_eq(s2.sha256_original, want);
+	cr_expect_eq(s2.size, n);
+	cr_expect_eq(s2.stored, s1.stored);
+	{
+		struct stat sb;
+
+		cr_assert_eq(stat(out, &sb), 0);
+		cr_expect_eq((size_t)sb.st_size, n);
+	}
+	free(data);
+	free(in);
+	free(st);
+	free(out);
+	mc_test_rmtree(dir);
+}
+
+Test(backup, stream_zstd_round_trip) { round_trip(1); }
+Test(backup, stream_plain_round_trip) { round_trip(0); }
+
+/* A stored zstd file cut short, or with a flipped byte, is found. */
+Test(backup, stream_damage_found)
+{
+	char dir[MC_TEST_DIR_LEN], *in, *st;
+	struct mc_bk_sums s;
+	struct mc_err err = { 0 };
+	struct stat sb;
+	int a, b;
+	char *data;
+
+	mc_test_dir(dir);
+	in = mc_asprintf("%s/in", dir);
+	st = mc_asprintf("%s/stored", dir);
+	data = fill(in, 1 << 20);
+	a = open(in, O_RDONLY);
+	b = open(st, O_WRONLY | O_CREAT, 0600);
+	cr_assert_eq(mc_bk_store(a, in, b, st, 1, NULL, &s, &err), 0);
+	close(a);
+	close(b);
+	cr_assert_eq(stat(st, &sb), 0);
+	cr_assert_eq(truncate(st, sb.st_size - 9), 0);
+	a = open(st, O_RDONLY);
+	cr_expect_eq(mc_bk_load(a, st, -1, NULL, 1, NULL, &s, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_CRITICAL);
+	cr_expect(strstr(err.msg, "truncated") || strstr(err.msg, "corrupt"),
+		  "%s", err.msg);
+	close(a);
+	/* Empty: no frame at all. */
+	cr_assert_eq(truncate(st, 0), 0);
+	a = open(st, O_RDONLY);
+	mc_err_clear(&err);
+	cr_expect_eq(mc_bk_load(a, st, -1, NULL, 1, NULL, &s, &err), -1);
+	cr_expect(strstr(err.msg, "truncated") != NULL, "%s", err.msg);
+	close(a);
+	free(data);
+	free(in);
+	free(st);
+	mc_test_rmtree(dir);
+}
+
+/* ---- forget ------------------------------------------------------------------ */
+
+static double at(const char *local)
+{
+	struct tm tm = { 0 };
+
+	cr_assert_not_null(strptime(local, "%Y-%m-%d %H:%M", &tm));
+	tm.tm_isdst = -1;
+	return (double)mktime(&tm);
+}
+
+static void set_tz(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+/* times, newest first, as local wall clock strings */
+static void forget(const char *const *times, size_t n,
+		   const struct mc_bk_policy *p, unsigned *keep)
+{
+	double t[32];
+
+	cr_assert_leq(n, 32);
+	for (size_t i = 0; i < n; i++)
+		t[i] = at(times[i]);
+	mc_bk_forget(t, n, p, keep);
+}
+
+Test(backup, forget_daily_crosses_local_midnight)
+{
+	/* 23:30 and 00:30 local are different days, however UTC sees
+	 * them (Berlin is UTC+1 in December). */
+	static const char *const t[] = {
+		"2026-12-08 00:30", "2026-12-07 23:30", "2026-12-07 12:00",
+		"2026-12-06 23:59", "2026-12-06 00:00", "2026-12-05 10:00",
+	};
+	struct mc_bk_policy p = { .daily = 3 };
+	unsigned k[6];
+
+	set_tz("Europe/Berlin");
+	forget(t, 6, &p, k);
+	cr_expect(k[0] & MC_BK_KEEP_DAILY);
+	cr_expect(k[1] & MC_BK_KEEP_DAILY);
+	cr_expect_eq(k[2], 0);
+	cr_expect(k[3] & MC_BK_KEEP_DAILY);
+	cr_expect_eq(k[4], 0);
+	cr_expect_eq(k[5], 0, "only the last 3 days with backups");
+	/* The same two instants, 22:10 and 23:10 UTC on the 7th: one day
+	 * in UTC, two days in Berlin (23:10 on the 7th, 00:10 on the 8th). */
+	{
+		double u[2] = { 1796685000, 1796681400 };
+		struct mc_bk_policy d = { .daily = 5 };
+		unsigned uk[2];
+
+		mc_bk_forget(u, 2, &d, uk);
+		cr_expect(uk[1] & MC_BK_KEEP_DAILY, "Berlin: two days");
+		set_tz("UTC");
+		mc_bk_forget(u, 2, &d, uk);
+		cr_expect_eq(uk[1], 0, "UTC: one day");
+	}
+}
+
+Test(backup, forget_weekly_iso_weeks_across_the_year)
+{
+	/* 2027-01-03 is a Sunday in ISO week 2026-W53; 2027-01-04 starts
+	 * 2027-W01; 2026-12-28 (Monday) starts 2026-W53. */
+	static const char *const t[] = {
+		"2027-01-04 01:00", "2027-01-03 23:00", "2026-12-28 00:10",
+		"2026-12-27 23:50", "2026-12-21 09:00",
+	};
+	struct mc_bk_policy p = { .weekly = 3 };
+	unsigned k[5];
+
+	set_tz("UTC");
+	forget(t, 5, &p, k);
+	cr_expect(k[0] & MC_BK_KEEP_WEEKLY);
+	cr_expect(k[1] & MC_BK_KEEP_WEEKLY, "Sunday is the end of W53");
+	cr_expect_eq(k[2], 0, "same ISO week as the Sunday");
+	cr_expect(k[3] & MC_BK_KEEP_WEEKLY, "W52");
+	cr_expect_eq(k[4], 0, "a fourth week");
+}
+
+Test(backup, forget_monthly_hourly_last_within)
+{
+	static const char *const t[] = {
+		"2026-12-01 00:05", "2026-11-30 23:55", "2026-11-30 23:05",
+		"2026-11-30 22:59", "2026-10-15 12:00", "2026-09-01 00:00",
+	};
+	struct mc_bk_policy m = { .monthly = 2 };
+	struct mc_bk_policy h = { .hourly = 2 };
+	struct mc_bk_policy l = { .last = 2 };
+	struct mc_bk_policy w = { .within_ms = 3600 * 1000 };
+	struct mc_bk_policy or = { .last = 1, .monthly = 4 };
+	unsigned k[6];
+
+	set_tz("UTC");
+	forget(t, 6, &m, k);
+	cr_expect(k[0] & MC_BK_KEEP_MONTHLY);
+	cr_expect(k[1] & MC_BK_KEEP_MONTHLY);
+	cr_expect_eq(k[2] | k[3] | k[4] | k[5], 0);
+	forget(t, 6, &h, k);
+	cr_expect(k[0] & MC_BK_KEEP_HOURLY);
+	cr_expect(k[1] & MC_BK_KEEP_HOURLY, "23:55 is hour 23 of the 30th");
+	cr_expect_eq(k[2], 0, "23:05 is the same hour");
+	cr_expect_eq(k[3], 0, "a third hour");
+	forget(t, 6, &l, k);
+	cr_expect_eq(k[0], MC_BK_KEEP_NEWEST | MC_BK_KEEP_LAST);
+	cr_expect_eq(k[1], MC_BK_KEEP_LAST);
+	cr_expect_eq(k[2], 0);
+	forget(t, 6, &w, k);
+	cr_expect(k[0] & MC_BK_KEEP_WITHIN);
+	cr_expect(k[1] & MC_BK_KEEP_WITHIN);
+	cr_expect(k[2] & MC_BK_KEEP_WITHIN, "exactly one hour: within");
+	cr_expect_eq(k[3], 0);
+	cr_expect_eq(k[5], 0);
+	/* Rules are ORed: last keeps #0, monthly #0, #1, #4, #5. */
+	forget(t, 6, &or, k);
+	cr_expect(k[0] & MC_BK_KEEP_LAST);
+	cr_expect(k[1] & MC_BK_KEEP_MONTHLY);
+	cr_expect_eq(k[2] | k[3], 0);
+	cr_expect(k[4] & MC_BK_KEEP_MONTHLY);
+	cr_expect(k[5] & MC_BK_KEEP_MONTHLY);
+}
+
+/* restic's within is measured from the newest backup, not from now: old
+ * backups that stopped coming are not all aged out. */
+Test(backup, forget_within_counts_from_the_newest_and_newest_survives)
+{
+	double t[3] = { 1000000, 1000000 - 1800, 1000000 - 7200 };
+	struct mc_bk_policy p = { .within_ms = 3600 * 1000 };
+	struct mc_bk_policy tiny = { .hourly = 1 };
+	unsigned k[3];
+	char why[64];
+
+	mc_bk_forget(t, 3, &p, k);
+	cr_expect(k[0] & MC_BK_KEEP_WITHIN);
+	cr_expect(k[1] & MC_BK_KEEP_WITHIN);
+	cr_expect_eq(k[2], 0);
+	mc_bk_forget(t, 3, &tiny, k);
+	cr_expect(k[0] & MC_BK_KEEP_NEWEST);
+	mc_bk_keep_reasons(MC_BK_KEEP_NEWEST | MC_BK_KEEP_DAILY, why,
+			   sizeof(why));
+	cr_expect_str_eq(why, "newest,daily");
+	cr_expect(mc_bk_policy_empty(&(struct mc_bk_policy){ 0 }));
+	cr_expect(!mc_bk_policy_empty(&tiny));
+}
+
+/* ---- create, verify, restore through the library ---------------------------------- */
+
+Test(backup, create_verify_restore_to)
+{
+	char dir[MC_TEST_DIR_LEN], *bdir, *f1, *to, *got;
+	struct mc_bk_create_opts o = { 0 };
+	struct mc_bk_restore_opts ro = { 0 };
+	struct mc_bk_restore_result rr;
+	struct mc_bk_manifest *m = NULL;
+	struct mc_bk_verify_result vr;
+	struct mc_err err = { 0 };
+	const char *inc[1];
+	char *data;
+	size_t len;
+
+	mc_test_dir(dir);
+	bdir = mc_asprintf("%s/backups", dir);
+	f1 = mc_asprintf("%s/data.bin", dir);
+	to = mc_asprintf("%s/to", dir);
+	data = fill(f1, 200000);
+	inc[0] = f1;
+	o.dir = bdir;
+	o.includes = inc;
+	o.n_includes = 1;
+	o.zstd = 1;
+	o.note = "unit";
+	cr_assert_eq(mc_bk_create(&o, &m, &err), 0, "%s", err.msg);
+	cr_expect_eq(m->n_files, 1);
+	cr_expect_str_eq(m->files[0].original, f1);
+	cr_assert_eq(mc_bk_verify(bdir, m->id, 1, NULL, &vr, &err), 0, "%s",
+		     err.msg);
+	cr_expect(vr.ok, "%s: %s", vr.bad_file, vr.reason);
+	cr_expect_gt(vr.restore_seconds, 0);
+	mc_bk_verify_result_clean(&vr);
+	ro.dir = bdir;
+	ro.id = m->id;
+	ro.to = to;
+	cr_assert_eq(mc_bk_restore(&ro, &rr, &err), 0, "%s", err.msg);
+	cr_expect_eq(rr.n_replaced, 1);
+	cr_expect_eq(rr.n_kept, 0, "--to keeps nothing: nothing is replaced");
+	got = mc_read_file(rr.replaced[0], 1 << 20, &len, &err);
+	cr_assert_not_null(got, "%s", err.msg);
+	cr_expect_eq(len, 200000);
+	cr_expect_eq(memcmp(got, data, len), 0);
+	cr_expect(strncmp(rr.replaced[0], to, strlen(to)) == 0);
+	free(got);
+	mc_bk_restore_result_clean(&rr);
+	mc_bk_manifest_free(m);
+	free(data);
+	free(bdir);
+	free(f1);
+	free(to);
+	mc_test_rmtree(dir);
+}
+
+/* The `backup` health check: none, overdue, failed verify, fine. */
+Test(backup, health_of_the_newest_backup)
+{
+	char dir[MC_TEST_DIR_LEN], *bdir, *f1, *sp, *msg = NULL;
+	struct mc_bk_create_opts o = { 0 };
+	struct mc_bk_manifest *m = NULL;
+	struct mc_bk_verify_result bad = { 0 };
+	struct mc_state *st;
+	struct mc_err err = { 0 };
+	const char *inc[1];
+	double age;
+
+	mc_test_dir(dir);
+	bdir = mc_asprintf("%s/backups", dir);
+	f1 = mc_asprintf("%s/data.txt", dir);
+	sp = mc_asprintf("%s/state.db", dir);
+	free(fill(f1, 1000));
+	st = mc_state_open(sp, &err);
+	cr_assert_not_null(st, "%s", err.msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, mc_wall_now(), &age, &msg),
+		     2);
+	cr_expect(strstr(msg, "no backup") != NULL, "%s", msg);
+	free(msg);
+	inc[0] = f1;
+	o.dir = bdir;
+	o.includes = inc;
+	o.n_includes = 1;
+	o.zstd = 1;
+	cr_assert_eq(mc_bk_create(&o, &m, &err), 0, "%s", err.msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, m->created + 60, &age,
+				  &msg), 0);
+	cr_expect(strstr(msg, "not verified yet") != NULL, "%s", msg);
+	cr_expect(age > 59.999 && age < 60.001, "age %f", age);
+	free(msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, m->created + 7200, &age,
+				  &msg), 2);
+	cr_expect(strstr(msg, "older than max_age 1h") != NULL, "%s", msg);
+	free(msg);
+	bad.bad_file = "files/x";
+	bad.reason = "missing";
+	cr_assert_eq(mc_bk_catalog_verified(st, m, bdir, &bad, 0, &err), 0,
+		     "%s", err.msg);
+	cr_expect_eq(mc_bk_health(st, bdir, 3600000, m->created + 60, &age,
+				  &msg), 2);
+	cr_expect(strstr(msg, "failed its last verify: files/x: missing") !=
+		  NULL, "%s", msg);
+	free(msg);
+	mc_state_close(st);
+	mc_bk_manifest_free(m);
+	free(bdir);
+	free(f1);
+	free(sp);
+	mc_test_rmtree(dir);
+}
