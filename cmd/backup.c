@@ -813,7 +813,7 @@ static int restore_run(struct mc_ctx *ctx)
 		if (b.len >= sizeof(ctx->err.msg))
 			memcpy(ctx->err.msg + sizeof(ctx->err.msg) - 24,
 			       " (full list: -o json)", 22);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		if (ctx->err.code != MC_EXIT_SIGINT &&
 		    ctx->err.code != MC_EXIT_SIGTERM)
 			ctx->err.code = MC_EXIT_CRITICAL;
