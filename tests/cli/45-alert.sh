@@ -386,6 +386,8 @@ test_alert_big_2xx_answer_is_delivered() {
 	[ "$n" = 2 ] || fail "not one request per hook: $n"
 	run breaker list --json
 	expect_no_out '"open"'
+}
+
 # One webhook whose secret cannot be read (an unset url_env under cron, a
 # missing url_file) fails alone, by name; the others are delivered, in alert
 # send, alert test and health --notify; config check warns beforehand.
