@@ -582,7 +582,7 @@ static int list_run(struct mc_ctx *ctx)
 		} else {
 			json_object_set_new(o, "last_verify", json_null());
 		}
-		mc_bk_cat_clean(&c);
+		mc_bk_cat_release(&c);
 		json_array_append_new(arr, o);
 		mc_format_time(m->created, created, sizeof(created));
 		created[19] = '\0';
@@ -700,7 +700,7 @@ static int verify_run(struct mc_ctx *ctx)
 		if (x->m)
 			mc_bk_catalog_verified(ctx->st, x->m, dir, &r, drill,
 					       NULL);
-		mc_bk_verify_result_clean(&r);
+		mc_bk_verify_result_release(&r);
 	}
 	bar_end(&bar);
 	json_object_set_new(ctx->report.doc, "bad", json_integer((json_int_t)nbad));
@@ -830,7 +830,7 @@ static int restore_run(struct mc_ctx *ctx)
 			      "*.pre-restore-%s\n", o.id);
 	rc = 0;
 out:
-	mc_bk_restore_result_clean(&r);
+	mc_bk_restore_result_release(&r);
 	mc_bk_entries_free(e, n);
 	free(src);
 	return rc;
