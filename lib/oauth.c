@@ -22,22 +22,7 @@
 
 char *mc_oauth_quote(const char *s, size_t n)
 {
-	struct mc_buf b = { 0 };
-
-	mc_buf_puts(&b, "");
-	for (size_t i = 0; i < n && b.len < QUOTE_MAX;) {
-		size_t l = mc_utf8_len((const unsigned char *)s + i, n - i);
-
-		if (l == 0 || (l == 1 && ((unsigned char)s[i] < 0x20 ||
-					  s[i] == 0x7f))) {
-			mc_buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
-			i++;
-			continue;
-		}
-		mc_buf_add(&b, s + i, l);
-		i += l;
-	}
-	return mc_buf_steal(&b);
+	return mc_escape(s, n < QUOTE_MAX ? n : QUOTE_MAX);
 }
 
 /* application/x-www-form-urlencoded pair. */
@@ -784,6 +769,20 @@ static int refresh_locked(const struct mc_oauth_env *env,
 		/* what the store now holds: a refresh token kept */
 		if (t->refresh_token == NULL)
 			t->refresh_token = mc_strdup(old->refresh_token);
+		{
+			char left[32] = "unknown";
+
+			if (t->expires_at > 0)
+				mc_format_duration((int64_t)(t->expires_at -
+					now) * 1000, left, sizeof(left));
+			mc_log(MC_LOG_INFO, "provider '%s': new access token "
+			       "by %s, valid for %s%s", p->name,
+			       old->refresh_token ? "refresh_token" :
+			       "client_credentials", left,
+			       t->refresh_token && !mc_streq(t->refresh_token,
+			       old->refresh_token) ? "; the refresh token "
+			       "rotated" : "");
+		}
 		return 0;
 	}
 	if (error && strcmp(error, "invalid_grant") == 0) {
@@ -810,6 +809,24 @@ record:
 	return -1;
 }
 
+/* The provider's lock: one refresh (or revocation) at a time per
+ * provider, across processes, waited for as long as the run may. */
+static struct mc_lock *provider_lock(const struct mc_oauth_env *env,
+				     const struct mc_oauth_provider *p,
+				     struct mc_err *err)
+{
+	int64_t left = mc_deadline_left_ms(env->dl, 0);
+	char *dir = mc_asprintf("%s/locks", mc_state_dir(env->st));
+	char *name = mc_asprintf("oauth-%s", p->name);
+	struct mc_lock *lock;
+
+	lock = mc_lock_take(dir, name, left > 0 && left < INT64_MAX ? left :
+			    60000, err);
+	free(dir);
+	free(name);
+	return lock;
+}
+
 int mc_oauth_ensure(const struct mc_oauth_env *env,
 		    const struct mc_oauth_provider *p, int64_t min_valid_ms,
 		    int force, struct mc_oauth_token *t, int *refreshed,
@@ -817,7 +834,6 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 {
 	struct mc_oauth_token cur;
 	struct mc_lock *lock;
-	char *dir, *name;
 	double started = mc_oauth_now(env);
 	int rc;
 
@@ -834,15 +850,7 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 		return needs_login_err(p, NULL, err);
 	}
 	mc_oauth_token_release(&cur);
-	/* One refresh at a time per provider, across processes: wait for
-	 * the lock as long as the run may. */
-	dir = mc_asprintf("%s/locks", mc_state_dir(env->st));
-	name = mc_asprintf("oauth-%s", p->name);
-	lock = mc_lock_take(dir, name, mc_deadline_left_ms(env->dl, 0) > 0 ?
-			    mc_deadline_left_ms(env->dl, 0) : 60000, err);
-	free(dir);
-	free(name);
-	if (lock == NULL)
+	if ((lock = provider_lock(env, p, err)) == NULL)
 		return -1;
 	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0) {
 		mc_lock_release(lock);
@@ -875,10 +883,16 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 	struct mc_buf warn = { 0 };
 	struct mc_err e2 = { 0 };
 	const char *tokens[2], *hints[2] = { "refresh_token", "access_token" };
+	struct mc_lock *lock;
+	int rc;
 
 	*warning = NULL;
-	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0)
+	if ((lock = provider_lock(env, p, err)) == NULL)
 		return -1;
+	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0) {
+		mc_lock_release(lock);
+		return -1;
+	}
 	tokens[0] = cur.refresh_token;
 	tokens[1] = cur.access_token;
 	if (cur.refresh_token == NULL && cur.access_token == NULL) {
@@ -916,7 +930,9 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 		mc_oauth_endpoints_release(&e);
 	}
 	mc_oauth_token_release(&cur);
-	if (mc_oauth_token_forget(env->st, p->name, err) < 0) {
+	rc = mc_oauth_token_forget(env->st, p->name, err);
+	mc_lock_release(lock);
+	if (rc < 0) {
 		mc_buf_release(&warn);
 		return -1;
 	}

@@ -6,8 +6,8 @@
 
 #include "oauth.h"
 
-/* Server text for a message: cut to a couple of hundred bytes, control
- * characters and invalid UTF-8 written as \xNN. Caller frees. */
+/* Server text for a message: its first couple of hundred bytes, through
+ * mc_escape(). Caller frees. */
 char *mc_oauth_quote(const char *s, size_t n);
 /* Appends key=value (form-encoded) to b; nothing when value is NULL. */
 void mc_oauth_form_add(struct mc_buf *b, const char *key, const char *value);

@@ -602,3 +602,23 @@ oauth = dev"
 	expect_rc 1
 	expect_json '.checks["api-dev"].status == "critical" and (.checks["api-dev"].message | test("needs login"))'
 }
+
+# refresh renews what expires within --if-expiring-within (default
+# refresh_before), and leaves the rest alone without a request.
+test_oauth_refresh_if_expiring_within() {
+	oauth_setup || return
+	conf "$(providers)"
+	run oauth refresh cc
+	expect_rc 0
+	expect_out '^cc: refreshed'
+	run oauth refresh cc --if-expiring-within 30m --json
+	expect_rc 0
+	expect_json '.providers[0].result == "fresh"'
+	[ "$(ocount token:client_credentials)" = 1 ] || fail "a fresh token was refreshed"
+	run oauth refresh cc --if-expiring-within 2h
+	expect_rc 0
+	expect_out '^cc: refreshed'
+	[ "$(ocount token:client_credentials)" = 2 ] || fail "a token within the window was not refreshed"
+	run oauth refresh cc --if-expiring-within soon
+	expect_rc 64
+}
