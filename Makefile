@@ -28,7 +28,7 @@ CC       ?= cc
 # libcurl is not linked into mercuryctl: lib/curl_lazy.c loads it on first
 # use (its headers are still needed). The unit tests link it for their own
 # requests to the receiver.
-PKGS     := sqlite3 jansson hiredis inih libcrypto libzstd
+PKGS     := sqlite3 jansson hiredis inih libcrypto libcares libzstd
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 SANITIZE ?=

@@ -34,16 +34,60 @@ void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc)
 	bc->recovery_ms = mc_conf_ms(core, "breaker_recovery", 30000);
 }
 
+/* The Pushgateway URL: --pushgateway, else [core] pushgateway_url (or
+ * MERCURY_PUSHGATEWAY_URL), else the file or variable [core] names. Its
+ * password is registered for masking. *url is NULL when none is set;
+ * caller frees it. */
+static int pushgateway_url(const struct mc_ctx *ctx, char **url,
+			   struct mc_err *err)
+{
+	const struct mc_conf_section *core = mc_conf_core(ctx->conf);
+	const char *v = mc_args_value(ctx->args, "pushgateway");
+
+	*url = NULL;
+	if (v == NULL && core != NULL)
+		v = mc_conf_str(core, "pushgateway_url");
+	if (v != NULL)
+		*url = mc_strdup(v);
+	else if (core != NULL &&
+		 mc_conf_secret(core, "pushgateway_url_file",
+				"pushgateway_url_env", "Pushgateway URL", url,
+				err) < 0)
+		return -1;
+	if (*url == NULL)
+		return 0;
+	mc_redact_add_url(*url);
+	if (strncmp(*url, "http://", 7) != 0 &&
+	    strncmp(*url, "https://", 8) != 0) {
+		mc_free_secret(*url);
+		*url = NULL;
+		return mc_err_set(err, MC_EXIT_CONFIG, "the Pushgateway URL is "
+				  "not http:// or https:// (not shown)");
+	}
+	return 0;
+}
+
 int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 		       struct mc_err *err)
 {
 	const char *dir = mc_args_value(ctx->args, "textfile-dir");
-	const char *url = mc_args_value(ctx->args, "pushgateway");
 	const char *text = r->prom.data ? r->prom.data : "";
+	char *url = NULL;
 	int rc = 0;
 
 	if (dir && mc_textfile_write(dir, ctx->command, text, err) < 0)
 		rc = -1;
+	{
+		struct mc_err e = { 0 };
+
+		if (pushgateway_url(ctx, &url, &e) < 0) {
+			if (rc == 0 && err)
+				*err = e;
+			else
+				mc_log(MC_LOG_ERROR, "%s", e.msg);
+			rc = -1;
+		}
+	}
 	if (url) {
 		struct mc_err e = { 0 };
 		char host[256];
@@ -62,6 +106,7 @@ int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 				mc_log(MC_LOG_ERROR, "%s", e.msg);
 			rc = -1;
 		}
+		mc_free_secret(url);
 	}
 	return rc;
 }

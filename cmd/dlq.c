@@ -66,6 +66,7 @@ static struct mc_redis *redis_open(struct mc_ctx *ctx,
 	mc_redis_opts_from_conf(s, ctx->conf, &o);
 	o.connect_timeout_ms = mc_deadline_left_ms(&ctx->dl, 5000);
 	o.command_timeout_ms = mc_deadline_left_ms(&ctx->dl, 30000);
+	o.dl = &ctx->dl;
 	r = mc_redis_connect(&o, &ctx->err);
 	if (r == NULL && ctx->err.code != MC_EXIT_CONFIG)
 		ctx->err.code = MC_EXIT_CRITICAL;

@@ -98,24 +98,12 @@ static void register_secrets(const struct mc_conf *c)
 		for (size_t k = 0; s->schema->keys[k].name; k++) {
 			for (const struct mc_conf_value *v = &s->values[k]; v;
 			     v = v->next) {
-				const char *sep, *at, *colon;
-				char *pw;
-
 				if (v->raw == NULL)
 					continue;
 				if (v->key->flags & MC_CK_SECRET)
 					mc_redact_add(v->raw);
-				if (v->key->type != MC_CT_URL ||
-				    (sep = strstr(v->raw, "://")) == NULL)
-					continue;
-				at = strchr(sep + 3, '@');
-				colon = at ? memchr(sep + 3, ':',
-						    (size_t)(at - sep - 3)) : NULL;
-				if (colon == NULL)
-					continue;
-				pw = mc_strndup(colon + 1, (size_t)(at - colon - 1));
-				mc_redact_add(pw);
-				mc_free_secret(pw);
+				if (v->key->type == MC_CT_URL)
+					mc_redact_add_url(v->raw);
 			}
 		}
 	}
@@ -453,9 +441,12 @@ static void phase_publish(struct run *r)
 			if (mc_interrupted && !ctx->interrupt_is_exit) {
 				r->code = exit_for_signal();
 			} else if (!r->failed) {
+				char *safe = mc_redact(e.msg);
+
 				json_object_set_new(ctx->report.doc,
 						    "metrics_error",
-						    json_string(e.msg));
+						    json_string(safe));
+				free(safe);
 				if (e.code > r->code)
 					r->code = e.code;
 			}

@@ -5,10 +5,10 @@
  * Each run function executes in a worker thread of its own, concurrently
  * with other checks: it reads c, c->sec and env->conf, writes only r, keeps
  * no static mutable state, and bounds every blocking call by what remains
- * of the check's timeout (getaddrinfo excepted: the resolver's own timeouts
- * bound it, and the engine abandons a check that overruns).
+ * of the check's timeout, name resolution included (net.h).
  */
 #include "check.h"
+#include "net.h"
 #include "redis.h"
 
 #include <errno.h>
@@ -97,98 +97,45 @@ static int split_address(const char *addr, char *host, size_t hsize,
 	return 0;
 }
 
-/* One connection attempt: 0 connected, else the errno (ETIMEDOUT when the
- * time ran out). The socket is closed on every path. */
-static int try_connect(const struct addrinfo *ai, double end)
-{
-	int fd, e = 0;
-	socklen_t len = sizeof(e);
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd < 0)
-		return errno ? errno : EIO;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		goto done;
-	if (errno != EINPROGRESS && errno != EINTR) {
-		e = errno;
-		goto done;
-	}
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		int64_t left = left_ms(end);
-		int n;
-
-		if (left == 0) {
-			e = ETIMEDOUT;
-			goto done;
-		}
-		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			goto done;
-		}
-		if (n == 0)
-			continue;	/* left_ms() says whether time is up */
-		break;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
-		e = errno;
-done:
-	close(fd);
-	return e;
-}
-
 static void run_tcp(const struct mc_check *c, const struct mc_health_env *env,
 		    struct mc_check_result *r)
 {
 	const char *addr = mc_conf_str(c->sec, "address");
-	struct addrinfo hints, *res = NULL, *ai;
+	struct mc_err err = { 0 };
 	char host[256], port[16], eb[128], what[320];
 	int64_t budget = budget_ms(c, env);
 	double start = mc_mono_now(), end = start + (double)budget / 1e3;
-	int rc, e = EHOSTUNREACH;
+	long long pn;
+	int fd = -1;
 
 	if (addr == NULL ||
-	    split_address(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+	    split_address(addr, host, sizeof(host), port, sizeof(port)) < 0 ||
+	    mc_parse_int(port, 1, 65535, &pn, NULL) < 0) {
 		mc_check_set(r, MC_ST_UNKNOWN, "bad address '%s' (use host:port)",
 			     addr ? addr : "");
 		return;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		mc_check_set(r, MC_ST_CRITICAL, "cannot resolve '%s': %s", host,
-			     rc == EAI_SYSTEM ? errstr(errno, eb, sizeof(eb))
-					      : gai_strerror(rc));
-		return;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		e = try_connect(ai, end);
-		if (e == 0 || e == ETIMEDOUT)
-			break;
-	}
-	freeaddrinfo(res);
-	if (e == 0) {
+	if (mc_net_connect(host, (int)pn, end, &fd, &err) == 0) {
 		double ms = (mc_mono_now() - start) * 1e3;
 
+		close(fd);
 		snprintf(what, sizeof(what), "connected to %s in %.1f ms", addr,
 			 ms);
 		latency_verdict(c, r, ms, what);
-	} else if (e == ETIMEDOUT) {
+	} else if (err.sys_errno == ETIMEDOUT) {
 		mc_check_set(r, MC_ST_CRITICAL,
-			     "timed out after %lld ms connecting to %s",
-			     (long long)budget, addr);
-	} else if (e == ECONNREFUSED) {
+			     "timed out after %lld ms %s %s",
+			     (long long)budget, strstr(err.msg, "resolving") ?
+			     "resolving" : "connecting to", addr);
+	} else if (err.sys_errno == ECONNREFUSED) {
 		mc_check_set(r, MC_ST_CRITICAL, "connection refused (%s)", addr);
+	} else if (err.sys_errno == EINTR) {
+		mc_check_set(r, MC_ST_UNKNOWN, "interrupted");
+	} else if (err.sys_errno == 0) {
+		mc_check_set(r, MC_ST_CRITICAL, "%s", err.msg);
 	} else {
 		mc_check_set(r, MC_ST_CRITICAL, "cannot connect to %s: %s", addr,
-			     errstr(e, eb, sizeof(eb)));
+			     errstr(err.sys_errno, eb, sizeof(eb)));
 	}
 }
 
@@ -205,12 +152,14 @@ static struct mc_redis *redis_open(const struct mc_check *c,
 	struct mc_err err = { 0 };
 	struct mc_redis *red;
 	int64_t budget = budget_ms(c, env), left;
-	struct timeval tv;
 
 	*end = mc_mono_now() + (double)budget / 1e3;
 	mc_redis_opts_from_conf(c->sec, env ? env->conf : NULL, &o);
+	/* Connecting (name, socket, AUTH, SELECT) takes from the same
+	 * budget as the command after it: the whole check ends in time. */
 	o.connect_timeout_ms = budget;
 	o.command_timeout_ms = budget;
+	o.dl = env ? env->dl : NULL;
 	red = mc_redis_connect(&o, &err);
 	if (red == NULL) {
 		/* Unreachable, refused, wrong password: critical. A bad URL or
@@ -228,9 +177,7 @@ static struct mc_redis *redis_open(const struct mc_check *c,
 		mc_redis_close(red);
 		return NULL;
 	}
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)((left % 1000) * 1000);
-	redisSetTimeout(mc_redis_context(red), tv);
+	mc_redis_set_timeout(red, left);
 	return red;
 }
 

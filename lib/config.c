@@ -1371,25 +1371,24 @@ int mc_conf_secret(const struct mc_conf_section *s, const char *key_file,
 		   struct mc_err *err)
 {
 	const struct mc_conf_value *v;
-	const char *sec = s->schema->name;
-	char *raw, *t;
+	char sec[MC_ERR_MSG], *raw, *t;
 
 	*out = NULL;
+	sec_label(s->schema->name, s->name, sec, sizeof(sec));
 	if ((v = mc_conf_get(s, key_file)) != NULL && v->raw != NULL) {
 		struct mc_err e = { 0 };
 
 		raw = mc_read_file(v->raw, 64 * 1024, NULL, &e);
 		if (raw == NULL)
 			return mc_err_set(err, MC_EXIT_CONFIG,
-					  "%s: [%s \"%s\"] %s: %s", v->source,
-					  sec, s->name, key_file, e.msg);
+					  "%s: %s %s: %s", v->source,
+					  sec, key_file, e.msg);
 		t = mc_trim(raw);
 		if (*t == '\0') {
 			mc_free_secret(raw);
 			return mc_err_set(err, MC_EXIT_CONFIG,
-					  "%s: [%s \"%s\"] %s: %s is empty",
-					  v->source, sec, s->name, key_file,
-					  v->raw);
+					  "%s: %s %s: %s is empty",
+					  v->source, sec, key_file, v->raw);
 		}
 		*out = mc_strdup(t);
 		mc_free_secret(raw);
@@ -1398,9 +1397,9 @@ int mc_conf_secret(const struct mc_conf_section *s, const char *key_file,
 
 		if (e == NULL || *e == '\0')
 			return mc_err_set(err, MC_EXIT_CONFIG,
-					  "%s: [%s \"%s\"] %s: the environment "
+					  "%s: %s %s: the environment "
 					  "variable %s that should hold the %s "
-					  "is not set", v->source, sec, s->name,
+					  "is not set", v->source, sec,
 					  key_env, v->raw, what);
 		raw = mc_strdup(e);
 		*out = mc_strdup(mc_trim(raw));

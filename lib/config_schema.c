@@ -45,14 +45,49 @@ static const struct mc_conf_key core_keys[] = {
 	{ .name = "log_level", .type = MC_CT_ENUM, .def = "warn",
 	  .choices = "error|warn|info|debug", .env = "MERCURY_LOG_LEVEL",
 	  .help = "least severe log level written" },
+	{ .name = "pushgateway_url", .type = MC_CT_URL,
+	  .env = "MERCURY_PUSHGATEWAY_URL",
+	  .help = "push every run's metrics to this Pushgateway (as "
+		  "--pushgateway does; credentials in its user info are "
+		  "masked)" },
+	{ .name = "pushgateway_url_file", .type = MC_CT_PATH,
+	  .help = "a file holding the Pushgateway URL, credentials and all, "
+		  "kept out of argv and this file" },
+	{ .name = "pushgateway_url_env", .type = MC_CT_STRING,
+	  .help = "an environment variable holding the Pushgateway URL" },
 	{ .name = NULL },
 };
+
+/* The Pushgateway's URL comes from one place in the file. */
+static int core_validate(const struct mc_conf_section *s, const char **key,
+			 char *why, size_t size)
+{
+	static const char *const keys[] = { "pushgateway_url",
+					    "pushgateway_url_file",
+					    "pushgateway_url_env" };
+	int n = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		const struct mc_conf_value *v = mc_conf_get(s, keys[i]);
+
+		/* MERCURY_PUSHGATEWAY_URL overrides the file's keys. */
+		if (v != NULL && strncmp(v->source, "env ", 4) != 0 &&
+		    n++ > 0) {
+			*key = keys[i];
+			snprintf(why, size, "give one of pushgateway_url, "
+				 "pushgateway_url_file and pushgateway_url_env");
+			return -1;
+		}
+	}
+	return 0;
+}
 
 static const struct mc_conf_schema core_schema = {
 	.name = "core",
 	.named = 0,
 	.help = "settings for every command",
 	.keys = core_keys,
+	.validate = core_validate,
 };
 
 static const struct mc_conf_key dlq_keys[] = {

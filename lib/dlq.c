@@ -876,9 +876,9 @@ int mc_dlq_stats(struct mc_redis *r, const struct mc_dlq_conf *c,
 	for (int k = 0; k < 3; k++)
 		redisAppendCommand(ctx, "LLEN %s", keys[k]);
 	for (int k = 0; k < 3; k++) {
-		void *rp = NULL;
+		redisReply *rp = NULL;
 
-		if (redisGetReply(ctx, &rp) != REDIS_OK || rp == NULL) {
+		if (mc_redis_get_reply(r, &rp, NULL) < 0) {
 			/* the wrapper marks the context broken on next use */
 			return mc_err_set(err, MC_EXIT_CRITICAL,
 					  "DLQ '%s': redis: %s", dlq_name(c),
@@ -1213,17 +1213,17 @@ static void send_group(redisContext *ctx, const struct mc_dlq_conf *c,
 
 /* The replies of a sent group after its read-ahead: the move's (*mv) and
  * the depth's (*tdepth, -1 when not asked). -1 when the connection broke. */
-static int group_replies(redisContext *ctx, const struct mc_dlq_conf *c,
+static int group_replies(struct mc_redis *r, const struct mc_dlq_conf *c,
 			 redisReply **mv, long long *tdepth)
 {
 	redisReply *ln = NULL;
 
 	*mv = NULL;
-	if (redisGetReply(ctx, (void **)mv) != REDIS_OK)
+	if (mc_redis_get_reply(r, mv, NULL) < 0)
 		return -1;
 	*tdepth = -1;
 	if (c->shed_threshold > 0) {
-		if (redisGetReply(ctx, (void **)&ln) != REDIS_OK) {
+		if (mc_redis_get_reply(r, &ln, NULL) < 0) {
 			freeReplyObject(*mv);
 			*mv = NULL;
 			return -1;
@@ -1363,7 +1363,7 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 		}
 		/* The read-ahead arrives first; transform it while the server
 		 * runs cur's move, and queue its move behind. */
-		if (cur->ahead && redisGetReply(ctx, (void **)&pre) != REDIS_OK)
+		if (cur->ahead && mc_redis_get_reply(r, &pre, NULL) < 0)
 			goto lost;
 		if (pre != NULL && pre->type == REDIS_REPLY_ARRAY &&
 		    pre->elements > 0) {
@@ -1388,7 +1388,7 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 		} else {
 			freeReplyObject(pre);
 		}
-		if (group_replies(ctx, c, &mv, &tdepth) < 0)
+		if (group_replies(r, c, &mv, &tdepth) < 0)
 			goto lost;
 		if (count_move(mv, res, &done)) {
 			const char *mt = strstr(mv->str, "MCTYPE ");
@@ -1401,13 +1401,12 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 				long long td2;
 
 				if (nxt->ahead &&
-				    redisGetReply(ctx, (void **)&pre2) !=
-				    REDIS_OK) {
+				    mc_redis_get_reply(r, &pre2, NULL) < 0) {
 					freeReplyObject(mv);
 					goto lost;
 				}
 				freeReplyObject(pre2);
-				if (group_replies(ctx, c, &mv2, &td2) < 0) {
+				if (group_replies(r, c, &mv2, &td2) < 0) {
 					freeReplyObject(mv);
 					goto lost;
 				}

@@ -616,7 +616,13 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 	rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS,
 			       (long)(req->max_redirects > 0 ?
 				      req->max_redirects : 0));
+	/* The timeout covers name resolution only with an asynchronous
+	 * resolver (Debian's libcurl has the threaded one, AsynchDNS); at
+	 * cleanup, libcurl would still wait for a lookup that never ends
+	 * unless told to leave its thread behind (7.87; older versions
+	 * refuse the option, which changes nothing). */
 	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
 	if (!req->cut_body)
 		rc |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 				       (curl_off_t)s->max_body);

@@ -65,6 +65,27 @@ void mc_redact_add(const char *secret)
 	lg.secrets[lg.n_secrets++] = mc_strdup(secret);
 }
 
+void mc_redact_add_url(const char *url)
+{
+	const char *sep = url ? strstr(url, "://") : NULL;
+	const char *host, *end, *at = NULL, *colon;
+	char *pw;
+
+	if (sep == NULL)
+		return;
+	host = sep + 3;
+	end = host + strcspn(host, "?#");
+	for (const char *q = host; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL ||
+	    (colon = memchr(host, ':', (size_t)(at - host))) == NULL)
+		return;
+	pw = mc_strndup(colon + 1, (size_t)(at - colon - 1));
+	mc_redact_add(pw);
+	mc_free_secret(pw);
+}
+
 /* Masks user:password@ in every scheme://user:password@host of s. */
 static void mask_userinfo(struct mc_buf *out, const char *s)
 {

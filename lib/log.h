@@ -32,6 +32,10 @@ void mc_log_shutdown(void);
 /* Registers a secret (copied) to be masked wherever it appears. Secrets
  * shorter than 4 bytes are ignored: masking them would mangle text. */
 void mc_redact_add(const char *secret);
+/* Registers the password in a URL's user info (scheme://user:PASSWORD@host),
+ * taking the last '@' before any '?' or '#', so a password holding '@',
+ * '/' or a space is registered whole. Nothing when the URL has none. */
+void mc_redact_add_url(const char *url);
 /* A copy of s with every registered secret and every URL credential
  * (user:password@, ?token=..., password=...) masked, and then escaped with
  * mc_escape() (control characters and invalid UTF-8 as \xNN): what it

@@ -1,5 +1,7 @@
 /*
- * redis.c - Redis client on hiredis 0.14 (blocking context, RESP2).
+ * redis.c - Redis client on hiredis 0.14 (RESP2): hiredis formats commands
+ * and parses replies; the socket, connected by net.c, is ours and
+ * non-blocking, and every wait is polled against an end time (redis.h).
  *
  * A connection that saw an I/O error, a timeout or a protocol error is
  * marked broken: the reply stream is out of step with the commands sent, so
@@ -7,22 +9,32 @@
  */
 #include "redis.h"
 #include "config.h"
+#include "net.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <unistd.h>
 
 #define DEFAULT_PORT 6379
 #define DEFAULT_TIMEOUT_MS 2000
 #define PASSWORD_FILE_MAX 4096
+#define SLICE_MS 100		/* longest poll: mc_interrupted is noticed */
+#define INTERRUPT_GRACE_S 0.5
+#define DEADLINE_GRACE_S 0.25
 
 struct mc_redis {
 	redisContext *c;
 	char *where;			/* "host:port" for messages */
 	int64_t command_timeout_ms;
+	const struct mc_deadline *dl;	/* the run's, NULL: none */
+	size_t max_reply;
+	double intr_end;		/* waits end here once interrupted */
 	int broken;
 	char broken_why[200];		/* why, for the fail-fast message */
 };
@@ -294,15 +306,6 @@ void mc_redis_url_clean(struct mc_redis_url *u)
 
 /* --- Connection ---------------------------------------------------------- */
 
-static struct timeval ms_to_tv(int64_t ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	return tv;
-}
-
 /*
  * The password by precedence: URL, file, $MERCURY_REDIS_PASSWORD,
  * $REDISCLI_AUTH. *out is NULL when there is none; the caller wipes it.
@@ -357,44 +360,167 @@ static void mark_broken(struct mc_redis *r, const char *why)
 {
 	r->broken = 1;
 	snprintf(r->broken_why, sizeof(r->broken_why), "%s", why);
+	/* Pipelining callers read the reason from the context. */
+	if (r->c != NULL && r->c->err == 0) {
+		r->c->err = REDIS_ERR_IO;
+		snprintf(r->c->errstr, sizeof(r->c->errstr), "%s", why);
+	}
 }
 
-/* Turns a failed hiredis call (NULL reply, c->err set) into err and marks
- * the connection broken. saved_errno is errno right after the call. */
-static void io_fail(struct mc_redis *r, int saved_errno, struct mc_err *err)
+/* Marks the connection broken for why and fills err (code). -1. */
+static int fail(struct mc_redis *r, struct mc_err *err, int code,
+		const char *why)
+{
+	mark_broken(r, why);
+	return mc_err_set(err, code, "redis %s: %s", r->where, why);
+}
+
+/* The failure hiredis recorded in the context (parsing, out of memory). */
+static int context_fail(struct mc_redis *r, struct mc_err *err)
 {
 	redisContext *c = r->c;
 	char why[200];
 
-	if (c->err == REDIS_ERR_IO &&
-	    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
-	     saved_errno == ETIMEDOUT))
-		snprintf(why, sizeof(why), "timed out after %lld ms",
-			 (long long)r->command_timeout_ms);
-	else if (c->err == REDIS_ERR_EOF)
-		snprintf(why, sizeof(why),
-			 "connection lost (the server closed it)");
-	else if (c->err == REDIS_ERR_IO)
-		snprintf(why, sizeof(why), "connection lost: %s", c->errstr);
-	else if (c->err == REDIS_ERR_PROTOCOL)
+	if (c->err == REDIS_ERR_PROTOCOL)
 		snprintf(why, sizeof(why), "protocol error: %s", c->errstr);
 	else if (c->err != 0)
 		snprintf(why, sizeof(why), "client error: %s", c->errstr);
 	else
 		snprintf(why, sizeof(why), "connection lost (no reply)");
-	mark_broken(r, why);
-	mc_err_set(err, MC_EXIT_CRITICAL, "redis %s: %s", r->where, why);
+	return fail(r, err, MC_EXIT_CRITICAL, why);
+}
+
+/* When the current wait must end: now + timeout, cut to the deadline and
+ * DEADLINE_GRACE_S: a step in flight at the deadline on a healthy server
+ * is answered (and counted), and the report after a stop (the depth left)
+ * can still be asked; a stalled server is given up. */
+static double end_of(const struct mc_redis *r, int64_t timeout_ms)
+{
+	double end = mc_mono_now() + (double)timeout_ms / 1e3;
+
+	if (r->dl != NULL && r->dl->at != 0 &&
+	    r->dl->at + DEADLINE_GRACE_S < end)
+		end = r->dl->at + DEADLINE_GRACE_S;
+	return end;
+}
+
+/* Waits until the socket is ready for events, at most until end and
+ * SLICE_MS at a time. After SIGINT/SIGTERM a wait goes on for at most
+ * INTERRUPT_GRACE_S: a batch in flight on a healthy server is still
+ * answered (and counted), a stalled one is given up well within the
+ * second the run has to end. shown_ms is the time the operation was
+ * given, for the message. 0, or -1 with the connection broken. */
+static int wait_io(struct mc_redis *r, short events, double end,
+		   int64_t shown_ms, struct mc_err *err)
+{
+	char why[200];
+
+	for (;;) {
+		struct pollfd p = { r->c->fd, events, 0 };
+		double now = mc_mono_now(), left;
+		int n;
+
+		if (mc_interrupted && r->intr_end == 0)
+			r->intr_end = now + INTERRUPT_GRACE_S;
+		if (mc_interrupted && now >= r->intr_end)
+			return fail(r, err, mc_interrupted == SIGTERM ?
+				    MC_EXIT_SIGTERM : MC_EXIT_SIGINT,
+				    "interrupted");
+		if (r->intr_end != 0 && r->intr_end < end)
+			end = r->intr_end;
+		left = (end - now) * 1e3;
+		if (left <= 0) {
+			snprintf(why, sizeof(why), "timed out after %lld ms",
+				 (long long)shown_ms);
+			return fail(r, err, MC_EXIT_CRITICAL, why);
+		}
+		n = poll(&p, 1, left < SLICE_MS ? (int)left + 1 : SLICE_MS);
+		if (n < 0 && errno != EINTR) {
+			snprintf(why, sizeof(why), "connection lost: %s",
+				 strerror(errno));
+			return fail(r, err, MC_EXIT_CRITICAL, why);
+		}
+		if (n > 0)
+			return 0;
+	}
+}
+
+/* Sends what is pending and reads one reply, all before end. */
+static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
+			     double end, struct mc_err *err)
+{
+	redisContext *c = r->c;
+	void *reply = NULL;
+	size_t fed = 0;
+	char why[200];
+	double given = (end - mc_mono_now()) * 1e3;
+
+	/* The message tells the time given: the timeout, or less when the
+	 * run's deadline cut it. */
+	if (given + 5 < (double)timeout_ms)
+		timeout_ms = given < 1 ? 1 : (int64_t)(given + 0.5);
+	for (;;) {
+		int done = 0;
+
+		if (redisBufferWrite(c, &done) == REDIS_ERR) {
+			snprintf(why, sizeof(why), "connection lost: %s",
+				 c->errstr);
+			fail(r, err, MC_EXIT_CRITICAL, why);
+			return NULL;
+		}
+		if (done)
+			break;
+		if (wait_io(r, POLLOUT, end, timeout_ms, err) < 0)
+			return NULL;
+	}
+	for (;;) {
+		char buf[16384];
+		ssize_t n;
+
+		if (redisGetReplyFromReader(c, &reply) == REDIS_ERR) {
+			context_fail(r, err);
+			return NULL;
+		}
+		if (reply != NULL)
+			return reply;
+		if (wait_io(r, POLLIN, end, timeout_ms, err) < 0)
+			return NULL;
+		n = read(c->fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			snprintf(why, sizeof(why), "connection lost: %s",
+				 strerror(errno));
+			fail(r, err, MC_EXIT_CRITICAL, why);
+			return NULL;
+		}
+		if (n == 0) {
+			fail(r, err, MC_EXIT_CRITICAL,
+			     "connection lost (the server closed it)");
+			return NULL;
+		}
+		fed += (size_t)n;
+		if (fed > r->max_reply) {
+			snprintf(why, sizeof(why),
+				 "a reply larger than %zu MiB: refused (the connection is closed)",
+				 r->max_reply >> 20);
+			fail(r, err, MC_EXIT_CRITICAL, why);
+			return NULL;
+		}
+		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
+			context_fail(r, err);
+			return NULL;
+		}
+	}
 }
 
 /* Checks a reply: NULL when the call failed or the server answered with an
  * error (err filled, reply freed). */
 static redisReply *check_reply(struct mc_redis *r, redisReply *reply,
-			       int saved_errno, struct mc_err *err)
+			       struct mc_err *err)
 {
-	if (reply == NULL) {
-		io_fail(r, saved_errno, err);
+	if (reply == NULL)
 		return NULL;
-	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (reply->str && strncmp(reply->str, "NOAUTH", 6) == 0)
 			mc_err_set(err, MC_EXIT_CRITICAL,
@@ -424,12 +550,27 @@ static int usable(struct mc_redis *r, struct mc_err *err)
 	return 0;
 }
 
+/* Sends argv and reads its reply before end (the connect's, or the
+ * command's). */
+static redisReply *argv_before(struct mc_redis *r, int argc,
+			       const char **argv, const size_t *argvlen,
+			       int64_t timeout_ms, double end,
+			       struct mc_err *err)
+{
+	if (redisAppendCommandArgv(r->c, argc, argv, argvlen) != REDIS_OK) {
+		context_fail(r, err);
+		return NULL;
+	}
+	return roundtrip(r, timeout_ms, end, err);
+}
+
 static int authenticate(struct mc_redis *r, const char *user,
-			const char *password, struct mc_err *err)
+			const char *password, int64_t cto, double end,
+			struct mc_err *err)
 {
 	const char *argv[3];
 	size_t argvlen[3];
-	int argc = 0, saved;
+	int argc = 0;
 	redisReply *reply;
 	const char *text;
 
@@ -441,13 +582,9 @@ static int authenticate(struct mc_redis *r, const char *user,
 	}
 	argv[argc] = password;
 	argvlen[argc++] = strlen(password);
-	errno = 0;
-	reply = redisCommandArgv(r->c, argc, argv, argvlen);
-	saved = errno;
-	if (reply == NULL) {
-		io_fail(r, saved, err);
+	reply = argv_before(r, argc, argv, argvlen, cto, end, err);
+	if (reply == NULL)
 		return -1;
-	}
 	if (reply->type != REDIS_REPLY_ERROR) {
 		freeReplyObject(reply);
 		return 0;
@@ -483,10 +620,12 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 {
 	struct mc_redis_url u;
 	struct mc_redis *r = NULL;
-	char *password = NULL;
+	struct mc_err ce = { 0 };
+	char *password = NULL, dbs[16];
 	int64_t cto, mto;
 	redisReply *reply;
-	int saved;
+	double end;
+	int fd = -1;
 
 	if (opts == NULL) {
 		mc_err_set(err, MC_EXIT_USAGE, "redis: no options");
@@ -503,43 +642,52 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 
 	r = mc_calloc(1, sizeof(*r));
 	r->command_timeout_ms = mto;
+	r->dl = opts->dl;
+	r->max_reply = opts->max_reply_bytes ? opts->max_reply_bytes :
+		       MC_REDIS_MAX_REPLY;
 	r->where = strchr(u.host, ':') ? mc_asprintf("[%s]:%d", u.host, u.port)
 				       : mc_asprintf("%s:%d", u.host, u.port);
-
-	errno = 0;
-	r->c = redisConnectWithTimeout(u.host, u.port, ms_to_tv(cto));
-	saved = errno;
+	/* One end for all of connecting: resolve, connect, AUTH, SELECT or
+	 * PING. */
+	end = end_of(r, cto);
+	if (mc_net_connect(u.host, u.port, end, &fd, &ce) < 0) {
+		if (ce.sys_errno == ETIMEDOUT)
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "redis %s: cannot connect: timed out after %lld ms%s",
+				   r->where, (long long)cto,
+				   ce.msg[0] && strstr(ce.msg, "resolving") ?
+				   " (resolving the name)" : "");
+		else if (ce.sys_errno == EINTR)
+			mc_err_set(err, ce.code, "redis %s: interrupted",
+				   r->where);
+		else
+			mc_err_set(err, MC_EXIT_CRITICAL,
+				   "redis %s: cannot connect: %s", r->where,
+				   ce.sys_errno ? strerror(ce.sys_errno) :
+				   ce.msg);
+		goto fail;
+	}
+	r->c = redisConnectFd(fd);
 	if (r->c == NULL) {
+		close(fd);
 		mc_err_set(err, MC_EXIT_CRITICAL,
 			   "redis %s: cannot connect: out of memory", r->where);
 		goto fail;
 	}
-	if (r->c->err) {
-		if (saved == ETIMEDOUT || strstr(r->c->errstr, "timed out"))
-			mc_err_set(err, MC_EXIT_CRITICAL,
-				   "redis %s: cannot connect: timed out after %lld ms",
-				   r->where, (long long)cto);
-		else
-			mc_err_set(err, MC_EXIT_CRITICAL,
-				   "redis %s: cannot connect: %s", r->where,
-				   r->c->errstr);
-		goto fail;
-	}
-	if (redisSetTimeout(r->c, ms_to_tv(mto)) != REDIS_OK) {
-		mc_err_set(err, MC_EXIT_CRITICAL,
-			   "redis %s: cannot set the command timeout: %s",
-			   r->where, r->c->errstr);
-		goto fail;
-	}
+	/* Our own polling does the waiting: hiredis must never block. */
+	r->c->flags &= ~REDIS_BLOCK;
 
 	if (password != NULL) {
-		if (authenticate(r, u.user, password, err) < 0)
+		if (authenticate(r, u.user, password, cto, end, err) < 0)
 			goto fail;
 	}
 	if (u.db != 0) {
-		errno = 0;
-		reply = redisCommand(r->c, "SELECT %d", u.db);
-		saved = errno;
+		const char *argv[] = { "SELECT", dbs };
+		size_t argvlen[2] = { 6, 0 };
+
+		snprintf(dbs, sizeof(dbs), "%d", u.db);
+		argvlen[1] = strlen(dbs);
+		reply = argv_before(r, 2, argv, argvlen, cto, end, err);
 		if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
 		    strncmp(reply->str, "NOAUTH", 6) != 0) {
 			mc_err_set(err, MC_EXIT_CRITICAL,
@@ -548,17 +696,18 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 			freeReplyObject(reply);
 			goto fail;
 		}
-		reply = check_reply(r, reply, saved, err);
+		reply = check_reply(r, reply, err);
 		if (reply == NULL)
 			goto fail;
 		freeReplyObject(reply);
 	} else if (password == NULL) {
 		/* Without AUTH or SELECT nothing has asked the server yet;
 		 * a PING tells a password-protected server now. */
-		errno = 0;
-		reply = redisCommand(r->c, "PING");
-		saved = errno;
-		reply = check_reply(r, reply, saved, err);
+		const char *argv[] = { "PING" };
+		size_t argvlen[] = { 4 };
+
+		reply = check_reply(r, argv_before(r, 1, argv, argvlen, cto,
+						   end, err), err);
 		if (reply == NULL)
 			goto fail;
 		freeReplyObject(reply);
@@ -588,30 +737,47 @@ redisContext *mc_redis_context(struct mc_redis *r)
 	return r ? r->c : NULL;
 }
 
+void mc_redis_set_timeout(struct mc_redis *r, int64_t ms)
+{
+	if (r != NULL && ms > 0)
+		r->command_timeout_ms = ms;
+}
+
+int mc_redis_get_reply(struct mc_redis *r, redisReply **reply,
+		       struct mc_err *err)
+{
+	*reply = NULL;
+	if (usable(r, err) < 0)
+		return -1;
+	*reply = roundtrip(r, r->command_timeout_ms,
+			   end_of(r, r->command_timeout_ms), err);
+	return *reply ? 0 : -1;
+}
+
 redisReply *mc_redis_cmd(struct mc_redis *r, struct mc_err *err,
 			 const char *fmt, ...)
 {
-	redisReply *reply;
 	va_list ap;
-	int saved;
+	int rc;
 
 	if (usable(r, err) < 0)
 		return NULL;
-	errno = 0;
 	va_start(ap, fmt);
-	reply = redisvCommand(r->c, fmt, ap);
+	rc = redisvAppendCommand(r->c, fmt, ap);
 	va_end(ap);
-	saved = errno;
-	return check_reply(r, reply, saved, err);
+	if (rc != REDIS_OK) {
+		context_fail(r, err);
+		return NULL;
+	}
+	return check_reply(r, roundtrip(r, r->command_timeout_ms,
+					end_of(r, r->command_timeout_ms), err),
+			   err);
 }
 
 redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 			     const char **argv, const size_t *argvlen,
 			     struct mc_err *err)
 {
-	redisReply *reply;
-	int saved;
-
 	if (usable(r, err) < 0)
 		return NULL;
 	if (argc <= 0 || argv == NULL) {
@@ -619,8 +785,8 @@ redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 			   r->where);
 		return NULL;
 	}
-	errno = 0;
-	reply = redisCommandArgv(r->c, argc, argv, argvlen);
-	saved = errno;
-	return check_reply(r, reply, saved, err);
+	return check_reply(r, argv_before(r, argc, argv, argvlen,
+					  r->command_timeout_ms,
+					  end_of(r, r->command_timeout_ms),
+					  err), err);
 }

@@ -4,8 +4,19 @@
  *
  * URLs: redis://[[user]:password@]host[:port][/db]. The password comes from
  * the URL, else the file named in opts, else $MERCURY_REDIS_PASSWORD, else
- * $REDISCLI_AUTH. Connect and command timeouts are separate; a timed-out or
- * broken connection is not reused.
+ * $REDISCLI_AUTH. A timed-out or broken connection is not reused.
+ *
+ * Every wait ends on time: hiredis' blocking calls apply a timeout to each
+ * read (a server that drips a byte at a time never trips it) and retry
+ * after EINTR, so this client does its own I/O on a non-blocking socket
+ * (hiredis only builds commands and parses replies): the name is resolved
+ * and the socket connected by net.h, and each command's write and read are
+ * polled against one end time -- the command timeout, cut to the run's
+ * deadline (plus 0.25 s, so that the step in flight and the report after
+ * a stop still get their answers from a healthy server) -- and
+ * mc_interrupted (0.5 s more at most). Connecting, authenticating, selecting the
+ * db and the first PING share the connect timeout. A reply larger than
+ * max_reply_bytes is refused before it is all in memory.
  */
 #ifndef MC_REDIS_H
 #define MC_REDIS_H
@@ -29,9 +40,17 @@ void mc_redis_url_clean(struct mc_redis_url *u);
 struct mc_redis_opts {
 	const char *url;
 	const char *password_file;	/* may be NULL */
-	int64_t connect_timeout_ms;	/* 0: 2 s */
-	int64_t command_timeout_ms;	/* 0: 2 s */
+	int64_t connect_timeout_ms;	/* 0: 2 s; the whole connect */
+	int64_t command_timeout_ms;	/* 0: 2 s; each command whole */
+	/* The run's deadline, NULL: none. Borrowed: it must outlive the
+	 * connection. Bounds every wait besides the timeouts. */
+	const struct mc_deadline *dl;
+	size_t max_reply_bytes;		/* 0: MC_REDIS_MAX_REPLY */
 };
+
+/* The largest reply read by default (a DLQ batch of 100 messages of 640
+ * KiB fits). */
+#define MC_REDIS_MAX_REPLY (64u * 1024 * 1024)
 
 /* Fills o->url and o->password_file from a config section (a [check] or
  * [dlq] section with `url` and `password_file` keys), falling back to
@@ -51,8 +70,16 @@ struct mc_redis;
 struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 				  struct mc_err *err);
 void mc_redis_close(struct mc_redis *r);
-/* The raw context, for pipelining with redisAppendCommand. */
+/* The raw context, for pipelining with redisAppendCommand; read the
+ * replies with mc_redis_get_reply(), never with redisGetReply(). */
 redisContext *mc_redis_context(struct mc_redis *r);
+/* Sends what is pending and reads the next reply, bounded as a command is.
+ * 0 with *reply (an error reply included: the caller looks at its type;
+ * caller frees), or -1 with err and the connection broken. */
+int mc_redis_get_reply(struct mc_redis *r, redisReply **reply,
+		       struct mc_err *err);
+/* Sets the timeout of each later command. */
+void mc_redis_set_timeout(struct mc_redis *r, int64_t ms);
 
 /* Runs one command. An error reply (e.g. WRONGTYPE) becomes err with
  * MC_EXIT_CRITICAL and the server's text, and NULL is returned; so does an

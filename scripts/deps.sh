@@ -15,6 +15,7 @@ libjansson-dev
 libhiredis-dev
 libinih-dev
 libssl-dev
+libc-ares-dev
 libzstd-dev
 "
 TEST="
@@ -26,6 +27,7 @@ prometheus-pushgateway
 python3
 curl
 util-linux
+iproute2
 jq
 groff-base
 zsh

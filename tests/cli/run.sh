@@ -11,6 +11,13 @@ root=$(mktemp -d /tmp/mercury-cli.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
 for file in "$here"/[0-9]*.sh; do
+	# A file that does not parse would lose its later tests silently.
+	if ! bash -n "$file" 2>"$root/syntax"; then
+		failed=$((failed + 1))
+		echo "FAIL $(basename "$file"): does not parse"
+		sed 's/^/    /' "$root/syntax"
+		continue
+	fi
 	# shellcheck disable=SC1090
 	tests=$(bash -c ". '$here/lib.sh'; . '$file'; declare -F" |
 		awk '$3 ~ /^test_/ {print $3}')
