@@ -66,7 +66,7 @@ extern const struct mc_cmd mc_cmd_root;
 extern const struct mc_cmd mc_cmd_health, mc_cmd_health_history,
 	mc_cmd_config, mc_cmd_breaker, mc_cmd_dlq, mc_cmd_alert, mc_cmd_slo,
 	mc_cmd_history, mc_cmd_completion, mc_cmd_version, mc_cmd_oauth,
-	mc_cmd_fleet, mc_cmd_backup;
+	mc_cmd_fleet, mc_cmd_backup, mc_cmd_job;
 
 /* The EXIT STATUS, ENVIRONMENT and FILES sections every man page shares. */
 extern const char mc_man_exit_status[];

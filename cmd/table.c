@@ -41,6 +41,7 @@ static const struct mc_cmd *const commands[] = {
 	&mc_cmd_slo,
 	&mc_cmd_dlq,
 	&mc_cmd_alert,
+	&mc_cmd_job,
 	&mc_cmd_oauth,
 	&mc_cmd_backup,
 	&mc_cmd_history,

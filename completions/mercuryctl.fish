@@ -1,6 +1,6 @@
 # fish completion for mercuryctl (generated from its command table)
-set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --warn-before --if-expiring-within --min-valid --env --min-valid --dest --note --dest --dest --to --only --dest --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-within --dest --command --since --limit -n --names
-set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth exec' 'mercuryctl oauth revoke' 'mercuryctl backup' 'mercuryctl backup create' 'mercuryctl backup list' 'mercuryctl backup verify' 'mercuryctl backup restore' 'mercuryctl backup prune' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
+set -g __mercuryctl_valopts --config -c --state --output -o --log-format --timeout --correlation-id --textfile-dir --pushgateway --wait-lock --watch --watch-degraded --since --prometheus --at --since --count -n --batch --max-retries --limit --rate --severity --summary --description --source --label --dedup-key --generator-url --since --at --since --limit -n --warn-before --if-expiring-within --min-valid --env --min-valid --dest --note --dest --dest --to --only --dest --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-within --dest --command --since --limit -n --names
+set -g __mercuryctl_paths 'mercuryctl' 'mercuryctl health' 'mercuryctl health history' 'mercuryctl slo' 'mercuryctl slo status' 'mercuryctl slo rules' 'mercuryctl slo history' 'mercuryctl dlq' 'mercuryctl dlq stats' 'mercuryctl dlq peek' 'mercuryctl dlq replay' 'mercuryctl dlq purge' 'mercuryctl alert' 'mercuryctl alert test' 'mercuryctl alert send' 'mercuryctl alert history' 'mercuryctl job' 'mercuryctl job run' 'mercuryctl job list' 'mercuryctl job history' 'mercuryctl job log' 'mercuryctl oauth' 'mercuryctl oauth status' 'mercuryctl oauth refresh' 'mercuryctl oauth login' 'mercuryctl oauth token' 'mercuryctl oauth exec' 'mercuryctl oauth revoke' 'mercuryctl backup' 'mercuryctl backup create' 'mercuryctl backup list' 'mercuryctl backup verify' 'mercuryctl backup restore' 'mercuryctl backup prune' 'mercuryctl history' 'mercuryctl breaker' 'mercuryctl breaker list' 'mercuryctl breaker reset' 'mercuryctl fleet' 'mercuryctl fleet status' 'mercuryctl config' 'mercuryctl config check' 'mercuryctl config show' 'mercuryctl completion' 'mercuryctl version'
 
 # The command path typed so far ("health history"), options skipped.
 function __mercuryctl_path
@@ -35,6 +35,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a health -d 'Run th
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a slo -d 'Service level objectives: status, Prometheus rules, history'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a dlq -d 'Inspect and replay dead-letter queues in Redis'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a alert -d 'Deliver alerts to Slack, Discord, PagerDuty, Alertmanager and JSON webhooks'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a job -d 'Keep cron jobs honest: run, record, time out, notice misses'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a oauth -d 'Keep OAuth 2.0 tokens fresh for cron jobs and scripts'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a backup -d 'Make, check, restore and prune backups of state and files'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl"' -f -a history -d 'List the runs recorded in the state file'
@@ -108,6 +109,17 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l no-dedup 
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert send"' -l generator-url -x -d 'A link to where the alert comes from (alertmanager generatorURL)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -f -a '(mercuryctl config show --names webhook 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl alert history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job"' -f -a run -d 'Run a job: record it, time it out, pass its output through'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job"' -f -a list -d 'Show each job: last run, last success, next start, verdict'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job"' -f -a history -d 'Show a job\'s recorded runs, newest first'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job"' -f -a log -d 'Print the output kept from a job\'s run'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job run"' -f -a '(mercuryctl config show --names job 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -f -a '(mercuryctl config show --names job 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -l at -x -d 'Judge as of TIME (RFC 3339 or Unix seconds) instead of now'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -f -a '(mercuryctl config show --names job 2>/dev/null)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -l since -x -d 'Only runs that started within DURATION (default: all kept)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -s n -l limit -x -d 'Show at most N runs, newest first (default 20; 1 to 1000000)'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job log"' -f -a '(mercuryctl config show --names job 2>/dev/null)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a status -d 'Show each provider\'s token: time left, refresh token, needs-login'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a refresh -d 'Refresh the tokens that are about to expire'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl oauth"' -f -a login -d 'Log in to a provider (device flow or browser)'

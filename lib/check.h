@@ -120,7 +120,7 @@ extern const struct mc_conf_schema mc_check_schema;
 extern const struct mc_check_type mc_check_state, mc_check_disk,
 	mc_check_memory, mc_check_http, mc_check_prometheus, mc_check_tcp,
 	mc_check_redis, mc_check_redis_queue, mc_check_sqlite, mc_check_exec,
-	mc_check_oauth, mc_check_backup;
+	mc_check_oauth, mc_check_backup, mc_check_job;
 
 /* ---- for a type's code (lib/check.c) -------------------------------------- */
 

@@ -28,6 +28,7 @@ const struct mc_check_type *const mc_check_types[] = {
 	&mc_check_exec,
 	&mc_check_oauth,
 	&mc_check_backup,
+	&mc_check_job,
 	NULL,
 };
 

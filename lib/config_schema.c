@@ -12,6 +12,7 @@
 #include "check.h"
 #include "oauth.h"
 #include "slo.h"
+#include "job.h"
 #include "threshold.h"
 #include "config.h"
 #include "backup.h"
@@ -379,5 +380,6 @@ const struct mc_conf_schema *const mc_conf_schemas[] = {
 	&fleet_schema,
 	&mc_backup_schema,
 	&mc_backup_source_schema,
+	&mc_job_schema,
 	NULL,
 };

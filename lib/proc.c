@@ -504,6 +504,135 @@ struct pinfo {
 	char member;
 };
 
+/* Reads pid's state, parent and group from /proc/PID/stat; -1 when it is
+ * gone. */
+static int read_stat(pid_t pid, struct pinfo *pi)
+{
+	char path[64], buf[512], *rp;
+	long ppid, pgrp;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	/* pid (comm) state ppid pgrp ...; comm may hold ')' */
+	rp = strrchr(buf, ')');
+	if (rp == NULL || sscanf(rp + 1, " %c %ld %ld", &pi->state, &ppid,
+				 &pgrp) != 3)
+		return -1;
+	pi->pid = pid;
+	pi->ppid = (pid_t)ppid;
+	pi->pgrp = (pid_t)pgrp;
+	pi->member = 0;
+	return 0;
+}
+
+static void pid_add(pid_t **v, size_t *n, size_t *cap, pid_t pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == pid)
+			return;
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 32;
+		*v = mc_realloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[(*n)++] = pid;
+}
+
+/* Appends the children of every thread of pid (/proc/PID/task/TID/
+ * children); -1 when the kernel has no such file. */
+static int children_of(pid_t pid, pid_t **v, size_t *n, size_t *cap)
+{
+	char path[96], buf[4096];
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;	/* gone */
+	while ((e = readdir(d)) != NULL) {
+		struct mc_buf b = { 0 };
+		ssize_t r;
+		char *p, *end;
+		int fd;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+			 (long)pid, atol(e->d_name));
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			if (errno == ENOENT && pid == getpid())
+				rc = -1;
+			continue;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			mc_buf_add(&b, buf, (size_t)r);
+		close(fd);
+		for (p = b.data; p && *p; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p) {
+				end = p + 1;
+				continue;
+			}
+			pid_add(v, n, cap, (pid_t)c);
+		}
+		mc_buf_free(&b);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* With reg_mu held: p's tree as mark_tree() marks it, found by walking
+ * children from the leader and from our own children (orphans come to
+ * us), without reading every process in /proc. NULL with *n 0 when the
+ * kernel has no children files (then scan() serves). Caller frees. */
+static struct pinfo *walk(const struct mc_proc *p, size_t *n)
+{
+	pid_t self = getpid(), *todo = NULL;
+	size_t n_todo = 0, cap_todo = 0, cap = 0;
+	struct pinfo *v = NULL;
+
+	*n = 0;
+	if (children_of(self, &todo, &n_todo, &cap_todo) < 0) {
+		free(todo);
+		return NULL;
+	}
+	pid_add(&todo, &n_todo, &cap_todo, p->pid);
+	for (size_t i = 0; i < n_todo; i++) {
+		struct pinfo pi;
+
+		if (read_stat(todo[i], &pi) < 0)
+			continue;
+		if (pi.pid == p->pid || pi.pgrp == p->pid)
+			pi.member = 1;
+		else if (pi.ppid == self)
+			pi.member = !reg_leader(pi.pid) && !reg_leader(pi.pgrp);
+		else
+			pi.member = 1;	/* a child of a member */
+		if (!pi.member)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = mc_realloc(v, cap * sizeof(*v));
+		}
+		v[(*n)++] = pi;
+		children_of(pi.pid, &todo, &n_todo, &cap_todo);
+	}
+	free(todo);
+	if (v == NULL)		/* nothing: not "no children files" */
+		v = mc_calloc(1, sizeof(*v));
+	return v;
+}
+
 /* Every process in /proc (but us). Caller frees. */
 static struct pinfo *scan(size_t *n)
 {
@@ -517,34 +646,12 @@ static struct pinfo *scan(size_t *n)
 	if (d == NULL)
 		return NULL;
 	while ((e = readdir(d)) != NULL) {
-		char path[64], buf[512], *rp;
 		struct pinfo pi;
-		long ppid, pgrp;
-		ssize_t r;
-		int fd;
 
-		if (!isdigit((unsigned char)e->d_name[0]))
+		if (!isdigit((unsigned char)e->d_name[0]) ||
+		    (pid_t)atol(e->d_name) == self ||
+		    read_stat((pid_t)atol(e->d_name), &pi) < 0)
 			continue;
-		pi.pid = (pid_t)atol(e->d_name);
-		if (pi.pid == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pi.pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		r = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
-		/* pid (comm) state ppid pgrp ...; comm may hold ')' */
-		rp = strrchr(buf, ')');
-		if (rp == NULL || sscanf(rp + 1, " %c %ld %ld", &pi.state,
-					 &ppid, &pgrp) != 3)
-			continue;
-		pi.ppid = (pid_t)ppid;
-		pi.pgrp = (pid_t)pgrp;
-		pi.member = 0;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 256;
 			v = mc_realloc(v, cap * sizeof(*v));
@@ -592,6 +699,18 @@ static void mark_tree(const struct mc_proc *p, struct pinfo *v, size_t n)
 	}
 }
 
+/* With reg_mu held: p's tree, its members marked. Caller frees. */
+static struct pinfo *tree(const struct mc_proc *p, size_t *n)
+{
+	struct pinfo *v = walk(p, n);
+
+	if (v == NULL) {
+		v = scan(n);
+		mark_tree(p, v, *n);
+	}
+	return v;
+}
+
 /* 1 when the leader has exited (a zombie not reaped), else 0. */
 static int leader_exited(pid_t pid)
 {
@@ -616,8 +735,7 @@ static int tree_signal(struct mc_proc *p, int sig)
 	pthread_mutex_lock(&reg_mu);
 	if (sig)
 		kill(-p->pid, sig);	/* the leader pins the group id */
-	v = scan(&n);
-	mark_tree(p, v, n);
+	v = tree(p, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct pinfo *q = &v[i];
 
@@ -1003,8 +1121,7 @@ static int all_signal(int sig)
 		}
 		if (sig)
 			kill(-runs[i]->pid, sig);
-		v = scan(&m);
-		mark_tree(runs[i], v, m);
+		v = tree(runs[i], &m);
 		for (size_t k = 0; k < m; k++) {
 			if (!v[k].member || dead_state(v[k].state))
 				continue;

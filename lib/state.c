@@ -183,6 +183,33 @@ static const char *const migrations[] = {
 	" restore_test_seconds REAL,"
 	" removed REAL);"
 	"CREATE INDEX backups_dir_created ON backups(dir, created);",
+	/* 6 -> 7: job runs (start recorded before the command starts, so a
+	 * run that never ends is seen), when each job was first seen (the
+	 * anchor of its first expected start), and its notify state */
+	"CREATE TABLE job_runs ("
+	" id INTEGER PRIMARY KEY,"
+	" job TEXT NOT NULL,"
+	" started REAL NOT NULL,"
+	" ended REAL,"
+	" status TEXT NOT NULL,"	/* running ok failed timeout ... */
+	" exit_code INTEGER,"
+	" signal INTEGER,"
+	" pid INTEGER,"
+	" host TEXT,"
+	" command TEXT,"
+	" message TEXT,"
+	" correlation_id TEXT,"
+	" output BLOB,"			/* the kept tail */
+	" output_total INTEGER);"
+	"CREATE INDEX job_runs_job_started ON job_runs(job, started);"
+	"CREATE INDEX job_runs_started ON job_runs(started);"
+	"CREATE TABLE job_seen ("
+	" job TEXT PRIMARY KEY,"
+	" first_seen REAL NOT NULL);"
+	"CREATE TABLE job_alerts ("
+	" job TEXT PRIMARY KEY,"
+	" state TEXT NOT NULL,"		/* firing | resolved */
+	" updated REAL NOT NULL);",
 };
 
 int mc_state_schema_version(void)
@@ -831,6 +858,15 @@ int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 			  " IN (SELECT id FROM runs WHERE started < ?1)",
 			  before, &count, err) < 0 ||
 	    delete_before(st, "DELETE FROM alert_dedup WHERE sent < ?1",
+			  before, &count, err) < 0 ||
+	    /* a job's newest run and newest success stay, however old:
+	     * `job list` shows them for a monthly job too */
+	    delete_before(st,
+			  "DELETE FROM job_runs WHERE started < ?1"
+			  " AND status != 'running'"
+			  " AND id NOT IN (SELECT MAX(id) FROM job_runs GROUP BY job)"
+			  " AND id NOT IN (SELECT MAX(id) FROM job_runs"
+			  " WHERE status = 'ok' GROUP BY job)",
 			  before, &count, err) < 0 ||
 	    delete_before(st, "DELETE FROM runs WHERE started < ?1", before,
 			  &count, err) < 0) {

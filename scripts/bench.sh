@@ -160,4 +160,6 @@ MC_BUILD=$B scripts/bench_oauth.sh >>docs/BENCHMARKS.md
 # backup create and verify of a 1 GiB state database, beside sqlite3,
 # zstd, sha256sum and restic.
 MC_BUILD=$B scripts/bench_backup.sh >>docs/BENCHMARKS.md
+# job run: /bin/true beside chronic, and 1 GiB through it beside cat.
+MC_BUILD=$B scripts/bench_job.sh >>docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

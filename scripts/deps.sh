@@ -49,6 +49,7 @@ python3-redis
 apprise
 zstd
 restic
+moreutils
 "
 case ${1:-test} in
 build) PACKAGES=$BUILD ;;

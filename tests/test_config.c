@@ -381,7 +381,7 @@ Test(config, bad_values)
 Test(config, enum_did_you_mean)
 {
 	expect_err("[check \"x\"]\ntype = dsk\n", MC_EXIT_CONFIG,
-		   "mercury.conf:2: [check \"x\"] bad value for 'type': 'dsk' is not one of state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec|oauth|backup (did you mean 'disk'?)");
+		   "mercury.conf:2: [check \"x\"] bad value for 'type': 'dsk' is not one of state|disk|memory|http|tcp|redis|redis_queue|prometheus|sqlite|exec|oauth|backup|job (did you mean 'disk'?)");
 	expect_err("[core]\nlog_format = xml\n", MC_EXIT_CONFIG,
 		   "mercury.conf:2: [core] bad value for 'log_format': 'xml' is not one of text|json");
 }

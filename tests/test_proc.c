@@ -245,6 +245,10 @@ Test(proc, runs_do_not_kill_each_other, .timeout = T_TIMEOUT)
 	ob.env_add = m.env;
 	ob.io[1] = MC_PROC_DEVNULL;
 	cr_assert_eq(mc_proc_start(&ob, &b, &err), 0, "%s", err.msg);
+	/* b's shell has forked its sleep before a ends (a ends in a few
+	 * milliseconds, sooner than a loaded machine may start b's sleep). */
+	for (int i = 0; i < 500 && marked_alive(&m) < 2; i++)
+		usleep(10000);
 	cr_assert_eq(mc_proc_start(&oa, &a, &err), 0, "%s", err.msg);
 	mc_proc_wait(a, NULL, &ra);
 	cr_assert_eq(ra.exit_code, 3);

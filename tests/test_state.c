@@ -366,6 +366,7 @@ Test(state, newer_schema_with_pending_wal_refused_untouched)
 	struct mc_err err = { 0 };
 	struct snapshot s, sw;
 	sqlite3 *db;
+	char *sql, *want;
 
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
@@ -375,18 +376,23 @@ Test(state, newer_schema_with_pending_wal_refused_untouched)
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
 	cr_assert_eq(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
 				       1, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0;"
-				  " INSERT INTO future VALUES (1);"
-				  " PRAGMA user_version = 7;", NULL, NULL,
-				  NULL), SQLITE_OK);
+	/* newer than this binary, whatever its schema version */
+	sql = mc_asprintf("PRAGMA wal_autocheckpoint=0;"
+			  " INSERT INTO future VALUES (1);"
+			  " PRAGMA user_version = %d;",
+			  mc_state_schema_version() + 1);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
 	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 	snap(path, &s);
 	snap(wal, &sw);
 	cr_assert_gt(sw.len, 0);
 	cr_assert_null(mc_state_open(path, &err));
 	cr_assert_eq(err.code, MC_EXIT_IOERR);
-	cr_assert_not_null(strstr(err.msg, "schema version 7 is newer"), "%s",
-			   err.msg);
+	want = mc_asprintf("schema version %d is newer",
+			   mc_state_schema_version() + 1);
+	cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+	free(want);
 	assert_untouched(path, &s);
 	assert_untouched(wal, &sw);
 	free(wal);
@@ -625,6 +631,8 @@ Test(state, migrates_version_1_forward)
 				   "DROP TABLE oauth_tokens;"
 				   "DROP TABLE oauth_discovery;"
 				   "DROP TABLE backups;"
+				   "DROP TABLE job_runs; DROP TABLE job_seen;"
+				   "DROP TABLE job_alerts;"
 				   "ALTER TABLE breakers DROP COLUMN recovery;"
 				   "PRAGMA user_version = 1", &err), 0, "%s",
 		     err.msg);
@@ -641,6 +649,9 @@ Test(state, migrates_version_1_forward)
 				   "SELECT count(*) FROM alert_log;"
 				   "SELECT count(*) FROM alert_dedup;"
 				   "SELECT count(*) FROM check_notify;"
+				   "SELECT count(*) FROM job_runs;"
+				   "SELECT count(*) FROM job_seen;"
+				   "SELECT count(*) FROM job_alerts;"
 				   "SELECT count(*) FROM slo_results;"
 				   "SELECT count(*) FROM dlq_totals;"
 				   "SELECT count(*) FROM oauth_tokens;"

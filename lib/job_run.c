@@ -1,0 +1,648 @@
+/*
+ * job_run.c - `job run` (see job_run.h and mercuryctl-job(1)).
+ *
+ * The output passes through without a copy where the kernel allows: each
+ * chunk in the child's pipe is duplicated with tee(2) into a "tail pipe"
+ * and moved to our stdout or stderr with splice(2); the tail pipe is cut
+ * to keep_output by splicing its oldest bytes to /dev/null. Only the kept
+ * tail is ever read into memory. Where splice cannot write (a terminal, a
+ * file opened for appending) the stream falls back to read and write
+ * with a large buffer.
+ */
+#include "job_run.h"
+#include "log.h"
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bytes moved per tee/splice, and per read where splice cannot go. The
+ * child's pipes hold 4 chunks; the tail pipe holds the tail and 3 chunks,
+ * and is cut back once it holds 2 beyond the tail (fewer cuts), all under
+ * the 1 MiB an unprivileged process may give a pipe. */
+#define CHUNK (256 << 10)
+#define RW_BUF (256 << 10)
+/* How often the runner is stepped while output flows. */
+#define STEP_EVERY_S 0.01
+
+/* ---- the tail ----------------------------------------------------------- */
+
+void mc_job_tail_init(struct mc_job_tail *t, size_t keep)
+{
+	memset(t, 0, sizeof(*t));
+	t->keep = keep;
+	t->cap = keep ? keep * 2 : 0;
+	t->buf = keep ? mc_malloc(t->cap) : NULL;
+}
+
+void mc_job_tail_add(struct mc_job_tail *t, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	t->total += (int64_t)n;
+	if (t->keep == 0 || n == 0)
+		return;
+	if (n >= t->keep) {
+		memcpy(t->buf, b + n - t->keep, t->keep);
+		t->len = t->keep;
+		return;
+	}
+	if (t->len + n > t->cap) {
+		size_t drop = t->len + n - t->keep;
+
+		memmove(t->buf, t->buf + drop, t->len - drop);
+		t->len -= drop;
+	}
+	memcpy(t->buf + t->len, b, n);
+	t->len += n;
+}
+
+const unsigned char *mc_job_tail_data(const struct mc_job_tail *t,
+				      size_t *len)
+{
+	size_t n = t->len < t->keep ? t->len : t->keep;
+
+	*len = n;
+	return t->buf ? t->buf + t->len - n : NULL;
+}
+
+void mc_job_tail_free(struct mc_job_tail *t)
+{
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- the pump ----------------------------------------------------------- */
+
+enum { MODE_SPLICE, MODE_RW };
+
+struct stream {
+	int which;		/* 1 stdout, 2 stderr */
+	int in;			/* the pipe's parent end, -1 at EOF */
+	int out;		/* ours */
+	int mode;
+	int broken;		/* our side went away: discard */
+};
+
+struct pump {
+	struct mc_proc *p;
+	struct stream s[2];
+	int tp[2];		/* the tail pipe, -1: not used */
+	size_t tp_len;
+	int devnull;
+	struct mc_job_tail tail;
+	char *buf;
+};
+
+static void tp_drain(struct pump *pm)
+{
+	while (pm->tp_len > 0) {
+		size_t want = pm->tp_len < RW_BUF ? pm->tp_len : RW_BUF;
+		ssize_t n = read(pm->tp[0], pm->buf, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pm->tp_len = 0;
+			break;
+		}
+		pm->tail.total -= n;	/* counted when it came */
+		mc_job_tail_add(&pm->tail, pm->buf, (size_t)n);
+		pm->tp_len -= (size_t)n;
+	}
+}
+
+/* Drops the tail pipe's oldest bytes beyond keep, once there are more
+ * than two chunks of them (at the end: all of them). */
+static void tp_trim(struct pump *pm, int all)
+{
+	if (!all && pm->tp_len <= pm->tail.keep + 2 * CHUNK)
+		return;
+	while (pm->tp_len > pm->tail.keep) {
+		ssize_t n = splice(pm->tp[0], NULL, pm->devnull, NULL,
+				   pm->tp_len - pm->tail.keep, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {	/* cannot discard: read it instead */
+			tp_drain(pm);
+			return;
+		}
+		pm->tp_len -= (size_t)n;
+	}
+}
+
+/* Waits until fd can take more, bounded; 0 when it can. */
+static int wait_out(int fd)
+{
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+
+	return poll(&pfd, 1, 1000) > 0 && !(pfd.revents & (POLLERR | POLLNVAL))
+	       ? 0 : -1;
+}
+
+static void write_out(struct stream *s, const char *p, size_t n)
+{
+	while (n > 0 && !s->broken) {
+		ssize_t w = write(s->out, p, n);
+
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
+			continue;
+		} else if (w < 0 && errno == EAGAIN && wait_out(s->out) == 0) {
+			continue;
+		} else {
+			s->broken = 1;	/* the reader went away */
+		}
+	}
+}
+
+/* Moves n bytes, already in the tail pipe, from s->in to s->out. */
+static void move_out(struct pump *pm, struct stream *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t m;
+
+		if (s->broken) {
+			m = splice(s->in, NULL, pm->devnull, NULL, n, 0);
+		} else if (s->mode == MODE_SPLICE) {
+			m = splice(s->in, NULL, s->out, NULL, n, SPLICE_F_MOVE);
+			if (m < 0 && errno == EAGAIN && wait_out(s->out) == 0)
+				continue;
+			if (m < 0 && errno == EINVAL) {
+				s->mode = MODE_RW;
+				continue;
+			}
+			if (m < 0 && errno != EINTR)
+				s->broken = 1;
+		} else {
+			m = read(s->in, pm->buf, n < RW_BUF ? n : RW_BUF);
+			if (m > 0)
+				write_out(s, pm->buf, (size_t)m);
+		}
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0 && s->broken && m < 0)
+			return;		/* nothing more can be done */
+		if (m > 0)
+			n -= (size_t)m;
+		else if (m == 0)
+			return;
+	}
+}
+
+/* Moves what s has now. 1 at its end of file, else 0. */
+static int pump_stream(struct pump *pm, struct stream *s)
+{
+	for (int round = 0; round < 16; round++) {
+		ssize_t n;
+
+		if (s->mode == MODE_SPLICE && pm->tp[1] >= 0) {
+			n = tee(s->in, pm->tp[1], CHUNK, SPLICE_F_NONBLOCK);
+			if (n < 0 && errno == EAGAIN && pm->tp_len > 0) {
+				tp_drain(pm);	/* the tail pipe is full */
+				n = tee(s->in, pm->tp[1], CHUNK,
+					SPLICE_F_NONBLOCK);
+			}
+			if (n == 0)
+				return 1;
+			if (n < 0 && errno == EAGAIN)
+				return 0;
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {	/* no tee here */
+				s->mode = MODE_RW;
+				continue;
+			}
+			pm->tail.total += n;
+			pm->tp_len += (size_t)n;
+			move_out(pm, s, (size_t)n);
+			tp_trim(pm, 0);
+			continue;
+		}
+		n = read(s->in, pm->buf, RW_BUF);
+		if (n == 0)
+			return 1;
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : 1;
+		write_out(s, pm->buf, (size_t)n);
+		tp_drain(pm);		/* keep the order of the tail */
+		mc_job_tail_add(&pm->tail, pm->buf, (size_t)n);
+	}
+	return 0;
+}
+
+/* Serves the child's pipes until the run is over and they are drained. */
+static void pump_run(struct pump *pm)
+{
+	struct mc_proc_io io = { 0 };
+	double stepped = 0, over_at = 0;
+	int over = 0;
+
+	for (;;) {
+		struct pollfd fds[2];
+		struct stream *who[2];
+		int nf = 0;
+
+		for (int i = 0; i < 2; i++) {
+			if (pm->s[i].in < 0)
+				continue;
+			fds[nf].fd = pm->s[i].in;
+			fds[nf].events = POLLIN;
+			fds[nf].revents = 0;
+			who[nf++] = &pm->s[i];
+		}
+		/* Once the tree is gone its pipes end; a process that even
+		 * SIGKILL did not take may hold one: stop waiting for it. */
+		if (nf == 0 || (over && mc_mono_now() - over_at > 2.0)) {
+			if (over)
+				break;
+			over = mc_proc_step(pm->p, &io, -1) == 0;
+			over_at = mc_mono_now();
+			continue;
+		}
+		if (poll(fds, (nfds_t)nf, over ? 100 : 10) > 0) {
+			for (int i = 0; i < nf; i++) {
+				if (fds[i].revents == 0)
+					continue;
+				if (pump_stream(pm, who[i])) {
+					mc_proc_close_fd(pm->p, who[i]->which);
+					who[i]->in = -1;
+				}
+			}
+		}
+		if (!over && (mc_interrupted || mc_mono_now() - stepped >=
+			      STEP_EVERY_S)) {
+			over = mc_proc_step(pm->p, &io, 0) == 0;
+			stepped = over_at = mc_mono_now();
+		}
+	}
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static char *joined(char *const *argv)
+{
+	struct mc_buf b = { 0 };
+	char *safe;
+
+	for (size_t i = 0; argv[i]; i++)
+		mc_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
+	safe = mc_redact(b.data ? b.data : "");
+	mc_buf_free(&b);
+	return safe;
+}
+
+static int take_lock(struct mc_job_runner *jr, struct mc_err *err)
+{
+	int64_t wait_ms = 0;
+	char *dir, *name;
+	struct mc_err e = { 0 };
+
+	if (jr->def.overlap == MC_JOB_ALLOW)
+		return 0;
+	if (jr->def.overlap == MC_JOB_WAIT) {
+		if (jr->wait_lock) {
+			if (mc_parse_duration_ms(jr->wait_lock, &wait_ms, err) < 0)
+				return -1;
+		} else {
+			wait_ms = jr->def.timeout_ms > 0 ? jr->def.timeout_ms :
+				  365LL * 86400000;
+		}
+		wait_ms = mc_deadline_left_ms(jr->dl, wait_ms);
+		if (wait_ms <= 0)
+			wait_ms = 1;
+	}
+	dir = mc_asprintf("%s/locks", mc_state_dir(jr->st));
+	name = mc_asprintf("job-%s", jr->name);
+	jr->lock = mc_lock_take(dir, name, wait_ms, &e);
+	free(dir);
+	free(name);
+	if (jr->lock)
+		return 0;
+	*err = e;
+	if (e.code == MC_EXIT_TEMPFAIL) {
+		struct mc_job_rec rec = { jr->name, NULL, jr->correlation_id,
+					  mc_wall_now() };
+		char *cmd = NULL;
+		struct mc_err e2 = { 0 };
+
+		if (jr->argv || jr->def.argv)
+			rec.command = cmd = joined(jr->argv ? jr->argv :
+						   jr->def.argv);
+		if (mc_job_run_skipped(jr->st, &rec, e.msg, &jr->job_run_id,
+				       &e2) < 0)
+			mc_log(MC_LOG_ERROR, "%s", e2.msg);
+		free(cmd);
+		mc_err_set(err, MC_EXIT_TEMPFAIL, "job %s: skipped, the "
+			   "previous run still goes on (%s)", jr->name, e.msg);
+	}
+	return -1;
+}
+
+/* The state the job's alert is in: 1 firing, 0 not. */
+static int alert_firing(struct mc_state *st, const char *job)
+{
+	sqlite3_stmt *s;
+	int firing = 0;
+
+	if (mc_state_prepare(st, "SELECT state FROM job_alerts WHERE job = ?1",
+			     &s, "cannot read the job's alert", NULL) < 0)
+		return 0;
+	sqlite3_bind_text(s, 1, job, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		firing = mc_streq((const char *)sqlite3_column_text(s, 0),
+				  "firing");
+	sqlite3_finalize(s);
+	return firing;
+}
+
+static void alert_set(struct mc_state *st, const char *job, const char *state)
+{
+	sqlite3_stmt *s;
+	struct mc_err e = { 0 };
+
+	if (mc_state_prepare(st, "INSERT INTO job_alerts (job, state, updated)"
+			     " VALUES (?1, ?2, ?3) ON CONFLICT(job) DO UPDATE"
+			     " SET state = ?2, updated = ?3", &s,
+			     "cannot record the job's alert", &e) < 0) {
+		mc_log(MC_LOG_ERROR, "%s", e.msg);
+		return;
+	}
+	sqlite3_bind_text(s, 1, job, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	sqlite3_bind_double(s, 3, mc_wall_now());
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		mc_state_sqlerr(st, &e, "cannot record the job's alert");
+		mc_log(MC_LOG_ERROR, "%s", e.msg);
+	}
+	sqlite3_finalize(s);
+}
+
+static const char *run_status(const struct mc_proc_result *res, int ok)
+{
+	if (res->interrupted)
+		return "interrupted";
+	if (res->timed_out || res->deadline)
+		return "timeout";
+	return ok ? "ok" : "failed";
+}
+
+static char *describe(const struct mc_proc_result *res,
+		      const struct mc_job_def *d)
+{
+	char g[32];
+
+	if (res->interrupted)
+		return mc_asprintf("interrupted by %s; its process tree was "
+				   "killed", mc_interrupted == SIGINT ?
+				   "SIGINT" : "SIGTERM");
+	if (res->timed_out || res->deadline) {
+		mc_format_duration(res->timed_out ? d->timeout_ms : 0, g,
+				   sizeof(g));
+		return res->timed_out ?
+		       mc_asprintf("timed out after %s; its process tree was "
+				   "killed", g) :
+		       mc_strdup("stopped at the --timeout deadline; its "
+				 "process tree was killed");
+	}
+	if (res->signal > 0)
+		return mc_asprintf("killed by signal %d (%s)", res->signal,
+				   strsignal(res->signal));
+	return mc_asprintf("exit %d", res->exit_code);
+}
+
+int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
+		      struct mc_err *err)
+{
+	const struct mc_conf_section *sec = mc_conf_find(jr->conf, "job",
+							 jr->name);
+	struct mc_proc_opts o;
+	struct mc_proc *p = NULL;
+	struct mc_proc_result result;
+	const struct mc_proc_result *res = &result;
+	struct mc_job_rec rec;
+	struct pump pm;
+	struct mc_err e = { 0 };
+	char *const *argv;
+	char *cmd;
+	const unsigned char *tail;
+	size_t tail_len;
+	int code, started;
+
+	if (sec) {
+		const char *key = NULL;
+		char why[256];
+
+		if (mc_job_def_from_section(sec, &jr->def, &key, why,
+					    sizeof(why)) < 0)
+			return mc_err_set(err, MC_EXIT_CONFIG, "%s: [job \"%s\"] "
+					  "%s", sec->source, jr->name, why);
+	} else {
+		mc_job_def_default(jr->name, &jr->def);
+	}
+	argv = jr->argv ? jr->argv : jr->def.argv;
+	if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0')
+		return mc_err_set(err, MC_EXIT_USAGE, "job run: job '%s' has no "
+				  "command: give it after -- or set command in "
+				  "[job \"%s\"]", jr->name, jr->name);
+	if (take_lock(jr, err) < 0)
+		return -1;
+
+	cmd = joined(argv);
+	rec.job = jr->name;
+	rec.command = cmd;
+	rec.correlation_id = jr->correlation_id;
+	rec.at = mc_wall_now();
+	if (mc_job_run_begin(jr->st, &rec, &jr->job_run_id, err) < 0) {
+		free(cmd);
+		return -1;
+	}
+	free(cmd);
+
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.io[0] = MC_PROC_INHERIT;
+	o.io[1] = o.io[2] = jr->def.keep_output ? MC_PROC_PIPE :
+			    MC_PROC_INHERIT;
+	o.timeout_ms = jr->def.timeout_ms;
+	o.dl = jr->dl;
+	o.kill_grace_ms = jr->def.kill_grace_ms;
+	memset(&pm, 0, sizeof(pm));
+	pm.tp[0] = pm.tp[1] = pm.devnull = -1;
+	mc_job_tail_init(&pm.tail, (size_t)jr->def.keep_output);
+	started = mc_proc_start(&o, &p, &e) == 0;
+	if (!started) {
+		int status = e.sys_errno == ENOENT ? 127 : 126;
+
+		jr->how = mc_strdup(e.msg);
+		if (mc_job_run_end(jr->st, jr->job_run_id, "failed", status, 0,
+				   mc_wall_now(), NULL, 0, 0, e.msg, err) < 0)
+			mc_log(MC_LOG_ERROR, "%s", err->msg);
+		mc_job_tail_free(&pm.tail);
+		jr->needs_http = jr->def.notify != 0;
+		jr->alert_action = MC_ACT_TRIGGER;
+		mc_err_set(err, status, "job %s: %s", jr->name, e.msg);
+		return -1;
+	}
+	jr->ran = 1;
+	if (jr->def.keep_output) {
+		pm.p = p;
+		pm.buf = mc_malloc(RW_BUF);
+		for (int i = 0; i < 2; i++) {
+			pm.s[i].which = i + 1;
+			pm.s[i].in = mc_proc_fd(p, i + 1);
+			pm.s[i].out = i + 1;
+			pm.s[i].mode = MODE_SPLICE;
+			if (pm.s[i].in >= 0)
+				fcntl(pm.s[i].in, F_SETPIPE_SZ, 4 * CHUNK);
+		}
+		pm.devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (pm.devnull < 0 || pipe2(pm.tp, O_CLOEXEC | O_NONBLOCK) < 0) {
+			pm.tp[0] = pm.tp[1] = -1;
+			pm.s[0].mode = pm.s[1].mode = MODE_RW;
+		} else {
+			if (fcntl(pm.tp[1], F_SETPIPE_SZ, (int)(3 * CHUNK +
+				  jr->def.keep_output)) < 0)
+				fcntl(pm.tp[1], F_SETPIPE_SZ, 1 << 20);
+		}
+		pump_run(&pm);
+		if (pm.tp[0] >= 0) {
+			tp_trim(&pm, 1);
+			tp_drain(&pm);
+		}
+	} else {
+		mc_proc_wait(p, NULL, NULL);
+	}
+	result = *mc_proc_result(p);	/* p is freed below */
+	code = mc_proc_status(res);
+	jr->ok = res->exited && !res->timed_out && !res->deadline &&
+		 !res->interrupted && mc_job_success_code(&jr->def,
+							  res->exit_code);
+	jr->duration_s = res->duration_ms / 1e3;
+	jr->how = describe(res, &jr->def);
+	tail = mc_job_tail_data(&pm.tail, &tail_len);
+	if (mc_job_run_end(jr->st, jr->job_run_id, run_status(res, jr->ok),
+			   res->exited ? res->exit_code : -1, res->signal,
+			   mc_wall_now(), tail, tail_len, pm.tail.total,
+			   jr->ok ? NULL : jr->how, err) < 0)
+		code = -1;
+	if (pm.tp[0] >= 0) {
+		close(pm.tp[0]);
+		close(pm.tp[1]);
+	}
+	if (pm.devnull >= 0)
+		close(pm.devnull);
+	free(pm.buf);
+	mc_job_tail_free(&pm.tail);
+	mc_proc_free(p);
+
+	json_object_set_new(r->doc, "job", json_string(jr->name));
+	json_object_set_new(r->doc, "run", json_integer(jr->job_run_id));
+	json_object_set_new(r->doc, "status", json_string(run_status(res,
+								     jr->ok)));
+	json_object_set_new(r->doc, "exit_code", json_integer(code));
+	json_object_set_new(r->doc, "duration_seconds",
+			    json_real(jr->duration_s));
+	if (jr->def.notify && !res->interrupted) {
+		int firing = alert_firing(jr->st, jr->name);
+
+		if (!jr->ok && !firing) {
+			jr->needs_http = 1;
+			jr->alert_action = MC_ACT_TRIGGER;
+		} else if (jr->ok && firing) {
+			jr->needs_http = 1;
+			jr->alert_action = MC_ACT_RESOLVE;
+		}
+	}
+	return code;
+}
+
+void mc_job_runner_notify(struct mc_job_runner *jr, struct mc_report *r)
+{
+	struct mc_webhook *whs = NULL;
+	size_t nw = 0, n_names = 0;
+	struct mc_alert a;
+	struct mc_delivery *d = NULL;
+	struct mc_deadline dl;
+	struct mc_alert_env env;
+	struct mc_err e = { 0 };
+	char *label;
+	int delivered = 0;
+
+	if (!jr->needs_http || jr->http == NULL)
+		return;
+	if (jr->def.notify == 2)
+		while (jr->def.notify_names[n_names])
+			n_names++;
+	if (mc_webhooks_load(jr->conf, (const char *const *)jr->def.notify_names,
+			     n_names, &whs, &nw, &e) < 0 || nw == 0) {
+		mc_log(MC_LOG_ERROR, "job %s: notify: %s", jr->name,
+		       nw == 0 && e.msg[0] == '\0' ? "no webhook is configured"
+		       : e.msg);
+		mc_webhooks_free(whs, nw);
+		return;
+	}
+	/* A delivery is bounded even when the job had no deadline. */
+	dl = *jr->dl;
+	if (dl.at == 0 || mc_deadline_left_ms(&dl, 0) > 30000)
+		mc_deadline_set(&dl, 30000);
+	env.st = jr->st;
+	env.http = jr->http;
+	env.dl = &dl;
+	env.clock = NULL;
+	env.run_id = jr->run_id;
+	memset(&a, 0, sizeof(a));
+	a.action = jr->alert_action;
+	a.severity = MC_SEV_CRITICAL;
+	/* The identity (summary, source, labels) is the job's alone, so a
+	 * second failure is the same incident and the success resolves it. */
+	a.summary = mc_asprintf("job %s failed", jr->name);
+	if (a.action == MC_ACT_TRIGGER)
+		a.description = mc_asprintf("%s (run %lld); see mercuryctl job "
+					    "log %s %lld", jr->how ? jr->how :
+					    "failed", (long long)jr->job_run_id,
+					    jr->name, (long long)jr->job_run_id);
+	else
+		a.description = mc_asprintf("run %lld succeeded",
+					    (long long)jr->job_run_id);
+	a.correlation_id = mc_strdup(jr->correlation_id);
+	a.started = mc_wall_now();
+	label = mc_asprintf("job=%s", jr->name);
+	if (mc_alert_add_label(&a, label, &e) < 0 ||
+	    mc_alert_finish(&a, &e) < 0 ||
+	    mc_alert_deliver(&env, &a, whs, nw, &d, &e) < 0) {
+		mc_log(MC_LOG_ERROR, "job %s: notify: %s", jr->name, e.msg);
+	} else {
+		for (size_t i = 0; i < nw; i++)
+			delivered |= d[i].result == MC_DLV_DELIVERED ||
+				     d[i].result == MC_DLV_SUPPRESSED ||
+				     d[i].result == MC_DLV_FILTERED;
+		json_object_set_new(r->doc, "notify", mc_deliveries_json(d, nw));
+		if (mc_deliveries_exit(d, nw) != 0)
+			mc_log(MC_LOG_WARN, "job %s: the alert did not reach "
+			       "every webhook", jr->name);
+		if (delivered)
+			alert_set(jr->st, jr->name, a.action == MC_ACT_TRIGGER ?
+				  "firing" : "resolved");
+	}
+	free(label);
+	mc_deliveries_free(d, nw);
+	mc_alert_clean(&a);
+	mc_webhooks_free(whs, nw);
+}
+
+void mc_job_runner_clean(struct mc_job_runner *jr)
+{
+	mc_lock_release(jr->lock);
+	mc_job_def_clean(&jr->def);
+	free(jr->how);
+	memset(jr, 0, sizeof(*jr));
+}
