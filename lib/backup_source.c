@@ -77,7 +77,8 @@ static char *run_failure(const char *what, const struct mc_proc_result *r,
 		msg = mc_asprintf("%s stopped at the run's deadline (--timeout)",
 				  what);
 	} else if (r->interrupted) {
-		msg = mc_asprintf("%s stopped by a signal", what);
+		msg = mc_asprintf("%s stopped: interrupted by %s", what,
+				  mc_interrupted == SIGINT ? "SIGINT" : "SIGTERM");
 	} else if (!r->exited) {
 		msg = mc_asprintf("%s was killed by signal %d%s", what,
 				  r->signal, words);

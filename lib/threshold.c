@@ -36,7 +36,10 @@ int mc_range_parse(const char *s, struct mc_range *r, struct mc_err *err)
 	r->lo = 0;
 	r->hi = INFINITY;
 	if (colon == NULL) {
-		if (number(p, strlen(p), &r->hi) < 0)
+		/* @N is 0:N inside: a negative N is an empty range (found
+		 * by fuzz_threshold). */
+		if (number(p, strlen(p), &r->hi) < 0 ||
+		    ((r->flags & MC_RANGE_INSIDE) && r->hi < 0))
 			goto bad;
 		if (!(r->flags & MC_RANGE_INSIDE))
 			r->flags |= MC_RANGE_PLAIN;

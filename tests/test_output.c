@@ -499,3 +499,37 @@ Test(output, write_all)
 	fclose(ro);
 	unlink(path);
 }
+
+/* A cell holds what a server or a plugin said: escaped, never raw. */
+Test(output, table_cells_escaped)
+{
+	static const char *const headers[] = { "CHECK", "MESSAGE" };
+	const char *row[] = { "redis", "ERR \x1b]0;pwned\x07\x1b[2J bad \xff" };
+	struct mc_table *t = mc_table_new(2, headers);
+	struct mc_buf out = { 0 };
+
+	mc_table_row(t, row);
+	mc_table_render(t, &out, 0, NULL);
+	cr_assert_null(strchr(out.data, '\x1b'), "%s", out.data);
+	cr_assert(strstr(out.data, "ERR \\x1B]0;pwned\\x07\\x1B[2J bad \\xFF")
+		  != NULL, "%s", out.data);
+	mc_buf_free(&out);
+	mc_table_free(t);
+}
+
+/* JSON keeps text that is not UTF-8, its bad bytes as \xNN, instead of
+ * the NULL json_string() gives (a member silently lost). */
+Test(output, json_text_keeps_bad_utf8)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "ok", mc_json_str("caf\xc3\xa9 \x1b"));
+	json_object_set_new(o, "bad", mc_json_text("a\xff\0b", 4));
+	json_object_set_new(o, "none", mc_json_str(NULL));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_assert_str_eq(s, "{\"bad\":\"a\\\\xFF\\\\x00b\",\"none\":null,"
+			 "\"ok\":\"caf\xc3\xa9 \\u001B\"}");
+	free(s);
+	json_decref(o);
+}

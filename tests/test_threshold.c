@@ -59,7 +59,7 @@ Test(threshold, parse_rejects)
 		"x10", "10x", "~:~", "@:", "--1", "1..2",
 		/* strtod would take these: hex, blanks, infinity spelled out */
 		"0x10", "0x1p4", "10:0x20", "0X1A:", " 10", "10: 20", "@ 5",
-		"infinity", "-inf:", "0x10%", ".", "1e", "+",
+		"infinity", "-inf:", "0x10%", ".", "1e", "+", "@-1",
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(bad); i++) {
