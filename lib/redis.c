@@ -160,6 +160,28 @@ void mc_redis_opts_from_conf(const struct mc_conf_section *sec,
 		o->password_file = mc_conf_str(core, "redis_password_file");
 }
 
+/* Why url, which does not start with redis://, is refused; -1. */
+static int bad_scheme(const char *url, struct mc_err *err)
+{
+	/* Never echo the rest: it may hold a password. */
+	const char *sep = strstr(url, "://");
+	size_t n = sep ? (size_t)(sep - url) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)url[i]) && url[i] != '+' &&
+		    url[i] != '-' && url[i] != '.')
+			n = 0;
+	if (n == 6 && strncasecmp(url, "rediss", 6) == 0)
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "bad redis URL: rediss:// (TLS) is not supported; use redis://");
+	if (n > 0 && n <= 32)
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "bad redis URL: unsupported scheme '%.*s' (use redis://[[user]:password@]host[:port][/db])",
+				  (int)n, url);
+	return mc_err_set(err, MC_EXIT_USAGE,
+			  "bad redis URL: it must start with redis:// (redis://[[user]:password@]host[:port][/db])");
+}
+
 int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 		       struct mc_err *err)
 {
@@ -177,25 +199,8 @@ int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 		if (iscntrl((unsigned char)*p) || *p == ' ')
 			return mc_err_set(err, MC_EXIT_USAGE,
 					  "bad redis URL: it contains a space or control character");
-	if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0) {
-		/* Never echo the rest: it may hold a password. */
-		const char *sep = strstr(url, "://");
-		size_t n = sep ? (size_t)(sep - url) : 0;
-
-		for (size_t i = 0; i < n; i++)
-			if (!isalnum((unsigned char)url[i]) && url[i] != '+' &&
-			    url[i] != '-' && url[i] != '.')
-				n = 0;
-		if (n == 6 && strncasecmp(url, "rediss", 6) == 0)
-			return mc_err_set(err, MC_EXIT_USAGE,
-					  "bad redis URL: rediss:// (TLS) is not supported; use redis://");
-		if (n > 0 && n <= 32)
-			return mc_err_set(err, MC_EXIT_USAGE,
-					  "bad redis URL: unsupported scheme '%.*s' (use redis://[[user]:password@]host[:port][/db])",
-					  (int)n, url);
-		return mc_err_set(err, MC_EXIT_USAGE,
-				  "bad redis URL: it must start with redis:// (redis://[[user]:password@]host[:port][/db])");
-	}
+	if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return bad_scheme(url, err);
 	rest = url + sizeof(scheme) - 1;
 	at = strrchr(rest, '@');
 	hp = rest;
@@ -290,11 +295,11 @@ int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 	}
 	return 0;
 fail:
-	mc_redis_url_clean(out);
+	mc_redis_url_release(out);
 	return -1;
 }
 
-void mc_redis_url_clean(struct mc_redis_url *u)
+void mc_redis_url_release(struct mc_redis_url *u)
 {
 	if (u == NULL)
 		return;
@@ -715,11 +720,11 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 		freeReplyObject(reply);
 	}
 	mc_free_secret(password);
-	mc_redis_url_clean(&u);
+	mc_redis_url_release(&u);
 	return r;
 fail:
 	mc_free_secret(password);
-	mc_redis_url_clean(&u);
+	mc_redis_url_release(&u);
 	mc_redis_close(r);
 	return NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * state.c - the SQLite state file (PRODUCT.md 2.5).
+ * state.c - the SQLite state file (docs/DESIGN.md, "State").
  *
  * Opening never writes to a file it does not recognise: the schema version
  * (PRAGMA user_version) is read first, and a file that is not a SQLite
@@ -10,6 +10,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -827,6 +828,75 @@ char *mc_state_column_dup(sqlite3_stmt *s, int i)
 	return t ? mc_strdup((const char *)t) : NULL;
 }
 
+const char *mc_state_column_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+double mc_state_column_num(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN :
+	       sqlite3_column_double(s, i);
+}
+
+void mc_state_bind_num(sqlite3_stmt *s, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
+		     void (*row)(sqlite3_stmt *s, void *element, void *ctx),
+		     void *ctx, void **rows, size_t *n, const char *what,
+		     struct mc_err *err)
+{
+	char *list = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			list = mc_realloc(list, cap * size);
+		}
+		memset(list + len * size, 0, size);
+		row(s, list + len * size, ctx);
+		len++;
+	}
+	*rows = list;
+	*n = len;
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static void run_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	struct mc_run *r = element;
+
+	(void)ctx;
+	r->id = sqlite3_column_int64(s, 0);
+	r->command = mc_state_column_dup(s, 1);
+	r->args = mc_state_column_dup(s, 2);
+	r->correlation_id = mc_state_column_dup(s, 3);
+	r->status = mc_state_column_dup(s, 4);
+	r->message = mc_state_column_dup(s, 5);
+	r->started = sqlite3_column_double(s, 6);
+	r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
+		   0 : sqlite3_column_double(s, 7);
+	r->exit_code = sqlite3_column_type(s, 8) == SQLITE_NULL ?
+		       -1 : sqlite3_column_int(s, 8);
+	r->pid = (long)sqlite3_column_int64(s, 9);
+}
+
 int mc_state_runs(struct mc_state *st, const char *command, double since,
 		  int limit, struct mc_run **out, size_t *n,
 		  struct mc_err *err)
@@ -838,10 +908,9 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 		" AND (?2 <= 0 OR started >= ?2)"
 		" ORDER BY started DESC, id DESC LIMIT ?3";
 	static const char what[] = "cannot list runs";
-	struct mc_run *runs = NULL;
-	size_t len = 0, cap = 0;
 	sqlite3_stmt *s;
-	int rc;
+	void *rows;
+	size_t len;
 
 	*out = NULL;
 	*n = 0;
@@ -850,35 +919,12 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	bind_text(s, 1, command);
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct mc_run *r;
-
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			runs = mc_realloc(runs, cap * sizeof(*runs));
-		}
-		r = &runs[len++];
-		r->id = sqlite3_column_int64(s, 0);
-		r->command = mc_state_column_dup(s, 1);
-		r->args = mc_state_column_dup(s, 2);
-		r->correlation_id = mc_state_column_dup(s, 3);
-		r->status = mc_state_column_dup(s, 4);
-		r->message = mc_state_column_dup(s, 5);
-		r->started = sqlite3_column_double(s, 6);
-		r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
-			   0 : sqlite3_column_double(s, 7);
-		r->exit_code = sqlite3_column_type(s, 8) == SQLITE_NULL ?
-			       -1 : sqlite3_column_int(s, 8);
-		r->pid = (long)sqlite3_column_int64(s, 9);
-	}
-	if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
-		mc_runs_free(runs, len);
+	if (mc_state_collect(st, s, sizeof(struct mc_run), run_row, NULL,
+			     &rows, &len, what, err) < 0) {
+		mc_runs_free(rows, len);
 		return -1;
 	}
-	sqlite3_finalize(s);
-	*out = runs;
+	*out = rows;
 	*n = len;
 	return 0;
 }
