@@ -77,7 +77,8 @@ static char *run_failure(const char *what, const struct mc_proc_result *r,
 		msg = mc_asprintf("%s stopped at the run's deadline (--timeout)",
 				  what);
 	} else if (r->interrupted) {
-		msg = mc_asprintf("%s stopped by a signal", what);
+		msg = mc_asprintf("%s stopped: interrupted by %s", what,
+				  mc_interrupted == SIGINT ? "SIGINT" : "SIGTERM");
 	} else if (!r->exited) {
 		msg = mc_asprintf("%s was killed by signal %d%s", what,
 				  r->signal, words);
@@ -155,7 +156,7 @@ close:
 	close(out);
 out:
 	mc_bk_writer_free(s.w);
-	mc_buf_free(&s.stderr_tail);
+	mc_buf_release(&s.stderr_tail);
 	mc_argv_free(argv);
 	free(what);
 	return rc;
@@ -229,7 +230,7 @@ out:
 		close(in);
 	if (fd >= 0)
 		close(fd);
-	mc_buf_free(&s.stderr_tail);
+	mc_buf_release(&s.stderr_tail);
 	mc_argv_free(argv);
 	free(tmp);
 	return rc;
@@ -269,7 +270,7 @@ int mc_bk_hook_run(const char *name, const char *command, int64_t timeout_ms,
 	}
 	rc = 0;
 out:
-	mc_buf_free(&s.stderr_tail);
+	mc_buf_release(&s.stderr_tail);
 	mc_argv_free(argv);
 	return rc;
 }

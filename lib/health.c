@@ -101,7 +101,7 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 				   names[i], near ? " (did you mean '" : "",
 				   near ? near : "", near ? "'?)" : "");
 			free(cands);
-			mc_health_free(&all);
+			mc_health_release(&all);
 			return -1;
 		}
 	}
@@ -179,7 +179,7 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 			mc_free_secret((char *)reqs[k].headers[j]);
 		free((void *)reqs[k].headers);
 		free(reqs[k].user);
-		mc_http_req_clean(&reqs[k]);
+		mc_http_req_release(&reqs[k]);
 	}
 	mc_http_free(http);
 	free(reqs);
@@ -477,7 +477,7 @@ fail:
 	return -1;
 }
 
-void mc_health_free(struct mc_health *h)
+void mc_health_release(struct mc_health *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->checks[i].name);

@@ -13,6 +13,59 @@ static int health_cell_color(size_t col, const char *cell)
 	return col == 2 ? mc_status_color(cell) : 0;
 }
 
+/* The Nagios line: "HEALTH STATUS - counts: the failing checks | perf". */
+static char *nagios_line(const struct mc_health *h, const size_t counts[4],
+			 const char *perf)
+{
+	struct mc_buf line = { 0 };
+	char up[16], *out;
+	size_t bad = counts[1] + counts[2] + counts[3];
+	const char *name = mc_run_status_name(h->status);
+
+	for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ?
+			       name[i] - 32 : name[i]);
+	up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = 0;
+	if (bad == 0) {
+		mc_buf_printf(&line, "HEALTH %s - %zu of %zu checks ok", up,
+			      counts[0], h->n);
+	} else {
+		const char *sep = "";
+
+		mc_buf_printf(&line, "HEALTH %s - ", up);
+		for (int s = 2; s >= 1; s--) {
+			if (counts[s] == 0)
+				continue;
+			mc_buf_printf(&line, "%s%zu of %zu checks %s", sep,
+				      counts[s], h->n, mc_status_name(s));
+			sep = ", ";
+		}
+		if (counts[3]) {
+			mc_buf_printf(&line, "%s%zu of %zu checks unknown", sep,
+				      counts[3], h->n);
+		}
+		sep = ": ";
+		for (size_t i = 0; i < h->n; i++) {
+			if (h->results[i].status == MC_ST_OK)
+				continue;
+			mc_buf_printf(&line, "%s%s %s", sep,
+				      h->checks[i].name,
+				      h->results[i].message ?
+				      h->results[i].message : "");
+			sep = "; ";
+		}
+	}
+	/* A '|' in a message would start the perfdata early. */
+	for (char *p = line.data; *p; p++)
+		if (*p == '|' || *p == '\n')
+			*p = '/';
+	mc_buf_printf(&line, " |%s", perf);
+	/* Check messages hold what servers and plugins said. */
+	out = mc_escape(line.data ? line.data : "", line.len);
+	mc_buf_release(&line);
+	return out;
+}
+
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r)
 {
@@ -105,53 +158,6 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 	mc_buf_printf(&r->text, "health: %s (%zu check%s, %.1f ms)\n",
 		      mc_run_status_name(h->status), h->n, h->n == 1 ? "" : "s",
 		      h->duration_ms);
-	{
-		struct mc_buf line = { 0 };
-		char up[16];
-		size_t bad = counts[1] + counts[2] + counts[3];
-		const char *name = mc_run_status_name(h->status);
-
-		for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
-			up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ?
-				       name[i] - 32 : name[i]);
-		up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = 0;
-		if (bad == 0) {
-			mc_buf_printf(&line, "HEALTH %s - %zu of %zu checks ok", up,
-				      counts[0], h->n);
-		} else {
-			const char *sep = "";
-
-			mc_buf_printf(&line, "HEALTH %s - ", up);
-			for (int s = 2; s >= 1; s--) {
-				if (counts[s] == 0)
-					continue;
-				mc_buf_printf(&line, "%s%zu of %zu checks %s", sep,
-					      counts[s], h->n, mc_status_name(s));
-				sep = ", ";
-			}
-			if (counts[3]) {
-				mc_buf_printf(&line, "%s%zu of %zu checks unknown", sep,
-					      counts[3], h->n);
-			}
-			sep = ": ";
-			for (size_t i = 0; i < h->n; i++) {
-				if (h->results[i].status == MC_ST_OK)
-					continue;
-				mc_buf_printf(&line, "%s%s %s", sep,
-					      h->checks[i].name,
-					      h->results[i].message ?
-					      h->results[i].message : "");
-				sep = "; ";
-			}
-		}
-		/* A '|' in a message would start the perfdata early. */
-		for (char *p = line.data; *p; p++)
-			if (*p == '|' || *p == '\n')
-				*p = '/';
-		mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
-		/* Check messages hold what servers and plugins said. */
-		r->nagios = mc_escape(line.data ? line.data : "", line.len);
-		mc_buf_free(&line);
-	}
-	mc_buf_free(&perf);
+	r->nagios = nagios_line(h, counts, perf.data ? perf.data : "");
+	mc_buf_release(&perf);
 }

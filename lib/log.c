@@ -313,7 +313,7 @@ static void emit(int level, const char *msg, va_list kv)
 			free(sv);
 		}
 		fprintf(stderr, "%s\n", b.data);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	free(safe);
 }

@@ -99,3 +99,23 @@ command = /bin/sh -c \"echo start; sleep 1.3; head -c 300000 /dev/zero\""
 	expect_no_err '\['
 	! grep -q $'\r' "$ERR" || fail "a bar when not on a tty"
 }
+
+# SIGINT while a source runs: exit 130, the source's tree killed, the
+# partial backup gone, nothing listed.
+test_backup_sigint_during_a_source() {
+	bk_setup "[backup_source \"slow\"]
+command = /bin/sh -c \"echo \\\$\\\$ >$T_DIR/src.pid; echo start; exec sleep 30\""
+	"$MC_BIN" backup create >/dev/null 2>"$T_DIR/err" &
+	local pid=$! src
+	wait_until 10 test -s "$T_DIR/src.pid" || fail "the source did not start"
+	wait_until 10 has_partial || fail "no partial"
+	src=$(cat "$T_DIR/src.pid")
+	kill -INT "$pid"
+	wait "$pid"
+	RC=$?
+	expect_rc 130
+	grep -q 'interrupted by SIGINT' "$T_DIR/err" || fail "stderr: $(cat "$T_DIR/err")"
+	[ "$(partials)" = 0 ] || fail "partial left"
+	[ "$(bk_count)" = 0 ] || fail "a backup is listed"
+	wait_until 5 eval "! kill -0 $src" || fail "the source $src survived"
+}
