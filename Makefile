@@ -123,6 +123,7 @@ run: deps-build
 	@$(BIN) health
 
 test: $(BIN) $(UNIT) $(GENDOC)
+	@scripts/check-layers.sh
 	@MC_BUILD=$(B) scripts/test.sh
 
 check: deps

@@ -141,7 +141,7 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 		if (code != 0)
 			r->summary = failed_summary(d, n, bad);
 	}
-	mc_buf_free(&perf);
+	mc_buf_release(&perf);
 	return code;
 }
 
@@ -180,7 +180,7 @@ static char *read_stdin(struct mc_err *err)
 	mc_buf_puts(&b, "");
 	while ((r = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
 		if (b.len + r > STDIN_MAX) {
-			mc_buf_free(&b);
+			mc_buf_release(&b);
 			mc_err_set(err, MC_EXIT_DATAERR, "the description on "
 				   "standard input is longer than 1 MiB");
 			return NULL;
@@ -188,12 +188,12 @@ static char *read_stdin(struct mc_err *err)
 		mc_buf_add(&b, chunk, r);
 	}
 	if (ferror(stdin)) {
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		mc_err_set(err, MC_EXIT_IOERR, "cannot read standard input");
 		return NULL;
 	}
 	if (strlen(b.data) != b.len) {
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		mc_err_set(err, MC_EXIT_DATAERR, "the description on standard "
 			   "input holds a NUL byte: not text");
 		return NULL;
@@ -242,7 +242,7 @@ static int send_run(struct mc_ctx *ctx)
 		goto out;
 	code = deliver(ctx, &a);
 out:
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	return code;
 }
 
@@ -264,7 +264,7 @@ static int test_run(struct mc_ctx *ctx)
 	a.started = mc_wall_now();
 	if (mc_alert_finish(&a, &ctx->err) == 0)
 		code = deliver(ctx, &a);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	return code;
 }
 

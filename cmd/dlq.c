@@ -1,4 +1,4 @@
-/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (PRODUCT.md 3.3). */
+/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (mercuryctl-dlq(1); docs/DESIGN.md, "The commands"). */
 #include "cmd.h"
 #include "dlq.h"
 
@@ -229,8 +229,8 @@ static int stats_run(struct mc_ctx *ctx)
 						 "");
 	}
 	mc_table_free(t);
-	mc_buf_free(&v.why);
-	mc_buf_free(&v.perf);
+	mc_buf_release(&v.why);
+	mc_buf_release(&v.perf);
 	/* The verdict is the exit code of a Nagios check; otherwise stats
 	 * only report (exit 0). */
 	return rc == 0 && ctx->format == MC_FMT_NAGIOS ? v.code : rc;

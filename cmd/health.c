@@ -29,7 +29,7 @@ static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
 	mc_notify_alert(c, host, ctx->correlation_id, &a);
 	if (mc_alert_deliver(&env, &a, whs, nw, &d, &e) < 0) {
 		mc_log(MC_LOG_ERROR, "health --notify: %s", e.msg);
-		mc_alert_clean(&a);
+		mc_alert_release(&a);
 		return -1;
 	}
 	code = mc_deliveries_exit(d, nw);
@@ -55,7 +55,7 @@ static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
 		       "did not reach every webhook; the next run tries again",
 		       c->result->check->name);
 	mc_deliveries_free(d, nw);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	return code == 0 ? 0 : -1;
 }
 
@@ -127,7 +127,7 @@ static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 		code = -1;
 	else if (mc_args_count(ctx->args, "notify"))
 		notify(ctx, &h, r);
-	mc_health_free(&h);
+	mc_health_release(&h);
 	return code;
 }
 
@@ -195,7 +195,7 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 		mc_report_init(&r, ctx->color);
 		code = one_run(ctx, &r);
 		if (code < 0) {
-			mc_report_free(&r);
+			mc_report_release(&r);
 			return -1;
 		}
 		last = code;
@@ -205,7 +205,7 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 			 * over, quietly. Anything else is an I/O error. */
 			int e = errno;
 
-			mc_report_free(&r);
+			mc_report_release(&r);
 			if (mc_output_gone())
 				break;
 			return mc_err_sys(&ctx->err, MC_EXIT_IOERR, e,
@@ -218,7 +218,7 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 			if (mc_publish_metrics(ctx, &r, &e) < 0)
 				mc_log(MC_LOG_ERROR, "%s", e.msg);
 		}
-		mc_report_free(&r);
+		mc_report_release(&r);
 		/* Each run has its own deadline: --timeout bounds one run. */
 		if (mc_sleep_ms(next))
 			break;

@@ -61,7 +61,7 @@ static char *args_string(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		mc_buf_printf(&b, "%s%s", i > 1 ? " " : "", argv[i]);
 	safe = mc_redact(b.data ? b.data : "");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return safe;
 }
 
@@ -276,7 +276,7 @@ static int phase_parse(struct run *r)
 		mc_cli_help(stdout, &mc_cmd_root, r->a.path, r->a.depth);
 	else
 		return 0;
-	mc_args_free(&r->a);
+	mc_args_release(&r->a);
 	/* `--help | head` is fine; any other failed write is not */
 	r->code = mc_flush(stdout) == 0 || mc_output_gone() ? 0 :
 		  MC_EXIT_IOERR;
@@ -320,7 +320,7 @@ static int phase_context(struct run *r)
 				print_error_json("bad correlation id",
 						 MC_EXIT_USAGE, NULL);
 			free(ctx->command);
-			mc_args_free(&r->a);
+			mc_args_release(&r->a);
 			r->code = MC_EXIT_USAGE;
 			return 1;
 		}
@@ -391,7 +391,7 @@ static int phase_state(struct run *r)
 	sp = mc_conf_str(mc_conf_core(ctx->conf), "state");
 	path = sp ? mc_strdup(sp) : mc_state_default_path();
 	args = args_string(r->argc, r->argv);
-	ctx->st = mc_state_open(path, &ctx->err);
+	ctx->st = mc_state_open_until(path, &ctx->dl, &ctx->err);
 	free(path);
 	rc = ctx->st ? mc_state_run_begin(ctx->st, ctx->command, args,
 					  ctx->correlation_id, mc_wall_now(),
@@ -521,10 +521,10 @@ static int phase_teardown(struct run *r)
 	 * then the configuration is left to the process exit. */
 	if (ctx->keep_conf == NULL || ctx->keep_conf() == 0)
 		mc_conf_free(ctx->conf);
-	mc_report_free(&ctx->report);
+	mc_report_release(&ctx->report);
 	free(ctx->command);
 	free(ctx->correlation_id);
-	mc_args_free(&r->a);
+	mc_args_release(&r->a);
 	mc_log_shutdown();
 	return r->code;
 }

@@ -604,7 +604,7 @@ out:
 		slot_clean(&sl[i]);
 	}
 	for (i = 0; i < m; i++)
-		mc_http_req_clean(&reqs[i]);
+		mc_http_req_release(&reqs[i]);
 	free(sl);
 	free(reqs);
 	if (rc < 0) {

@@ -190,7 +190,7 @@ int mc_alert_finish(struct mc_alert *a, struct mc_err *err)
 	return 0;
 }
 
-void mc_alert_clean(struct mc_alert *a)
+void mc_alert_release(struct mc_alert *a)
 {
 	if (a == NULL)
 		return;

@@ -16,17 +16,9 @@
 #include "config.h"
 #include "http.h"
 #include "mc.h"
+#include "output.h"
 #include "state.h"
 #include "threshold.h"
-
-/* Check status, in Nagios order. */
-enum mc_status {
-	MC_ST_OK = 0,
-	MC_ST_WARNING = 1,
-	MC_ST_CRITICAL = 2,
-	MC_ST_UNKNOWN = 3,
-};
-const char *mc_status_name(int status);
 
 struct mc_check {
 	char *name;

@@ -21,7 +21,7 @@ static char *perf_string(const struct mc_perf *pf, size_t n)
 
 	mc_perf_format(&b, pf, n, "");
 	if (b.len == 0) {
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		return NULL;
 	}
 	return mc_buf_steal(&b);
@@ -57,7 +57,7 @@ static void run_exec(const struct mc_check *c, const struct mc_health_env *env,
 	}
 	free(r->perfdata);
 	r->perfdata = perf_string(res.perf, res.n_perf);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	mc_argv_free(argv);
 }
 

@@ -91,7 +91,8 @@ static void int_range(const struct mc_opt *o, long long *min, long long *max)
 	*max = 1000000000000LL;
 	if (o->choices != NULL &&
 	    sscanf(o->choices, "%lld..%lld", min, max) != 2)
-		abort();	/* a table that misstates a range: our bug */
+		MC_BUG("--%s: range '%s' is not MIN..MAX", o->long_name,
+		       o->choices);
 }
 
 static int check_value(const struct mc_opt *o, const char *v,
@@ -375,11 +376,11 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 	}
 	return 0;
 fail:
-	mc_args_free(a);
+	mc_args_release(a);
 	return -1;
 }
 
-void mc_args_free(struct mc_args *a)
+void mc_args_release(struct mc_args *a)
 {
 	for (size_t i = 0; i < a->n_secrets; i++)
 		mc_free_secret(a->secrets[i]);
@@ -427,10 +428,10 @@ long long mc_args_int(const struct mc_args *a, const char *name,
 	if (v == NULL || v->value == NULL)
 		return fallback;
 	if (v->opt->type != MC_ARG_INT)
-		abort();
+		MC_BUG("--%s read as an integer", name);
 	int_range(v->opt, &min, &max);
 	if (mc_parse_int(v->value, min, max, &n, NULL) < 0)
-		abort();	/* checked when parsed */
+		MC_BUG("--%s: '%s' passed the parser", name, v->value);
 	return n;
 }
 
@@ -525,7 +526,7 @@ static void print_opts(FILE *f, const char *title, const struct mc_opt *o)
 		if (o[i].type == MC_ARG_ENUM && o[i].choices)
 			fprintf(f, " (%s)", o[i].choices);
 		fputc('\n', f);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 }
 
@@ -572,7 +573,7 @@ void mc_cli_usage(FILE *f, const struct mc_cmd *root,
 	(void)root;
 	synopsis(&b, path, depth);
 	fprintf(f, "usage: %s\n", b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 void mc_cli_help(FILE *f, const struct mc_cmd *root,
@@ -713,13 +714,13 @@ static void bash_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			if (o->short_name)
 				fprintf(f, "_mercuryctl_values[\"-%c\"]=\"%s\"\n",
 					o->short_name, v.data);
-			mc_buf_free(&v);
+			mc_buf_release(&v);
 		}
 	}
 	fprintf(f, "_mercuryctl_opts[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
 		w.data ? w.data : "");
-	mc_buf_free(&key);
-	mc_buf_free(&w);
+	mc_buf_release(&key);
+	mc_buf_release(&w);
 }
 
 static const char bash_body[] =
@@ -792,7 +793,7 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			if (*p == ' ')
 				*p = '\n';
 		fprintf(f, "%s%s", cmd->subs ? "\n" : "", w.data);
-		mc_buf_free(&w);
+		mc_buf_release(&w);
 	}
 	fprintf(f, "'\n");
 	{
@@ -829,9 +830,9 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		if (o->short_name)
 			fprintf(f, "_mercuryctl_values[\"-%c\"]='%s'\n",
 				o->short_name, v.data);
-		mc_buf_free(&v);
+		mc_buf_release(&v);
 	}
-	mc_buf_free(&key);
+	mc_buf_release(&key);
 }
 
 static const char zsh_body[] =
@@ -905,7 +906,7 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		choices_words(&w, cmd->arg_choices);
 		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' -f -a '%s'\n",
 			key.data ? key.data : "", w.data);
-		mc_buf_free(&w);
+		mc_buf_release(&w);
 	}
 	{
 		struct mc_buf nc = { 0 };
@@ -938,7 +939,7 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 
 				choices_words(&w, o->choices);
 				fprintf(f, " -x -a '%s'", w.data);
-				mc_buf_free(&w);
+				mc_buf_release(&w);
 			} else
 				fprintf(f, " -x");
 		}
@@ -946,7 +947,7 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		fish_quote(f, o->help);
 		fputc('\n', f);
 	}
-	mc_buf_free(&key);
+	mc_buf_release(&key);
 }
 
 static void fish_valopts(FILE *f, const struct mc_cmd *const *path,
@@ -971,7 +972,7 @@ static void fish_paths(FILE *f, const struct mc_cmd *const *path, size_t depth)
 
 	key_of(&key, path, depth);
 	fprintf(f, " '%s'", key.data);
-	mc_buf_free(&key);
+	mc_buf_release(&key);
 }
 
 static const char fish_body[] =
@@ -1189,7 +1190,7 @@ static void man_synopsis(FILE *f, const struct mc_cmd **path, size_t depth)
 		fputs(".PP\n.nf\n", f);
 		mc_roff_escape(f, b.data);
 		fputs("\n.fi\n", f);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	for (size_t i = 0; depth > 1 && cmd->subs && cmd->subs[i]; i++) {
 		path[depth] = cmd->subs[i];
@@ -1217,7 +1218,7 @@ static void man_sub_options(FILE *f, const struct mc_cmd **path, size_t depth)
 			fputs(".PP\nOptions:\n", f);
 			man_opts(f, cmd->opts);
 		}
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++) {
 		path[depth] = cmd->subs[i];

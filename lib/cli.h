@@ -116,7 +116,7 @@ struct mc_args {
  * message naming the command and a suggestion where one is near. */
 int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 		 struct mc_args *out, struct mc_err *err);
-void mc_args_free(struct mc_args *a);
+void mc_args_release(struct mc_args *a);
 
 /* Lookups by long option name (global or command). */
 int mc_args_count(const struct mc_args *a, const char *name);
@@ -151,5 +151,9 @@ void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
 
 /* Writes s for roff: escapes backslashes, leading dots and dashes. */
 void mc_roff_escape(FILE *f, const char *s);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_args_free mc_args_release
 
 #endif

@@ -299,7 +299,7 @@ static int slo_validate(const struct mc_conf_section *s, const char **key,
 
 	if (mc_slo_def_from_section(s, NULL, &d, key, why, size) < 0)
 		return -1;
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 	return 0;
 }
 

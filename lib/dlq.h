@@ -1,5 +1,5 @@
 /*
- * dlq.h - dead-letter replay in Redis (PRODUCT.md 3.3).
+ * dlq.h - dead-letter replay in Redis (mercuryctl-dlq(1)).
  *
  * A DLQ is three lists: source (dead letters), target (the work queue) and
  * dead (terminal). Producers RPUSH; the oldest message is at the head.

@@ -101,7 +101,7 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 				   names[i], near ? " (did you mean '" : "",
 				   near ? near : "", near ? "'?)" : "");
 			free(cands);
-			mc_health_free(&all);
+			mc_health_release(&all);
 			return -1;
 		}
 	}
@@ -200,7 +200,7 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 	}
 	for (size_t k = 0; k < n; k++) {
 		release_req(h->checks[idx[k]].type, &reqs[k]);
-		mc_http_req_clean(&reqs[k]);
+		mc_http_req_release(&reqs[k]);
 	}
 	mc_http_free(http);
 	free(reqs);
@@ -501,7 +501,7 @@ fail:
 	return -1;
 }
 
-void mc_health_free(struct mc_health *h)
+void mc_health_release(struct mc_health *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->checks[i].name);

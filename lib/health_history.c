@@ -8,35 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { ST_OK, ST_WARNING, ST_CRITICAL, ST_UNKNOWN, ST_COUNT };
-
-static const char *const status_names[ST_COUNT] = {
-	"ok", "warning", "critical", "unknown",
-};
-
 /* The widest LAST FAILURE cell, in display columns. */
 #define FAILURE_COLS 48
-
-const char *mc_health_history_status_name(int status)
-{
-	return status >= 0 && status < ST_COUNT ? status_names[status] :
-						   "unknown";
-}
-
-static int status_code(const char *s)
-{
-	for (int i = 0; i < ST_COUNT; i++)
-		if (mc_streq(s, status_names[i]))
-			return i;
-	return ST_UNKNOWN;
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
-}
 
 /* "7d", "36h", "1d12h": days rather than weeks, as people write --since. */
 static void format_span(double seconds, char *buf, size_t size)
@@ -62,9 +35,9 @@ static void start_check(struct mc_check_history *h, const char *name,
 static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
 		       double start, double end, size_t width)
 {
-	const char *type = col_text(s, 1);
+	const char *type = mc_state_column_text(s, 1);
 	double ts = sqlite3_column_double(s, 2);
-	int status = status_code(col_text(s, 3));
+	int status = mc_status_parse(mc_state_column_text(s, 3));
 
 	if (h->type == NULL || strcmp(h->type, type) != 0) {
 		free(h->type);
@@ -77,15 +50,15 @@ static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
 	h->samples++;
 	h->last_ts = ts;
 	h->current = status;
-	if (status == ST_OK) {
+	if (status == MC_ST_OK) {
 		h->ok++;
 	} else {
 		/* Rows come oldest first: the last one seen is the newest. */
 		h->last_failure_ts = ts;
 		free(h->last_failure_status);
 		free(h->last_failure_msg);
-		h->last_failure_status = mc_strdup(status_names[status]);
-		h->last_failure_msg = mc_strdup(col_text(s, 4));
+		h->last_failure_status = mc_strdup(mc_status_name(status));
+		h->last_failure_msg = mc_strdup(mc_state_column_text(s, 4));
 	}
 	if (width > 0) {
 		size_t cell = mc_spark_cell(ts, start, end, width);
@@ -145,7 +118,7 @@ static char *build_sql(size_t n_names, size_t last)
 				  " FROM check_results WHERE %s"
 				  " ORDER BY check_name, ts, id",
 				  where.data, where.data);
-	mc_buf_free(&where);
+	mc_buf_release(&where);
 	return sql;
 }
 
@@ -192,7 +165,7 @@ int mc_health_history_last(struct mc_state *st, const char *const *names,
 		sqlite3_bind_text(s, (int)i + 4, names[i], -1,
 				  SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = col_text(s, 0);
+		const char *name = mc_state_column_text(s, 0);
 
 		if (len == 0) {
 			if (since <= 0)
@@ -307,7 +280,7 @@ static json_t *check_json(const struct mc_check_history *h, size_t width)
 	json_object_set_new(o, "transitions",
 			    json_integer((json_int_t)h->transitions));
 	json_object_set_new(o, "current", json_string(
-		mc_health_history_status_name(h->current)));
+		mc_status_name(h->current)));
 	if (h->last_failure_status) {
 		json_t *f = json_object();
 
@@ -323,7 +296,7 @@ static json_t *check_json(const struct mc_check_history *h, size_t width)
 	}
 	for (size_t i = 0; i < width; i++)
 		json_array_append_new(buckets, h->buckets[i] < 0 ? json_null() :
-				      json_string(mc_health_history_status_name(
+				      json_string(mc_status_name(
 					      h->buckets[i])));
 	json_object_set_new(o, "buckets", buckets);
 	json_object_set_new(o, "sparkline",
@@ -342,15 +315,15 @@ static void colour_sparkline(struct mc_buf *out, const int *buckets,
 			mc_buf_puts(out, mc_spark_none);
 		else
 			mc_buf_printf(out, "\033[%dm%s\033[0m",
-				      mc_status_color(status_names[b]),
+				      mc_status_color(mc_status_name(b)),
 				      mc_spark_status_glyph(b));
 	}
 }
 
 static void legend(struct mc_buf *out, int color)
 {
-	static const int order[] = { ST_OK, ST_WARNING, ST_UNKNOWN,
-				     ST_CRITICAL };
+	static const int order[] = { MC_ST_OK, MC_ST_WARNING, MC_ST_UNKNOWN,
+				     MC_ST_CRITICAL };
 
 	mc_buf_puts(out, "legend:");
 	for (size_t i = 0; i < MC_ARRAY_LEN(order); i++) {
@@ -358,11 +331,11 @@ static void legend(struct mc_buf *out, int color)
 
 		if (color)
 			mc_buf_printf(out, " \033[%dm%s\033[0m %s",
-				      mc_status_color(status_names[st]),
-				      mc_spark_status_glyph(st), status_names[st]);
+				      mc_status_color(mc_status_name(st)),
+				      mc_spark_status_glyph(st), mc_status_name(st));
 		else
 			mc_buf_printf(out, " %s %s", mc_spark_status_glyph(st),
-				      status_names[st]);
+				      mc_status_name(st));
 	}
 	mc_buf_printf(out, " %s no data", mc_spark_none);
 }
@@ -426,7 +399,7 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 		}
 		row[0] = h[i].name;
 		row[1] = h[i].type;
-		row[2] = mc_health_history_status_name(h[i].current);
+		row[2] = mc_status_name(h[i].current);
 		row[3] = uptime;
 		row[4] = trans;
 		row[5] = failure;
@@ -465,7 +438,7 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 			row++;
 		}
 	}
-	mc_buf_free(&table);
+	mc_buf_release(&table);
 
 	format_second(start, from, sizeof(from));
 	format_second(now, to, sizeof(to));

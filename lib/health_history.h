@@ -1,5 +1,5 @@
 /*
- * health_history.h - `health history` (PRODUCT.md 3.1): per check, uptime
+ * health_history.h - `health history` (mercuryctl-health(1)): per check, uptime
  * over a span, transitions, the last failure and a one-line sparkline of
  * status over time, read from the check_results table of the state file.
  *
@@ -62,9 +62,6 @@ int mc_health_history_last(struct mc_state *st, const char *const *names,
 			   struct mc_check_history **out, size_t *n,
 			   struct mc_err *err);
 void mc_health_history_free(struct mc_check_history *h, size_t n);
-
-/* Status name of a code (0..3), "unknown" for anything else. */
-const char *mc_health_history_status_name(int status);
 
 /* Fills r (since and now as given to mc_health_history):
  *   doc:  {"since": RFC 3339 | null, "until": RFC 3339,

@@ -83,6 +83,75 @@ static void plugin_perf(const struct mc_check_result *res, const char *label,
 	mc_perf_free(pf, n);
 }
 
+/* The Nagios line: "HEALTH STATUS - counts: the failing checks | perf". */
+/* The plugin line and, after it, the long output (one line per check, as
+ * the plugin guidelines allow; longout holds "\nNAME: status - message"
+ * entries), each line escaped: messages hold what servers and plugins
+ * said. */
+static char *nagios_line(const struct mc_health *h, const size_t counts[4],
+			 const char *perf, const char *longout)
+{
+	struct mc_buf line = { 0 };
+	char up[16], *out;
+	size_t bad = counts[1] + counts[2] + counts[3];
+	const char *name = mc_run_status_name(h->status);
+
+	for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ?
+			       name[i] - 32 : name[i]);
+	up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = 0;
+	if (h->n == 0) {
+		mc_buf_printf(&line, "HEALTH %s - no check selected", up);
+	} else if (bad == 0) {
+		mc_buf_printf(&line, "HEALTH %s - %zu of %zu checks ok", up,
+			      counts[0], h->n);
+	} else {
+		const char *sep = "";
+
+		mc_buf_printf(&line, "HEALTH %s - ", up);
+		for (int s = 2; s >= 1; s--) {
+			if (counts[s] == 0)
+				continue;
+			mc_buf_printf(&line, "%s%zu of %zu checks %s", sep,
+				      counts[s], h->n, mc_status_name(s));
+			sep = ", ";
+		}
+		if (counts[3]) {
+			mc_buf_printf(&line, "%s%zu of %zu checks unknown", sep,
+				      counts[3], h->n);
+		}
+		sep = ": ";
+		for (size_t i = 0; i < h->n; i++) {
+			if (h->results[i].status == MC_ST_OK)
+				continue;
+			mc_buf_printf(&line, "%s%s %s", sep,
+				      h->checks[i].name,
+				      h->results[i].message ?
+				      h->results[i].message : "");
+			sep = "; ";
+		}
+	}
+	/* A '|' in a message would start the perfdata early. */
+	for (char *p = line.data; *p; p++)
+		if (*p == '|' || *p == '\n')
+			*p = '/';
+	mc_buf_printf(&line, " |%s", perf);
+	out = mc_escape(line.data ? line.data : "", line.len);
+	mc_buf_reset(&line);
+	mc_buf_puts(&line, out);
+	free(out);
+	for (const char *p = longout; p && *p == '\n';) {
+		const char *nl = strchr(p + 1, '\n');
+		size_t len = nl ? (size_t)(nl - p - 1) : strlen(p + 1);
+
+		out = mc_escape(p + 1, len);
+		mc_buf_printf(&line, "\n%s", out);
+		free(out);
+		p += 1 + len;
+	}
+	return mc_buf_steal(&line);
+}
+
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r)
 {
@@ -201,78 +270,8 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		mc_buf_printf(&r->text, "health: %s (%zu check%s, %.1f ms)\n",
 			      mc_run_status_name(h->status), h->n,
 			      h->n == 1 ? "" : "s", h->duration_ms);
-	{
-		struct mc_buf line = { 0 };
-		char up[16];
-		size_t bad = counts[1] + counts[2] + counts[3];
-		const char *name = mc_run_status_name(h->status);
-
-		for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
-			up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ?
-				       name[i] - 32 : name[i]);
-		up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = 0;
-		if (h->n == 0) {
-			mc_buf_printf(&line, "HEALTH %s - no check selected",
-				      up);
-		} else if (bad == 0) {
-			mc_buf_printf(&line, "HEALTH %s - %zu of %zu checks ok", up,
-				      counts[0], h->n);
-		} else {
-			const char *sep = "";
-
-			mc_buf_printf(&line, "HEALTH %s - ", up);
-			for (int s = 2; s >= 1; s--) {
-				if (counts[s] == 0)
-					continue;
-				mc_buf_printf(&line, "%s%zu of %zu checks %s", sep,
-					      counts[s], h->n, mc_status_name(s));
-				sep = ", ";
-			}
-			if (counts[3]) {
-				mc_buf_printf(&line, "%s%zu of %zu checks unknown", sep,
-					      counts[3], h->n);
-			}
-			sep = ": ";
-			for (size_t i = 0; i < h->n; i++) {
-				if (h->results[i].status == MC_ST_OK)
-					continue;
-				mc_buf_printf(&line, "%s%s %s", sep,
-					      h->checks[i].name,
-					      h->results[i].message ?
-					      h->results[i].message : "");
-				sep = "; ";
-			}
-		}
-		/* A '|' in a message would start the perfdata early. */
-		for (char *p = line.data; *p; p++)
-			if (*p == '|' || *p == '\n')
-				*p = '/';
-		mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
-		/* Check messages hold what servers and plugins said: each
-		 * line escaped. The long output follows, one line per check,
-		 * as the plugin guidelines allow. */
-		{
-			char *e = mc_escape(line.data ? line.data : "",
-					    line.len);
-			struct mc_buf out = { 0 };
-			const char *p = longout.data;
-
-			mc_buf_puts(&out, e);
-			free(e);
-			while (p && *p == '\n') {
-				const char *nl = strchr(p + 1, '\n');
-				size_t len = nl ? (size_t)(nl - p - 1) :
-					     strlen(p + 1);
-
-				e = mc_escape(p + 1, len);
-				mc_buf_printf(&out, "\n%s", e);
-				free(e);
-				p += 1 + len;
-			}
-			r->nagios = mc_buf_steal(&out);
-			mc_buf_free(&line);
-		}
-	}
-	mc_buf_free(&perf);
-	mc_buf_free(&longout);
+	r->nagios = nagios_line(h, counts, perf.data ? perf.data : "",
+				longout.data);
+	mc_buf_release(&perf);
+	mc_buf_release(&longout);
 }

@@ -323,7 +323,7 @@ static void emit(int level, const char *msg, va_list kv)
 			free(sv);
 		}
 		fprintf(stderr, "%s\n", b.data);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	free(safe);
 }

@@ -45,6 +45,22 @@ int mc_format_scan(int argc, char *const *argv)
 	return format;
 }
 
+static const char *const status_names[] = { "ok", "warning", "critical",
+					    "unknown" };
+
+const char *mc_status_name(int status)
+{
+	return status >= 0 && status <= 3 ? status_names[status] : "unknown";
+}
+
+int mc_status_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (mc_streq(name, status_names[i]))
+			return i;
+	return MC_ST_UNKNOWN;
+}
+
 void mc_report_init(struct mc_report *r, int color)
 {
 	memset(r, 0, sizeof(*r));
@@ -52,11 +68,11 @@ void mc_report_init(struct mc_report *r, int color)
 	r->color = color;
 }
 
-void mc_report_free(struct mc_report *r)
+void mc_report_release(struct mc_report *r)
 {
 	json_decref(r->doc);
-	mc_buf_free(&r->text);
-	mc_buf_free(&r->prom);
+	mc_buf_release(&r->text);
+	mc_buf_release(&r->prom);
 	free(r->nagios);
 	free(r->summary);
 	memset(r, 0, sizeof(*r));
@@ -144,7 +160,7 @@ json_t *mc_json_text(const char *s, size_t n)
 		}
 	}
 	j = json_stringn(b.data ? b.data : "", b.len);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return j;
 }
 
@@ -336,8 +352,8 @@ int mc_pushgateway_push(struct mc_http *h, const char *url,
 				safe, req.err.msg[0] ? req.err.msg : "no answer");
 		free(safe);
 	}
-	mc_http_req_clean(&req);
-	mc_buf_free(&u);
+	mc_http_req_release(&req);
+	mc_buf_release(&u);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
- * output.h - what a command reports, and its four renderings (PRODUCT.md
- * 2.2, 2.7): text for people, one JSON document, Prometheus exposition,
+ * output.h - what a command reports, and its four renderings (docs/DESIGN.md,
+ * "Streams and output"): text for people, one JSON document, Prometheus exposition,
  * and a Nagios plugin line.
  *
  * A command fills one struct mc_report; cmd/main.c prints the rendering the
@@ -22,6 +22,18 @@ enum mc_format {
 	MC_FMT_NAGIOS,
 };
 int mc_format_parse(const char *s);	/* -1 when unknown */
+
+/* A status, in Nagios order: of a check, an SLO, a command's verdict. */
+enum mc_status {
+	MC_ST_OK = 0,
+	MC_ST_WARNING = 1,
+	MC_ST_CRITICAL = 2,
+	MC_ST_UNKNOWN = 3,
+};
+/* "ok", "warning", "critical", "unknown" (anything else: "unknown"). */
+const char *mc_status_name(int status);
+/* The status called name; MC_ST_UNKNOWN for any other name. */
+int mc_status_parse(const char *name);
 /* The output mode argv asks for, read before (or without) parsing it, so
  * that a usage error is reported in that mode: -o FORMAT, -oFORMAT,
  * --output FORMAT, --output=FORMAT and --json; the last one wins, nothing
@@ -39,7 +51,7 @@ struct mc_report {
 };
 
 void mc_report_init(struct mc_report *r, int color);
-void mc_report_free(struct mc_report *r);
+void mc_report_release(struct mc_report *r);
 
 /* The span a history report covers: "since" (RFC 3339, or null when 0:
  * from the first record on) and "until" in r's document. */
@@ -115,5 +127,9 @@ int mc_flush(FILE *f);
  * and the run ends quietly, as `git log | head` does (see mercuryctl(1),
  * EXIT STATUS). */
 int mc_output_gone(void);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_report_free mc_report_release
 
 #endif

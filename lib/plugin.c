@@ -111,7 +111,7 @@ int mc_argv_split(const char *s, char ***argv, struct mc_err *err)
 		if (word.data == NULL)
 			mc_buf_add(&word, "", 0);
 	}
-	mc_buf_free(&word);
+	mc_buf_release(&word);
 	if (n == 0) {
 		free(v);
 		return mc_err_set(err, MC_EXIT_USAGE, "empty command");
@@ -119,7 +119,7 @@ int mc_argv_split(const char *s, char ***argv, struct mc_err *err)
 	*argv = v;
 	return 0;
 unclosed:
-	mc_buf_free(&word);
+	mc_buf_release(&word);
 	if (v)
 		v[n] = NULL;
 	mc_argv_free(v);
@@ -306,7 +306,7 @@ void mc_perf_parse(const char *s, struct mc_perf **out, size_t *n)
 			/* A bad item: go on after the next blank. */
 		}
 	}
-	mc_buf_free(&label);
+	mc_buf_release(&label);
 }
 
 void mc_perf_free(struct mc_perf *p, size_t n)
@@ -342,7 +342,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 		trimmed = mc_trim(trimmed);
 	}
 	res->text = mc_strdup(trimmed);
-	mc_buf_free(&t);
+	mc_buf_release(&t);
 
 	if (bar)
 		add_clean(&perf, bar + 1, l1 - (size_t)(bar + 1 - buf),
@@ -360,7 +360,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 	}
 	if (perf.data)
 		mc_perf_parse(perf.data, &res->perf, &res->n_perf);
-	mc_buf_free(&perf);
+	mc_buf_release(&perf);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -427,7 +427,7 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 	res->timed_out = pr.timed_out;
 	res->duration_ms = pr.duration_ms;
 	mc_plugin_parse_output(out.data ? out.data : "", out.len, res);
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 
 	if (pr.unkillable || pr.timed_out || pr.interrupted) {
 		/* Partial output is no measurement. */
@@ -466,7 +466,7 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 	return 0;
 }
 
-void mc_plugin_result_clean(struct mc_plugin_result *res)
+void mc_plugin_result_release(struct mc_plugin_result *res)
 {
 	if (res == NULL)
 		return;

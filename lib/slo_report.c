@@ -1,6 +1,5 @@
 /* slo_report.c - the renderings of `slo status`. See slo.h. */
 #include "slo.h"
-#include "health.h"
 #include "log.h"
 
 #include <math.h>
@@ -375,8 +374,8 @@ static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 	mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
 	/* Prometheus's error texts may be in it. */
 	r->nagios = mc_escape(line.data ? line.data : "", line.len);
-	mc_buf_free(&line);
-	mc_buf_free(&perf);
+	mc_buf_release(&line);
+	mc_buf_release(&perf);
 }
 
 void mc_slo_report(const struct mc_slo_run *run, const char *correlation_id,

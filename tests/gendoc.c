@@ -30,7 +30,7 @@ static void gen_root(FILE *f, const void *arg)
 			      mc_cmd_root.subs[i]->name);
 	mc_buf_puts(&extra, "\\fBmercury.conf\\fR(5)\n");
 	mc_cli_man(f, &mc_cmd_root, &mc_cmd_root, DOC_DATE, extra.data);
-	mc_buf_free(&extra);
+	mc_buf_release(&extra);
 }
 
 static void gen_cmd(FILE *f, const void *arg)
@@ -42,7 +42,7 @@ static void gen_cmd(FILE *f, const void *arg)
 	mc_buf_puts(&extra, ".SH SEE ALSO\n\\fBmercuryctl\\fR(1), "
 		    "\\fBmercury.conf\\fR(5)\n");
 	mc_cli_man(f, &mc_cmd_root, cmd, DOC_DATE, extra.data);
-	mc_buf_free(&extra);
+	mc_buf_release(&extra);
 }
 
 static const char *type_name(enum mc_conf_type t)

@@ -65,7 +65,7 @@ static int cli_parse_root(struct cli_run *r, const struct mc_cmd *root, ...)
 
 static void cli_done(struct cli_run *r)
 {
-	mc_args_free(&r->a);
+	mc_args_release(&r->a);
 	for (int i = 0; i < r->argc; i++)
 		free(r->argv[i]);
 	r->argc = 0;
@@ -741,7 +741,7 @@ Test(cli, args_lookups_and_free)
 	cr_assert_null(mc_args_values(&r.a, "output", &n));
 	cr_assert_eq(n, 0);
 	cr_assert_eq(mc_args_count(&r.a, "no-such-option"), 0);
-	mc_args_free(&r.a);		/* twice is harmless */
+	mc_args_release(&r.a);		/* twice is harmless */
 	cli_done(&r);
 }
 

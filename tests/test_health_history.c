@@ -334,7 +334,7 @@ Test(health_history, width_zero)
 	mc_health_history_report(h, n, 0, 2000, &r);
 	cr_assert_eq(json_array_size(json_object_get(json_object_get(
 		json_object_get(r.doc, "checks"), "a"), "buckets")), 0);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -405,7 +405,7 @@ Test(health_history, nothing_recorded)
 	cr_assert(json_is_null(json_object_get(r.doc, "since")));
 	cr_assert_eq(json_object_size(json_object_get(r.doc, "checks")), 0);
 	cr_assert_not_null(strstr(r.text.data, "no check results"));
-	mc_report_free(&r);
+	mc_report_release(&r);
 }
 
 Test(health_history, sql_error_is_reported)
@@ -448,7 +448,7 @@ Test(health_history, many_samples)
 	mc_health_history_report(h, n, 0, 1000 + 20000, &r);
 	cr_assert_not_null(strstr(r.text.data, " 99.99% "), "%s",
 			   r.text.data);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -527,11 +527,11 @@ Test(health_history, json_shape)
 			 "··▁·");
 
 	/* since 0 is null */
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_report_init(&r, 0);
 	mc_health_history_report(h, n, 0, T0, &r);
 	cr_assert(json_is_null(json_object_get(r.doc, "since")));
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -637,7 +637,7 @@ Test(health_history, text_without_colour)
 	cr_assert_not_null(strstr(l[4], "4 cells of 1m40s"), "%s", l[4]);
 	cr_assert_eq(cols(l[0]), pos[5] + strlen("SPARKLINE"));
 	free(text);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -685,8 +685,8 @@ Test(health_history, text_with_colour)
 	stripped = strip_sgr(col.text.data);
 	cr_assert_str_eq(stripped, plain.text.data);
 	free(stripped);
-	mc_report_free(&plain);
-	mc_report_free(&col);
+	mc_report_release(&plain);
+	mc_report_release(&col);
 	mc_health_history_free(h, n);
 }
 
@@ -712,6 +712,6 @@ Test(health_history, uptime_format)
 			   r.text.data);
 	cr_assert_not_null(strstr(r.text.data, " 99.50% "), "%s",
 			   r.text.data);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }

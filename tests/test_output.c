@@ -135,7 +135,7 @@ Test(output, report_init_free)
 	mc_buf_puts(&r.text, "x");
 	r.nagios = mc_strdup("OK - fine");
 	json_object_set_new(r.doc, "k", json_integer(1));
-	mc_report_free(&r);
+	mc_report_release(&r);
 	cr_assert_null(r.doc);
 	cr_assert_null(r.nagios);
 	cr_assert_null(r.text.data);
@@ -165,7 +165,7 @@ Test(output, prom_help_type_once_per_name)
 		"# HELP mercury_runs_total Runs\n"
 		"# TYPE mercury_runs_total counter\n"
 		"mercury_runs_total 42\n");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(output, prom_names_sharing_a_prefix)
@@ -184,7 +184,7 @@ Test(output, prom_names_sharing_a_prefix)
 	/* Empty labels: no braces. */
 	cr_assert_not_null(strstr(b.data, "\nmc_x 2\n"), "%s", b.data);
 	cr_assert_not_null(strstr(b.data, "\nmc_x{a=\"b\"} 3\n"), "%s", b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(output, prom_values_full_precision)
@@ -202,7 +202,7 @@ Test(output, prom_values_full_precision)
 			 "m 1700000000\n"
 			 "m 1.5\n"
 			 "m 0\n");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(output, prom_values_round_trip)
@@ -226,7 +226,7 @@ Test(output, prom_values_round_trip)
 		cr_assert_str_eq(end, "\n", "value line '%s'", sp + 1);
 		cr_assert(back == values[i], "%.17g printed as %s", values[i],
 			  sp + 1);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 }
 
@@ -288,7 +288,7 @@ Test(output, table_aligned_plain)
 			 "database-primary  critical  1500ms\n"
 			 "cache                       \n");
 	cr_assert_null(strchr(out.data, '\033'), "ANSI code with color=0");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 
@@ -300,7 +300,7 @@ Test(output, table_header_only)
 
 	mc_table_render(t, &out, 0, NULL);
 	cr_assert_str_eq(out.data, "A  LONGER\n");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 
@@ -320,7 +320,7 @@ Test(output, table_utf8_width)
 			 "NAME  TREND  N\n"
 			 "caf\xc3\xa9  \xe2\x96\x81\xe2\x96\x82\xe2\x96\x83    1\n"
 			 "ab    x      2\n");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 
@@ -337,13 +337,13 @@ Test(output, table_colour)
 			 "api               \033[32mok\033[0m        12ms\n"
 			 "database-primary  \033[31mcritical\033[0m  1500ms\n"
 			 "cache                       \n");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 
 	/* Colour without a callback: only the bold header. */
 	mc_table_render(t, &out, 1, NULL);
 	cr_assert_eq(count_substr(out.data, "\033["), 6, "%s", out.data);
 	cr_assert_eq(count_substr(out.data, "\033[1m"), 3, "%s", out.data);
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 	mc_table_free(NULL);
 }
