@@ -13,20 +13,6 @@
 
 #define EXEC_DEFAULT_TIMEOUT_MS 2000
 
-/* A label as Nagios reads it: quoted when it holds blanks, '=' or a quote,
- * a quote doubled inside. */
-static void put_label(struct mc_buf *b, const char *label)
-{
-	if (*label != '\0' && strpbrk(label, " \t'=") == NULL) {
-		mc_buf_puts(b, label);
-		return;
-	}
-	mc_buf_puts(b, "'");
-	for (const char *p = label; *p; p++)
-		mc_buf_add(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
-	mc_buf_puts(b, "'");
-}
-
 /* The shortest of %.15g..%.17g that reads back as v. */
 static void put_number(struct mc_buf *b, double v)
 {
@@ -54,7 +40,7 @@ static char *perf_string(const struct mc_perf *pf, size_t n)
 
 		if (b.len)
 			mc_buf_puts(&b, " ");
-		put_label(&b, p->label);
+		mc_perf_label(&b, p->label, "");
 		mc_buf_puts(&b, "=");
 		if (isnan(p->value))
 			mc_buf_puts(&b, "U");

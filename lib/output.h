@@ -73,8 +73,10 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 /* A label value escaped for the exposition format. Caller frees. */
 char *mc_prom_label(const char *value);
 
-/* A Nagios perfdata label NAME+SUFFIX: quoted when it has spaces, quotes
- * or '=' (a quote inside doubled), as the plugin guidelines say. */
+/* A Nagios perfdata label NAME+SUFFIX: quoted when NAME has a blank, a
+ * quote or '=' or the label is empty (a quote inside doubled), as the
+ * plugin guidelines say. The one label writer: health, slo, dlq and the
+ * exec check's re-serialised perfdata all use it. */
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
 
 /* Text tables: columns aligned on display width (UTF-8 aware). */
