@@ -168,9 +168,12 @@ int mc_net_resolve(const char *host, int port, double end,
 			break;
 		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ?
-					    POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i) ?
+			/* c-ares's ARES_GETSOCK_WRITABLE() shifts an int 1 by
+			 * up to 31 places (undefined): test the bits
+			 * unsigned. */
+			unsigned ub = (unsigned)bits;
+			short ev = (short)((ub & (1u << i) ? POLLIN : 0) |
+					   (ub & (1u << (i + ARES_GETSOCK_MAXNUM)) ?
 					    POLLOUT : 0));
 
 			if (ev)
