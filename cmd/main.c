@@ -386,7 +386,7 @@ static int phase_state(struct run *r)
 	sp = mc_conf_str(mc_conf_core(ctx->conf), "state");
 	path = sp ? mc_strdup(sp) : mc_state_default_path();
 	args = args_string(r->argc, r->argv);
-	ctx->st = mc_state_open(path, &ctx->err);
+	ctx->st = mc_state_open_until(path, &ctx->dl, &ctx->err);
 	free(path);
 	rc = ctx->st ? mc_state_run_begin(ctx->st, ctx->command, args,
 					  ctx->correlation_id, mc_wall_now(),

@@ -168,13 +168,12 @@ int mc_net_resolve(const char *host, int port, double end,
 			break;
 		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			/* c-ares's ARES_GETSOCK_WRITABLE() shifts an int 1 by
-			 * up to 31 places (undefined): test the bits
-			 * unsigned. */
+			/* c-ares' own ARES_GETSOCK_WRITABLE shifts 1 into
+			 * the sign bit of an int: read the bits unsigned. */
 			unsigned ub = (unsigned)bits;
-			short ev = (short)((ub & (1u << i) ? POLLIN : 0) |
-					   (ub & (1u << (i + ARES_GETSOCK_MAXNUM)) ?
-					    POLLOUT : 0));
+			short ev = (short)((((ub >> i) & 1u) ? POLLIN : 0) |
+					   (((ub >> (i + ARES_GETSOCK_MAXNUM)) &
+					     1u) ? POLLOUT : 0));
 
 			if (ev)
 				pf[n++] = (struct pollfd){ socks[i], ev, 0 };

@@ -31,7 +31,8 @@
 struct mc_redis {
 	redisContext *c;
 	char *where;			/* "host:port" for messages */
-	int64_t command_timeout_ms;
+	int64_t command_timeout_ms;	/* bounds each command */
+	int64_t shown_ms;		/* the timeout messages name */
 	const struct mc_deadline *dl;	/* the run's, NULL: none */
 	size_t max_reply;
 	double intr_end;		/* waits end here once interrupted */
@@ -460,9 +461,10 @@ static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
 	char why[200];
 	double given = (end - mc_mono_now()) * 1e3;
 
-	/* The message tells the time given: the timeout, or less when the
-	 * run's deadline cut it. */
-	if (given + 5 < (double)timeout_ms)
+	/* The message tells the time given: the timeout named, or what was
+	 * left when the run's deadline cut it. */
+	if (r->dl != NULL && r->dl->at != 0 &&
+	    end <= r->dl->at + DEADLINE_GRACE_S + 1e-6)
 		timeout_ms = given < 1 ? 1 : (int64_t)(given + 0.5);
 	for (;;) {
 		int done = 0;
@@ -646,7 +648,7 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 					   : DEFAULT_TIMEOUT_MS;
 
 	r = mc_calloc(1, sizeof(*r));
-	r->command_timeout_ms = mto;
+	r->command_timeout_ms = r->shown_ms = mto;
 	r->dl = opts->dl;
 	r->max_reply = opts->max_reply_bytes ? opts->max_reply_bytes :
 		       MC_REDIS_MAX_REPLY;
@@ -754,8 +756,8 @@ int mc_redis_get_reply(struct mc_redis *r, redisReply **reply,
 	*reply = NULL;
 	if (usable(r, err) < 0)
 		return -1;
-	*reply = roundtrip(r, r->command_timeout_ms,
-			   end_of(r, r->command_timeout_ms), err);
+	*reply = roundtrip(r, r->shown_ms, end_of(r, r->command_timeout_ms),
+			   err);
 	return *reply ? 0 : -1;
 }
 
@@ -774,7 +776,7 @@ redisReply *mc_redis_cmd(struct mc_redis *r, struct mc_err *err,
 		context_fail(r, err);
 		return NULL;
 	}
-	return check_reply(r, roundtrip(r, r->command_timeout_ms,
+	return check_reply(r, roundtrip(r, r->shown_ms,
 					end_of(r, r->command_timeout_ms), err),
 			   err);
 }
@@ -791,7 +793,7 @@ redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 		return NULL;
 	}
 	return check_reply(r, argv_before(r, argc, argv, argvlen,
-					  r->command_timeout_ms,
+					  r->shown_ms,
 					  end_of(r, r->command_timeout_ms),
 					  err), err);
 }

@@ -78,7 +78,9 @@ redisContext *mc_redis_context(struct mc_redis *r);
  * caller frees), or -1 with err and the connection broken. */
 int mc_redis_get_reply(struct mc_redis *r, redisReply **reply,
 		       struct mc_err *err);
-/* Sets the timeout of each later command. */
+/* Sets the timeout of each later command (a check gives the command what
+ * its connect left of its budget); messages still name the timeout given
+ * at connect, the one the user configured. */
 void mc_redis_set_timeout(struct mc_redis *r, int64_t ms);
 
 /* Runs one command. An error reply (e.g. WRONGTYPE) becomes err with

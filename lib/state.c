@@ -17,15 +17,20 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The busy timeout, and the bound of our own retries. */
 #define STATE_BUSY_MS	10000
+#define STATE_BUSY_MIN_MS 250
 
 struct mc_state {
 	sqlite3 *db;
 	char *path;
 	char *dir;
+	const struct mc_deadline *dl;	/* the run's, NULL: none */
+	double busy_start;		/* of the current busy wait */
+	int ours;			/* opened as a state database */
 };
 
 /* Migration i takes the schema from version i to i + 1. Append only: a
@@ -412,6 +417,65 @@ static int refuse_newer(struct mc_state *st, int version, struct mc_err *err)
 			  st->path, version, mc_state_schema_version());
 }
 
+/* When a wait for a lock that began at start gives up: STATE_BUSY_MS
+ * later, or at the run's deadline when that comes first -- but never
+ * sooner than STATE_BUSY_MIN_MS after start, so that the bookkeeping of a
+ * run that reached its deadline (its end, the prune) can still get a
+ * lock another run holds for a moment. */
+static double busy_end(const struct mc_state *st, double start)
+{
+	double end = start + STATE_BUSY_MS / 1e3;
+
+	if (st->dl != NULL && st->dl->at != 0 && st->dl->at < end)
+		end = st->dl->at > start + STATE_BUSY_MIN_MS / 1e3 ?
+		      st->dl->at : start + STATE_BUSY_MIN_MS / 1e3;
+	return end;
+}
+
+/* SQLite's busy handler: waits with a short backoff until busy_end(). */
+static int on_busy(void *arg, int count)
+{
+	struct mc_state *st = arg;
+	double now = mc_mono_now(), left;
+	struct timespec ts;
+	long ms = count < 5 ? 1L << count : 20;
+
+	if (count == 0)
+		st->busy_start = now;
+	left = (busy_end(st, st->busy_start) - now) * 1e3;
+	if (left <= 0)
+		return 0;
+	if (left < ms)
+		ms = (long)left + 1;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Not a mercuryctl state database, or one SQLite could not open for a
+ * reason that has nothing to do with its content: say which. */
+static int probe_failed(struct mc_state *st, struct mc_err *err)
+{
+	int rc = sqlite3_errcode(st->db) & 0xff;
+
+	if (is_busy(rc))
+		return mc_state_sqlerr(st, err,
+				       "cannot read the schema version");
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		return refuse_foreign(st, err);
+	if (access(st->dir, W_OK) != 0) {
+		int e = errno;
+		char eb[128];
+
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: cannot open the state: its directory %s is not writable (%s), and SQLite keeps the -wal and -shm files beside the state file; the file was left untouched",
+				  st->path, st->dir,
+				  mc_strerror(e, eb, sizeof(eb)));
+	}
+	return mc_state_sqlerr(st, err, "cannot read the state");
+}
+
 /* Reads the schema version and whether the file holds any table, in one
  * read transaction and without writing anything. */
 static int probe(struct mc_state *st, int *version, struct mc_err *err)
@@ -419,7 +483,7 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
 	static const char sql[] =
 		"SELECT (SELECT user_version FROM pragma_user_version),"
 		" (SELECT count(*) FROM sqlite_master)";
-	double deadline = mc_mono_now() + STATE_BUSY_MS / 1e3;
+	double deadline = busy_end(st, mc_mono_now());
 
 	for (;;) {
 		sqlite3_stmt *s = NULL;
@@ -447,10 +511,7 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
 		if (!is_busy(rc) || !retry_pause(deadline))
 			break;
 	}
-	if (is_busy(sqlite3_errcode(st->db)))
-		return mc_state_sqlerr(st, err,
-				       "cannot read the schema version");
-	return refuse_foreign(st, err);
+	return probe_failed(st, err);
 }
 
 /* PRAGMA journal_mode=WAL needs an exclusive lock and, when many processes
@@ -458,7 +519,7 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
  * busy handler: try again for a while. */
 static int set_wal(struct mc_state *st, struct mc_err *err)
 {
-	double deadline = mc_mono_now() + STATE_BUSY_MS / 1e3;
+	double deadline = busy_end(st, mc_mono_now());
 	char mode[32] = "";
 
 	for (;;) {
@@ -559,6 +620,13 @@ fail:
 
 struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 {
+	return mc_state_open_until(path, NULL, err);
+}
+
+struct mc_state *mc_state_open_until(const char *path,
+				     const struct mc_deadline *dl,
+				     struct mc_err *err)
+{
 	struct mc_state *st;
 	struct stat sb;
 	int version = 0, wal_pending, loose;
@@ -570,6 +638,7 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 		return NULL;
 	}
 	st = mc_calloc(1, sizeof(*st));
+	st->dl = dl;
 	st->path = mc_strdup(path);
 	st->dir = parent_dir(path);
 	if (ensure_file(st->path, st->dir, &loose, err) < 0)
@@ -590,8 +659,8 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 		mc_state_sqlerr(st, err, "cannot open");
 		goto fail;
 	}
-	/* Setting the busy timeout touches nothing on disk. */
-	sqlite3_busy_timeout(st->db, STATE_BUSY_MS);
+	/* Setting the busy handler touches nothing on disk. */
+	sqlite3_busy_handler(st->db, on_busy, st);
 	/* Closing the last connection checkpoints a WAL that holds frames,
 	 * which writes the main file: not before we know it is ours. */
 	if (wal_pending)
@@ -606,11 +675,16 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 				  NULL);
 	if (set_wal(st, err) < 0)
 		goto fail;
+	/* The WAL outlives each run (mc_state_close): a small one keeps the
+	 * next opener's recovery read short, and a checkpoint (two
+	 * fdatasync) comes every few runs rather than at each exit. */
 	if (mc_state_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
+	    mc_state_exec(st, "PRAGMA wal_autocheckpoint=100", err) < 0 ||
 	    mc_state_exec(st, "PRAGMA foreign_keys=ON", err) < 0)
 		goto fail;
 	if (version < mc_state_schema_version() && migrate(st, err) < 0)
 		goto fail;
+	st->ours = 1;
 	return st;
 fail:
 	mc_state_close(st);
@@ -626,6 +700,14 @@ void mc_state_close(struct mc_state *st)
 	if (st->db != NULL) {
 		while ((s = sqlite3_next_stmt(st->db, NULL)) != NULL)
 			sqlite3_finalize(s);
+		/* The last connection to close would checkpoint the WAL into
+		 * the file, with two fdatasync()s: in a CLI every run is the
+		 * last one. The WAL stays for the next run instead, and is
+		 * checkpointed when it grows past SQLite's 1000 pages. */
+		if (st->ours)
+			sqlite3_db_config(st->db,
+					  SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+					  NULL);
 		sqlite3_close(st->db);
 	}
 	free(st->path);
@@ -880,6 +962,25 @@ static int delete_before(struct mc_state *st, const char *sql, double before,
 	return 0;
 }
 
+/* *found = 1 when the query sql (?1 = before) returns a row. */
+static int any_before(struct mc_state *st, const char *sql, double before,
+		      int *found, struct mc_err *err)
+{
+	static const char what[] = "cannot prune history";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_double(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, what);
+	*found = rc == SQLITE_ROW;
+	return 0;
+}
+
 int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 		   struct mc_err *err)
 {
@@ -887,6 +988,25 @@ int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 
 	if (removed != NULL)
 		*removed = 0;
+	/* Nearly every run has nothing to prune: a few small reads say so
+	 * without a write transaction (a result or log row is never older
+	 * than its run). */
+	{
+		int old_rows = 0;
+
+		if (any_before(st, "SELECT 1 FROM runs WHERE started < ?1"
+			       " LIMIT 1", before, &old_rows, err) < 0 ||
+		    (!old_rows &&
+		     any_before(st, "SELECT 1 FROM job_runs WHERE started < ?1"
+				" LIMIT 1", before, &old_rows, err) < 0) ||
+		    (!old_rows &&
+		     any_before(st, "SELECT 1 FROM alert_dedup WHERE sent < ?1"
+				" AND state <> 'firing' LIMIT 1", before,
+				&old_rows, err) < 0))
+			return -1;
+		if (!old_rows)
+			return 0;
+	}
 	if (mc_state_begin(st, err) < 0)
 		return -1;
 	/* History rows first, both the old ones and those of old runs (the
@@ -903,8 +1023,11 @@ int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 			  "DELETE FROM slo_results WHERE recorded < ?1 OR run_id"
 			  " IN (SELECT id FROM runs WHERE started < ?1)",
 			  before, &count, err) < 0 ||
-	    delete_before(st, "DELETE FROM alert_dedup WHERE sent < ?1",
-			  before, &count, err) < 0 ||
+	    /* An alert still firing is live state, not history: its
+	     * record keeps the dedup window and lets the resolve through
+	     * however short [core] history is. */
+	    delete_before(st, "DELETE FROM alert_dedup WHERE sent < ?1"
+			  " AND state <> 'firing'", before, &count, err) < 0 ||
 	    /* a job's newest run and newest success stay, however old:
 	     * `job list` shows them for a monthly job too */
 	    delete_before(st,

@@ -24,6 +24,13 @@ int mc_state_schema_version(void);
 char *mc_state_default_path(void);
 
 struct mc_state *mc_state_open(const char *path, struct mc_err *err);
+/* As mc_state_open, with every wait for another process's lock (SQLite's
+ * busy wait, at most 10 s) ending at the run's deadline dl (borrowed: it
+ * must outlive the state), though never sooner than 0.25 s into the wait,
+ * so that the run's own bookkeeping still gets a lock held for a moment. */
+struct mc_state *mc_state_open_until(const char *path,
+				     const struct mc_deadline *dl,
+				     struct mc_err *err);
 void mc_state_close(struct mc_state *st);
 sqlite3 *mc_state_db(struct mc_state *st);
 const char *mc_state_path(const struct mc_state *st);
