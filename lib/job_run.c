@@ -644,10 +644,10 @@ void mc_job_runner_notify(struct mc_job_runner *jr, struct mc_report *r)
 	mc_webhooks_free(whs, nw);
 }
 
-void mc_job_runner_clean(struct mc_job_runner *jr)
+void mc_job_runner_release(struct mc_job_runner *jr)
 {
 	mc_lock_release(jr->lock);
-	mc_job_def_clean(&jr->def);
+	mc_job_def_release(&jr->def);
 	free(jr->how);
 	memset(jr, 0, sizeof(*jr));
 }

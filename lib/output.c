@@ -385,8 +385,8 @@ int mc_output_gone(void)
 
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
 {
-	int quote = strpbrk(name, " \t'=") != NULL ||
-		    (*name == '\0' && *suffix == '\0');
+	int quote = (*name == '\0' && *suffix == '\0') ||
+		    strpbrk(name, " \t'=") != NULL;
 
 	if (quote)
 		mc_buf_puts(b, "'");

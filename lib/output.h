@@ -85,9 +85,10 @@ void mc_format_time_text(double wall, char *buf, size_t size);
  * "3d04h". Negative counts as 0. */
 void mc_format_age(double seconds, char *buf, size_t size);
 
-/* A Nagios perfdata label NAME+SUFFIX: quoted when it has blanks, quotes
- * or '=', or is empty (a quote inside doubled), as the plugin guidelines
- * say. */
+/* A Nagios perfdata label NAME+SUFFIX: quoted when NAME has a blank, a
+ * quote or '=' or the label is empty (a quote inside doubled), as the
+ * plugin guidelines say. The one label writer: health, slo, dlq and the
+ * exec check's re-serialised perfdata all use it. */
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
 
 /* Text tables: columns aligned on display width (UTF-8 aware). */

@@ -120,6 +120,28 @@ Test(output, format_scan_stops_at_double_dash)
 	cr_assert_eq(output_scan("-o", "--", "--json", NULL), MC_FMT_JSON);
 }
 
+Test(output, perf_label_quotes_only_when_needed)
+{
+	static const char *const cases[][3] = {
+		{ "api", "_latency", "api_latency" },
+		{ "my api", "_sli", "'my api_sli'" },
+		{ "it's", "", "'it''s'" },
+		{ "a=b", "", "'a=b'" },
+		{ "tab\there", "", "'tab\there'" },
+		{ "", "", "''" },
+		{ "", "_x", "_x" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mc_buf b = { 0 };
+
+		mc_perf_label(&b, cases[i][0], cases[i][1]);
+		cr_assert_str_eq(b.data, cases[i][2], "label '%s' + '%s'",
+				 cases[i][0], cases[i][1]);
+		mc_buf_release(&b);
+	}
+}
+
 Test(output, report_init_free)
 {
 	struct mc_report r;
@@ -528,7 +550,7 @@ Test(output, table_cells_escaped)
 	cr_assert_null(strchr(out.data, '\x1b'), "%s", out.data);
 	cr_assert(strstr(out.data, "ERR \\x1B]0;pwned\\x07\\x1B[2J bad \\xFF")
 		  != NULL, "%s", out.data);
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 

@@ -667,7 +667,7 @@ Test(slo, report_shapes)
 				 "1h/5m burn > 14.4; it's down Prometheus "
 				 "unreachable: refused");
 	}
-	cr_expect(strstr(r.nagios, " 'api_sli'=98%;;;0;100") != NULL, "%s",
+	cr_expect(strstr(r.nagios, " api_sli=98%;;;0;100") != NULL, "%s",
 		  r.nagios);
 	cr_expect(strstr(r.nagios, "'it''s down") == NULL, "no perfdata "
 		  "without values");
