@@ -18,6 +18,9 @@ MANDIR   := $(PREFIX)/share/man
 BASHDIR  := $(PREFIX)/share/bash-completion/completions
 ZSHDIR   := $(PREFIX)/share/zsh/vendor-completions
 FISHDIR  := $(PREFIX)/share/fish/vendor_completions.d
+# The example units, installed disabled (nothing enabled, nothing started).
+SYSTEMDDIR := $(PREFIX)/lib/systemd/system
+UNITS    := mercuryctl-health.service mercuryctl-health.timer
 
 B        ?= build
 # `make V=1` shows the full commands.
@@ -120,6 +123,7 @@ run: deps-build
 	@$(BIN) health
 
 test: $(BIN) $(UNIT) $(GENDOC)
+	@scripts/check-layers.sh
 	@MC_BUILD=$(B) scripts/test.sh
 
 check: deps
@@ -156,6 +160,12 @@ install: $(BIN)
 	install -m 0644 completions/_mercuryctl $(DESTDIR)$(ZSHDIR)/_mercuryctl
 	install -m 0644 completions/mercuryctl.fish \
 		$(DESTDIR)$(FISHDIR)/mercuryctl.fish
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin/mercuryctl|$(BINDIR)/mercuryctl|g' \
+			scripts/examples/$$u >$(DESTDIR)$(SYSTEMDDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mercuryctl
@@ -163,6 +173,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(wildcard man/*.5)))
 	rm -f $(DESTDIR)$(BASHDIR)/mercuryctl $(DESTDIR)$(ZSHDIR)/_mercuryctl \
 		$(DESTDIR)$(FISHDIR)/mercuryctl.fish
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDDIR)/,$(UNITS))
 
 clean:
 	rm -rf build build-asan build-fuzz

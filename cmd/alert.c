@@ -141,7 +141,7 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 		if (code != 0)
 			r->summary = failed_summary(d, n, bad);
 	}
-	mc_buf_free(&perf);
+	mc_buf_release(&perf);
 	return code;
 }
 
@@ -180,7 +180,7 @@ static char *read_stdin(struct mc_err *err)
 	mc_buf_puts(&b, "");
 	while ((r = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
 		if (b.len + r > STDIN_MAX) {
-			mc_buf_free(&b);
+			mc_buf_release(&b);
 			mc_err_set(err, MC_EXIT_DATAERR, "the description on "
 				   "standard input is longer than 1 MiB");
 			return NULL;
@@ -188,12 +188,12 @@ static char *read_stdin(struct mc_err *err)
 		mc_buf_add(&b, chunk, r);
 	}
 	if (ferror(stdin)) {
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		mc_err_set(err, MC_EXIT_IOERR, "cannot read standard input");
 		return NULL;
 	}
 	if (strlen(b.data) != b.len) {
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		mc_err_set(err, MC_EXIT_DATAERR, "the description on standard "
 			   "input holds a NUL byte: not text");
 		return NULL;
@@ -242,7 +242,7 @@ static int send_run(struct mc_ctx *ctx)
 		goto out;
 	code = deliver(ctx, &a);
 out:
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	return code;
 }
 
@@ -264,7 +264,7 @@ static int test_run(struct mc_ctx *ctx)
 	a.started = mc_wall_now();
 	if (mc_alert_finish(&a, &ctx->err) == 0)
 		code = deliver(ctx, &a);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	return code;
 }
 
@@ -280,9 +280,14 @@ static int history_run(struct mc_ctx *ctx)
 	struct mc_table *t;
 
 	json_object_set_new(ctx->report.doc, "alerts", arr);
+	const char *v = mc_args_value(ctx->args, "limit");
+	long long limit = 0;
+
+	if (v && mc_parse_int(v, 0, 1000000000, &limit, &ctx->err) < 0)
+		return -1;
 	if (mc_alert_history(ctx->st, mc_ctx_since(ctx, 7LL * 86400000,
-						   mc_wall_now()), webhook, &l,
-			     &n, &ctx->err) < 0)
+						   mc_wall_now()), webhook,
+			     (size_t)limit, &l, &n, &ctx->err) < 0)
 		return -1;
 	/* A name neither configured nor in the span is most likely a typo. */
 	if (webhook && n == 0 &&
@@ -296,11 +301,12 @@ static int history_run(struct mc_ctx *ctx)
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_alert_log *e = &l[i];
 		json_t *o = json_object();
-		char ts[40], att[16], http[24] = "-";
+		char ts[40], ts_text[40], att[16], http[24] = "-";
 		char *sum = mc_utf8_truncate(e->summary ? e->summary : "", 60);
 		const char *cells[8];
 
 		mc_format_time(e->ts, ts, sizeof(ts));
+		mc_format_time_text(e->ts, ts_text, sizeof(ts_text));
 		json_object_set_new(o, "time", json_string(ts));
 		json_object_set_new(o, "webhook", json_string(e->webhook));
 		json_object_set_new(o, "action", json_string(e->action));
@@ -323,7 +329,7 @@ static int history_run(struct mc_ctx *ctx)
 		snprintf(att, sizeof(att), "%d", e->attempts);
 		if (e->http_status > 0)
 			snprintf(http, sizeof(http), "%ld", e->http_status);
-		cells[0] = ts;
+		cells[0] = ts_text;
 		cells[1] = e->webhook;
 		cells[2] = e->action;
 		cells[3] = e->severity;
@@ -371,6 +377,8 @@ static const struct mc_opt send_opts[] = {
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "0..1000000000",
+	  "Show at most the N newest outcomes (default all in the span)", 0 },
 	{ 0 },
 };
 
@@ -464,6 +472,18 @@ static const struct mc_cmd *const alert_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_alert = {
+	.examples =
+	"Page the on-call channels about a full disk, the description from a "
+	"file:\n"
+	"$ mercuryctl alert send --severity critical --summary \"db1 disk 98% "
+	"full\" --label team=ops --description - <report.txt\n"
+	"Resolve it once fixed (no --severity: whatever was sent is resolved):\n"
+	"$ mercuryctl alert send --summary \"db1 disk 98% full\" --label "
+	"team=ops --resolve\n"
+	"Check that every webhook reaches its channel:\n"
+	"$ mercuryctl alert test\n"
+	"The last ten outcomes for the webhook ops:\n"
+	"$ mercuryctl alert history -n 10 ops\n",
 	.name = "alert",
 	.summary = "Deliver alerts to Slack, Discord, PagerDuty, Alertmanager "
 		   "and JSON webhooks",

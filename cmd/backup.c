@@ -582,7 +582,7 @@ static int list_run(struct mc_ctx *ctx)
 		} else {
 			json_object_set_new(o, "last_verify", json_null());
 		}
-		mc_bk_cat_clean(&c);
+		mc_bk_cat_release(&c);
 		json_array_append_new(arr, o);
 		mc_format_time(m->created, created, sizeof(created));
 		created[19] = '\0';
@@ -700,7 +700,7 @@ static int verify_run(struct mc_ctx *ctx)
 		if (x->m)
 			mc_bk_catalog_verified(ctx->st, x->m, dir, &r, drill,
 					       NULL);
-		mc_bk_verify_result_clean(&r);
+		mc_bk_verify_result_release(&r);
 	}
 	bar_end(&bar);
 	json_object_set_new(ctx->report.doc, "bad", json_integer((json_int_t)nbad));
@@ -813,7 +813,7 @@ static int restore_run(struct mc_ctx *ctx)
 		if (b.len >= sizeof(ctx->err.msg))
 			memcpy(ctx->err.msg + sizeof(ctx->err.msg) - 24,
 			       " (full list: -o json)", 22);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		if (ctx->err.code != MC_EXIT_SIGINT &&
 		    ctx->err.code != MC_EXIT_SIGTERM)
 			ctx->err.code = MC_EXIT_CRITICAL;
@@ -830,7 +830,7 @@ static int restore_run(struct mc_ctx *ctx)
 			      "*.pre-restore-%s\n", o.id);
 	rc = 0;
 out:
-	mc_bk_restore_result_clean(&r);
+	mc_bk_restore_result_release(&r);
 	mc_bk_entries_free(e, n);
 	free(src);
 	return rc;
@@ -957,6 +957,14 @@ static const struct mc_cmd *const backup_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_backup = {
+	.examples =
+	"A nightly backup from cron, then the retention policy applied:\n"
+	"$ mercuryctl -q backup create --prune\n"
+	"What is kept, and whether the newest backup still restores:\n"
+	"$ mercuryctl backup list\n"
+	"$ mercuryctl backup verify --latest --restore-test\n"
+	"Restore the newest backup into a scratch directory to look at it:\n"
+	"$ mercuryctl backup restore latest --to /tmp/restore\n",
 	.name = "backup",
 	.summary = "Make, check, restore and prune backups of state and files",
 	.description =

@@ -2,6 +2,7 @@
 #include "cmd.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int list_run(struct mc_ctx *ctx)
 {
@@ -20,10 +21,21 @@ static int list_run(struct mc_ctx *ctx)
 		mc_table_free(t);
 		return -1;
 	}
+	if (mc_args_count(ctx->args, "names")) {
+		/* one a line, for scripts and the shell completions */
+		for (size_t i = 0; i < n; i++) {
+			mc_buf_printf(&ctx->report.text, "%s\n", list[i].name);
+			json_array_append_new(arr, json_string(list[i].name));
+		}
+		mc_table_free(t);
+		mc_breaker_info_free(list, n);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_breaker_info *b = &list[i];
 		json_t *o = json_object();
 		char opened[40] = "-", retry[40] = "-", fails[16];
+		char opened_t[40] = "-", retry_t[40] = "-";
 		const char *cells[5];
 
 		json_object_set_new(o, "name", json_string(b->name));
@@ -33,18 +45,22 @@ static int list_run(struct mc_ctx *ctx)
 		if (b->opened_at > 0) {
 			mc_format_time(b->opened_at, opened, sizeof(opened));
 			json_object_set_new(o, "opened_at", json_string(opened));
+			mc_format_time_text(b->opened_at, opened_t,
+					    sizeof(opened_t));
 		}
 		if (b->state == MC_BREAKER_OPEN && b->retry_at > 0) {
 			mc_format_time(b->retry_at, retry, sizeof(retry));
 			json_object_set_new(o, "retry_at", json_string(retry));
+			mc_format_time_text(b->retry_at, retry_t,
+					    sizeof(retry_t));
 		}
 		json_array_append_new(arr, o);
 		snprintf(fails, sizeof(fails), "%d", b->failures);
 		cells[0] = b->name;
 		cells[1] = mc_breaker_state_name(b->state);
 		cells[2] = fails;
-		cells[3] = opened;
-		cells[4] = retry;
+		cells[3] = opened_t;
+		cells[4] = retry_t;
 		mc_table_row(t, cells);
 	}
 	if (n)
@@ -56,6 +72,36 @@ static int list_run(struct mc_ctx *ctx)
 	return 0;
 }
 
+/* A name that is no breaker: breakers are named KIND:NAME (webhook:ops,
+ * check:api), so say which one was likely meant. */
+static int no_such_breaker(struct mc_ctx *ctx, const char *name)
+{
+	struct mc_breaker_info *list = NULL;
+	const char **names;
+	const char *near = NULL;
+	size_t n = 0;
+
+	if (mc_breaker_list(ctx->st, NULL, 0, &list, &n, NULL) < 0)
+		n = 0;
+	names = mc_calloc(n ? n : 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(list[i].name, ':');
+
+		names[i] = list[i].name;
+		if (near == NULL && colon && strcmp(colon + 1, name) == 0)
+			near = list[i].name;
+	}
+	if (near == NULL)
+		near = mc_suggest(name, names, n);
+	mc_err_set(&ctx->err, MC_EXIT_USAGE, "no breaker named '%s'%s%s%s "
+		   "(breakers are named KIND:NAME, e.g. webhook:NAME; see "
+		   "breaker list)", name, near ? ": did you mean '" : "",
+		   near ? near : "", near ? "'?" : "");
+	free(names);
+	mc_breaker_info_free(list, n);
+	return -1;
+}
+
 static int reset_run(struct mc_ctx *ctx)
 {
 	const char *name = ctx->args->pos[0];
@@ -63,15 +109,23 @@ static int reset_run(struct mc_ctx *ctx)
 	if (mc_ctx_lock(ctx, "breaker") < 0)
 		return -1;
 	if (mc_breaker_reset(ctx->st, name, &ctx->err) < 0)
-		return -1;
+		return ctx->err.code == MC_EXIT_USAGE ?
+		       no_such_breaker(ctx, name) : -1;
 	mc_buf_printf(&ctx->report.text, "breaker '%s' reset (closed)\n", name);
 	json_object_set_new(ctx->report.doc, "reset", json_string(name));
 	json_object_set_new(ctx->report.doc, "state", json_string("closed"));
 	return 0;
 }
 
+static const struct mc_opt list_opts[] = {
+	{ 0, "names", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Print only the breakers' names, one a line", 0 },
+	{ 0 },
+};
+
 static const struct mc_cmd breaker_list = {
 	.name = "list",
+	.opts = list_opts,
 	.summary = "List the circuit breakers and their states",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = 0,
@@ -82,6 +136,11 @@ static const struct mc_cmd breaker_reset = {
 	.name = "reset",
 	.summary = "Close the circuit breaker NAME",
 	.args = "NAME",
+	.description =
+	"NAME is as breaker list shows it: KIND:NAME, e.g. webhook:ops for the "
+	"webhook ops (the shell completions offer the names; a bare ops is "
+	"answered with the full name it likely meant).",
+	.complete_cmd = "breaker list --names",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = 1,
@@ -93,6 +152,11 @@ static const struct mc_cmd *const breaker_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_breaker = {
+	.examples =
+	"See which targets are refused without trying:\n"
+	"$ mercuryctl breaker list\n"
+	"Close the breaker of the webhook ops after fixing its URL:\n"
+	"$ mercuryctl breaker reset webhook:ops\n",
 	.name = "breaker",
 	.summary = "Inspect and reset the circuit breakers kept in the state file",
 	.description =

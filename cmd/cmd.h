@@ -73,6 +73,9 @@ extern const struct mc_cmd mc_cmd_health, mc_cmd_health_history,
 	mc_cmd_history, mc_cmd_completion, mc_cmd_version, mc_cmd_oauth,
 	mc_cmd_fleet, mc_cmd_backup, mc_cmd_job;
 
+/* The annotated example configuration `config init` prints. */
+extern const char mc_config_example[];
+
 /* The EXIT STATUS, ENVIRONMENT and FILES sections every man page shares. */
 extern const char mc_man_exit_status[];
 extern const char mc_man_environment[];

@@ -24,6 +24,11 @@ static int completion_run(struct mc_ctx *ctx)
 }
 
 const struct mc_cmd mc_cmd_completion = {
+	.examples =
+	"Complete mercuryctl in the current bash:\n"
+	"$ source <(mercuryctl completion bash)\n"
+	"Install the zsh completion for one user:\n"
+	"$ mercuryctl completion zsh > ~/.zfunc/_mercuryctl\n",
 	.name = "completion",
 	.summary = "Print the shell completion script for bash, zsh or fish",
 	.args = "SHELL",

@@ -194,11 +194,39 @@ static const struct mc_cmd config_show = {
 	.run = show_run,
 };
 
+static int init_run(struct mc_ctx *ctx)
+{
+	mc_buf_puts(&ctx->report.text, mc_config_example);
+	json_object_set_new(ctx->report.doc, "config",
+			    json_string(mc_config_example));
+	return 0;
+}
+
+static const struct mc_cmd config_init = {
+	.name = "init",
+	.summary = "Print an annotated example configuration",
+	.description =
+	"Prints an example mercury.conf on standard output: [core], checks of "
+	"the common types, a DLQ, a webhook and an SLO, each key explained. "
+	"config check accepts it as printed; edit the URLs and names to what "
+	"runs here. It writes no file: redirect it, e.g. mercuryctl config "
+	"init > ~/.config/mercury/mercury.conf.",
+	.max_args = 0,
+	.run = init_run,
+};
+
 static const struct mc_cmd *const config_subs[] = {
-	&config_check, &config_show, NULL,
+	&config_check, &config_show, &config_init, NULL,
 };
 
 const struct mc_cmd mc_cmd_config = {
+	.examples =
+	"Start a configuration from the annotated example:\n"
+	"$ mercuryctl config init > ~/.config/mercury/mercury.conf\n"
+	"Check it the way cron will run it (few environment variables):\n"
+	"$ env -i HOME=$HOME mercuryctl config check\n"
+	"Where each value comes from:\n"
+	"$ mercuryctl config show\n",
 	.name = "config",
 	.summary = "Check the configuration or show the values in effect",
 	.description =

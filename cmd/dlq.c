@@ -1,4 +1,4 @@
-/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (PRODUCT.md 3.3). */
+/* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (mercuryctl-dlq(1); docs/DESIGN.md, "The commands"). */
 #include "cmd.h"
 #include "dlq.h"
 
@@ -22,11 +22,20 @@ static const struct mc_conf_section *find_dlq(struct mc_ctx *ctx,
 	}
 	if (name == NULL && n == 1)
 		return only;
-	if (name == NULL)
-		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: %s", ctx->command,
-			   n ? "several DLQs are configured: name one" :
-			   "no [dlq \"NAME\"] section is configured");
-	else {
+	if (name == NULL && n > 1) {
+		struct mc_buf b = { 0 };
+
+		s = NULL;
+		while ((s = mc_conf_next(ctx->conf, "dlq", s)) != NULL)
+			mc_buf_printf(&b, "%s%s", b.len ? ", " : "", s->name);
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: %zu DLQs are "
+			   "configured (%s): name one", ctx->command, n,
+			   b.data);
+		mc_buf_free(&b);
+	} else if (name == NULL) {
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: no [dlq \"NAME\"] "
+			   "section is configured", ctx->command);
+	} else {
 		const char *cands[64];
 		size_t k = 0;
 		const char *near;
@@ -202,8 +211,7 @@ static int stats_run(struct mc_ctx *ctx)
 		snprintf(tgt, sizeof(tgt), "%lld", st.target);
 		snprintf(dead, sizeof(dead), "%lld", st.dead);
 		if (st.oldest_age_s >= 0)
-			mc_format_duration((int64_t)(st.oldest_age_s * 1000),
-					   age, sizeof(age));
+			mc_format_age(st.oldest_age_s, age, sizeof(age));
 		cells[0] = s->name;
 		cells[1] = src;
 		cells[2] = tgt;
@@ -221,8 +229,8 @@ static int stats_run(struct mc_ctx *ctx)
 						 "");
 	}
 	mc_table_free(t);
-	mc_buf_free(&v.why);
-	mc_buf_free(&v.perf);
+	mc_buf_release(&v.why);
+	mc_buf_release(&v.perf);
 	/* The verdict is the exit code of a Nagios check; otherwise stats
 	 * only report (exit 0). */
 	return rc == 0 && ctx->format == MC_FMT_NAGIOS ? v.code : rc;
@@ -257,9 +265,13 @@ static int peek_run(struct mc_ctx *ctx)
 	struct mc_redis *r;
 	json_t *arr;
 
+	int dead = mc_args_count(ctx->args, "dead") > 0;
+
 	if (s == NULL)
 		return -1;
 	dlq_conf(s, &c);
+	if (dead)		/* the terminal list, read the same way */
+		c.source = c.dead;
 	if ((r = redis_open(ctx, s)) == NULL)
 		return -1;
 	if (mc_dlq_peek(r, &c, n, &msgs, &count, &ctx->err) < 0) {
@@ -269,6 +281,7 @@ static int peek_run(struct mc_ctx *ctx)
 	mc_redis_close(r);
 	arr = json_array();
 	json_object_set_new(ctx->report.doc, "dlq", json_string(s->name));
+	json_object_set_new(ctx->report.doc, "list", json_string(c.source));
 	json_object_set_new(ctx->report.doc, "messages", arr);
 	for (size_t i = 0; i < count; i++) {
 		json_t *j = json_loadb(msgs[i].data, msgs[i].len, 0, NULL);
@@ -291,8 +304,8 @@ static int peek_run(struct mc_ctx *ctx)
 		free(pretty);
 	}
 	if (count == 0)
-		mc_buf_printf(&ctx->report.text, "%s: %s is empty\n", s->name,
-			      c.source);
+		mc_buf_printf(&ctx->report.text, "%s: %s%s is empty\n",
+			      s->name, dead ? "the dead list " : "", c.source);
 	mc_dlq_msgs_free(msgs, count);
 	return 0;
 }
@@ -356,6 +369,63 @@ static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
 	if (rc != SQLITE_DONE)
 		return mc_state_sqlerr(ctx->st, &ctx->err, what);
 	return 0;
+}
+
+/* What the replay's callbacks need. */
+struct replay_ui {
+	struct mc_ctx *ctx;
+	const struct mc_dlq_conf *c;
+	int bar;		/* draw the progress bar */
+	int waiting;		/* said so since the last batch */
+	json_t *decisions;	/* a dry run's, in JSON */
+	long long listed;
+};
+
+/* A dry run lists at most this many messages (the counts cover all). */
+#define DRY_LIST_MAX 1000
+
+static void on_batch(void *ud, const struct mc_dlq_result *r, long long total)
+{
+	struct replay_ui *ui = ud;
+
+	ui->waiting = 0;
+	if (ui->bar)
+		progress(NULL, r, total);
+}
+
+/* --defer: say what the wait is for, once per wait. */
+static void on_wait(void *ud, long long depth, long long threshold)
+{
+	struct replay_ui *ui = ud;
+	char left[32];
+
+	if (ui->waiting || ui->ctx->quiet)
+		return;
+	ui->waiting = 1;
+	mc_format_age((double)mc_deadline_left_ms(&ui->ctx->dl, 0) / 1e3,
+		      left, sizeof(left));
+	fprintf(stderr, "%sdlq replay: --defer: waiting for %s to drain below "
+		"shed_threshold %lld (it holds %lld); the deadline is in %s "
+		"(--timeout)\n", ui->bar ? "\n" : "", ui->c->target, threshold,
+		depth, left);
+}
+
+/* --dry-run: where each message would go and why. */
+static void on_decided(void *ud, long long index, enum mc_dlq_fate fate,
+		       const char *why)
+{
+	struct replay_ui *ui = ud;
+	const char *to = fate == MC_DLQ_TARGET ? "target" : "dead";
+	const char *list = fate == MC_DLQ_TARGET ? ui->c->target : ui->c->dead;
+
+	if (ui->listed++ >= DRY_LIST_MAX)
+		return;
+	json_array_append_new(ui->decisions,
+			      json_pack("{s:I, s:s, s:s, s:s}", "index",
+					(json_int_t)index, "to", to, "list",
+					list, "why", why));
+	mc_buf_printf(&ui->ctx->report.text, "#%-6lld -> %-6s %s: %s\n",
+		      index + 1, to, list, why);
 }
 
 static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
@@ -457,6 +527,7 @@ static int replay_run(struct mc_ctx *ctx)
 	struct mc_dlq_opts o = { 0 };
 	struct mc_dlq_result res = { 0 };
 	struct mc_dlq_stats st;
+	struct replay_ui ui = { 0 };
 	struct mc_redis *r;
 	const char *v;
 	char *lock;
@@ -483,15 +554,31 @@ static int replay_run(struct mc_ctx *ctx)
 		return -1;
 	if ((r = redis_open(ctx, s)) == NULL)
 		return -1;
+	ui.ctx = ctx;
+	ui.c = &c;
 	if (isatty(STDERR_FILENO) && !ctx->quiet) {
-		o.progress = progress;
+		ui.bar = 1;
 		if (mc_dlq_stats(r, &c, mc_wall_now(), &st, NULL) == 0 &&
 		    st.source == 0)
-			o.progress = NULL;
+			ui.bar = 0;
+	}
+	o.progress = on_batch;
+	o.waiting = on_wait;
+	o.progress_ctx = &ui;
+	if (o.dry_run) {
+		ui.decisions = json_array();
+		json_object_set_new(ctx->report.doc, "messages",
+				    ui.decisions);
+		o.decided = on_decided;
 	}
 	rc = mc_dlq_replay(r, &c, &o, &res, &ctx->err);
-	if (o.progress)
+	if (ui.bar)
 		fputs("\n", stderr);
+	if (ui.listed > DRY_LIST_MAX)
+		mc_buf_printf(&ctx->report.text, "... and %lld more (the "
+			      "first %d are listed; --limit chooses how many "
+			      "to walk)\n", ui.listed - DRY_LIST_MAX,
+			      DRY_LIST_MAX);
 	if (mc_dlq_stats(r, &c, mc_wall_now(), &st, NULL) == 0)
 		depth_metrics(&ctx->report, c.name, &st);
 	mc_redis_close(r);
@@ -538,40 +625,59 @@ static int purge_run(struct mc_ctx *ctx)
 	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
 						   ctx->args->pos[0] : NULL);
 	struct mc_dlq_conf c;
+	struct mc_dlq_stats st;
 	struct mc_redis *r;
-	long long removed = 0;
+	long long removed = 0, max = 0;
 	char *lock, *q;
 	int rc;
 
 	if (s == NULL)
 		return -1;
-	if (!mc_args_count(ctx->args, "dead"))
-		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "dlq purge: only "
-				  "the terminal list can be purged: say --dead");
 	dlq_conf(s, &c);
-	if (!mc_args_count(ctx->args, "yes")) {
-		if (!isatty(STDIN_FILENO))
-			return mc_err_set(&ctx->err, MC_EXIT_USAGE, "dlq purge: "
-					  "not a terminal: confirm with --yes");
-		q = mc_asprintf("Delete every message in %s (DLQ %s)?", c.dead,
-				c.name);
-		rc = confirm(q);
-		free(q);
-		if (!rc)
-			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-					  "dlq purge: not confirmed; nothing "
-					  "deleted");
-	}
 	lock = mc_asprintf("dlq-%s", c.name);
 	rc = mc_ctx_lock(ctx, lock);
 	free(lock);
 	if (rc < 0 || (r = redis_open(ctx, s)) == NULL)
 		return -1;
-	rc = mc_dlq_purge_dead(r, &c, &removed, &ctx->err);
+	json_object_set_new(ctx->report.doc, "dlq", json_string(c.name));
+	if (!mc_args_count(ctx->args, "yes")) {
+		if (!isatty(STDIN_FILENO)) {
+			mc_redis_close(r);
+			return mc_err_set(&ctx->err, MC_EXIT_USAGE, "dlq purge: "
+					  "not a terminal: confirm with --yes");
+		}
+		if (mc_dlq_stats(r, &c, mc_wall_now(), &st, &ctx->err) < 0) {
+			mc_redis_close(r);
+			return -1;
+		}
+		if (st.dead == 0) {
+			mc_redis_close(r);
+			json_object_set_new(ctx->report.doc, "purged",
+					    json_integer(0));
+			mc_buf_printf(&ctx->report.text, "%s: the dead list %s "
+				      "is empty: nothing to delete\n", c.name,
+				      c.dead);
+			return 0;
+		}
+		/* What the prompt counts is what goes: messages that arrive
+		 * while it waits stay. */
+		max = st.dead;
+		q = mc_asprintf("Delete the %lld message%s in the dead list %s "
+				"(DLQ %s)?", st.dead, st.dead == 1 ? "" : "s",
+				c.dead, c.name);
+		rc = confirm(q);
+		free(q);
+		if (!rc) {
+			mc_redis_close(r);
+			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+					  "dlq purge: not confirmed; nothing "
+					  "deleted");
+		}
+	}
+	rc = mc_dlq_purge_dead(r, &c, max, &removed, &ctx->err);
 	mc_redis_close(r);
 	if (rc < 0)
 		return -1;
-	json_object_set_new(ctx->report.doc, "dlq", json_string(c.name));
 	json_object_set_new(ctx->report.doc, "purged", json_integer(removed));
 	mc_buf_printf(&ctx->report.text, "%s: %lld messages deleted from %s\n",
 		      c.name, removed, c.dead);
@@ -583,6 +689,8 @@ static int purge_run(struct mc_ctx *ctx)
 static const struct mc_opt peek_opts[] = {
 	{ 'n', "count", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
 	  "Show the first N messages (default 10; 1 to 1000000)", 0 },
+	{ 0, "dead", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Show the terminal (dead) list instead of the dead letters", 0 },
 	{ 0 },
 };
 
@@ -605,7 +713,8 @@ static const struct mc_opt replay_opts[] = {
 
 static const struct mc_opt purge_opts[] = {
 	{ 0, "dead", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
-	  "Empty the terminal (dead) list", 0 },
+	  "The terminal (dead) list: the only one purge empties, so it may "
+	  "be left out", 0 },
 	{ 0, "yes", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Do not ask for confirmation", 0 },
 	{ 0 },
@@ -637,6 +746,9 @@ static const struct mc_cmd dlq_peek = {
 	.name = "peek",
 	.summary = "Show the oldest dead letters without removing them",
 	.description =
+	"Shows the first N messages of source, oldest first, pretty-printed "
+	"when they are JSON; with --dead, those of the terminal list instead. "
+	"With several DLQs configured, name one (the error lists them).\n\n"
 	"Message bodies are untrusted: the text output writes their control "
 	"characters and bytes that are not UTF-8 as \\xNN (a JSON message is "
 	"indented, each line escaped). With --json every message is there: a "
@@ -670,7 +782,13 @@ static const struct mc_cmd dlq_replay = {
 	"source's head is still what was read, so no message is ever lost or "
 	"duplicated, even when mercuryctl is killed or Redis drops the "
 	"connection. Before each batch the target's depth is read: at "
-	"shed_threshold the replay stops (exit 1) or, with --defer, waits. "
+	"shed_threshold the replay stops (exit 1) or, with --defer, waits, "
+	"saying once on standard error what it waits for (which list, its "
+	"depth, the threshold, the time left before the deadline). "
+	"--dry-run walks source as a replay would and lists each message: "
+	"its place (#1 is the head), where it would go and why (\"retry_count "
+	"0 -> 1, below max_retries 3\", or the dead_reason), the first 1000 "
+	"in text and in the JSON \"messages\" array, with the counts of all. "
 	"With a rate, a batch waits for its tokens, unless they would come "
 	"after the deadline: then the run stops at once. "
 	"One replay per DLQ runs at a time (exit 75). In -o prom, "
@@ -692,6 +810,13 @@ static const struct mc_cmd dlq_purge = {
 	.name = "purge",
 	.summary = "Empty a DLQ's terminal list after confirmation",
 	.args = "[DLQ]",
+	.description =
+	"Deletes the messages of the terminal (dead) list, the only list purge "
+	"touches (--dead may be given or left out). On a terminal it first "
+	"says how many messages go and asks; exactly those are deleted, "
+	"oldest first, and messages that arrive while it asks stay. Without a "
+	"terminal, --yes is required, and deletes the whole list. An empty "
+	"list deletes nothing and asks nothing.",
 	.opts = purge_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = 1,
@@ -704,6 +829,17 @@ static const struct mc_cmd *const dlq_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_dlq = {
+	.examples =
+	"Depths and the oldest dead letter's age of every DLQ:\n"
+	"$ mercuryctl dlq stats\n"
+	"What a replay would do with each message, without moving one:\n"
+	"$ mercuryctl dlq replay alerter --dry-run\n"
+	"Replay at most 1000 messages at 200 a second, waiting while the work "
+	"queue is too deep:\n"
+	"$ mercuryctl dlq replay alerter --limit 1000 --rate 200/s --defer\n"
+	"Read the terminal list, then empty it:\n"
+	"$ mercuryctl dlq peek alerter --dead -n 5\n"
+	"$ mercuryctl dlq purge alerter\n",
 	.name = "dlq",
 	.summary = "Inspect and replay dead-letter queues in Redis",
 	.description =

@@ -257,6 +257,11 @@ static const struct mc_cmd *const fleet_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_fleet = {
+	.examples =
+	"The members, shared breakers and held locks of the fleet:\n"
+	"$ mercuryctl fleet status\n"
+	"The same for a script:\n"
+	"$ mercuryctl fleet status --json\n",
 	.name = "fleet",
 	.summary = "Show the hosts that share state through Redis",
 	.description =

@@ -1,5 +1,6 @@
 /* health.c - `mercuryctl health`: run the checks, report, record. */
 #include "cmd.h"
+#include "json.h"
 #include "alert.h"
 #include "health.h"
 #include "health_history.h"
@@ -28,7 +29,7 @@ static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
 	mc_notify_alert(c, host, ctx->correlation_id, &a);
 	if (mc_alert_deliver(&env, &a, whs, nw, &d, &e) < 0) {
 		mc_log(MC_LOG_ERROR, "health --notify: %s", e.msg);
-		mc_alert_clean(&a);
+		mc_alert_release(&a);
 		return -1;
 	}
 	code = mc_deliveries_exit(d, nw);
@@ -54,7 +55,7 @@ static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
 		       "did not reach every webhook; the next run tries again",
 		       c->result->check->name);
 	mc_deliveries_free(d, nw);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	return code == 0 ? 0 : -1;
 }
 
@@ -126,7 +127,7 @@ static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 		code = -1;
 	else if (mc_args_count(ctx->args, "notify"))
 		notify(ctx, &h, r);
-	mc_health_free(&h);
+	mc_health_release(&h);
 	return code;
 }
 
@@ -139,12 +140,11 @@ static int watch_print(struct mc_ctx *ctx, struct mc_report *r, int tty,
 	char ts[40], every[32];
 	char *s = NULL;
 
-	mc_format_time(mc_wall_now(), ts, sizeof(ts));
+	mc_format_time_text(mc_wall_now(), ts, sizeof(ts));
 	mc_format_duration(next_ms, every, sizeof(every));
 	switch (ctx->format) {
 	case MC_FMT_JSON: {
-		char *d = json_dumps(r->doc, JSON_COMPACT |
-				     JSON_REAL_PRECISION(17));
+		char *d = mc_json_dumps(r->doc, 0);
 
 		s = mc_asprintf("%s\n", d ? d : "{}");
 		free(d);
@@ -195,7 +195,7 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 		mc_report_init(&r, ctx->color);
 		code = one_run(ctx, &r);
 		if (code < 0) {
-			mc_report_free(&r);
+			mc_report_release(&r);
 			return -1;
 		}
 		last = code;
@@ -205,7 +205,7 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 			 * over, quietly. Anything else is an I/O error. */
 			int e = errno;
 
-			mc_report_free(&r);
+			mc_report_release(&r);
 			if (mc_output_gone())
 				break;
 			return mc_err_sys(&ctx->err, MC_EXIT_IOERR, e,
@@ -218,7 +218,7 @@ static int watch(struct mc_ctx *ctx, int64_t every_ms, int64_t degraded_ms)
 			if (mc_publish_metrics(ctx, &r, &e) < 0)
 				mc_log(MC_LOG_ERROR, "%s", e.msg);
 		}
-		mc_report_free(&r);
+		mc_report_release(&r);
 		/* Each run has its own deadline: --timeout bounds one run. */
 		if (mc_sleep_ms(next))
 			break;
@@ -276,11 +276,17 @@ static int history_run(struct mc_ctx *ctx)
 	double now = mc_wall_now(), since = mc_ctx_since(ctx, 7LL * 86400000,
 							 now);
 	struct mc_check_history *hist = NULL;
+	const char *v = mc_args_value(ctx->args, "limit");
+	long long last = 0;
 	size_t n = 0;
 
-	if (mc_health_history(ctx->st, (const char *const *)ctx->args->pos,
-			      (size_t)ctx->args->n_pos, since, now, SPARK_WIDTH,
-			      &hist, &n, &ctx->err) < 0)
+	if (v && mc_parse_int(v, 0, 1000000000, &last, &ctx->err) < 0)
+		return -1;
+	if (mc_health_history_last(ctx->st,
+				   (const char *const *)ctx->args->pos,
+				   (size_t)ctx->args->n_pos, since, now,
+				   SPARK_WIDTH, (size_t)last, &hist, &n,
+				   &ctx->err) < 0)
 		return -1;
 	mc_health_history_report(hist, n, since, now, &ctx->report);
 	mc_health_history_free(hist, n);
@@ -290,6 +296,8 @@ static int history_run(struct mc_ctx *ctx)
 static const struct mc_opt history_opts[] = {
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "The span to look back over (default 7d; 0 for everything kept)", 0 },
+	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "0..1000000000",
+	  "Only each check's last N results in the span (default all)", 0 },
 	{ 0 },
 };
 
@@ -298,10 +306,14 @@ const struct mc_cmd mc_cmd_health_history = {
 	.summary = "Show each check's uptime, transitions and last failure over time",
 	.args = "[CHECK...]",
 	.description =
-	"For each check (or the named ones) over the span: the share of runs "
-	"that were ok, how often the status changed, the last failure, and a "
-	"sparkline of the status over time (▁ ok, ▄ warning, ▆ unknown, █ "
-	"critical, · no run). The history is kept for [core] history (30d).",
+	"For each check (or the named ones) over the span: its status now (the "
+	"newest result), the share of runs that were ok, how often the status "
+	"changed, the last failure, and a sparkline of the status over time "
+	"(▁ ok, ▄ warning, ▆ unknown, █ critical, · no run): each cell shows "
+	"the worst result in it, but the cell of the newest result shows that "
+	"result, so the line ends where the check stands now. -n N looks at "
+	"each check's last N results only. The history is kept for [core] "
+	"history (30d).",
 	.opts = history_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,
@@ -314,6 +326,21 @@ static const struct mc_cmd *const health_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_health = {
+	.examples =
+	"Every check, as a table:\n"
+	"$ mercuryctl health\n"
+	"A CI gate on the critical checks, with JSON on stdout:\n"
+	"$ mercuryctl health --critical-only --json\n"
+	"From cron: quiet when fine, alerts on state changes, metrics for "
+	"node_exporter:\n"
+	"$ mercuryctl -q --textfile-dir /var/lib/node_exporter/textfile_collector "
+	"health --notify\n"
+	"As a Nagios plugin:\n"
+	"$ mercuryctl -o nagios health api\n"
+	"Watch, every 30 seconds, every 10 while degraded:\n"
+	"$ mercuryctl health --watch 30s --watch-degraded 10s\n"
+	"The last day of each check:\n"
+	"$ mercuryctl health history --since 1d\n",
 	.name = "health",
 	.summary = "Run the configured health checks and report their status",
 	.args = "[CHECK...]",
@@ -329,8 +356,19 @@ const struct mc_cmd mc_cmd_health = {
 	"The run is ok (exit 0) when every check is ok; degraded (exit 1) when "
 	"a check warns or a check not marked critical fails; unavailable "
 	"(exit 2) when a check marked critical fails; unknown (exit 3) when "
-	"nothing failed but a check could not be evaluated. Every run and "
-	"every result is recorded in the state file.\n\n"
+	"nothing failed but a check could not be evaluated, or when no check "
+	"was selected at all (--critical-only with none marked critical, "
+	"names that leave none): a gate never passes on nothing. Every run "
+	"and every result is recorded in the state file.\n\n"
+	"The table marks the critical checks (CRITICAL yes), shows a failed "
+	"check that is not critical as failed (it degrades the run; JSON says "
+	"critical), and each message's first line, cut at 100 characters "
+	"(JSON has it whole). -o nagios prints the plugin line, then one line "
+	"per check (the long output the Nagios plugin guidelines allow); an "
+	"exec plugin's perfdata labels get the check's name in front "
+	"(api_time=...), and -o prom gives them as mercury_check_perfdata"
+	"{check, label, uom}. The state check's perfdata is state_runs, the "
+	"runs the state file holds.\n\n"
 	"With --notify, a check whose state changed since the runs before "
 	"sends one alert through every configured webhook (alert send's "
 	"filter, dedup, rate limit and breaker apply): severity critical when "

@@ -4,11 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* In text, the command line and a failed run's message are cut to these
+ * many characters (JSON has them whole). */
+#define HISTORY_ARGS_MAX 60
+#define HISTORY_MSG_MAX 100
+
 static int history_run(struct mc_ctx *ctx)
 {
-	static const char *const headers[] = { "ID", "STARTED", "COMMAND",
-					       "STATUS", "EXIT", "DURATION",
-					       "CORRELATION ID" };
+	static const char *const headers[] = { "ID", "STARTED", "STATUS",
+					       "EXIT", "DURATION",
+					       "CORRELATION ID", "COMMAND" };
 	const char *cmd = mc_args_value(ctx->args, "command");
 	struct mc_run *runs = NULL;
 	size_t n = 0;
@@ -57,20 +62,32 @@ static int history_run(struct mc_ctx *ctx)
 		if (r->message)
 			json_object_set_new(o, "message", mc_json_str(r->message));
 		json_array_append_new(arr, o);
-		started[19] = '\0';	/* to the second, for people */
-		snprintf(started + 19, sizeof(started) - 19, "Z");
+		mc_format_time_text(r->started, started, sizeof(started));
 		{
 			char id[24];
+			/* The command line as given (secrets were masked when
+			 * it was recorded), and why a run failed. */
+			char *line = mc_utf8_truncate(r->args && *r->args ?
+						      r->args : r->command,
+						      HISTORY_ARGS_MAX);
+			char *msg = r->message ?
+				    mc_utf8_truncate(r->message,
+						     HISTORY_MSG_MAX) : NULL;
+			char *last = msg ? mc_asprintf("%s  (%s)", line, msg) :
+				     mc_strdup(line);
 
 			snprintf(id, sizeof(id), "%lld", (long long)r->id);
 			cells[0] = id;
 			cells[1] = started;
-			cells[2] = r->command;
-			cells[3] = r->status;
-			cells[4] = code;
-			cells[5] = dur;
-			cells[6] = r->correlation_id ? r->correlation_id : "";
+			cells[2] = r->status;
+			cells[3] = code;
+			cells[4] = dur;
+			cells[5] = r->correlation_id ? r->correlation_id : "";
+			cells[6] = last;
 			mc_table_row(t, cells);
+			free(last);
+			free(msg);
+			free(line);
 		}
 	}
 	if (n)
@@ -93,14 +110,23 @@ static const struct mc_opt history_opts[] = {
 };
 
 const struct mc_cmd mc_cmd_history = {
+	.examples =
+	"The last 20 runs, with their command lines and errors:\n"
+	"$ mercuryctl history\n"
+	"Every DLQ replay of the last week, as JSON:\n"
+	"$ mercuryctl history --command \"dlq replay\" --since 7d -n 0 --json\n",
 	.name = "history",
 	.summary = "List the runs recorded in the state file",
 	.description =
-	"Lists runs newest first: when each started, the command, its status "
-	"(ok, warning, critical, unknown, error, interrupted, or running for a "
-	"run that is still going or was killed), exit code, duration and "
-	"correlation id. Informational commands (version, completion, config, "
-	"--help) do not touch the state file and are not recorded.",
+	"Lists runs newest first: when each started, its status (ok, warning, "
+	"critical, unknown, error, interrupted, or running for a run that is "
+	"still going or was killed), exit code, duration, correlation id, and "
+	"the command line as given (secrets masked), followed for a failed "
+	"run by its error message in parentheses; text cuts the command line "
+	"at 60 characters and the message at 100, JSON (\"args\", "
+	"\"message\") has them whole. Informational commands (version, "
+	"completion, config, --help) do not touch the state file and are not "
+	"recorded.",
 	.opts = history_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = 0,

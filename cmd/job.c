@@ -54,7 +54,7 @@ static int run_run(struct mc_ctx *ctx)
 
 		if (mc_job_evaluate(ctx->st, &jr.def, mc_wall_now(), &s, &e) == 0)
 			mc_job_metrics(&s, &ctx->report.prom);
-		mc_job_status_clean(&s);
+		mc_job_status_release(&s);
 	}
 	if (jr.needs_http) {
 		/* notify: deliveries need the shared client */
@@ -62,7 +62,7 @@ static int run_run(struct mc_ctx *ctx)
 		if (jr.http)
 			mc_job_runner_notify(&jr, &ctx->report);
 	}
-	mc_job_runner_clean(&jr);
+	mc_job_runner_release(&jr);
 	return code;
 }
 
@@ -137,7 +137,7 @@ static int list_run(struct mc_ctx *ctx)
 		if (mc_job_evaluate(ctx->st, &defs[i], now, &st[i],
 				    &ctx->err) < 0) {
 			for (size_t k = 0; k < i; k++)
-				mc_job_status_clean(&st[k]);
+				mc_job_status_release(&st[k]);
 			free(st);
 			mc_job_defs_free(defs, n);
 			return -1;
@@ -145,7 +145,7 @@ static int list_run(struct mc_ctx *ctx)
 	}
 	code = mc_job_list_report(st, n, now, &ctx->report);
 	for (size_t i = 0; i < n; i++)
-		mc_job_status_clean(&st[i]);
+		mc_job_status_release(&st[i]);
 	free(st);
 	mc_job_defs_free(defs, n);
 	return code;
@@ -390,7 +390,7 @@ static int log_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "output_total",
 			    json_integer(r.output_total));
 	free(text);
-	mc_job_run_clean(&r);
+	mc_job_run_release(&r);
 	return 0;
 }
 
@@ -424,6 +424,17 @@ static const struct mc_cmd *const job_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_job = {
+	.examples =
+	"In the crontab, instead of the bare command: recorded, timed, "
+	"alerting on failure:\n"
+	"$ mercuryctl job run nightly-backup\n"
+	"A job defined by its name only, its command after --:\n"
+	"$ mercuryctl job run cleanup -- /usr/local/bin/cleanup --days 30\n"
+	"Which jobs are overdue, running or failed:\n"
+	"$ mercuryctl job list\n"
+	"The last runs of a job, and the output of the latest:\n"
+	"$ mercuryctl job history nightly-backup -n 10\n"
+	"$ mercuryctl job log nightly-backup\n",
 	.name = "job",
 	.summary = "Keep cron jobs honest: run, record, time out, notice misses",
 	.description =

@@ -5,6 +5,7 @@
  * (docs/DESIGN.md, "How a run flows"); it knows no command by name.
  */
 #include "cmd.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static void print_error_json(const char *msg, int code, const char *cid)
 	json_object_set_new(o, "exit_code", json_integer(code));
 	if (cid)
 		json_object_set_new(o, "correlation_id", json_string(cid));
-	s = json_dumps(o, JSON_COMPACT);
+	s = mc_json_dumps(o, 0);
 	printf("%s\n", s ? s : "{}");
 	free(s);
 	json_decref(o);
@@ -62,7 +63,7 @@ static char *args_string(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		mc_buf_printf(&b, "%s%s", i > 1 ? " " : "", argv[i]);
 	safe = mc_redact(b.data ? b.data : "");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return safe;
 }
 
@@ -166,7 +167,7 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 		if (json_object_get(r->doc, "correlation_id") == NULL)
 			json_object_set_new(r->doc, "correlation_id",
 					    json_string(ctx->correlation_id));
-		s = json_dumps(r->doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+		s = mc_json_dumps(r->doc, 0);
 		rc = mc_write_all(stdout, s, strlen(s));
 		rc |= mc_write_all(stdout, "\n", 1);
 		free(s);
@@ -277,7 +278,7 @@ static int phase_parse(struct run *r)
 		mc_cli_help(stdout, &mc_cmd_root, r->a.path, r->a.depth);
 	else
 		return 0;
-	mc_args_free(&r->a);
+	mc_args_release(&r->a);
 	/* `--help | head` is fine; any other failed write is not */
 	r->code = mc_flush(stdout) == 0 || mc_output_gone() ? 0 :
 		  MC_EXIT_IOERR;
@@ -321,7 +322,7 @@ static int phase_context(struct run *r)
 				print_error_json("bad correlation id",
 						 MC_EXIT_USAGE, NULL);
 			free(ctx->command);
-			mc_args_free(&r->a);
+			mc_args_release(&r->a);
 			r->code = MC_EXIT_USAGE;
 			return 1;
 		}
@@ -367,6 +368,10 @@ static int phase_config(struct run *r)
 	}
 	if (ctx->conf)
 		ms = mc_conf_ms(mc_conf_core(ctx->conf), "timeout", ms);
+	/* Times in text: UTC unless asked otherwise. */
+	mc_time_text_local(mc_args_count(&r->a, "local-time") > 0 ||
+			   (ctx->conf && mc_streq(mc_conf_str(mc_conf_core(
+				ctx->conf), "time_zone"), "local")));
 	if ((v = mc_args_value(&r->a, "timeout")))
 		mc_parse_duration_ms(v, &ms, NULL);
 	ctx->timeout_ms = ms;
@@ -388,7 +393,7 @@ static int phase_state(struct run *r)
 	sp = mc_conf_str(mc_conf_core(ctx->conf), "state");
 	path = sp ? mc_strdup(sp) : mc_state_default_path();
 	args = args_string(r->argc, r->argv);
-	ctx->st = mc_state_open(path, &ctx->err);
+	ctx->st = mc_state_open_until(path, &ctx->dl, &ctx->err);
 	free(path);
 	rc = ctx->st ? mc_state_run_begin(ctx->st, ctx->command, args,
 					  ctx->correlation_id, mc_wall_now(),
@@ -549,10 +554,10 @@ static int phase_teardown(struct run *r)
 	 * then the configuration is left to the process exit. */
 	if (ctx->keep_conf == NULL || ctx->keep_conf() == 0)
 		mc_conf_free(ctx->conf);
-	mc_report_free(&ctx->report);
+	mc_report_release(&ctx->report);
 	free(ctx->command);
 	free(ctx->correlation_id);
-	mc_args_free(&r->a);
+	mc_args_release(&r->a);
 	mc_log_shutdown();
 	return r->code;
 }

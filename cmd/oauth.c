@@ -82,6 +82,96 @@ static const char *state_name(int st)
 
 /* ---- status ------------------------------------------------------------- */
 
+/* One provider's row, JSON object, samples and Nagios part; returns the
+ * worse of worst and its state (or its error's exit code). */
+static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
+		      double now, struct mc_table *tab, json_t *arr,
+		      struct mc_buf *nag, int worst)
+{
+	struct mc_oauth_provider *p = NULL;
+	struct mc_oauth_token t;
+	size_t np;
+	char why[MC_ERR_MSG + 256], left[32] = "-", last[40] = "-";
+	const char *cells[7];
+	json_t *o = json_object();
+	int st;
+
+	json_object_set_new(o, "provider", json_string(name));
+	json_array_append_new(arr, o);
+	if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &ctx->err) < 0 ||
+	    mc_oauth_token_read(ctx->st, name, &t, &ctx->err) < 0) {
+		json_object_set_new(o, "state", json_string("unknown"));
+		json_object_set_new(o, "error", json_string(ctx->err.msg));
+		cells[0] = name;
+		cells[1] = "-";
+		cells[2] = "unknown";
+		cells[3] = cells[4] = cells[5] = "-";
+		cells[6] = ctx->err.msg;
+		mc_table_row(tab, cells);
+		if (ctx->err.code > worst)
+			worst = ctx->err.code;
+		mc_oauth_providers_free(p, p ? 1 : 0);
+		mc_err_clear(&ctx->err);
+		return worst;
+	}
+	st = mc_oauth_state(p, &t, now, warn, why, sizeof(why));
+	if (st > worst)
+		worst = st;
+	if (t.access_token && t.expires_at > 0) {
+		double l = t.expires_at - now;
+
+		fmt_left(l, left, sizeof(left));
+		json_object_set_new(o, "expires_in_seconds",
+				    json_real(l));
+		{
+			char at[40];
+
+			mc_format_time(t.expires_at, at, sizeof(at));
+			json_object_set_new(o, "expires_at",
+					    json_string(at));
+		}
+	} else if (t.access_token) {
+		snprintf(left, sizeof(left), "unknown");
+	}
+	if (t.last_refresh > 0) {
+		mc_format_time(t.last_refresh, last, sizeof(last));
+		json_object_set_new(o, "last_refresh",
+				    json_string(last));
+		json_object_set_new(o, "last_result",
+				    json_string(t.last_result ?
+						t.last_result : ""));
+	}
+	json_object_set_new(o, "grant",
+			    json_string(mc_oauth_grant_name(p->grant)));
+	json_object_set_new(o, "state", json_string(state_name(st)));
+	json_object_set_new(o, "has_refresh_token",
+			    json_boolean(t.refresh_token != NULL));
+	json_object_set_new(o, "needs_login",
+			    json_boolean(st == MC_OAUTH_UNUSABLE &&
+					 mc_oauth_needs_user(p)));
+	json_object_set_new(o, "message", json_string(why));
+	cells[0] = name;
+	cells[1] = mc_oauth_grant_name(p->grant);
+	cells[2] = state_name(st);
+	cells[3] = left;
+	cells[4] = t.refresh_token ? "yes" : "no";
+	cells[5] = last;
+	if (t.last_result && strcmp(t.last_result, "ok") != 0) {
+		size_t l = strlen(why);
+
+		snprintf(why + l, sizeof(why) - l, " (last refresh: %s)",
+			 t.last_result);
+	}
+	cells[6] = why;
+	mc_table_row(tab, cells);
+	prom_samples(&ctx->report, name, &t, st == MC_OAUTH_UNUSABLE &&
+		     mc_oauth_needs_user(p));
+	mc_buf_printf(nag, "%s%s %s", nag->len ? ", " : "", name, why);
+	mc_oauth_token_release(&t);
+	mc_oauth_providers_free(p, 1);
+	return worst;
+}
+
 static int status_run(struct mc_ctx *ctx)
 {
 	static const char *const headers[] = { "PROVIDER", "GRANT", "STATE",
@@ -109,90 +199,9 @@ static int status_run(struct mc_ctx *ctx)
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "no [oauth \"NAME\"] "
 				  "section is configured");
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct mc_oauth_provider *p = NULL;
-		struct mc_oauth_token t;
-		size_t np;
-		const char *name = secs[i]->name;
-		char why[MC_ERR_MSG + 256], left[32] = "-", last[40] = "-";
-		const char *cells[7];
-		json_t *o = json_object();
-		int st;
-
-		json_object_set_new(o, "provider", json_string(name));
-		json_array_append_new(arr, o);
-		if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &ctx->err) < 0 ||
-		    mc_oauth_token_read(ctx->st, name, &t, &ctx->err) < 0) {
-			json_object_set_new(o, "state", json_string("unknown"));
-			json_object_set_new(o, "error", json_string(ctx->err.msg));
-			cells[0] = name;
-			cells[1] = "-";
-			cells[2] = "unknown";
-			cells[3] = cells[4] = cells[5] = "-";
-			cells[6] = ctx->err.msg;
-			mc_table_row(tab, cells);
-			if (ctx->err.code > worst)
-				worst = ctx->err.code;
-			mc_oauth_providers_free(p, p ? 1 : 0);
-			mc_err_clear(&ctx->err);
-			continue;
-		}
-		st = mc_oauth_state(p, &t, now, warn, why, sizeof(why));
-		if (st > worst)
-			worst = st;
-		if (t.access_token && t.expires_at > 0) {
-			double l = t.expires_at - now;
-
-			fmt_left(l, left, sizeof(left));
-			json_object_set_new(o, "expires_in_seconds",
-					    json_real(l));
-			{
-				char at[40];
-
-				mc_format_time(t.expires_at, at, sizeof(at));
-				json_object_set_new(o, "expires_at",
-						    json_string(at));
-			}
-		} else if (t.access_token) {
-			snprintf(left, sizeof(left), "unknown");
-		}
-		if (t.last_refresh > 0) {
-			mc_format_time(t.last_refresh, last, sizeof(last));
-			json_object_set_new(o, "last_refresh",
-					    json_string(last));
-			json_object_set_new(o, "last_result",
-					    json_string(t.last_result ?
-							t.last_result : ""));
-		}
-		json_object_set_new(o, "grant",
-				    json_string(mc_oauth_grant_name(p->grant)));
-		json_object_set_new(o, "state", json_string(state_name(st)));
-		json_object_set_new(o, "has_refresh_token",
-				    json_boolean(t.refresh_token != NULL));
-		json_object_set_new(o, "needs_login",
-				    json_boolean(st == MC_OAUTH_UNUSABLE &&
-						 mc_oauth_needs_user(p)));
-		json_object_set_new(o, "message", json_string(why));
-		cells[0] = name;
-		cells[1] = mc_oauth_grant_name(p->grant);
-		cells[2] = state_name(st);
-		cells[3] = left;
-		cells[4] = t.refresh_token ? "yes" : "no";
-		cells[5] = last;
-		if (t.last_result && strcmp(t.last_result, "ok") != 0) {
-			size_t l = strlen(why);
-
-			snprintf(why + l, sizeof(why) - l, " (last refresh: %s)",
-				 t.last_result);
-		}
-		cells[6] = why;
-		mc_table_row(tab, cells);
-		prom_samples(&ctx->report, name, &t, st == MC_OAUTH_UNUSABLE &&
-			     mc_oauth_needs_user(p));
-		mc_buf_printf(&nag, "%s%s %s", nag.len ? ", " : "", name, why);
-		mc_oauth_token_clean(&t);
-		mc_oauth_providers_free(p, 1);
-	}
+	for (size_t i = 0; i < n; i++)
+		worst = status_one(ctx, secs[i]->name, warn, now, tab, arr, &nag,
+				   worst);
 	mc_table_render(tab, &ctx->report.text, ctx->color, NULL);
 	mc_table_free(tab);
 	free(secs);
@@ -209,7 +218,7 @@ static int status_run(struct mc_ctx *ctx)
 		ctx->report.summary = mc_asprintf("oauth status: %s",
 						  nag.data ? nag.data : "");
 	}
-	mc_buf_free(&nag);
+	mc_buf_release(&nag);
 	return worst;
 }
 
@@ -298,7 +307,7 @@ static void notify_login(struct mc_ctx *ctx, const char *provider,
 		mc_deliveries_free(d, nw);
 	}
 	free(label);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	mc_webhooks_free(whs, nw);
 }
 
@@ -364,7 +373,7 @@ static int refresh_run(struct mc_ctx *ctx)
 			mc_buf_printf(&ctx->report.text, "%s: %s, valid for %s\n",
 				      name, refreshed ? "refreshed" :
 				      "fresh, not refreshed", left);
-			mc_oauth_token_clean(&t);
+			mc_oauth_token_release(&t);
 		}
 		if (p != NULL) {
 			char why[256];
@@ -380,7 +389,7 @@ static int refresh_run(struct mc_ctx *ctx)
 						    json_boolean(nl));
 				if (nl && notify && !t.notified)
 					notify_login(ctx, name, o);
-				mc_oauth_token_clean(&t);
+				mc_oauth_token_release(&t);
 			}
 		}
 		if (code > worst)
@@ -466,7 +475,7 @@ static int login_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "logged_in", json_true());
 	json_object_set_new(ctx->report.doc, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	mc_oauth_providers_free(p, 1);
 	return 0;
 }
@@ -532,7 +541,7 @@ static int state_record(struct mc_ctx *ctx)
 	for (int i = 0; i < ctx->args->n_pos; i++)
 		mc_buf_printf(&b, " %s", ctx->args->pos[i]);
 	args = mc_redact(b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	rc = mc_state_run_begin(ctx->st, ctx->command, args,
 				ctx->correlation_id, mc_wall_now(),
 				&ctx->run_id, &ctx->err);
@@ -560,7 +569,7 @@ static int valid_token(struct mc_ctx *ctx, struct mc_oauth_provider **p,
 		*t = cur;
 		return 0;
 	}
-	mc_oauth_token_clean(&cur);
+	mc_oauth_token_release(&cur);
 	if (state_record(ctx) < 0)
 		return -1;
 	env_init(ctx, &env);
@@ -604,7 +613,7 @@ static int token_run(struct mc_ctx *ctx)
 					"cannot write the token");
 		ctx->printed = 1;
 	}
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	mc_oauth_providers_free(p, 1);
 	return rc;
 }
@@ -676,7 +685,7 @@ static int exec_run(struct mc_ctx *ctx)
 		return -1;
 	}
 	var = mc_asprintf("%s=%s", name, t.access_token);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	env_add[0] = var;
 	env_add[1] = NULL;
 	memset(&o, 0, sizeof(o));
@@ -797,6 +806,16 @@ static const struct mc_cmd *const oauth_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_oauth = {
+	.examples =
+	"Each provider's token: valid, expiring soon, expired, or needing a "
+	"login:\n"
+	"$ mercuryctl oauth status\n"
+	"Log in once on a machine without a browser (device code):\n"
+	"$ mercuryctl oauth login kite --no-browser\n"
+	"A fresh token for a script, or in a command's environment:\n"
+	"$ curl -H \"Authorization: Bearer $(mercuryctl oauth token kite)\" "
+	"https://api.example.com/\n"
+	"$ mercuryctl oauth exec kite --env API_TOKEN -- ./sync.sh\n",
 	.name = "oauth",
 	.summary = "Keep OAuth 2.0 tokens fresh for cron jobs and scripts",
 	.description =

@@ -1,7 +1,8 @@
-/* slo.c - `mercuryctl slo status|rules|history` (PRODUCT.md 3.2). */
+/* slo.c - `mercuryctl slo status|rules|history` (mercuryctl-slo(1); docs/DESIGN.md, "The commands"). */
 #include "cmd.h"
 #include "slo.h"
 #include "slo_history.h"
+#include "slo_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +43,15 @@ static int status_run(struct mc_ctx *ctx)
 					   ctx->conf), "prometheus_url"));
 	if ((http = mc_ctx_http(ctx)) == NULL ||
 	    mc_slo_run_queries(&run, http, ctx->st, &ctx->dl, &ctx->err) < 0) {
-		mc_slo_run_free(&run);
+		mc_slo_run_release(&run);
 		return -1;
 	}
+	mc_slo_fill_last_known(ctx->st, &run);
 	mc_slo_report(&run, ctx->correlation_id, &ctx->report);
 	code = run.status;
 	if (mc_slo_record(ctx->st, ctx->run_id, &run, &ctx->err) < 0)
 		code = -1;
-	mc_slo_run_free(&run);
+	mc_slo_run_release(&run);
 	return code;
 }
 
@@ -167,7 +169,7 @@ static int history_run(struct mc_ctx *ctx)
 			   &h, &ctx->err) < 0)
 		return -1;
 	mc_slo_history_report(&h, since, now, &ctx->report);
-	mc_slo_history_clean(&h);
+	mc_slo_history_release(&h);
 	return 0;
 }
 
@@ -204,6 +206,16 @@ static const struct mc_cmd *const slo_subs[] = {
 };
 
 const struct mc_cmd mc_cmd_slo = {
+	.examples =
+	"The state, budget and burn rates of every SLO:\n"
+	"$ mercuryctl slo status\n"
+	"As they were during an incident:\n"
+	"$ mercuryctl slo status ingest --at 2026-11-22T10:00:00Z\n"
+	"Prometheus rules for them, checked by promtool:\n"
+	"$ mercuryctl slo rules > slo.rules.yml && promtool check rules "
+	"slo.rules.yml\n"
+	"The remaining budget over the last month:\n"
+	"$ mercuryctl slo history ingest --since 30d\n",
 	.name = "slo",
 	.summary = "Service level objectives: status, Prometheus rules, history",
 	.description =

@@ -16,8 +16,9 @@ static const struct mc_opt global_opts[] = {
 	  "Log more (repeat for debug)", 0 },
 	{ 0, "log-format", "FORMAT", MC_OPT_VALUE, MC_ARG_ENUM, "text|json",
 	  "Write logs on stderr as text or JSON lines", 0 },
-	{ 0, "timeout", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
-	  "Deadline for the whole run (default [core] timeout, 60s)", 0 },
+	{ 0, "timeout", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, "positive",
+	  "Deadline for the whole run, longer than 0 (default [core] "
+	  "timeout, 60s)", 0 },
 	{ 0, "correlation-id", "ID", MC_OPT_VALUE, MC_ARG_STRING, NULL,
 	  "Correlation id of this run (default: a fresh W3C trace id)", 0 },
 	{ 0, "textfile-dir", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL,
@@ -29,6 +30,8 @@ static const struct mc_opt global_opts[] = {
 	  0 },
 	{ 0, "no-color", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Never colour the output (as NO_COLOR does)", 0 },
+	{ 0, "local-time", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
+	  "Show times in text output in local time (TZ), not UTC", 0 },
 	{ 'h', "help", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Show help for the command and exit", 0 },
 	{ 0, "version", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
@@ -54,6 +57,15 @@ static const struct mc_cmd *const commands[] = {
 };
 
 const struct mc_cmd mc_cmd_root = {
+	.examples =
+	"Run the checks of the configuration (the built-in ones without one):\n"
+	"$ mercuryctl health\n"
+	"Another configuration, the result as one JSON document:\n"
+	"$ mercuryctl -c /etc/mercury/staging.conf health --json\n"
+	"What ran lately, and how it ended:\n"
+	"$ mercuryctl history\n"
+	"A command's own options:\n"
+	"$ mercuryctl dlq replay --help\n",
 	.name = "mercuryctl",
 	.summary = "Operator's toolkit for keeping a small fleet of services healthy",
 	.description =
@@ -121,8 +133,10 @@ const char mc_man_environment[] =
 ".TP\n\\fI$XDG_CONFIG_HOME/mercury/mercury.conf\\fR, \\fI/etc/mercury/mercury.conf\\fR\n"
 "The configuration, see \\fBmercury.conf\\fR(5).\n"
 ".TP\n\\fI$XDG_STATE_HOME/mercury/state.db\\fR\n"
-"The state file (default \\fI~/.local/state/mercury/state.db\\fR); lock files "
-"live in \\fIlocks/\\fR beside it. Neither is ever opened through a link; "
-"a state or lock directory that belongs to another user or that every user "
-"may write to is refused, and a state file readable by others is "
-"tightened to 0600.\n";
+"The state file (default \\fI~/.local/state/mercury/state.db\\fR; "
+"\\fI/var/lib/mercury/state.db\\fR when neither \\fBXDG_STATE_HOME\\fR nor "
+"\\fBHOME\\fR is set, as under some service managers and \\fBenv \\-i\\fR); "
+"lock files live in \\fIlocks/\\fR beside it. Neither is ever opened "
+"through a link; a state or lock directory that belongs to another user or "
+"that every user may write to is refused, and a state file readable by "
+"others is tightened to 0600.\n";

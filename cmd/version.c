@@ -40,6 +40,11 @@ static int version_run(struct mc_ctx *ctx)
 }
 
 const struct mc_cmd mc_cmd_version = {
+	.examples =
+	"The version, and those of the libraries it runs on:\n"
+	"$ mercuryctl version\n"
+	"For a bug report:\n"
+	"$ mercuryctl version --json\n",
 	.name = "version",
 	.summary = "Print the version and the versions of the libraries in use",
 	.max_args = 0,

@@ -430,7 +430,7 @@ out:
 	}
 	mc_coord_close(own);
 	for (i = 0; i < m; i++)
-		mc_http_req_clean(&reqs[i]);
+		mc_http_req_release(&reqs[i]);
 	free(sl);
 	free(reqs);
 	if (rc < 0) {
@@ -464,7 +464,8 @@ int mc_deliveries_exit(const struct mc_delivery *d, size_t n)
 /* ---- the log ---- */
 
 int mc_alert_history(struct mc_state *st, double since, const char *webhook,
-		     struct mc_alert_log **out, size_t *n, struct mc_err *err)
+		     size_t limit, struct mc_alert_log **out, size_t *n,
+		     struct mc_err *err)
 {
 	static const char what[] = "cannot read the alert log";
 	sqlite3_stmt *s;
@@ -479,9 +480,12 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 			     " http_status, latency_ms, message,"
 			     " correlation_id FROM alert_log"
 			     " WHERE ts >= ?1 AND (?2 IS NULL OR webhook = ?2)"
-			     " ORDER BY ts DESC, id DESC", &s, what, err) < 0)
+			     " ORDER BY ts DESC, id DESC LIMIT ?3", &s, what,
+			     err) < 0)
 		return -1;
 	sqlite3_bind_double(s, 1, since);
+	sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ?
+			   (sqlite3_int64)limit : -1);	/* -1: no limit */
 	if (webhook)
 		sqlite3_bind_text(s, 2, webhook, -1, SQLITE_TRANSIENT);
 	else

@@ -1,5 +1,5 @@
 /*
- * alert.h - alerts delivered to webhooks (PRODUCT.md 3.4): the alert, the
+ * alert.h - alerts delivered to webhooks (mercuryctl-alert(1)): the alert, the
  * [webhook "NAME"] targets, each service's payload, and delivery with
  * severity filter, dedup, rate limit, circuit breaker and retries, all
  * persisted in the state file so they hold across processes and cron runs.
@@ -98,7 +98,7 @@ char *mc_alert_default_key(const struct mc_alert *a);
 /* Checks the texts are UTF-8 without NUL (MC_EXIT_DATAERR) and the summary
  * is not empty (MC_EXIT_USAGE); fills dedup_key and source when unset. */
 int mc_alert_finish(struct mc_alert *a, struct mc_err *err);
-void mc_alert_clean(struct mc_alert *a);
+void mc_alert_release(struct mc_alert *a);
 
 /* Per-service limits (characters, not bytes), documented in
  * mercuryctl-alert(1): longer text is cut at a character boundary and ends
@@ -198,7 +198,8 @@ json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n);
  * 2 when every one did (failed or circuit open). */
 int mc_deliveries_exit(const struct mc_delivery *d, size_t n);
 
-/* The alert log, newest first (since 0: all; webhook NULL: all). */
+/* The alert log, newest first (since 0: all; webhook NULL: all; limit 0:
+ * no limit, else the newest `limit`). */
 struct mc_alert_log {
 	double ts;
 	char *webhook;
@@ -215,8 +216,12 @@ struct mc_alert_log {
 	char *correlation_id;
 };
 int mc_alert_history(struct mc_state *st, double since, const char *webhook,
-		     struct mc_alert_log **out, size_t *n,
+		     size_t limit, struct mc_alert_log **out, size_t *n,
 		     struct mc_err *err);
 void mc_alert_history_free(struct mc_alert_log *l, size_t n);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_alert_clean mc_alert_release
 
 #endif

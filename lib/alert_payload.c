@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "alert.h"
+#include "json.h"
 
 static const char *const severity_names[] = { "info", "warning", "critical" };
 static const char *const type_names[] = {
@@ -189,7 +190,7 @@ int mc_alert_finish(struct mc_alert *a, struct mc_err *err)
 	return 0;
 }
 
-void mc_alert_clean(struct mc_alert *a)
+void mc_alert_release(struct mc_alert *a)
 {
 	if (a == NULL)
 		return;
@@ -606,11 +607,8 @@ char *mc_alert_payload(const struct mc_webhook *wh, const struct mc_alert *a,
 		doc = mercury_payload(wh, a, sev, now);
 		break;
 	}
-	s = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	s = mc_json_dumps(doc, 0);
 	json_decref(doc);
-	if (s == NULL)
-		abort();	/* only on allocation failure: texts are
-				   checked UTF-8 */
 	return s;
 }
 

@@ -304,7 +304,7 @@ out:
 	(void)err;
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	free(uri);
 	return rc;
 }
@@ -849,6 +849,58 @@ static void new_id(double now, char *id, size_t size)
 		 hex);
 }
 
+/* What goes in: the state file, the include paths, the sources; and the
+ * total the progress counts to. */
+static int plan_create(struct plan *p, struct mc_bk_create_opts *o,
+		       struct mc_err *err)
+{
+	struct stat st;
+
+	if (o->state_path && stat(o->state_path, &st) == 0)
+		plan_add(p, MC_BK_STATE, o->state_path,
+			 o->zstd ? "state.db.zst" : "state.db", 1,
+			 (uint64_t)st.st_size * 2, NULL);
+	if (plan_includes(p, o, err) < 0)
+		return -1;
+	for (size_t i = 0; i < o->n_sources; i++) {
+		char *rel = mc_asprintf("sources/%s%s", o->sources[i].file,
+					o->zstd ? ".zst" : "");
+
+		plan_add(p, MC_BK_SOURCE, NULL, rel, 0, 0, &o->sources[i]);
+		free(rel);
+	}
+	o->io.done = 0;
+	o->io.total = 0;
+	for (size_t i = 0; i < p->n; i++)
+		o->io.total += p->items[i].size_hint;
+	return 0;
+}
+
+/* Writes the manifest text to the new file mpath, synced. */
+static int write_manifest(const char *mpath, const char *text,
+			  struct mc_err *err)
+{
+	int fd = mc_bk_open_new(mpath, err);
+	size_t len = strlen(text), off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			mc_err_sys(err, MC_EXIT_IOERR, errno,
+				   "cannot write %s", mpath);
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return mc_bk_finish_file(fd, mpath, err);
+}
+
 int mc_bk_create(struct mc_bk_create_opts *o, struct mc_bk_manifest **out,
 		 struct mc_err *err)
 {
@@ -870,24 +922,8 @@ int mc_bk_create(struct mc_bk_create_opts *o, struct mc_bk_manifest **out,
 	if (remove_partials(o->dir, &o->removed_partials, err) < 0)
 		goto out;
 
-	/* What goes in. */
-	if (o->state_path && stat(o->state_path, &st) == 0)
-		plan_add(&p, MC_BK_STATE, o->state_path,
-			 o->zstd ? "state.db.zst" : "state.db", 1,
-			 (uint64_t)st.st_size * 2, NULL);
-	if (plan_includes(&p, o, err) < 0)
+	if (plan_create(&p, o, err) < 0)
 		goto out;
-	for (size_t i = 0; i < o->n_sources; i++) {
-		char *rel = mc_asprintf("sources/%s%s", o->sources[i].file,
-					o->zstd ? ".zst" : "");
-
-		plan_add(&p, MC_BK_SOURCE, NULL, rel, 0, 0, &o->sources[i]);
-		free(rel);
-	}
-	o->io.done = 0;
-	o->io.total = 0;
-	for (size_t i = 0; i < p.n; i++)
-		o->io.total += p.items[i].size_hint;
 
 	do {
 		new_id(o->now > 0 ? o->now : mc_wall_now(), id, sizeof(id));
@@ -947,28 +983,8 @@ int mc_bk_create(struct mc_bk_create_opts *o, struct mc_bk_manifest **out,
 	m->duration = mc_mono_now() - t0;
 	text = mc_bk_manifest_dump(m);
 	mpath = mc_asprintf("%s/%s", partial, MC_BK_MANIFEST);
-	{
-		int fd = mc_bk_open_new(mpath, err);
-		size_t len = strlen(text), off = 0;
-
-		if (fd < 0)
-			goto out;
-		while (off < len) {
-			ssize_t w = write(fd, text + off, len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				mc_err_sys(err, MC_EXIT_IOERR, errno,
-					   "cannot write %s", mpath);
-				close(fd);
-				goto out;
-			}
-			off += (size_t)w;
-		}
-		if (mc_bk_finish_file(fd, mpath, err) < 0)
-			goto out;
-	}
+	if (write_manifest(mpath, text, err) < 0)
+		goto out;
 	if (fsync_tree(partial, err) < 0)
 		goto out;
 	if (mc_interrupted) {

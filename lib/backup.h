@@ -201,7 +201,7 @@ struct mc_bk_verify_result {
 	char *reason;
 	double restore_seconds;	/* --restore-test: time to restore */
 };
-void mc_bk_verify_result_clean(struct mc_bk_verify_result *r);
+void mc_bk_verify_result_release(struct mc_bk_verify_result *r);
 
 /* Checks DIR/ID against its manifest: every stored file's size and hash,
  * its decompressed hash, PRAGMA integrity_check of database copies. 0 with
@@ -236,7 +236,7 @@ struct mc_bk_restore_result {
 	size_t n_not_replaced;
 	int verified_bad;	/* refused: the backup failed verify */
 };
-void mc_bk_restore_result_clean(struct mc_bk_restore_result *r);
+void mc_bk_restore_result_release(struct mc_bk_restore_result *r);
 
 /* Verifies, runs the before hook, puts each file back atomically keeping
  * the replaced one as <file>.pre-restore-<id>, replaces a live database
@@ -302,7 +302,7 @@ struct mc_bk_cat {
 	int restore_test_ok;
 	double restore_test_seconds;
 };
-void mc_bk_cat_clean(struct mc_bk_cat *c);
+void mc_bk_cat_release(struct mc_bk_cat *c);
 
 /* Records a backup (created, or first seen by verify on a new machine). */
 int mc_bk_catalog_add(struct mc_state *st, const struct mc_bk_manifest *m,
@@ -324,5 +324,11 @@ int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
 		 double now, double *age, char **msg);
 /* The newest restore drill's duration in dir, -1 when none. */
 double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_bk_verify_result_clean mc_bk_verify_result_release
+#define mc_bk_restore_result_clean mc_bk_restore_result_release
+#define mc_bk_cat_clean mc_bk_cat_release
 
 #endif

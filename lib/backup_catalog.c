@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mc_bk_cat_clean(struct mc_bk_cat *c)
+void mc_bk_cat_release(struct mc_bk_cat *c)
 {
 	free(c->verify_message);
 	memset(c, 0, sizeof(*c));
@@ -210,7 +210,7 @@ int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
 				   "verified" : "not verified yet");
 		status = 0;
 	}
-	mc_bk_cat_clean(&c);
+	mc_bk_cat_release(&c);
 	mc_bk_entries_free(e, n);
 	return status;
 }

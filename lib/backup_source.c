@@ -156,7 +156,7 @@ close:
 	close(out);
 out:
 	mc_bk_writer_free(s.w);
-	mc_buf_free(&s.stderr_tail);
+	mc_buf_release(&s.stderr_tail);
 	mc_argv_free(argv);
 	free(what);
 	return rc;
@@ -230,7 +230,7 @@ out:
 		close(in);
 	if (fd >= 0)
 		close(fd);
-	mc_buf_free(&s.stderr_tail);
+	mc_buf_release(&s.stderr_tail);
 	mc_argv_free(argv);
 	free(tmp);
 	return rc;
@@ -270,7 +270,7 @@ int mc_bk_hook_run(const char *name, const char *command, int64_t timeout_ms,
 	}
 	rc = 0;
 out:
-	mc_buf_free(&s.stderr_tail);
+	mc_buf_release(&s.stderr_tail);
 	mc_argv_free(argv);
 	return rc;
 }

@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void mc_bk_verify_result_clean(struct mc_bk_verify_result *r)
+void mc_bk_verify_result_release(struct mc_bk_verify_result *r)
 {
 	free(r->bad_file);
 	free(r->reason);
@@ -179,7 +179,7 @@ out:
 
 /* ---- restore ---------------------------------------------------------------- */
 
-void mc_bk_restore_result_clean(struct mc_bk_restore_result *r)
+void mc_bk_restore_result_release(struct mc_bk_restore_result *r)
 {
 	for (size_t i = 0; i < r->n_replaced; i++)
 		free(r->replaced[i]);
@@ -677,7 +677,7 @@ int mc_bk_restore(const struct mc_bk_restore_opts *o,
 		goto out;
 	rc = 0;
 out:
-	mc_bk_verify_result_clean(&v);
+	mc_bk_verify_result_release(&v);
 	mc_bk_manifest_free(m);
 	return rc;
 }
@@ -762,7 +762,7 @@ static int restore_drill(const char *dir, const struct mc_bk_manifest *m,
 	}
 	rc = 0;
 out:
-	mc_bk_restore_result_clean(&rr);
+	mc_bk_restore_result_release(&rr);
 	{
 		struct mc_err e = { 0 };
 

@@ -1,7 +1,6 @@
 /*
- * check.c - what the code of every check type uses: status names, setting
- * a result, and the one rule for values against warn/crit and for probe
- * latency.
+ * check.c - what the code of every check type uses: setting a result, and
+ * the one rule for values against warn/crit and for probe latency.
  */
 #include "check.h"
 
@@ -9,14 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *mc_status_name(int status)
-{
-	static const char *const names[] = { "ok", "warning", "critical",
-					     "unknown" };
-
-	return status >= 0 && status <= 3 ? names[status] : "unknown";
-}
 
 void mc_check_set(struct mc_check_result *r, int status, const char *fmt, ...)
 {

@@ -16,17 +16,9 @@
 #include "config.h"
 #include "http.h"
 #include "mc.h"
+#include "output.h"
 #include "state.h"
 #include "threshold.h"
-
-/* Check status, in Nagios order. */
-enum mc_status {
-	MC_ST_OK = 0,
-	MC_ST_WARNING = 1,
-	MC_ST_CRITICAL = 2,
-	MC_ST_UNKNOWN = 3,
-};
-const char *mc_status_name(int status);
 
 struct mc_check {
 	char *name;
@@ -47,6 +39,9 @@ struct mc_check_result {
 	int has_value;
 	double value;
 	const char *unit;			/* perfdata unit: "%", "" */
+	const char *value_name;			/* the value's perfdata label
+						   after "NAME_" (NULL: the
+						   check's name alone) */
 	char *perfdata;				/* extra perfdata, passed on
 						   as given (exec plugins) */
 };
@@ -95,16 +90,22 @@ struct mc_check_type {
 	/* Fills c's type-specific fields once the common ones are set
 	 * (c->sec is NULL for a built-in default). NULL: nothing to do. */
 	void (*setup)(struct mc_check *c, struct mc_state *st);
-	/* MC_CHECK_HTTP: fills the request (url, and optionally headers -
-	 * an array and its strings - and user, all malloc'd and freed by
-	 * the engine; the engine sets the timeout and a single attempt),
-	 * then judges its answer (done == 0: none came). */
-	void (*http_prepare)(const struct mc_check *c,
-			     const struct mc_health_env *env,
-			     struct mc_http_req *q);
+	/* MC_CHECK_HTTP: fills the request (url, malloc'd and freed by the
+	 * engine; the engine sets the timeout and a single attempt), then
+	 * judges its answer (done == 0: none came). prepare returns 0 to
+	 * probe, or the status to report with why instead when the check
+	 * cannot be probed in this run (a credential file it cannot read:
+	 * MC_ST_UNKNOWN; an oauth provider that gives no token:
+	 * MC_ST_CRITICAL): that check alone. http_release, when set, frees
+	 * what prepare put in q (q->user); without it the engine frees
+	 * q->headers (array and strings) and q->user. */
+	int (*http_prepare)(const struct mc_check *c,
+			    const struct mc_health_env *env,
+			    struct mc_http_req *q, char *why, size_t size);
 	void (*http_evaluate)(const struct mc_check *c,
 			      const struct mc_http_req *q,
 			      struct mc_check_result *r);
+	void (*http_release)(struct mc_http_req *q);
 };
 
 /* ---- the registry (lib/check_types.c) ------------------------------------ */

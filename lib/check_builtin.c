@@ -65,8 +65,10 @@ static void run_state(const struct mc_check *c, const struct mc_health_env *env,
 	r->has_value = 1;
 	r->value = (double)runs;
 	r->unit = "";
-	mc_check_set(r, MC_ST_OK, "schema v%d, %lld runs recorded, %s",
-		   mc_state_schema_version(), runs, size);
+	/* perfdata state_runs=N: a count, not a status */
+	r->value_name = "runs";
+	mc_check_set(r, MC_ST_OK, "schema v%d, %lld run%s recorded, %s",
+		   mc_state_schema_version(), runs, runs == 1 ? "" : "s", size);
 }
 
 static void run_disk(const struct mc_check *c, const struct mc_health_env *env,

@@ -6,77 +6,22 @@
 #include "check.h"
 #include "plugin.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXEC_DEFAULT_TIMEOUT_MS 2000
 
-/* A label as Nagios reads it: quoted when it holds blanks, '=' or a quote,
- * a quote doubled inside. */
-static void put_label(struct mc_buf *b, const char *label)
-{
-	if (*label != '\0' && strpbrk(label, " \t'=") == NULL) {
-		mc_buf_puts(b, label);
-		return;
-	}
-	mc_buf_puts(b, "'");
-	for (const char *p = label; *p; p++)
-		mc_buf_add(b, *p == '\'' ? "''" : p, *p == '\'' ? 2 : 1);
-	mc_buf_puts(b, "'");
-}
-
-/* The shortest of %.15g..%.17g that reads back as v. */
-static void put_number(struct mc_buf *b, double v)
-{
-	char s[40];
-
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(s, sizeof(s), "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
-	mc_buf_puts(b, s);
-}
-
 /* The plugin's perfdata, re-serialised with its own labels; NULL when it
- * gave none. */
+ * gave none. The report prefixes each label with the check's name. */
 static char *perf_string(const struct mc_perf *pf, size_t n)
 {
 	struct mc_buf b = { 0 };
 
-	for (size_t i = 0; i < n; i++) {
-		const struct mc_perf *p = &pf[i];
-		/* Fields after the last non-empty one are left out. */
-		int last = p->has_max ? 4 : p->has_min ? 3 : *p->crit ? 2 :
-			   *p->warn ? 1 : 0;
-
-		if (b.len)
-			mc_buf_puts(&b, " ");
-		put_label(&b, p->label);
-		mc_buf_puts(&b, "=");
-		if (isnan(p->value))
-			mc_buf_puts(&b, "U");
-		else
-			put_number(&b, p->value);
-		mc_buf_puts(&b, p->uom);
-		if (last >= 1)
-			mc_buf_printf(&b, ";%s", p->warn);
-		if (last >= 2)
-			mc_buf_printf(&b, ";%s", p->crit);
-		if (last >= 3) {
-			mc_buf_puts(&b, ";");
-			if (p->has_min)
-				put_number(&b, p->min);
-		}
-		if (last >= 4) {
-			mc_buf_puts(&b, ";");
-			put_number(&b, p->max);
-		}
-	}
+	mc_perf_format(&b, pf, n, "");
 	if (b.len == 0) {
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 		return NULL;
 	}
 	return mc_buf_steal(&b);
@@ -112,7 +57,7 @@ static void run_exec(const struct mc_check *c, const struct mc_health_env *env,
 	}
 	free(r->perfdata);
 	r->perfdata = perf_string(res.perf, res.n_perf);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	mc_argv_free(argv);
 }
 
@@ -128,13 +73,30 @@ static int exec_validate(const struct mc_conf_section *s, const char **key,
 		snprintf(why, size, "%s", e.msg);
 		return -1;
 	}
+	/* An absolute path: cron and systemd run with a short PATH, and
+	 * Nagios plugins live outside any PATH. */
+	if (argv[0][0] != '/') {
+		char *guess = mc_asprintf("/usr/lib/nagios/plugins/%s", argv[0]);
+
+		*key = "command";
+		if (strchr(argv[0], '/') == NULL && access(guess, X_OK) == 0)
+			snprintf(why, size, "command '%s' is not an absolute path "
+				 "(did you mean %s?)", argv[0], guess);
+		else
+			snprintf(why, size, "command '%s' is not an absolute path: "
+				 "give the plugin's full path", argv[0]);
+		free(guess);
+		mc_argv_free(argv);
+		return -1;
+	}
 	mc_argv_free(argv);
 	return 0;
 }
 
 static const struct mc_conf_key exec_keys[] = {
 	{ .name = "command", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
-	  .help = "a Nagios plugin and its arguments, split like shell words "
+	  .help = "a Nagios plugin (an absolute path) and its arguments, "
+		  "split like shell words "
 		  "but never given to a shell; it gets mercuryctl's "
 		  "environment without its secrets, and its whole process "
 		  "tree is killed when it ends, times out or the run is "

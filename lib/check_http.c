@@ -6,6 +6,7 @@
  * the answer (http_evaluate).
  */
 #include "check.h"
+#include "log.h"
 #include "oauth.h"
 #include "promapi.h"
 
@@ -80,10 +81,6 @@ static void http_evaluate(const struct mc_check *c, const struct mc_http_req *re
 	struct verdict v = { MC_ST_OK, "" };
 	char cert[64] = "";
 
-	if (req->user != NULL) {	/* no token for oauth = PROVIDER */
-		mc_check_set(r, MC_ST_CRITICAL, "%s", (const char *)req->user);
-		return;
-	}
 	if (!req->done) {
 		no_answer(req, r);
 		return;
@@ -135,10 +132,13 @@ static void http_evaluate(const struct mc_check *c, const struct mc_http_req *re
 		r->unit = "";
 	}
 	if (v.status == MC_ST_OK)
-		mc_check_set(r, MC_ST_OK, "HTTP %ld in %.1f ms%s", req->status,
-			     req->latency_ms, cert);
+		mc_check_set(r, MC_ST_OK, "HTTP %ld in %.1f ms%s%s",
+			     req->status, req->latency_ms, cert,
+			     req->insecure ? " (TLS not verified: insecure = "
+			     "true)" : "");
 	else
-		mc_check_set(r, v.status, "%s", v.msg);
+		mc_check_set(r, v.status, "%s%s", v.msg, req->insecure ?
+			     " (TLS not verified: insecure = true)" : "");
 }
 
 /* The value of an instant query's answer: a scalar, or a vector of exactly
@@ -183,45 +183,168 @@ static void prometheus_evaluate(const struct mc_check *c,
 	}
 }
 
-/* oauth = PROVIDER: the provider's token as a bearer token, refreshed
- * first (single-flight) when it has less than a minute left. When it
- * cannot be had, q->user says why and http_evaluate reports that instead
- * of the answer. */
-static void oauth_header(const struct mc_check *c,
-			 const struct mc_health_env *env, struct mc_http_req *q)
-{
-	const char *provider = mc_conf_str(c->sec, "oauth");
-	const char **headers;
-	struct mc_err err = { 0 };
-	char *h = NULL;
+/* What an http check's request holds beyond its URL (q->user). */
+struct http_extra {
+	char **headers;		/* NULL-terminated "Name: value" */
+	size_t n_headers;
+	char *body;
+	size_t body_len;
+	char *userpwd;		/* a secret */
+};
 
-	if (provider == NULL)
-		return;
-	if (mc_oauth_bearer(env->st, env->conf, provider, NULL, env->dl,
-			    env->correlation_id, 60000, &h, &err) < 0) {
-		q->user = mc_asprintf("oauth provider %s: %s", provider,
-				      err.msg);
-		return;
-	}
-	headers = mc_calloc(2, sizeof(*headers));
-	headers[0] = h;
-	q->headers = headers;
+static void add_header_line(struct http_extra *x, char *line)
+{
+	x->headers = mc_realloc(x->headers,
+				(x->n_headers + 2) * sizeof(*x->headers));
+	x->headers[x->n_headers++] = line;
+	x->headers[x->n_headers] = NULL;
 }
 
-static void http_prepare(const struct mc_check *c,
-			 const struct mc_health_env *env, struct mc_http_req *q)
+static void http_release(struct mc_http_req *q)
 {
-	q->url = mc_strdup(mc_conf_str(c->sec, "url"));
-	q->ca_file = mc_conf_str(c->sec, "ca_file");
-	q->max_redirects = (int)mc_conf_int(c->sec, "max_redirects", 5);
+	struct http_extra *x = q->user;
+
+	if (x == NULL)
+		return;
+	for (size_t i = 0; i < x->n_headers; i++)
+		mc_free_secret(x->headers[i]);	/* Authorization among them */
+	free(x->headers);
+	free(x->body);
+	mc_free_secret(x->userpwd);
+	free(x);
+	q->user = NULL;
+}
+
+/* A secret from a file (one line, trimmed) or a variable, registered for
+ * redaction. 0 with *out NULL when neither key is set; -1 with why. */
+static int read_secret(const struct mc_conf_section *s, const char *key_file,
+		       const char *key_env, char **out, char *why,
+		       size_t size)
+{
+	const char *path = mc_conf_str(s, key_file);
+	const char *var = key_env ? mc_conf_str(s, key_env) : NULL;
+	char *raw;
+
+	*out = NULL;
+	if (path) {
+		struct mc_err e = { 0 };
+
+		if ((raw = mc_read_file(path, 64 * 1024, NULL, &e)) == NULL) {
+			snprintf(why, size, "%s: %s", key_file, e.msg);
+			return -1;
+		}
+		*out = mc_strdup(mc_trim(raw));
+		mc_free_secret(raw);
+	} else if (var) {
+		const char *v = getenv(var);
+
+		if (v == NULL || *v == '\0') {
+			snprintf(why, size, "%s: the environment variable %s "
+				 "is not set", key_env, var);
+			return -1;
+		}
+		raw = mc_strdup(v);
+		*out = mc_strdup(mc_trim(raw));
+		mc_free_secret(raw);
+	} else {
+		return 0;
+	}
+	if (**out == '\0') {
+		snprintf(why, size, "%s: empty", path ? key_file : key_env);
+		mc_free_secret(*out);
+		*out = NULL;
+		return -1;
+	}
+	mc_redact_add(*out);
+	return 0;
+}
+
+/* The request an http check sends: method, headers, body, credentials,
+ * proxy, TLS verification. */
+static int http_prepare(const struct mc_check *c,
+			const struct mc_health_env *env, struct mc_http_req *q,
+			char *why, size_t size)
+{
+	const struct mc_conf_section *sec = c->sec;
+	struct http_extra *x = mc_calloc(1, sizeof(*x));
+	const char *body = mc_conf_str(sec, "request_body");
+	const char *body_file = mc_conf_str(sec, "request_body_file");
+	const char *provider = mc_conf_str(sec, "oauth");
+	char *token = NULL;
+
+	q->user = x;
+	q->url = mc_strdup(mc_conf_str(sec, "url"));
+	q->ca_file = mc_conf_str(sec, "ca_file");
+	q->max_redirects = (int)mc_conf_int(sec, "max_redirects", 5);
 	q->want_cert_expiry = strncmp(q->url, "https://", 8) == 0;
-	oauth_header(c, env, q);
+	q->method = mc_conf_str(sec, "method");
+	q->proxy = mc_conf_str(sec, "proxy");
+	q->insecure = mc_conf_bool(sec, "insecure", 0);
+	for (const struct mc_conf_value *v = mc_conf_get(sec, "header");
+	     v && v->raw; v = v->next)
+		add_header_line(x, mc_strdup(v->raw));
+	if (body) {
+		x->body = mc_strdup(body);
+		x->body_len = strlen(body);
+	} else if (body_file) {
+		struct mc_err e = { 0 };
+
+		x->body = mc_read_file(body_file, 1024 * 1024, &x->body_len,
+				       &e);
+		if (x->body == NULL) {
+			snprintf(why, size, "request_body_file: %s", e.msg);
+			return MC_ST_UNKNOWN;
+		}
+	}
+	if (x->body) {
+		q->body = x->body;
+		q->body_len = x->body_len;
+		if (q->method == NULL)
+			q->method = "POST";
+	}
+	if (read_secret(sec, "basic_auth_file", NULL, &x->userpwd, why,
+			size) < 0)
+		return MC_ST_UNKNOWN;
+	if (x->userpwd && strchr(x->userpwd, ':') == NULL) {
+		snprintf(why, size, "basic_auth_file: not one line "
+			 "user:password");
+		return MC_ST_UNKNOWN;
+	}
+	q->userpwd = x->userpwd;
+	/* oauth = PROVIDER: the provider's token as a bearer token,
+	 * refreshed first (single-flight) when it has less than a minute
+	 * left; a provider that cannot give one (it needs a login) makes
+	 * the check critical. */
+	if (provider != NULL) {
+		struct mc_err e = { 0 };
+		char *h = NULL;
+
+		if (mc_oauth_bearer(env->st, env->conf, provider, NULL,
+				    env->dl, env->correlation_id, 60000, &h,
+				    &e) < 0) {
+			snprintf(why, size, "oauth provider %s: %s", provider,
+				 e.msg);
+			return MC_ST_CRITICAL;
+		}
+		add_header_line(x, h);
+	}
+	/* Or a bearer token from a file or a variable. */
+	if (read_secret(sec, "bearer_token_file", "bearer_token_env", &token,
+			why, size) < 0)
+		return MC_ST_UNKNOWN;
+	if (token) {
+		add_header_line(x, mc_asprintf("Authorization: Bearer %s",
+					       token));
+		mc_free_secret(token);
+	}
+	q->headers = (const char *const *)x->headers;
+	return 0;
 }
 
 /* The query URL, or /-/ready without a query. */
-static void prometheus_prepare(const struct mc_check *c,
-			       const struct mc_health_env *env,
-			       struct mc_http_req *q)
+static int prometheus_prepare(const struct mc_check *c,
+			      const struct mc_health_env *env,
+			      struct mc_http_req *q, char *why, size_t size)
 {
 	const char *base = mc_conf_str(c->sec, "url"), *query;
 	size_t n;
@@ -230,14 +353,17 @@ static void prometheus_prepare(const struct mc_check *c,
 	if (base == NULL)
 		base = mc_conf_str(mc_conf_core(env->conf), "prometheus_url");
 	query = mc_conf_str(c->sec, "query");
+	(void)why;
+	(void)size;
 	if (query != NULL) {
 		q->url = mc_promapi_query_url(base, query, 0);
-		return;
+		return 0;
 	}
 	n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		n--;
 	q->url = mc_asprintf("%.*s/-/ready", (int)n, base);
+	return 0;
 }
 
 static int valid_status(const char *t)
@@ -272,6 +398,41 @@ static int http_validate(const struct mc_conf_section *s, const char **key,
 				 "classes like 2xx)", v->raw);
 			return -1;
 		}
+	}
+	for (v = mc_conf_get(s, "header"); v && v->raw; v = v->next) {
+		const char *colon = strchr(v->raw, ':');
+		size_t k = colon ? (size_t)(colon - v->raw) : 0;
+
+		for (size_t i = 0; i < k && colon; i++)
+			if (!isalnum((unsigned char)v->raw[i]) &&
+			    !strchr("!#$%&'*+-.^_`|~", v->raw[i]))
+				colon = NULL;
+		if (colon == NULL || k == 0 || strpbrk(v->raw, "\r\n")) {
+			*key = "header";
+			snprintf(why, size, "a header is 'Name: value' on one "
+				 "line");
+			return -1;
+		}
+	}
+	{
+		static const char *const pairs[][2] = {
+			{ "request_body", "request_body_file" },
+			{ "bearer_token_file", "bearer_token_env" },
+			{ "basic_auth_file", "bearer_token_file" },
+			{ "basic_auth_file", "bearer_token_env" },
+			{ "oauth", "bearer_token_file" },
+			{ "oauth", "bearer_token_env" },
+			{ "oauth", "basic_auth_file" },
+		};
+
+		for (size_t i = 0; i < MC_ARRAY_LEN(pairs); i++)
+			if (mc_conf_str(s, pairs[i][0]) &&
+			    mc_conf_str(s, pairs[i][1])) {
+				*key = pairs[i][1];
+				snprintf(why, size, "give %s or %s, not both",
+					 pairs[i][0], pairs[i][1]);
+				return -1;
+			}
 	}
 	if ((v = mc_conf_get(s, "body_regex")) != NULL) {
 		regex_t re;
@@ -320,6 +481,30 @@ static const struct mc_conf_key http_keys[] = {
 	  .help = "https: critical when the certificate expires within this "
 		  "many days" },
 	MC_CHECK_KEYS_LATENCY,
+	{ .name = "method", .type = MC_CT_ENUM,
+	  .choices = "GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS",
+	  .help = "the request method (default GET, POST with a request "
+		  "body)" },
+	{ .name = "header", .type = MC_CT_STRING, .flags = MC_CK_LIST,
+	  .help = "a request header 'Name: value' (repeat the key for more)" },
+	{ .name = "request_body", .type = MC_CT_STRING,
+	  .help = "the request body (or request_body_file)" },
+	{ .name = "request_body_file", .type = MC_CT_PATH,
+	  .help = "a file whose bytes are the request body (at most 1 MiB)" },
+	{ .name = "basic_auth_file", .type = MC_CT_PATH,
+	  .help = "HTTP basic auth from a file of one line user:password (a "
+		  "secret: never shown)" },
+	{ .name = "bearer_token_file", .type = MC_CT_PATH,
+	  .help = "send Authorization: Bearer with the token in this file" },
+	{ .name = "bearer_token_env", .type = MC_CT_STRING,
+	  .help = "send Authorization: Bearer with the token in this "
+		  "environment variable" },
+	{ .name = "proxy", .type = MC_CT_URL,
+	  .help = "send the request through this HTTP proxy "
+		  "(http://[user:password@]host:port)" },
+	{ .name = "insecure", .type = MC_CT_BOOL, .def = "false",
+	  .help = "skip TLS certificate verification, for self-signed test "
+		  "hosts only; the check's message says so" },
 	{ .name = "oauth", .type = MC_CT_STRING,
 	  .help = "send the access token of this [oauth \"NAME\"] provider "
 		  "as a bearer token (refreshed first when less than a minute "
@@ -345,6 +530,7 @@ const struct mc_check_type mc_check_http = {
 	.validate = http_validate,
 	.http_prepare = http_prepare,
 	.http_evaluate = http_evaluate,
+	.http_release = http_release,
 };
 
 const struct mc_check_type mc_check_prometheus = {

@@ -41,14 +41,14 @@ static void run_job(const struct mc_check *c, const struct mc_health_env *env,
 	}
 	if (mc_job_evaluate(env->st, &def, mc_wall_now(), &st, &e) < 0) {
 		mc_check_set(r, MC_ST_UNKNOWN, "%s", e.msg);
-		mc_job_def_clean(&def);
+		mc_job_def_release(&def);
 		return;
 	}
 	m = mc_job_escape(st.message, strlen(st.message));
 	mc_check_set(r, st.status, "job %s: %s", name, m);
 	free(m);
-	mc_job_status_clean(&st);
-	mc_job_def_clean(&def);
+	mc_job_status_release(&st);
+	mc_job_def_release(&def);
 }
 
 const struct mc_check_type mc_check_job = {

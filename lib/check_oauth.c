@@ -49,7 +49,7 @@ static void run_oauth(const struct mc_check *c, const struct mc_health_env *env,
 		r->unit = "s";
 	}
 	mc_check_set(r, status[st], "provider %s: %s", name, why);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	mc_oauth_providers_free(p, n);
 }
 

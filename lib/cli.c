@@ -91,7 +91,8 @@ static void int_range(const struct mc_opt *o, long long *min, long long *max)
 	*max = 1000000000000LL;
 	if (o->choices != NULL &&
 	    sscanf(o->choices, "%lld..%lld", min, max) != 2)
-		abort();	/* a table that misstates a range: our bug */
+		MC_BUG("--%s: range '%s' is not MIN..MAX", o->long_name,
+		       o->choices);
 }
 
 static int check_value(const struct mc_opt *o, const char *v,
@@ -106,6 +107,10 @@ static int check_value(const struct mc_opt *o, const char *v,
 		if (mc_parse_duration_ms(v, &ms, &e) < 0)
 			return usage_err(err, a->path, a->depth, "--%s: %s",
 					 o->long_name, e.msg);
+		if (ms <= 0 && mc_streq(o->choices, "positive"))
+			return usage_err(err, a->path, a->depth, "--%s: '%s': "
+					 "must be longer than 0 (e.g. 30s)",
+					 o->long_name, v);
 		break;
 	case MC_ARG_INT: {
 		long long min, max;
@@ -371,11 +376,11 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 	}
 	return 0;
 fail:
-	mc_args_free(a);
+	mc_args_release(a);
 	return -1;
 }
 
-void mc_args_free(struct mc_args *a)
+void mc_args_release(struct mc_args *a)
 {
 	for (size_t i = 0; i < a->n_secrets; i++)
 		mc_free_secret(a->secrets[i]);
@@ -423,10 +428,10 @@ long long mc_args_int(const struct mc_args *a, const char *name,
 	if (v == NULL || v->value == NULL)
 		return fallback;
 	if (v->opt->type != MC_ARG_INT)
-		abort();
+		MC_BUG("--%s read as an integer", name);
 	int_range(v->opt, &min, &max);
 	if (mc_parse_int(v->value, min, max, &n, NULL) < 0)
-		abort();	/* checked when parsed */
+		MC_BUG("--%s: '%s' passed the parser", name, v->value);
 	return n;
 }
 
@@ -521,7 +526,7 @@ static void print_opts(FILE *f, const char *title, const struct mc_opt *o)
 		if (o[i].type == MC_ARG_ENUM && o[i].choices)
 			fprintf(f, " (%s)", o[i].choices);
 		fputc('\n', f);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 }
 
@@ -568,7 +573,7 @@ void mc_cli_usage(FILE *f, const struct mc_cmd *root,
 	(void)root;
 	synopsis(&b, path, depth);
 	fprintf(f, "usage: %s\n", b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 void mc_cli_help(FILE *f, const struct mc_cmd *root,
@@ -589,12 +594,18 @@ void mc_cli_help(FILE *f, const struct mc_cmd *root,
 			fprintf(f, "  %-28s%s\n", cmd->subs[i]->name,
 				cmd->subs[i]->summary);
 	}
-	print_opts(f, "Global options", root->opts);
-	if (depth == 1)
+	/* The global options once, in the root's help: a command's help
+	 * shows its own and points there. */
+	if (depth == 1) {
+		print_opts(f, "Global options", root->opts);
 		fprintf(f, "\nRun 'mercuryctl COMMAND --help' for a command's options; "
 			"man mercuryctl for more.\n");
-	else
+	} else {
+		fprintf(f, "\nGlobal options (-c FILE, -o FORMAT, --json, -q, -v, "
+			"--timeout, ...) go\nbefore or after the command: see "
+			"'mercuryctl --help'.\n");
 		fprintf(f, "\nSee mercuryctl-%s(1).\n", path[1]->name);
+	}
 	free(name);
 }
 
@@ -632,6 +643,21 @@ static void choices_words(struct mc_buf *b, const char *choices)
 		mc_buf_add(b, *p == '|' ? " " : p, 1);
 }
 
+/* The mercuryctl arguments that print a command's positional names, one a
+ * line ("config show --names check"), or 0 when it has none. The shells
+ * run them with the --config given on the line being completed. */
+static int names_cmd(struct mc_buf *b, const struct mc_cmd *cmd)
+{
+	if (cmd->complete_cmd)
+		mc_buf_puts(b, cmd->complete_cmd);
+	else if (cmd->complete_section)
+		mc_buf_printf(b, "config show --names %s",
+			      cmd->complete_section);
+	else
+		return 0;
+	return 1;
+}
+
 /* The completion of an option's value: "@file", "@dir", "@none" or words. */
 static void value_words(struct mc_buf *b, const struct mc_opt *o)
 {
@@ -666,9 +692,10 @@ static void bash_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 	}
 	fprintf(f, "_mercuryctl_words[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
 		w.data ? w.data : "");
-	if (cmd->complete_section)
+	mc_buf_reset(&w);
+	if (names_cmd(&w, cmd))
 		fprintf(f, "_mercuryctl_names[\"%s\"]=\"%s\"\n", key.data,
-			cmd->complete_section);
+			w.data);
 	mc_buf_reset(&w);
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
@@ -687,24 +714,26 @@ static void bash_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			if (o->short_name)
 				fprintf(f, "_mercuryctl_values[\"-%c\"]=\"%s\"\n",
 					o->short_name, v.data);
-			mc_buf_free(&v);
+			mc_buf_release(&v);
 		}
 	}
 	fprintf(f, "_mercuryctl_opts[\"%s\"]=\"%s\"\n", key.data ? key.data : "",
 		w.data ? w.data : "");
-	mc_buf_free(&key);
-	mc_buf_free(&w);
+	mc_buf_release(&key);
+	mc_buf_release(&w);
 }
 
 static const char bash_body[] =
 "\n"
 "_mercuryctl() {\n"
 "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
-"\tlocal path=mercuryctl w i skip=0\n"
+"\tlocal path=mercuryctl w i skip=0 cfg=\n"
 "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
 "\t\tw=${COMP_WORDS[i]}\n"
 "\t\tif ((skip)); then skip=0; continue; fi\n"
 "\t\tcase $w in\n"
+"\t\t-c|--config) cfg=${COMP_WORDS[i+1]}; skip=1; continue ;;\n"
+"\t\t--config=*) cfg=${w#--config=}; continue ;;\n"
 "\t\t--*=*) continue ;;\n"
 "\t\t-*) [[ -n ${_mercuryctl_values[$w]+x} ]] && skip=1; continue ;;\n"
 "\t\tesac\n"
@@ -723,9 +752,11 @@ static const char bash_body[] =
 "\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_opts[$path]} ${_mercuryctl_opts[mercuryctl]}\" -- \"$cur\"))\n"
 "\telse\n"
 "\t\tlocal names=\"\"\n"
-"\t\t# Names of configured sections (checks, DLQs), from the config.\n"
+"\t\t# Names of configured sections (checks, DLQs) or breakers, from\n"
+"\t\t# the config given on the line (-c FILE), else the usual one.\n"
+"\t\tcfg=${cfg/#\\~/$HOME}\n"
 "\t\t[[ -n ${_mercuryctl_names[$path]+x} ]] &&\n"
-"\t\t\tnames=$(\"${COMP_WORDS[0]}\" config show --names \"${_mercuryctl_names[$path]}\" 2>/dev/null)\n"
+"\t\t\tnames=$(\"${COMP_WORDS[0]}\" ${cfg:+--config \"$cfg\"} ${_mercuryctl_names[$path]} 2>/dev/null)\n"
 "\t\tCOMPREPLY=($(compgen -W \"${_mercuryctl_words[$path]} $names\" -- \"$cur\"))\n"
 "\tfi\n"
 "}\n"
@@ -762,12 +793,17 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			if (*p == ' ')
 				*p = '\n';
 		fprintf(f, "%s%s", cmd->subs ? "\n" : "", w.data);
-		mc_buf_free(&w);
+		mc_buf_release(&w);
 	}
 	fprintf(f, "'\n");
-	if (cmd->complete_section)
-		fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n", key.data,
-			cmd->complete_section);
+	{
+		struct mc_buf nc = { 0 };
+
+		if (names_cmd(&nc, cmd))
+			fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n",
+				key.data, nc.data);
+		mc_buf_free(&nc);
+	}
 	fprintf(f, "_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
 	for (size_t i = 0, n = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
@@ -794,20 +830,22 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		if (o->short_name)
 			fprintf(f, "_mercuryctl_values[\"-%c\"]='%s'\n",
 				o->short_name, v.data);
-		mc_buf_free(&v);
+		mc_buf_release(&v);
 	}
-	mc_buf_free(&key);
+	mc_buf_release(&key);
 }
 
 static const char zsh_body[] =
 "\n"
 "_mercuryctl() {\n"
-"\tlocal path=mercuryctl w i skip=0 prev=${words[CURRENT-1]}\n"
+"\tlocal path=mercuryctl w i skip=0 prev=${words[CURRENT-1]} cfg=\n"
 "\tlocal -a items\n"
 "\tfor ((i = 2; i < CURRENT; i++)); do\n"
 "\t\tw=${words[i]}\n"
 "\t\tif ((skip)); then skip=0; continue; fi\n"
 "\t\tcase $w in\n"
+"\t\t-c|--config) cfg=${words[i+1]}; skip=1; continue ;;\n"
+"\t\t--config=*) cfg=${w#--config=}; continue ;;\n"
 "\t\t--*=*) continue ;;\n"
 "\t\t-*) (( ${+_mercuryctl_values[$w]} )) && skip=1; continue ;;\n"
 "\t\tesac\n"
@@ -830,7 +868,8 @@ static const char zsh_body[] =
 "\t\titems=(${(f)_mercuryctl_words[$path]})\n"
 "\t\t(( ${#items} )) && _describe 'command' items\n"
 "\t\tif (( ${+_mercuryctl_names[$path]} )); then\n"
-"\t\t\titems=(${(f)\"$(${words[1]} config show --names ${_mercuryctl_names[$path]} 2>/dev/null)\"})\n"
+"\t\t\tcfg=${cfg/#\\~/$HOME}\n"
+"\t\t\titems=(${(f)\"$(${words[1]} ${cfg:+--config} ${cfg:+$cfg} ${=_mercuryctl_names[$path]} 2>/dev/null)\"})\n"
 "\t\t\t(( ${#items} )) && compadd -a items\n"
 "\t\tfi\n"
 "\tfi\n"
@@ -867,12 +906,18 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		choices_words(&w, cmd->arg_choices);
 		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' -f -a '%s'\n",
 			key.data ? key.data : "", w.data);
-		mc_buf_free(&w);
+		mc_buf_release(&w);
 	}
-	if (cmd->complete_section)
-		fprintf(f, "complete -c mercuryctl -n '__mercuryctl_at \"%s\"' "
-			"-f -a '(mercuryctl config show --names %s 2>/dev/null)'\n",
-			key.data, cmd->complete_section);
+	{
+		struct mc_buf nc = { 0 };
+
+		if (names_cmd(&nc, cmd))
+			fprintf(f, "complete -c mercuryctl -n "
+				"'__mercuryctl_at \"%s\"' -f -a "
+				"'(__mercuryctl_names %s)'\n", key.data,
+				nc.data);
+		mc_buf_free(&nc);
+	}
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
 
@@ -894,7 +939,7 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 
 				choices_words(&w, o->choices);
 				fprintf(f, " -x -a '%s'", w.data);
-				mc_buf_free(&w);
+				mc_buf_release(&w);
 			} else
 				fprintf(f, " -x");
 		}
@@ -902,7 +947,7 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		fish_quote(f, o->help);
 		fputc('\n', f);
 	}
-	mc_buf_free(&key);
+	mc_buf_release(&key);
 }
 
 static void fish_valopts(FILE *f, const struct mc_cmd *const *path,
@@ -927,7 +972,7 @@ static void fish_paths(FILE *f, const struct mc_cmd *const *path, size_t depth)
 
 	key_of(&key, path, depth);
 	fprintf(f, " '%s'", key.data);
-	mc_buf_free(&key);
+	mc_buf_release(&key);
 }
 
 static const char fish_body[] =
@@ -958,6 +1003,23 @@ static const char fish_body[] =
 "\n"
 "function __mercuryctl_at\n"
 "\ttest (__mercuryctl_path) = \"$argv[1]\"\n"
+"end\n"
+"\n"
+"# Names for a positional argument: mercuryctl ARGV, with the --config\n"
+"# given on the line being completed (-c FILE), else the usual one.\n"
+"function __mercuryctl_names\n"
+"\tset -l toks (commandline -opc)\n"
+"\tset -l cfg\n"
+"\tfor i in (seq 2 (count $toks))\n"
+"\t\tswitch $toks[$i]\n"
+"\t\tcase -c --config\n"
+"\t\t\tset -l j (math $i + 1)\n"
+"\t\t\ttest $j -le (count $toks); and set cfg --config $toks[$j]\n"
+"\t\tcase '--config=*'\n"
+"\t\t\tset cfg --config (string replace -- --config= '' $toks[$i])\n"
+"\t\tend\n"
+"\tend\n"
+"\tmercuryctl $cfg $argv 2>/dev/null\n"
 "end\n"
 "\n";
 
@@ -1092,6 +1154,32 @@ static void man_paragraphs(FILE *f, const char *text)
 	}
 }
 
+/* EXAMPLES: each prose line a paragraph, each "$ " line a command set in
+ * bold on its own, indented. */
+static void man_examples(FILE *f, const char *text)
+{
+	const char *p = text;
+
+	fputs(".SH EXAMPLES\n", f);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = mc_strndup(p, len);
+
+		if (strncmp(line, "$ ", 2) == 0) {
+			fputs(".RS 4\n.nf\n\\fB", f);
+			mc_roff_escape(f, line + 2);
+			fputs("\\fR\n.fi\n.RE\n", f);
+		} else if (*line) {
+			fputs(".PP\n", f);
+			mc_roff_escape(f, line);
+			fputc('\n', f);
+		}
+		free(line);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
 static void man_synopsis(FILE *f, const struct mc_cmd **path, size_t depth)
 {
 	const struct mc_cmd *cmd = path[depth - 1];
@@ -1102,7 +1190,7 @@ static void man_synopsis(FILE *f, const struct mc_cmd **path, size_t depth)
 		fputs(".PP\n.nf\n", f);
 		mc_roff_escape(f, b.data);
 		fputs("\n.fi\n", f);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	for (size_t i = 0; depth > 1 && cmd->subs && cmd->subs[i]; i++) {
 		path[depth] = cmd->subs[i];
@@ -1130,7 +1218,7 @@ static void man_sub_options(FILE *f, const struct mc_cmd **path, size_t depth)
 			fputs(".PP\nOptions:\n", f);
 			man_opts(f, cmd->opts);
 		}
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++) {
 		path[depth] = cmd->subs[i];
@@ -1188,6 +1276,8 @@ void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
 		fputs(".PP\nThe global options of \\fBmercuryctl\\fR(1) are "
 		      "accepted too.\n", f);
 	}
+	if (cmd->examples)
+		man_examples(f, cmd->examples);
 	if (extra)
 		fputs(extra, f);
 }

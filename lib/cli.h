@@ -48,7 +48,9 @@ struct mc_opt {
 	const char *choices;		/* MC_ARG_ENUM: "a|b|c"; MC_ARG_INT:
 					   the range "MIN..MAX" (NULL: 0 to
 					   10^12), a value outside it is a
-					   usage error naming the option */
+					   usage error naming the option;
+					   MC_ARG_DURATION: "positive" when 0
+					   is refused (NULL: 0 allowed) */
 	const char *help;
 	unsigned flags;
 };
@@ -73,6 +75,12 @@ struct mc_cmd {
 					   "bash|zsh|fish" */
 	const char *complete_section;	/* positional args name config
 					   sections of this schema */
+	const char *examples;		/* man page EXAMPLES: lines; one
+					   starting "$ " is a command line,
+					   the others say what it does */
+	const char *complete_cmd;	/* or: positional args are the lines
+					   `mercuryctl COMPLETE_CMD` prints
+					   ("breaker list --names") */
 	int (*run)(struct mc_ctx *ctx);	/* NULL: needs a subcommand */
 };
 
@@ -108,7 +116,7 @@ struct mc_args {
  * message naming the command and a suggestion where one is near. */
 int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 		 struct mc_args *out, struct mc_err *err);
-void mc_args_free(struct mc_args *a);
+void mc_args_release(struct mc_args *a);
 
 /* Lookups by long option name (global or command). */
 int mc_args_count(const struct mc_args *a, const char *name);
@@ -143,5 +151,9 @@ void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
 
 /* Writes s for roff: escapes backslashes, leading dots and dashes. */
 void mc_roff_escape(FILE *f, const char *s);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_args_free mc_args_release
 
 #endif

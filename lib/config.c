@@ -1,5 +1,5 @@
 /*
- * config.c - mercury.conf (PRODUCT.md 2.4), read with inih and checked
+ * config.c - mercury.conf (mercury.conf(5)), read with inih and checked
  * against a schema list (config_schema.c).
  *
  * inih splits lines into comments and "key = value" pairs. Our reader feeds
@@ -736,7 +736,8 @@ static int finish_section(struct parser *p, size_t idx)
 		    !key_counts(s, k, type))
 			continue;
 		if (parse_value(key, key->def, &parsed, why, sizeof(why)) < 0)
-			abort();	/* a schema whose default is invalid */
+			MC_BUG("[%s] %s: the default '%s' is invalid: %s",
+			       sc->name, key->name, key->def, why);
 		value_set(&s->values[k], &parsed, key->def,
 			  mc_strdup("default"));
 	}
@@ -1068,12 +1069,13 @@ static int check_flags(struct parser *p)
 		size_t k;
 
 		if (core == NULL)
-			abort();
+			MC_BUG("no [core] schema for the flag %s", flag_name(f));
 		for (k = 0; core->keys[k].name != NULL; k++)
 			if (strcmp(core->keys[k].name, f->key) == 0)
 				break;
 		if (core->keys[k].name == NULL)
-			abort();
+			MC_BUG("flag %s names [core] key '%s', which the schema lacks",
+			       flag_name(f), f->key);
 		if (f->value == NULL)
 			continue;
 		if (parse_checked(&core->keys[k], f->value, &parsed, why,
@@ -1148,8 +1150,11 @@ static struct mc_conf *load(const char *text, size_t len, const char *name,
 		ini_max_line = CONF_MAX_LINE;
 		ini_stop_on_first_error = true;
 		rc = ini_parse_stream(conf_reader, &p, conf_handler, &p);
-		if (rc == -2 && !p.failed)
-			abort();	/* out of memory inside inih */
+		if (rc == -2 && !p.failed) {
+			/* Out of memory inside inih, as mc_malloc() dies. */
+			fprintf(stderr, "mercuryctl: out of memory (inih)\n");
+			abort();
+		}
 		if (rc != 0 && !p.failed)
 			fail_syntax(&p, rc > 0 ? rc : p.lineno, SYNTAX_MSG);
 	}
@@ -1425,7 +1430,7 @@ const struct mc_conf_value *mc_conf_get(const struct mc_conf_section *s,
 			return &s->values[k];
 	}
 	if (!known)
-		abort();	/* a key the schema lacks: our bug */
+		MC_BUG("[%s] has no key '%s'", s->schema->name, key);
 	return NULL;
 }
 
@@ -1444,7 +1449,7 @@ int64_t mc_conf_ms(const struct mc_conf_section *s, const char *key,
 	if (v == NULL)
 		return fallback;
 	if (v->key->type != MC_CT_DURATION)
-		abort();
+		MC_BUG("'%s' read as a duration", key);
 	return v->v.ms;
 }
 
@@ -1457,7 +1462,7 @@ int mc_conf_range(const struct mc_conf_section *s, const char *key,
 	if (v == NULL)
 		return 0;
 	if (v->key->type != MC_CT_THRESHOLD)
-		abort();	/* our bug */
+		MC_BUG("'%s' read as a threshold", key);
 	return mc_range_parse(v->raw, r, NULL) == 0;	/* checked at load */
 }
 
@@ -1477,7 +1482,7 @@ double mc_conf_double(const struct mc_conf_section *s, const char *key,
 	case MC_CT_SIZE:
 		return (double)v->v.size;
 	default:
-		abort();
+		MC_BUG("'%s' read as a number", key);
 	}
 }
 
@@ -1496,7 +1501,7 @@ long long mc_conf_int(const struct mc_conf_section *s, const char *key,
 		return v->v.size > (uint64_t)LLONG_MAX ? LLONG_MAX
 						       : (long long)v->v.size;
 	default:
-		abort();
+		MC_BUG("'%s' read as an integer", key);
 	}
 }
 
@@ -1508,6 +1513,6 @@ int mc_conf_bool(const struct mc_conf_section *s, const char *key,
 	if (v == NULL)
 		return fallback;
 	if (v->key->type != MC_CT_BOOL)
-		abort();
+		MC_BUG("'%s' read as a boolean", key);
 	return v->v.b;
 }

@@ -1,5 +1,5 @@
 /*
- * config.h - mercury.conf (PRODUCT.md 2.4): INI with git-config style named
+ * config.h - mercury.conf (mercury.conf(5)): INI with git-config style named
  * sections, parsed with inih and validated against one schema table, which
  * also drives `config show`, the did-you-mean suggestions and
  * mercury.conf(5).

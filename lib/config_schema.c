@@ -46,6 +46,10 @@ static const struct mc_conf_key core_keys[] = {
 	{ .name = "log_level", .type = MC_CT_ENUM, .def = "warn",
 	  .choices = "error|warn|info|debug", .env = "MERCURY_LOG_LEVEL",
 	  .help = "least severe log level written" },
+	{ .name = "time_zone", .type = MC_CT_ENUM, .def = "utc",
+	  .choices = "utc|local",
+	  .help = "times in text output: utc, or local (the TZ zone, with its "
+		  "offset); JSON is always UTC; --local-time sets local" },
 	{ .name = "pushgateway_url", .type = MC_CT_URL,
 	  .env = "MERCURY_PUSHGATEWAY_URL",
 	  .help = "push every run's metrics to this Pushgateway (as "
@@ -295,7 +299,7 @@ static int slo_validate(const struct mc_conf_section *s, const char **key,
 
 	if (mc_slo_def_from_section(s, NULL, &d, key, why, size) < 0)
 		return -1;
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 	return 0;
 }
 

@@ -50,7 +50,7 @@ struct mc_coord *mc_coord_open(const struct mc_conf *conf,
 	c->ops = &mc_coord_state_ops;
 	has = mc_fleet_conf_load(conf, &fc, err);
 	if (has < 0) {
-		mc_fleet_conf_clean(&fc);
+		mc_fleet_conf_release(&fc);
 		free(c);
 		return NULL;
 	}
@@ -86,7 +86,7 @@ void mc_coord_close(struct mc_coord *c)
 	if (c == NULL)
 		return;
 	mc_fleet_close(c->fleet);
-	mc_fleet_conf_clean(&c->fc);
+	mc_fleet_conf_release(&c->fc);
 	free(c);
 }
 
@@ -232,7 +232,7 @@ int mc_coord_dedup_settle(struct mc_coord *c, const char *scope,
 	return rc;
 }
 
-void mc_coord_claim_clean(struct mc_coord_claim *claim)
+void mc_coord_claim_release(struct mc_coord_claim *claim)
 {
 	if (claim == NULL)
 		return;

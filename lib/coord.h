@@ -110,7 +110,7 @@ int mc_coord_dedup_claim(struct mc_coord *c, const char *scope,
 int mc_coord_dedup_settle(struct mc_coord *c, const char *scope,
 			  const char *key, struct mc_coord_claim *claim,
 			  int delivered, struct mc_err *err);
-void mc_coord_claim_clean(struct mc_coord_claim *claim);
+void mc_coord_claim_release(struct mc_coord_claim *claim);
 
 /*
  * Locks. The state backend: the flock(2) lock DIR/NAME.lock beside the
@@ -201,5 +201,9 @@ void mc_coord_keepalive_stop(struct mc_coord_lock *l);
 /* A local lock beside the state file, as mc_ctx_lock takes them. */
 struct mc_lock *mc_coord_local_lock(struct mc_coord *c, const char *name,
 				    int64_t wait_ms, struct mc_err *err);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_coord_claim_clean mc_coord_claim_release
 
 #endif

@@ -235,8 +235,8 @@ int mc_coord_keepalive_start(struct mc_coord *c, struct mc_coord_lock *l,
 	if (rc != 0) {
 		pthread_cond_destroy(&ka->cv);
 		pthread_mutex_destroy(&ka->mu);
-		mc_fleet_conf_clean(&ka->fc);
-		mc_fleet_lease_clean(&ka->lease);
+		mc_fleet_conf_release(&ka->fc);
+		mc_fleet_lease_release(&ka->lease);
 		free(ka);
 		return mc_err_sys(err, MC_EXIT_IOERR, rc, "fleet: cannot "
 				  "start the renewal of the lease of '%s'",
@@ -259,8 +259,8 @@ void mc_coord_keepalive_stop(struct mc_coord_lock *l)
 	pthread_join(ka->thread, NULL);
 	pthread_cond_destroy(&ka->cv);
 	pthread_mutex_destroy(&ka->mu);
-	mc_fleet_conf_clean(&ka->fc);
-	mc_fleet_lease_clean(&ka->lease);
+	mc_fleet_conf_release(&ka->fc);
+	mc_fleet_lease_release(&ka->lease);
 	free(ka);
 	l->ka = NULL;
 }
@@ -277,7 +277,7 @@ static void fl_lock_release(struct mc_coord *c, struct mc_coord_lock *l)
 
 	if (f != NULL && l->lease.name != NULL)
 		mc_fleet_lock_release(f, &l->lease, NULL);
-	mc_fleet_lease_clean(&l->lease);
+	mc_fleet_lease_release(&l->lease);
 	mc_lock_release(l->local);
 	l->local = NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * dlq.c - dead-letter replay in Redis (PRODUCT.md 3.3). See dlq.h for the
+ * dlq.c - dead-letter replay in Redis (mercuryctl-dlq(1)). See dlq.h for the
  * design: messages are edited here, in C, byte for byte, and each batch is
  * moved by one server-side script that first checks that the head of
  * source is still what was read.
@@ -15,338 +15,11 @@
 
 #include <openssl/evp.h>
 
+#include "json_scan.h"
 #include "resil.h"
 
-#define DLQ_MAX_DEPTH 512	/* deeper nesting is treated as unparseable */
 #define DLQ_HEAD_RETRIES 5	/* "MCHEAD changed" re-reads before giving up */
 #define DLQ_PUSH_CHUNK 1000	/* RPUSH arguments per call inside Lua */
-
-/* --- a small JSON scanner (RFC 8259) ------------------------------------ */
-
-/* A top-level member the caller looks for. With duplicate keys the LAST
- * occurrence is the one recorded (and later edited), as most parsers
- * (jansson, Python, JavaScript) read a duplicated key as its last value;
- * earlier occurrences are left exactly as written. */
-struct want {
-	const char *name;
-	size_t name_len;
-	int found;
-	size_t vstart, vend;	/* the value's bytes */
-	char kind;		/* '{' '[' '"' 't' 'f' 'n', '0' for numbers */
-};
-
-struct scan {
-	const unsigned char *p;
-	size_t n, i;
-	struct mc_buf key;	/* decoded top-level key */
-};
-
-static void skip_ws(struct scan *s)
-{
-	while (s->i < s->n && (s->p[s->i] == ' ' || s->p[s->i] == '\t' ||
-			       s->p[s->i] == '\n' || s->p[s->i] == '\r'))
-		s->i++;
-}
-
-static int hex4(const unsigned char *p, unsigned *out)
-{
-	unsigned v = 0;
-
-	for (int k = 0; k < 4; k++) {
-		unsigned c = p[k];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static void put_utf8(struct mc_buf *b, unsigned cp)
-{
-	unsigned char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xC0 | (cp >> 6));
-		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xE0 | (cp >> 12));
-		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xF0 | (cp >> 18));
-		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	mc_buf_add(b, u, n);
-}
-
-/* A string starting at s->i (a '"'). Unpaired surrogate escapes are
- * rejected (as jansson does). Decoded bytes go to dec when not NULL. */
-static int scan_string(struct scan *s, struct mc_buf *dec)
-{
-	s->i++;
-	while (s->i < s->n) {
-		unsigned char c = s->p[s->i];
-		size_t l;
-
-		if (c == '"') {
-			s->i++;
-			return 0;
-		}
-		if (c < 0x20)
-			return -1;
-		if (c == '\\') {
-			unsigned cp, lo;
-			char ch;
-
-			if (s->i + 1 >= s->n)
-				return -1;
-			switch (s->p[s->i + 1]) {
-			case '"': ch = '"'; break;
-			case '\\': ch = '\\'; break;
-			case '/': ch = '/'; break;
-			case 'b': ch = '\b'; break;
-			case 'f': ch = '\f'; break;
-			case 'n': ch = '\n'; break;
-			case 'r': ch = '\r'; break;
-			case 't': ch = '\t'; break;
-			case 'u':
-				if (s->n - s->i < 6 ||
-				    hex4(s->p + s->i + 2, &cp) < 0)
-					return -1;
-				s->i += 6;
-				if (cp >= 0xDC00 && cp <= 0xDFFF)
-					return -1;
-				if (cp >= 0xD800 && cp <= 0xDBFF) {
-					if (s->n - s->i < 6 ||
-					    s->p[s->i] != '\\' ||
-					    s->p[s->i + 1] != 'u' ||
-					    hex4(s->p + s->i + 2, &lo) < 0 ||
-					    lo < 0xDC00 || lo > 0xDFFF)
-						return -1;
-					s->i += 6;
-					cp = 0x10000 + ((cp - 0xD800) << 10) +
-					     (lo - 0xDC00);
-				}
-				if (dec)
-					put_utf8(dec, cp);
-				continue;
-			default:
-				return -1;
-			}
-			if (dec)
-				mc_buf_add(dec, &ch, 1);
-			s->i += 2;
-			continue;
-		}
-		l = mc_utf8_len(s->p + s->i, s->n - s->i);
-		if (l == 0)
-			return -1;
-		if (dec)
-			mc_buf_add(dec, s->p + s->i, l);
-		s->i += l;
-	}
-	return -1;
-}
-
-static int is_digit(const struct scan *s, size_t i)
-{
-	return i < s->n && s->p[i] >= '0' && s->p[i] <= '9';
-}
-
-static int scan_number(struct scan *s)
-{
-	size_t i = s->i;
-
-	if (i < s->n && s->p[i] == '-')
-		i++;
-	if (!is_digit(s, i))
-		return -1;
-	if (s->p[i] == '0')
-		i++;
-	else
-		while (is_digit(s, i))
-			i++;
-	if (i < s->n && s->p[i] == '.') {
-		i++;
-		if (!is_digit(s, i))
-			return -1;
-		while (is_digit(s, i))
-			i++;
-	}
-	if (i < s->n && (s->p[i] == 'e' || s->p[i] == 'E')) {
-		i++;
-		if (i < s->n && (s->p[i] == '+' || s->p[i] == '-'))
-			i++;
-		if (!is_digit(s, i))
-			return -1;
-		while (is_digit(s, i))
-			i++;
-	}
-	s->i = i;
-	return 0;
-}
-
-static int scan_lit(struct scan *s, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	if (s->n - s->i < l || memcmp(s->p + s->i, lit, l) != 0)
-		return -1;
-	s->i += l;
-	return 0;
-}
-
-static int scan_object(struct scan *s, int depth, struct want *w, size_t nw,
-		       size_t *members);
-
-static int scan_value(struct scan *s, int depth)
-{
-	if (s->i >= s->n)
-		return -1;
-	switch (s->p[s->i]) {
-	case '{':
-		return scan_object(s, depth + 1, NULL, 0, NULL);
-	case '[':
-		if (depth + 1 > DLQ_MAX_DEPTH)
-			return -1;
-		s->i++;
-		skip_ws(s);
-		if (s->i < s->n && s->p[s->i] == ']') {
-			s->i++;
-			return 0;
-		}
-		for (;;) {
-			skip_ws(s);
-			if (scan_value(s, depth + 1) < 0)
-				return -1;
-			skip_ws(s);
-			if (s->i >= s->n)
-				return -1;
-			if (s->p[s->i] == ']') {
-				s->i++;
-				return 0;
-			}
-			if (s->p[s->i] != ',')
-				return -1;
-			s->i++;
-		}
-	case '"':
-		return scan_string(s, NULL);
-	case 't':
-		return scan_lit(s, "true");
-	case 'f':
-		return scan_lit(s, "false");
-	case 'n':
-		return scan_lit(s, "null");
-	default:
-		return scan_number(s);
-	}
-}
-
-/* An object at s->i (a '{'). When w is not NULL (the top level) the keys
- * are decoded and the members named in w recorded. */
-static int scan_object(struct scan *s, int depth, struct want *w, size_t nw,
-		       size_t *members)
-{
-	size_t count = 0;
-
-	if (depth > DLQ_MAX_DEPTH)
-		return -1;
-	s->i++;
-	skip_ws(s);
-	if (s->i < s->n && s->p[s->i] == '}') {
-		s->i++;
-		goto done;
-	}
-	for (;;) {
-		size_t vstart;
-
-		skip_ws(s);
-		if (s->i >= s->n || s->p[s->i] != '"')
-			return -1;
-		if (w)	/* nested objects must not touch the top key */
-			mc_buf_reset(&s->key);
-		if (scan_string(s, w ? &s->key : NULL) < 0)
-			return -1;
-		skip_ws(s);
-		if (s->i >= s->n || s->p[s->i] != ':')
-			return -1;
-		s->i++;
-		skip_ws(s);
-		vstart = s->i;
-		if (scan_value(s, depth) < 0)
-			return -1;
-		for (size_t k = 0; w && k < nw; k++) {
-			if (s->key.len != w[k].name_len ||
-			    (s->key.len > 0 &&
-			     memcmp(s->key.data, w[k].name, s->key.len) != 0))
-				continue;
-			w[k].found = 1;
-			w[k].vstart = vstart;
-			w[k].vend = s->i;
-			w[k].kind = (s->p[vstart] == '-' ||
-				     (s->p[vstart] >= '0' &&
-				      s->p[vstart] <= '9')) ?
-					    '0' : (char)s->p[vstart];
-		}
-		count++;
-		skip_ws(s);
-		if (s->i >= s->n)
-			return -1;
-		if (s->p[s->i] == '}') {
-			s->i++;
-			break;
-		}
-		if (s->p[s->i] != ',')
-			return -1;
-		s->i++;
-	}
-done:
-	if (members)
-		*members = count;
-	return 0;
-}
-
-/* 0 when p[0..n) is exactly one JSON object (surrounding whitespace
- * allowed); *open gets the index of its '{'. */
-static int scan_top(const unsigned char *p, size_t n, struct want *w,
-		    size_t nw, size_t *open, size_t *members)
-{
-	struct scan s = { .p = p, .n = n, .i = 0 };
-	int rc = -1;
-
-	for (size_t k = 0; k < nw; k++) {
-		w[k].name_len = strlen(w[k].name);
-		w[k].found = 0;
-	}
-	skip_ws(&s);
-	if (s.i >= n || p[s.i] != '{')
-		return -1;
-	*open = s.i;
-	if (scan_object(&s, 1, w, nw, members) == 0) {
-		skip_ws(&s);
-		rc = s.i == n ? 0 : -1;
-	}
-	mc_buf_free(&s.key);
-	return rc;
-}
 
 /* --- transform ---------------------------------------------------------- */
 
@@ -443,7 +116,7 @@ static void wrap_unparseable(const unsigned char *p, size_t n,
 	mc_buf_puts(b, "\"}");
 }
 
-/* Reads the retry value (text t, l bytes, kind as in struct want). 0 with
+/* Reads the retry value (text t, l bytes, kind as in struct mc_json_member). 0 with
  * *count, or -1 with why. */
 static int retry_value(const char *t, size_t l, char kind, long long *count,
 		       char *why, size_t whysize)
@@ -541,7 +214,7 @@ static void apply_edits(const char *msg, size_t len, size_t open,
 
 /* Sets member name to value text: replaces the recorded value, or adds
  * "name":value to the insertion list. */
-static void set_member(const struct want *w, const char *value,
+static void set_member(const struct mc_json_member *w, const char *value,
 		       struct mc_buf *ins, struct edit *e, size_t *ne)
 {
 	if (w->found) {
@@ -563,7 +236,7 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 				  long long max_retries, const char *cid,
 				  double now, char **out, size_t *out_len)
 {
-	struct want w[4] = {
+	struct mc_json_member w[4] = {
 		{ .name = retry_field && *retry_field ? retry_field :
 							 "retry_count" },
 		{ .name = "replayed_at" },
@@ -579,8 +252,8 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 
 	if (msg == NULL)
 		len = 0;
-	if (msg == NULL || scan_top((const unsigned char *)msg, len, w, 4,
-				    &open, &members) < 0) {
+	if (msg == NULL ||
+	    mc_json_scan_object(msg, len, w, 4, &open, &members) < 0) {
 		wrap_unparseable((const unsigned char *)(msg ? msg : ""), len,
 				 &o);
 		fate = MC_DLQ_UNPARSEABLE;
@@ -630,8 +303,8 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 	for (size_t k = 0; k < ne; k++)
 		free(e[k].text);
 out:
-	mc_buf_free(&ins);
-	mc_buf_free(&v);
+	mc_buf_release(&ins);
+	mc_buf_release(&v);
 	if (o.data == NULL)
 		mc_buf_add(&o, "", 0);
 	*out_len = o.len;
@@ -685,8 +358,15 @@ static const char replay_script[] =
 	"return {#t, #d}\n";
 
 /* KEYS: dead, checked by LLEN (an error when not a list). */
+/* Deletes the first ARGV[1] messages of the list (all when 0 or more than
+ * it holds), oldest first; returns how many went. */
 static const char purge_script[] =
 	"local n = redis.call('LLEN', KEYS[1])\n"
+	"local m = tonumber(ARGV[1])\n"
+	"if m > 0 and m < n then\n"
+	"  redis.call('LTRIM', KEYS[1], m, -1)\n"
+	"  return m\n"
+	"end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"return n\n";
 
@@ -803,12 +483,11 @@ static int conf_ok(const struct mc_dlq_conf *c, struct mc_err *err)
  * above 1e11 is taken as milliseconds), a string RFC 3339. */
 int mc_dlq_msg_time(const char *msg, size_t len, double *out)
 {
-	struct want w[4] = { { .name = "timestamp" }, { .name = "ts" },
+	struct mc_json_member w[4] = { { .name = "timestamp" }, { .name = "ts" },
 			     { .name = "created_at" }, { .name = "failed_at" } };
 	size_t open, members;
 
-	if (scan_top((const unsigned char *)msg, len, w, 4, &open,
-		     &members) < 0)
+	if (mc_json_scan_object(msg, len, w, 4, &open, &members) < 0)
 		return -1;
 	for (size_t k = 0; k < 4; k++) {
 		const char *t = msg + w[k].vstart;
@@ -829,14 +508,13 @@ int mc_dlq_msg_time(const char *msg, size_t len, double *out)
 			return 0;
 		}
 		if (w[k].kind == '"') {
-			struct scan s = { .p = (const unsigned char *)t,
-					  .n = l };
 			struct mc_buf dec = { 0 };
 			int rc = -1;
 
-			if (scan_string(&s, &dec) == 0 && dec.data != NULL)
+			if (mc_json_string_decode(t, l, &dec) == 0 &&
+			    dec.data != NULL)
 				rc = mc_parse_rfc3339(dec.data, dec.len, out);
-			mc_buf_free(&dec);
+			mc_buf_release(&dec);
 			if (rc == 0)
 				return 0;
 		}
@@ -947,21 +625,25 @@ void mc_dlq_msgs_free(struct mc_dlq_msg *m, size_t n)
 }
 
 int mc_dlq_purge_dead(struct mc_redis *r, const struct mc_dlq_conf *c,
-		      long long *removed, struct mc_err *err)
+		      long long max, long long *removed, struct mc_err *err)
 {
-	const char *argv[4];
-	size_t argvlen[4];
+	const char *argv[5];
+	size_t argvlen[5];
 	struct mc_err e = { 0 };
 	redisReply *reply;
+	char maxs[24];
 
 	*removed = 0;
 	if (conf_ok(c, err) < 0)
 		return -1;
+	snprintf(maxs, sizeof(maxs), "%lld", max > 0 ? max : 0);
 	argv[2] = "1";
 	argvlen[2] = 1;
 	argv[3] = c->dead;
 	argvlen[3] = strlen(c->dead);
-	reply = run_script(r, purge_script, 4, argv, argvlen, &e);
+	argv[4] = maxs;
+	argvlen[4] = strlen(maxs);
+	reply = run_script(r, purge_script, 5, argv, argvlen, &e);
 	if (reply == NULL)
 		return key_fail(c, c->dead, &e, err);
 	if (reply->type == REDIS_REPLY_INTEGER)
@@ -1066,6 +748,8 @@ static int backpressure(struct mc_redis *r, const struct mc_dlq_conf *c,
 			*why = "shed";
 			return 1;
 		}
+		if (o->waiting)
+			o->waiting(o->progress_ctx, depth, c->shed_threshold);
 		if (o->dl == NULL || o->dl->at == 0) {
 			/* waiting needs a bound; without one, poll on */
 			mc_sleep_ms(100);
@@ -1268,6 +952,9 @@ static int may_send(struct mc_redis *r, const struct mc_dlq_conf *c,
 				*why = "shed";
 				return 1;
 			}
+			if (o->waiting)
+				o->waiting(o->progress_ctx, *tdepth,
+					   c->shed_threshold);
 			*tdepth = -1;	/* wait, then read it afresh */
 			if (pause_ms(o, 100, why))
 				return 1;
@@ -1484,6 +1171,35 @@ out:
 	return rc;
 }
 
+/* Why a message goes where it goes, from what it would become: the new
+ * retry count for the target, the dead_reason (as JSON writes it) for
+ * dead. */
+static char *fate_why(const struct mc_dlq_conf *c, enum mc_dlq_fate f,
+		      const char *out, size_t len)
+{
+	const char *field = c->retry_field ? c->retry_field : "retry_count";
+	struct mc_json_member w[1] = { { .name = f == MC_DLQ_TARGET ? field :
+				       "dead_reason" } };
+	size_t open, members, l;
+	const char *v;
+
+	if (mc_json_scan_object(out, len, w, 1, &open, &members) < 0 ||
+	    !w[0].found)
+		return mc_strdup(f == MC_DLQ_TARGET ? "retried" :
+				 "unparseable");
+	v = out + w[0].vstart;
+	l = w[0].vend - w[0].vstart;
+	if (f == MC_DLQ_TARGET && w[0].kind == '0' && l < 24) {
+		long long n = strtoll(v, NULL, 10);
+
+		return mc_asprintf("%s %lld -> %lld, below max_retries %lld",
+				   field, n - 1, n, c->max_retries);
+	}
+	if (w[0].kind == '"' && l >= 2)
+		return mc_strndup(v + 1, l - 2);
+	return mc_strndup(v, l);
+}
+
 /* A dry run: walks source with LRANGE offsets, decides each message as a
  * replay would, and moves nothing. The shed threshold is honoured as it
  * would be (the target does not grow), the rate is not. */
@@ -1518,12 +1234,22 @@ static int dry_walk(struct mc_redis *r, const struct mc_dlq_conf *c,
 			char *out = NULL;
 			size_t len;
 
-			if (mc_dlq_transform(m->str, m->len, c->retry_field,
+			enum mc_dlq_fate f;
+
+			f = mc_dlq_transform(m->str, m->len, c->retry_field,
 					     c->max_retries, o->correlation_id,
-					     now, &out, &len) == MC_DLQ_TARGET)
+					     now, &out, &len);
+			if (f == MC_DLQ_TARGET)
 				res->replayed++;
 			else
 				res->dead++;
+			if (o->decided) {
+				char *reason = fate_why(c, f, out, len);
+
+				o->decided(o->progress_ctx, *offset +
+					   (long long)i, f, reason);
+				free(reason);
+			}
 			free(out);
 		}
 		*offset += (long long)head->elements;

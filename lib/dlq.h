@@ -1,5 +1,5 @@
 /*
- * dlq.h - dead-letter replay in Redis (PRODUCT.md 3.3).
+ * dlq.h - dead-letter replay in Redis (mercuryctl-dlq(1)).
  *
  * A DLQ is three lists: source (dead letters), target (the work queue) and
  * dead (terminal). Producers RPUSH; the oldest message is at the head.
@@ -98,9 +98,11 @@ int mc_dlq_peek(struct mc_redis *r, const struct mc_dlq_conf *c, long long n,
 		struct mc_dlq_msg **out, size_t *count, struct mc_err *err);
 void mc_dlq_msgs_free(struct mc_dlq_msg *m, size_t n);
 
-/* Empties dead; *removed gets how many it held. */
+/* Deletes the first max messages of dead, oldest first (max 0: all of
+ * them), in one step inside Redis; *removed gets how many went. A count
+ * shown in a prompt is passed as max, so what arrives after it stays. */
 int mc_dlq_purge_dead(struct mc_redis *r, const struct mc_dlq_conf *c,
-		      long long *removed, struct mc_err *err);
+		      long long max, long long *removed, struct mc_err *err);
 
 struct mc_dlq_result {
 	long long replayed;		/* moved to target */
@@ -125,7 +127,15 @@ struct mc_dlq_opts {
 	/* Called after every batch (a progress bar); may be NULL. */
 	void (*progress)(void *ctx, const struct mc_dlq_result *sofar,
 			 long long total);
-	void *progress_ctx;
+	/* With defer: called each time a wait for the target to drain
+	 * starts (the depth read, the threshold); may be NULL. */
+	void (*waiting)(void *ctx, long long depth, long long threshold);
+	/* A dry run: called for every message walked, with its index in
+	 * source (0: the head), where it would go and why ("retry_count
+	 * 1 -> 2, below max_retries 3", or the dead_reason); may be NULL. */
+	void (*decided)(void *ctx, long long index, enum mc_dlq_fate fate,
+			const char *why);
+	void *progress_ctx;		/* for all three */
 };
 
 /* Replays as described at the top. Stops at the end of source, at

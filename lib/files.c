@@ -171,6 +171,6 @@ fail:
 	close(fd);
 	if (b.data)
 		explicit_bzero(b.data, b.len);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return NULL;
 }

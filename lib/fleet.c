@@ -48,7 +48,7 @@ int mc_fleet_conf_load(const struct mc_conf *conf, struct mc_fleet_conf *out,
 	return 1;
 }
 
-void mc_fleet_conf_clean(struct mc_fleet_conf *fc)
+void mc_fleet_conf_release(struct mc_fleet_conf *fc)
 {
 	if (fc == NULL)
 		return;
@@ -721,7 +721,7 @@ int mc_fleet_lock_release(struct mc_fleet *f, const struct mc_fleet_lease *l,
 	return int_reply(r) == 1;
 }
 
-void mc_fleet_lease_clean(struct mc_fleet_lease *l)
+void mc_fleet_lease_release(struct mc_fleet_lease *l)
 {
 	if (l == NULL)
 		return;

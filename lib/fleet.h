@@ -24,7 +24,7 @@
 #include "resil.h"
 
 /* [fleet]: present (1) or not (0) in conf; -1 on a bad value. Strings are
- * copied; clean with mc_fleet_conf_clean(). */
+ * copied; clean with mc_fleet_conf_release(). */
 struct mc_fleet_conf {
 	char *url;		/* [fleet] redis_url, else [core] redis_url */
 	char *password_file;	/* [fleet] password_file, else [core]
@@ -36,7 +36,7 @@ struct mc_fleet_conf {
 };
 int mc_fleet_conf_load(const struct mc_conf *conf, struct mc_fleet_conf *out,
 		       struct mc_err *err);
-void mc_fleet_conf_clean(struct mc_fleet_conf *fc);
+void mc_fleet_conf_release(struct mc_fleet_conf *fc);
 
 struct mc_fleet;
 /* Connects (timeout_ms bounds the connect and each command; 0: 2 s). An
@@ -114,7 +114,7 @@ struct mc_fleet_lease {
 	int64_t lease_ms;
 };
 /* Takes the lease NAME for lease_ms (0: the fleet's). 1: taken, *out
- * filled (clean with mc_fleet_lease_clean); 0: another owner holds it,
+ * filled (clean with mc_fleet_lease_release); 0: another owner holds it,
  * holder gets who and for how much longer; -1: error. */
 int mc_fleet_lock_acquire(struct mc_fleet *f, const char *name,
 			  int64_t lease_ms, struct mc_fleet_lease *out,
@@ -126,7 +126,7 @@ int mc_fleet_lock_renew(struct mc_fleet *f, const struct mc_fleet_lease *l,
 /* 1: released; 0: it was no longer ours; -1: error. */
 int mc_fleet_lock_release(struct mc_fleet *f, const struct mc_fleet_lease *l,
 			  struct mc_err *err);
-void mc_fleet_lease_clean(struct mc_fleet_lease *l);
+void mc_fleet_lease_release(struct mc_fleet_lease *l);
 /* The lock's key, for a script that embeds mc_fleet_lua_fence. Caller
  * frees. */
 char *mc_fleet_lock_key(const struct mc_fleet *f, const char *name);
@@ -190,5 +190,10 @@ extern const char mc_fleet_lua_dedup_claim[], mc_fleet_lua_dedup_settle[],
 	mc_fleet_lua_breaker_record[], mc_fleet_lua_lock_acquire[],
 	mc_fleet_lua_lock_renew[], mc_fleet_lua_lock_release[],
 	mc_fleet_lua_heartbeat[], mc_fleet_lua_fence[];
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_fleet_conf_clean mc_fleet_conf_release
+#define mc_fleet_lease_clean mc_fleet_lease_release
 
 #endif

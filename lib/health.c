@@ -101,7 +101,7 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 				   names[i], near ? " (did you mean '" : "",
 				   near ? near : "", near ? "'?)" : "");
 			free(cands);
-			mc_health_free(&all);
+			mc_health_release(&all);
 			return -1;
 		}
 	}
@@ -132,6 +132,21 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 
 /* ---- the HTTP-based checks: one libcurl multi handle for all ----------- */
 
+/* Frees what a type's http_prepare gave: the URL, and its own release
+ * or else the headers (they may hold credentials) and a note in user. */
+static void release_req(const struct mc_check_type *t, struct mc_http_req *q)
+{
+	free((char *)q->url);
+	if (t->http_release) {
+		t->http_release(q);
+		return;
+	}
+	for (size_t j = 0; q->headers && q->headers[j]; j++)
+		mc_free_secret((char *)q->headers[j]);
+	free((void *)q->headers);
+	free(q->user);
+}
+
 static void run_http_checks(struct mc_health *h, const struct mc_health_env *env)
 {
 	struct mc_http_req *reqs;
@@ -149,16 +164,28 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mc_check *c = &h->checks[i];
 		struct mc_http_req *q = &reqs[n];
+		char why[256] = "";
+		int st;
 
 		if (!(c->type->flags & MC_CHECK_HTTP))
 			continue;
+		st = c->type->http_prepare(c, env, q, why, sizeof(why));
+		if (st != MC_ST_OK) {
+			/* This one cannot be probed now; the others go on. */
+			mc_check_set(&h->results[i], st, "%s", why);
+			release_req(c->type, q);
+			memset(q, 0, sizeof(*q));
+			continue;
+		}
 		idx[n++] = i;
-		c->type->http_prepare(c, env, q);
 		q->timeout_ms = c->timeout_ms;
 		q->max_attempts = 1;	/* a probe measures, it does not retry */
 	}
-	http = mc_http_new(env->correlation_id, &err);
-	if (http == NULL || mc_http_perform(http, reqs, n, env->dl, &err) < 0) {
+	http = n ? mc_http_new(env->correlation_id, &err) : NULL;
+	if (n == 0) {
+		/* every one failed to prepare: nothing to send */
+	} else if (http == NULL ||
+		   mc_http_perform(http, reqs, n, env->dl, &err) < 0) {
 		for (size_t k = 0; k < n; k++)
 			mc_check_set(&h->results[idx[k]], MC_ST_UNKNOWN,
 				     "cannot probe: %s", err.msg);
@@ -172,14 +199,8 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		}
 	}
 	for (size_t k = 0; k < n; k++) {
-		/* what http_prepare gave: the URL, headers (they may hold
-		 * credentials) and a note in user */
-		free((char *)reqs[k].url);
-		for (size_t j = 0; reqs[k].headers && reqs[k].headers[j]; j++)
-			mc_free_secret((char *)reqs[k].headers[j]);
-		free((void *)reqs[k].headers);
-		free(reqs[k].user);
-		mc_http_req_clean(&reqs[k]);
+		release_req(h->checks[idx[k]].type, &reqs[k]);
+		mc_http_req_release(&reqs[k]);
 	}
 	mc_http_free(http);
 	free(reqs);
@@ -429,6 +450,9 @@ void mc_health_run(struct mc_health *h, const struct mc_health_env *env)
 	}
 	h->status = crit_fail ? MC_RUN_UNAVAILABLE : degraded ? MC_RUN_DEGRADED
 			      : unknown ? MC_RUN_UNKNOWN : MC_RUN_OK;
+	/* A gate never passes on nothing: no check selected is unknown. */
+	if (h->n == 0)
+		h->status = MC_RUN_UNKNOWN;
 	h->duration_ms = (mc_mono_now() - t0) * 1e3;
 }
 
@@ -477,7 +501,7 @@ fail:
 	return -1;
 }
 
-void mc_health_free(struct mc_health *h)
+void mc_health_release(struct mc_health *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->checks[i].name);

@@ -55,11 +55,15 @@ int mc_health_abandoned(void);
 /* Appends the results to the state file under run_id. */
 int mc_health_record(struct mc_state *st, int64_t run_id,
 		     const struct mc_health *h, struct mc_err *err);
-void mc_health_free(struct mc_health *h);
+void mc_health_release(struct mc_health *h);
 
 /* Renderings into a report: JSON document, text table, exposition and the
  * Nagios line. */
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_health_free mc_health_release
 
 #endif

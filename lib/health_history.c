@@ -8,35 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-enum { ST_OK, ST_WARNING, ST_CRITICAL, ST_UNKNOWN, ST_COUNT };
-
-static const char *const status_names[ST_COUNT] = {
-	"ok", "warning", "critical", "unknown",
-};
-
 /* The widest LAST FAILURE cell, in display columns. */
 #define FAILURE_COLS 48
-
-const char *mc_health_history_status_name(int status)
-{
-	return status >= 0 && status < ST_COUNT ? status_names[status] :
-						   "unknown";
-}
-
-static int status_code(const char *s)
-{
-	for (int i = 0; i < ST_COUNT; i++)
-		if (mc_streq(s, status_names[i]))
-			return i;
-	return ST_UNKNOWN;
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
-}
 
 /* "7d", "36h", "1d12h": days rather than weeks, as people write --since. */
 static void format_span(double seconds, char *buf, size_t size)
@@ -62,9 +35,9 @@ static void start_check(struct mc_check_history *h, const char *name,
 static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
 		       double start, double end, size_t width)
 {
-	const char *type = col_text(s, 1);
+	const char *type = mc_state_column_text(s, 1);
 	double ts = sqlite3_column_double(s, 2);
-	int status = status_code(col_text(s, 3));
+	int status = mc_status_parse(mc_state_column_text(s, 3));
 
 	if (h->type == NULL || strcmp(h->type, type) != 0) {
 		free(h->type);
@@ -77,22 +50,24 @@ static void add_sample(struct mc_check_history *h, sqlite3_stmt *s,
 	h->samples++;
 	h->last_ts = ts;
 	h->current = status;
-	if (status == ST_OK) {
+	if (status == MC_ST_OK) {
 		h->ok++;
 	} else {
 		/* Rows come oldest first: the last one seen is the newest. */
 		h->last_failure_ts = ts;
 		free(h->last_failure_status);
 		free(h->last_failure_msg);
-		h->last_failure_status = mc_strdup(status_names[status]);
-		h->last_failure_msg = mc_strdup(col_text(s, 4));
+		h->last_failure_status = mc_strdup(mc_status_name(status));
+		h->last_failure_msg = mc_strdup(mc_state_column_text(s, 4));
 	}
 	if (width > 0) {
-		int *b = &h->buckets[mc_spark_cell(ts, start, end, width)];
+		size_t cell = mc_spark_cell(ts, start, end, width);
+		int *b = &h->buckets[cell];
 
 		if (*b < 0 || mc_spark_status_rank(status) >
 			      mc_spark_status_rank(*b))
 			*b = status;
+		h->last_cell = cell;
 	}
 }
 
@@ -102,6 +77,11 @@ static void finish_check(struct mc_check_history *h, size_t width)
 
 	h->uptime_pct = h->samples ? 100.0 * (double)h->ok /
 					     (double)h->samples : 0;
+	/* The line ends where the check stands now: a check that recovered
+	 * ends in ok, not in the worst of its last cell (the failure is in
+	 * TRANSITIONS and LAST FAILURE). */
+	if (width > 0 && h->samples > 0)
+		h->buckets[h->last_cell] = h->current;
 	mc_buf_puts(&b, "");
 	for (size_t i = 0; i < width; i++)
 		mc_buf_puts(&b, mc_spark_status_glyph(h->buckets[i]));
@@ -109,9 +89,10 @@ static void finish_check(struct mc_check_history *h, size_t width)
 }
 
 /* The statement: rows of the span oldest first per check, each carrying
- * the span's oldest sample (for since == 0). ?1 since, ?2 now, ?3.. names.
- * The index check_results(check_name, ts) gives the order without a sort. */
-static char *build_sql(size_t n_names)
+ * the span's oldest sample (for since == 0). ?1 since, ?2 now, ?3 the
+ * samples per check (last > 0 only), ?4.. names. The index
+ * check_results(check_name, ts) gives the order without a sort. */
+static char *build_sql(size_t n_names, size_t last)
 {
 	struct mc_buf where = { 0 };
 	char *sql;
@@ -120,15 +101,24 @@ static char *build_sql(size_t n_names)
 	if (n_names > 0) {
 		mc_buf_puts(&where, " AND check_name IN (");
 		for (size_t i = 0; i < n_names; i++)
-			mc_buf_printf(&where, "%s?%zu", i ? ", " : "", i + 3);
+			mc_buf_printf(&where, "%s?%zu", i ? ", " : "", i + 4);
 		mc_buf_puts(&where, ")");
 	}
-	sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
-			  " (SELECT min(ts) FROM check_results WHERE %s)"
-			  " FROM check_results WHERE %s"
-			  " ORDER BY check_name, ts, id",
-			  where.data, where.data);
-	mc_buf_free(&where);
+	if (last > 0)		/* each check's newest ?3, then oldest first */
+		sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
+				  " min(ts) OVER () FROM (SELECT check_name,"
+				  " type, ts, status, message, id, row_number()"
+				  " OVER (PARTITION BY check_name ORDER BY ts"
+				  " DESC, id DESC) AS nth FROM check_results"
+				  " WHERE %s) WHERE nth <= ?3"
+				  " ORDER BY check_name, ts, id", where.data);
+	else
+		sql = mc_asprintf("SELECT check_name, type, ts, status, message,"
+				  " (SELECT min(ts) FROM check_results WHERE %s)"
+				  " FROM check_results WHERE %s"
+				  " ORDER BY check_name, ts, id",
+				  where.data, where.data);
+	mc_buf_release(&where);
 	return sql;
 }
 
@@ -136,6 +126,16 @@ int mc_health_history(struct mc_state *st, const char *const *names,
 		      size_t n_names, double since, double now, size_t width,
 		      struct mc_check_history **out, size_t *n,
 		      struct mc_err *err)
+{
+	return mc_health_history_last(st, names, n_names, since, now, width, 0,
+				      out, n, err);
+}
+
+int mc_health_history_last(struct mc_state *st, const char *const *names,
+			   size_t n_names, double since, double now,
+			   size_t width, size_t last,
+			   struct mc_check_history **out, size_t *n,
+			   struct mc_err *err)
 {
 	static const char what[] = "cannot read check history";
 	struct mc_check_history *hs = NULL;
@@ -151,18 +151,21 @@ int mc_health_history(struct mc_state *st, const char *const *names,
 		since = start = 0;
 	if (n_names > 32000)
 		return mc_err_set(err, MC_EXIT_USAGE, "too many check names");
-	sql = build_sql(n_names);
+	sql = build_sql(n_names, last);
 	rc = sqlite3_prepare_v2(mc_state_db(st), sql, -1, &s, NULL);
 	free(sql);
 	if (rc != SQLITE_OK)
 		return mc_state_sqlerr(st, err, what);
 	sqlite3_bind_double(s, 1, since);
 	sqlite3_bind_double(s, 2, now);
+	if (last > 0)
+		sqlite3_bind_int64(s, 3, last > INT64_MAX ? INT64_MAX :
+				   (sqlite3_int64)last);
 	for (size_t i = 0; i < n_names; i++)
-		sqlite3_bind_text(s, (int)i + 3, names[i], -1,
+		sqlite3_bind_text(s, (int)i + 4, names[i], -1,
 				  SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = col_text(s, 0);
+		const char *name = mc_state_column_text(s, 0);
 
 		if (len == 0) {
 			if (since <= 0)
@@ -250,11 +253,7 @@ static char *fit_cell(const char *s, size_t cols)
 /* RFC 3339 to the second, for the text table. */
 static void format_second(double wall, char *buf, size_t size)
 {
-	time_t secs = (time_t)floor(wall);
-	struct tm tm;
-
-	gmtime_r(&secs, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	mc_format_time_text(wall, buf, size);
 }
 
 static double span_start(const struct mc_check_history *h, size_t n,
@@ -281,7 +280,7 @@ static json_t *check_json(const struct mc_check_history *h, size_t width)
 	json_object_set_new(o, "transitions",
 			    json_integer((json_int_t)h->transitions));
 	json_object_set_new(o, "current", json_string(
-		mc_health_history_status_name(h->current)));
+		mc_status_name(h->current)));
 	if (h->last_failure_status) {
 		json_t *f = json_object();
 
@@ -297,7 +296,7 @@ static json_t *check_json(const struct mc_check_history *h, size_t width)
 	}
 	for (size_t i = 0; i < width; i++)
 		json_array_append_new(buckets, h->buckets[i] < 0 ? json_null() :
-				      json_string(mc_health_history_status_name(
+				      json_string(mc_status_name(
 					      h->buckets[i])));
 	json_object_set_new(o, "buckets", buckets);
 	json_object_set_new(o, "sparkline",
@@ -316,15 +315,15 @@ static void colour_sparkline(struct mc_buf *out, const int *buckets,
 			mc_buf_puts(out, mc_spark_none);
 		else
 			mc_buf_printf(out, "\033[%dm%s\033[0m",
-				      mc_status_color(status_names[b]),
+				      mc_status_color(mc_status_name(b)),
 				      mc_spark_status_glyph(b));
 	}
 }
 
 static void legend(struct mc_buf *out, int color)
 {
-	static const int order[] = { ST_OK, ST_WARNING, ST_UNKNOWN,
-				     ST_CRITICAL };
+	static const int order[] = { MC_ST_OK, MC_ST_WARNING, MC_ST_UNKNOWN,
+				     MC_ST_CRITICAL };
 
 	mc_buf_puts(out, "legend:");
 	for (size_t i = 0; i < MC_ARRAY_LEN(order); i++) {
@@ -332,21 +331,27 @@ static void legend(struct mc_buf *out, int color)
 
 		if (color)
 			mc_buf_printf(out, " \033[%dm%s\033[0m %s",
-				      mc_status_color(status_names[st]),
-				      mc_spark_status_glyph(st), status_names[st]);
+				      mc_status_color(mc_status_name(st)),
+				      mc_spark_status_glyph(st), mc_status_name(st));
 		else
 			mc_buf_printf(out, " %s %s", mc_spark_status_glyph(st),
-				      status_names[st]);
+				      mc_status_name(st));
 	}
 	mc_buf_printf(out, " %s no data", mc_spark_none);
+}
+
+/* The NOW column in its status colour. */
+static int now_color(size_t col, const char *cell)
+{
+	return col == 2 ? mc_status_color(cell) : 0;
 }
 
 void mc_health_history_report(const struct mc_check_history *h, size_t n,
 			      double since, double now, struct mc_report *r)
 {
 	static const char *const headers[] = {
-		"CHECK", "TYPE", "UPTIME", "TRANSITIONS", "LAST FAILURE",
-		"SPARKLINE",
+		"CHECK", "TYPE", "NOW", "UPTIME", "TRANSITIONS",
+		"LAST FAILURE", "SPARKLINE",
 	};
 	double start = span_start(h, n, since);
 	size_t width = n > 0 && h[0].sparkline ? mc_utf8_chars(h[0].sparkline) : 0;
@@ -394,14 +399,15 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 		}
 		row[0] = h[i].name;
 		row[1] = h[i].type;
-		row[2] = uptime;
-		row[3] = trans;
-		row[4] = failure;
-		row[5] = h[i].sparkline;
+		row[2] = mc_status_name(h[i].current);
+		row[3] = uptime;
+		row[4] = trans;
+		row[5] = failure;
+		row[6] = h[i].sparkline;
 		mc_table_row(t, row);
 		free(failure);
 	}
-	mc_table_render(t, &table, r->color, NULL);
+	mc_table_render(t, &table, r->color, now_color);
 	mc_table_free(t);
 
 	if (!r->color) {
@@ -432,7 +438,7 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 			row++;
 		}
 	}
-	mc_buf_free(&table);
+	mc_buf_release(&table);
 
 	format_second(start, from, sizeof(from));
 	format_second(now, to, sizeof(to));

@@ -1,5 +1,5 @@
 /*
- * health_history.h - `health history` (PRODUCT.md 3.1): per check, uptime
+ * health_history.h - `health history` (mercuryctl-health(1)): per check, uptime
  * over a span, transitions, the last failure and a one-line sparkline of
  * status over time, read from the check_results table of the state file.
  *
@@ -29,8 +29,11 @@ struct mc_check_history {
 	double last_failure_ts;	/* newest non-ok sample, 0 if none */
 	char *last_failure_status, *last_failure_msg;	/* NULL if none */
 	char *sparkline;	/* UTF-8, `width` cells */
-	int *buckets;		/* width entries: worst status, -1 = no data;
-				 * NULL when width is 0 */
+	int *buckets;		/* width entries: worst status, -1 = no data,
+				 * but the newest sample's cell holds that
+				 * sample's status (where the check stands
+				 * now); NULL when width is 0 */
+	size_t last_cell;	/* the newest sample's cell */
 };
 
 /* The history of the checks named in names (every recorded check when
@@ -51,10 +54,14 @@ int mc_health_history(struct mc_state *st, const char *const *names,
 		      size_t n_names, double since, double now, size_t width,
 		      struct mc_check_history **out, size_t *n,
 		      struct mc_err *err);
+/* As mc_health_history, from each check's last `last` samples in the span
+ * only (0: all of them). */
+int mc_health_history_last(struct mc_state *st, const char *const *names,
+			   size_t n_names, double since, double now,
+			   size_t width, size_t last,
+			   struct mc_check_history **out, size_t *n,
+			   struct mc_err *err);
 void mc_health_history_free(struct mc_check_history *h, size_t n);
-
-/* Status name of a code (0..3), "unknown" for anything else. */
-const char *mc_health_history_status_name(int status);
 
 /* Fills r (since and now as given to mc_health_history):
  *   doc:  {"since": RFC 3339 | null, "until": RFC 3339,
@@ -62,7 +69,8 @@ const char *mc_health_history_status_name(int status);
  *                            "current", "last_failure": {"ts", "status",
  *                            "message"} | null, "buckets": [status | null],
  *                            "sparkline"}}}
- *   text: a table CHECK TYPE UPTIME TRANSITIONS LAST FAILURE SPARKLINE
+ *   text: a table CHECK TYPE NOW UPTIME TRANSITIONS LAST FAILURE
+ *         SPARKLINE (NOW: the newest sample's status)
  *         (sparkline cells coloured when r->color) and a legend line. */
 void mc_health_history_report(const struct mc_check_history *h, size_t n,
 			      double since, double now, struct mc_report *r);

@@ -229,7 +229,7 @@ double mc_http_parse_retry_after(const char *value, double now)
 	return (double)t > now ? (double)t - now : 0;
 }
 
-void mc_http_req_clean(struct mc_http_req *req)
+void mc_http_req_release(struct mc_http_req *req)
 {
 	if (req == NULL)
 		return;
@@ -380,7 +380,7 @@ static void scrub(const char *in, const char *url, char *out, size_t size)
 		p++;
 	}
 	snprintf(out, size, "%s", b.data ? b.data : "");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	/* Drop a trailing newline curl sometimes leaves. */
 	n = strlen(out);
 	while (n > 0 && isspace((unsigned char)out[n - 1]))
@@ -477,7 +477,7 @@ static void release_easy(struct mc_http *h, struct slot *s)
 static void finish(struct slot *s)
 {
 	s->state = SLOT_FINISHED;
-	mc_buf_free(&s->body);
+	mc_buf_release(&s->body);
 }
 
 /* The request ended with an answer: hand the body over. */
@@ -635,6 +635,17 @@ static void start_attempt(struct mc_http *h, struct slot *s,
 	rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
 	if (req->ca_file)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+	if (req->proxy)
+		rc |= curl_easy_setopt(e, CURLOPT_PROXY, req->proxy);
+	if (req->insecure) {
+		rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (req->userpwd) {
+		rc |= curl_easy_setopt(e, CURLOPT_HTTPAUTH,
+				       (long)CURLAUTH_BASIC);
+		rc |= curl_easy_setopt(e, CURLOPT_USERPWD, req->userpwd);
+	}
 	if (req->want_cert_expiry) {
 		rc |= curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
 		/* A reused connection has no handshake and so no chain. */
@@ -837,7 +848,7 @@ int mc_http_perform(struct mc_http *h, struct mc_http_req *reqs, size_t n,
 
 	slots = mc_calloc(n, sizeof(*slots));
 	for (i = 0; i < n; i++) {
-		mc_http_req_clean(&reqs[i]);
+		mc_http_req_release(&reqs[i]);
 		slots[i].req = &reqs[i];
 		slots[i].state = SLOT_WAITING;
 		slots[i].max_body = reqs[i].max_body ? reqs[i].max_body :
@@ -897,7 +908,7 @@ int mc_http_perform(struct mc_http *h, struct mc_http_req *reqs, size_t n,
 
 	for (i = 0; i < n; i++) {
 		release_easy(h, &slots[i]);
-		mc_buf_free(&slots[i].body);
+		mc_buf_release(&slots[i].body);
 	}
 	free(slots);
 	return 0;

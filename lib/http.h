@@ -40,11 +40,17 @@ struct mc_http_req {
 	const char *ca_file;		/* trust these CAs (PEM); NULL: the
 					   system's */
 	int want_cert_expiry;		/* fill cert_expiry (https) */
+	const char *proxy;		/* send through this proxy URL; NULL:
+					   libcurl's default */
+	int insecure;			/* skip TLS verification (self-signed
+					   test hosts; health checks only) */
+	const char *userpwd;		/* HTTP basic auth "user:password"
+					   (a secret); NULL: none */
 	int64_t start_after_ms;		/* first attempt no sooner than this
 					   (a rate limit's wait) */
 	void *user;
 
-	/* Filled by mc_http_perform(); released by mc_http_req_clean(). */
+	/* Filled by mc_http_perform(); released by mc_http_req_release(). */
 	int done;			/* 1 when an answer was had */
 	long status;			/* last HTTP status, 0 when none */
 	char *resp;			/* body, NUL-terminated */
@@ -72,10 +78,14 @@ const char *mc_http_trace_id(const struct mc_http *h);
  * A request "succeeds" when done && 200 <= status < 400. */
 int mc_http_perform(struct mc_http *h, struct mc_http_req *reqs, size_t n,
 		    const struct mc_deadline *dl, struct mc_err *err);
-void mc_http_req_clean(struct mc_http_req *req);
+void mc_http_req_release(struct mc_http_req *req);
 
 /* Parses a Retry-After value (delta seconds or an HTTP date) relative to
  * now; -1 when unparseable. */
 double mc_http_parse_retry_after(const char *value, double now);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_http_req_clean mc_http_req_release
 
 #endif

@@ -60,7 +60,7 @@ static int validate(const struct mc_conf_section *s, const char **key,
 
 	if (mc_job_def_from_section(s, &d, key, why, size) < 0)
 		return -1;
-	mc_job_def_clean(&d);
+	mc_job_def_release(&d);
 	return 0;
 }
 
@@ -85,7 +85,7 @@ void mc_job_def_default(const char *name, struct mc_job_def *d)
 	d->n_success = 1;
 }
 
-void mc_job_def_clean(struct mc_job_def *d)
+void mc_job_def_release(struct mc_job_def *d)
 {
 	if (d == NULL)
 		return;
@@ -224,14 +224,14 @@ int mc_job_def_from_section(const struct mc_conf_section *s,
 	}
 	return 0;
 fail:
-	mc_job_def_clean(d);
+	mc_job_def_release(d);
 	return -1;
 }
 
 void mc_job_defs_free(struct mc_job_def *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		mc_job_def_clean(&d[i]);
+		mc_job_def_release(&d[i]);
 	free(d);
 }
 
@@ -391,7 +391,7 @@ static void read_run(sqlite3_stmt *s, struct mc_job_run *r)
 	r->output_total = sqlite3_column_int64(s, 12);
 }
 
-void mc_job_run_clean(struct mc_job_run *r)
+void mc_job_run_release(struct mc_job_run *r)
 {
 	if (r == NULL)
 		return;
@@ -408,7 +408,7 @@ void mc_job_run_clean(struct mc_job_run *r)
 void mc_job_runs_free(struct mc_job_run *r, size_t n)
 {
 	for (size_t i = 0; r && i < n; i++)
-		mc_job_run_clean(&r[i]);
+		mc_job_run_release(&r[i]);
 	free(r);
 }
 
@@ -508,12 +508,12 @@ const char *mc_job_verdict_name(int v)
 	}
 }
 
-void mc_job_status_clean(struct mc_job_status *s)
+void mc_job_status_release(struct mc_job_status *s)
 {
 	if (s == NULL)
 		return;
-	mc_job_run_clean(&s->last);
-	mc_job_run_clean(&s->running);
+	mc_job_run_release(&s->last);
+	mc_job_run_release(&s->running);
 	free(s->message);
 	memset(s, 0, sizeof(*s));
 }
@@ -618,12 +618,12 @@ int mc_job_evaluate(struct mc_state *st, const struct mc_job_def *def,
 	/* A run whose mercuryctl is gone ended without a record. */
 	if (running && !run_alive(&out->running)) {
 		if (out->last.id == 0 || out->last.started <= out->running.started) {
-			mc_job_run_clean(&out->last);
+			mc_job_run_release(&out->last);
 			out->last = out->running;
 			free(out->last.status);
 			out->last.status = mc_strdup("lost");
 		} else {
-			mc_job_run_clean(&out->running);
+			mc_job_run_release(&out->running);
 		}
 		memset(&out->running, 0, sizeof(out->running));
 		running = 0;
@@ -685,7 +685,7 @@ int mc_job_evaluate(struct mc_state *st, const struct mc_job_def *def,
 	}
 	return 0;
 fail:
-	mc_job_status_clean(out);
+	mc_job_status_release(out);
 	return -1;
 }
 

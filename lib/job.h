@@ -50,7 +50,7 @@ int mc_job_def_from_section(const struct mc_conf_section *s,
 			    size_t size);
 /* A job without a section: the defaults, no command, no schedule. */
 void mc_job_def_default(const char *name, struct mc_job_def *d);
-void mc_job_def_clean(struct mc_job_def *d);
+void mc_job_def_release(struct mc_job_def *d);
 int mc_job_success_code(const struct mc_job_def *d, int code);
 /* The configured jobs (names: NULL/0 for all; a name the configuration
  * lacks is MC_EXIT_USAGE with a suggestion). */
@@ -106,7 +106,7 @@ int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
  * found, 0 when not. */
 int mc_job_run_get(struct mc_state *st, const char *job, int64_t id,
 		   struct mc_job_run *out, struct mc_err *err);
-void mc_job_run_clean(struct mc_job_run *r);
+void mc_job_run_release(struct mc_job_run *r);
 void mc_job_runs_free(struct mc_job_run *r, size_t n);
 
 /* ---- verdicts ----------------------------------------------------------- */
@@ -136,7 +136,7 @@ struct mc_job_status {
  * anchors its first expected start. */
 int mc_job_evaluate(struct mc_state *st, const struct mc_job_def *def,
 		    double now, struct mc_job_status *out, struct mc_err *err);
-void mc_job_status_clean(struct mc_job_status *s);
+void mc_job_status_release(struct mc_job_status *s);
 
 /* `job list`: the table, the JSON document, the job metrics and the exit
  * code (0/1/2 by the worst). */
@@ -148,5 +148,11 @@ void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom);
 /* Text from outside written for a terminal: control bytes (but newline
  * and tab) and bytes that are not UTF-8 become \xNN. Caller frees. */
 char *mc_job_escape(const void *p, size_t n);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_job_def_clean mc_job_def_release
+#define mc_job_run_clean mc_job_run_release
+#define mc_job_status_clean mc_job_status_release
 
 #endif

@@ -296,7 +296,7 @@ static char *joined(char *const *argv)
 	for (size_t i = 0; argv[i]; i++)
 		mc_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
 	safe = mc_redact(b.data ? b.data : "");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return safe;
 }
 
@@ -419,6 +419,35 @@ static char *describe(const struct mc_proc_result *res,
 	return mc_asprintf("exit %d", res->exit_code);
 }
 
+/* Copies the child's stdout and stderr to ours while it runs, keeping the
+ * last keep bytes of both as the tail (spliced where the kernel can). */
+static void pump_output(struct pump *pm, struct mc_proc *p, uint64_t keep)
+{
+	pm->p = p;
+	pm->buf = mc_malloc(RW_BUF);
+	for (int i = 0; i < 2; i++) {
+		pm->s[i].which = i + 1;
+		pm->s[i].in = mc_proc_fd(p, i + 1);
+		pm->s[i].out = i + 1;
+		pm->s[i].mode = MODE_SPLICE;
+		if (pm->s[i].in >= 0)
+			fcntl(pm->s[i].in, F_SETPIPE_SZ, 4 * CHUNK);
+	}
+	pm->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (pm->devnull < 0 || pipe2(pm->tp, O_CLOEXEC | O_NONBLOCK) < 0) {
+		pm->tp[0] = pm->tp[1] = -1;
+		pm->s[0].mode = pm->s[1].mode = MODE_RW;
+	} else {
+		if (fcntl(pm->tp[1], F_SETPIPE_SZ, (int)(3 * CHUNK + keep)) < 0)
+			fcntl(pm->tp[1], F_SETPIPE_SZ, 1 << 20);
+	}
+	pump_run(pm);
+	if (pm->tp[0] >= 0) {
+		tp_trim(pm, 1);
+		tp_drain(pm);
+	}
+}
+
 int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		      struct mc_err *err)
 {
@@ -493,34 +522,10 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		return -1;
 	}
 	jr->ran = 1;
-	if (jr->def.keep_output) {
-		pm.p = p;
-		pm.buf = mc_malloc(RW_BUF);
-		for (int i = 0; i < 2; i++) {
-			pm.s[i].which = i + 1;
-			pm.s[i].in = mc_proc_fd(p, i + 1);
-			pm.s[i].out = i + 1;
-			pm.s[i].mode = MODE_SPLICE;
-			if (pm.s[i].in >= 0)
-				fcntl(pm.s[i].in, F_SETPIPE_SZ, 4 * CHUNK);
-		}
-		pm.devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (pm.devnull < 0 || pipe2(pm.tp, O_CLOEXEC | O_NONBLOCK) < 0) {
-			pm.tp[0] = pm.tp[1] = -1;
-			pm.s[0].mode = pm.s[1].mode = MODE_RW;
-		} else {
-			if (fcntl(pm.tp[1], F_SETPIPE_SZ, (int)(3 * CHUNK +
-				  jr->def.keep_output)) < 0)
-				fcntl(pm.tp[1], F_SETPIPE_SZ, 1 << 20);
-		}
-		pump_run(&pm);
-		if (pm.tp[0] >= 0) {
-			tp_trim(&pm, 1);
-			tp_drain(&pm);
-		}
-	} else {
+	if (jr->def.keep_output)
+		pump_output(&pm, p, jr->def.keep_output);
+	else
 		mc_proc_wait(p, NULL, NULL);
-	}
 	result = *mc_proc_result(p);	/* p is freed below */
 	code = mc_proc_status(res);
 	jr->ok = res->exited && !res->timed_out && !res->deadline &&
@@ -636,14 +641,14 @@ void mc_job_runner_notify(struct mc_job_runner *jr, struct mc_report *r)
 	}
 	free(label);
 	mc_deliveries_free(d, nw);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	mc_webhooks_free(whs, nw);
 }
 
-void mc_job_runner_clean(struct mc_job_runner *jr)
+void mc_job_runner_release(struct mc_job_runner *jr)
 {
 	mc_lock_release(jr->lock);
-	mc_job_def_clean(&jr->def);
+	mc_job_def_release(&jr->def);
 	free(jr->how);
 	memset(jr, 0, sizeof(*jr));
 }

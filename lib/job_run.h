@@ -45,7 +45,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		      struct mc_err *err);
 /* With jr->http set: delivers the alert decided by the run (needs_http). */
 void mc_job_runner_notify(struct mc_job_runner *jr, struct mc_report *r);
-void mc_job_runner_clean(struct mc_job_runner *jr);
+void mc_job_runner_release(struct mc_job_runner *jr);
 
 /* The output pump on its own (tests and job run): passes what the two
  * pipes in[] carry to out[] unchanged and keeps the last keep bytes of
@@ -63,5 +63,8 @@ void mc_job_tail_add(struct mc_job_tail *t, const void *p, size_t n);
 const unsigned char *mc_job_tail_data(const struct mc_job_tail *t,
 				      size_t *len);
 void mc_job_tail_free(struct mc_job_tail *t);
+
+/* The name before git's rule (docs/DESIGN.md), for code written before it. */
+#define mc_job_runner_clean mc_job_runner_release
 
 #endif

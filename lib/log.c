@@ -1,5 +1,6 @@
 /* log.c - stderr diagnostics and redaction of secrets. */
 #include "log.h"
+#include "json.h"
 #include "mc.h"
 
 #include <ctype.h>
@@ -290,11 +291,20 @@ static void emit(int level, const char *msg, va_list kv)
 			const char *v = va_arg(kv, const char *);
 			char *sv = field_value(k, v);
 
-			json_object_set_new(o, k, json_string(sv));
+			/* a number stays a number ("exit_code":0) */
+			if (mc_json_is_number(sv) && strchr(sv, '.') == NULL &&
+			    strpbrk(sv, "eE") == NULL && strlen(sv) < 19)
+				json_object_set_new(o, k, json_integer(
+					strtoll(sv, NULL, 10)));
+			else if (mc_json_is_number(sv))
+				json_object_set_new(o, k,
+						    json_real(strtod(sv, NULL)));
+			else
+				json_object_set_new(o, k, json_string(sv));
 			free(sv);
 		}
-		line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-		fprintf(stderr, "%s\n", line ? line : "{}");
+		line = mc_json_dumps(o, MC_JSON_ASCII);
+		fprintf(stderr, "%s\n", line);
 		free(line);
 		json_decref(o);
 	} else {
@@ -313,7 +323,7 @@ static void emit(int level, const char *msg, va_list kv)
 			free(sv);
 		}
 		fprintf(stderr, "%s\n", b.data);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	free(safe);
 }

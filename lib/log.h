@@ -24,7 +24,9 @@ void mc_log_setup(int level, int json, const char *command,
 int mc_log_level_parse(const char *s);		/* -1 when unknown */
 void mc_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A log line with extra fields: pairs of key, value ending in NULL. */
+/* A log line with extra fields: pairs of key, value ending in NULL. In
+ * JSON logs a value that is a JSON number is written as a number
+ * ("exit_code":0, "duration_ms":12.5), any other as a string. */
 void mc_logkv(int level, const char *msg, ...);
 /* Frees the registered secrets (wiped) and the setup strings. */
 void mc_log_shutdown(void);

@@ -7,7 +7,10 @@
  *
  * Ownership rule for the whole library: a function that returns a pointer
  * gives it to the caller, who frees it with the matching mc_<thing>_free()
- * (or free() for plain strings); every _free() accepts NULL. Arguments are
+ * (or free() for plain strings); every _free() accepts NULL. Naming, as
+ * git's: mc_<thing>_release(p) frees what *p holds and leaves the struct
+ * (the caller's, often on the stack) reusable; mc_<thing>_free(p) frees
+ * that and p itself (or an array of n). Arguments are
  * borrowed: a const char * that a function keeps is copied. Functions that
  * can fail return 0 on success and -1 on failure, and fill the optional
  * caller-owned struct mc_err. lib/ never prints and never exits; cmd/ reports
@@ -22,7 +25,8 @@
 #include <stdint.h>
 #include <signal.h>
 
-/* Exit codes: PRODUCT.md section 2.3, one table for every command. */
+/* Exit codes: one table for every command (mercuryctl(1) EXIT STATUS;
+ * docs/DESIGN.md, "Exit codes"). */
 enum mc_exit {
 	MC_EXIT_OK = 0,
 	MC_EXIT_WARNING = 1,
@@ -88,7 +92,7 @@ void mc_buf_puts(struct mc_buf *b, const char *s);
 void mc_buf_printf(struct mc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mc_buf_reset(struct mc_buf *b);		/* len = 0, keeps memory */
-void mc_buf_free(struct mc_buf *b);
+void mc_buf_release(struct mc_buf *b);
 char *mc_buf_steal(struct mc_buf *b);		/* caller frees; b is reset */
 
 /* Strings. */
@@ -100,7 +104,7 @@ size_t mc_levenshtein(const char *a, const char *b);
 const char *mc_suggest(const char *word, const char *const *candidates,
 		       size_t n);
 
-/* Units (PRODUCT.md 2.1). Each returns 0 or -1 with a one-line reason in err
+/* Units (docs/DESIGN.md, "Invocation and units"). Each returns 0 or -1 with a one-line reason in err
  * (code MC_EXIT_USAGE; callers that read config re-code it to 78).
  *   durations: 250ms 2s 15m 6h 30d 1w, also combined (1h30m); bare 0
  *   sizes:     10KB (1000), 5MiB (1048576), 512 or 512B
@@ -222,5 +226,9 @@ char *mc_read_file(const char *path, size_t max, size_t *len,
 		   struct mc_err *err);
 
 #define MC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_buf_free mc_buf_release
 
 #endif

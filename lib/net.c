@@ -168,10 +168,12 @@ int mc_net_resolve(const char *host, int port, double end,
 			break;
 		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ?
-					    POLLIN : 0) |
-					   (ARES_GETSOCK_WRITABLE(bits, i) ?
-					    POLLOUT : 0));
+			/* c-ares' own ARES_GETSOCK_WRITABLE shifts 1 into
+			 * the sign bit of an int: read the bits unsigned. */
+			unsigned ub = (unsigned)bits;
+			short ev = (short)((((ub >> i) & 1u) ? POLLIN : 0) |
+					   (((ub >> (i + ARES_GETSOCK_MAXNUM)) &
+					     1u) ? POLLOUT : 0));
 
 			if (ev)
 				pf[n++] = (struct pollfd){ socks[i], ev, 0 };

@@ -1,5 +1,5 @@
 /*
- * notify.h - `health --notify` (PRODUCT.md 3.1): which checks changed state
+ * notify.h - `health --notify` (mercuryctl-health(1)): which checks changed state
  * between runs, damped as Gatus and Kubernetes probes damp flapping.
  *
  * Per check the state file keeps the state last notified (ok at first), the
@@ -34,7 +34,7 @@ int mc_notify_done(struct mc_state *st, const struct mc_notify_change *c,
 		   double now, struct mc_err *err);
 /* The alert for change c: a trigger with severity critical (a critical
  * check failing), warning (anything else not ok), or a resolve. host: the
- * source. Fills a (mc_alert_clean() it). */
+ * source. Fills a (mc_alert_release() it). */
 void mc_notify_alert(const struct mc_notify_change *c, const char *host,
 		     const char *correlation_id, struct mc_alert *a);
 

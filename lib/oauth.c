@@ -50,7 +50,7 @@ double mc_oauth_now(const struct mc_oauth_env *env)
 
 /* ---- the token store -------------------------------------------------- */
 
-void mc_oauth_token_clean(struct mc_oauth_token *t)
+void mc_oauth_token_release(struct mc_oauth_token *t)
 {
 	if (t == NULL)
 		return;
@@ -308,7 +308,7 @@ int mc_oauth_parse_token(const char *body, size_t len, long status, double now,
 	    strlen(t->access_token) != json_string_length(
 		    json_object_get(doc, "access_token"))) {
 		json_decref(doc);
-		mc_oauth_token_clean(t);
+		mc_oauth_token_release(t);
 		return mc_err_set(err, MC_EXIT_CRITICAL, "the token endpoint's "
 				  "answer has no usable access_token");
 	}
@@ -339,7 +339,7 @@ int mc_oauth_parse_token(const char *body, size_t len, long status, double now,
 	return 0;
 }
 
-void mc_oauth_endpoints_clean(struct mc_oauth_endpoints *e)
+void mc_oauth_endpoints_release(struct mc_oauth_endpoints *e)
 {
 	free(e->token);
 	free(e->device);
@@ -514,7 +514,7 @@ int mc_oauth_token_request(const struct mc_oauth_env *env,
 		return -1;
 	}
 	if (mc_oauth_post(env, p, url, form, 1, &req, err) < 0) {
-		mc_http_req_clean(&req);
+		mc_http_req_release(&req);
 		free(bname);
 		return -1;
 	}
@@ -525,7 +525,7 @@ int mc_oauth_token_request(const struct mc_oauth_env *env,
 			   url, req.err.msg[0] ? req.err.msg : "no answer");
 		mc_breaker_record(env->st, bname, 0, &p->breaker, env->clock,
 				  NULL);
-		mc_http_req_clean(&req);
+		mc_http_req_release(&req);
 		free(bname);
 		return -1;
 	}
@@ -533,7 +533,7 @@ int mc_oauth_token_request(const struct mc_oauth_env *env,
 	free(bname);
 	rc = mc_oauth_parse_token(req.resp, req.resp_len, req.status, now, t,
 				  error, err);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	if (rc == 0)
 		return 0;
 	if (*error && (strcmp(*error, "invalid_client") == 0 ||
@@ -639,7 +639,7 @@ static int fetch_discovery(const struct mc_oauth_env *env,
 				   "discovery at %s failed: %s", p->name,
 				   urls[i], req.err.msg[0] ? req.err.msg :
 				   "no answer");
-			mc_http_req_clean(&req);
+			mc_http_req_release(&req);
 			break;
 		}
 		if (req.status != 200) {
@@ -647,17 +647,17 @@ static int fetch_discovery(const struct mc_oauth_env *env,
 				   "no discovery document for issuer %s "
 				   "(HTTP %ld at %s)", p->source, p->name,
 				   p->issuer, req.status, urls[i]);
-			mc_http_req_clean(&req);
+			mc_http_req_release(&req);
 			continue;
 		}
 		rc = mc_oauth_parse_discovery(req.resp, req.resp_len,
 					      p->issuer, e, err);
 		if (rc == 0 && discovery_store(env->st, p->issuer, req.resp,
 					       mc_oauth_now(env), err) < 0) {
-			mc_oauth_endpoints_clean(e);
+			mc_oauth_endpoints_release(e);
 			rc = -1;
 		}
-		mc_http_req_clean(&req);
+		mc_http_req_release(&req);
 		if (rc < 0)
 			break;
 	}
@@ -704,7 +704,7 @@ int mc_oauth_endpoints(const struct mc_oauth_env *env,
 	take_explicit(&e->authorization, p->authorization_url);
 	take_explicit(&e->revocation, p->revocation_url);
 	if (e->token == NULL) {
-		mc_oauth_endpoints_clean(e);
+		mc_oauth_endpoints_release(e);
 		return mc_err_set(err, MC_EXIT_CONFIG, "%s: [oauth \"%s\"] the "
 				  "issuer's metadata names no token endpoint: "
 				  "set token_url", p->source, p->name);
@@ -759,10 +759,10 @@ static int refresh_locked(const struct mc_oauth_env *env,
 	}
 	rc = mc_oauth_token_request(env, p, e.token, &form, t, &error, err);
 	mc_free_secret(mc_buf_steal(&form));
-	mc_oauth_endpoints_clean(&e);
+	mc_oauth_endpoints_release(&e);
 	if (rc == 0) {
 		if (mc_oauth_token_save(env->st, p->name, t, now, err) < 0) {
-			mc_oauth_token_clean(t);
+			mc_oauth_token_release(t);
 			free(error);
 			return -1;
 		}
@@ -846,10 +846,10 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 		return 0;
 	}
 	if (cur.refresh_token == NULL && mc_oauth_needs_user(p)) {
-		mc_oauth_token_clean(&cur);
+		mc_oauth_token_release(&cur);
 		return needs_login_err(p, NULL, err);
 	}
-	mc_oauth_token_clean(&cur);
+	mc_oauth_token_release(&cur);
 	if ((lock = provider_lock(env, p, err)) == NULL)
 		return -1;
 	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0) {
@@ -867,7 +867,7 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 	}
 	rc = refresh_locked(env, p, &cur, t, err);
 	mc_lock_release(lock);
-	mc_oauth_token_clean(&cur);
+	mc_oauth_token_release(&cur);
 	*refreshed = rc == 0;
 	return rc;
 }
@@ -903,7 +903,7 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 		mc_buf_printf(&warn, "the server offers no revocation endpoint "
 			      "(set revocation_url): the tokens stay valid "
 			      "there until they expire");
-		mc_oauth_endpoints_clean(&e);
+		mc_oauth_endpoints_release(&e);
 	} else {
 		for (int i = 0; i < 2; i++) {
 			struct mc_buf form = { 0 };
@@ -924,21 +924,21 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 					      req.err.msg[0] ? req.err.msg :
 					      "no answer");
 			}
-			mc_http_req_clean(&req);
+			mc_http_req_release(&req);
 			mc_free_secret(mc_buf_steal(&form));
 		}
-		mc_oauth_endpoints_clean(&e);
+		mc_oauth_endpoints_release(&e);
 	}
-	mc_oauth_token_clean(&cur);
+	mc_oauth_token_release(&cur);
 	rc = mc_oauth_token_forget(env->st, p->name, err);
 	mc_lock_release(lock);
 	if (rc < 0) {
-		mc_buf_free(&warn);
+		mc_buf_release(&warn);
 		return -1;
 	}
 	if (warn.len)
 		*warning = mc_buf_steal(&warn);
-	mc_buf_free(&warn);
+	mc_buf_release(&warn);
 	return 0;
 }
 
@@ -972,7 +972,7 @@ int mc_oauth_bearer(struct mc_state *st, const struct mc_conf *conf,
 	if (rc == 0) {
 		*header = mc_asprintf("Authorization: Bearer %s",
 				      t.access_token);
-		mc_oauth_token_clean(&t);
+		mc_oauth_token_release(&t);
 	}
 	mc_http_free(own);
 	mc_oauth_providers_free(p, n);

@@ -98,7 +98,7 @@ struct mc_oauth_token {
 	char *last_result;	/* "ok" or why not (no secrets) */
 	int notified;		/* needs-login was alerted */
 };
-void mc_oauth_token_clean(struct mc_oauth_token *t);
+void mc_oauth_token_release(struct mc_oauth_token *t);
 int mc_oauth_token_read(struct mc_state *st, const char *provider,
 			struct mc_oauth_token *t, struct mc_err *err);
 /* Forgets a provider's tokens. */
@@ -146,7 +146,7 @@ struct mc_oauth_endpoints {
 	char *revocation;
 	char *introspection;
 };
-void mc_oauth_endpoints_clean(struct mc_oauth_endpoints *e);
+void mc_oauth_endpoints_release(struct mc_oauth_endpoints *e);
 /* The provider's endpoints: explicit keys first, the rest from the
  * issuer's discovery document (the cached one when younger than an hour). */
 int mc_oauth_endpoints(const struct mc_oauth_env *env,
@@ -218,5 +218,10 @@ int mc_oauth_bearer(struct mc_state *st, const struct mc_conf *conf,
  * bytes, and its S256 challenge. */
 void mc_oauth_pkce(char verifier[44], char challenge[44]);
 void mc_oauth_s256(const char *verifier, char challenge[44]);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_oauth_token_clean mc_oauth_token_release
+#define mc_oauth_endpoints_clean mc_oauth_endpoints_release
 
 #endif

@@ -195,9 +195,9 @@ static int login_device(const struct mc_oauth_env *env,
 				 expires_at, &t, &polls, err) < 0)
 		goto out;
 	rc = save_login(env, p, &t, err);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 out:
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_free_secret(mc_buf_steal(&form));
 	json_decref(doc);
 	mc_free_secret(device_code);
@@ -253,7 +253,7 @@ static char *read_request(int fd)
 	}
 	if (b.len > 0 && strchr(b.data, '\n'))
 		return mc_buf_steal(&b);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return NULL;
 }
 
@@ -497,7 +497,7 @@ static int login_code(const struct mc_oauth_env *env,
 		goto out;
 	}
 	rc = save_login(env, p, &t, err);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	if (rc == 0)
 		respond(cfd, 200, "Logged in", "mercuryctl is logged in. You "
 			"may close this window.");
@@ -512,7 +512,7 @@ out:
 	free(error);
 	mc_free_secret(code);
 	free(redirect);
-	mc_buf_free(&url);
+	mc_buf_release(&url);
 	mc_free_secret(mc_buf_steal(&form));
 	OPENSSL_cleanse(verifier, sizeof(verifier));
 	return rc;
@@ -544,6 +544,6 @@ int mc_oauth_login(const struct mc_oauth_env *env,
 	else
 		rc = device ? login_device(env, p, &e, err) :
 		     login_code(env, p, &e, err);
-	mc_oauth_endpoints_clean(&e);
+	mc_oauth_endpoints_release(&e);
 	return rc;
 }

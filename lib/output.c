@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 int mc_format_parse(const char *s)
@@ -44,6 +45,22 @@ int mc_format_scan(int argc, char *const *argv)
 	return format;
 }
 
+static const char *const status_names[] = { "ok", "warning", "critical",
+					    "unknown" };
+
+const char *mc_status_name(int status)
+{
+	return status >= 0 && status <= 3 ? status_names[status] : "unknown";
+}
+
+int mc_status_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (mc_streq(name, status_names[i]))
+			return i;
+	return MC_ST_UNKNOWN;
+}
+
 void mc_report_init(struct mc_report *r, int color)
 {
 	memset(r, 0, sizeof(*r));
@@ -51,11 +68,11 @@ void mc_report_init(struct mc_report *r, int color)
 	r->color = color;
 }
 
-void mc_report_free(struct mc_report *r)
+void mc_report_release(struct mc_report *r)
 {
 	json_decref(r->doc);
-	mc_buf_free(&r->text);
-	mc_buf_free(&r->prom);
+	mc_buf_release(&r->text);
+	mc_buf_release(&r->prom);
 	free(r->nagios);
 	free(r->summary);
 	memset(r, 0, sizeof(*r));
@@ -143,7 +160,7 @@ json_t *mc_json_text(const char *s, size_t n)
 		}
 	}
 	j = json_stringn(b.data ? b.data : "", b.len);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return j;
 }
 
@@ -335,8 +352,8 @@ int mc_pushgateway_push(struct mc_http *h, const char *url,
 				safe, req.err.msg[0] ? req.err.msg : "no answer");
 		free(safe);
 	}
-	mc_http_req_clean(&req);
-	mc_buf_free(&u);
+	mc_http_req_release(&req);
+	mc_buf_release(&u);
 	return rc;
 }
 
@@ -368,7 +385,8 @@ int mc_output_gone(void)
 
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
 {
-	int quote = strpbrk(name, " '=") != NULL;
+	int quote = (*name == '\0' && *suffix == '\0') ||
+		    strpbrk(name, " \t'=") != NULL;
 
 	if (quote)
 		mc_buf_puts(b, "'");
@@ -381,4 +399,58 @@ void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix)
 	mc_buf_puts(b, suffix);
 	if (quote)
 		mc_buf_puts(b, "'");
+}
+
+void mc_format_age(double seconds, char *buf, size_t size)
+{
+	long long s;
+
+	if (!(seconds > 0))	/* negative, or NaN */
+		seconds = 0;
+	if (seconds < 1) {
+		snprintf(buf, size, "%dms", (int)(seconds * 1000));
+		return;
+	}
+	s = seconds > 9e15 ? 9000000000000000LL : (long long)seconds;
+	if (s < 60)
+		snprintf(buf, size, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, size, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, size, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+/* Set once by the driver, before any command runs. */
+static int time_text_local;
+
+void mc_time_text_local(int on)
+{
+	time_text_local = on;
+}
+
+void mc_format_time_text(double wall, char *buf, size_t size)
+{
+	time_t secs = (time_t)floor(wall);
+	struct tm tm;
+	char off[8];
+	long o;
+
+	if (!time_text_local) {
+		gmtime_r(&secs, &tm);
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	localtime_r(&secs, &tm);
+	o = tm.tm_gmtoff;
+	if (o == 0) {
+		strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	snprintf(off, sizeof(off), "%c%02ld:%02ld", o < 0 ? '-' : '+',
+		 labs(o) / 3600 % 100, labs(o) % 3600 / 60);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (strlen(buf) + strlen(off) < size)
+		strcat(buf, off);
 }

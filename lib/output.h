@@ -1,6 +1,6 @@
 /*
- * output.h - what a command reports, and its four renderings (PRODUCT.md
- * 2.2, 2.7): text for people, one JSON document, Prometheus exposition,
+ * output.h - what a command reports, and its four renderings (docs/DESIGN.md,
+ * "Streams and output"): text for people, one JSON document, Prometheus exposition,
  * and a Nagios plugin line.
  *
  * A command fills one struct mc_report; cmd/main.c prints the rendering the
@@ -22,6 +22,18 @@ enum mc_format {
 	MC_FMT_NAGIOS,
 };
 int mc_format_parse(const char *s);	/* -1 when unknown */
+
+/* A status, in Nagios order: of a check, an SLO, a command's verdict. */
+enum mc_status {
+	MC_ST_OK = 0,
+	MC_ST_WARNING = 1,
+	MC_ST_CRITICAL = 2,
+	MC_ST_UNKNOWN = 3,
+};
+/* "ok", "warning", "critical", "unknown" (anything else: "unknown"). */
+const char *mc_status_name(int status);
+/* The status called name; MC_ST_UNKNOWN for any other name. */
+int mc_status_parse(const char *name);
 /* The output mode argv asks for, read before (or without) parsing it, so
  * that a usage error is reported in that mode: -o FORMAT, -oFORMAT,
  * --output FORMAT, --output=FORMAT and --json; the last one wins, nothing
@@ -39,7 +51,7 @@ struct mc_report {
 };
 
 void mc_report_init(struct mc_report *r, int color);
-void mc_report_free(struct mc_report *r);
+void mc_report_release(struct mc_report *r);
 
 /* The span a history report covers: "since" (RFC 3339, or null when 0:
  * from the first record on) and "until" in r's document. */
@@ -61,8 +73,22 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 /* A label value escaped for the exposition format. Caller frees. */
 char *mc_prom_label(const char *value);
 
-/* A Nagios perfdata label NAME+SUFFIX: quoted when it has spaces, quotes
- * or '=' (a quote inside doubled), as the plugin guidelines say. */
+/* Times for people, in text output: to the second, UTC
+ * ("2026-11-22T10:00:00Z") unless local time was asked for (--local-time,
+ * [core] time_zone = local): then the TZ zone, with its offset
+ * ("2026-11-22T11:00:00+01:00"). JSON keeps RFC 3339 UTC (mc_format_time). */
+void mc_time_text_local(int on);
+void mc_format_time_text(double wall, char *buf, size_t size);
+
+/* An age or a span for people, in its two largest units, the second
+ * zero-padded and the rest cut off: "850ms", "42s", "5m07s", "2h01m",
+ * "3d04h". Negative counts as 0. */
+void mc_format_age(double seconds, char *buf, size_t size);
+
+/* A Nagios perfdata label NAME+SUFFIX: quoted when NAME has a blank, a
+ * quote or '=' or the label is empty (a quote inside doubled), as the
+ * plugin guidelines say. The one label writer: health, slo, dlq and the
+ * exec check's re-serialised perfdata all use it. */
 void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
 
 /* Text tables: columns aligned on display width (UTF-8 aware). */
@@ -102,5 +128,9 @@ int mc_flush(FILE *f);
  * and the run ends quietly, as `git log | head` does (see mercuryctl(1),
  * EXIT STATUS). */
 int mc_output_gone(void);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_report_free mc_report_release
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include "plugin.h"
 #include "proc.h"
+#include "output.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -110,7 +111,7 @@ int mc_argv_split(const char *s, char ***argv, struct mc_err *err)
 		if (word.data == NULL)
 			mc_buf_add(&word, "", 0);
 	}
-	mc_buf_free(&word);
+	mc_buf_release(&word);
 	if (n == 0) {
 		free(v);
 		return mc_err_set(err, MC_EXIT_USAGE, "empty command");
@@ -118,7 +119,7 @@ int mc_argv_split(const char *s, char ***argv, struct mc_err *err)
 	*argv = v;
 	return 0;
 unclosed:
-	mc_buf_free(&word);
+	mc_buf_release(&word);
 	if (v)
 		v[n] = NULL;
 	mc_argv_free(v);
@@ -305,7 +306,7 @@ void mc_perf_parse(const char *s, struct mc_perf **out, size_t *n)
 			/* A bad item: go on after the next blank. */
 		}
 	}
-	mc_buf_free(&label);
+	mc_buf_release(&label);
 }
 
 void mc_perf_free(struct mc_perf *p, size_t n)
@@ -341,7 +342,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 		trimmed = mc_trim(trimmed);
 	}
 	res->text = mc_strdup(trimmed);
-	mc_buf_free(&t);
+	mc_buf_release(&t);
 
 	if (bar)
 		add_clean(&perf, bar + 1, l1 - (size_t)(bar + 1 - buf),
@@ -359,7 +360,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 	}
 	if (perf.data)
 		mc_perf_parse(perf.data, &res->perf, &res->n_perf);
-	mc_buf_free(&perf);
+	mc_buf_release(&perf);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -426,7 +427,7 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 	res->timed_out = pr.timed_out;
 	res->duration_ms = pr.duration_ms;
 	mc_plugin_parse_output(out.data ? out.data : "", out.len, res);
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 
 	if (pr.unkillable || pr.timed_out || pr.interrupted) {
 		/* Partial output is no measurement. */
@@ -465,11 +466,61 @@ int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 	return 0;
 }
 
-void mc_plugin_result_clean(struct mc_plugin_result *res)
+void mc_plugin_result_release(struct mc_plugin_result *res)
 {
 	if (res == NULL)
 		return;
 	free(res->text);
 	mc_perf_free(res->perf, res->n_perf);
 	memset(res, 0, sizeof(*res));
+}
+
+/* The shortest of %.15g..%.17g that reads back as v. */
+static void put_perf_number(struct mc_buf *b, double v)
+{
+	char s[40];
+
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, sizeof(s), "%.*g", prec, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	mc_buf_puts(b, s);
+}
+
+void mc_perf_format(struct mc_buf *b, const struct mc_perf *pf, size_t n,
+		    const char *prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_perf *p = &pf[i];
+		/* Fields after the last non-empty one are left out. */
+		int last = p->has_max ? 4 : p->has_min ? 3 : *p->crit ? 2 :
+			   *p->warn ? 1 : 0;
+		char *label = mc_asprintf("%s%s", prefix ? prefix : "",
+					  p->label);
+
+		if (b->len)
+			mc_buf_puts(b, " ");
+		mc_perf_label(b, label, "");
+		free(label);
+		mc_buf_puts(b, "=");
+		if (isnan(p->value))
+			mc_buf_puts(b, "U");
+		else
+			put_perf_number(b, p->value);
+		mc_buf_puts(b, p->uom);
+		if (last >= 1)
+			mc_buf_printf(b, ";%s", p->warn);
+		if (last >= 2)
+			mc_buf_printf(b, ";%s", p->crit);
+		if (last >= 3) {
+			mc_buf_puts(b, ";");
+			if (p->has_min)
+				put_perf_number(b, p->min);
+		}
+		if (last >= 4) {
+			mc_buf_puts(b, ";");
+			put_perf_number(b, p->max);
+		}
+	}
 }

@@ -49,7 +49,7 @@ struct mc_plugin_result {
  * res->status is 3 and res->text says why). */
 int mc_plugin_run(char *const argv[], int64_t timeout_ms,
 		  struct mc_plugin_result *res, struct mc_err *err);
-void mc_plugin_result_clean(struct mc_plugin_result *res);
+void mc_plugin_result_release(struct mc_plugin_result *res);
 /* Fills res->text, res->perf and res->n_perf from a plugin's raw output
  * (what mc_plugin_run() does with what it captured). */
 void mc_plugin_parse_output(const char *buf, size_t len,
@@ -59,5 +59,15 @@ void mc_plugin_parse_output(const char *buf, size_t len,
  * items, never fails). */
 void mc_perf_parse(const char *s, struct mc_perf **out, size_t *n);
 void mc_perf_free(struct mc_perf *p, size_t n);
+/* Appends p as perfdata text, each label after prefix ("api_" makes
+ * time=1s api_time=1s), quoted as Nagios needs, numbers as the shortest
+ * text that reads back, fields after the last set one left out; items
+ * are separated by a space (one before each when b is not empty). */
+void mc_perf_format(struct mc_buf *b, const struct mc_perf *p, size_t n,
+		    const char *prefix);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_plugin_result_clean mc_plugin_result_release
 
 #endif

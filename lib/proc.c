@@ -585,7 +585,7 @@ static int children_of(pid_t pid, pid_t **v, size_t *n, size_t *cap)
 			}
 			pid_add(v, n, cap, (pid_t)c);
 		}
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 	closedir(d);
 	return rc;

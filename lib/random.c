@@ -6,7 +6,9 @@
 #include "resil.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 
 void mc_random_bytes(void *p, size_t n)
@@ -19,7 +21,10 @@ void mc_random_bytes(void *p, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			abort();	/* the kernel has no entropy source */
+			/* The kernel has no entropy source: nothing to go on. */
+			fprintf(stderr, "mercuryctl: getrandom: %s\n",
+				strerror(errno));
+			abort();
 		}
 		c += r;
 		n -= (size_t)r;

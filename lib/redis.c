@@ -31,7 +31,8 @@
 struct mc_redis {
 	redisContext *c;
 	char *where;			/* "host:port" for messages */
-	int64_t command_timeout_ms;
+	int64_t command_timeout_ms;	/* bounds each command */
+	int64_t shown_ms;		/* the timeout messages name */
 	const struct mc_deadline *dl;	/* the run's, NULL: none */
 	size_t max_reply;
 	double intr_end;		/* waits end here once interrupted */
@@ -159,6 +160,28 @@ void mc_redis_opts_from_conf(const struct mc_conf_section *sec,
 		o->password_file = mc_conf_str(core, "redis_password_file");
 }
 
+/* Why url, which does not start with redis://, is refused; -1. */
+static int bad_scheme(const char *url, struct mc_err *err)
+{
+	/* Never echo the rest: it may hold a password. */
+	const char *sep = strstr(url, "://");
+	size_t n = sep ? (size_t)(sep - url) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)url[i]) && url[i] != '+' &&
+		    url[i] != '-' && url[i] != '.')
+			n = 0;
+	if (n == 6 && strncasecmp(url, "rediss", 6) == 0)
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "bad redis URL: rediss:// (TLS) is not supported; use redis://");
+	if (n > 0 && n <= 32)
+		return mc_err_set(err, MC_EXIT_USAGE,
+				  "bad redis URL: unsupported scheme '%.*s' (use redis://[[user]:password@]host[:port][/db])",
+				  (int)n, url);
+	return mc_err_set(err, MC_EXIT_USAGE,
+			  "bad redis URL: it must start with redis:// (redis://[[user]:password@]host[:port][/db])");
+}
+
 int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 		       struct mc_err *err)
 {
@@ -176,25 +199,8 @@ int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 		if (iscntrl((unsigned char)*p) || *p == ' ')
 			return mc_err_set(err, MC_EXIT_USAGE,
 					  "bad redis URL: it contains a space or control character");
-	if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0) {
-		/* Never echo the rest: it may hold a password. */
-		const char *sep = strstr(url, "://");
-		size_t n = sep ? (size_t)(sep - url) : 0;
-
-		for (size_t i = 0; i < n; i++)
-			if (!isalnum((unsigned char)url[i]) && url[i] != '+' &&
-			    url[i] != '-' && url[i] != '.')
-				n = 0;
-		if (n == 6 && strncasecmp(url, "rediss", 6) == 0)
-			return mc_err_set(err, MC_EXIT_USAGE,
-					  "bad redis URL: rediss:// (TLS) is not supported; use redis://");
-		if (n > 0 && n <= 32)
-			return mc_err_set(err, MC_EXIT_USAGE,
-					  "bad redis URL: unsupported scheme '%.*s' (use redis://[[user]:password@]host[:port][/db])",
-					  (int)n, url);
-		return mc_err_set(err, MC_EXIT_USAGE,
-				  "bad redis URL: it must start with redis:// (redis://[[user]:password@]host[:port][/db])");
-	}
+	if (strncasecmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return bad_scheme(url, err);
 	rest = url + sizeof(scheme) - 1;
 	at = strrchr(rest, '@');
 	hp = rest;
@@ -289,11 +295,11 @@ int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 	}
 	return 0;
 fail:
-	mc_redis_url_clean(out);
+	mc_redis_url_release(out);
 	return -1;
 }
 
-void mc_redis_url_clean(struct mc_redis_url *u)
+void mc_redis_url_release(struct mc_redis_url *u)
 {
 	if (u == NULL)
 		return;
@@ -455,9 +461,10 @@ static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
 	char why[200];
 	double given = (end - mc_mono_now()) * 1e3;
 
-	/* The message tells the time given: the timeout, or less when the
-	 * run's deadline cut it. */
-	if (given + 5 < (double)timeout_ms)
+	/* The message tells the time given: the timeout named, or what was
+	 * left when the run's deadline cut it. */
+	if (r->dl != NULL && r->dl->at != 0 &&
+	    end <= r->dl->at + DEADLINE_GRACE_S + 1e-6)
 		timeout_ms = given < 1 ? 1 : (int64_t)(given + 0.5);
 	for (;;) {
 		int done = 0;
@@ -641,7 +648,7 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 					   : DEFAULT_TIMEOUT_MS;
 
 	r = mc_calloc(1, sizeof(*r));
-	r->command_timeout_ms = mto;
+	r->command_timeout_ms = r->shown_ms = mto;
 	r->dl = opts->dl;
 	r->max_reply = opts->max_reply_bytes ? opts->max_reply_bytes :
 		       MC_REDIS_MAX_REPLY;
@@ -713,11 +720,11 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 		freeReplyObject(reply);
 	}
 	mc_free_secret(password);
-	mc_redis_url_clean(&u);
+	mc_redis_url_release(&u);
 	return r;
 fail:
 	mc_free_secret(password);
-	mc_redis_url_clean(&u);
+	mc_redis_url_release(&u);
 	mc_redis_close(r);
 	return NULL;
 }
@@ -749,8 +756,8 @@ int mc_redis_get_reply(struct mc_redis *r, redisReply **reply,
 	*reply = NULL;
 	if (usable(r, err) < 0)
 		return -1;
-	*reply = roundtrip(r, r->command_timeout_ms,
-			   end_of(r, r->command_timeout_ms), err);
+	*reply = roundtrip(r, r->shown_ms, end_of(r, r->command_timeout_ms),
+			   err);
 	return *reply ? 0 : -1;
 }
 
@@ -769,7 +776,7 @@ redisReply *mc_redis_cmd(struct mc_redis *r, struct mc_err *err,
 		context_fail(r, err);
 		return NULL;
 	}
-	return check_reply(r, roundtrip(r, r->command_timeout_ms,
+	return check_reply(r, roundtrip(r, r->shown_ms,
 					end_of(r, r->command_timeout_ms), err),
 			   err);
 }
@@ -786,7 +793,7 @@ redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 		return NULL;
 	}
 	return check_reply(r, argv_before(r, argc, argv, argvlen,
-					  r->command_timeout_ms,
+					  r->shown_ms,
 					  end_of(r, r->command_timeout_ms),
 					  err), err);
 }

@@ -35,7 +35,7 @@ struct mc_redis_url {
 };
 int mc_redis_parse_url(const char *url, struct mc_redis_url *out,
 		       struct mc_err *err);
-void mc_redis_url_clean(struct mc_redis_url *u);
+void mc_redis_url_release(struct mc_redis_url *u);
 
 struct mc_redis_opts {
 	const char *url;
@@ -78,7 +78,9 @@ redisContext *mc_redis_context(struct mc_redis *r);
  * caller frees), or -1 with err and the connection broken. */
 int mc_redis_get_reply(struct mc_redis *r, redisReply **reply,
 		       struct mc_err *err);
-/* Sets the timeout of each later command. */
+/* Sets the timeout of each later command (a check gives the command what
+ * its connect left of its budget); messages still name the timeout given
+ * at connect, the one the user configured. */
 void mc_redis_set_timeout(struct mc_redis *r, int64_t ms);
 
 /* Runs one command. An error reply (e.g. WRONGTYPE) becomes err with
@@ -89,5 +91,9 @@ redisReply *mc_redis_cmd(struct mc_redis *r, struct mc_err *err,
 redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 			     const char **argv, const size_t *argvlen,
 			     struct mc_err *err);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_redis_url_clean mc_redis_url_release
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * resil.c - circuit breakers and token buckets kept in the state file, and
- * advisory locks (PRODUCT.md 2.6). mc_backoff_ms lives in random.c.
+ * advisory locks (docs/DESIGN.md, "Resilience"). mc_backoff_ms lives in random.c.
  *
  * Every breaker or bucket decision reads and writes its row inside one
  * BEGIN IMMEDIATE transaction, so concurrent processes take turns and each
@@ -233,6 +233,36 @@ fail:
 	return -1;
 }
 
+/* What a listed breaker's state is judged against. */
+struct breaker_list_ctx {
+	double now;
+	double recovery_s;	/* [core]'s, for a breaker without its own */
+};
+
+static void breaker_info_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	const struct breaker_list_ctx *c = ctx;
+	const unsigned char *name = sqlite3_column_text(s, 0);
+	struct mc_breaker_info *b = element;
+	struct brow r;
+
+	breaker_row(s, 1, &r);
+	b->name = mc_strdup(name ? (const char *)name : "");
+	b->state = r.state;
+	b->failures = r.failures;
+	b->opened_at = r.has_opened ? r.opened_at : 0;
+	b->updated = r.updated;
+	b->retry_at = 0;
+	if (r.state == MC_BREAKER_OPEN) {
+		double own = r.recovery_s > 0 ? r.recovery_s : c->recovery_s;
+
+		if (c->now >= r.opened_at + own)
+			b->state = MC_BREAKER_HALF_OPEN;
+		else
+			b->retry_at = r.opened_at + own;
+	}
+}
+
 int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 		    int64_t recovery_ms, struct mc_breaker_info **out,
 		    size_t *n, struct mc_err *err)
@@ -242,50 +272,23 @@ int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 		" recovery FROM breakers ORDER BY name";
 	static const char what[] = "cannot list breakers";
 	struct mc_breaker_conf conf = { .recovery_ms = recovery_ms };
-	double now = mc_clock_now(clock), rec = conf_recovery_s(&conf);
-	struct mc_breaker_info *list = NULL;
-	size_t len = 0, cap = 0;
+	struct breaker_list_ctx ctx = { mc_clock_now(clock),
+					conf_recovery_s(&conf) };
 	sqlite3_stmt *s;
-	int rc;
+	void *rows;
+	size_t len;
 
 	*out = NULL;
 	*n = 0;
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *name = sqlite3_column_text(s, 0);
-		struct mc_breaker_info *b;
-		struct brow r;
-
-		breaker_row(s, 1, &r);
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			list = mc_realloc(list, cap * sizeof(*list));
-		}
-		b = &list[len++];
-		b->name = mc_strdup(name ? (const char *)name : "");
-		b->state = r.state;
-		b->failures = r.failures;
-		b->opened_at = r.has_opened ? r.opened_at : 0;
-		b->updated = r.updated;
-		b->retry_at = 0;
-		if (r.state == MC_BREAKER_OPEN) {
-			double own = r.recovery_s > 0 ? r.recovery_s : rec;
-
-			if (now >= r.opened_at + own)
-				b->state = MC_BREAKER_HALF_OPEN;
-			else
-				b->retry_at = r.opened_at + own;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
-		mc_breaker_info_free(list, len);
+	if (mc_state_collect(st, s, sizeof(struct mc_breaker_info),
+			     breaker_info_row, &ctx, &rows, &len, what,
+			     err) < 0) {
+		mc_breaker_info_free(rows, len);
 		return -1;
 	}
-	sqlite3_finalize(s);
-	*out = list;
+	*out = rows;
 	*n = len;
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * resil.h - resilience primitives shared by every command (PRODUCT.md 2.6):
+ * resil.h - resilience primitives shared by every command (docs/DESIGN.md, "Resilience"):
  * backoff, circuit breakers and token buckets persisted in the state file,
  * and advisory locks. Time comes from an injectable struct mc_clock so tests
  * drive them without sleeping.

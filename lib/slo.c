@@ -1,10 +1,8 @@
 /* slo.c - SLO definitions, the burn-rate policy, evaluation and the
  * concurrent queries of a run. See slo.h. */
 #include "slo.h"
-#include "health.h"
 #include "log.h"
 #include "promapi.h"
-#include "slo_history.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -201,7 +199,7 @@ static int parse_min_rate(const char *text, double *out)
 static int def_fail(struct mc_slo_def *d, const char **key, const char *k)
 {
 	*key = k;
-	mc_slo_def_clean(d);
+	mc_slo_def_release(d);
 	return -1;
 }
 
@@ -317,7 +315,7 @@ int mc_slo_def_from_section(const struct mc_conf_section *s,
 	return 0;
 }
 
-void mc_slo_def_clean(struct mc_slo_def *d)
+void mc_slo_def_release(struct mc_slo_def *d)
 {
 	free(d->name);
 	free(d->error_query);
@@ -328,7 +326,7 @@ void mc_slo_def_clean(struct mc_slo_def *d)
 void mc_slo_defs_free(struct mc_slo_def *defs, size_t n)
 {
 	for (size_t i = 0; defs && i < n; i++)
-		mc_slo_def_clean(&defs[i]);
+		mc_slo_def_release(&defs[i]);
 	free(defs);
 }
 
@@ -417,7 +415,7 @@ static void strv_free(char **v, size_t n)
 	free(v);
 }
 
-void mc_slo_eval_clean(struct mc_slo_eval *e)
+void mc_slo_eval_release(struct mc_slo_eval *e)
 {
 	strv_free(e->alerts, e->n_alerts);
 	strv_free(e->notes, e->n_notes);
@@ -517,7 +515,8 @@ static size_t window_index(const struct mc_slo_def *d, int64_t ms)
 	for (size_t i = 0; i < d->n_windows; i++)
 		if (d->windows[i] == ms)
 			return i;
-	abort();	/* every policy window is queried: our bug */
+	MC_BUG("SLO %s: window %lld ms is not queried", d->name,
+	       (long long)ms);
 }
 
 static void apply_policy(const struct mc_slo_def *d, struct mc_slo_eval *out)
@@ -621,7 +620,7 @@ void mc_slo_evaluate(const struct mc_slo_def *d,
 	}
 	if (out->error != NULL) {
 		out->state = MC_ST_UNKNOWN;
-		mc_buf_free(&idle);
+		mc_buf_release(&idle);
 		return;
 	}
 	if (quiet == d->n_windows)
@@ -630,7 +629,7 @@ void mc_slo_evaluate(const struct mc_slo_def *d,
 	else if (quiet > 0)
 		strv_add(&out->notes, &out->n_notes, "no traffic over %s",
 			 idle.data);
-	mc_buf_free(&idle);
+	mc_buf_release(&idle);
 	apply_policy(d, out);
 }
 
@@ -766,18 +765,9 @@ int mc_slo_run_queries(struct mc_slo_run *run, struct mc_http *http,
 				mc_log(MC_LOG_WARN, "%s", be.msg);
 		}
 	}
-	for (size_t i = 0; rc == 0 && st != NULL && i < run->n; i++) {
-		struct mc_err le = { 0 };
-
-		if (run->evals[i].state != MC_ST_UNKNOWN)
-			continue;
-		if (mc_slo_last_known(st, run->defs[i].name, run->at,
-				      &run->evals[i].last, &le) < 0)
-			mc_log(MC_LOG_WARN, "%s", le.msg);
-	}
 	for (size_t i = 0; i < n; i++) {
 		free((char *)reqs[i].url);
-		mc_http_req_clean(&reqs[i]);
+		mc_http_req_release(&reqs[i]);
 	}
 	free(reqs);
 	free(first);
@@ -787,10 +777,10 @@ int mc_slo_run_queries(struct mc_slo_run *run, struct mc_http *http,
 	return rc;
 }
 
-void mc_slo_run_free(struct mc_slo_run *run)
+void mc_slo_run_release(struct mc_slo_run *run)
 {
 	for (size_t i = 0; run->evals && i < run->n; i++)
-		mc_slo_eval_clean(&run->evals[i]);
+		mc_slo_eval_release(&run->evals[i]);
 	free(run->evals);
 	mc_slo_defs_free(run->defs, run->n);
 	free(run->prometheus);

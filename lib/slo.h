@@ -1,6 +1,6 @@
 /*
  * slo.h - service level objectives evaluated against Prometheus
- * (PRODUCT.md 3.2): the [slo "NAME"] definitions, the multi-window
+ * (mercuryctl-slo(1)): the [slo "NAME"] definitions, the multi-window
  * multi-burn-rate policy, one evaluation from Prometheus's answers, the
  * concurrent queries of a run, its report, and Prometheus rule groups.
  *
@@ -32,12 +32,12 @@
  * budget comes back as 1.0000000000000002) never decides a state. */
 #define MC_SLO_EPSILON		1e-9
 
-/* The policy's defaults (PRODUCT.md 3.2): the SRE workbook's page pairs
+/* The policy's defaults (docs/DESIGN.md, "The commands"): the SRE workbook's page pairs
  * and Sloth's ticket pairs, as factors for a 30-day window. */
 #define MC_SLO_DEFAULT_PAGE	"1h 5m 14.4, 6h 30m 6"
 #define MC_SLO_DEFAULT_TICKET	"1d 2h 3, 3d 6h 1"
 
-/* The burn windows every status reports (PRODUCT.md 3.2), in ms. */
+/* The burn windows every status reports (mercuryctl-slo(1)), in ms. */
 extern const int64_t mc_slo_burn_windows[7];
 
 enum mc_slo_severity {
@@ -91,7 +91,7 @@ int mc_slo_def_from_section(const struct mc_conf_section *s,
 			    const struct mc_conf_section *core,
 			    struct mc_slo_def *d, const char **key, char *why,
 			    size_t size);
-void mc_slo_def_clean(struct mc_slo_def *d);
+void mc_slo_def_release(struct mc_slo_def *d);
 
 /* The SLOs named (all when n_names is 0), in configuration order. A name
  * that is not configured is MC_EXIT_USAGE with a suggestion; so is a
@@ -154,7 +154,7 @@ void mc_slo_evaluate(const struct mc_slo_def *d,
 /* As mc_slo_evaluate, for an SLO that could not be asked at all. */
 void mc_slo_eval_unknown(struct mc_slo_eval *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void mc_slo_eval_clean(struct mc_slo_eval *e);
+void mc_slo_eval_release(struct mc_slo_eval *e);
 
 /* A run: every selected SLO at one instant. */
 struct mc_slo_run {
@@ -172,13 +172,13 @@ struct mc_slo_run {
 
 /* Asks Prometheus every window of every SLO concurrently on http, all at
  * run->at, and evaluates each. SLOs whose circuit breaker (named "slo
- * NAME", in st; st may be NULL) is open are not asked: unknown. Results
- * that are unknown get the last known values from st. Returns -1 only
- * when nothing could be sent (err). */
+ * NAME", in st; st may be NULL) is open are not asked: unknown (the last
+ * known values come from mc_slo_fill_last_known(), slo_store.h). Returns
+ * -1 only when nothing could be sent (err). */
 int mc_slo_run_queries(struct mc_slo_run *run, struct mc_http *http,
 		       struct mc_state *st, const struct mc_deadline *dl,
 		       struct mc_err *err);
-void mc_slo_run_free(struct mc_slo_run *run);
+void mc_slo_run_release(struct mc_slo_run *run);
 
 /* The run's exit status from its SLOs' states: 2 when one is critical,
  * else 1 when one warns, else 3 when one is unknown, else 0. */
@@ -193,5 +193,11 @@ void mc_slo_report(const struct mc_slo_run *run, const char *correlation_id,
 /* Prometheus rule groups (slo_rules.c), one per SLO: a recording rule
  * per window and the page and ticket alerts, as YAML into out. */
 void mc_slo_rules(const struct mc_slo_def *defs, size_t n, struct mc_buf *out);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_slo_run_free mc_slo_run_release
+#define mc_slo_def_clean mc_slo_def_release
+#define mc_slo_eval_clean mc_slo_eval_release
 
 #endif

@@ -1,163 +1,12 @@
 /* slo_history.c - see slo_history.h. */
 #include "slo_history.h"
-#include "health.h"
 #include "log.h"
-#include "slo.h"
 #include "spark.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void bind_num(sqlite3_stmt *s, int i, double v)
-{
-	if (isfinite(v))
-		sqlite3_bind_double(s, i, v);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-static double col_num(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN :
-	       sqlite3_column_double(s, i);
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
-}
-
-static int state_code(const char *s)
-{
-	for (int i = 0; i < 4; i++)
-		if (mc_streq(s, mc_status_name(i)))
-			return i;
-	return MC_ST_UNKNOWN;
-}
-
-/* The JSON object of an evaluation's burn rates, window -> rate. */
-static char *burn_json(const struct mc_slo_def *d, const struct mc_slo_eval *e)
-{
-	json_t *o = json_object();
-	char *s, label[32];
-
-	for (size_t w = 0; w < d->n_windows; w++) {
-		if (!mc_slo_is_burn_window(d, w) || isnan(e->burn[w]))
-			continue;
-		mc_slo_window_label(d->windows[w], label, sizeof(label));
-		json_object_set_new(o, label, json_real(e->burn[w]));
-	}
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-			  JSON_REAL_PRECISION(17));
-	json_decref(o);
-	return s;
-}
-
-/* The row's message: why it is unknown, else its alerts and notes. */
-static char *eval_message(const struct mc_slo_eval *e)
-{
-	struct mc_buf b = { 0 };
-	char *safe;
-
-	mc_buf_puts(&b, "");
-	if (e->error)
-		mc_buf_puts(&b, e->error);
-	for (size_t i = 0; i < e->n_alerts; i++)
-		mc_buf_printf(&b, "%s%s", b.len ? "; " : "", e->alerts[i]);
-	for (size_t i = 0; i < e->n_notes; i++)
-		mc_buf_printf(&b, "%s%s", b.len ? "; " : "", e->notes[i]);
-	safe = mc_redact(b.data);
-	mc_buf_free(&b);
-	return safe;
-}
-
-int mc_slo_record(struct mc_state *st, int64_t run_id,
-		  const struct mc_slo_run *run, struct mc_err *err)
-{
-	sqlite3 *db = mc_state_db(st);
-	sqlite3_stmt *s = NULL;
-	double now = mc_wall_now();
-
-	if (mc_state_begin(st, err) < 0)
-		return -1;
-	if (sqlite3_prepare_v2(db, "INSERT INTO slo_results (run_id, ts, "
-			       "recorded, slo, state, sli, budget_consumed, "
-			       "budget_remaining, worst_burn, burn_rates, "
-			       "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
-		goto fail;
-	for (size_t i = 0; i < run->n; i++) {
-		const struct mc_slo_eval *e = &run->evals[i];
-		char *burns = burn_json(&run->defs[i], e);
-		char *msg = eval_message(e);
-		int rc;
-
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, run_id);
-		sqlite3_bind_double(s, 2, run->at);
-		sqlite3_bind_double(s, 3, now);
-		sqlite3_bind_text(s, 4, run->defs[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 5, mc_status_name(e->state), -1,
-				  SQLITE_STATIC);
-		bind_num(s, 6, e->sli);
-		bind_num(s, 7, e->consumed);
-		bind_num(s, 8, e->remaining);
-		bind_num(s, 9, e->worst_burn);
-		sqlite3_bind_text(s, 10, burns, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 11, msg, -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(s);
-		free(burns);
-		free(msg);
-		if (rc != SQLITE_DONE)
-			goto fail;
-	}
-	sqlite3_finalize(s);
-	return mc_state_commit(st, err);
-fail:
-	mc_state_sqlerr(st, err, "recording SLO results");
-	sqlite3_finalize(s);
-	mc_state_rollback(st);
-	return -1;
-}
-
-int mc_slo_last_known(struct mc_state *st, const char *slo, double before,
-		      struct mc_slo_last *out, struct mc_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	out->sli = out->consumed = out->remaining = out->worst_burn = NAN;
-	if (sqlite3_prepare_v2(mc_state_db(st), "SELECT ts, state, sli, "
-			       "budget_consumed, budget_remaining, worst_burn, "
-			       "burn_rates FROM slo_results WHERE slo = ?1 AND "
-			       "state != 'unknown' AND ts <= ?2 ORDER BY ts "
-			       "DESC, id DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
-		return mc_state_sqlerr(st, err, "cannot read SLO results");
-	sqlite3_bind_text(s, 1, slo, -1, SQLITE_STATIC);
-	sqlite3_bind_double(s, 2, before);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->found = 1;
-		out->ts = sqlite3_column_double(s, 0);
-		out->state = mc_strdup(col_text(s, 1));
-		out->sli = col_num(s, 2);
-		out->consumed = col_num(s, 3);
-		out->remaining = col_num(s, 4);
-		out->worst_burn = col_num(s, 5);
-		out->burn_rates = mc_strdup(col_text(s, 6));
-	} else if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, "cannot read SLO results");
-		sqlite3_finalize(s);
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
-}
 
 /* ---- history ------------------------------------------------------------ */
 
@@ -182,8 +31,8 @@ static void history_init(struct mc_slo_history *h, const char *slo,
 static void add_row(struct mc_slo_history *h, sqlite3_stmt *s)
 {
 	double ts = sqlite3_column_double(s, 0);
-	int state = state_code(col_text(s, 1));
-	double rem = col_num(s, 2), burn = col_num(s, 3);
+	int state = mc_status_parse(mc_state_column_text(s, 1));
+	double rem = mc_state_column_num(s, 2), burn = mc_state_column_num(s, 3);
 	size_t c = h->width ? mc_spark_cell(ts, h->start, h->end, h->width) : 0;
 
 	if (h->samples > 0 && state != h->last_state)
@@ -191,11 +40,11 @@ static void add_row(struct mc_slo_history *h, sqlite3_stmt *s)
 	h->samples++;
 	h->last_ts = ts;
 	h->last_state = state;
-	h->last_sli = col_num(s, 4);
+	h->last_sli = mc_state_column_num(s, 4);
 	h->last_remaining = rem;
 	h->last_burn = burn;
 	free(h->last_message);
-	h->last_message = mc_strdup(col_text(s, 5));
+	h->last_message = mc_strdup(mc_state_column_text(s, 5));
 	if (!isnan(rem) && (isnan(h->min_remaining) || rem < h->min_remaining))
 		h->min_remaining = rem;
 	if (!isnan(burn) && (isnan(h->max_burn) || burn > h->max_burn))
@@ -231,7 +80,7 @@ int mc_slo_history(struct mc_state *st, const char *slo, double since,
 			       "FROM slo_results WHERE slo = ?1 AND ts >= ?2 "
 			       "AND ts <= ?3 ORDER BY ts, id", -1, &s,
 			       NULL) != SQLITE_OK) {
-		mc_slo_history_clean(out);
+		mc_slo_history_release(out);
 		return mc_state_sqlerr(st, err, what);
 	}
 	sqlite3_bind_text(s, 1, slo, -1, SQLITE_STATIC);
@@ -245,14 +94,14 @@ int mc_slo_history(struct mc_state *st, const char *slo, double since,
 	if (rc != SQLITE_DONE) {
 		mc_state_sqlerr(st, err, what);
 		sqlite3_finalize(s);
-		mc_slo_history_clean(out);
+		mc_slo_history_release(out);
 		return -1;
 	}
 	sqlite3_finalize(s);
 	return 0;
 }
 
-void mc_slo_history_clean(struct mc_slo_history *h)
+void mc_slo_history_release(struct mc_slo_history *h)
 {
 	free(h->slo);
 	free(h->remaining);

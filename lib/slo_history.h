@@ -1,8 +1,7 @@
 /*
- * slo_history.h - SLO evaluations in the state file (table slo_results,
- * schema 3): every evaluation recorded, the last known values for an
- * evaluation that came back unknown, and `slo history`: remaining budget,
- * worst burn rate and state over time as sparklines, text or JSON.
+ * slo_history.h - `slo history`: remaining budget, worst burn rate and
+ * state of one SLO over time as sparklines, text or JSON, read from the
+ * evaluations slo_store.c keeps (table slo_results, schema 3).
  *
  * Ownership as in mc.h: what a function fills belongs to the caller and is
  * released with the matching _clean().
@@ -15,21 +14,6 @@
 #include "mc.h"
 #include "output.h"
 #include "state.h"
-
-struct mc_slo_run;
-struct mc_slo_last;
-
-/* Appends one row per SLO of the run under run_id (one transaction):
- * ts the evaluation instant, recorded the wall clock, values NULL where
- * unknown, burn_rates a JSON object of the burn windows, message the
- * error, or the alerts and notes. */
-int mc_slo_record(struct mc_state *st, int64_t run_id,
-		  const struct mc_slo_run *run, struct mc_err *err);
-
-/* The newest evaluation of slo that was not unknown, evaluated at or
- * before `before`: out->found 0 when there is none. */
-int mc_slo_last_known(struct mc_state *st, const char *slo, double before,
-		      struct mc_slo_last *out, struct mc_err *err);
 
 struct mc_slo_history {
 	char *slo;
@@ -57,7 +41,7 @@ struct mc_slo_history {
 int mc_slo_history(struct mc_state *st, const char *slo, double since,
 		   double now, size_t width, struct mc_slo_history *out,
 		   struct mc_err *err);
-void mc_slo_history_clean(struct mc_slo_history *h);
+void mc_slo_history_release(struct mc_slo_history *h);
 
 /* Fills r:
  *   doc:  {"slo", "since": RFC 3339 | null, "until", "evaluations",
@@ -70,5 +54,9 @@ void mc_slo_history_clean(struct mc_slo_history *h);
  *   text: three sparklines with their scales, and the current values. */
 void mc_slo_history_report(const struct mc_slo_history *h, double since,
 			   double now, struct mc_report *r);
+
+/* The names before git's rule (_release frees what a struct holds, _free
+ * also the struct; docs/DESIGN.md), for code written before it. */
+#define mc_slo_history_clean mc_slo_history_release
 
 #endif

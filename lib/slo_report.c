@@ -1,6 +1,5 @@
 /* slo_report.c - the renderings of `slo status`. See slo.h. */
 #include "slo.h"
-#include "health.h"
 #include "log.h"
 
 #include <math.h>
@@ -296,19 +295,6 @@ static void prom_report(const struct mc_slo_run *run, struct mc_report *r)
 		       (double)run->n_queries);
 }
 
-/* A perfdata label, quoted when it needs to be (Nagios rules). */
-static void perf_label(struct mc_buf *b, const char *name, const char *suffix)
-{
-	mc_buf_puts(b, " '");
-	for (const char *p = name; *p; p++) {
-		if (*p == '\'')
-			mc_buf_puts(b, "''");	/* Nagios: a quote doubled */
-		else
-			mc_buf_add(b, p, 1);
-	}
-	mc_buf_printf(b, "%s'=", suffix);
-}
-
 static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 {
 	struct mc_buf line = { 0 }, perf = { 0 };
@@ -358,16 +344,22 @@ static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 		const struct mc_slo_eval *e = &run->evals[i];
 
 		if (!isnan(e->sli)) {
-			perf_label(&perf, d->name, "_sli");
+			mc_buf_puts(&perf, " ");
+			mc_perf_label(&perf, d->name, "_sli");
+			mc_buf_puts(&perf, "=");
 			mc_buf_printf(&perf, "%.6g%%;;;0;100", e->sli);
 		}
 		if (!isnan(e->remaining)) {
-			perf_label(&perf, d->name, "_budget_remaining");
+			mc_buf_puts(&perf, " ");
+			mc_perf_label(&perf, d->name, "_budget_remaining");
+			mc_buf_puts(&perf, "=");
 			mc_buf_printf(&perf, "%.4g%%;;;;100",
 				      e->remaining * 100);
 		}
 		if (!isnan(e->worst_burn)) {
-			perf_label(&perf, d->name, "_worst_burn");
+			mc_buf_puts(&perf, " ");
+			mc_perf_label(&perf, d->name, "_worst_burn");
+			mc_buf_puts(&perf, "=");
 			mc_buf_printf(&perf, "%.6g", e->worst_burn);
 		}
 	}
@@ -375,8 +367,8 @@ static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 	mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
 	/* Prometheus's error texts may be in it. */
 	r->nagios = mc_escape(line.data ? line.data : "", line.len);
-	mc_buf_free(&line);
-	mc_buf_free(&perf);
+	mc_buf_release(&line);
+	mc_buf_release(&perf);
 }
 
 void mc_slo_report(const struct mc_slo_run *run, const char *correlation_id,

@@ -1,5 +1,5 @@
 /*
- * state.c - the SQLite state file (PRODUCT.md 2.5).
+ * state.c - the SQLite state file (docs/DESIGN.md, "State").
  *
  * Opening never writes to a file it does not recognise: the schema version
  * (PRAGMA user_version) is read first, and a file that is not a SQLite
@@ -10,21 +10,27 @@
 #include "state.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The busy timeout, and the bound of our own retries. */
 #define STATE_BUSY_MS	10000
+#define STATE_BUSY_MIN_MS 250
 
 struct mc_state {
 	sqlite3 *db;
 	char *path;
 	char *dir;
+	const struct mc_deadline *dl;	/* the run's, NULL: none */
+	double busy_start;		/* of the current busy wait */
+	int ours;			/* opened as a state database */
 };
 
 /* Migration i takes the schema from version i to i + 1. Append only: a
@@ -411,6 +417,65 @@ static int refuse_newer(struct mc_state *st, int version, struct mc_err *err)
 			  st->path, version, mc_state_schema_version());
 }
 
+/* When a wait for a lock that began at start gives up: STATE_BUSY_MS
+ * later, or at the run's deadline when that comes first -- but never
+ * sooner than STATE_BUSY_MIN_MS after start, so that the bookkeeping of a
+ * run that reached its deadline (its end, the prune) can still get a
+ * lock another run holds for a moment. */
+static double busy_end(const struct mc_state *st, double start)
+{
+	double end = start + STATE_BUSY_MS / 1e3;
+
+	if (st->dl != NULL && st->dl->at != 0 && st->dl->at < end)
+		end = st->dl->at > start + STATE_BUSY_MIN_MS / 1e3 ?
+		      st->dl->at : start + STATE_BUSY_MIN_MS / 1e3;
+	return end;
+}
+
+/* SQLite's busy handler: waits with a short backoff until busy_end(). */
+static int on_busy(void *arg, int count)
+{
+	struct mc_state *st = arg;
+	double now = mc_mono_now(), left;
+	struct timespec ts;
+	long ms = count < 5 ? 1L << count : 20;
+
+	if (count == 0)
+		st->busy_start = now;
+	left = (busy_end(st, st->busy_start) - now) * 1e3;
+	if (left <= 0)
+		return 0;
+	if (left < ms)
+		ms = (long)left + 1;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/* Not a mercuryctl state database, or one SQLite could not open for a
+ * reason that has nothing to do with its content: say which. */
+static int probe_failed(struct mc_state *st, struct mc_err *err)
+{
+	int rc = sqlite3_errcode(st->db) & 0xff;
+
+	if (is_busy(rc))
+		return mc_state_sqlerr(st, err,
+				       "cannot read the schema version");
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		return refuse_foreign(st, err);
+	if (access(st->dir, W_OK) != 0) {
+		int e = errno;
+		char eb[128];
+
+		return mc_err_set(err, MC_EXIT_IOERR,
+				  "%s: cannot open the state: its directory %s is not writable (%s), and SQLite keeps the -wal and -shm files beside the state file; the file was left untouched",
+				  st->path, st->dir,
+				  mc_strerror(e, eb, sizeof(eb)));
+	}
+	return mc_state_sqlerr(st, err, "cannot read the state");
+}
+
 /* Reads the schema version and whether the file holds any table, in one
  * read transaction and without writing anything. */
 static int probe(struct mc_state *st, int *version, struct mc_err *err)
@@ -418,7 +483,7 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
 	static const char sql[] =
 		"SELECT (SELECT user_version FROM pragma_user_version),"
 		" (SELECT count(*) FROM sqlite_master)";
-	double deadline = mc_mono_now() + STATE_BUSY_MS / 1e3;
+	double deadline = busy_end(st, mc_mono_now());
 
 	for (;;) {
 		sqlite3_stmt *s = NULL;
@@ -446,10 +511,7 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
 		if (!is_busy(rc) || !retry_pause(deadline))
 			break;
 	}
-	if (is_busy(sqlite3_errcode(st->db)))
-		return mc_state_sqlerr(st, err,
-				       "cannot read the schema version");
-	return refuse_foreign(st, err);
+	return probe_failed(st, err);
 }
 
 /* PRAGMA journal_mode=WAL needs an exclusive lock and, when many processes
@@ -457,7 +519,7 @@ static int probe(struct mc_state *st, int *version, struct mc_err *err)
  * busy handler: try again for a while. */
 static int set_wal(struct mc_state *st, struct mc_err *err)
 {
-	double deadline = mc_mono_now() + STATE_BUSY_MS / 1e3;
+	double deadline = busy_end(st, mc_mono_now());
 	char mode[32] = "";
 
 	for (;;) {
@@ -558,6 +620,13 @@ fail:
 
 struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 {
+	return mc_state_open_until(path, NULL, err);
+}
+
+struct mc_state *mc_state_open_until(const char *path,
+				     const struct mc_deadline *dl,
+				     struct mc_err *err)
+{
 	struct mc_state *st;
 	struct stat sb;
 	int version = 0, wal_pending, loose;
@@ -569,6 +638,7 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 		return NULL;
 	}
 	st = mc_calloc(1, sizeof(*st));
+	st->dl = dl;
 	st->path = mc_strdup(path);
 	st->dir = parent_dir(path);
 	if (ensure_file(st->path, st->dir, &loose, err) < 0)
@@ -589,8 +659,8 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 		mc_state_sqlerr(st, err, "cannot open");
 		goto fail;
 	}
-	/* Setting the busy timeout touches nothing on disk. */
-	sqlite3_busy_timeout(st->db, STATE_BUSY_MS);
+	/* Setting the busy handler touches nothing on disk. */
+	sqlite3_busy_handler(st->db, on_busy, st);
 	/* Closing the last connection checkpoints a WAL that holds frames,
 	 * which writes the main file: not before we know it is ours. */
 	if (wal_pending)
@@ -605,11 +675,16 @@ struct mc_state *mc_state_open(const char *path, struct mc_err *err)
 				  NULL);
 	if (set_wal(st, err) < 0)
 		goto fail;
+	/* The WAL outlives each run (mc_state_close): a small one keeps the
+	 * next opener's recovery read short, and a checkpoint (two
+	 * fdatasync) comes every few runs rather than at each exit. */
 	if (mc_state_exec(st, "PRAGMA synchronous=NORMAL", err) < 0 ||
+	    mc_state_exec(st, "PRAGMA wal_autocheckpoint=100", err) < 0 ||
 	    mc_state_exec(st, "PRAGMA foreign_keys=ON", err) < 0)
 		goto fail;
 	if (version < mc_state_schema_version() && migrate(st, err) < 0)
 		goto fail;
+	st->ours = 1;
 	return st;
 fail:
 	mc_state_close(st);
@@ -625,6 +700,14 @@ void mc_state_close(struct mc_state *st)
 	if (st->db != NULL) {
 		while ((s = sqlite3_next_stmt(st->db, NULL)) != NULL)
 			sqlite3_finalize(s);
+		/* The last connection to close would checkpoint the WAL into
+		 * the file, with two fdatasync()s: in a CLI every run is the
+		 * last one. The WAL stays for the next run instead, and is
+		 * checkpointed when it grows past SQLite's 1000 pages. */
+		if (st->ours)
+			sqlite3_db_config(st->db,
+					  SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+					  NULL);
 		sqlite3_close(st->db);
 	}
 	free(st->path);
@@ -745,6 +828,75 @@ char *mc_state_column_dup(sqlite3_stmt *s, int i)
 	return t ? mc_strdup((const char *)t) : NULL;
 }
 
+const char *mc_state_column_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+double mc_state_column_num(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN :
+	       sqlite3_column_double(s, i);
+}
+
+void mc_state_bind_num(sqlite3_stmt *s, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
+		     void (*row)(sqlite3_stmt *s, void *element, void *ctx),
+		     void *ctx, void **rows, size_t *n, const char *what,
+		     struct mc_err *err)
+{
+	char *list = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			list = mc_realloc(list, cap * size);
+		}
+		memset(list + len * size, 0, size);
+		row(s, list + len * size, ctx);
+		len++;
+	}
+	*rows = list;
+	*n = len;
+	if (rc != SQLITE_DONE) {
+		mc_state_sqlerr(st, err, what);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static void run_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	struct mc_run *r = element;
+
+	(void)ctx;
+	r->id = sqlite3_column_int64(s, 0);
+	r->command = mc_state_column_dup(s, 1);
+	r->args = mc_state_column_dup(s, 2);
+	r->correlation_id = mc_state_column_dup(s, 3);
+	r->status = mc_state_column_dup(s, 4);
+	r->message = mc_state_column_dup(s, 5);
+	r->started = sqlite3_column_double(s, 6);
+	r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
+		   0 : sqlite3_column_double(s, 7);
+	r->exit_code = sqlite3_column_type(s, 8) == SQLITE_NULL ?
+		       -1 : sqlite3_column_int(s, 8);
+	r->pid = (long)sqlite3_column_int64(s, 9);
+}
+
 int mc_state_runs(struct mc_state *st, const char *command, double since,
 		  int limit, struct mc_run **out, size_t *n,
 		  struct mc_err *err)
@@ -756,10 +908,9 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 		" AND (?2 <= 0 OR started >= ?2)"
 		" ORDER BY started DESC, id DESC LIMIT ?3";
 	static const char what[] = "cannot list runs";
-	struct mc_run *runs = NULL;
-	size_t len = 0, cap = 0;
 	sqlite3_stmt *s;
-	int rc;
+	void *rows;
+	size_t len;
 
 	*out = NULL;
 	*n = 0;
@@ -768,35 +919,12 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	bind_text(s, 1, command);
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct mc_run *r;
-
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			runs = mc_realloc(runs, cap * sizeof(*runs));
-		}
-		r = &runs[len++];
-		r->id = sqlite3_column_int64(s, 0);
-		r->command = mc_state_column_dup(s, 1);
-		r->args = mc_state_column_dup(s, 2);
-		r->correlation_id = mc_state_column_dup(s, 3);
-		r->status = mc_state_column_dup(s, 4);
-		r->message = mc_state_column_dup(s, 5);
-		r->started = sqlite3_column_double(s, 6);
-		r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
-			   0 : sqlite3_column_double(s, 7);
-		r->exit_code = sqlite3_column_type(s, 8) == SQLITE_NULL ?
-			       -1 : sqlite3_column_int(s, 8);
-		r->pid = (long)sqlite3_column_int64(s, 9);
-	}
-	if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
-		mc_runs_free(runs, len);
+	if (mc_state_collect(st, s, sizeof(struct mc_run), run_row, NULL,
+			     &rows, &len, what, err) < 0) {
+		mc_runs_free(rows, len);
 		return -1;
 	}
-	sqlite3_finalize(s);
-	*out = runs;
+	*out = rows;
 	*n = len;
 	return 0;
 }
@@ -834,6 +962,25 @@ static int delete_before(struct mc_state *st, const char *sql, double before,
 	return 0;
 }
 
+/* *found = 1 when the query sql (?1 = before) returns a row. */
+static int any_before(struct mc_state *st, const char *sql, double before,
+		      int *found, struct mc_err *err)
+{
+	static const char what[] = "cannot prune history";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_double(s, 1, before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, what);
+	*found = rc == SQLITE_ROW;
+	return 0;
+}
+
 int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 		   struct mc_err *err)
 {
@@ -841,6 +988,25 @@ int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 
 	if (removed != NULL)
 		*removed = 0;
+	/* Nearly every run has nothing to prune: a few small reads say so
+	 * without a write transaction (a result or log row is never older
+	 * than its run). */
+	{
+		int old_rows = 0;
+
+		if (any_before(st, "SELECT 1 FROM runs WHERE started < ?1"
+			       " LIMIT 1", before, &old_rows, err) < 0 ||
+		    (!old_rows &&
+		     any_before(st, "SELECT 1 FROM job_runs WHERE started < ?1"
+				" LIMIT 1", before, &old_rows, err) < 0) ||
+		    (!old_rows &&
+		     any_before(st, "SELECT 1 FROM alert_dedup WHERE sent < ?1"
+				" AND state <> 'firing' LIMIT 1", before,
+				&old_rows, err) < 0))
+			return -1;
+		if (!old_rows)
+			return 0;
+	}
 	if (mc_state_begin(st, err) < 0)
 		return -1;
 	/* History rows first, both the old ones and those of old runs (the
@@ -857,8 +1023,11 @@ int mc_state_prune(struct mc_state *st, double before, int64_t *removed,
 			  "DELETE FROM slo_results WHERE recorded < ?1 OR run_id"
 			  " IN (SELECT id FROM runs WHERE started < ?1)",
 			  before, &count, err) < 0 ||
-	    delete_before(st, "DELETE FROM alert_dedup WHERE sent < ?1",
-			  before, &count, err) < 0 ||
+	    /* An alert still firing is live state, not history: its
+	     * record keeps the dedup window and lets the resolve through
+	     * however short [core] history is. */
+	    delete_before(st, "DELETE FROM alert_dedup WHERE sent < ?1"
+			  " AND state <> 'firing'", before, &count, err) < 0 ||
 	    /* a job's newest run and newest success stay, however old:
 	     * `job list` shows them for a monthly job too */
 	    delete_before(st,

@@ -1,6 +1,6 @@
 /*
  * state.h - the one SQLite file that keeps mercuryctl's memory between runs
- * (PRODUCT.md 2.5): runs, check history, breakers, buckets, and later the
+ * (docs/DESIGN.md, "State"): runs, check history, breakers, buckets, and later the
  * alert, DLQ, backup and OAuth tables.
  *
  * Created 0600 in a 0700 directory; WAL; busy timeout; schema versioned by
@@ -24,6 +24,13 @@ int mc_state_schema_version(void);
 char *mc_state_default_path(void);
 
 struct mc_state *mc_state_open(const char *path, struct mc_err *err);
+/* As mc_state_open, with every wait for another process's lock (SQLite's
+ * busy wait, at most 10 s) ending at the run's deadline dl (borrowed: it
+ * must outlive the state), though never sooner than 0.25 s into the wait,
+ * so that the run's own bookkeeping still gets a lock held for a moment. */
+struct mc_state *mc_state_open_until(const char *path,
+				     const struct mc_deadline *dl,
+				     struct mc_err *err);
 void mc_state_close(struct mc_state *st);
 sqlite3 *mc_state_db(struct mc_state *st);
 const char *mc_state_path(const struct mc_state *st);
@@ -41,6 +48,21 @@ int mc_state_prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
 		     const char *what, struct mc_err *err);
 /* A copy of column i of the current row as text, NULL when NULL. */
 char *mc_state_column_dup(sqlite3_stmt *s, int i);
+/* Column i as text, "" when NULL (valid until the next step). */
+const char *mc_state_column_text(sqlite3_stmt *s, int i);
+/* Column i as a number, NaN when NULL. */
+double mc_state_column_num(sqlite3_stmt *s, int i);
+/* Binds v to parameter i, NULL when it is not finite (NaN: unknown). */
+void mc_state_bind_num(sqlite3_stmt *s, int i, double v);
+/* Steps s (prepared and bound) to its end and collects the rows into an
+ * array of elements of size bytes: for each row the array grows by one
+ * zeroed element, which row(s, element, ctx) fills. s is finalized. 0 with
+ * *rows (NULL when none) and *n; -1 with err (what) when a step fails,
+ * *rows and *n then holding what was collected, for the caller to free. */
+int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
+		     void (*row)(sqlite3_stmt *s, void *element, void *ctx),
+		     void *ctx, void **rows, size_t *n, const char *what,
+		     struct mc_err *err);
 /* Fills err from the connection's last error; returns -1. */
 int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
 		    const char *what);

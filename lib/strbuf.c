@@ -48,7 +48,7 @@ void mc_buf_reset(struct mc_buf *b)
 		b->data[0] = '\0';
 }
 
-void mc_buf_free(struct mc_buf *b)
+void mc_buf_release(struct mc_buf *b)
 {
 	free(b->data);
 	memset(b, 0, sizeof(*b));

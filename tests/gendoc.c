@@ -30,7 +30,7 @@ static void gen_root(FILE *f, const void *arg)
 			      mc_cmd_root.subs[i]->name);
 	mc_buf_puts(&extra, "\\fBmercury.conf\\fR(5)\n");
 	mc_cli_man(f, &mc_cmd_root, &mc_cmd_root, DOC_DATE, extra.data);
-	mc_buf_free(&extra);
+	mc_buf_release(&extra);
 }
 
 static void gen_cmd(FILE *f, const void *arg)
@@ -42,7 +42,7 @@ static void gen_cmd(FILE *f, const void *arg)
 	mc_buf_puts(&extra, ".SH SEE ALSO\n\\fBmercuryctl\\fR(1), "
 		    "\\fBmercury.conf\\fR(5)\n");
 	mc_cli_man(f, &mc_cmd_root, cmd, DOC_DATE, extra.data);
-	mc_buf_free(&extra);
+	mc_buf_release(&extra);
 }
 
 static const char *type_name(enum mc_conf_type t)
@@ -107,8 +107,10 @@ static void gen_conf(FILE *f, const void *arg)
 	for (size_t i = 0; mc_conf_schemas[i]; i++) {
 		const struct mc_conf_schema *s = mc_conf_schemas[i];
 
-		fprintf(f, ".SH SECTION [%s%s]\n", s->name,
-			s->named ? " \"NAME\"" : "");
+		/* quoted whole: roff would take the inner quotes as its own
+		 * and render SECTION [check NAME ] */
+		fprintf(f, ".SH \"SECTION [%s%s]\"\n", s->name,
+			s->named ? " \\(dqNAME\\(dq" : "");
 		mc_roff_escape(f, s->help);
 		fputs("\n", f);
 		for (size_t k = 0; s->keys[k].name; k++) {
@@ -146,7 +148,13 @@ static void gen_conf(FILE *f, const void *arg)
 			fputc('\n', f);
 		}
 	}
-	fputs(".SH EXAMPLE\n.nf\n"
+	fputs(".SH EXAMPLES\n"
+	      ".PP\nA first configuration with every section kind, each key "
+	      "explained, that \\fBmercuryctl config check\\fR accepts:\n"
+	      ".RS 4\n.nf\n\\fBmercuryctl config init > "
+	      "~/.config/mercury/mercury.conf\\fR\n.fi\n.RE\n"
+	      ".PP\nThe built\\-in checks, made explicit, with the disk "
+	      "critical:\n.nf\n"
 	      "[core]\n"
 	      "timeout = 30s\n"
 	      "history = 30d\n"

@@ -113,7 +113,7 @@ Test(alert, severities_types_and_labels)
 	cr_assert_eq(mc_alert_add_label(&a, "1x=a", &err), -1);
 	cr_assert_eq(mc_alert_add_label(&a, "a-b=a", &err), -1);
 	cr_assert_eq(mc_alert_add_label(&a, "=a", &err), -1);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, finish_checks_summary_and_text)
@@ -141,7 +141,7 @@ Test(alert, finish_checks_summary_and_text)
 	cr_assert_not_null(a.source);
 	cr_assert_eq(strncmp(a.dedup_key, "mc-", 3), 0);
 	cr_assert_eq(strlen(a.dedup_key), 35);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, default_key_covers_every_field_unambiguously)
@@ -219,7 +219,7 @@ Test(alert, slack_payload)
 		free(all);
 	}
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, discord_payload_colours_and_no_mentions)
@@ -236,14 +236,14 @@ Test(alert, discord_payload_colours_and_no_mentions)
 		     "allowed_mentions"), "parse")), 0);
 	cr_assert(strstr(str_at(e, "footer.text"), a.correlation_id) != NULL);
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	make_alert(&a, MC_ACT_RESOLVE, MC_SEV_WARNING, "slow");
 	j = payload(MC_WH_DISCORD, &a, MC_SEV_CRITICAL);
 	e = json_array_get(json_object_get(j, "embeds"), 0);
 	cr_assert_eq(json_integer_value(json_object_get(e, "color")), 0x43A047);
 	cr_assert_str_eq(str_at(j, "content"), "[RESOLVED] slow");
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, pagerduty_trigger_and_resolve)
@@ -263,7 +263,7 @@ Test(alert, pagerduty_trigger_and_resolve)
 	cr_assert_str_eq(str_at(j, "payload.custom_details.correlation_id"),
 			 a.correlation_id);
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 
 	make_alert(&a, MC_ACT_RESOLVE, MC_SEV_INFO, "db down");
 	free(a.dedup_key);
@@ -282,7 +282,7 @@ Test(alert, pagerduty_trigger_and_resolve)
 		json_decref(j2);
 	}
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, alertmanager_labels_and_resolve)
@@ -305,7 +305,7 @@ Test(alert, alertmanager_labels_and_resolve)
 	cr_assert_str_eq(str_at(al, "generatorURL"), "http://ci/job/1");
 	cr_assert_not_null(json_object_get(al, "startsAt"));
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	/* A resolve carries the trigger's severity, so the label set (the
 	 * alert's identity in Alertmanager) is the same. */
 	make_alert(&a, MC_ACT_RESOLVE, MC_SEV_INFO, "queue deep");
@@ -315,7 +315,7 @@ Test(alert, alertmanager_labels_and_resolve)
 	cr_assert_str_eq(str_at(al, "endsAt"), "2026-11-18T11:08:20.000Z");
 	cr_assert_null(json_object_get(al, "startsAt"));
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 /* An escalation ends the alert at the old severity in the same request:
@@ -348,7 +348,7 @@ Test(alert, alertmanager_escalation_ends_the_old_severity)
 	cr_assert_str_eq(str_at(j, "dedup_key"), a.dedup_key);
 	cr_assert_str_eq(str_at(j, "payload.severity"), "critical");
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	/* a resolve whose severity nobody knows ends every severity */
 	make_alert(&a, MC_ACT_RESOLVE, -1, "queue deep");
 	j = payload(MC_WH_ALERTMANAGER, &a, -1);
@@ -363,7 +363,7 @@ Test(alert, alertmanager_escalation_ends_the_old_severity)
 	j = payload(MC_WH_JSON, &a, -1);
 	cr_assert(json_is_null(json_object_get(j, "severity")));
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, json_schema)
@@ -382,7 +382,7 @@ Test(alert, json_schema)
 	cr_assert_str_eq(str_at(j, "correlation_id"), a.correlation_id);
 	cr_assert(json_is_null(json_object_get(j, "generator_url")));
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 Test(alert, a_test_is_marked_in_every_format)
@@ -410,7 +410,7 @@ Test(alert, a_test_is_marked_in_every_format)
 	cr_assert(json_is_true(json_object_get(j, "test")));
 	cr_assert_str_eq(str_at(j, "action"), "test");
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 }
 
 /* A summary of 100 KB is cut to each service's limit, at a character
@@ -443,7 +443,7 @@ Test(alert, long_summary_is_cut_to_each_limit)
 	j = payload(MC_WH_JSON, &a, -1);
 	cr_assert_eq(u8chars(str_at(j, "summary")), MC_LIMIT_TEXT);
 	json_decref(j);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(big);
 }
 
@@ -551,10 +551,10 @@ Test(alert, every_format_passes_the_receivers_checks, .timeout = T_TIMEOUT)
 			"%s: the receiver found problems", cases[i].route);
 		json_decref(recs);
 		/* a resolve passes too */
-		mc_alert_clean(&a);
+		mc_alert_release(&a);
 		make_alert(&a, MC_ACT_RESOLVE, MC_SEV_CRITICAL, "fmt check");
 		cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_DELIVERED);
-		mc_alert_clean(&a);
+		mc_alert_release(&a);
 		free(w.url);
 		free(path);
 	}
@@ -613,7 +613,7 @@ Test(alert, dedup_window_severity_and_resolve, .timeout = T_TIMEOUT)
 	cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_DELIVERED);
 	cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_DELIVERED);
 	cr_assert_eq(count_requests(path), 6);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w.url);
 	free(path);
 	fx_close(&f);
@@ -650,7 +650,7 @@ Test(alert, a_dead_runs_claim, .timeout = T_TIMEOUT)
 	cr_assert_eq(deliver1(&f, &a, &ok, NULL), MC_DLV_DELIVERED);
 	cr_assert_eq(deliver1(&f, &a, &ok, NULL), MC_DLV_SUPPRESSED);
 	cr_assert_eq(count_requests(ok_path), 1);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w.url);
 	free(ok.url);
 	free(path);
@@ -673,7 +673,7 @@ Test(alert, filter_by_min_severity, .timeout = T_TIMEOUT)
 	a.action = MC_ACT_TEST;
 	cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_DELIVERED);
 	cr_assert_eq(count_requests(path), 1);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w.url);
 	free(path);
 	fx_close(&f);
@@ -711,7 +711,7 @@ Test(alert, an_unusable_webhook_fails_alone, .timeout = T_TIMEOUT)
 	/* fixed: it goes out now (nothing was claimed for it) */
 	w[0].unusable = NULL;
 	cr_assert_eq(deliver1(&f, &a, &w[0], NULL), MC_DLV_DELIVERED);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w[0].url);
 	free(w[1].url);
 	free(path);
@@ -735,7 +735,7 @@ Test(alert, failure_is_not_remembered_as_sent, .timeout = T_TIMEOUT)
 	free(d.message);
 	cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_DELIVERED);
 	cr_assert_eq(deliver1(&f, &a, &w, NULL), MC_DLV_SUPPRESSED);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w.url);
 	free(flaky);
 	free(path);
@@ -760,7 +760,7 @@ Test(alert, retries_until_delivered, .timeout = T_TIMEOUT)
 	cr_assert_eq(d.http_status, 200);
 	free(d.message);
 	cr_assert_eq(count_requests(path), 3);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w.url);
 	free(flaky);
 	free(path);
@@ -790,7 +790,7 @@ Test(alert, breaker_opens_and_makes_no_request, .timeout = T_TIMEOUT)
 
 		cr_assert_eq(mc_deliveries_exit(&one, 1), MC_EXIT_CRITICAL);
 	}
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(w.url);
 	free(path);
 	fx_close(&f);
@@ -827,7 +827,7 @@ Test(alert, log_records_every_outcome, .timeout = T_TIMEOUT)
 	make_alert(&a, MC_ACT_TRIGGER, MC_SEV_WARNING, "logged");
 	deliver1(&f, &a, &w, NULL);
 	deliver1(&f, &a, &w, NULL);
-	cr_assert_eq(mc_alert_history(f.st, 0, NULL, &l, &n, &err), 0, "%s",
+	cr_assert_eq(mc_alert_history(f.st, 0, NULL, 0, &l, &n, &err), 0, "%s",
 		     err.msg);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(l[0].result, "suppressed");
@@ -836,10 +836,15 @@ Test(alert, log_records_every_outcome, .timeout = T_TIMEOUT)
 	cr_assert_eq(l[1].http_status, 200);
 	cr_assert_str_eq(l[1].correlation_id, a.correlation_id);
 	mc_alert_history_free(l, n);
-	cr_assert_eq(mc_alert_history(f.st, 0, "other", &l, &n, &err), 0);
+	cr_assert_eq(mc_alert_history(f.st, 0, "other", 0, &l, &n, &err), 0);
 	cr_assert_eq(n, 0);
 	mc_alert_history_free(l, n);
-	mc_alert_clean(&a);
+	/* -n 1: the newest only */
+	cr_assert_eq(mc_alert_history(f.st, 0, NULL, 1, &l, &n, &err), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(l[0].result, "suppressed");
+	mc_alert_history_free(l, n);
+	mc_alert_release(&a);
 	free(w.url);
 	free(path);
 	fx_close(&f);
@@ -1051,19 +1056,19 @@ Test(notify, a_change_not_done_is_due_again)
 	cr_assert_str_eq(a.dedup_key, "mercury-health/web1/api");
 	cr_assert(strstr(a.summary, "'api' is critical: HTTP 503") != NULL,
 		  "%s", a.summary);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	/* what the check said is made UTF-8 for the payloads */
 	x.res.message = "bad \xff byte";
 	mc_notify_alert(&ch[0], "web1", "cid", &a);
 	cr_assert(strstr(a.summary, "bad ? byte") != NULL, "%s", a.summary);
 	cr_assert(mc_utf8_valid(a.description, strlen(a.description)));
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	x.res.message = "HTTP 503";
 	/* a non-critical check failing is a warning */
 	x.check.critical = 0;
 	mc_notify_alert(&ch[0], "web1", "cid", &a);
 	cr_assert_eq(a.severity, MC_SEV_WARNING);
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(ch);
 	mc_conf_free(x.conf);
 	fx_close(&f);

@@ -511,7 +511,7 @@ Test(backup, create_verify_restore_to)
 		     err.msg);
 	cr_expect(vr.ok, "%s: %s", vr.bad_file, vr.reason);
 	cr_expect_gt(vr.restore_seconds, 0);
-	mc_bk_verify_result_clean(&vr);
+	mc_bk_verify_result_release(&vr);
 	ro.dir = bdir;
 	ro.id = m->id;
 	ro.to = to;
@@ -524,7 +524,7 @@ Test(backup, create_verify_restore_to)
 	cr_expect_eq(memcmp(got, data, len), 0);
 	cr_expect(strncmp(rr.replaced[0], to, strlen(to)) == 0);
 	free(got);
-	mc_bk_restore_result_clean(&rr);
+	mc_bk_restore_result_release(&rr);
 	mc_bk_manifest_free(m);
 	free(data);
 	free(bdir);

@@ -182,7 +182,7 @@ Test(config, long_line_kept_whole)
 	cr_assert_eq(strncmp(mc_conf_str(s, "query"), "sum(rate(x{a=", 13), 0);
 	cr_assert_str_eq(src(s, "max"), "t.conf:3");
 	mc_conf_free(c);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(config, overlong_line_is_an_error)
@@ -197,7 +197,7 @@ Test(config, overlong_line_is_an_error)
 	cr_assert_null(load_t(b.data, &err));
 	cr_assert_eq(err.code, MC_EXIT_CONFIG);
 	cr_assert_str_eq(err.msg, "t.conf:3: line too long (over 65533 bytes)");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 /* The number of a plain threshold ("80%", "12.5"). */
@@ -1154,7 +1154,7 @@ Test(config, many_sections)
 			   "[check \"c7\"] (first at line 15)");
 	cr_assert_str_eq(err.msg, want);
 	free(want);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 /* Found by fuzz_config_value: an unknown escape after other escapes freed

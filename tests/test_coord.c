@@ -112,7 +112,7 @@ static size_t sequence(struct mc_coord *c, int *out)
 						   "mc-k", &cl, 1,	\
 						   &err), 0, "%s",	\
 			     err.msg);					\
-		mc_coord_claim_clean(&cl);				\
+		mc_coord_claim_release(&cl);				\
 	} while (0)
 
 	CLAIM(1, "warning");		/* resolve without trigger: suppressed */
@@ -130,12 +130,12 @@ static size_t sequence(struct mc_coord *c, int *out)
 					&err);
 	cr_assert_eq(mc_coord_dedup_settle(c, "webhook:ops", "mc-g", &cl, 0,
 					   &err), 0);
-	mc_coord_claim_clean(&cl);
+	mc_coord_claim_release(&cl);
 	out[n++] = mc_coord_dedup_claim(c, "webhook:ops", "mc-g", 0, "warning", 60000,
 					10000, 0, NULL, &cl, why, sizeof(why),
 					&err);
 	mc_coord_dedup_settle(c, "webhook:ops", "mc-g", &cl, 1, &err);
-	mc_coord_claim_clean(&cl);
+	mc_coord_claim_release(&cl);
 
 	/* breakers */
 	out[n++] = mc_coord_breaker_allow(c, "webhook:ops", &bc, NULL, NULL,
@@ -281,7 +281,7 @@ Test(coord, degraded_while_redis_is_down_and_back_without_a_hand,
 	server_stop(&srv);
 	cr_expect_eq(mc_coord_dedup_settle(h.c, "webhook:ops", "k", &cl, 1,
 					   &err), 0, "%s", err.msg);
-	mc_coord_claim_clean(&cl);
+	mc_coord_claim_release(&cl);
 	cr_assert_eq(mc_coord_breaker_record(h.c, "webhook:ops", 0, &bc5,
 					     NULL, &err), 0, "%s", err.msg);
 	cr_expect_eq(mc_coord_degraded(h.c), 1);
@@ -304,7 +304,7 @@ Test(coord, degraded_while_redis_is_down_and_back_without_a_hand,
 		     err.msg);
 	cr_expect_eq(cl.backend, MC_COORD_STATE);
 	mc_coord_dedup_settle(h.c, "webhook:ops", "k2", &cl, 1, &err);
-	mc_coord_claim_clean(&cl);
+	mc_coord_claim_release(&cl);
 	/* a fleet-wide lock refuses; a lock that may be local is local */
 	cr_expect_eq(mc_coord_lock_take(h.c, "dlq:alerter",
 					MC_COORD_FLEET_ONLY, 0, &lk, &err),

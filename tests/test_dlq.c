@@ -779,6 +779,50 @@ Test(dlq, replay_shed)
 	fx_fini(&f);
 }
 
+/* A dry run's decisions, counted by destination. */
+struct decisions {
+	long long next, target, dead;
+	int in_order, why_ok;
+};
+
+static void count_decided(void *ud, long long index, enum mc_dlq_fate fate,
+			  const char *why)
+{
+	struct decisions *d = ud;
+
+	d->in_order &= index == d->next++;
+	if (fate == MC_DLQ_TARGET) {
+		d->target++;
+		d->why_ok &= strstr(why, "below max_retries") != NULL;
+	} else {
+		d->dead++;
+		d->why_ok &= why[0] != '\0';
+	}
+}
+
+Test(dlq, dry_run_says_where_each_message_goes_and_why)
+{
+	struct fx f;
+	struct mc_dlq_result dry;
+	struct mc_err err = { 0 };
+	struct decisions d = { .in_order = 1, .why_ok = 1 };
+	struct mc_dlq_opts o = { .dry_run = 1, .correlation_id = "c",
+				 .decided = count_decided,
+				 .progress_ctx = &d };
+
+	fx_init(&f, "dryw");
+	f.c.batch = 10;
+	push_gen(f.r, f.src, 0, 37);
+	cr_assert_eq(replay(&f, &o, &dry, &err), 0, "%s", err.msg);
+	cr_expect_eq(d.next, 37);
+	cr_expect(d.in_order, "indexes not 0, 1, 2, ...");
+	cr_expect(d.why_ok, "a reason is missing");
+	cr_expect_eq(d.target, dry.replayed);
+	cr_expect_eq(d.dead, dry.dead);
+	cr_expect_eq(d.target, count_target(0, 37));
+	fx_fini(&f);
+}
+
 Test(dlq, replay_dry_run_changes_nothing)
 {
 	struct fx f;
@@ -851,7 +895,7 @@ static void expect_not_a_list(struct fx *f, const char *key)
 	cr_expect(strstr(err.msg, want) != NULL, "%s", err.msg);
 	if (key == f->dead) {
 		mc_err_clear(&err);
-		cr_expect_eq(mc_dlq_purge_dead(f->r, &f->c, &removed, &err),
+		cr_expect_eq(mc_dlq_purge_dead(f->r, &f->c, 0, &removed, &err),
 			     -1);
 		cr_expect(strstr(err.msg, want) != NULL, "%s", err.msg);
 	}
@@ -1025,17 +1069,22 @@ Test(dlq, stats_peek_purge)
 	mc_dlq_msgs_free(m, n);
 	cr_expect_eq(list_len(f.r, f.src), 3);
 
-	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, &removed, &err), 0, "%s",
+	/* what a prompt counted, oldest first; later arrivals stay */
+	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, 2, &removed, &err), 0, "%s",
 		     err.msg);
-	cr_expect_eq(removed, 5);
+	cr_expect_eq(removed, 2);
+	cr_expect_eq(list_len(f.r, f.dead), 3);
+	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, 0, &removed, &err), 0, "%s",
+		     err.msg);
+	cr_expect_eq(removed, 3);
 	cr_expect_eq(list_len(f.r, f.dead), 0);
-	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, &removed, &err), 0);
+	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, 0, &removed, &err), 0);
 	cr_expect_eq(removed, 0);
 	/* the script is reloaded when the server lost it */
 	cmd_ok(f.r, "SCRIPT FLUSH", mc_redis_cmd(f.r, &err, "SCRIPT FLUSH"),
 	       &err);
 	push_raw(f.r, f.dead, "d", 1);
-	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, &removed, &err), 0, "%s",
+	cr_assert_eq(mc_dlq_purge_dead(f.r, &f.c, 0, &removed, &err), 0, "%s",
 		     err.msg);
 	cr_expect_eq(removed, 1);
 	fx_fini(&f);

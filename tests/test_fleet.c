@@ -583,8 +583,8 @@ Test(fleet, lease_expiry_takeover_and_fencing, .timeout = 60)
 	cr_expect_eq(pttl(B, lk), -2, "released: the lock is gone");
 	free(lk);
 	free(list);
-	mc_fleet_lease_clean(&la);
-	mc_fleet_lease_clean(&lb);
+	mc_fleet_lease_release(&la);
+	mc_fleet_lease_release(&lb);
 	mc_fleet_close(A);
 	mc_fleet_close(B);
 	free(prefix);
@@ -810,7 +810,7 @@ Test(fleet, every_script_stays_in_one_cluster_slot, .timeout = 120)
 				freeReplyObject(r);
 			free(k2);
 		}
-		mc_fleet_lease_clean(&l);
+		mc_fleet_lease_release(&l);
 		free(list_key);
 		mc_fleet_close(f);
 	}

@@ -229,6 +229,46 @@ Test(health_history, bucket_layout)
 	mc_health_history_free(h, n);
 }
 
+/* A check that failed and recovered within the last cell ends in ok, and
+ * -n N keeps each check's last N results only. */
+Test(health_history, the_line_ends_where_the_check_stands_and_last_n)
+{
+	struct mc_check_history *h;
+	struct mc_err err = { 0 };
+	size_t n;
+
+	add("api", "http", 1050, "ok", "");
+	add("api", "http", 1310, "critical", "down");
+	add("api", "http", 1320, "critical", "down");
+	add("api", "http", 1390, "ok", "");
+	add("db", "tcp", 1050, "critical", "refused");
+	add("db", "tcp", 1390, "critical", "refused");
+	h = history(NULL, 0, 1000, 1400, 4, &n);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(h[0].current, OK);
+	cr_assert_str_eq(h[0].sparkline, "▁··▁");
+	cr_assert_eq(h[0].transitions, 2);
+	cr_assert_str_eq(h[1].sparkline, "█··█");
+	mc_health_history_free(h, n);
+
+	cr_assert_eq(mc_health_history_last(st, NULL, 0, 1000, 1400, 4, 2, &h,
+					    &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(h[0].samples, 2);
+	cr_assert_eq(h[0].first_ts, 1320);
+	cr_assert_eq(h[0].transitions, 1);
+	cr_assert_eq(h[1].samples, 2);
+	cr_assert_str_eq(h[1].sparkline, "█··█");
+	mc_health_history_free(h, n);
+	cr_assert_eq(mc_health_history_last(st, (const char *const[]){ "db" },
+					    1, 1000, 1400, 4, 1, &h, &n,
+					    &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(h[0].samples, 1);
+	cr_assert_eq(h[0].first_ts, 1390);
+	mc_health_history_free(h, n);
+}
+
 Test(health_history, bucket_worst_and_edges)
 {
 	static const int want[] = { UNKNOWN, CRITICAL, OK, WARNING };
@@ -294,7 +334,7 @@ Test(health_history, width_zero)
 	mc_health_history_report(h, n, 0, 2000, &r);
 	cr_assert_eq(json_array_size(json_object_get(json_object_get(
 		json_object_get(r.doc, "checks"), "a"), "buckets")), 0);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -365,7 +405,7 @@ Test(health_history, nothing_recorded)
 	cr_assert(json_is_null(json_object_get(r.doc, "since")));
 	cr_assert_eq(json_object_size(json_object_get(r.doc, "checks")), 0);
 	cr_assert_not_null(strstr(r.text.data, "no check results"));
-	mc_report_free(&r);
+	mc_report_release(&r);
 }
 
 Test(health_history, sql_error_is_reported)
@@ -408,7 +448,7 @@ Test(health_history, many_samples)
 	mc_health_history_report(h, n, 0, 1000 + 20000, &r);
 	cr_assert_not_null(strstr(r.text.data, " 99.99% "), "%s",
 			   r.text.data);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -476,9 +516,10 @@ Test(health_history, json_shape)
 	cr_assert_str_eq(json_string_value(json_array_get(b, 0)), "ok");
 	cr_assert_str_eq(json_string_value(json_array_get(b, 1)), "critical");
 	cr_assert(json_is_null(json_array_get(b, 2)));
-	cr_assert_str_eq(json_string_value(json_array_get(b, 3)), "warning");
+	/* the last cell is where the check stands now: its newest, ok */
+	cr_assert_str_eq(json_string_value(json_array_get(b, 3)), "ok");
 	cr_assert_str_eq(json_string_value(json_object_get(api, "sparkline")),
-			 "▁█·▄");
+			 "▁█·▁");
 
 	aq = json_object_get(checks, "alert-queue");
 	cr_assert(json_is_null(json_object_get(aq, "last_failure")));
@@ -486,11 +527,11 @@ Test(health_history, json_shape)
 			 "··▁·");
 
 	/* since 0 is null */
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_report_init(&r, 0);
 	mc_health_history_report(h, n, 0, T0, &r);
 	cr_assert(json_is_null(json_object_get(r.doc, "since")));
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -536,12 +577,13 @@ static size_t lines(char *text, char **out, size_t max)
 
 Test(health_history, text_without_colour)
 {
-	static const char *const heads[] = { "TYPE", "UPTIME", "TRANSITIONS",
-					     "LAST FAILURE", "SPARKLINE" };
+	static const char *const heads[] = { "TYPE", "NOW", "UPTIME",
+					     "TRANSITIONS", "LAST FAILURE",
+					     "SPARKLINE" };
 	struct mc_check_history *h;
 	struct mc_report r;
 	char *text, *l[8];
-	size_t n, nl, pos[5];
+	size_t n, nl, pos[6];
 
 	h = sample_history(&n);
 	mc_report_init(&r, 0);
@@ -552,35 +594,39 @@ Test(health_history, text_without_colour)
 	cr_assert_eq(nl, 5, "%s", r.text.data);	/* header, 3 rows, legend */
 
 	cr_assert_eq(col_of(l[0], "CHECK"), 0);
-	for (size_t c = 0; c < 5; c++)
+	for (size_t c = 0; c < 6; c++)
 		pos[c] = col_of(l[0], heads[c]);
 
 	/* alert-queue: no failure */
 	cr_assert_eq(col_of(l[1], "alert-queue"), 0);
 	cr_assert_eq(col_of(l[1], "redis_queue"), pos[0]);
-	cr_assert_eq(col_of(l[1], "100.00%"), pos[1]);
-	cr_assert_eq(col_of(l[1], "0 "), pos[2]);
-	cr_assert_eq(col_of(l[1], "- "), pos[3]);
-	cr_assert_eq(col_of(l[1], "··▁·"), pos[4]);
+	cr_assert_eq(col_of(l[1], "ok "), pos[1]);
+	cr_assert_eq(col_of(l[1], "100.00%"), pos[2]);
+	cr_assert_eq(col_of(l[1], "0 "), pos[3]);
+	cr_assert_eq(col_of(l[1], "- "), pos[4]);
+	cr_assert_eq(col_of(l[1], "··▁·"), pos[5]);
 
+	/* api: failed, recovered: NOW ok, and the line ends in ok */
 	cr_assert_eq(col_of(l[2], "api"), 0);
 	cr_assert_eq(col_of(l[2], "http"), pos[0]);
-	cr_assert_eq(col_of(l[2], "50.00%"), pos[1]);
-	cr_assert_eq(col_of(l[2], "4 "), pos[2]);
+	cr_assert_eq(col_of(l[2], "ok "), pos[1]);
+	cr_assert_eq(col_of(l[2], "50.00%"), pos[2]);
+	cr_assert_eq(col_of(l[2], "4 "), pos[3]);
 	cr_assert_eq(col_of(l[2], "2026-11-22T09:59:20Z warning: slow"),
-		     pos[3]);
-	cr_assert_eq(col_of(l[2], "▁█·▄"), pos[4]);
-	cr_assert(strcmp(l[2] + strlen(l[2]) - strlen("▁█·▄"), "▁█·▄") == 0);
+		     pos[4]);
+	cr_assert_eq(col_of(l[2], "▁█·▁"), pos[5]);
+	cr_assert(strcmp(l[2] + strlen(l[2]) - strlen("▁█·▁"), "▁█·▁") == 0);
 
 	/* disk: 1 of 2, the long message on one line, cut to 48 columns */
 	cr_assert_eq(col_of(l[3], "disk"), 0);
-	cr_assert_eq(col_of(l[3], "50.00%"), pos[1]);
-	cr_assert_eq(col_of(l[3], "1 "), pos[2]);
+	cr_assert_eq(col_of(l[3], "unknown "), pos[1]);
+	cr_assert_eq(col_of(l[3], "50.00%"), pos[2]);
+	cr_assert_eq(col_of(l[3], "1 "), pos[3]);
 	cr_assert_eq(col_of(l[3], "2026-11-22T09:56:30Z unknown: statvfs "
-				  "failed be…  "), pos[3]);
+				  "failed be…  "), pos[4]);
 	cr_assert_not_null(strstr(l[3], "…"));
-	cr_assert_eq(col_of(l[3], "…") + 1 - pos[3], 48);
-	cr_assert_eq(col_of(l[3], "▁▆··"), pos[4]);
+	cr_assert_eq(col_of(l[3], "…") + 1 - pos[4], 48);
+	cr_assert_eq(col_of(l[3], "▁▆··"), pos[5]);
 
 	cr_assert_eq(strncmp(l[4], "legend:", 7), 0, "%s", l[4]);
 	cr_assert_not_null(strstr(l[4], "▁ ok"));
@@ -589,9 +635,9 @@ Test(health_history, text_without_colour)
 	cr_assert_not_null(strstr(l[4], "2026-11-22T09:53:20Z .. "
 					"2026-11-22T10:00:00Z"), "%s", l[4]);
 	cr_assert_not_null(strstr(l[4], "4 cells of 1m40s"), "%s", l[4]);
-	cr_assert_eq(cols(l[0]), pos[4] + strlen("SPARKLINE"));
+	cr_assert_eq(cols(l[0]), pos[5] + strlen("SPARKLINE"));
 	free(text);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }
 
@@ -631,7 +677,7 @@ Test(health_history, text_with_colour)
 	cr_assert_not_null(strchr(col.text.data, '\033'));
 	/* each sparkline cell in its colour; no-data cells plain */
 	cr_assert_not_null(strstr(col.text.data,
-		"\033[32m▁\033[0m\033[31m█\033[0m·\033[33m▄\033[0m\n"),
+		"\033[32m▁\033[0m\033[31m█\033[0m·\033[32m▁\033[0m\n"),
 		"%s", col.text.data);
 	cr_assert_not_null(strstr(col.text.data,
 		"\033[32m▁\033[0m\033[35m▆\033[0m··\n"));
@@ -639,8 +685,8 @@ Test(health_history, text_with_colour)
 	stripped = strip_sgr(col.text.data);
 	cr_assert_str_eq(stripped, plain.text.data);
 	free(stripped);
-	mc_report_free(&plain);
-	mc_report_free(&col);
+	mc_report_release(&plain);
+	mc_report_release(&col);
 	mc_health_history_free(h, n);
 }
 
@@ -666,6 +712,6 @@ Test(health_history, uptime_format)
 			   r.text.data);
 	cr_assert_not_null(strstr(r.text.data, " 99.50% "), "%s",
 			   r.text.data);
-	mc_report_free(&r);
+	mc_report_release(&r);
 	mc_health_history_free(h, n);
 }

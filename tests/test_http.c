@@ -143,7 +143,7 @@ Test(http, get_200_with_body, .timeout = T_TIMEOUT)
 	cr_assert(strncmp(header(rec, "User-Agent"), "mercuryctl/", 11) == 0);
 	json_decref(j);
 
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	cr_assert_null(req.resp);
 	cr_assert_eq(req.done, 0);
 	mc_http_free(h);
@@ -198,8 +198,8 @@ Test(http, post_body_and_header_arrive_intact, .timeout = T_TIMEOUT)
 			 "AP8BYmluDQqA");
 	json_decref(j);
 
-	mc_http_req_clean(&req[0]);
-	mc_http_req_clean(&req[1]);
+	mc_http_req_release(&req[0]);
+	mc_http_req_release(&req[1]);
 	mc_http_free(h);
 	free(url);
 	free(url2);
@@ -226,7 +226,7 @@ static void trace_of(struct mc_http *h, const char *name,
 	cr_assert_str_eq(header(rec, "X-Correlation-ID"), want_cid);
 	check_traceparent(header(rec, "traceparent"), trace, span);
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	free(url);
 	free(path);
 }
@@ -295,7 +295,7 @@ Test(http, span_id_fresh_per_attempt, .timeout = T_TIMEOUT)
 	cr_assert_str_eq(t1, mc_http_trace_id(h));
 	cr_assert_str_neq(s1, s2, "span id repeated across attempts");
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(url);
 	free(full);
@@ -336,7 +336,7 @@ Test(http, requests_run_concurrently, .timeout = T_TIMEOUT)
 		      N, "the receiver never had all %d requests at once", N);
 	json_decref(st);
 	for (int i = 0; i < N; i++) {
-		mc_http_req_clean(&req[i]);
+		mc_http_req_release(&req[i]);
 		free(urls[i]);
 	}
 	mc_http_free(h);
@@ -364,8 +364,8 @@ Test(http, timeout_of_one_does_not_fail_another, .timeout = T_TIMEOUT)
 	cr_assert_eq(req[1].done, 1);
 	cr_assert_eq(req[1].status, 200, "err: %s", req[1].err.msg);
 	cr_assert_str_empty(req[1].err.msg);
-	mc_http_req_clean(&req[0]);
-	mc_http_req_clean(&req[1]);
+	mc_http_req_release(&req[0]);
+	mc_http_req_release(&req[1]);
 	mc_http_free(h);
 	free(u1);
 	free(u2);
@@ -389,14 +389,14 @@ Test(http, deadline_cuts_the_attempt, .timeout = T_TIMEOUT)
 		  req.err.msg);
 	cr_assert_eq(req.err.code, MC_EXIT_UNKNOWN);
 	cr_assert_eq(req.attempts, 1);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 
 	/* A deadline already past: no attempt at all. */
 	dl.at = mc_mono_now() - 1;
 	run1(h, &req, &dl);
 	cr_assert_eq(req.attempts, 0);
 	cr_assert_str_eq(req.err.msg, "deadline reached");
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(p);
@@ -420,7 +420,7 @@ Test(http, flaky_recovers_within_attempts, .timeout = T_TIMEOUT)
 	j = recorded(p);
 	cr_assert_eq(json_array_size(j), 3);
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(full);
@@ -446,7 +446,7 @@ Test(http, flaky_exhausts_attempts, .timeout = T_TIMEOUT)
 	j = recorded(p);
 	cr_assert_eq(json_array_size(j), 2);
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(full);
@@ -475,7 +475,7 @@ Test(http, retry_after_is_the_least_wait, .timeout = T_TIMEOUT)
 	cr_assert_geq(t1 - t0, 1.9, "retried %.3f s after a Retry-After: 2",
 		      t1 - t0);
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(full);
@@ -502,7 +502,7 @@ Test(http, retry_after_past_deadline_gives_up, .timeout = T_TIMEOUT)
 		  strstr(req.err.msg, "deadline") != NULL,
 		  "err: %s", req.err.msg);
 	cr_assert_float_eq(req.retry_after_s, 60.0, 1e-9);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(full);
@@ -527,7 +527,7 @@ Test(http, client_error_is_not_retried, .timeout = T_TIMEOUT)
 	j = recorded(p);
 	cr_assert_eq(json_array_size(j), 1);
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(p);
@@ -567,7 +567,7 @@ Test(http, body_size_cap, .timeout = T_TIMEOUT)
 	cr_assert_eq(req[3].done, 0);
 	cr_assert_str_eq(req[3].err.msg, "response larger than 999 bytes");
 	for (int i = 0; i < 4; i++)
-		mc_http_req_clean(&req[i]);
+		mc_http_req_release(&req[i]);
 	mc_http_free(h);
 	free(u1);
 	free(u2);
@@ -603,7 +603,7 @@ Test(http, connection_refused_without_url, .timeout = T_TIMEOUT)
 	cr_assert_str_eq(req.err.msg, "connection refused after 2 attempts");
 	cr_assert_null(strstr(req.err.msg, "s3cret"));
 	cr_assert_null(strstr(req.err.msg, "127.0.0.1"));
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	close(fd);
 	mc_http_free(h);
 	free(url);
@@ -619,7 +619,7 @@ Test(http, could_not_resolve, .timeout = T_TIMEOUT)
 	run1(h, &req, NULL);
 	cr_assert_eq(req.done, 0);
 	cr_assert_str_eq(req.err.msg, "could not resolve host");
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 }
 
@@ -640,7 +640,7 @@ Test(http, https_to_plain_port_is_a_tls_error, .timeout = T_TIMEOUT)
 		  req.err.msg);
 	cr_assert_null(strstr(req.err.msg, "s3cret"));
 	cr_assert_null(strstr(req.err.msg, "https://"));
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(p);
@@ -658,7 +658,7 @@ Test(http, only_http_and_https, .timeout = T_TIMEOUT)
 	cr_assert_null(req.resp);
 	cr_assert(strstr(req.err.msg, "unsupported protocol") != NULL,
 		  "err: %s", req.err.msg);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 }
 
@@ -684,7 +684,7 @@ Test(http, redirects_only_when_allowed, .timeout = T_TIMEOUT)
 	cr_assert(strstr(req[2].err.msg, "too many redirects") != NULL,
 		  "err: %s", req[2].err.msg);
 	for (int i = 0; i < 3; i++)
-		mc_http_req_clean(&req[i]);
+		mc_http_req_release(&req[i]);
 	mc_http_free(h);
 	free(u);
 	free(u5);
@@ -706,7 +706,7 @@ Test(http, perform_again_after_clean, .timeout = T_TIMEOUT)
 	cr_assert_eq(req.status, 502);
 	cr_assert_eq(req.attempts, 1);
 	cr_assert_str_eq(req.err.msg, "HTTP 502");
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	run1(h, &req, NULL);
 	cr_assert_eq(req.status, 200, "err: %s", req.err.msg);
 	cr_assert_eq(req.attempts, 1);
@@ -719,7 +719,7 @@ Test(http, perform_again_after_clean, .timeout = T_TIMEOUT)
 	j = recorded(p);
 	cr_assert_eq(json_array_size(j), 3);
 	json_decref(j);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(u);
 	free(full);
@@ -763,7 +763,7 @@ Test(http, interrupt_abandons_everything, .timeout = T_TIMEOUT)
 	cr_assert_geq(req[0].attempts, 1);
 	mc_interrupted = 0;
 	for (int i = 0; i < 2; i++)
-		mc_http_req_clean(&req[i]);
+		mc_http_req_release(&req[i]);
 	mc_http_free(h);
 	free(u1);
 	free(u2);
@@ -784,7 +784,7 @@ Test(http, perform_refuses_bad_input)
 	cr_assert_eq(mc_http_perform(NULL, &req, 1, NULL, &err), -1);
 	mc_http_free(h);
 	mc_http_free(NULL);
-	mc_http_req_clean(NULL);
+	mc_http_req_release(NULL);
 }
 
 Test(http, parse_retry_after)

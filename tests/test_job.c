@@ -110,8 +110,8 @@ static int verdict_at(const char *name, const char *at, int *status)
 	v = s.verdict;
 	if (status)
 		*status = s.status;
-	mc_job_status_clean(&s);
-	mc_job_def_clean(&d);
+	mc_job_status_release(&s);
+	mc_job_def_release(&d);
 	return v;
 }
 
@@ -136,14 +136,14 @@ Test(job, definition_keys_and_defaults)
 	cr_expect_str_eq(d.notify_names[1], "pager");
 	cr_expect(mc_job_success_code(&d, 3) && mc_job_success_code(&d, 7) &&
 		  !mc_job_success_code(&d, 1));
-	mc_job_def_clean(&d);
+	mc_job_def_release(&d);
 	def_of("b", &d);
 	cr_expect_eq(d.every_ms, 900000);
 	cr_expect_eq(d.notify, 1);
 	cr_expect_eq(d.overlap, MC_JOB_SKIP);
 	cr_expect_eq(d.keep_output, 65536);
 	cr_expect(mc_job_success_code(&d, 0));
-	mc_job_def_clean(&d);
+	mc_job_def_release(&d);
 }
 
 Test(job, bad_sections_are_config_errors)
@@ -275,9 +275,9 @@ Test(job, runs_and_output_round_trip)
 	cr_expect_eq(r.id, b);
 	cr_expect_eq(r.output_len, 3);
 	cr_expect(memcmp(r.output, "out", 3) == 0);
-	mc_job_run_clean(&r);
+	mc_job_run_release(&r);
 	cr_expect_eq(mc_job_run_get(st, "h", 999, &r, &err), 0);
-	mc_job_run_clean(&r);
+	mc_job_run_release(&r);
 }
 
 Test(job, tail_keeps_last_bytes)

@@ -43,7 +43,7 @@ Test(oauth, parse_token_success)
 	/* an absolute time, never the relative expires_in */
 	cr_assert_float_eq(t.expires_at, 4600.0, 1e-9);
 	cr_assert_null(error);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 }
 
 Test(oauth, parse_token_without_expiry_is_unknown)
@@ -56,7 +56,7 @@ Test(oauth, parse_token_without_expiry_is_unknown)
 					  &error, NULL), 0);
 	cr_assert_eq(t.expires_at, 0);
 	cr_assert_null(t.refresh_token);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 }
 
 Test(oauth, parse_token_errors_and_escaping)
@@ -101,7 +101,7 @@ Test(oauth, parse_discovery)
 	cr_assert_str_eq(e.token, "https://as.example/t1/token");
 	cr_assert_str_eq(e.revocation, "https://as.example/t1/revoke");
 	cr_assert_null(e.device, "a non-http endpoint was taken");
-	mc_oauth_endpoints_clean(&e);
+	mc_oauth_endpoints_release(&e);
 	/* another issuer's document is refused (mix-up) */
 	cr_assert_eq(mc_oauth_parse_discovery(doc, strlen(doc),
 					      "https://as.example/t2", &e,
@@ -152,7 +152,7 @@ Test(oauth, token_store_roundtrip_and_states)
 	t.access_token = mc_strdup("at-2222");
 	t.refresh_token = NULL;
 	cr_assert_eq(mc_oauth_token_save(st, "kite", &t, 1001, &err), 0);
-	mc_oauth_token_clean(&t);
+	mc_oauth_token_release(&t);
 	cr_assert_eq(mc_oauth_token_read(st, "kite", &got, &err), 0);
 	cr_assert_str_eq(got.access_token, "at-2222");
 	cr_assert_str_eq(got.refresh_token, "rt-1111");
@@ -173,7 +173,7 @@ Test(oauth, token_store_roundtrip_and_states)
 					    sizeof(why)), MC_OAUTH_OK);
 	}
 	cr_assert(!mc_oauth_usable(&got, 1000 + 7200 - 30, 60000));
-	mc_oauth_token_clean(&got);
+	mc_oauth_token_release(&got);
 	/* invalid_grant: needs login, the refresh token dropped */
 	cr_assert_eq(mc_oauth_token_failed(st, "kite", 1, "invalid_grant", 1002,
 					   &err), 0);
@@ -182,7 +182,7 @@ Test(oauth, token_store_roundtrip_and_states)
 	cr_assert_eq(got.needs_login, 1);
 	cr_assert_eq(mc_oauth_state(&p, &got, 1000, -1, why, sizeof(why)),
 		     MC_OAUTH_UNUSABLE);
-	mc_oauth_token_clean(&got);
+	mc_oauth_token_release(&got);
 	cr_assert_eq(mc_oauth_token_forget(st, "kite", &err), 0);
 	cr_assert_eq(mc_oauth_token_read(st, "kite", &got, &err), 0);
 	cr_assert_eq(got.present, 0);
@@ -224,7 +224,7 @@ static json_t *osrv(const char *route)
 	cr_assert_eq(mc_http_perform(h, &req, 1, NULL, &err), 0, "%s", err.msg);
 	cr_assert_eq(req.status, 200, "%s: HTTP %ld", route, req.status);
 	doc = json_loads(req.resp, 0, NULL);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	mc_http_free(h);
 	free(url);
 	return doc;
@@ -292,7 +292,7 @@ Test(oauth, device_poll_slow_down_adds_five_seconds)
 	path = mc_asprintf("approve?user_code=%s", json_string_value(
 				   json_object_get(doc, "user_code")));
 	json_decref(doc);
-	mc_http_req_clean(&req);
+	mc_http_req_release(&req);
 	json_decref(osrv(path));
 	json_decref(osrv("device_error?error=slow_down&n=1"));
 
@@ -304,8 +304,8 @@ Test(oauth, device_poll_slow_down_adds_five_seconds)
 	cr_assert_eq(sl.ms[1], 6000, "after slow_down: %lld ms",
 		     (long long)sl.ms[1]);
 	cr_assert_not_null(t.access_token);
-	mc_oauth_token_clean(&t);
-	mc_oauth_endpoints_clean(&e);
+	mc_oauth_token_release(&t);
+	mc_oauth_endpoints_release(&e);
 	free(path);
 	free(code);
 	free(form);

@@ -120,6 +120,28 @@ Test(output, format_scan_stops_at_double_dash)
 	cr_assert_eq(output_scan("-o", "--", "--json", NULL), MC_FMT_JSON);
 }
 
+Test(output, perf_label_quotes_only_when_needed)
+{
+	static const char *const cases[][3] = {
+		{ "api", "_latency", "api_latency" },
+		{ "my api", "_sli", "'my api_sli'" },
+		{ "it's", "", "'it''s'" },
+		{ "a=b", "", "'a=b'" },
+		{ "tab\there", "", "'tab\there'" },
+		{ "", "", "''" },
+		{ "", "_x", "_x" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mc_buf b = { 0 };
+
+		mc_perf_label(&b, cases[i][0], cases[i][1]);
+		cr_assert_str_eq(b.data, cases[i][2], "label '%s' + '%s'",
+				 cases[i][0], cases[i][1]);
+		mc_buf_release(&b);
+	}
+}
+
 Test(output, report_init_free)
 {
 	struct mc_report r;
@@ -135,7 +157,7 @@ Test(output, report_init_free)
 	mc_buf_puts(&r.text, "x");
 	r.nagios = mc_strdup("OK - fine");
 	json_object_set_new(r.doc, "k", json_integer(1));
-	mc_report_free(&r);
+	mc_report_release(&r);
 	cr_assert_null(r.doc);
 	cr_assert_null(r.nagios);
 	cr_assert_null(r.text.data);
@@ -165,7 +187,7 @@ Test(output, prom_help_type_once_per_name)
 		"# HELP mercury_runs_total Runs\n"
 		"# TYPE mercury_runs_total counter\n"
 		"mercury_runs_total 42\n");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(output, prom_names_sharing_a_prefix)
@@ -184,7 +206,7 @@ Test(output, prom_names_sharing_a_prefix)
 	/* Empty labels: no braces. */
 	cr_assert_not_null(strstr(b.data, "\nmc_x 2\n"), "%s", b.data);
 	cr_assert_not_null(strstr(b.data, "\nmc_x{a=\"b\"} 3\n"), "%s", b.data);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(output, prom_values_full_precision)
@@ -202,7 +224,7 @@ Test(output, prom_values_full_precision)
 			 "m 1700000000\n"
 			 "m 1.5\n"
 			 "m 0\n");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(output, prom_values_round_trip)
@@ -226,7 +248,7 @@ Test(output, prom_values_round_trip)
 		cr_assert_str_eq(end, "\n", "value line '%s'", sp + 1);
 		cr_assert(back == values[i], "%.17g printed as %s", values[i],
 			  sp + 1);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	}
 }
 
@@ -288,7 +310,7 @@ Test(output, table_aligned_plain)
 			 "database-primary  critical  1500ms\n"
 			 "cache                       \n");
 	cr_assert_null(strchr(out.data, '\033'), "ANSI code with color=0");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 
@@ -300,7 +322,7 @@ Test(output, table_header_only)
 
 	mc_table_render(t, &out, 0, NULL);
 	cr_assert_str_eq(out.data, "A  LONGER\n");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 
@@ -320,7 +342,7 @@ Test(output, table_utf8_width)
 			 "NAME  TREND  N\n"
 			 "caf\xc3\xa9  \xe2\x96\x81\xe2\x96\x82\xe2\x96\x83    1\n"
 			 "ab    x      2\n");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 
@@ -337,13 +359,13 @@ Test(output, table_colour)
 			 "api               \033[32mok\033[0m        12ms\n"
 			 "database-primary  \033[31mcritical\033[0m  1500ms\n"
 			 "cache                       \n");
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 
 	/* Colour without a callback: only the bold header. */
 	mc_table_render(t, &out, 1, NULL);
 	cr_assert_eq(count_substr(out.data, "\033["), 6, "%s", out.data);
 	cr_assert_eq(count_substr(out.data, "\033[1m"), 3, "%s", out.data);
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 	mc_table_free(NULL);
 }
@@ -500,6 +522,21 @@ Test(output, write_all)
 	unlink(path);
 }
 
+Test(output, ages_in_two_units)
+{
+	static const struct { double s; const char *want; } cases[] = {
+		{ -5, "0ms" }, { 0.85, "850ms" }, { 1, "1s" }, { 42.9, "42s" },
+		{ 307, "5m07s" }, { 7260.04, "2h01m" }, { 7299, "2h01m" },
+		{ 3600, "1h00m" }, { 273600, "3d04h" }, { 86400 * 400.0, "400d00h" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mc_format_age(cases[i].s, buf, sizeof(buf));
+		cr_assert_str_eq(buf, cases[i].want, "%g", cases[i].s);
+	}
+}
+
 /* A cell holds what a server or a plugin said: escaped, never raw. */
 Test(output, table_cells_escaped)
 {
@@ -513,7 +550,7 @@ Test(output, table_cells_escaped)
 	cr_assert_null(strchr(out.data, '\x1b'), "%s", out.data);
 	cr_assert(strstr(out.data, "ERR \\x1B]0;pwned\\x07\\x1B[2J bad \\xFF")
 		  != NULL, "%s", out.data);
-	mc_buf_free(&out);
+	mc_buf_release(&out);
 	mc_table_free(t);
 }
 

@@ -444,7 +444,7 @@ Test(plugin, check_dummy_statuses, .timeout = T_TIMEOUT)
 		cr_assert_str_eq(res.text, cases[i].text);
 		cr_assert_eq(res.n_perf, 0);
 		cr_assert_geq(res.duration_ms, 0);
-		mc_plugin_result_clean(&res);
+		mc_plugin_result_release(&res);
 	}
 	assert_no_children();
 }
@@ -466,7 +466,7 @@ Test(plugin, check_tcp_open_port, .timeout = T_TIMEOUT)
 	cr_assert_not_null(t, "no time perfdata in %s", res.text);
 	cr_assert_str_eq(t->uom, "s");
 	cr_assert_geq(t->value, 0);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	assert_no_children();
 }
 
@@ -482,7 +482,7 @@ Test(plugin, check_tcp_closed_port, .timeout = T_TIMEOUT)
 	cr_assert_eq(run(argv, 20000, &res, &err), 0, "%s", err.msg);
 	cr_assert_eq(res.status, 2, "check_tcp: %s", res.text);
 	cr_assert_not_null(strstr(res.text, "refused"), "%s", res.text);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, check_disk_root, .timeout = T_TIMEOUT)
@@ -509,7 +509,7 @@ Test(plugin, check_disk_root, .timeout = T_TIMEOUT)
 	cr_assert(p->has_max && p->max >= p->value);
 	cr_assert_neq(p->warn[0], '\0');
 	cr_assert_neq(p->crit[0], '\0');
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 /* ---- tests/plugins scripts ---------------------------------------------- */
@@ -523,7 +523,7 @@ Test(plugin, prints_nothing, .timeout = T_TIMEOUT)
 	cr_assert_str_eq(res.text, "");
 	cr_assert_eq(res.n_perf, 0);
 	cr_assert_null(res.perf);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, prints_garbage, .timeout = T_TIMEOUT)
@@ -537,7 +537,7 @@ Test(plugin, prints_garbage, .timeout = T_TIMEOUT)
 		     res.text);
 	cr_assert_eq(res.n_perf, 1);
 	cr_assert_str_eq(res.perf[0].label, "ok");
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, huge_line, .timeout = T_TIMEOUT)
@@ -554,7 +554,7 @@ Test(plugin, huge_line, .timeout = T_TIMEOUT)
 	cr_assert(len > 0 && len <= 4096, "text of %zu bytes", len);
 	cr_assert_eq(strspn(res.text, "a"), len);
 	cr_assert_eq(res.n_perf, 0);	/* past the cap */
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, long_output_perfdata, .timeout = T_TIMEOUT)
@@ -576,7 +576,7 @@ Test(plugin, long_output_perfdata, .timeout = T_TIMEOUT)
 	cr_assert_not_null(p);
 	cr_assert_str_eq(p->uom, "%");
 	cr_assert(p->has_min && p->has_max && p->max == 100);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, exit_127, .timeout = T_TIMEOUT)
@@ -587,7 +587,7 @@ Test(plugin, exit_127, .timeout = T_TIMEOUT)
 	cr_assert_eq(res.status, 3);
 	cr_assert_eq(res.exit_code, 127);
 	cr_assert_str_eq(res.text, "plugin exited 127 (command not found)");
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, exit_42, .timeout = T_TIMEOUT)
@@ -598,7 +598,7 @@ Test(plugin, exit_42, .timeout = T_TIMEOUT)
 	cr_assert_eq(res.status, 3);
 	cr_assert_eq(res.exit_code, 42);
 	cr_assert_str_eq(res.text, "plugin exited 42: something odd");
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 Test(plugin, killed_by_signal, .timeout = T_TIMEOUT)
@@ -610,7 +610,7 @@ Test(plugin, killed_by_signal, .timeout = T_TIMEOUT)
 	cr_assert_eq(res.exit_code, -1);
 	cr_assert_eq(res.timed_out, 0);
 	cr_assert_str_eq(res.text, "plugin killed by signal 9: about to die");
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	assert_no_children();
 }
 
@@ -628,7 +628,7 @@ static void timeout_case(const char *script)
 	cr_assert_eq(res.exit_code, -1);
 	cr_assert_str_eq(res.text, "plugin timed out after 300 ms (killed)");
 	cr_assert_eq(res.n_perf, 0);	/* partial output is not kept */
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	cr_assert_eq(marked_alive(mark), 0, "a process of the plugin lives");
 	assert_no_children();
 }
@@ -658,7 +658,7 @@ Test(plugin, lingering_child, .timeout = T_TIMEOUT)
 	cr_assert_str_eq(res.text, "OK - bye");
 	cr_assert_eq(res.n_perf, 1);
 	cr_assert_str_eq(res.perf[0].label, "x");
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	cr_assert_eq(marked_alive(mark), 0, "the background child lives");
 	assert_no_children();
 }
@@ -689,7 +689,7 @@ Test(plugin, child_environment, .timeout = T_TIMEOUT)
 	cr_assert_eq(res.status, 0);
 	cr_assert_str_eq(res.text, "ign=0000000000000000 blk=0000000000000000 "
 			 "leader=yes fd200=no in=/dev/null err=/dev/null");
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 
 	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -712,7 +712,7 @@ static void cannot_run(const char *path, const char *reason)
 	cr_assert_eq(res.status, 3);
 	cr_assert_eq(res.exit_code, 127);
 	cr_assert_eq(res.timed_out, 0);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	free(want);
 	assert_no_children();
 }
@@ -760,11 +760,11 @@ Test(plugin, path_lookup, .timeout = T_TIMEOUT)
 	cr_assert_eq(res.status, 0);
 	cr_assert_str_eq(res.text, "OK - via PATH");
 	cr_assert_eq(res.n_perf, 1);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 
 	cr_assert_eq(mc_plugin_run(NULL, 1000, &res, &err), -1);
 	cr_assert_eq(res.status, 3);
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 }
 
 /* Runs from several threads at once: nobody inherits anybody's pipe, so
@@ -788,10 +788,10 @@ static void *par_run(void *arg)
 			return NULL;
 		if (res.status != p->i % 4 || res.timed_out ||
 		    strstr(res.text, msg) == NULL) {
-			mc_plugin_result_clean(&res);
+			mc_plugin_result_release(&res);
 			return NULL;
 		}
-		mc_plugin_result_clean(&res);
+		mc_plugin_result_release(&res);
 	}
 	p->ok = 1;
 	return NULL;

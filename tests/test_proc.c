@@ -325,7 +325,7 @@ Test(proc, pipes_both_ways, .timeout = T_TIMEOUT)
 	cr_assert_eq(f.got[1].len, f.total);
 	for (size_t i = 0; i < f.total; i += 4099)
 		cr_assert_eq(f.got[1].data[i], 'a' + i % 26, "byte %zu", i);
-	mc_buf_free(&f.got[1]);
+	mc_buf_release(&f.got[1]);
 	assert_no_child();
 }
 
@@ -347,8 +347,8 @@ Test(proc, stdout_and_stderr_apart, .timeout = T_TIMEOUT)
 	cr_assert_eq(res.exit_code, 0);
 	cr_assert_str_eq(f.got[1].data, "out\n[]\n");
 	cr_assert_str_eq(f.got[2].data, "err\n");
-	mc_buf_free(&f.got[1]);
-	mc_buf_free(&f.got[2]);
+	mc_buf_release(&f.got[1]);
+	mc_buf_release(&f.got[2]);
 }
 
 Test(proc, caller_descriptor_and_cwd, .timeout = T_TIMEOUT)
@@ -396,7 +396,7 @@ Test(proc, output_callback_stops_the_run, .timeout = T_TIMEOUT)
 	cr_assert_not(res.exited);
 	cr_assert_eq(res.signal, SIGKILL);
 	cr_assert_str_eq(f.got[1].data, "hi\n");
-	mc_buf_free(&f.got[1]);
+	mc_buf_release(&f.got[1]);
 	assert_no_child();
 }
 
@@ -502,5 +502,5 @@ Test(proc, environment_without_secrets, .timeout = T_TIMEOUT)
 		cr_assert_eq(homes, 1, "HOME %d times", homes);
 		cr_assert(strstr(f.got[1].data, "HOME=/added\n"));
 	}
-	mc_buf_free(&f.got[1]);
+	mc_buf_release(&f.got[1]);
 }

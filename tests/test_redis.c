@@ -141,7 +141,7 @@ Test(redis, parse_url_good)
 		cr_assert(mc_streq(u.user, c->user), "%s: user '%s'", c->url,
 			  u.user ? u.user : "(null)");
 		cr_assert(mc_streq(u.password, c->password), "%s", c->url);
-		mc_redis_url_clean(&u);
+		mc_redis_url_release(&u);
 		cr_assert_null(u.host);
 		cr_assert_null(u.password);
 	}
@@ -210,7 +210,7 @@ Test(redis, parse_url_bad)
 		cr_assert(strchr(err.msg, '\n') == NULL);
 		cr_assert_null(u.host);
 		cr_assert_null(u.password);
-		mc_redis_url_clean(&u);
+		mc_redis_url_release(&u);
 	}
 }
 
@@ -225,8 +225,8 @@ Test(redis, parse_url_redacts_password)
 		  err.msg);
 	cr_assert_eq(mc_redis_parse_url("redis://:hunter2@h/x", &u, &err), -1);
 	cr_assert(strstr(err.msg, "redis://:***@h/x") != NULL, "%s", err.msg);
-	mc_redis_url_clean(&u);
-	mc_redis_url_clean(NULL);
+	mc_redis_url_release(&u);
+	mc_redis_url_release(NULL);
 }
 
 /* --- Plain server -------------------------------------------------------- */
@@ -530,7 +530,7 @@ Test(redis, auth_password_in_url)
 	url = local_url("MC_TEST_REDIS_AUTH_PORT", userinfo, 0);
 	cr_assert_eq(mc_redis_parse_url(url, &pu, NULL), 0);
 	cr_assert_str_eq(pu.password, pw);
-	mc_redis_url_clean(&pu);
+	mc_redis_url_release(&pu);
 	r = connect_url(url);
 	assert_ping(r);
 	mc_redis_close(r);
@@ -545,7 +545,7 @@ Test(redis, auth_password_in_url)
 	mc_redis_close(r);
 	free(url);
 	free(userinfo);
-	mc_buf_free(&enc);
+	mc_buf_release(&enc);
 }
 
 static char *write_temp(const char *content)

@@ -133,7 +133,7 @@ Test(slo, defaults)
 	cr_expect(fabs(d.conds[3].factor - 1) < 1e-12);
 	cr_expect_eq(d.breaker.failures, 5);
 	cr_expect_eq(d.breaker.recovery_ms, 30000);
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, budget_as_written)
@@ -162,7 +162,7 @@ Test(slo, budget_as_written)
 						     sizeof(why)), 0, "%s", why);
 		cr_expect_eq(d.budget, cases[i].budget, "%s: %.20g",
 			     cases[i].objective, d.budget);
-		mc_slo_def_clean(&d);
+		mc_slo_def_release(&d);
 		mc_conf_free(c);
 		free(extra);
 	}
@@ -181,7 +181,7 @@ Test(slo, factors_scale_with_the_window)
 	cr_expect(fabs(d.conds[2].factor - 0.7) < 1e-12);
 	cr_expect(fabs(d.conds[3].factor - 7.0 / 30) < 1e-12);
 	cr_expect_eq(d.windows[d.window_idx], 7 * DAY);
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 
 	/* Budget shares: 2% within 1h of a 28d window is 0.02 x 672 = 13.44,
 	 * as Sloth computes it. */
@@ -190,7 +190,7 @@ Test(slo, factors_scale_with_the_window)
 	cr_expect(fabs(d.conds[0].factor - 13.44) < 1e-12, "%g",
 		  d.conds[0].factor);
 	cr_expect(fabs(d.conds[1].factor - 0.1 * 28 / 3) < 1e-12);
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, policy_forms)
@@ -205,14 +205,14 @@ Test(slo, policy_forms)
 	widx(&d, 10 * MIN);
 	widx(&d, 12 * HOUR);
 	cr_expect_eq(d.n_windows, 10);
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 
 	/* A short SLO window is fine when the policy fits into it. */
 	def_with("window = 1d\nticket = none\n", &d);
 	cr_expect_eq(d.n_conds, 2);
 	cr_expect_eq(d.windows[d.window_idx], DAY);
 	cr_expect(mc_slo_is_burn_window(&d, d.window_idx), "1d is both");
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, policy_parse_refuses)
@@ -283,10 +283,10 @@ Test(slo, min_rate_and_breaker)
 	cr_expect_eq(d.min_rate, 0.5);
 	cr_expect_eq(d.breaker.failures, 2);
 	cr_expect_eq(d.breaker.recovery_ms, MIN);
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 	def_with("min_rate = 0.25\n", &d);
 	cr_expect_eq(d.min_rate, 0.25);
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, select_names)
@@ -347,8 +347,8 @@ Test(slo, at_budget_is_ok)
 	cr_expect(fabs(e.worst_burn - 1) < 1e-12);
 	cr_expect_eq(e.n_alerts, 0);
 	cr_expect_null(e.error);
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, fast_burn_pages)
@@ -372,7 +372,7 @@ Test(slo, fast_burn_pages)
 	cr_expect(fabs(e.worst_burn - 20) < 1e-9);
 	cr_expect(fabs(e.sli - 99.95) < 1e-9, "%.17g", e.sli);
 	cr_expect(fabs(e.consumed - 0.5) < 1e-9);
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 
 	/* Only one window of the pair: nothing fires. */
 	feed_all(&d, &f, 1, 2000);
@@ -380,7 +380,7 @@ Test(slo, fast_burn_pages)
 	mc_slo_evaluate(&d, f.e, f.t, &e);
 	cr_expect_eq(e.state, MC_ST_OK);
 	cr_expect_eq(e.n_alerts, 0);
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 
 	/* The second page pair: 6h and 30m at 8x. */
 	feed_all(&d, &f, 1, 2000);
@@ -390,8 +390,8 @@ Test(slo, fast_burn_pages)
 	cr_expect_eq(e.state, MC_ST_CRITICAL);
 	cr_assert_eq(e.n_alerts, 1);
 	cr_expect_str_eq(e.alerts[0], "page: 6h/30m burn > 6");
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, slow_burn_tickets)
@@ -406,22 +406,22 @@ Test(slo, slow_burn_tickets)
 	cr_expect_eq(e.state, MC_ST_WARNING);
 	cr_assert_eq(e.n_alerts, 1);
 	cr_expect_str_eq(e.alerts[0], "ticket: 3d/6h burn > 1");
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 
 	feed_all(&d, &f, 8, 2000);	/* 4x: both tickets */
 	mc_slo_evaluate(&d, f.e, f.t, &e);
 	cr_expect_eq(e.state, MC_ST_WARNING);
 	cr_assert_eq(e.n_alerts, 2);
 	cr_expect_str_eq(e.alerts[0], "ticket: 1d/2h burn > 3");
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 
 	feed_all(&d, &f, 40, 2000);	/* 20x: pages and tickets */
 	mc_slo_evaluate(&d, f.e, f.t, &e);
 	cr_expect_eq(e.state, MC_ST_CRITICAL);
 	cr_expect_eq(e.n_alerts, 4);
 	cr_expect(e.remaining < 0, "overspent: %g", e.remaining);
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, scaled_factors_decide)
@@ -437,8 +437,8 @@ Test(slo, scaled_factors_decide)
 	mc_slo_evaluate(&d, f.e, f.t, &e);
 	cr_expect_eq(e.state, MC_ST_CRITICAL);
 	cr_expect_str_eq(e.alerts[0], "page: 1h/5m burn > 3.36");
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, no_traffic)
@@ -457,7 +457,7 @@ Test(slo, no_traffic)
 	cr_expect_eq(e.worst_burn, 0);
 	cr_assert_eq(e.n_notes, 1);
 	cr_expect(strstr(e.notes[0], "no traffic in any window") != NULL);
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 
 	/* Quiet for the last half hour only. */
 	feed_all(&d, &f, 40, 2000);
@@ -469,8 +469,8 @@ Test(slo, no_traffic)
 	cr_expect_eq(e.burn[widx(&d, 5 * MIN)], 0);
 	/* 1h/5m and 6h/30m cannot fire: their short windows burn 0. */
 	cr_expect_eq(e.state, MC_ST_WARNING);
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, min_rate_guard)
@@ -490,14 +490,14 @@ Test(slo, min_rate_guard)
 			 "over 5m is below min_rate 1");
 	for (size_t i = 0; i < e.n_alerts; i++)
 		cr_expect(strstr(e.alerts[i], "1h/5m") == NULL);
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 	/* At exactly min_rate the pair fires. */
 	feed_one(&d, &f, 5 * MIN, 0.02, 1);
 	mc_slo_evaluate(&d, f.e, f.t, &e);
 	cr_expect_eq(e.n_notes, 0);
 	cr_expect_str_eq(e.alerts[0], "page: 1h/5m burn > 14.4");
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, unknown_answers)
@@ -551,9 +551,9 @@ Test(slo, unknown_answers)
 		cr_expect_eq(e.n_alerts, 0);
 		cr_expect_eq(e.breaker_failure, !cases[i].answered ||
 			     cases[i].kind == MC_PROMAPI_BAD, "case %zu", i);
-		mc_slo_eval_clean(&e);
+		mc_slo_eval_release(&e);
 	}
-	mc_slo_def_clean(&d);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, worst_problem_wins)
@@ -569,7 +569,7 @@ Test(slo, worst_problem_wins)
 	snprintf(f.t[3].msg, sizeof(f.t[3].msg), "timed out");
 	mc_slo_evaluate(&d, f.e, f.t, &e);
 	cr_expect_str_eq(e.error, "Prometheus unreachable: timed out");
-	mc_slo_eval_clean(&e);
+	mc_slo_eval_release(&e);
 
 	/* Errors without traffic cannot be. */
 	feed_all(&d, &f, 1, 2000);
@@ -578,8 +578,8 @@ Test(slo, worst_problem_wins)
 	cr_expect_eq(e.state, MC_ST_UNKNOWN);
 	cr_expect_str_eq(e.error, "error_query over 5m is 3 while total_query "
 			 "is 0");
-	mc_slo_eval_clean(&e);
-	mc_slo_def_clean(&d);
+	mc_slo_eval_release(&e);
+	mc_slo_def_release(&d);
 }
 
 Test(slo, run_status_order)
@@ -667,7 +667,7 @@ Test(slo, report_shapes)
 				 "1h/5m burn > 14.4; it's down Prometheus "
 				 "unreachable: refused");
 	}
-	cr_expect(strstr(r.nagios, " 'api_sli'=98%;;;0;100") != NULL, "%s",
+	cr_expect(strstr(r.nagios, " api_sli=98%;;;0;100") != NULL, "%s",
 		  r.nagios);
 	cr_expect(strstr(r.nagios, "'it''s down") == NULL, "no perfdata "
 		  "without values");
@@ -680,8 +680,8 @@ Test(slo, report_shapes)
 	cr_expect(strstr(r.text.data, "it's down: no earlier evaluation") !=
 		  NULL, "%s", r.text.data);
 	cr_expect(strstr(r.text.data, "\xE2\x96\x91") != NULL, "a bar");
-	mc_report_free(&r);
-	mc_slo_run_free(&run);
+	mc_report_release(&r);
+	mc_slo_run_release(&run);
 }
 
 Test(slo, rules_text)
@@ -710,6 +710,6 @@ Test(slo, rules_text)
 		  "PromQL escapes");
 	cr_expect(strstr(b.data, "      - alert: MercurySLOBurnRateTicket\n") !=
 		  NULL);
-	mc_buf_free(&b);
-	mc_slo_run_free(&run);
+	mc_buf_release(&b);
+	mc_slo_run_release(&run);
 }

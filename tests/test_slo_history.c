@@ -16,6 +16,7 @@
 #include "promapi.h"
 #include "slo.h"
 #include "slo_history.h"
+#include "slo_store.h"
 #include "state.h"
 
 /* 2026-11-22T10:00:00Z */
@@ -78,7 +79,7 @@ static void record(double at, double e, double t)
 		mc_slo_evaluate(&run.defs[0], ea, ta, &run.evals[0]);
 	}
 	cr_assert_eq(mc_slo_record(st, run_id, &run, &err), 0, "%s", err.msg);
-	mc_slo_run_free(&run);
+	mc_slo_run_release(&run);
 }
 
 Test(slo_history, record_and_last_known)
@@ -185,14 +186,14 @@ Test(slo_history, cells_and_sparklines)
 		  != NULL, "%s", r.text.data);
 	cr_expect(strstr(r.text.data, "now -, lowest -200.0% (scale -200.0% "
 			 "..") != NULL, "%s", r.text.data);
-	mc_report_free(&r);
-	mc_slo_history_clean(&h);
+	mc_report_release(&r);
+	mc_slo_history_release(&h);
 
 	/* since 0: from the oldest evaluation on. */
 	cr_assert_eq(mc_slo_history(st, "api", 0, T0 + 1000, 4, &h, &err), 0);
 	cr_expect_eq(h.samples, 5);
 	cr_expect_eq(h.start, T0 + 10);
-	mc_slo_history_clean(&h);
+	mc_slo_history_release(&h);
 }
 
 Test(slo_history, nothing_recorded)
@@ -209,6 +210,6 @@ Test(slo_history, nothing_recorded)
 			 "span\n");
 	cr_expect(json_is_null(json_object_get(r.doc, "current")));
 	cr_expect_eq(json_array_size(json_object_get(r.doc, "cells")), 0);
-	mc_report_free(&r);
-	mc_slo_history_clean(&h);
+	mc_report_release(&r);
+	mc_slo_history_release(&h);
 }

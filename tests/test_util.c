@@ -547,7 +547,7 @@ Test(util, buf_growth)
 	cr_assert_str_eq(b.data, "");
 	mc_buf_puts(&b, "again");
 	cr_assert_str_eq(b.data, "again");
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	cr_assert_null(b.data);
 	cr_assert_eq(b.len, 0);
 	cr_assert_eq(b.cap, 0);
@@ -564,7 +564,7 @@ Test(util, buf_embedded_nul_and_empty_add)
 	mc_buf_add(&b, "a\0b", 3);
 	cr_assert_eq(b.len, 3);
 	cr_assert_eq(memcmp(b.data, "a\0b", 4), 0);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 }
 
 Test(util, buf_steal)
@@ -584,7 +584,7 @@ Test(util, buf_steal)
 	cr_assert_str_eq(b.data, "next");
 	cr_assert_str_eq(s, "hello world");
 	free(s);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	/* Stealing from an empty buffer gives an empty, freeable string. */
 	s = mc_buf_steal(&b);
 	cr_assert_not_null(s);

@@ -136,7 +136,7 @@ json_t *mc_test_receiver(const char *route, const char *prefix)
 	free(url);
 	j = json_loads(b.data ? b.data : "", 0, &jerr);
 	cr_assert_not_null(j, "bad JSON from the receiver: %s", jerr.text);
-	mc_buf_free(&b);
+	mc_buf_release(&b);
 	return j;
 }
 

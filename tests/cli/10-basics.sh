@@ -22,7 +22,13 @@ test_help_every_level() {
 	run health -h
 	expect_rc 0
 	expect_out '--critical-only'
+	# a command's own options; the global ones once, in mercuryctl --help
+	expect_no_out 'Global options:'
+	expect_no_out '--pushgateway'
+	expect_out "see 'mercuryctl --help'"
+	run --help
 	expect_out 'Global options:'
+	expect_out '--pushgateway'
 }
 
 test_no_command_is_usage() {
@@ -257,8 +263,9 @@ test_json_logs_carry_correlation_id() {
 	[ -s "$ERR" ] || fail "no log lines with -v"
 	jq -e -s 'length >= 2 and all(.[]; .correlation_id == "log-7" and .command == "health" and (.ts | test("Z$")) and (.level | IN("info","debug","warn","error")))' "$ERR" >/dev/null ||
 		fail "log lines: $(cat "$ERR")"
-	jq -e -s 'any(.[]; .msg == "run finished" and .exit_code == "'"$RC"'")' "$ERR" >/dev/null ||
-		fail "no 'run finished' line"
+	# numbers are numbers: "exit_code":0, not "0"
+	jq -e -s 'any(.[]; .msg == "run finished" and .exit_code == '"$RC"' and (.duration_ms | type) == "number")' "$ERR" >/dev/null ||
+		fail "no 'run finished' line with a numeric exit_code: $(grep 'run finished' "$ERR")"
 	MERCURY_LOG_FORMAT=json run -q health
 	[ ! -s "$ERR" ] || fail "-q still logs: $(cat "$ERR")"
 }
@@ -275,6 +282,14 @@ test_install_and_uninstall() {
 	[ -f "$root/usr/share/zsh/vendor-completions/_mercuryctl" ] || fail "zsh completion"
 	[ -f "$root/usr/share/fish/vendor_completions.d/mercuryctl.fish" ] || fail "fish completion"
 	"$root/usr/bin/mercuryctl" --version | grep -q '^mercuryctl ' || fail "installed binary does not run"
+	# the example systemd units, pointing at the installed binary, and
+	# disabled: no .wants symlink anywhere
+	for u in mercuryctl-health.service mercuryctl-health.timer; do
+		[ -f "$root/usr/lib/systemd/system/$u" ] || fail "$u not installed"
+	done
+	grep -q '^ExecStart=/usr/bin/mercuryctl ' "$root/usr/lib/systemd/system/mercuryctl-health.service" ||
+		fail "the service does not run the installed binary: $(grep ExecStart "$root/usr/lib/systemd/system/mercuryctl-health.service")"
+	[ -z "$(find "$root" -type l)" ] || fail "a unit is enabled: $(find "$root" -type l)"
 	make -s -C "$MC_SRC" uninstall B="$b" PREFIX=/usr DESTDIR="$root" >"$T_DIR/mk" 2>&1 ||
 		fail "make uninstall"
 	[ -z "$(find "$root" -type f)" ] || fail "left after uninstall: $(find "$root" -type f)"
@@ -332,4 +347,78 @@ test_completion_offers_configured_names() {
 	grep -qx alerter "$T_DIR/c" || fail "bash dlq: $(cat "$T_DIR/c")"
 	PATH=$bin:$PATH fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health a'" >"$T_DIR/c"
 	grep -q '^api' "$T_DIR/c" && grep -q '^alert-queue' "$T_DIR/c" || fail "fish: $(cat "$T_DIR/c")"
+}
+
+# JSON reals are the shortest text that reads back as the same double
+# (Python's repr is that text too): never jansson's 17 digits.
+test_json_reals_are_shortest() {
+	conf '[check "down"]
+type = tcp
+address = 127.0.0.1:1'
+	run health --json
+	/usr/bin/python3 - "$OUT" <<'PY' || fail "a real is not in its shortest form: $(cat "$OUT")"
+import json, re, sys
+text = open(sys.argv[1]).read()
+reals = [t for t in re.findall(r'-?\d+\.\d+(?:[eE][-+]?\d+)?', text)]
+assert reals, "no reals"
+for t in reals:
+    v = float(t)
+    if abs(v) < 1e15 and repr(v) != t:
+        sys.exit("%s should be %s" % (t, repr(v)))
+PY
+}
+
+# Completion reads the configuration given on the line (-c FILE,
+# --config FILE, --config=FILE), not only $MERCURY_CONFIG; breaker reset
+# completes the breakers' names, and a bare name gets the full one.
+test_completion_honours_the_config_on_the_line() {
+	local got
+	export PATH=$(dirname "$MC_BIN"):$PATH
+	printf '[check "alpha"]\ntype = memory\n' >"$T_DIR/a.conf"
+	conf '[check "beta"]
+type = memory'
+	# names_are WANT GOT: the names offered (subcommands aside) are WANT
+	names_are() { [ "$(printf '%s\n' "$2" | cut -f1 | grep -vx history)" = "$1" ]; }
+	got=$(complete_bash mercuryctl -c "$T_DIR/a.conf" health "")
+	names_are alpha "$got" || fail "bash -c: $got"
+	got=$(complete_bash mercuryctl --config "$T_DIR/a.conf" health history "")
+	[ "$got" = alpha ] || fail "bash --config: $got"
+	got=$(complete_bash mercuryctl "--config=$T_DIR/a.conf" health "")
+	names_are alpha "$got" || fail "bash --config=: $got"
+	got=$(complete_bash mercuryctl health "")
+	names_are beta "$got" || fail "bash without -c: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl -c $T_DIR/a.conf health '")
+	names_are alpha "$got" || fail "fish -c: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health '")
+	names_are beta "$got" || fail "fish without -c: $got"
+	# breaker names
+	run breaker list
+	sql "INSERT INTO breakers (name, state, failures, updated) VALUES ('webhook:flaky', 1, 5, 0)"
+	got=$(complete_bash mercuryctl breaker reset "")
+	[ "$got" = webhook:flaky ] || fail "bash breaker reset: $got"
+	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl breaker reset '")
+	[ "$got" = webhook:flaky ] || fail "fish breaker reset: $got"
+	run breaker reset flaky
+	expect_rc 64
+	expect_err "no breaker named 'flaky': did you mean 'webhook:flaky'\? \(breakers are named KIND:NAME"
+	run breaker reset webhook:flaky
+	expect_rc 0
+}
+
+# Every man page has EXAMPLES; mercury.conf(5)'s section headings render
+# with their quotes; the state file's last fallback is documented.
+test_man_pages_have_examples_and_right_headings() {
+	local page
+	for page in "$MC_SRC"/man/*.[15]; do
+		grep -q '^\.SH EXAMPLES$' "$page" || fail "$(basename "$page") has no EXAMPLES"
+	done
+	# render PAGE: as man shows it (groff, no overstrike), 200 columns
+	render() { groff -man -Tutf8 -rLL=200n -P -cbou "$1" 2>/dev/null; }
+	render "$MC_SRC/man/mercury.conf.5" >"$T_DIR/conf.txt"
+	grep -q '^SECTION \[check "NAME"\]$' "$T_DIR/conf.txt" ||
+		fail "heading: $(grep '^SECTION' "$T_DIR/conf.txt" | head -3)"
+	render "$MC_SRC/man/mercuryctl.1" | grep -q '/var/lib/mercury/state.db when neither XDG_STATE_HOME nor HOME' ||
+		fail "the /var/lib/mercury fallback is not in mercuryctl(1)"
+	render "$MC_SRC/man/mercuryctl-dlq.1" | grep -q '^ *mercuryctl dlq replay alerter --dry-run$' ||
+		fail "dlq's examples do not render"
 }

@@ -20,8 +20,8 @@ crit = 100"
 test_health_defaults_table() {
 	run health
 	[ "$RC" -le 1 ] || fail "health on defaults exited $RC: $(err)"
-	expect_out '^CHECK +TYPE +STATUS +LATENCY +MESSAGE'
-	expect_out '^state +state +ok '
+	expect_out '^CHECK +TYPE +CRITICAL +STATUS +LATENCY +MESSAGE'
+	expect_out '^state +state +yes +ok '
 	expect_out '^disk +disk +[a-z]+ '
 	expect_out '^memory +memory +[a-z]+ '
 	expect_out '^health: (ok|degraded) \(3 checks'
@@ -81,7 +81,7 @@ warn = 100
 crit = 100'
 	run health
 	expect_rc 2
-	expect_out '^disk +disk +critical'
+	expect_out '^disk +disk +yes +critical'
 	expect_out '^health: unavailable'
 }
 
@@ -99,8 +99,19 @@ test_nagios_output() {
 	calm_conf
 	run -o nagios health
 	expect_rc 0
-	expect_out '^HEALTH OK - 3 of 3 checks ok \| state_latency=[0-9.]+ms state=[0-9]+ disk_latency=[0-9.]+ms disk=[0-9.]+%;100;100;0;100 memory_latency'
-	[ "$(wc -l <"$OUT")" = 1 ] || fail "nagios output is not one line"
+	# the state check's perfdata is a run count, named so (not state=3)
+	expect_out '^HEALTH OK - 3 of 3 checks ok \| state_latency=[0-9.]+ms state_runs=[0-9]+ disk_latency=[0-9.]+ms disk=[0-9.]+%;100;100;0;100 memory_latency'
+	# then the long output: one line per check
+	[ "$(wc -l <"$OUT")" = 4 ] || fail "not 1 + 3 lines: $(cat "$OUT")"
+	expect_out '^state: ok - schema v[0-9]+, [0-9]+ runs? recorded'
+	expect_out '^disk: ok - '
+	expect_out '^memory: ok - '
+	expect_no_out 'runs? recorded.*\|'
+	MERCURY_STATE=$T_DIR/fresh/state.db run health
+	expect_out ' 1 run recorded'
+	expect_no_out '1 runs'
+	MERCURY_STATE=$T_DIR/fresh/state.db run health
+	expect_out ' 2 runs recorded'
 	conf '[check "disk"]
 type = disk
 critical = true

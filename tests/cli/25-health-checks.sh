@@ -276,8 +276,15 @@ command = $T_DIR/no-such-plugin --flag"
 	expect_json '.checks.silent | .status == "ok" and (.message | test("printed nothing"))'
 	expect_json '.checks.garbage.status == "warning"'
 	expect_json '.checks.missing | .status == "unknown" and (.message | test("no-such-plugin"))'
+	# a plugin's perfdata labels carry the check's name, and -o prom has
+	# them
 	run -o nagios health tcp
-	expect_out '\| time=[0-9.e-]+s;.* tcp_latency=[0-9.]+ms'
+	expect_out '\| tcp_time=[0-9.e-]+s;.* tcp_latency=[0-9.]+ms'
+	expect_no_out ' time='
+	run -o prom health tcp
+	expect_out '^mercury_check_perfdata\{check="tcp",label="time",uom="s"\} [0-9.e-]+$'
+	run health tcp --json
+	expect_json '.checks.tcp.perfdata[0] | .label == "time" and .uom == "s" and (.value | type) == "number"'
 }
 
 test_exec_timeout_kills_the_process_group() {
@@ -373,8 +380,8 @@ crit = 3"
 	run health                        # ok
 	run health history
 	expect_rc 0
-	expect_out '^CHECK +TYPE +UPTIME +TRANSITIONS +LAST FAILURE +SPARKLINE'
-	expect_out '^q +redis_queue +50\.00% +3 '
+	expect_out '^CHECK +TYPE +NOW +UPTIME +TRANSITIONS +LAST FAILURE +SPARKLINE'
+	expect_out '^q +redis_queue +[a-z]+ +50\.00% +3 '
 	run health history q --json
 	expect_json '.checks.q | .samples == 4 and .transitions == 3 and .uptime_pct == 50 and .last_failure.status == "critical" and (.last_failure.message | test("depth 3 >= crit 3"))'
 	run health history nosuch
@@ -420,4 +427,89 @@ crit = 100'
 	run health --watch-degraded 1s
 	expect_rc 64
 	expect_err 'goes with --watch'
+}
+
+# http checks send what an endpoint needs: method, headers, a body (text or
+# file), basic or bearer auth from a file or the environment, through a
+# proxy, and insecure = true for a self-signed test host. The receiver
+# records what arrived (and stands in for the proxy).
+test_http_check_request_keys() {
+	local U=hk-$$-$RANDOM
+	printf 'ops:s3cr3t-pw\n' >"$T_DIR/basic"
+	printf '{"ping":1}' >"$T_DIR/body.json"
+	chmod 600 "$T_DIR/basic"
+	conf "[check \"put\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U/put
+method = PUT
+header = X-Probe: mercury
+header = Content-Type: application/json
+request_body_file = $T_DIR/body.json
+basic_auth_file = $T_DIR/basic
+[check \"bearer\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U/bearer
+bearer_token_env = MC_PROBE_TOKEN
+request_body = hello
+[check \"proxied\"]
+type = http
+url = http://target.invalid/status/200/$U/proxied
+proxy = $MC_TEST_RECEIVER
+[check \"selfsigned\"]
+type = http
+url = $MC_TEST_TLS_OK/status/200/$U/tls
+insecure = true"
+	MC_PROBE_TOKEN=tok-ENV-S3CRET run health --json
+	expect_rc 0
+	expect_json '[.checks[] | .status] | unique == ["ok"]'
+	expect_json '.checks.selfsigned.message | test("TLS not verified: insecure = true")'
+	reqs() { curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/status/200/$U/$1"; }
+	reqs put | jq -e --arg auth "Basic $(printf 'ops:s3cr3t-pw' | base64)" \
+		'length == 1 and .[0].method == "PUT" and .[0].headers["X-Probe"] == "mercury" and .[0].headers["Content-Type"] == "application/json" and .[0].headers.Authorization == $auth and .[0].body == "{\"ping\":1}"' >/dev/null ||
+		fail "put: $(reqs put)"
+	reqs bearer | jq -e 'length == 1 and .[0].method == "POST" and .[0].headers.Authorization == "Bearer tok-ENV-S3CRET" and .[0].body == "hello"' >/dev/null ||
+		fail "bearer: $(reqs bearer)"
+	reqs proxied | jq -e 'length == 1 and .[0].proxied_to == "target.invalid"' >/dev/null ||
+		fail "proxied: $(reqs proxied)"
+	reqs tls | jq -e 'length == 1 and .[0].tls != null' >/dev/null || fail "tls: $(reqs tls)"
+	! grep -q 'S3CRET\|s3cr3t' "$OUT" "$ERR" || fail "a secret was printed"
+	MC_PROBE_TOKEN=tok-ENV-S3CRET run -vv --log-format json health -o nagios
+	! grep -q 'S3CRET\|s3cr3t' "$OUT" "$ERR" || fail "a secret was printed (nagios, logs)"
+	# a credential that cannot be read now fails that check alone
+	run health --json
+	expect_json '.checks.bearer | .status == "unknown" and (.message | test("bearer_token_env: the environment variable MC_PROBE_TOKEN is not set"))'
+	expect_json '.checks.put.status == "ok" and .checks.proxied.status == "ok"'
+	chmod 000 "$T_DIR/basic"
+	if [ "$(id -u)" != 0 ]; then
+		run health put --json
+		expect_json '.checks.put | .status == "unknown" and (.message | test("basic_auth_file"))'
+	fi
+	# verification stays on without insecure
+	conf "[check \"selfsigned\"]
+type = http
+url = $MC_TEST_TLS_OK/status/200/$U/tls2"
+	run health --json
+	expect_json '.checks.selfsigned | .status == "critical" and (.message | test("certificate|TLS|SSL"; "i"))'
+	# bad keys are configuration errors
+	conf "[check \"h\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U
+header = no colon here"
+	run config check
+	expect_rc 78
+	expect_err "header is 'Name: value'"
+	conf "[check \"h\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U
+bearer_token_file = /x
+bearer_token_env = Y"
+	run config check
+	expect_rc 78
+	expect_err 'bearer_token_file or bearer_token_env, not both'
+	conf "[check \"h\"]
+type = http
+url = $MC_TEST_RECEIVER/status/200/$U
+method = FETCH"
+	run config check
+	expect_rc 78
 }

@@ -202,3 +202,44 @@ state = "/tmp/x'
 	expect_rc 78
 	expect_err "mercury.conf:2: key 'state': unterminated quoted value"
 }
+
+# config init prints an annotated example that config check accepts as is,
+# without warnings, and needs no configuration of its own.
+test_config_init_prints_an_example_config_check_accepts() {
+	export MERCURY_CONFIG=$T_DIR/none.conf
+	run config init
+	expect_rc 0
+	expect_out '^# mercury.conf - an example configuration'
+	for s in '\[core\]' '\[check "api"\]' '\[dlq "alerter"\]' '\[slo "api-availability"\]' '# \[webhook "ops"\]'; do
+		expect_out "^$s"
+	done
+	cp "$OUT" "$T_DIR/example.conf"
+	MERCURY_CONFIG=$T_DIR/example.conf run config check --json
+	expect_rc 0
+	expect_json '.ok == true and .warnings == [] and .sections > 5'
+	MERCURY_CONFIG=$T_DIR/example.conf run config show --names check
+	expect_out '^api$'
+	expect_out '^memory$'
+	run config init --json
+	expect_json '.config | startswith("# mercury.conf")'
+}
+
+# An exec check's command is an absolute path: a bare check_load would not
+# be found under cron's PATH (nor is the plugin directory on any PATH).
+test_config_check_refuses_a_relative_plugin() {
+	conf '[check "load"]
+type = exec
+command = check_load -w 5,4,3 -c 9,8,7'
+	run config check
+	expect_rc 78
+	expect_err "mercury.conf:3: \[check \"load\"\] command 'check_load' is not an absolute path"
+	expect_one_err_line
+	if [ -x /usr/lib/nagios/plugins/check_load ]; then
+		expect_err 'did you mean /usr/lib/nagios/plugins/check_load\?'
+	fi
+	conf '[check "load"]
+type = exec
+command = /usr/lib/nagios/plugins/check_load -w 5,4,3 -c 9,8,7'
+	run config check
+	expect_rc 0
+}

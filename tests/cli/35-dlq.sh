@@ -178,15 +178,67 @@ test_dlq_purge() {
 	rcli RPUSH "$K:dead" a b c >/dev/null
 	run dlq purge
 	expect_rc 64
-	expect_err 'say --dead'
+	expect_err 'confirm with --yes'
 	run dlq purge --dead
 	expect_rc 64
 	expect_err 'confirm with --yes'
 	[ "$(rcli LLEN "$K:dead")" = 3 ] || fail "purged without confirmation"
-	run dlq purge --dead --yes --json
+	# the dead list is all purge empties: --dead may be left out, and the
+	# prompt says how many go
+	printf 'n\n' | script -qec "$MC_BIN dlq purge" /dev/null >"$T_DIR/tty" 2>&1
+	grep -q "Delete the 3 messages in the dead list $K:dead (DLQ q)?" "$T_DIR/tty" ||
+		fail "the prompt: $(cat -v "$T_DIR/tty")"
+	grep -q 'not confirmed; nothing deleted' "$T_DIR/tty" || fail "not refused"
+	[ "$(rcli LLEN "$K:dead")" = 3 ] || fail "purged though refused"
+	printf 'y\n' | script -qec "$MC_BIN dlq purge" /dev/null >"$T_DIR/tty" 2>&1
+	grep -q '3 messages deleted' "$T_DIR/tty" || fail "yes: $(cat -v "$T_DIR/tty")"
+	[ "$(rcli LLEN "$K:dead")" = 0 ] || fail "not purged after yes"
+	printf 'y\n' | script -qec "$MC_BIN dlq purge" /dev/null >"$T_DIR/tty" 2>&1
+	grep -q 'is empty: nothing to delete' "$T_DIR/tty" || fail "empty: $(cat -v "$T_DIR/tty")"
+	rcli RPUSH "$K:dead" a b c >/dev/null
+	run dlq purge --yes --json
 	expect_rc 0
 	expect_json '.purged == 3'
 	[ "$(rcli LLEN "$K:dead")" = 0 ] || fail "not purged"
+}
+
+test_dlq_peek_names_the_dlqs_and_reads_dead() {
+	dlq_conf
+	rcli RPUSH "$K:dead" '{"id":9,"dead_reason":"max_retries exceeded (3)"}' >/dev/null
+	run dlq peek --dead --json
+	expect_rc 0
+	expect_json '.list == "'"$K"':dead" and .messages[0].id == 9'
+	rcli DEL "$K:dead" >/dev/null
+	run dlq peek --dead
+	expect_out "the dead list $K:dead is empty"
+	conf "$(cat "$CONF"; printf '[dlq "other"]\nsource = %s:s2\ntarget = %s:t2\ndead = %s:d2\n' "$K" "$K" "$K")"
+	run dlq peek
+	expect_rc 64
+	expect_err '^mercuryctl: dlq peek: 2 DLQs are configured \(q, other\): name one$'
+}
+
+test_dlq_ages_dry_run_and_defer_speak_plainly() {
+	dlq_conf "max_retries = 2
+shed_threshold = 1"
+	now=$(date +%s)
+	rcli RPUSH "$K:src" "{\"id\":1,\"ts\":$((now - 7270))}" '{"id":2,"retry_count":2}' 'junk' '{"id":4,"retry_count":1}' >/dev/null
+	run dlq stats
+	expect_out '^q +4 +0 +0 +2h01m$'
+	run dlq replay --dry-run --json
+	expect_rc 0
+	expect_json '[.messages[] | .to] == ["target", "dead", "dead", "target"]'
+	expect_json '.messages[0] | .index == 0 and .list == "'"$K"':tgt" and .why == "retry_count 0 -> 1, below max_retries 2"'
+	expect_json '.messages[1].why == "max_retries exceeded (2)" and .messages[2].why == "unparseable"'
+	run dlq replay --dry-run
+	expect_out "^#1 +-> target $K:tgt: retry_count 0 -> 1, below max_retries 2$"
+	expect_out "^#3 +-> dead +$K:dead: unparseable$"
+	expect_out '^dry run: q: 2 replayed, 2 dead, 0 left'
+	# --defer says what it waits for
+	rcli RPUSH "$K:tgt" busy >/dev/null
+	run --timeout 1s dlq replay --defer
+	expect_rc 1
+	expect_err "^dlq replay: --defer: waiting for $K:tgt to drain below shed_threshold 1 \(it holds 1\); the deadline is in [0-9]+ms \(--timeout\)$"
+	[ "$(grep -c 'waiting for' "$ERR")" = 1 ] || fail "said more than once: $(cat "$ERR")"
 }
 
 test_dlq_prom_output() {

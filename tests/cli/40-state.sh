@@ -77,11 +77,14 @@ test_history_lists_runs() {
 	run --correlation-id h-1 health
 	run --correlation-id h-2 config show
 	run --correlation-id h-3 breaker list
+	run --correlation-id h-4 alert history nosuch
 	run history
 	expect_rc 0
-	expect_out '^ID +STARTED +COMMAND +STATUS +EXIT +DURATION +CORRELATION ID'
-	expect_out ' breaker list +ok +0 .* h-3$'
-	expect_out ' health +(ok|warning) .* h-1$'
+	expect_out '^ID +STARTED +STATUS +EXIT +DURATION +CORRELATION ID +COMMAND$'
+	expect_out ' ok +0 .* h-3 +--correlation-id h-3 breaker list$'
+	expect_out ' (ok|warning) .* h-1 +--correlation-id h-1 health$'
+	# the args and the error of a failed run
+	expect_out " error +64 .* h-4 +--correlation-id h-4 alert history nosuch  \(no webhook 'nosuch' in the configuration"
 	expect_no_out 'h-2'
 	run history --json --command health
 	expect_json '(.runs | length) == 1 and .runs[0].correlation_id == "h-1" and (.runs[0].duration_ms | type) == "number"'

@@ -127,7 +127,7 @@ test_slo_text_nagios_prom() {
 	run slo status fast idle --at "$END" -o nagios
 	expect_rc 2
 	expect_out "^SLO CRITICAL - 1 of 2 SLOs critical: fast $(jq -r '.slos.fast.alerts[0]' "$EXP") \\|"
-	expect_out "'fast_sli'=$(fmt %.6g .slos.fast.sli)%;;;0;100 'fast_budget_remaining'=$(fmt %.4g '.slos.fast.remaining * 100')%;;;;100 'fast_worst_burn'=$(fmt %.6g '[.slos.fast.burn[]] | max') "
+	expect_out " fast_sli=$(fmt %.6g .slos.fast.sli)%;;;0;100 fast_budget_remaining=$(fmt %.4g '.slos.fast.remaining * 100')%;;;;100 fast_worst_burn=$(fmt %.6g '[.slos.fast.burn[]] | max') "
 	run slo status fast idle --at "$END" -o prom
 	expect_rc 2
 	v=$(sed -n 's/^mercury_slo_burn_rate{slo="fast",window="1h"} //p' "$OUT")

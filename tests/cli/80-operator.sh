@@ -106,7 +106,7 @@ address = 127.0.0.1:1'
 	expect_err 'Pushgateway'
 	run --pushgateway http://127.0.0.1:1 health
 	expect_rc 74
-	expect_out '^down +tcp +critical'
+	expect_out '^down +tcp +no +failed'
 	expect_err 'Pushgateway'
 	run --pushgateway http://127.0.0.1:1 health --json
 	expect_rc 74
@@ -119,7 +119,7 @@ address = 127.0.0.1:1'
 type = state'
 	run --pushgateway http://127.0.0.1:1 health
 	expect_rc 74
-	expect_out '^state +state +ok'
+	expect_out '^state +state +no +ok'
 }
 
 test_dlq_counters_are_counters() {
@@ -145,4 +145,122 @@ test_dlq_counters_are_counters() {
 	rcli RPUSH "$K:src" '{"id":5,"timestamp":1000}' >/dev/null
 	run -o prom dlq stats
 	expect_out '^mercury_dlq_oldest_age_seconds\{dlq="q"\} [0-9.e+]+$'
+}
+
+# -n N on health history and alert history; health history says where
+# each check stands now, and its line ends there.
+test_history_last_n_and_now() {
+	conf '[check "flip"]
+type = tcp
+address = 127.0.0.1:1'
+	run health
+	run health
+	conf "$(printf '[check "flip"]\ntype = sqlite\npath = %s\n' "$STATE")"
+	run health
+	expect_rc 0
+	run health history
+	expect_rc 0
+	expect_out '^CHECK +TYPE +NOW +UPTIME +TRANSITIONS +LAST FAILURE +SPARKLINE$'
+	expect_out '^flip +sqlite +ok +33\.33% +1 .*▁$'
+	run health history --json
+	expect_json '.checks.flip | .samples == 3 and .current == "ok" and .buckets[-1] == "ok"'
+	run health history -n 2 --json
+	expect_json '.checks.flip | .samples == 2 and .transitions == 1'
+	run health history -n 1
+	expect_out '^flip +sqlite +ok +100\.00% +0 +- '
+	# alert history -n
+	conf "[webhook \"j\"]
+type = json
+url_file = $T_DIR/j.url
+retries = 0"
+	printf '%s/mercury/n-%s\n' "$MC_TEST_RECEIVER" "$$" >"$T_DIR/j.url"
+	chmod 600 "$T_DIR/j.url" "$CONF"
+	for i in 1 2 3; do run alert send --severity info --summary "n $i"; done
+	run alert history -n 2 --json
+	expect_json '[.alerts[].summary] == ["n 3", "n 2"]'
+	run alert history --json
+	expect_json '.alerts | length == 3'
+}
+
+# Times in text output: UTC by default, local with --local-time or
+# [core] time_zone = local; JSON stays UTC.
+test_local_time_in_text() {
+	conf '[core]
+timeout = 10s'
+	run health
+	TZ=Asia/Kolkata run history
+	expect_out ' [0-9-]+T[0-9:]+Z +ok '
+	TZ=Asia/Kolkata run --local-time history
+	expect_out ' [0-9-]+T[0-9:]+\+05:30 +ok '
+	TZ=Asia/Kolkata run --local-time history --json
+	expect_json '.runs[0].started | endswith("Z")'
+	conf '[core]
+time_zone = local'
+	TZ=America/St_Johns run history
+	expect_out ' [0-9-]+T[0-9:]+-0[23]:30 +ok '
+	conf '[core]
+time_zone = mars'
+	run history
+	expect_rc 78
+}
+
+# A gate never passes on nothing; the table marks critical checks, shows a
+# failed non-critical one as failed (it degrades the run) and cuts a long
+# message to one line.
+test_health_gate_and_table() {
+	printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x\necho\necho second line\nexit 2\n' >"$T_DIR/loud"
+	chmod +x "$T_DIR/loud"
+	# three: a failing tcp check, a loud plugin, a critical state check
+	three() {
+		conf "[check \"api\"]
+type = tcp
+address = 127.0.0.1:1
+[check \"loud\"]
+type = exec
+command = $T_DIR/loud
+[check \"state\"]
+type = state
+critical = true"
+	}
+	three
+	run health --critical-only state
+	expect_rc 0
+	run health --critical-only api
+	expect_rc 3
+	expect_out '^health: unknown: no check was selected'
+	run health --critical-only api --json
+	expect_rc 3
+	expect_json '.status == "unknown" and .checks == {}'
+	run health --critical-only api -o nagios
+	expect_rc 3
+	expect_out '^HEALTH UNKNOWN - no check selected'
+	conf '[check "api"]
+type = tcp
+address = 127.0.0.1:1'
+	run health --critical-only
+	expect_rc 3
+	three
+	run health
+	expect_rc 1
+	expect_out '^CHECK +TYPE +CRITICAL +STATUS +LATENCY +MESSAGE$'
+	expect_out '^api +tcp +no +failed +'
+	expect_out '^state +state +yes +ok +'
+	expect_out '^health: degraded'
+	[ "$(awk 'length > 200' "$OUT" | wc -l)" = 0 ] || fail "a long message was not cut: $(awk '{print length}' "$OUT")"
+	expect_out '^loud +exec +no +failed +[0-9.]+ms +x+…$'
+	run health --json
+	expect_json '.checks.api.status == "critical" and (.checks.loud.message | length) >= 4096'
+}
+
+# --timeout bounds the run: 0 is refused, naming the option, not taken for
+# "no deadline".
+test_timeout_zero_is_a_usage_error() {
+	run --timeout 0s health
+	expect_rc 64
+	expect_err "^mercuryctl: --timeout: '0s': must be longer than 0"
+	expect_one_err_line
+	run --timeout 0 -o nagios health
+	expect_rc 3
+	run --timeout 1ms version
+	expect_rc 0
 }

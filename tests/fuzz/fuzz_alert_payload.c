@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(body);
 		}
 	}
-	mc_alert_clean(&a);
+	mc_alert_release(&a);
 	free(buf);
 	return 0;
 }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)mc_format_scan((int)n + 1, argv);
 	memset(&a, 0, sizeof(a));
 	if (mc_cli_parse(&mc_cmd_root, (int)n + 1, argv, &a, &err) == 0) {
-		mc_args_free(&a);
+		mc_args_release(&a);
 	} else if (err.code != MC_EXIT_USAGE || err.msg[0] == '\0' ||
 		   strchr(err.msg, '\n') != NULL) {
 		abort();

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (t.expires_at != 0 && (t.expires_at < 1e9 ||
 					  t.expires_at > 1e9 + 10 * 366 * 86400.0))
 			abort();
-		mc_oauth_token_clean(&t);
+		mc_oauth_token_release(&t);
 	} else {
 		if (t.access_token != NULL)
 			abort();
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_url(e.authorization);
 		check_url(e.revocation);
 		check_url(e.introspection);
-		mc_oauth_endpoints_clean(&e);
+		mc_oauth_endpoints_release(&e);
 	} else {
 		check_msg(&err);
 	}

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < res.n_perf; i++)
 		if (res.perf[i].label == NULL || res.perf[i].uom == NULL)
 			abort();
-	mc_plugin_result_clean(&res);
+	mc_plugin_result_release(&res);
 	s = fuzz_str(data, size);
 	mc_perf_parse(s, &perf, &n);
 	mc_perf_free(perf, n);

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mc_redis_parse_url(s, &u, &err) == 0) {
 		if (u.host == NULL || u.port < 1 || u.port > 65535 || u.db < 0)
 			abort();
-		mc_redis_url_clean(&u);
+		mc_redis_url_release(&u);
 	} else if (err.msg[0] == '\0' || strchr(err.msg, '\n') != NULL) {
 		abort();
 	}
