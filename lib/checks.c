@@ -39,6 +39,13 @@ static int64_t budget_ms(const struct mc_check *c,
 	return t > 0 ? t : 1;
 }
 
+/* The timeout a message names: the check's configured one, not its budget
+ * (which the time already spent can cut by a millisecond). */
+static int64_t shown_ms(const struct mc_check *c)
+{
+	return c->timeout_ms > 0 ? c->timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
 /* Milliseconds left until end (monotonic seconds), 0 when passed. */
 static int64_t left_ms(double end)
 {
@@ -125,7 +132,7 @@ static void run_tcp(const struct mc_check *c, const struct mc_health_env *env,
 	} else if (err.sys_errno == ETIMEDOUT) {
 		mc_check_set(r, MC_ST_CRITICAL,
 			     "timed out after %lld ms %s %s",
-			     (long long)budget, strstr(err.msg, "resolving") ?
+			     (long long)shown_ms(c), strstr(err.msg, "resolving") ?
 			     "resolving" : "connecting to", addr);
 	} else if (err.sys_errno == ECONNREFUSED) {
 		mc_check_set(r, MC_ST_CRITICAL, "connection refused (%s)", addr);
@@ -159,6 +166,7 @@ static struct mc_redis *redis_open(const struct mc_check *c,
 	 * budget as the command after it: the whole check ends in time. */
 	o.connect_timeout_ms = budget;
 	o.command_timeout_ms = budget;
+	o.shown_timeout_ms = shown_ms(c);
 	o.dl = env ? env->dl : NULL;
 	red = mc_redis_connect(&o, &err);
 	if (red == NULL) {
@@ -173,7 +181,7 @@ static struct mc_redis *redis_open(const struct mc_check *c,
 	if (left == 0) {
 		mc_check_set(r, MC_ST_CRITICAL,
 			     "redis: timed out after %lld ms (connecting took "
-			     "all of it)", (long long)budget);
+			     "all of it)", (long long)o.shown_timeout_ms);
 		mc_redis_close(red);
 		return NULL;
 	}
@@ -332,7 +340,7 @@ static void run_sqlite(const struct mc_check *c,
 	case SQLITE_INTERRUPT:
 		mc_check_set(r, MC_ST_CRITICAL,
 			     "timed out after %lld ms checking %s",
-			     (long long)budget, path);
+			     (long long)shown_ms(c), path);
 		break;
 	case SQLITE_DONE:
 	case SQLITE_OK:

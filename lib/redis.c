@@ -649,6 +649,8 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 
 	r = mc_calloc(1, sizeof(*r));
 	r->command_timeout_ms = r->shown_ms = mto;
+	if (opts->shown_timeout_ms > 0)
+		r->shown_ms = opts->shown_timeout_ms;
 	r->dl = opts->dl;
 	r->max_reply = opts->max_reply_bytes ? opts->max_reply_bytes :
 		       MC_REDIS_MAX_REPLY;
@@ -661,7 +663,8 @@ struct mc_redis *mc_redis_connect(const struct mc_redis_opts *opts,
 		if (ce.sys_errno == ETIMEDOUT)
 			mc_err_set(err, MC_EXIT_CRITICAL,
 				   "redis %s: cannot connect: timed out after %lld ms%s",
-				   r->where, (long long)cto,
+				   r->where, (long long)(opts->shown_timeout_ms > 0 ?
+					     opts->shown_timeout_ms : cto),
 				   ce.msg[0] && strstr(ce.msg, "resolving") ?
 				   " (resolving the name)" : "");
 		else if (ce.sys_errno == EINTR)

@@ -46,6 +46,11 @@ struct mc_redis_opts {
 	 * connection. Bounds every wait besides the timeouts. */
 	const struct mc_deadline *dl;
 	size_t max_reply_bytes;		/* 0: MC_REDIS_MAX_REPLY */
+	/* The timeout that messages name, 0: the connect or command
+	 * timeout. A health check passes its configured timeout: its
+	 * budget can be a millisecond short of it by the time its thread
+	 * runs, and "timed out after 1499 ms" would name neither setting. */
+	int64_t shown_timeout_ms;
 };
 
 /* The largest reply read by default (a DLQ batch of 100 messages of 640
