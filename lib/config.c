@@ -1321,43 +1321,56 @@ const struct mc_conf_section *mc_conf_next(const struct mc_conf *c,
 	return NULL;
 }
 
+const char *mc_conf_unknown_name(const struct mc_conf *c, const char *schema,
+				 const char *const *names, size_t n_names,
+				 const char **near)
+{
+	const struct mc_conf_section *s = NULL;
+	const char **all = NULL, *unknown = NULL;
+	size_t n_all = 0;
+
+	*near = NULL;
+	while ((s = mc_conf_next(c, schema, s)) != NULL) {
+		all = mc_realloc(all, (n_all + 1) * sizeof(*all));
+		all[n_all++] = s->name;
+	}
+	for (size_t i = 0; i < n_names && unknown == NULL; i++) {
+		size_t k = 0;
+
+		while (k < n_all && strcmp(all[k], names[i]) != 0)
+			k++;
+		if (k == n_all) {
+			unknown = names[i];
+			*near = mc_suggest(names[i], all, n_all);
+		}
+	}
+	free(all);
+	return unknown;
+}
+
 int mc_conf_select(const struct mc_conf *c, const char *schema,
 		   const char *what, const char *const *names, size_t n_names,
 		   const struct mc_conf_section ***out, size_t *n,
 		   struct mc_err *err)
 {
 	const struct mc_conf_section *s = NULL;
-	const char **all = NULL;
-	size_t n_all = 0;
+	const char *unknown, *near;
 
 	*out = NULL;
 	*n = 0;
-	while ((s = mc_conf_next(c, schema, s)) != NULL) {
-		all = mc_realloc(all, (n_all + 1) * sizeof(*all));
-		all[n_all++] = s->name;
-	}
-	for (size_t i = 0; i < n_names; i++) {
-		size_t k = 0;
-		const char *near;
-
-		while (k < n_all && strcmp(all[k], names[i]) != 0)
-			k++;
-		if (k < n_all)
-			continue;
-		near = mc_suggest(names[i], all, n_all);
-		if (n_all == 0)
+	unknown = mc_conf_unknown_name(c, schema, names, n_names, &near);
+	if (unknown != NULL) {
+		if (mc_conf_next(c, schema, NULL) == NULL)
 			mc_err_set(err, MC_EXIT_USAGE, "no %s '%s': the "
 				   "configuration has no [%s] sections", what,
-				   names[i], schema);
+				   unknown, schema);
 		else
 			mc_err_set(err, MC_EXIT_USAGE, "no %s '%s' in the "
-				   "configuration%s%s%s", what, names[i],
+				   "configuration%s%s%s", what, unknown,
 				   near ? " (did you mean '" : "",
 				   near ? near : "", near ? "'?)" : "");
-		free(all);
 		return -1;
 	}
-	free(all);
 	while ((s = mc_conf_next(c, schema, s)) != NULL) {
 		int keep = n_names == 0;
 

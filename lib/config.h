@@ -159,6 +159,12 @@ const struct mc_conf_section *mc_conf_next(const struct mc_conf *c,
  * (caller frees; NULL when none). A name the configuration lacks is
  * MC_EXIT_USAGE naming `what` ("provider") with the nearest configured
  * name. */
+/* The first of names that no [schema "NAME"] section has, or NULL when
+ * every one is configured; *near gets the configured name nearest to it
+ * (NULL: none near). Both point into names or the configuration. */
+const char *mc_conf_unknown_name(const struct mc_conf *c, const char *schema,
+				 const char *const *names, size_t n_names,
+				 const char **near);
 int mc_conf_select(const struct mc_conf *c, const char *schema,
 		   const char *what, const char *const *names, size_t n_names,
 		   const struct mc_conf_section ***out, size_t *n,

@@ -335,38 +335,19 @@ int mc_slo_select(const struct mc_conf *conf, const char *const *names,
 		  struct mc_err *err)
 {
 	const struct mc_conf_section *s = NULL;
-	const char **all = NULL;
-	size_t n_all = 0;
+	const char *unknown, *near;
 
 	*out = NULL;
 	*n = 0;
-	while ((s = mc_conf_next(conf, "slo", s)) != NULL) {
-		all = mc_realloc(all, (n_all + 1) * sizeof(*all));
-		all[n_all++] = s->name;
-	}
-	if (n_all == 0) {
-		free(all);
+	if (mc_conf_next(conf, "slo", NULL) == NULL)
 		return mc_err_set(err, MC_EXIT_USAGE, "no [slo \"NAME\"] "
 				  "section is configured");
-	}
-	for (size_t i = 0; i < n_names; i++) {
-		size_t k = 0;
-		const char *near;
-
-		while (k < n_all && strcmp(all[k], names[i]) != 0)
-			k++;
-		if (k < n_all)
-			continue;
-		near = mc_suggest(names[i], all, n_all);
-		mc_err_set(err, MC_EXIT_USAGE, "no SLO named '%s' is "
-			   "configured%s%s%s", names[i],
-			   near ? " (did you mean '" : "", near ? near : "",
-			   near ? "'?)" : "");
-		free(all);
-		return -1;
-	}
-	free(all);
-	s = NULL;
+	unknown = mc_conf_unknown_name(conf, "slo", names, n_names, &near);
+	if (unknown != NULL)
+		return mc_err_set(err, MC_EXIT_USAGE, "no SLO named '%s' is "
+				  "configured%s%s%s", unknown,
+				  near ? " (did you mean '" : "",
+				  near ? near : "", near ? "'?)" : "");
 	while ((s = mc_conf_next(conf, "slo", s)) != NULL) {
 		int keep = n_names == 0;
 		const char *key = NULL;
