@@ -15,8 +15,8 @@ CHECK_HTTP=/usr/lib/nagios/plugins/check_http
 export MERCURY_STATE=$tmp/state/state.db HOME=$tmp
 unset MERCURY_CONFIG XDG_CONFIG_HOME
 
-# median_ms JSON INDEX: the median of hyperfine's result INDEX, in ms.
-median_ms() { jq -r ".results[$2].median * 1000" "$1"; }
+# shellcheck source=scripts/bench_lib.sh
+. scripts/bench_lib.sh		# median_ms, ratio, fmt
 
 # peak_rss_kb CMD...: the median over 21 runs of /usr/bin/time's max RSS.
 peak_rss_kb() {
@@ -56,7 +56,6 @@ RPORT=${MC_TEST_RECEIVER##*:}
 			"$i" "$MC_TEST_RECEIVER" "$d" "$i"
 	done
 } >"$tmp/hundred.conf"
-printf '[check "web"]\ntype = http\nurl = %s/status/200/one\n' "$MC_TEST_RECEIVER" >"$tmp/one.conf"
 cat >"$tmp/seq.sh" <<SH
 #!/bin/sh
 while read -r u; do $CHECK_HTTP -H 127.0.0.1 -p $RPORT -u "\$u" -t 5 >/dev/null; done <"$tmp/urls"
@@ -70,21 +69,11 @@ echo "bench: 100 http checks (200-300 ms each): mercuryctl, xargs -P16 check_htt
 hyperfine -N --warmup 1 --runs 10 --export-json "$tmp/h100.json" \
 	"$BIN -c $tmp/hundred.conf health" "$tmp/par.sh" >&2
 hyperfine -N --runs 3 --export-json "$tmp/seq.json" "$tmp/seq.sh" >&2
-echo "bench: one http check: mercuryctl health web against curl and check_http" >&2
-hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$tmp/one.json" \
-	"$BIN -c $tmp/one.conf health web" \
-	"curl -sf -o /dev/null $MC_TEST_RECEIVER/status/200/one" \
-	"$CHECK_HTTP -H 127.0.0.1 -p $RPORT -u /status/200/one" >&2
 h100=$(median_ms "$tmp/h100.json" 0)
 par=$(median_ms "$tmp/h100.json" 1)
 seq=$(median_ms "$tmp/seq.json" 0)
-one=$(median_ms "$tmp/one.json" 0)
-one_curl=$(median_ms "$tmp/one.json" 1)
-one_peer=$(median_ms "$tmp/one.json" 2)
 rss100=$(peak_rss_kb "$BIN" -c "$tmp/hundred.conf" health)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-fmt() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? "yes" : "NO" }'; }
 
 mkdir -p docs
@@ -139,22 +128,9 @@ Peak RSS of the 100-check run: $rss100 KiB.
 Goals: at most 1.25x the slowest endpoint ($(verdict "$(ratio "$h100" 300)" 1.2501)),
 peak RSS under 16 MB ($(verdict "$rss100" 16384)).
 
-## One \`http\` check of a fast endpoint
-
-| | median |
-|---|---|
-| mercuryctl health web | $(fmt "$one") ms |
-| curl -sf -o /dev/null URL | $(fmt "$one_curl") ms |
-| check_http | $(fmt "$one_peer") ms |
-| ratio (mercuryctl / curl) | $(ratio "$one" "$one_curl") |
-| ratio (mercuryctl / check_http) | $(ratio "$one" "$one_peer") |
-
-mercuryctl's figure includes opening the state file, recording the run and
-its result, and loading libcurl. curl is the peer that pays the same chain
-of libraries (libcurl, OpenSSL, nghttp2...); check_http links none of it,
-which alone costs more than check_http's whole run. Goal: at most 1.2x
-curl ($(verdict "$(ratio "$one" "$one_curl")" 1.2001)).
 MD
+# one http check against curl and check_http, and the cost of recording.
+MC_BUILD=$B RUNS=$RUNS scripts/bench_http_one.sh >>docs/BENCHMARKS.md
 # dlq replay of 1,000,000 messages against a Python peer and redis-benchmark.
 MC_BUILD=$B scripts/bench_dlq.sh >>docs/BENCHMARKS.md
 # alert fan-out against apprise, on the receiver started above.

@@ -11,7 +11,8 @@
 # test servers' environment (MC_TEST_OAUTH), as scripts/bench.sh sets it.
 #
 #   MC_BUILD     build directory (default build)
-#   OAUTH_RUNS   hyperfine runs of each command (default 100)
+#   OAUTH_RUNS   hyperfine runs of each command (default 100), taken two
+#                at a time in turn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${MC_BUILD:-build}
@@ -22,6 +23,8 @@ die() { echo "bench_oauth: $*" >&2; exit 1; }
 [ -n "${MC_TEST_OAUTH:-}" ] || die "MC_TEST_OAUTH is not set (start scripts/servers.sh)"
 tmp=$(mktemp -d /tmp/mercury-bench-oauth.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=scripts/bench_lib.sh
+. scripts/bench_lib.sh		# alternate, median_ms, ratio, fmt
 OS=$MC_TEST_OAUTH
 osrv() { curl -sf -X POST "$OS/_test/$1" >/dev/null || die "server route $1 failed"; }
 count() { curl -sf "$OS/_test/count" | jq -r '.["token:client_credentials"] // 0'; }
@@ -35,8 +38,7 @@ export MERCURY_STATE=$tmp/state.db MERCURY_CONFIG=$tmp/oauth.conf
 "$BIN" oauth token cc >/dev/null || die "oauth token failed"
 
 echo "bench: oauth token with a fresh stored token, against mercuryctl --version" >&2
-hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$tmp/fresh.json" \
-	"$BIN oauth token cc" "$BIN --version" >&2
+alternate fresh "$RUNS" "$BIN oauth token cc" "$BIN --version"
 
 # A refresh every run: the server issues hour-long tokens, --min-valid asks
 # for two. The peer makes the same client_credentials request.
@@ -44,13 +46,13 @@ printf 'user = "mc-conf:%s"\n' "$MC_TEST_OAUTH_CONF_SECRET" >"$tmp/curl.cfg"
 token_url=$(curl -sf "$OS/.well-known/openid-configuration" | jq -r .token_endpoint)
 before=$(count)
 echo "bench: oauth token with a refresh due, against curl making the same request" >&2
-hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$tmp/due.json" \
+alternate due "$RUNS" \
 	"$BIN oauth token cc --min-valid 2h" \
 	"curl -sf -K $tmp/curl.cfg -d grant_type=client_credentials $token_url" \
-	"$BIN history -n 1" >&2
+	"$BIN history -n 1"
 made=$(($(count) - before))
-# each run of either made one request (warmups included)
-expected=$((2 * (RUNS + 5)))
+# each run of either made one request (warm-ups included)
+expected=$((2 * ALT_EACH))
 [ "$made" -eq "$expected" ] || die "the server counted $made token requests, expected $expected"
 
 # Ten at once on a token with 30 s left (--min-valid 1m by default).
@@ -73,15 +75,12 @@ for r in $(seq 1 $ROUNDS); do
 done
 osrv reset
 
-ms() { jq -r ".results[$2].median * 1000" "$1"; }
-fresh=$(ms "$tmp/fresh.json" 0)
-version=$(ms "$tmp/fresh.json" 1)
-due=$(ms "$tmp/due.json" 0)
-curl_ms=$(ms "$tmp/due.json" 1)
-floor=$(ms "$tmp/due.json" 2)
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+fresh=$(median_ms "$tmp/fresh.json" 0)
+version=$(median_ms "$tmp/fresh.json" 1)
+due=$(median_ms "$tmp/due.json" 0)
+curl_ms=$(median_ms "$tmp/due.json" 1)
+floor=$(median_ms "$tmp/due.json" 2)
 verdict() { awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN { print (a <= m * b) ? "yes" : "NO" }'; }
-fmt() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 all_one=yes
 for c in $counts; do [ "$c" = 1 ] || all_one=NO; done
 cat <<MD
@@ -90,7 +89,9 @@ cat <<MD
 
 Against the test OAuth server (oidc-provider $(jq -r .version scripts/oauth-server/node_modules/oidc-provider/package.json), Node.js $(node --version)) on
 loopback, provider \`cc\` (client_credentials, client_secret_basic,
-discovery cached in the state file). Medians of $RUNS runs (hyperfine -N).
+discovery cached in the state file). Medians of $RUNS runs of each command
+(hyperfine -N), taken two at a time in turn; the load
+average when this ran: $(cut -d' ' -f1-3 /proc/loadavg).
 
 | case | mercuryctl | peer | ratio | bar | met |
 |---|---|---|---|---|---|
