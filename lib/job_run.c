@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* Bytes moved per tee/splice, and per read where splice cannot go. The
@@ -137,6 +138,29 @@ static void tp_trim(struct pump *pm, int all)
 	}
 }
 
+/* 1 when the pipe fd holds bytes to read (or cannot tell), else 0. */
+static int pending(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) < 0 || n > 0;
+}
+
+/* Makes room in a full tail pipe: drops what lies beyond the tail, or,
+ * when there is nothing to drop (its slots hold many small pieces), reads
+ * it into memory. -1 when it holds nothing (it cannot be full). */
+static int tp_make_room(struct pump *pm)
+{
+	size_t before = pm->tp_len;
+
+	if (before == 0)
+		return -1;
+	tp_trim(pm, 1);
+	if (pm->tp_len == before)
+		tp_drain(pm);
+	return 0;
+}
+
 /* Waits until fd can take more, bounded; 0 when it can. */
 static int wait_out(int fd)
 {
@@ -206,15 +230,15 @@ static int pump_stream(struct pump *pm, struct stream *s)
 
 		if (s->mode == MODE_SPLICE && pm->tp[1] >= 0) {
 			n = tee(s->in, pm->tp[1], CHUNK, SPLICE_F_NONBLOCK);
-			if (n < 0 && errno == EAGAIN && pm->tp_len > 0) {
-				tp_drain(pm);	/* the tail pipe is full */
-				n = tee(s->in, pm->tp[1], CHUNK,
-					SPLICE_F_NONBLOCK);
-			}
 			if (n == 0)
 				return 1;
+			/* EAGAIN: the job's pipe is empty, or the tail pipe
+			 * is full (then room is made and tee tried again) */
 			if (n < 0 && errno == EAGAIN)
-				return 0;
+				if (!pending(s->in) || tp_make_room(pm) < 0)
+					return 0;
+			if (n < 0 && errno == EAGAIN)
+				continue;
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {	/* no tee here */
