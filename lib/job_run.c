@@ -28,8 +28,8 @@
  * the 1 MiB an unprivileged process may give a pipe. */
 #define CHUNK (256 << 10)
 #define RW_BUF (256 << 10)
-/* How often the runner is stepped while output flows. */
-#define STEP_EVERY_S 0.01
+/* How often the runner is stepped without a pidfd to wake on (ms). */
+#define STEP_MS 10
 
 /* ---- the tail ----------------------------------------------------------- */
 
@@ -263,17 +263,21 @@ static int pump_stream(struct pump *pm, struct stream *s)
 	return 0;
 }
 
-/* Serves the child's pipes until the run is over and they are drained. */
+/* Serves the child's pipes until the run is over and they are drained.
+ * The wait is one poll() on the pipes and the command's exit (its pidfd),
+ * so the run ends as soon as the command does; the runner is stepped
+ * when it is due (timeout, deadline) or the command exited. */
 static void pump_run(struct pump *pm)
 {
 	struct mc_proc_io io = { 0 };
-	double stepped = 0, over_at = 0;
+	double step_at = 0, over_at = 0;
 	int over = 0;
 
 	for (;;) {
-		struct pollfd fds[2];
-		struct stream *who[2];
-		int nf = 0;
+		struct pollfd fds[3];
+		struct stream *who[3];
+		int nf = 0, xf = over ? -1 : mc_proc_exit_fd(pm->p), due = 0;
+		int timeout;
 
 		for (int i = 0; i < 2; i++) {
 			if (pm->s[i].in < 0)
@@ -292,20 +296,34 @@ static void pump_run(struct pump *pm)
 			over_at = mc_mono_now();
 			continue;
 		}
-		if (poll(fds, (nfds_t)nf, over ? 100 : 10) > 0) {
+		if (xf >= 0) {
+			fds[nf].fd = xf;
+			fds[nf].events = POLLIN;
+			fds[nf].revents = 0;
+			who[nf++] = NULL;
+		}
+		timeout = over ? 100 : mc_proc_step_due_ms(pm->p);
+		if (xf < 0 && timeout > STEP_MS)
+			timeout = STEP_MS;
+		if (poll(fds, (nfds_t)nf, timeout) > 0) {
 			for (int i = 0; i < nf; i++) {
 				if (fds[i].revents == 0)
 					continue;
+				if (who[i] == NULL) {
+					due = 1;	/* the command exited */
+					continue;
+				}
 				if (pump_stream(pm, who[i])) {
 					mc_proc_close_fd(pm->p, who[i]->which);
 					who[i]->in = -1;
 				}
 			}
 		}
-		if (!over && (mc_interrupted || mc_mono_now() - stepped >=
-			      STEP_EVERY_S)) {
+		if (!over && (due || mc_interrupted ||
+			      mc_mono_now() >= step_at)) {
 			over = mc_proc_step(pm->p, &io, 0) == 0;
-			stepped = over_at = mc_mono_now();
+			over_at = mc_mono_now();
+			step_at = over_at + mc_proc_step_due_ms(pm->p) / 1e3;
 		}
 	}
 }
