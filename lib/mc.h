@@ -227,6 +227,11 @@ int mc_write_atomic(const char *path, const void *data, size_t len,
  * that every user may write to: anyone could plant links in it. For the
  * state and lock directories. */
 int mc_dir_check_private(const char *dir, struct mc_err *err);
+/* path made absolute for a user's relative argument (--dest ../bk): the
+ * real path of path, or when it does not exist yet, of its parent with
+ * its last component after it. Caller frees; NULL with errno set when
+ * the parent cannot be resolved or the last component is "." or "..". */
+char *mc_path_absolute(const char *path);
 /* Reads a whole small file (secrets, plugin output); caller frees. */
 char *mc_read_file(const char *path, size_t max, size_t *len,
 		   struct mc_err *err);

@@ -1055,3 +1055,41 @@ Test(util, format_number_is_shortest_and_reads_back)
 		cr_assert(strtod(buf, NULL) == cases[i].v, "%s", buf);
 	}
 }
+
+/* A relative argument made absolute: existing paths by their real path,
+ * new ones through their parent or, when parents are yet to be made,
+ * from the current directory without "." components. */
+Test(util, path_absolute)
+{
+	char tmpl[] = "/tmp/mc-abs.XXXXXX", *dir = mkdtemp(tmpl), *real, *cwd;
+	char want[PATH_MAX + 64];
+	static const struct {
+		const char *in, *out;		/* out under the real dir */
+	} cases[] = {
+		{ "a", "/a" }, { "./a/", "/a" }, { "a/../a", "/a" },
+		{ "new", "/new" }, { "./x/./y//z/", "/x/y/z" }, { ".", "" },
+		{ "a/..", "" },
+	};
+
+	cr_assert_not_null(dir);
+	real = realpath(dir, NULL);
+	snprintf(want, sizeof(want), "%s/a", real);
+	cr_assert_eq(mkdir(want, 0700), 0);
+	cwd = getcwd(NULL, 0);
+	cr_assert_eq(chdir(dir), 0);
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		char *p = mc_path_absolute(cases[i].in);
+
+		snprintf(want, sizeof(want), "%s%s", real, cases[i].out);
+		cr_assert_not_null(p, "%s", cases[i].in);
+		cr_assert_str_eq(p, want, "%s", cases[i].in);
+		free(p);
+	}
+	cr_assert_null(mc_path_absolute("new/.."));
+	cr_assert_eq(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "%s/a", real);
+	rmdir(want);
+	rmdir(real);
+	free(cwd);
+	free(real);
+}
