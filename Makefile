@@ -36,7 +36,16 @@ CC       ?= cc
 # (it is linked -z now), each found sooner when no other library comes
 # before it (callgrind: -0.5M instructions at each start, -0.65M more when
 # libcurl is loaded).
-PKGS     := libcrypto sqlite3 jansson hiredis inih libcares libzstd
+PKGS     := libcrypto sqlite3 jansson inih
+# Not linked either: lib/lazylib.c loads these on first use (only the Redis,
+# tcp and backup paths call them); their headers are needed, and the
+# sonames the build finds are the ones loaded.
+LAZY_PKGS := hiredis libcares libzstd
+soname    = $(shell objdump -p "$$($(CC) -print-file-name=lib$(1).so)" 2>/dev/null | \
+              awk '$$1 == "SONAME" { print $$2 }')
+LAZY_SONAMES := $(foreach l,HIREDIS:hiredis ARES:cares ZSTD:zstd,\
+	$(if $(call soname,$(word 2,$(subst :, ,$(l)))),\
+	-DMC_$(word 1,$(subst :, ,$(l)))_SONAME='"$(call soname,$(word 2,$(subst :, ,$(l))))"'))
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 SANITIZE ?=
@@ -44,7 +53,7 @@ OPT      ?= -O2
 
 # pkg-config runs only when a target needs it, so `make deps` works on a
 # machine that has none of the libraries yet.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -53,7 +62,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wpointer-arith \
 # inih has no run-time version call: `mercuryctl version` shows the build's.
 INIH_VERSION = $(shell pkg-config --modversion inih 2>/dev/null)
 CPPFLAGS += -D_GNU_SOURCE -DMC_VERSION='"$(VERSION)"' -Ilib -Icmd \
-            -DMC_INIH_VERSION='"$(INIH_VERSION)"'
+            -DMC_INIH_VERSION='"$(INIH_VERSION)"' $(LAZY_SONAMES)
 
 CFLAGS   ?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS) $(SANITIZE) -MMD -MP $(PKG_CFLAGS) \

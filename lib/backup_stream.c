@@ -7,6 +7,7 @@
  */
 #include "backup.h"
 #include "backup_int.h"
+#include "lazylib.h"	/* libzstd, loaded on first use */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #define CHUNK (1u << 20)
 

@@ -8,8 +8,8 @@
  * channel destroyed: nothing is left running.
  */
 #include "net.h"
+#include "lazylib.h"	/* c-ares, loaded on first use */
 
-#include <ares.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

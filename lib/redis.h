@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <hiredis/hiredis.h>
+#include "lazylib.h"	/* hiredis, loaded on first use */
 #include "mc.h"
 
 struct mc_redis_url {

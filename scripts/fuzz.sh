@@ -11,7 +11,7 @@ SECS=${FUZZ_SECONDS:-60}
 mkdir -p "$B"
 command -v clang >/dev/null || { echo "fuzz: clang is needed (apt-get install clang)" >&2; exit 1; }
 # Fuzzers link everything: the Makefile's packages, one list for both.
-PKGS="libcurl $(sed -n 's/^PKGS *:= *//p' Makefile)"
+PKGS="libcurl $(sed -n 's/^PKGS *:= *//p' Makefile) $(sed -n 's/^LAZY_PKGS *:= *//p' Makefile)"
 FLAGS="-std=c11 -g -O1 -D_GNU_SOURCE -DMC_VERSION=\"fuzz\" -Ilib -Icmd -fsanitize=address,undefined"
 # The command table (for the CLI parser) comes with cmd/, without main().
 CMD_SRC=$(ls cmd/*.c | grep -v '^cmd/main\.c$')
