@@ -8,8 +8,9 @@
 # three warm-up runs of each, so that a shared machine whose load drifts
 # slows each command alike rather than whichever ran last. $tmp/NAME.json
 # then holds every run of each command, in hyperfine's layout
-# (.results[i].times, .median) for median_ms; ALT_EACH is how many times
-# each command ran, its warm-up runs included.
+# (.results[i].times, .median) for median_ms, with .cpu the mean user +
+# system time of a run (cpu_ms); ALT_EACH is how many times each command
+# ran, its warm-up runs included.
 alternate() {
 	local name=$1 runs=$2 rounds r
 	shift 2
@@ -21,16 +22,19 @@ alternate() {
 	# shellcheck disable=SC2034	# read by the callers
 	ALT_EACH=$((rounds * 2 + 3))
 	jq -s '{results: [range(0; .[0].results | length) as $i
+		| ([.[].results[$i] | .user + .system] | add / length) as $cpu
 		| [.[].results[$i].times[]] | sort as $t
-		| {times: $t,
+		| {times: $t, cpu: $cpu,
 		   median: (if ($t | length) % 2 == 1
 			    then $t[($t | length - 1) / 2]
 			    else ($t[($t | length) / 2 - 1] + $t[($t | length) / 2]) / 2
 			    end)}]}' "$tmp/$name".round*.json >"$tmp/$name.json"
 }
 
-# median_ms JSON INDEX: the median of result INDEX, in ms.
+# median_ms JSON INDEX: the median of result INDEX, in ms; cpu_ms: its
+# mean CPU time (user + system), in ms (alternate's files only).
 median_ms() { jq -r ".results[$2].median * 1000" "$1"; }
+cpu_ms() { jq -r ".results[$2].cpu * 1000" "$1"; }
 
 # ratio A B: A / B to two decimals; fmt A: A to two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
