@@ -128,8 +128,7 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 	mc_table_free(t);
 	{
 		size_t bad = counts[MC_DLV_FAILED] + counts[MC_DLV_CIRCUIT_OPEN];
-		const char *word = code == 0 ? "OK" : code == 1 ? "WARNING" :
-				   "CRITICAL";
+		const char *word = mc_status_word(code);
 
 		r->nagios = mc_asprintf("ALERT %s - %zu delivered, %zu "
 					"suppressed, %zu filtered, %zu failed "

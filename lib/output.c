@@ -45,18 +45,33 @@ int mc_format_scan(int argc, char *const *argv)
 	return format;
 }
 
-static const char *const status_names[] = { "ok", "warning", "critical",
-					    "unknown" };
+/* The one table of status names: as JSON, tables and the history say them,
+ * and as the Nagios line says them. */
+static const struct {
+	const char *name, *word;
+} statuses[] = {
+	[MC_ST_OK] = { "ok", "OK" },
+	[MC_ST_WARNING] = { "warning", "WARNING" },
+	[MC_ST_CRITICAL] = { "critical", "CRITICAL" },
+	[MC_ST_UNKNOWN] = { "unknown", "UNKNOWN" },
+};
 
 const char *mc_status_name(int status)
 {
-	return status >= 0 && status <= 3 ? status_names[status] : "unknown";
+	return statuses[status >= 0 && status <= 3 ? status : MC_ST_UNKNOWN]
+		.name;
+}
+
+const char *mc_status_word(int status)
+{
+	return statuses[status >= 0 && status <= 3 ? status : MC_ST_UNKNOWN]
+		.word;
 }
 
 int mc_status_parse(const char *name)
 {
 	for (int i = 0; i < 4; i++)
-		if (mc_streq(name, status_names[i]))
+		if (mc_streq(name, statuses[i].name))
 			return i;
 	return MC_ST_UNKNOWN;
 }

@@ -32,6 +32,8 @@ enum mc_status {
 };
 /* "ok", "warning", "critical", "unknown" (anything else: "unknown"). */
 const char *mc_status_name(int status);
+/* The same in capitals, as a Nagios line starts: "OK", "WARNING", ... */
+const char *mc_status_word(int status);
 /* The status called name; MC_ST_UNKNOWN for any other name. */
 int mc_status_parse(const char *name);
 /* The output mode argv asks for, read before (or without) parsing it, so
