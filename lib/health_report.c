@@ -34,7 +34,7 @@ static char *message_cell(const char *msg)
 		free(line);
 		line = more;
 	}
-	cut = mc_utf8_truncate(line, MESSAGE_COLS);
+	cut = mc_column_text(line, MESSAGE_COLS);
 	free(line);
 	return cut;
 }

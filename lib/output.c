@@ -190,7 +190,7 @@ void mc_table_row(struct mc_table *t, const char *const *cells)
 			      (t->n_rows + 1) * t->n_cols * sizeof(*t->cells));
 	for (size_t c = 0; c < t->n_cols; c++)
 		t->cells[t->n_rows * t->n_cols + c] =
-			mc_escape_str(cells[c] ? cells[c] : "");
+			mc_column_text(cells[c] ? cells[c] : "", 0);
 	t->n_rows++;
 }
 
@@ -215,7 +215,7 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 
 	for (size_t r = 0; r < t->n_rows; r++)
 		for (size_t c = 0; c < t->n_cols; c++) {
-			size_t cw = mc_utf8_chars(t->cells[r * t->n_cols + c]);
+			size_t cw = mc_utf8_width(t->cells[r * t->n_cols + c]);
 
 			if (cw > w[c])
 				w[c] = cw;
@@ -224,7 +224,7 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *cell = t->cells[r * t->n_cols + c];
 			int sgr = 0;
-			size_t pad = w[c] - mc_utf8_chars(cell);
+			size_t pad = w[c] - mc_utf8_width(cell);
 
 			if (color && r == 0)
 				sgr = 1;	/* bold header */
