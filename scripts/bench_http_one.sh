@@ -51,8 +51,11 @@ c_curl=$(cpu_ms "$tmp/one.json" 1)
 c_peer=$(cpu_ms "$tmp/one.json" 2)
 c_rec=$(cpu_ms "$tmp/rec.json" 0)
 c_norec=$(cpu_ms "$tmp/rec.json" 1)
+p_rec=$(p10_ms "$tmp/rec.json" 0)
+p_norec=$(p10_ms "$tmp/rec.json" 1)
 cost=$(awk -v a="$rec" -v b="$norec" 'BEGIN { printf "%.2f", a - b }')
 c_cost=$(awk -v a="$c_rec" -v b="$c_norec" 'BEGIN { printf "%.2f", a - b }')
+p_cost=$(awk -v a="$p_rec" -v b="$p_norec" 'BEGIN { printf "%.2f", a - b }')
 cat <<MD
 
 ## One \`http\` check of a fast endpoint
@@ -79,6 +82,10 @@ state file, records the run's start and end, looks for history to prune,
 reads one empty table, closes it) took $(fmt "$rec") ms, \`mercuryctl config
 check\` on the same configuration (the same start-up and configuration
 load, no state file) $(fmt "$norec") ms: the state file costs a run
-$cost ms ($c_cost ms of CPU time: $(fmt "$c_rec") against $(fmt "$c_norec") ms).
-Goal: under 1 ms, by the medians ($(at_most "$cost" 1)).
+$cost ms. On a busy machine the wall clock stretches the longer run more;
+the fastest tenth of the runs differ by $p_cost ms ($(fmt "$p_rec") against
+$(fmt "$p_norec") ms), their mean CPU times by $c_cost ms ($(fmt "$c_rec")
+against $(fmt "$c_norec") ms). Goal: under 1 ms, by the medians
+($(at_most "$cost" 1)); by the fastest tenth $(at_most "$p_cost" 1), by CPU
+time $(at_most "$c_cost" 1).
 MD

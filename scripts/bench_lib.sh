@@ -8,7 +8,8 @@
 # three warm-up runs of each, so that a shared machine whose load drifts
 # slows each command alike rather than whichever ran last. $tmp/NAME.json
 # then holds every run of each command, in hyperfine's layout
-# (.results[i].times, .median) for median_ms, with .cpu the mean user +
+# (.results[i].times, .median) for median_ms, with .p10 the time the
+# fastest tenth of the runs took at most (p10_ms) and .cpu the mean user +
 # system time of a run (cpu_ms); ALT_EACH is how many times each command
 # ran, its warm-up runs included.
 alternate() {
@@ -24,17 +25,19 @@ alternate() {
 	jq -s '{results: [range(0; .[0].results | length) as $i
 		| ([.[].results[$i] | .user + .system] | add / length) as $cpu
 		| [.[].results[$i].times[]] | sort as $t
-		| {times: $t, cpu: $cpu,
+		| {times: $t, cpu: $cpu, p10: $t[($t | length) / 10 | floor],
 		   median: (if ($t | length) % 2 == 1
 			    then $t[($t | length - 1) / 2]
 			    else ($t[($t | length) / 2 - 1] + $t[($t | length) / 2]) / 2
 			    end)}]}' "$tmp/$name".round*.json >"$tmp/$name.json"
 }
 
-# median_ms JSON INDEX: the median of result INDEX, in ms; cpu_ms: its
-# mean CPU time (user + system), in ms (alternate's files only).
+# median_ms JSON INDEX: the median of result INDEX, in ms; cpu_ms and
+# p10_ms: its mean CPU time (user + system) and its fastest tenth, in ms
+# (alternate's files only).
 median_ms() { jq -r ".results[$2].median * 1000" "$1"; }
 cpu_ms() { jq -r ".results[$2].cpu * 1000" "$1"; }
+p10_ms() { jq -r ".results[$2].p10 * 1000" "$1"; }
 
 # ratio A B: A / B to two decimals; fmt A: A to two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }

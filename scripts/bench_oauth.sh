@@ -108,8 +108,8 @@ less.
 
 A refresh is a recorded run: besides the request it opens the state file,
 records the run, takes the provider's lock, asks and updates the breaker,
-saves the tokens in one transaction and closes the file (SQLite's
-checkpoint). For scale, \`mercuryctl history -n 1\` - a recorded run that
+saves the tokens in one transaction and closes the file (whose WAL is
+checkpointed, with its fsyncs, every 100 pages, not at each close). For scale, \`mercuryctl history -n 1\` - a recorded run that
 makes no request at all - took $(fmt "$floor") ms in the same invocation
 ($(ratio "$floor" "$curl_ms") of curl's whole request).
 
