@@ -464,7 +464,7 @@ static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
 	/* The message tells the time given: the timeout named, or what was
 	 * left when the run's deadline cut it. */
 	if (r->dl != NULL && r->dl->at != 0 &&
-	    end <= r->dl->at + DEADLINE_GRACE_S + 1e-6)
+	    end >= r->dl->at + DEADLINE_GRACE_S - 1e-6)
 		timeout_ms = given < 1 ? 1 : (int64_t)(given + 0.5);
 	for (;;) {
 		int done = 0;
