@@ -287,6 +287,29 @@ command = $T_DIR/no-such-plugin --flag"
 	expect_json '.checks.tcp.perfdata[0] | .label == "time" and .uom == "s" and (.value | type) == "number"'
 }
 
+# What a plugin prints is untrusted: control characters and bytes that are
+# not UTF-8 reach the terminal, the Nagios line and the state file as \xNN
+# (never raw, never '?'); JSON keeps the characters (JSON-escaped) and
+# writes only the bytes that are not UTF-8 as \xNN.
+test_exec_plugin_output_is_shown_escaped() {
+	printf '#!/bin/sh\nprintf "OK \\033]0;pwned\\007 caf\\351\\tend\\n"\n' >"$T_DIR/hostile"
+	chmod +x "$T_DIR/hostile"
+	conf "[check \"hostile\"]
+type = exec
+command = $T_DIR/hostile"
+	local want='OK \\x1B\]0;pwned\\x07 caf\\xE9 end'
+	run health
+	expect_rc 0
+	expect_out "$want"
+	! grep -q "$(printf '\033')" "$OUT" || fail "a raw ESC reached the terminal"
+	run -o nagios health
+	expect_out "hostile: ok - $want"
+	run health --json
+	expect_json '.checks.hostile.message == "OK \u001b]0;pwned\u0007 caf\\xE9 end"'
+	[ "$(sql "SELECT message FROM check_results WHERE check_name = 'hostile' LIMIT 1")" = 'OK \x1B]0;pwned\x07 caf\xE9 end' ] ||
+		fail "state: $(sql "SELECT message FROM check_results WHERE check_name = 'hostile'")"
+}
+
 test_exec_timeout_kills_the_process_group() {
 	printf '#!/bin/sh\nsleep 60 &\necho started $! >"%s/child"\nsleep 60\n' "$T_DIR" >"$T_DIR/slow"
 	chmod +x "$T_DIR/slow"
