@@ -11,6 +11,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +520,27 @@ Test(redis, huge_bulk_refused_when_announced, .timeout = 30)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "the server failed: %d", status);
 	free(url);
+}
+
+/* After SIGINT a connection's waits get a short grace; an interrupt that
+ * is over (as a test clears it) leaves no grace behind: a command later,
+ * past that grace, waits its own timeout again. */
+Test(redis, a_cleared_interrupt_leaves_no_grace)
+{
+	struct mc_redis *r;
+	double past;
+
+	clear_password_env();
+	r = connect_url(mc_test_env("MC_TEST_REDIS_URL"));
+	mc_interrupted = SIGINT;
+	assert_ping(r);
+	mc_interrupted = 0;
+	/* past the grace (half a second) of that interrupt */
+	past = mc_mono_now() + 0.6;
+	while (mc_mono_now() < past)
+		poll(NULL, 0, 50);
+	assert_ping(r);
+	mc_redis_close(r);
 }
 
 Test(redis, server_gone_is_connection_lost)
