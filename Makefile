@@ -4,7 +4,8 @@
 #   make check      install what is missing, build, start the test servers on
 #                   loopback, run every test, stop the servers
 #   make asan       the same suite under AddressSanitizer + UBSan
-#   make valgrind   the CLI suite under valgrind
+#   make valgrind   the same suite under valgrind (slow: each test process
+#                   pays valgrind's start-up; up to an hour on 2 shared cores)
 #   make bench      benchmarks, written to docs/BENCHMARKS.md
 #   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
 #   make docs       regenerate man/ and completions/ from the command table

@@ -347,7 +347,9 @@ command = /bin/sleep 0.4"
 	jq -e '.max_inflight == 10' "$T_DIR/stats" >/dev/null ||
 		fail "HTTP checks were not all in flight at once: $(cat "$T_DIR/stats")"
 	# Eleven checks of 400 ms each: serialised they would take 4.4 s.
-	expect_json '.duration_ms < 2000'
+	# (Under valgrind, 2.3 s measured for the run: any bound below 4.4 s
+	# still tells concurrent from serial.)
+	expect_json ".duration_ms < ${MC_WRAP:+4000}${MC_WRAP:-2000}"
 }
 
 test_check_config_errors() {
