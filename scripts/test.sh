@@ -23,6 +23,9 @@ timeout 300 promtool tsdb create-blocks-from openmetrics \
 rm -f "$slo/slo.om"
 export MC_PROM_DATA=$slo/tsdb MC_TEST_SLO_END MC_TEST_SLO_EXPECTED=$slo/expected.json
 
+# The servers end after MC_SERVER_LIFETIME (30 minutes by default, so a
+# crashed run leaves nothing); under valgrind the suite runs longer.
+[ "${MC_VALGRIND:-0}" = 1 ] && export MC_SERVER_LIFETIME=${MC_SERVER_LIFETIME:-7800}
 scripts/servers.sh start "$tmp/servers" || exit 1
 # shellcheck disable=SC1091
 . "$tmp/servers/env"

@@ -463,6 +463,9 @@ test_http_check_request_keys() {
 	printf 'ops:s3cr3t-pw\n' >"$T_DIR/basic"
 	printf '{"ping":1}' >"$T_DIR/body.json"
 	chmod 600 "$T_DIR/basic"
+	# Generous timeouts: under valgrind, loading libcurl and TLS
+	# handshakes take longer than the default 2 s.
+	local t="timeout = 20s"
 	conf "[check \"put\"]
 type = http
 url = $MC_TEST_RECEIVER/status/200/$U/put
@@ -471,19 +474,23 @@ header = X-Probe: mercury
 header = Content-Type: application/json
 request_body_file = $T_DIR/body.json
 basic_auth_file = $T_DIR/basic
+$t
 [check \"bearer\"]
 type = http
 url = $MC_TEST_RECEIVER/status/200/$U/bearer
 bearer_token_env = MC_PROBE_TOKEN
 request_body = hello
+$t
 [check \"proxied\"]
 type = http
 url = http://target.invalid/status/200/$U/proxied
 proxy = $MC_TEST_RECEIVER
+$t
 [check \"selfsigned\"]
 type = http
 url = $MC_TEST_TLS_OK/status/200/$U/tls
-insecure = true"
+insecure = true
+$t"
 	MC_PROBE_TOKEN=tok-ENV-S3CRET run health --json
 	expect_rc 0
 	expect_json '[.checks[] | .status] | unique == ["ok"]'
