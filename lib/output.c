@@ -108,9 +108,9 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 	mc_buf_puts(b, name);
 	if (labels && *labels)
 		mc_buf_printf(b, "{%s}", labels);
-	/* %.17g keeps full double precision; integers print plainly. The
-	 * range test comes first: casting a huge or non-finite double to an
-	 * integer is undefined. */
+	/* The shortest text that reads back as the same double; integers
+	 * print plainly. The range test comes first: casting a huge or
+	 * non-finite double to an integer is undefined. */
 	if (isnan(value))
 		mc_buf_puts(b, " NaN\n");
 	else if (isinf(value))
@@ -118,8 +118,12 @@ void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 	else if (value < 1e15 && value > -1e15 &&
 		 value == (double)(long long)value)
 		mc_buf_printf(b, " %lld\n", (long long)value);
-	else
-		mc_buf_printf(b, " %.17g\n", value);
+	else {
+		char num[40];
+
+		mc_format_number(value, num, sizeof(num));
+		mc_buf_printf(b, " %s\n", num);
+	}
 }
 
 /* ---- tables ------------------------------------------------------------- */

@@ -209,7 +209,7 @@ Test(output, prom_names_sharing_a_prefix)
 	mc_buf_release(&b);
 }
 
-Test(output, prom_values_full_precision)
+Test(output, prom_values_shortest_text)
 {
 	struct mc_buf b = { 0 };
 
@@ -219,7 +219,7 @@ Test(output, prom_values_full_precision)
 	mc_prom_sample(&b, "m", "gauge", "h", NULL, 1.5);
 	mc_prom_sample(&b, "m", "gauge", "h", NULL, -0.0);
 	cr_assert_str_eq(b.data, "# HELP m h\n# TYPE m gauge\n"
-			 "m 0.10000000000000001\n"
+			 "m 0.1\n"
 			 "m -3\n"
 			 "m 1700000000\n"
 			 "m 1.5\n"

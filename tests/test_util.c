@@ -1036,3 +1036,64 @@ Test(util, hostname_is_terminated_and_never_empty)
 	mc_hostname(small, sizeof(small));
 	cr_assert_leq(strlen(small), sizeof(small) - 1);
 }
+
+/* One rule for every printed number: the fewest digits that read back. */
+Test(util, format_number_is_shortest_and_reads_back)
+{
+	static const struct {
+		double v;
+		const char *out;
+	} cases[] = {
+		{ 0.013, "0.013" }, { 0.1, "0.1" }, { 1.0 / 3, "0.3333333333333333" },
+		{ 2, "2" }, { -0.5, "-0.5" }, { 1e20, "1e+20" },
+		{ 5e-324, "5e-324" }, { 8.80604, "8.80604" }, { 100, "100" },
+		{ 1700000000, "1700000000" }, { 1.5e16, "15000000000000000" },
+		{ 1e17, "1e+17" }, { 120.5, "120.5" }, { 99999.5, "99999.5" },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		char buf[40];
+
+		mc_format_number(cases[i].v, buf, sizeof(buf));
+		cr_assert_str_eq(buf, cases[i].out, "%.17g", cases[i].v);
+		cr_assert(strtod(buf, NULL) == cases[i].v, "%s", buf);
+	}
+}
+
+/* A relative argument made absolute: existing paths by their real path,
+ * new ones through their parent or, when parents are yet to be made,
+ * from the current directory without "." components. */
+Test(util, path_absolute)
+{
+	char tmpl[] = "/tmp/mc-abs.XXXXXX", *dir = mkdtemp(tmpl), *real, *cwd;
+	char want[PATH_MAX + 64];
+	static const struct {
+		const char *in, *out;		/* out under the real dir */
+	} cases[] = {
+		{ "a", "/a" }, { "./a/", "/a" }, { "a/../a", "/a" },
+		{ "new", "/new" }, { "./x/./y//z/", "/x/y/z" }, { ".", "" },
+		{ "a/..", "" },
+	};
+
+	cr_assert_not_null(dir);
+	real = realpath(dir, NULL);
+	snprintf(want, sizeof(want), "%s/a", real);
+	cr_assert_eq(mkdir(want, 0700), 0);
+	cwd = getcwd(NULL, 0);
+	cr_assert_eq(chdir(dir), 0);
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		char *p = mc_path_absolute(cases[i].in);
+
+		snprintf(want, sizeof(want), "%s%s", real, cases[i].out);
+		cr_assert_not_null(p, "%s", cases[i].in);
+		cr_assert_str_eq(p, want, "%s", cases[i].in);
+		free(p);
+	}
+	cr_assert_null(mc_path_absolute("new/.."));
+	cr_assert_eq(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "%s/a", real);
+	rmdir(want);
+	rmdir(real);
+	free(cwd);
+	free(real);
+}
