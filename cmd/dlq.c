@@ -32,7 +32,7 @@ static const struct mc_conf_section *find_dlq(struct mc_ctx *ctx,
 		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: %zu DLQs are "
 			   "configured (%s): name one", ctx->command, n,
 			   b.data);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	} else if (name == NULL) {
 		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: no [dlq \"NAME\"] "
 			   "section is configured", ctx->command);

@@ -64,6 +64,5 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_health_free mc_health_release
 
 #endif

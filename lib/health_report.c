@@ -58,7 +58,7 @@ static void plugin_perf(const struct mc_check_result *res, const char *label,
 	mc_perf_format(&one, pf, n, prefix);
 	if (one.len)
 		mc_buf_printf(perf, " %s", one.data);
-	mc_buf_free(&one);
+	mc_buf_release(&one);
 	for (size_t i = 0; i < n; i++) {
 		char *l = mc_prom_label(pf[i].label), *u = mc_prom_label(pf[i].uom);
 		char *labels = mc_asprintf("check=\"%s\",label=\"%s\",uom=\"%s\"",

@@ -229,6 +229,5 @@ char *mc_read_file(const char *path, size_t max, size_t *len,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_buf_free mc_buf_release
 
 #endif

@@ -221,7 +221,5 @@ void mc_oauth_s256(const char *verifier, char challenge[44]);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_oauth_token_clean mc_oauth_token_release
-#define mc_oauth_endpoints_clean mc_oauth_endpoints_release
 
 #endif

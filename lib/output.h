@@ -131,6 +131,5 @@ int mc_output_gone(void);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_report_free mc_report_release
 
 #endif
