@@ -362,3 +362,60 @@ test_fleet_dlq_replay_refused_when_the_fleet_is_another_redis() {
 	[ "$(fleet_rcli LLEN "$K:src")" = 5 ] || fail "messages moved"
 	fleet_rcli DEL "$K:src" >/dev/null
 }
+
+# lock_older_than KEY SECONDS: the fleet lock KEY was acquired SECONDS ago
+# or more (by the server's clock).
+lock_older_than() {
+	local acq now
+	acq=$(fleet_rcli HGET "$1" acquired)
+	now=$(fleet_rcli TIME | head -n 1)
+	[ -n "$acq" ] && awk -v a="$acq" -v n="$now" -v s="$2" 'BEGIN { exit !(n - a >= s) }'
+}
+
+test_fleet_job_overlap_skip_one_run_across_hosts() {
+	fleet_setup
+	cat >"$T_DIR/hold.sh" <<SH
+#!/bin/sh
+echo "\$1" >>"$T_DIR/started"
+i=0
+while [ ! -e "$T_DIR/release" ] && [ \$i -lt 3000 ]; do sleep 0.01; i=\$((i + 1)); done
+SH
+	chmod +x "$T_DIR/hold.sh"
+	local i rc
+	declare -a pids
+	for i in 1 2 3 4; do
+		host_conf "web-$i" "$MC_TEST_REDIS_URL" "lease = 1s
+[job \"nightly\"]
+command = $T_DIR/hold.sh web-$i
+overlap = skip"
+	done
+	for i in 1 2 3; do
+		"$MC_BIN" -c "$T_DIR/web-$i/mercury.conf" --state "$T_DIR/web-$i/state.db" \
+			job run nightly >/dev/null 2>"$T_DIR/err.$i" </dev/null &
+		pids[i]=$!
+	done
+	wait_until 20 bash -c "[ \$(grep -l 'skipped' $T_DIR/err.[123] | wc -l) = 2 ]" ||
+		fail "not two hosts skipped: $(cat "$T_DIR"/err.*)"
+	wait_until 10 test -s "$T_DIR/started" || fail "no host ran the job"
+	# held past its lease (renewed while the job runs): still one run
+	wait_until 10 lock_older_than "$P:{job:nightly}:lock" 1.5 ||
+		fail "the lock was not held past its lease"
+	as_host web-4 job run nightly
+	expect_rc 75
+	expect_err "skipped.*host web-[123]"
+	touch "$T_DIR/release"
+	for i in 1 2 3; do
+		wait "${pids[i]}"
+		rc=$?
+		if grep -q skipped "$T_DIR/err.$i"; then
+			[ "$rc" = 75 ] || fail "host $i skipped with exit $rc"
+			[ "$(sqlite3 "$T_DIR/web-$i/state.db" "SELECT status FROM job_runs WHERE job = 'nightly'")" = skipped ] ||
+				fail "host $i did not record its skip"
+		else
+			[ "$rc" = 0 ] || fail "the run on host $i exited $rc"
+		fi
+	done
+	[ "$(wc -l <"$T_DIR/started")" = 1 ] || fail "the job ran $(wc -l <"$T_DIR/started") times: $(cat "$T_DIR/started")"
+	lock_gone_key "$P:{job:nightly}:lock" || fail "the lock outlived the run"
+}
+lock_gone_key() { [ "$(fleet_rcli EXISTS "$1")" = 0 ]; }
