@@ -31,7 +31,7 @@ static const struct mc_conf_section *find_dlq(struct mc_ctx *ctx,
 		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: %zu DLQs are "
 			   "configured (%s): name one", ctx->command, n,
 			   b.data);
-		mc_buf_free(&b);
+		mc_buf_release(&b);
 	} else if (name == NULL) {
 		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: no [dlq \"NAME\"] "
 			   "section is configured", ctx->command);
@@ -147,7 +147,6 @@ static int stats_run(struct mc_ctx *ctx)
 {
 	static const char *const headers[] = { "DLQ", "SOURCE", "TARGET", "DEAD",
 					       "OLDEST" };
-	static const char *const words[] = { "OK", "WARNING", "CRITICAL" };
 	const struct mc_conf_section *s = NULL;
 	struct mc_table *t = mc_table_new(5, headers);
 	json_t *all = json_object();
@@ -222,7 +221,7 @@ static int stats_run(struct mc_ctx *ctx)
 	if (rc == 0) {
 		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
 		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s |%s",
-						 words[v.code], n,
+						 mc_status_word(v.code), n,
 						 n == 1 ? "" : "s",
 						 v.why.data ? v.why.data : "",
 						 v.perf.data ? v.perf.data :
@@ -505,7 +504,9 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 					 !mc_streq(res->stopped_by, "limit") &&
 					 !mc_streq(res->stopped_by,
 						   "interrupted") ?
-					 "WARNING" : "OK", dry ? "dry run: " :
+					 mc_status_word(MC_ST_WARNING) :
+					 mc_status_word(MC_ST_OK),
+					 dry ? "dry run: " :
 					 "", dlq, res->replayed, res->dead,
 					 res->left,
 					 res->stopped_by ? "; stopped by " : "",

@@ -96,7 +96,7 @@ static int load_one(const struct mc_conf *conf,
 	return 0;
 }
 
-static void webhook_clean(struct mc_webhook *wh)
+static void webhook_release(struct mc_webhook *wh)
 {
 	free(wh->name);
 	free(wh->unusable);
@@ -107,7 +107,7 @@ static void webhook_clean(struct mc_webhook *wh)
 void mc_webhooks_free(struct mc_webhook *w, size_t n)
 {
 	for (size_t i = 0; w != NULL && i < n; i++)
-		webhook_clean(&w[i]);
+		webhook_release(&w[i]);
 	free(w);
 }
 
@@ -236,9 +236,9 @@ struct slot {
 	struct mc_http_req *req;	/* in the batch sent; NULL: none */
 };
 
-static void slot_clean(struct slot *sl)
+static void slot_release(struct slot *sl)
 {
-	mc_coord_claim_clean(&sl->claim);
+	mc_coord_claim_release(&sl->claim);
 	free(sl->target);
 	free(sl->url);
 	free(sl->body);
@@ -426,7 +426,7 @@ out:
 		if (sl[i].claim.active)
 			mc_coord_dedup_settle(co, whs[i].name, a->dedup_key,
 					      &sl[i].claim, 0, NULL);
-		slot_clean(&sl[i]);
+		slot_release(&sl[i]);
 	}
 	mc_coord_close(own);
 	for (i = 0; i < m; i++)

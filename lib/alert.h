@@ -222,6 +222,5 @@ void mc_alert_history_free(struct mc_alert_log *l, size_t n);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_alert_clean mc_alert_release
 
 #endif

@@ -330,8 +330,5 @@ double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_bk_verify_result_clean mc_bk_verify_result_release
-#define mc_bk_restore_result_clean mc_bk_restore_result_release
-#define mc_bk_cat_clean mc_bk_cat_release
 
 #endif

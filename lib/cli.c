@@ -802,7 +802,7 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		if (names_cmd(&nc, cmd))
 			fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n",
 				key.data, nc.data);
-		mc_buf_free(&nc);
+		mc_buf_release(&nc);
 	}
 	fprintf(f, "_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
 	for (size_t i = 0, n = 0; cmd->opts && cmd->opts[i].long_name; i++) {
@@ -916,7 +916,7 @@ static void fish_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 				"'__mercuryctl_at \"%s\"' -f -a "
 				"'(__mercuryctl_names %s)'\n", key.data,
 				nc.data);
-		mc_buf_free(&nc);
+		mc_buf_release(&nc);
 	}
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];

@@ -154,6 +154,5 @@ void mc_roff_escape(FILE *f, const char *s);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_args_free mc_args_release
 
 #endif

@@ -204,6 +204,5 @@ struct mc_lock *mc_coord_local_lock(struct mc_coord *c, const char *name,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_coord_claim_clean mc_coord_claim_release
 
 #endif

@@ -193,7 +193,5 @@ extern const char mc_fleet_lua_dedup_claim[], mc_fleet_lua_dedup_settle[],
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_fleet_conf_clean mc_fleet_conf_release
-#define mc_fleet_lease_clean mc_fleet_lease_release
 
 #endif

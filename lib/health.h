@@ -26,6 +26,7 @@ enum mc_run_status {
 	MC_RUN_UNKNOWN = 3,
 };
 const char *mc_run_status_name(int status);
+const char *mc_run_status_word(int status);	/* in capitals: "DEGRADED" */
 
 struct mc_health {
 	struct mc_check *checks;
@@ -64,6 +65,5 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_health_free mc_health_release
 
 #endif

@@ -86,6 +86,5 @@ double mc_http_parse_retry_after(const char *value, double now);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_http_req_clean mc_http_req_release
 
 #endif

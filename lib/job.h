@@ -151,8 +151,5 @@ char *mc_job_escape(const void *p, size_t n);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_job_def_clean mc_job_def_release
-#define mc_job_run_clean mc_job_run_release
-#define mc_job_status_clean mc_job_status_release
 
 #endif

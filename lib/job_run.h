@@ -65,6 +65,5 @@ const unsigned char *mc_job_tail_data(const struct mc_job_tail *t,
 void mc_job_tail_free(struct mc_job_tail *t);
 
 /* The name before git's rule (docs/DESIGN.md), for code written before it. */
-#define mc_job_runner_clean mc_job_runner_release
 
 #endif

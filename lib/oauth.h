@@ -108,7 +108,8 @@ int mc_oauth_token_forget(struct mc_state *st, const char *provider,
 int mc_oauth_set_notified(struct mc_state *st, const char *provider,
 			  int notified, struct mc_err *err);
 
-/* The provider's state as status, health and metrics see it. */
+/* The provider's state as status, health and metrics see it; the values
+ * are the statuses of lib/output.h (ok, warning, critical). */
 enum mc_oauth_state {
 	MC_OAUTH_OK = 0,	/* valid, or unknown expiry */
 	MC_OAUTH_EXPIRING = 1,	/* less than warn_before left, or expired
@@ -221,7 +222,5 @@ void mc_oauth_s256(const char *verifier, char challenge[44]);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_oauth_token_clean mc_oauth_token_release
-#define mc_oauth_endpoints_clean mc_oauth_endpoints_release
 
 #endif

@@ -120,7 +120,7 @@ int mc_oauth_needs_user(const struct mc_oauth_provider *p)
 	return p->grant != MC_GRANT_CLIENT_CREDENTIALS;
 }
 
-static void provider_clean(struct mc_oauth_provider *p)
+static void provider_release(struct mc_oauth_provider *p)
 {
 	free(p->name);
 	free(p->source);
@@ -139,7 +139,7 @@ static void provider_clean(struct mc_oauth_provider *p)
 void mc_oauth_providers_free(struct mc_oauth_provider *p, size_t n)
 {
 	for (size_t i = 0; p != NULL && i < n; i++)
-		provider_clean(&p[i]);
+		provider_release(&p[i]);
 	free(p);
 }
 

@@ -68,6 +68,5 @@ void mc_perf_format(struct mc_buf *b, const struct mc_perf *p, size_t n,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_plugin_result_clean mc_plugin_result_release
 
 #endif

@@ -99,6 +99,5 @@ redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_redis_url_clean mc_redis_url_release
 
 #endif

@@ -196,8 +196,5 @@ void mc_slo_rules(const struct mc_slo_def *defs, size_t n, struct mc_buf *out);
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_slo_run_free mc_slo_run_release
-#define mc_slo_def_clean mc_slo_def_release
-#define mc_slo_eval_clean mc_slo_eval_release
 
 #endif

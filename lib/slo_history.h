@@ -57,6 +57,5 @@ void mc_slo_history_report(const struct mc_slo_history *h, double since,
 
 /* The names before git's rule (_release frees what a struct holds, _free
  * also the struct; docs/DESIGN.md), for code written before it. */
-#define mc_slo_history_clean mc_slo_history_release
 
 #endif
