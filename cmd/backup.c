@@ -3,6 +3,7 @@
 #include "backup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +25,28 @@ static const char *conf_str(struct mc_ctx *ctx, const char *key)
 	return s ? mc_conf_str(s, key) : NULL;
 }
 
+/* A relative DIR on the command line, made absolute from the current
+ * directory (manifests and the catalogue name directories absolutely).
+ * The result lives until the process ends: one per option. */
+static const char *absolute(struct mc_ctx *ctx, const char *opt,
+			    const char *d)
+{
+	static char buf[2][PATH_MAX];
+	char *abs = mc_path_absolute(d);
+	char *slot = buf[!strcmp(opt, "--to")];
+
+	if (abs == NULL || strlen(abs) >= PATH_MAX) {
+		mc_err_set(&ctx->err, MC_EXIT_USAGE, "%s: cannot make '%s' an "
+			   "absolute path: %s", opt, d,
+			   abs ? "too long" : strerror(errno));
+		free(abs);
+		return NULL;
+	}
+	memcpy(slot, abs, strlen(abs) + 1);
+	free(abs);
+	return slot;
+}
+
 /* Every backup command starts here: the directory (--dest, else [backup]
  * dir), a full disk as EFBIG rather than a signal, and the run's deadline
  * only when --timeout is given (a large backup outlasts [core] timeout,
@@ -37,9 +60,12 @@ static const char *backup_dir(struct mc_ctx *ctx)
 		mc_deadline_set(&ctx->dl, 0);
 	if (d == NULL)
 		d = conf_str(ctx, "dir");
+	else if (d[0] != '/')
+		d = absolute(ctx, "--dest", d);
 	if (d == NULL) {
-		mc_err_set(&ctx->err, MC_EXIT_USAGE, "no backup directory: give "
-			   "--dest DIR or set [backup] dir");
+		if (ctx->err.code == 0)
+			mc_err_set(&ctx->err, MC_EXIT_USAGE, "no backup "
+				   "directory: give --dest DIR or set [backup] dir");
 		return NULL;
 	}
 	if (!mc_bk_abs_path_safe(d)) {
@@ -774,6 +800,8 @@ static int restore_run(struct mc_ctx *ctx)
 	o.dir = dir;
 	o.id = e[idx].id;
 	o.to = mc_args_value(ctx->args, "to");
+	if (o.to && o.to[0] != '/' && (o.to = absolute(ctx, "--to", o.to)) == NULL)
+		goto out;
 	o.only = (const char *const *)mc_args_values(ctx->args, "only",
 						     &o.n_only);
 	o.state_path = mc_state_path(ctx->st);
@@ -840,7 +868,8 @@ out:
 
 #define DEST_OPT \
 	{ 0, "dest", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL, \
-	  "The backup directory (default [backup] dir)", 0 }
+	  "The backup directory (default [backup] dir); a relative DIR is " \
+	  "taken from the current directory", 0 }
 
 static const struct mc_opt create_opts[] = {
 	DEST_OPT,

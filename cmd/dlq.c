@@ -148,7 +148,6 @@ static int stats_run(struct mc_ctx *ctx)
 {
 	static const char *const headers[] = { "DLQ", "SOURCE", "TARGET", "DEAD",
 					       "OLDEST" };
-	static const char *const words[] = { "OK", "WARNING", "CRITICAL" };
 	const struct mc_conf_section *s = NULL;
 	struct mc_table *t = mc_table_new(5, headers);
 	json_t *all = json_object();
@@ -223,7 +222,7 @@ static int stats_run(struct mc_ctx *ctx)
 	if (rc == 0) {
 		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
 		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s |%s",
-						 words[v.code], n,
+						 mc_status_word(v.code), n,
 						 n == 1 ? "" : "s",
 						 v.why.data ? v.why.data : "",
 						 v.perf.data ? v.perf.data :
@@ -506,7 +505,9 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 					 !mc_streq(res->stopped_by, "limit") &&
 					 !mc_streq(res->stopped_by,
 						   "interrupted") ?
-					 "WARNING" : "OK", dry ? "dry run: " :
+					 mc_status_word(MC_ST_WARNING) :
+					 mc_status_word(MC_ST_OK),
+					 dry ? "dry run: " :
 					 "", dlq, res->replayed, res->dead,
 					 res->left,
 					 res->stopped_by ? "; stopped by " : "",

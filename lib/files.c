@@ -174,3 +174,70 @@ fail:
 	mc_buf_release(&b);
 	return NULL;
 }
+
+/* "/a/./b//c/" -> "/a/b/c", in place (".." is left to the caller). */
+static void drop_dot_components(char *p)
+{
+	char *w = p;
+
+	for (const char *r = p; *r;) {
+		if (r[0] == '/' && (r[1] == '/' || r[1] == '\0' ||
+				    (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
+			r += r[1] == '.' ? 2 : 1;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	if (w == p)
+		*w++ = '/';
+	*w = '\0';
+}
+
+char *mc_path_absolute(const char *path)
+{
+	char *real = realpath(path, NULL), *copy, *slash, *parent, *out;
+	const char *base;
+
+	if (real != NULL || errno != ENOENT)
+		return real;
+	copy = mc_strdup(path);
+	while ((slash = strrchr(copy, '/')) != NULL && slash[1] == '\0' &&
+	       slash != copy)
+		*slash = '\0';			/* "bk/" is "bk" */
+	slash = strrchr(copy, '/');
+	base = slash ? slash + 1 : copy;
+	if (slash == copy)
+		parent = realpath("/", NULL);
+	else {
+		if (slash)
+			*slash = '\0';
+		parent = realpath(slash ? copy : ".", NULL);
+	}
+	if (parent == NULL && errno == ENOENT && path[0] != '/' &&
+	    strstr(path, "..") == NULL) {
+		/* A relative path whose parents are yet to be made. */
+		char *cwd = getcwd(NULL, 0);
+
+		free(copy);
+		if (cwd == NULL)
+			return NULL;
+		out = mc_asprintf("%s/%s", cwd, path);
+		free(cwd);
+		drop_dot_components(out);
+		return out;
+	}
+	if (parent == NULL || !*base || !strcmp(base, ".") ||
+	    !strcmp(base, "..")) {
+		int e = parent ? EINVAL : errno;
+
+		free(parent);
+		free(copy);
+		errno = e;
+		return NULL;
+	}
+	out = mc_asprintf("%s%s%s", parent, strcmp(parent, "/") ? "/" : "",
+			  base);
+	free(parent);
+	free(copy);
+	return out;
+}

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 /* Bytes moved per tee/splice, and per read where splice cannot go. The
@@ -27,8 +28,8 @@
  * the 1 MiB an unprivileged process may give a pipe. */
 #define CHUNK (256 << 10)
 #define RW_BUF (256 << 10)
-/* How often the runner is stepped while output flows. */
-#define STEP_EVERY_S 0.01
+/* How often the runner is stepped without a pidfd to wake on (ms). */
+#define STEP_MS 10
 
 /* ---- the tail ----------------------------------------------------------- */
 
@@ -137,6 +138,29 @@ static void tp_trim(struct pump *pm, int all)
 	}
 }
 
+/* 1 when the pipe fd holds bytes to read (or cannot tell), else 0. */
+static int pending(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) < 0 || n > 0;
+}
+
+/* Makes room in a full tail pipe: drops what lies beyond the tail, or,
+ * when there is nothing to drop (its slots hold many small pieces), reads
+ * it into memory. -1 when it holds nothing (it cannot be full). */
+static int tp_make_room(struct pump *pm)
+{
+	size_t before = pm->tp_len;
+
+	if (before == 0)
+		return -1;
+	tp_trim(pm, 1);
+	if (pm->tp_len == before)
+		tp_drain(pm);
+	return 0;
+}
+
 /* Waits until fd can take more, bounded; 0 when it can. */
 static int wait_out(int fd)
 {
@@ -206,15 +230,15 @@ static int pump_stream(struct pump *pm, struct stream *s)
 
 		if (s->mode == MODE_SPLICE && pm->tp[1] >= 0) {
 			n = tee(s->in, pm->tp[1], CHUNK, SPLICE_F_NONBLOCK);
-			if (n < 0 && errno == EAGAIN && pm->tp_len > 0) {
-				tp_drain(pm);	/* the tail pipe is full */
-				n = tee(s->in, pm->tp[1], CHUNK,
-					SPLICE_F_NONBLOCK);
-			}
 			if (n == 0)
 				return 1;
+			/* EAGAIN: the job's pipe is empty, or the tail pipe
+			 * is full (then room is made and tee tried again) */
 			if (n < 0 && errno == EAGAIN)
-				return 0;
+				if (!pending(s->in) || tp_make_room(pm) < 0)
+					return 0;
+			if (n < 0 && errno == EAGAIN)
+				continue;
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {	/* no tee here */
@@ -239,17 +263,21 @@ static int pump_stream(struct pump *pm, struct stream *s)
 	return 0;
 }
 
-/* Serves the child's pipes until the run is over and they are drained. */
+/* Serves the child's pipes until the run is over and they are drained.
+ * The wait is one poll() on the pipes and the command's exit (its pidfd),
+ * so the run ends as soon as the command does; the runner is stepped
+ * when it is due (timeout, deadline) or the command exited. */
 static void pump_run(struct pump *pm)
 {
 	struct mc_proc_io io = { 0 };
-	double stepped = 0, over_at = 0;
+	double step_at = 0, over_at = 0;
 	int over = 0;
 
 	for (;;) {
-		struct pollfd fds[2];
-		struct stream *who[2];
-		int nf = 0;
+		struct pollfd fds[3];
+		struct stream *who[3];
+		int nf = 0, xf = over ? -1 : mc_proc_exit_fd(pm->p), due = 0;
+		int timeout;
 
 		for (int i = 0; i < 2; i++) {
 			if (pm->s[i].in < 0)
@@ -268,20 +296,34 @@ static void pump_run(struct pump *pm)
 			over_at = mc_mono_now();
 			continue;
 		}
-		if (poll(fds, (nfds_t)nf, over ? 100 : 10) > 0) {
+		if (xf >= 0) {
+			fds[nf].fd = xf;
+			fds[nf].events = POLLIN;
+			fds[nf].revents = 0;
+			who[nf++] = NULL;
+		}
+		timeout = over ? 100 : mc_proc_step_due_ms(pm->p);
+		if (xf < 0 && timeout > STEP_MS)
+			timeout = STEP_MS;
+		if (poll(fds, (nfds_t)nf, timeout) > 0) {
 			for (int i = 0; i < nf; i++) {
 				if (fds[i].revents == 0)
 					continue;
+				if (who[i] == NULL) {
+					due = 1;	/* the command exited */
+					continue;
+				}
 				if (pump_stream(pm, who[i])) {
 					mc_proc_close_fd(pm->p, who[i]->which);
 					who[i]->in = -1;
 				}
 			}
 		}
-		if (!over && (mc_interrupted || mc_mono_now() - stepped >=
-			      STEP_EVERY_S)) {
+		if (!over && (due || mc_interrupted ||
+			      mc_mono_now() >= step_at)) {
 			over = mc_proc_step(pm->p, &io, 0) == 0;
-			stepped = over_at = mc_mono_now();
+			over_at = mc_mono_now();
+			step_at = over_at + mc_proc_step_due_ms(pm->p) / 1e3;
 		}
 	}
 }

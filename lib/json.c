@@ -15,12 +15,8 @@ void mc_json_real(double d, char *buf, size_t size)
 	int p, e;
 	char exp[40];
 
-	for (p = 1; p < 17; p++) {
-		snprintf(buf, size, "%.*g", p, d);
-		if (strtod(buf, NULL) == d)
-			break;
-	}
-	snprintf(buf, size, "%.*g", p, d);	/* 17 always reads back */
+	p = mc_shortest_digits(d);
+	snprintf(buf, size, "%.*g", p, d);
 	/* Positional notation from 1e-4 to below 1e16, as Python's repr
 	 * writes them (%g would give 2e+01 for 20): p digits, the point
 	 * where the exponent puts it. */

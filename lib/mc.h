@@ -129,6 +129,12 @@ void mc_format_duration(int64_t ms, char *buf, size_t size);
 /* As mc_format_duration, but in days rather than weeks ("30d", "1d12h"),
  * as people write windows and spans (and PromQL reads them). */
 void mc_format_duration_days(int64_t ms, char *buf, size_t size);
+/* The fewest significant digits (1..17) with which "%.*g" reads back as
+ * the finite number d; the one rule for every number mercuryctl prints. */
+int mc_shortest_digits(double d);
+/* d as "%.*g" with mc_shortest_digits(d) digits: 0.013, not
+ * 0.012999999999999999. */
+void mc_format_number(double d, char *buf, size_t size);
 
 /* Clocks. Wall time is Unix seconds with fractions (persisted state uses it
  * so breakers and buckets work across processes); monotonic time measures
@@ -195,8 +201,19 @@ char *mc_escape_str(const char *s);	/* NULL stays NULL */
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);
 /* A copy of s cut to at most max code points, "…" included when cut (at
- * a character boundary). Caller frees. */
+ * a character boundary): for services that count characters. Caller
+ * frees. */
 char *mc_utf8_truncate(const char *s, size_t max);
+/* Columns s takes on a terminal: 2 for East Asian wide and emoji
+ * characters, 0 for combining marks and zero-width characters, 1 for any
+ * other character and for a byte that is not UTF-8. */
+size_t mc_utf8_width(const char *s);
+/* The one way text goes into a terminal column: s escaped as mc_escape()
+ * does and cut to at most cols display columns (mc_utf8_width), "…"
+ * included when cut, never inside a character or an escape; cols 0: no
+ * limit. Tables (mc_table_row) and every capped cell use it. Caller
+ * frees. */
+char *mc_column_text(const char *s, size_t cols);
 
 /* This host's name in buf (always terminated; "localhost" when it cannot
  * be had): the source of alerts, the Pushgateway instance. */
@@ -221,6 +238,11 @@ int mc_write_atomic(const char *path, const void *data, size_t len,
  * that every user may write to: anyone could plant links in it. For the
  * state and lock directories. */
 int mc_dir_check_private(const char *dir, struct mc_err *err);
+/* path made absolute for a user's relative argument (--dest ../bk): the
+ * real path of path, or when it does not exist yet, of its parent with
+ * its last component after it. Caller frees; NULL with errno set when
+ * the parent cannot be resolved or the last component is "." or "..". */
+char *mc_path_absolute(const char *path);
 /* Reads a whole small file (secrets, plugin output); caller frees. */
 char *mc_read_file(const char *path, size_t max, size_t *len,
 		   struct mc_err *err);

@@ -475,16 +475,11 @@ void mc_plugin_result_release(struct mc_plugin_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* The shortest of %.15g..%.17g that reads back as v. */
 static void put_perf_number(struct mc_buf *b, double v)
 {
 	char s[40];
 
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(s, sizeof(s), "%.*g", prec, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
+	mc_format_number(v, s, sizeof(s));
 	mc_buf_puts(b, s);
 }
 

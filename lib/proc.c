@@ -12,11 +12,13 @@
  * but glibc's leaves its internal signals 32 and 33 ignored in the child,
  * and under valgrind it cannot report an exec failure.)
  *
- * Waiting. The leader's exit is noticed with waitid(WNOWAIT), polled with a
- * backoff from 50 us to 50 ms while nothing else happens (a pidfd would say
- * it at once, but valgrind 3.19 knows no pidfd_open): its zombie pins the
- * process group id until the very end, so kill(-pgid) never reaches an
- * unrelated group that reused the number.
+ * Waiting. The leader's exit wakes a poll on its pidfd (pidfd_open), beside
+ * the pipes, so a run ends the moment its command does; without a pidfd
+ * (a kernel before 5.3, or valgrind 3.19, which knows no pidfd_open and
+ * is not asked) waitid(WNOWAIT) is polled with a backoff from 50 us to
+ * 50 ms. The leader is reaped only at the very end: its zombie pins the
+ * process group id, so kill(-pgid) never reaches an unrelated group that
+ * reused the number.
  *
  * Killing. The tree of a run is found in /proc: the leader, its process
  * group, every descendant by parent pid, and the orphans re-parented to us
@@ -40,10 +42,20 @@
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 extern char **environ;
 
@@ -63,6 +75,7 @@ enum phase {
 
 struct mc_proc {
 	pid_t pid;
+	int pidfd;		/* readable once the leader exited, -1: none */
 	int fd[3];		/* parent ends of pipes, -1: none */
 	enum phase phase;
 	double t0, stop_at, term_at, kill_at, exit_at;
@@ -328,6 +341,20 @@ fail:
  * reachable. One fork at a time (under reg_mu). */
 static char **volatile forking_paths, **volatile forking_env;
 
+/* A pidfd for our child pid (close-on-exec), -1 when there is none. */
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	/* valgrind 3.19 would warn on stderr at every call */
+	if (RUNNING_ON_VALGRIND)
+		return -1;
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
 static void close_pipe(int p[2])
 {
 	if (p[0] >= 0)
@@ -403,6 +430,7 @@ int mc_proc_start(const struct mc_proc_opts *o, struct mc_proc **out,
 
 	p = mc_calloc(1, sizeof(*p));
 	p->fd[0] = p->fd[1] = p->fd[2] = -1;
+	p->pidfd = -1;
 	p->t0 = mc_mono_now();
 	p->dl = o->dl;
 	p->stop_at = o->timeout_ms > 0 ? p->t0 + o->timeout_ms / 1e3 : 0;
@@ -450,6 +478,7 @@ int mc_proc_start(const struct mc_proc_opts *o, struct mc_proc **out,
 		/* Also here, so the group exists before anyone signals it
 		 * (EACCES once the child has exec'd: it did it itself). */
 		setpgid(pid, pid);
+		p->pidfd = open_pidfd(pid);
 		while ((r = read(ep[0], &e, sizeof(e))) < 0 && errno == EINTR)
 			;
 		if (r == (ssize_t)sizeof(e)) {
@@ -467,6 +496,8 @@ int mc_proc_start(const struct mc_proc_opts *o, struct mc_proc **out,
 		for (int i = 0; i < 3; i++)
 			if (p->fd[i] >= 0)
 				close(p->fd[i]);
+		if (p->pidfd >= 0)
+			close(p->pidfd);
 		free(p);
 		mc_err_set(err, MC_EXIT_UNKNOWN, "cannot run %s: %s", name,
 			   mc_strerror(e, eb, sizeof(eb)));
@@ -877,11 +908,12 @@ static void feed(struct mc_proc *p)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Serves the pumped pipes for at most wait_s; 1 when something happened. */
+/* Serves the pumped pipes for at most wait_s, waking early when the
+ * leader exits (its pidfd); 1 when something happened. */
 static int pump(struct mc_proc *p, const struct mc_proc_io *io, double wait_s)
 {
-	struct pollfd pf[3];
-	int which[3], n = 0, busy = 0;
+	struct pollfd pf[4];
+	int which[4], n = 0, busy = 0;
 	struct timespec ts;
 
 	if (wait_s < 0)
@@ -913,6 +945,12 @@ static int pump(struct mc_proc *p, const struct mc_proc_io *io, double wait_s)
 			pf[n] = (struct pollfd){ p->fd[i], POLLIN, 0 };
 			which[n++] = i;
 		}
+	if (n == 0 && wait_s == 0)
+		return 0;
+	if (p->pidfd >= 0 && !p->exited) {
+		pf[n] = (struct pollfd){ p->pidfd, POLLIN, 0 };
+		which[n++] = 3;
+	}
 	ts.tv_sec = (time_t)wait_s;
 	ts.tv_nsec = (long)((wait_s - (double)ts.tv_sec) * 1e9);
 	if (n == 0) {
@@ -927,6 +965,8 @@ static int pump(struct mc_proc *p, const struct mc_proc_io *io, double wait_s)
 		if (pf[k].revents == 0)
 			continue;
 		busy = 1;
+		if (i == 3)
+			continue;	/* the leader exited: the next step sees it */
 		if (i == 0) {
 			if (pf[k].revents & (POLLERR | POLLHUP))
 				mc_proc_close_fd(p, 0);
@@ -1025,7 +1065,8 @@ int mc_proc_step(struct mc_proc *p, const struct mc_proc_io *io,
 		until = min_d(until, p->stop_at);
 		if (p->dl && p->dl->at)
 			until = min_d(until, p->dl->at);
-		until = min_d(until, now + p->idle_us / 1e6);
+		if (p->pidfd < 0)
+			until = min_d(until, now + p->idle_us / 1e6);
 	}
 	if (pump(p, io, until - now)) {
 		p->idle_us = IDLE_MIN_US;
@@ -1033,6 +1074,37 @@ int mc_proc_step(struct mc_proc *p, const struct mc_proc_io *io,
 		p->idle_us *= 2;
 	}
 	return 1;
+}
+
+int mc_proc_exit_fd(const struct mc_proc *p)
+{
+	return p->phase == PH_DONE || p->exited ? -1 : p->pidfd;
+}
+
+int mc_proc_step_due_ms(const struct mc_proc *p)
+{
+	double now = mc_mono_now(), until = now + SLICE_MS / 1e3;
+
+	switch (p->phase) {
+	case PH_DONE:
+		return 0;
+	case PH_LINGER:
+		until = min_d(until, p->exit_at + p->linger_s);
+		break;
+	case PH_TERM:
+	case PH_KILL:
+		until = min_d(until, now + KILL_STEP_MS / 1e3);
+		break;
+	case PH_RUN:
+		until = min_d(until, p->stop_at);
+		if (p->dl && p->dl->at)
+			until = min_d(until, p->dl->at);
+		if (p->pidfd < 0)
+			until = min_d(until, now + p->idle_us / 1e6);
+		break;
+	}
+	/* rounded up: a poll() of 0 ms would spin until then */
+	return until <= now ? 0 : (int)((until - now) * 1e3) + 1;
 }
 
 void mc_proc_wait(struct mc_proc *p, const struct mc_proc_io *io,
@@ -1065,6 +1137,8 @@ void mc_proc_free(struct mc_proc *p)
 	}
 	for (int i = 0; i < 3; i++)
 		mc_proc_close_fd(p, i);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
 	free(p);
 }
 

@@ -140,6 +140,17 @@ void mc_proc_close_fd(struct mc_proc *p, int which);
 int mc_proc_step(struct mc_proc *p, const struct mc_proc_io *io,
 		 int64_t max_ms);
 
+/* For a caller that waits in its own poll() (on pipes it serves itself):
+ * a descriptor that polls readable (POLLIN) once the command has exited,
+ * so the wait ends then; -1 when there is none (the command already
+ * exited, or the system gives no pidfd: then step every few ms). Owned by
+ * the run. */
+int mc_proc_exit_fd(const struct mc_proc *p);
+
+/* How long the run may go without a step (its timeout, deadline, the next
+ * look at a dying tree), in ms, at most 100; 0: step now. */
+int mc_proc_step_due_ms(const struct mc_proc *p);
+
 /* Steps until the run is over, then fills res (may be NULL). */
 void mc_proc_wait(struct mc_proc *p, const struct mc_proc_io *io,
 		  struct mc_proc_result *res);

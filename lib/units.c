@@ -282,3 +282,28 @@ int mc_parse_bool(const char *s, int *out, struct mc_err *err)
 	return mc_err_set(err, MC_EXIT_USAGE,
 			  "bad boolean '%s' (use true or false)", s ? s : "");
 }
+
+int mc_shortest_digits(double d)
+{
+	char s[40];
+	int p;
+
+	for (p = 1; p < 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, d);
+		if (strtod(s, NULL) == d)
+			break;
+	}
+	return p;	/* 17 always reads back */
+}
+
+void mc_format_number(double d, char *buf, size_t size)
+{
+	int p = mc_shortest_digits(d);
+	int e = d == 0 || !isfinite(d) ? 0 : (int)floor(log10(fabs(d)));
+
+	/* %g turns to an exponent once it exceeds the precision: 100 with one
+	 * digit is 1e+02. Whole numbers below 1e17 keep their digits. */
+	if (e >= p && e < 17)
+		p = e + 1;
+	snprintf(buf, size, "%.*g", p, d);
+}

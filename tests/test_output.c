@@ -209,7 +209,7 @@ Test(output, prom_names_sharing_a_prefix)
 	mc_buf_release(&b);
 }
 
-Test(output, prom_values_full_precision)
+Test(output, prom_values_shortest_text)
 {
 	struct mc_buf b = { 0 };
 
@@ -219,7 +219,7 @@ Test(output, prom_values_full_precision)
 	mc_prom_sample(&b, "m", "gauge", "h", NULL, 1.5);
 	mc_prom_sample(&b, "m", "gauge", "h", NULL, -0.0);
 	cr_assert_str_eq(b.data, "# HELP m h\n# TYPE m gauge\n"
-			 "m 0.10000000000000001\n"
+			 "m 0.1\n"
 			 "m -3\n"
 			 "m 1700000000\n"
 			 "m 1.5\n"
@@ -342,6 +342,25 @@ Test(output, table_utf8_width)
 			 "NAME  TREND  N\n"
 			 "caf\xc3\xa9  \xe2\x96\x81\xe2\x96\x82\xe2\x96\x83    1\n"
 			 "ab    x      2\n");
+	mc_buf_release(&out);
+	mc_table_free(t);
+}
+
+Test(output, table_wide_characters)
+{
+	static const char *const h[] = { "NAME", "N" };
+	const char *r1[] = { "\xe6\x97\xa5\xe6\x9c\xac", "1" };	/* 日本: 4 columns */
+	const char *r2[] = { "a\tb", "2" };	/* a\x09b: 6 columns */
+	struct mc_table *t = mc_table_new(2, h);
+	struct mc_buf out = { 0 };
+
+	mc_table_row(t, r1);
+	mc_table_row(t, r2);
+	mc_table_render(t, &out, 0, NULL);
+	cr_assert_str_eq(out.data,
+			 "NAME    N\n"
+			 "\xe6\x97\xa5\xe6\x9c\xac    1\n"
+			 "a\\x09b  2\n");
 	mc_buf_release(&out);
 	mc_table_free(t);
 }

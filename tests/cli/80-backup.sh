@@ -51,14 +51,40 @@ test_backup_needs_a_directory() {
 	run backup list
 	expect_rc 64
 	expect_err 'no backup directory'
-	run backup create --dest relative/dir
-	expect_rc 64
 	conf "[backup]
 dir = $T_DIR/bk
 include = relative/*.conf"
 	run backup create
 	expect_rc 78
 	expect_err 'include'
+	conf "[backup]
+dir = relative/bk"
+	run backup list
+	expect_rc 78
+	expect_err 'absolute'
+}
+
+# On the command line a relative --dest or --to is taken from the current
+# directory, as cp and tar take theirs; manifests and the catalogue keep
+# the absolute path.
+test_backup_relative_dest_and_to() {
+	bk_setup
+	mkdir -p "$T_DIR/cwd"
+	cd "$T_DIR/cwd" || return
+	run backup create --json --dest ./new/bk/
+	expect_rc 0
+	expect_json '.dir == "'"$T_DIR/cwd/new/bk"'"'
+	cd new || return
+	run backup list --dest ../new/bk --json
+	expect_rc 0
+	expect_json '.backups | length == 1'
+	run backup restore latest --dest bk --to ../out --yes
+	expect_rc 0
+	cmp "$DATA/app.conf" "$T_DIR/cwd/out$DATA/app.conf" || fail "not restored under --to"
+	cd .. || return
+	run backup list --dest ..
+	expect_rc 0
+	cd "$T_DIR" || return
 }
 
 # SIGKILL at instants spread over creates of a large file: after the

@@ -143,6 +143,33 @@ sys.stdout.write("".join(out))' >"$T_DIR/tail.want"
 	expect_json '.runs | length == 3 and all(.[]; .status == "ok" and .output_total == 500012)'
 }
 
+# A tail bigger than what the tail pipe holds beside the chunks it takes
+# (1 MiB): room is made by dropping what lies beyond the tail, then by
+# reading the pipe into memory; the kept bytes are still the last ones.
+test_job_tail_larger_than_the_pipe() {
+	head -c 2400000 /dev/urandom | base64 -w 76 >"$T_DIR/big.txt"
+	conf "$(job_sec big 'keep_output = 900KiB')"
+	"$MC_BIN" job run big -- cat "$T_DIR/big.txt" >"$T_DIR/o" || fail "run failed"
+	cmp -s "$T_DIR/big.txt" "$T_DIR/o" || fail "stdout differs"
+	run job log big --json
+	expect_rc 0
+	expect_json ".output_kept == 921600 and .output_total == $(wc -c <"$T_DIR/big.txt")"
+	jq -j .output "$OUT" >"$T_DIR/tail.got"
+	tail -c 921600 "$T_DIR/big.txt" | cmp -s - "$T_DIR/tail.got" || fail "kept tail is not the last 900 KiB"
+	# many small writes: the tail pipe fills with small pieces
+	conf "$(job_sec small 'keep_output = 4KiB')"
+	"$MC_BIN" job run small -- /usr/bin/python3 -c '
+import os
+for i in range(30000):
+    os.write(1, b"%09d\n" % i)' >"$T_DIR/o2" || fail "run of small writes failed"
+	seq -f '%09g' 0 29999 >"$T_DIR/want2"
+	cmp -s "$T_DIR/want2" "$T_DIR/o2" || fail "small writes differ"
+	run job log small --json
+	expect_json '.output_kept == 4096 and .output_total == 300000'
+	jq -j .output "$OUT" >"$T_DIR/tail2.got"
+	tail -c 4096 "$T_DIR/want2" | cmp -s - "$T_DIR/tail2.got" || fail "kept tail of small writes is not the last 4 KiB"
+}
+
 test_job_log_escapes_control_bytes_and_bad_utf8() {
 	conf ""
 	run job run esc -- printf 'ok \033[2J\377\376 caf\303\251 \\ end\n'
