@@ -114,15 +114,11 @@ static void register_secrets(const struct mc_conf *c)
 
 static const char *run_status(int code)
 {
-	switch (code) {
-	case 0: return "ok";
-	case 1: return "warning";
-	case 2: return "critical";
-	case 3: return "unknown";
-	case MC_EXIT_SIGINT:
-	case MC_EXIT_SIGTERM: return "interrupted";
-	default: return "error";
-	}
+	if (code >= MC_ST_OK && code <= MC_ST_UNKNOWN)
+		return mc_status_name(code);
+	if (code == MC_EXIT_SIGINT || code == MC_EXIT_SIGTERM)
+		return "interrupted";
+	return "error";
 }
 
 static void add_run_metrics(struct mc_ctx *ctx, int code, double seconds)

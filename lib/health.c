@@ -14,12 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The run statuses' names, and in capitals as the Nagios line says them. */
+static const struct {
+	const char *name, *word;
+} run_statuses[] = {
+	[MC_RUN_OK] = { "ok", "OK" },
+	[MC_RUN_DEGRADED] = { "degraded", "DEGRADED" },
+	[MC_RUN_UNAVAILABLE] = { "unavailable", "UNAVAILABLE" },
+	[MC_RUN_UNKNOWN] = { "unknown", "UNKNOWN" },
+};
+
 const char *mc_run_status_name(int status)
 {
-	static const char *const names[] = { "ok", "degraded", "unavailable",
-					     "unknown" };
+	return run_statuses[status >= 0 && status <= 3 ? status :
+			    MC_RUN_UNKNOWN].name;
+}
 
-	return status >= 0 && status <= 3 ? names[status] : "unknown";
+const char *mc_run_status_word(int status)
+{
+	return run_statuses[status >= 0 && status <= 3 ? status :
+			    MC_RUN_UNKNOWN].word;
 }
 
 /* ---- selection ---------------------------------------------------------- */

@@ -204,8 +204,19 @@ char *mc_escape_str(const char *s);	/* NULL stays NULL */
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);
 /* A copy of s cut to at most max code points, "…" included when cut (at
- * a character boundary). Caller frees. */
+ * a character boundary): for services that count characters. Caller
+ * frees. */
 char *mc_utf8_truncate(const char *s, size_t max);
+/* Columns s takes on a terminal: 2 for East Asian wide and emoji
+ * characters, 0 for combining marks and zero-width characters, 1 for any
+ * other character and for a byte that is not UTF-8. */
+size_t mc_utf8_width(const char *s);
+/* The one way text goes into a terminal column: s escaped as mc_escape()
+ * does and cut to at most cols display columns (mc_utf8_width), "…"
+ * included when cut, never inside a character or an escape; cols 0: no
+ * limit. Tables (mc_table_row) and every capped cell use it. Caller
+ * frees. */
+char *mc_column_text(const char *s, size_t cols);
 
 /* This host's name in buf (always terminated; "localhost" when it cannot
  * be had): the source of alerts, the Pushgateway instance. */
