@@ -4,7 +4,8 @@
 #   make check      install what is missing, build, start the test servers on
 #                   loopback, run every test, stop the servers
 #   make asan       the same suite under AddressSanitizer + UBSan
-#   make valgrind   the CLI suite under valgrind
+#   make valgrind   the same suite under valgrind (slow: each test process
+#                   pays valgrind's start-up; up to an hour on 2 shared cores)
 #   make bench      benchmarks, written to docs/BENCHMARKS.md
 #   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
 #   make docs       regenerate man/ and completions/ from the command table
@@ -28,9 +29,8 @@ V        ?= 0
 Q         = $(if $(filter 1,$(V)),,@)
 say       = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 CC       ?= cc
-# libcurl is not linked into mercuryctl: lib/curl_lazy.c loads it on first
-# use (its headers are still needed). The unit tests link it for their own
-# requests to the receiver.
+# libcurl is not linked into mercuryctl nor the unit tests: lib/curl_lazy.c
+# loads it on first use (its headers are still needed).
 # libcrypto first: the dynamic linker searches the libraries in this order,
 # and libcrypto binds its ~4,000 references to its own functions at start-up
 # (it is linked -z now), each found sooner when no other library comes
@@ -47,7 +47,6 @@ LAZY_SONAMES := $(foreach l,HIREDIS:hiredis ARES:cares ZSTD:zstd,\
 	$(if $(call soname,$(word 2,$(subst :, ,$(l)))),\
 	-DMC_$(word 1,$(subst :, ,$(l)))_SONAME='"$(call soname,$(word 2,$(subst :, ,$(l))))"'))
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 SANITIZE ?=
 OPT      ?= -O2
 
@@ -118,7 +117,7 @@ $(BIN): $(CMD_OBJ) $(LIBA)
 $(UNIT): $(TEST_OBJ) $(TABLE_OBJ) $(LIBA)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(SANITIZE) -o $@ $(TEST_OBJ) $(TABLE_OBJ) $(LIBA) $(LDLIBS_ALL) \
-		$(CURL_LIBS) $(CRIT_LIBS)
+		$(CRIT_LIBS)
 
 # gendoc prints the man pages and completions from the command table; `make
 # docs` writes them into the tree and the tests compare the tree with it.
