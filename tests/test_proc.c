@@ -236,8 +236,10 @@ Test(proc, runs_do_not_kill_each_other, .timeout = T_TIMEOUT)
 	struct mc_proc_result ra, rb;
 	struct mc_err err = { 0 };
 	char *const argv_a[] = { "/bin/sh", "-c", "exit 3", NULL };
+	/* b outlives a by far, even when a starts slowly (valgrind on a
+	 * loaded machine took more than 0.3 s) */
 	char *const argv_b[] = { "/bin/sh", "-c",
-				 "sleep 0.3; echo done; exit 4", NULL };
+				 "sleep 2; echo done; exit 4", NULL };
 	struct mc_proc_opts oa = { .argv = argv_a };
 	struct mc_proc_opts ob = { .argv = argv_b };
 
