@@ -128,8 +128,7 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 	mc_table_free(t);
 	{
 		size_t bad = counts[MC_DLV_FAILED] + counts[MC_DLV_CIRCUIT_OPEN];
-		const char *word = code == 0 ? "OK" : code == 1 ? "WARNING" :
-				   "CRITICAL";
+		const char *word = mc_status_word(code);
 
 		r->nagios = mc_asprintf("ALERT %s - %zu delivered, %zu "
 					"suppressed, %zu filtered, %zu failed "
@@ -302,7 +301,7 @@ static int history_run(struct mc_ctx *ctx)
 		const struct mc_alert_log *e = &l[i];
 		json_t *o = json_object();
 		char ts[40], ts_text[40], att[16], http[24] = "-";
-		char *sum = mc_utf8_truncate(e->summary ? e->summary : "", 60);
+		char *sum = mc_column_text(e->summary ? e->summary : "", 60);
 		const char *cells[8];
 
 		mc_format_time(e->ts, ts, sizeof(ts));

@@ -45,7 +45,8 @@ static int check_run(struct mc_ctx *ctx)
 	/* As a Nagios check: valid is OK, valid with warnings WARNING. */
 	ctx->report.nagios = mc_asprintf("CONFIG %s - %s: %zu section%s, %zu "
 					 "warning%s | sections=%zu warnings=%zu",
-					 n_warn ? "WARNING" : "OK",
+					 mc_status_word(n_warn ? MC_ST_WARNING :
+							MC_ST_OK),
 					 c->path ? c->path : "built-in defaults",
 					 c->n_sections,
 					 c->n_sections == 1 ? "" : "s", n_warn,

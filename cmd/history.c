@@ -67,12 +67,12 @@ static int history_run(struct mc_ctx *ctx)
 			char id[24];
 			/* The command line as given (secrets were masked when
 			 * it was recorded), and why a run failed. */
-			char *line = mc_utf8_truncate(r->args && *r->args ?
-						      r->args : r->command,
-						      HISTORY_ARGS_MAX);
+			char *line = mc_column_text(r->args && *r->args ?
+						    r->args : r->command,
+						    HISTORY_ARGS_MAX);
 			char *msg = r->message ?
-				    mc_utf8_truncate(r->message,
-						     HISTORY_MSG_MAX) : NULL;
+				    mc_column_text(r->message,
+						   HISTORY_MSG_MAX) : NULL;
 			char *last = msg ? mc_asprintf("%s  (%s)", line, msg) :
 				     mc_strdup(line);
 

@@ -74,12 +74,6 @@ static void fmt_left(double seconds, char *buf, size_t size)
 		mc_format_duration((int64_t)seconds * 1000, buf, size);
 }
 
-static const char *state_name(int st)
-{
-	return st == MC_OAUTH_OK ? "ok" : st == MC_OAUTH_EXPIRING ? "warning" :
-	       "critical";
-}
-
 /* ---- status ------------------------------------------------------------- */
 
 /* One provider's row, JSON object, samples and Nagios part; returns the
@@ -143,7 +137,7 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	}
 	json_object_set_new(o, "grant",
 			    json_string(mc_oauth_grant_name(p->grant)));
-	json_object_set_new(o, "state", json_string(state_name(st)));
+	json_object_set_new(o, "state", json_string(mc_status_name(st)));
 	json_object_set_new(o, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
 	json_object_set_new(o, "needs_login",
@@ -152,7 +146,7 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	json_object_set_new(o, "message", json_string(why));
 	cells[0] = name;
 	cells[1] = mc_oauth_grant_name(p->grant);
-	cells[2] = state_name(st);
+	cells[2] = mc_status_name(st);
 	cells[3] = left;
 	cells[4] = t.refresh_token ? "yes" : "no";
 	cells[5] = last;
@@ -206,11 +200,8 @@ static int status_run(struct mc_ctx *ctx)
 	mc_table_free(tab);
 	free(secs);
 	{
-		static const char *const nn[] = { "OK", "WARNING", "CRITICAL",
-						  "UNKNOWN" };
-		int w = worst > 3 ? 3 : worst;
-
-		ctx->report.nagios = mc_asprintf("OAUTH %s - %s", nn[w],
+		ctx->report.nagios = mc_asprintf("OAUTH %s - %s",
+						 mc_status_word(worst),
 						 nag.data ? nag.data : "");
 		for (char *c = ctx->report.nagios; *c; c++)
 			if (*c == '|' || *c == '\n')

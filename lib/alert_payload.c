@@ -137,7 +137,7 @@ char *mc_alert_default_key(const struct mc_alert *a)
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		abort();
+		MC_BUG("cannot start a SHA-256 digest");
 	digest_field(md, a->summary);
 	digest_field(md, a->source);
 	for (size_t i = 0; i < a->n_labels; i++) {

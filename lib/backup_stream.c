@@ -32,7 +32,7 @@ static EVP_MD_CTX *sha_new(void)
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 
 	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		abort();
+		MC_BUG("cannot start a SHA-256 digest");
 	return c;
 }
 
@@ -170,7 +170,7 @@ struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
 		w->hs = sha_new();
 		w->cc = ZSTD_createCCtx();
 		if (w->cc == NULL)
-			abort();
+			MC_BUG("cannot create a zstd compression context");
 		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_compressionLevel,
 				       io && io->level ? io->level : 3);
 		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_checksumFlag, 1);
@@ -306,7 +306,7 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 	if (zstd) {
 		dc = ZSTD_createDCtx();
 		if (dc == NULL)
-			abort();
+			MC_BUG("cannot create a zstd decompression context");
 		out = mc_malloc(out_cap);
 	}
 	for (;;) {

@@ -1152,8 +1152,7 @@ static struct mc_conf *load(const char *text, size_t len, const char *name,
 		rc = ini_parse_stream(conf_reader, &p, conf_handler, &p);
 		if (rc == -2 && !p.failed) {
 			/* Out of memory inside inih, as mc_malloc() dies. */
-			fprintf(stderr, "mercuryctl: out of memory (inih)\n");
-			abort();
+			MC_BUG("out of memory (inih)");
 		}
 		if (rc != 0 && !p.failed)
 			fail_syntax(&p, rc > 0 ? rc : p.lineno, SYNTAX_MSG);

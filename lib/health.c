@@ -14,12 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The run statuses' names, and in capitals as the Nagios line says them. */
+static const struct {
+	const char *name, *word;
+} run_statuses[] = {
+	[MC_RUN_OK] = { "ok", "OK" },
+	[MC_RUN_DEGRADED] = { "degraded", "DEGRADED" },
+	[MC_RUN_UNAVAILABLE] = { "unavailable", "UNAVAILABLE" },
+	[MC_RUN_UNKNOWN] = { "unknown", "UNKNOWN" },
+};
+
 const char *mc_run_status_name(int status)
 {
-	static const char *const names[] = { "ok", "degraded", "unavailable",
-					     "unknown" };
+	return run_statuses[status >= 0 && status <= 3 ? status :
+			    MC_RUN_UNKNOWN].name;
+}
 
-	return status >= 0 && status <= 3 ? names[status] : "unknown";
+const char *mc_run_status_word(int status)
+{
+	return run_statuses[status >= 0 && status <= 3 ? status :
+			    MC_RUN_UNKNOWN].word;
 }
 
 /* ---- selection ---------------------------------------------------------- */
@@ -472,7 +486,9 @@ int mc_health_record(struct mc_state *st, int64_t run_id,
 		goto fail;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mc_check_result *r = &h->results[i];
-		char *msg = mc_redact(r->message ? r->message : "");
+		/* untrusted text, escaped in the state file as in text */
+		char *red = mc_redact(r->message ? r->message : "");
+		char *msg = mc_escape_str(red);
 
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, run_id);
@@ -489,6 +505,7 @@ int mc_health_record(struct mc_state *st, int64_t run_id,
 		else
 			sqlite3_bind_null(s, 9);
 		free(msg);
+		free(red);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			goto fail;
 	}

@@ -26,6 +26,7 @@ enum mc_run_status {
 	MC_RUN_UNKNOWN = 3,
 };
 const char *mc_run_status_name(int status);
+const char *mc_run_status_word(int status);	/* in capitals: "DEGRADED" */
 
 struct mc_health {
 	struct mc_check *checks;

@@ -238,16 +238,18 @@ void mc_health_history_free(struct mc_check_history *h, size_t n)
 /* ---- rendering ---------------------------------------------------------- */
 
 /* s cut to at most cols (> 0) display columns, ending in "…" when cut;
- * control characters become spaces, so a cell stays on one line. Caller
- * frees. */
+ * control characters become spaces, so a multi-line message reads as one
+ * line. Caller frees. */
 static char *fit_cell(const char *s, size_t cols)
 {
-	char *t = mc_utf8_truncate(s, cols);
+	char *t = mc_strdup(s), *cut;
 
 	for (char *p = t; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7F)
 			*p = ' ';
-	return t;
+	cut = mc_column_text(t, cols);
+	free(t);
+	return cut;
 }
 
 /* RFC 3339 to the second, for the text table. */

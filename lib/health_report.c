@@ -34,7 +34,7 @@ static char *message_cell(const char *msg)
 		free(line);
 		line = more;
 	}
-	cut = mc_utf8_truncate(line, MESSAGE_COLS);
+	cut = mc_column_text(line, MESSAGE_COLS);
 	free(line);
 	return cut;
 }
@@ -92,14 +92,10 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 			 const char *perf, const char *longout)
 {
 	struct mc_buf line = { 0 };
-	char up[16], *out;
+	char *out;
 	size_t bad = counts[1] + counts[2] + counts[3];
-	const char *name = mc_run_status_name(h->status);
+	const char *up = mc_run_status_word(h->status);
 
-	for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
-		up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ?
-			       name[i] - 32 : name[i]);
-	up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = 0;
 	if (h->n == 0) {
 		mc_buf_printf(&line, "HEALTH %s - no check selected", up);
 	} else if (bad == 0) {

@@ -512,10 +512,8 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *h)
 {
 	struct curl_slist *l = curl_slist_append(list, h);
 
-	if (l == NULL) {
-		fprintf(stderr, "mercuryctl: out of memory (curl_slist)\n");
-		abort();
-	}
+	if (l == NULL)
+		MC_BUG("out of memory (curl_slist)");
 	return l;
 }
 

@@ -185,9 +185,12 @@ void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
  * mc_utf8_valid: 1 when all of s[0..n) is well-formed and holds no NUL. */
 size_t mc_utf8_len(const unsigned char *p, size_t n);
 int mc_utf8_valid(const char *s, size_t n);
-/* A copy of s with every byte that is not part of well-formed UTF-8
- * replaced by '?'. Caller frees. */
-char *mc_utf8_clean(const char *s);
+/* A copy of s[0..n) that is valid UTF-8 and keeps all of it: each byte
+ * that is not part of well-formed UTF-8 (a NUL included) written as the
+ * four characters \xNN, as mc_escape() writes it; control characters are
+ * kept (for JSON, which escapes them itself). Caller frees. */
+char *mc_utf8_clean_n(const char *s, size_t n);
+char *mc_utf8_clean(const char *s);	/* of a C string */
 /* Untrusted text (Redis values, HTTP bodies, plugin output, server error
  * strings, command-line arguments) made safe for a terminal, a log line, a
  * Nagios line or the state file, as `ls -b` and redis-cli show it: control
@@ -201,8 +204,19 @@ char *mc_escape_str(const char *s);	/* NULL stays NULL */
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);
 /* A copy of s cut to at most max code points, "…" included when cut (at
- * a character boundary). Caller frees. */
+ * a character boundary): for services that count characters. Caller
+ * frees. */
 char *mc_utf8_truncate(const char *s, size_t max);
+/* Columns s takes on a terminal: 2 for East Asian wide and emoji
+ * characters, 0 for combining marks and zero-width characters, 1 for any
+ * other character and for a byte that is not UTF-8. */
+size_t mc_utf8_width(const char *s);
+/* The one way text goes into a terminal column: s escaped as mc_escape()
+ * does and cut to at most cols display columns (mc_utf8_width), "…"
+ * included when cut, never inside a character or an escape; cols 0: no
+ * limit. Tables (mc_table_row) and every capped cell use it. Caller
+ * frees. */
+char *mc_column_text(const char *s, size_t cols);
 
 /* This host's name in buf (always terminated; "localhost" when it cannot
  * be had): the source of alerts, the Pushgateway instance. */

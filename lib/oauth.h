@@ -108,7 +108,8 @@ int mc_oauth_token_forget(struct mc_state *st, const char *provider,
 int mc_oauth_set_notified(struct mc_state *st, const char *provider,
 			  int notified, struct mc_err *err);
 
-/* The provider's state as status, health and metrics see it. */
+/* The provider's state as status, health and metrics see it; the values
+ * are the statuses of lib/output.h (ok, warning, critical). */
 enum mc_oauth_state {
 	MC_OAUTH_OK = 0,	/* valid, or unknown expiry */
 	MC_OAUTH_EXPIRING = 1,	/* less than warn_before left, or expired

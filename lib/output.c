@@ -45,18 +45,33 @@ int mc_format_scan(int argc, char *const *argv)
 	return format;
 }
 
-static const char *const status_names[] = { "ok", "warning", "critical",
-					    "unknown" };
+/* The one table of status names: as JSON, tables and the history say them,
+ * and as the Nagios line says them. */
+static const struct {
+	const char *name, *word;
+} statuses[] = {
+	[MC_ST_OK] = { "ok", "OK" },
+	[MC_ST_WARNING] = { "warning", "WARNING" },
+	[MC_ST_CRITICAL] = { "critical", "CRITICAL" },
+	[MC_ST_UNKNOWN] = { "unknown", "UNKNOWN" },
+};
 
 const char *mc_status_name(int status)
 {
-	return status >= 0 && status <= 3 ? status_names[status] : "unknown";
+	return statuses[status >= 0 && status <= 3 ? status : MC_ST_UNKNOWN]
+		.name;
+}
+
+const char *mc_status_word(int status)
+{
+	return statuses[status >= 0 && status <= 3 ? status : MC_ST_UNKNOWN]
+		.word;
 }
 
 int mc_status_parse(const char *name)
 {
 	for (int i = 0; i < 4; i++)
-		if (mc_streq(name, status_names[i]))
+		if (mc_streq(name, statuses[i].name))
 			return i;
 	return MC_ST_UNKNOWN;
 }
@@ -145,26 +160,14 @@ struct mc_table *mc_table_new(size_t n_cols, const char *const *headers)
 
 json_t *mc_json_text(const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	struct mc_buf b = { 0 };
+	char *clean;
 	json_t *j;
-	size_t i = 0;
 
 	if (mc_utf8_valid(s, n))
 		return json_stringn(s, n);
-	while (i < n) {
-		size_t len = u[i] ? mc_utf8_len(u + i, n - i) : 0;
-
-		if (len == 0) {
-			mc_buf_printf(&b, "\\x%02X", u[i]);
-			i++;
-		} else {
-			mc_buf_add(&b, s + i, len);
-			i += len;
-		}
-	}
-	j = json_stringn(b.data ? b.data : "", b.len);
-	mc_buf_release(&b);
+	clean = mc_utf8_clean_n(s, n);
+	j = json_string(clean);
+	free(clean);
 	return j;
 }
 
@@ -179,7 +182,7 @@ void mc_table_row(struct mc_table *t, const char *const *cells)
 			      (t->n_rows + 1) * t->n_cols * sizeof(*t->cells));
 	for (size_t c = 0; c < t->n_cols; c++)
 		t->cells[t->n_rows * t->n_cols + c] =
-			mc_escape_str(cells[c] ? cells[c] : "");
+			mc_column_text(cells[c] ? cells[c] : "", 0);
 	t->n_rows++;
 }
 
@@ -204,7 +207,7 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 
 	for (size_t r = 0; r < t->n_rows; r++)
 		for (size_t c = 0; c < t->n_cols; c++) {
-			size_t cw = mc_utf8_chars(t->cells[r * t->n_cols + c]);
+			size_t cw = mc_utf8_width(t->cells[r * t->n_cols + c]);
 
 			if (cw > w[c])
 				w[c] = cw;
@@ -213,7 +216,7 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		for (size_t c = 0; c < t->n_cols; c++) {
 			const char *cell = t->cells[r * t->n_cols + c];
 			int sgr = 0;
-			size_t pad = w[c] - mc_utf8_chars(cell);
+			size_t pad = w[c] - mc_utf8_width(cell);
 
 			if (color && r == 0)
 				sgr = 1;	/* bold header */

@@ -32,6 +32,8 @@ enum mc_status {
 };
 /* "ok", "warning", "critical", "unknown" (anything else: "unknown"). */
 const char *mc_status_name(int status);
+/* The same in capitals, as a Nagios line starts: "OK", "WARNING", ... */
+const char *mc_status_word(int status);
 /* The status called name; MC_ST_UNKNOWN for any other name. */
 int mc_status_parse(const char *name);
 /* The output mode argv asks for, read before (or without) parsing it, so
@@ -94,9 +96,11 @@ void mc_perf_label(struct mc_buf *b, const char *name, const char *suffix);
 /* Text tables: columns aligned on display width (UTF-8 aware). */
 struct mc_table;
 struct mc_table *mc_table_new(size_t n_cols, const char *const *headers);
-/* Adds a row of n_cols cells (copied, escaped with mc_escape(): a cell may
- * hold untrusted text); a cell may carry a colour: the table calls
- * colorize(cell) through cell_color. */
+/* Adds a row of n_cols cells (copied, escaped with mc_column_text(): a
+ * cell may hold untrusted text; a cell cut beforehand with
+ * mc_column_text(s, cols) stays as it is); a cell may carry a colour: the
+ * table calls colorize(cell) through cell_color. Columns are aligned on
+ * mc_utf8_width(). */
 void mc_table_row(struct mc_table *t, const char *const *cells);
 /* Colour of a cell (ANSI SGR number, 0 none) by its column and text. */
 typedef int (*mc_cell_color_fn)(size_t col, const char *cell);

@@ -22,9 +22,7 @@ void mc_random_bytes(void *p, size_t n)
 			if (errno == EINTR)
 				continue;
 			/* The kernel has no entropy source: nothing to go on. */
-			fprintf(stderr, "mercuryctl: getrandom: %s\n",
-				strerror(errno));
-			abort();
+			MC_BUG("getrandom: %s", strerror(errno));
 		}
 		c += r;
 		n -= (size_t)r;

@@ -299,14 +299,9 @@ static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 {
 	struct mc_buf line = { 0 }, perf = { 0 };
 	size_t counts[4] = { 0 };
-	char up[16];
 	const char *sep = ": ";
-	const char *name = mc_status_name(run->status);
+	const char *up = mc_status_word(run->status);
 
-	for (size_t i = 0; name[i] && i < sizeof(up) - 1; i++)
-		up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 :
-			       name[i]);
-	up[strlen(name) < sizeof(up) ? strlen(name) : sizeof(up) - 1] = '\0';
 	for (size_t i = 0; i < run->n; i++)
 		counts[run->evals[i].state & 3]++;
 	mc_buf_printf(&line, "SLO %s - ", up);

@@ -142,6 +142,21 @@ Test(health, status_names)
 	cr_assert_str_eq(mc_run_status_name(7), "unknown");
 }
 
+Test(health, status_words)
+{
+	cr_assert_str_eq(mc_status_word(MC_ST_OK), "OK");
+	cr_assert_str_eq(mc_status_word(MC_ST_WARNING), "WARNING");
+	cr_assert_str_eq(mc_status_word(MC_ST_CRITICAL), "CRITICAL");
+	cr_assert_str_eq(mc_status_word(MC_ST_UNKNOWN), "UNKNOWN");
+	cr_assert_str_eq(mc_status_word(4), "UNKNOWN");
+	cr_assert_str_eq(mc_status_word(-1), "UNKNOWN");
+	cr_assert_str_eq(mc_run_status_word(MC_RUN_OK), "OK");
+	cr_assert_str_eq(mc_run_status_word(MC_RUN_DEGRADED), "DEGRADED");
+	cr_assert_str_eq(mc_run_status_word(MC_RUN_UNAVAILABLE), "UNAVAILABLE");
+	cr_assert_str_eq(mc_run_status_word(MC_RUN_UNKNOWN), "UNKNOWN");
+	cr_assert_str_eq(mc_run_status_word(7), "UNKNOWN");
+}
+
 /* ---- what a check type's code uses -------------------------------------- */
 
 Test(health, check_set_replaces_the_message)

@@ -346,6 +346,25 @@ Test(output, table_utf8_width)
 	mc_table_free(t);
 }
 
+Test(output, table_wide_characters)
+{
+	static const char *const h[] = { "NAME", "N" };
+	const char *r1[] = { "\xe6\x97\xa5\xe6\x9c\xac", "1" };	/* 日本: 4 columns */
+	const char *r2[] = { "a\tb", "2" };	/* a\x09b: 6 columns */
+	struct mc_table *t = mc_table_new(2, h);
+	struct mc_buf out = { 0 };
+
+	mc_table_row(t, r1);
+	mc_table_row(t, r2);
+	mc_table_render(t, &out, 0, NULL);
+	cr_assert_str_eq(out.data,
+			 "NAME    N\n"
+			 "\xe6\x97\xa5\xe6\x9c\xac    1\n"
+			 "a\\x09b  2\n");
+	mc_buf_release(&out);
+	mc_table_free(t);
+}
+
 Test(output, table_colour)
 {
 	struct mc_table *t = output_sample_table();

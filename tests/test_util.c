@@ -1016,8 +1016,74 @@ Test(util, utf8_len_valid_clean)
 	cr_assert(!mc_utf8_valid("a\0b", 3));
 	cr_assert(!mc_utf8_valid("a\xff", 2));
 	c = mc_utf8_clean("ok \xff\xc3 é \xe2\x82");
-	cr_assert_str_eq(c, "ok ?? é ??");
+	cr_assert_str_eq(c, "ok \\xFF\\xC3 é \\xE2\\x82");
 	free(c);
+	/* NUL bytes too; control characters are kept (JSON escapes them) */
+	c = mc_utf8_clean_n("a\0b\x1b\x80", 5);
+	cr_assert_str_eq(c, "a\\x00b\x1b\\x80");
+	free(c);
+}
+
+Test(util, utf8_width)
+{
+	cr_assert_eq(mc_utf8_width(""), 0);
+	cr_assert_eq(mc_utf8_width("abc"), 3);
+	cr_assert_eq(mc_utf8_width("caf\xc3\xa9"), 4);		/* café */
+	cr_assert_eq(mc_utf8_width("cafe\xcc\x81"), 4);	/* e + U+0301 */
+	cr_assert_eq(mc_utf8_width("\xe6\x97\xa5\xe6\x9c\xac"), 4);	/* 日本 */
+	cr_assert_eq(mc_utf8_width("\xf0\x9f\x98\x80!"), 3);	/* U+1F600 ! */
+	cr_assert_eq(mc_utf8_width("\xe2\x96\x81\xe2\x96\x88"), 2);	/* ▁█ */
+	cr_assert_eq(mc_utf8_width("a\xe2\x80\x8b" "b"), 2);	/* ZWSP */
+	cr_assert_eq(mc_utf8_width("\xea\xb0\x80"), 2);	/* U+AC00 */
+	cr_assert_eq(mc_utf8_width("\xef\xbc\xa1"), 2);	/* U+FF21 */
+	cr_assert_eq(mc_utf8_width("a\xff" "b"), 3);		/* a byte: one */
+}
+
+Test(util, column_text_escapes_and_cuts)
+{
+	static const struct {
+		const char *in;
+		size_t cols;
+		const char *want;
+	} cases[] = {
+		{ "hello", 0, "hello" },
+		{ "hello", 5, "hello" },
+		{ "hello!", 5, "hell\xe2\x80\xa6" },
+		{ "h\xc3\xa9llo", 3, "h\xc3\xa9\xe2\x80\xa6" },
+		{ "abc", 1, "\xe2\x80\xa6" },
+		/* a control character is shown \xNN and counts four columns */
+		{ "a\nb", 0, "a\\x0Ab" },
+		{ "a\nb", 6, "a\\x0Ab" },
+		{ "a\nbc", 6, "a\\x0A\xe2\x80\xa6" },
+		/* never cut inside an escape: the whole \x1B goes */
+		{ "ab\x1b[31m", 5, "ab\xe2\x80\xa6" },
+		{ "x\xff", 0, "x\\xFF" },
+		{ "\xc2\x85", 0, "\\xC2\\x85" },	/* C1 NEL */
+		/* wide characters take two columns and are not split */
+		{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 6,
+		  "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 5,
+		  "\xe6\x97\xa5\xe6\x9c\xac\xe2\x80\xa6" },
+		{ "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4,
+		  "\xe6\x97\xa5\xe2\x80\xa6" },
+		/* a combining mark stays with its letter */
+		{ "ne\xcc\x81" "e", 3, "ne\xcc\x81" "e" },
+		{ "", 3, "" },
+	};
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		char *got = mc_column_text(cases[i].in, cases[i].cols);
+		char *again = mc_column_text(got, 0);
+
+		cr_expect_str_eq(got, cases[i].want, "case %zu", i);
+		if (cases[i].cols)
+			cr_expect_leq(mc_utf8_width(got), cases[i].cols,
+				      "case %zu", i);
+		/* what it returns goes through a table unchanged */
+		cr_expect_str_eq(again, got, "case %zu", i);
+		free(again);
+		free(got);
+	}
 }
 
 Test(util, hostname_is_terminated_and_never_empty)
