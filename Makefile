@@ -30,13 +30,10 @@ Q         = $(if $(filter 1,$(V)),,@)
 say       = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 CC       ?= cc
 # libcurl is not linked into mercuryctl nor the unit tests: lib/curl_lazy.c
-# loads it on first use (its headers are still needed).
-# libcrypto first: the dynamic linker searches the libraries in this order,
-# and libcrypto binds its ~4,000 references to its own functions at start-up
-# (it is linked -z now), each found sooner when no other library comes
-# before it (callgrind: -0.5M instructions at each start, -0.65M more when
-# libcurl is loaded).
-PKGS     := libcrypto sqlite3 jansson inih
+# loads it on first use (its headers are still needed). Nor is libcrypto:
+# lib/crypto_lazy.c loads it on first use (its headers are still needed).
+PKGS     := sqlite3 jansson inih libcrypto
+LINK_PKGS := $(filter-out libcrypto,$(PKGS))
 # Not linked either: lib/lazylib.c loads these on first use (only the Redis,
 # tcp and backup paths call them); their headers are needed, and the
 # sonames the build finds are the ones loaded.
@@ -53,7 +50,7 @@ OPT      ?= -O2
 # pkg-config runs only when a target needs it, so `make deps` works on a
 # machine that has none of the libraries yet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wpointer-arith \
