@@ -75,13 +75,16 @@ static int global_init(struct mc_err *err)
 
 	if (curl_ready)
 		return 0;
-	if (mc_curl_load(err) == NULL)
-		return -1;
 	/* OpenSSL (which libcurl initialises) would free its tables in an
 	 * atexit handler: a tenth of a run with one HTTP check, for memory
 	 * the process exit returns anyway. Asked first, OpenSSL registers
-	 * none. */
+	 * none. Asked before libcurl is loaded, libcrypto is loaded on its
+	 * own first (lib/crypto_lazy.c), which binds its ~4,000 references
+	 * to itself in fewer steps than as one of libcurl's dependencies
+	 * (callgrind: 1M instructions fewer). */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+	if (mc_curl_load(err) == NULL)
+		return -1;
 	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)
 		return mc_err_set(err, MC_EXIT_UNKNOWN,
