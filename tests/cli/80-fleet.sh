@@ -419,3 +419,46 @@ overlap = skip"
 	lock_gone_key "$P:{job:nightly}:lock" || fail "the lock outlived the run"
 }
 lock_gone_key() { [ "$(fleet_rcli EXISTS "$1")" = 0 ]; }
+
+test_fleet_backup_create_one_at_a_time_into_a_shared_dir() {
+	fleet_setup
+	mkdir -p "$T_DIR/data"
+	printf 'app = 1\n' >"$T_DIR/data/app.conf"
+	cat >"$T_DIR/dump.sh" <<SH
+#!/bin/sh
+echo "\$1" >>"$T_DIR/started"
+echo data
+i=0
+while [ ! -e "$T_DIR/release" ] && [ \$i -lt 3000 ]; do sleep 0.01; i=\$((i + 1)); done
+SH
+	chmod +x "$T_DIR/dump.sh"
+	local i pid rc
+	for i in 1 2; do
+		host_conf "web-$i" "$MC_TEST_REDIS_URL" "lease = 1s
+[backup]
+dir = $T_DIR/shared
+include = $T_DIR/data
+[backup_source \"dump\"]
+command = $T_DIR/dump.sh web-$i
+timeout = 60s"
+	done
+	"$MC_BIN" -c "$T_DIR/web-1/mercury.conf" --state "$T_DIR/web-1/state.db" \
+		backup create >/dev/null 2>"$T_DIR/err.1" </dev/null &
+	pid=$!
+	wait_until 20 test -s "$T_DIR/started" || fail "web-1's create did not start"
+	# held past its lease while the create runs
+	wait_until 10 lock_older_than "$P:{backup:$T_DIR/shared}:lock" 1.5 ||
+		fail "the lock was not held past its lease"
+	as_host web-2 backup create
+	expect_rc 75
+	expect_err "fleet lock 'backup:$T_DIR/shared' \\(host web-1 pid $pid"
+	expect_one_err_line
+	touch "$T_DIR/release"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] || fail "web-1's create exited $rc: $(cat "$T_DIR/err.1")"
+	[ "$(cat "$T_DIR/started")" = web-1 ] || fail "web-2's source ran: $(cat "$T_DIR/started")"
+	lock_gone_key "$P:{backup:$T_DIR/shared}:lock" || fail "the lock outlived the create"
+	as_host web-2 backup create
+	expect_rc 0
+}
