@@ -213,6 +213,22 @@ test_fleet_breaker_opened_on_one_host_is_open_on_another() {
 	[ "$n" = 5 ] || fail "host B made a request ($n in all)"
 	as_host web-2 fleet status --json
 	expect_json '.breakers[] | select(.name == "webhook:ops") | .state == "open" and .failures == 5'
+	# breaker list and reset act on the fleet's breakers
+	as_host web-2 breaker list --json
+	expect_json '[.breakers[] | select(.name == "webhook:ops")] | length == 1 and .[0].state == "open" and .[0].scope == "fleet" and .[0].failures == 5'
+	as_host web-2 breaker list
+	expect_out '^webhook:ops +open +5 .* fleet$'
+	as_host web-2 breaker reset ops
+	expect_rc 64
+	expect_err "did you mean 'webhook:ops'"
+	as_host web-2 breaker reset webhook:ops
+	expect_rc 0
+	expect_out "breaker 'webhook:ops' reset"
+	as_host web-1 breaker list --json
+	expect_json '[.breakers[] | select(.name == "webhook:ops" and .state != "closed")] == []'
+	[ "$(fleet_rcli EXISTS "$P:{webhook:ops}:breaker")" = 0 ] || fail "the fleet breaker is still there"
+	as_host web-1 breaker reset webhook:ops
+	expect_rc 64
 }
 
 test_fleet_alert_degraded_when_redis_is_unreachable() {
