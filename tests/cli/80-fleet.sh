@@ -69,6 +69,21 @@ test_fleet_status_shows_shared_breakers_and_held_locks() {
 	expect_json '.locks[0] | .name == "dlq:alerter" and .host == "web-9" and .pid == 4242 and .token == "7" and .age_s >= 12 and .lease_left_ms > 0'
 }
 
+test_fleet_status_escapes_what_other_hosts_wrote() {
+	fleet_setup
+	host_conf web-1
+	now=$(date +%s)
+	fleet_rcli HSET "$P:{host:evil}:member" name "$(printf 'ev\033[31mil')" \
+		version 1 last_command "$(printf 'alert\rsend')" pid 7 last_seen "$now" >/dev/null
+	fleet_rcli PEXPIRE "$P:{host:evil}:member" 60000 >/dev/null
+	as_host web-1 fleet status
+	expect_rc 0
+	expect_out '^ev\\x1B\[31mil .* alert\\x0Dsend '
+	grep -q "$(printf '\033')" "$OUT" && fail "an escape sequence reached the terminal"
+	as_host web-1 fleet status --json
+	expect_json '[.members[].name] | index("ev\u001b[31mil") != null'
+}
+
 test_fleet_every_key_has_a_ttl() {
 	fleet_setup
 	host_conf web-1
