@@ -20,6 +20,18 @@ as_host() {
 
 fleet_setup() { P=mc-cli-fleet-$$-$RANDOM; }
 
+# expect_all_ttls KIND...: every key of the fleet ($P) has a TTL, and
+# keys of each KIND (dedup, bucket, ...) are among them.
+expect_all_ttls() {
+	local keys kind
+	keys=$(fleet_rcli --scan --pattern "$P:*")
+	for kind in "$@"; do
+		echo "$keys" | grep -q ":$kind" || fail "no $kind key among: $keys"
+	done
+	# shellcheck disable=SC2086
+	expect_ttls $keys
+}
+
 # expect_ttls KEYS...: each key has a TTL.
 expect_ttls() {
 	local k ttl
@@ -89,9 +101,7 @@ test_fleet_every_key_has_a_ttl() {
 	host_conf web-1
 	as_host web-1 fleet status
 	expect_rc 0
-	keys=$(fleet_rcli --scan --pattern "$P:*")
-	[ -n "$keys" ] || fail "no fleet keys written"
-	expect_ttls $keys
+	expect_all_ttls member
 }
 
 test_fleet_status_degraded_when_redis_is_unreachable() {
@@ -188,6 +198,7 @@ test_fleet_alert_one_delivery_from_three_hosts() {
 	# each host's own log says what it did
 	as_host web-2 alert history --json
 	expect_json '[.alerts[] | .result] | all(. == "delivered" or . == "suppressed")'
+	expect_all_ttls dedup member
 }
 
 test_fleet_alert_rate_holds_across_hosts() {
@@ -209,6 +220,7 @@ test_fleet_alert_rate_holds_across_hosts() {
 		jq '[.[].ts] | max - min')
 	awk -v s="$span" 'BEGIN { exit !(s >= 4.7) }' ||
 		fail "12 deliveries within $span s"
+	expect_all_ttls bucket
 }
 
 test_fleet_breaker_opened_on_one_host_is_open_on_another() {
@@ -228,6 +240,7 @@ test_fleet_breaker_opened_on_one_host_is_open_on_another() {
 	[ "$n" = 5 ] || fail "host B made a request ($n in all)"
 	as_host web-2 fleet status --json
 	expect_json '.breakers[] | select(.name == "webhook:ops") | .state == "open" and .failures == 5'
+	expect_all_ttls breaker
 	# breaker list and reset act on the fleet's breakers
 	as_host web-2 breaker list --json
 	expect_json '[.breakers[] | select(.name == "webhook:ops")] | length == 1 and .[0].state == "open" and .[0].scope == "fleet" and .[0].failures == 5'
@@ -360,9 +373,7 @@ test_fleet_dlq_replay_one_replayer_and_fencing() {
 		fail "messages lost or duplicated: $(seq 1 300 | diff - "$T_DIR/ids" | head -5)"
 	fleet_rcli DEL "$K:src" "$K:tgt" "$K:dead" >/dev/null
 	# the lease's fencing counter and the members: each with a TTL
-	keys=$(fleet_rcli --scan --pattern "$P:*")
-	echo "$keys" | grep -q ':fence$' || fail "no fencing counter: $keys"
-	expect_ttls $keys
+	expect_all_ttls fence member
 }
 
 test_fleet_dlq_replay_refused_when_degraded() {
@@ -448,6 +459,7 @@ overlap = skip"
 	done
 	[ "$(wc -l <"$T_DIR/started")" = 1 ] || fail "the job ran $(wc -l <"$T_DIR/started") times: $(cat "$T_DIR/started")"
 	lock_gone_key "$P:{job:nightly}:lock" || fail "the lock outlived the run"
+	expect_all_ttls fence
 }
 lock_gone_key() { [ "$(fleet_rcli EXISTS "$1")" = 0 ]; }
 
