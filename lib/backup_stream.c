@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -293,221 +292,23 @@ out:
 	return rc;
 }
 
-/* ---- the reverse pass ----------------------------------------------------- */
-
-/* The second half of a decompressing pass on its own thread: SHA-256 of
- * the original bytes, the write and the progress, fed slots of output by
- * the thread that reads and decompresses, so the two halves run on two
- * cores. */
-#define NSLOT 4
-#define SLOT (1u << 20)
-
-struct stage {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *buf[NSLOT];
-	size_t len[NSLOT];
-	unsigned head, tail;		/* slots filled, slots consumed */
-	int closed, failed;
-	EVP_MD_CTX *h;
-	int fd;
-	const char *name;
-	struct mc_bk_io *io;
-	struct mc_err err;
-};
-
-static void *stage_run(void *arg)
-{
-	struct stage *st = arg;
-
-	pthread_mutex_lock(&st->mu);
-	for (;;) {
-		unsigned i;
-
-		while (st->head == st->tail && !st->closed)
-			pthread_cond_wait(&st->cv, &st->mu);
-		if (st->head == st->tail)
-			break;
-		i = st->tail % NSLOT;
-		pthread_mutex_unlock(&st->mu);
-		EVP_DigestUpdate(st->h, st->buf[i], st->len[i]);
-		if (st->fd >= 0 && write_all_fd(st->fd, st->name, st->buf[i],
-						 st->len[i], &st->err) < 0) {
-			pthread_mutex_lock(&st->mu);
-			st->failed = 1;
-			pthread_cond_broadcast(&st->cv);
-			break;
-		}
-		io_progress(st->io, st->len[i]);
-		pthread_mutex_lock(&st->mu);
-		st->tail++;
-		pthread_cond_broadcast(&st->cv);
-	}
-	pthread_mutex_unlock(&st->mu);
-	return NULL;
-}
-
-static void stage_start(struct stage *st, EVP_MD_CTX *h, int fd,
-			const char *name, struct mc_bk_io *io)
-{
-	memset(st, 0, sizeof(*st));
-	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
-	for (int i = 0; i < NSLOT; i++)
-		st->buf[i] = mc_malloc(SLOT);
-	st->h = h;
-	st->fd = fd;
-	st->name = name;
-	st->io = io;
-	if (pthread_create(&st->th, NULL, stage_run, st) != 0)
-		MC_BUG("cannot start the writing thread");
-}
-
-/* The next free slot to fill; NULL once the writing side failed. */
-static char *stage_slot(struct stage *st)
-{
-	char *p = NULL;
-
-	pthread_mutex_lock(&st->mu);
-	while (st->head - st->tail == NSLOT && !st->failed)
-		pthread_cond_wait(&st->cv, &st->mu);
-	if (!st->failed)
-		p = st->buf[st->head % NSLOT];
-	pthread_mutex_unlock(&st->mu);
-	return p;
-}
-
-static void stage_put(struct stage *st, size_t len)
-{
-	pthread_mutex_lock(&st->mu);
-	st->len[st->head % NSLOT] = len;
-	st->head++;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-}
-
-/* Waits for the writing side to finish what it was given; -1 with err
- * when it failed. */
-static int stage_end(struct stage *st, struct mc_err *err)
-{
-	int failed;
-
-	pthread_mutex_lock(&st->mu);
-	st->closed = 1;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
-	pthread_join(st->th, NULL);
-	failed = st->failed;
-	if (failed)
-		*err = st->err;
-	for (int i = 0; i < NSLOT; i++)
-		free(st->buf[i]);
-	pthread_cond_destroy(&st->cv);
-	pthread_mutex_destroy(&st->mu);
-	return failed ? -1 : 0;
-}
-
-/* Decompresses in_fd (hashing the stored bytes into hs) through the stage.
- * 0, or -1 with err: a read error, or corrupt or truncated data
- * (MC_EXIT_CRITICAL); -1 without err when the stage's write failed. */
-static int unzstd(int in_fd, const char *in_name, EVP_MD_CTX *hs,
-		  struct stage *st, struct mc_bk_io *io,
-		  struct mc_bk_sums *sums, struct mc_err *err)
-{
-	ZSTD_DCtx *dc = ZSTD_createDCtx();
-	char *in = mc_malloc(CHUNK);
-	ZSTD_inBuffer ib = { in, 0, 0 };
-	ZSTD_outBuffer ob = { NULL, SLOT, 0 };
-	size_t pending = 0;
-	int rc = -1, frames = 0, eof = 0;
-
-	if (dc == NULL)
-		MC_BUG("cannot create a zstd decompression context");
-	for (;;) {
-		size_t before, ret;
-
-		if (ib.pos == ib.size && !eof) {
-			ssize_t r = read_chunk(io, in_fd, in_name, in, err);
-
-			if (r < 0)
-				goto out;
-			ib.size = (size_t)r;
-			ib.pos = 0;
-			eof = r == 0;
-			EVP_DigestUpdate(hs, in, ib.size);
-			sums->stored += ib.size;
-		}
-		if (eof && pending == 0)
-			break;
-		if (ob.dst == NULL) {
-			if ((ob.dst = stage_slot(st)) == NULL)
-				goto out;	/* the write failed: stage_end */
-			ob.pos = 0;
-		}
-		before = ob.pos;
-		ret = ZSTD_decompressStream(dc, &ob, &ib);
-		if (ZSTD_isError(ret)) {
-			mc_err_set(err, MC_EXIT_CRITICAL,
-				   "corrupt compressed data (%s)",
-				   ZSTD_getErrorName(ret));
-			goto out;
-		}
-		sums->size += ob.pos - before;
-		if (ret == 0)
-			frames++;
-		pending = ret;
-		if (eof && ob.pos == before && ob.pos < ob.size) {
-			/* Nothing more comes out: a frame cut off. */
-			mc_err_set(err, MC_EXIT_CRITICAL, "truncated (the "
-				   "compressed data ends inside a frame)");
-			goto out;
-		}
-		if (ob.pos == ob.size) {
-			stage_put(st, ob.pos);
-			ob.dst = NULL;
-		}
-	}
-	if (frames == 0) {
-		mc_err_set(err, MC_EXIT_CRITICAL, "truncated (no complete zstd "
-			   "frame)");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (ob.dst && ob.pos)
-		stage_put(st, ob.pos);
-	ZSTD_freeDCtx(dc);
-	free(in);
-	return rc;
-}
-
 int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 	       const char *out_name, int zstd, struct mc_bk_io *io,
 	       struct mc_bk_sums *sums, struct mc_err *err)
 {
-	EVP_MD_CTX *hs = sha_new(), *ho;
-	struct stage st;
-	char *in;
-	int rc = -1;
+	EVP_MD_CTX *hs = sha_new(), *ho = zstd ? sha_new() : NULL;
+	ZSTD_DCtx *dc = NULL;
+	char *in = mc_malloc(CHUNK), *out = NULL;
+	size_t out_cap = zstd ? ZSTD_DStreamOutSize() * 8 : 0, pending = 0;
+	int rc = -1, frames = 0;
 
 	memset(sums, 0, sizeof(*sums));
 	if (zstd) {
-		struct mc_err e = { 0 };
-
-		ho = sha_new();
-		stage_start(&st, ho, out_fd, out_name, io);
-		rc = unzstd(in_fd, in_name, hs, &st, io, sums, err);
-		/* A failed write is why the decompression stopped. */
-		if (stage_end(&st, &e) < 0) {
-			*err = e;
-			rc = -1;
-		}
-		sha_end(hs, sums->sha256);
-		sha_end(ho, sums->sha256_original);
-		return rc;
+		dc = ZSTD_createDCtx();
+		if (dc == NULL)
+			MC_BUG("cannot create a zstd decompression context");
+		out = mc_malloc(out_cap);
 	}
-	in = mc_malloc(CHUNK);
 	for (;;) {
 		ssize_t r = read_chunk(io, in_fd, in_name, in, err);
 
@@ -517,16 +318,80 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 			break;
 		EVP_DigestUpdate(hs, in, (size_t)r);
 		sums->stored += (uint64_t)r;
-		sums->size += (uint64_t)r;
-		if (out_fd >= 0 &&
-		    write_all_fd(out_fd, out_name, in, (size_t)r, err) < 0)
+		if (!zstd) {
+			sums->size += (uint64_t)r;
+			if (out_fd >= 0 &&
+			    write_all_fd(out_fd, out_name, in, (size_t)r,
+					 err) < 0)
+				goto out;
+			io_progress(io, (size_t)r);
+			continue;
+		}
+		{
+			ZSTD_inBuffer ib = { in, (size_t)r, 0 };
+			size_t before = sums->size;
+
+			while (ib.pos < ib.size) {
+				ZSTD_outBuffer ob = { out, out_cap, 0 };
+				size_t ret = ZSTD_decompressStream(dc, &ob, &ib);
+
+				if (ZSTD_isError(ret)) {
+					mc_err_set(err, MC_EXIT_CRITICAL,
+						   "corrupt compressed data (%s)",
+						   ZSTD_getErrorName(ret));
+					goto out;
+				}
+				EVP_DigestUpdate(ho, out, ob.pos);
+				sums->size += ob.pos;
+				if (out_fd >= 0 &&
+				    write_all_fd(out_fd, out_name, out, ob.pos,
+						 err) < 0)
+					goto out;
+				pending = ret;
+				if (ret == 0)
+					frames++;
+			}
+			io_progress(io, sums->size - before);
+		}
+	}
+	if (zstd) {
+		/* Output still held inside the decoder, or a frame cut off. */
+		for (;;) {
+			ZSTD_inBuffer ib = { in, 0, 0 };
+			ZSTD_outBuffer ob = { out, out_cap, 0 };
+			size_t ret;
+
+			if (pending == 0)
+				break;
+			ret = ZSTD_decompressStream(dc, &ob, &ib);
+			if (ZSTD_isError(ret) || ob.pos == 0) {
+				mc_err_set(err, MC_EXIT_CRITICAL,
+					   "truncated (the compressed data ends "
+					   "inside a frame)");
+				goto out;
+			}
+			EVP_DigestUpdate(ho, out, ob.pos);
+			sums->size += ob.pos;
+			if (out_fd >= 0 &&
+			    write_all_fd(out_fd, out_name, out, ob.pos, err) < 0)
+				goto out;
+			pending = ret;
+		}
+		if (frames == 0) {
+			mc_err_set(err, MC_EXIT_CRITICAL, "truncated (no "
+				   "complete zstd frame)");
 			goto out;
-		io_progress(io, (size_t)r);
+		}
 	}
 	rc = 0;
 out:
 	sha_end(hs, sums->sha256);
-	memcpy(sums->sha256_original, sums->sha256, 65);
+	if (ho)
+		sha_end(ho, sums->sha256_original);
+	else
+		memcpy(sums->sha256_original, sums->sha256, 65);
+	ZSTD_freeDCtx(dc);
 	free(in);
+	free(out);
 	return rc;
 }
