@@ -197,7 +197,7 @@ int mc_bk_load_checked(int in_fd, const char *in_name, int out_fd,
 	fw->vfs.vfs.mxPathname = fw->real->mxPathname;
 	fw->vfs.vfs.xFullPathname = fv_full;
 	if (pthread_create(&th, NULL, follow_writer, fw) != 0)
-		abort();
+		MC_BUG("cannot start the decompressing thread");
 	rc = mc_bk_sqlite_check_vfs(out_path, fw->vfs.name, why, err);
 	pthread_join(th, NULL);
 	sqlite3_vfs_unregister(&fw->vfs.vfs);

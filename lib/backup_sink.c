@@ -317,7 +317,7 @@ void mc_bk_vfs_init(struct mc_bk_vfs *v, const char *kind, void *app,
 	v->vfs.xCurrentTime = sv_time;
 	v->vfs.xGetLastError = sv_last_error;
 	if (sqlite3_vfs_register(&v->vfs, 0) != SQLITE_OK)
-		abort();
+		MC_BUG("cannot register the VFS %s", v->name);
 }
 
 /* Page 1 of src as the file holds it, read through SQLite's own handle

@@ -6,16 +6,20 @@
 #   - compress = none against `sqlite3 DB ".backup COPY"` + `sha256sum COPY`;
 #   - zstd against `sqlite3 .backup` + `zstd -T0 -3` + `sha256sum` of the
 #     copy and of the compressed file (the two hashes a backup records),
-#     one after another, and against `restic backup` of the same copy into
-#     a fresh local repository; stored size against zstd -3's;
+#     one after another, and against `restic backup` of a consistent copy
+#     (made once beforehand) into a fresh local repository; stored size
+#     against zstd -3's;
 #   - verify against `sha256sum` of the stored file + `PRAGMA
-#     integrity_check` of the copy;
+#     integrity_check` of a copy of the database already on disk;
 #   - peak RSS of create and verify (/usr/bin/time).
+# The commands take turns: BACKUP_RUNS rounds, each one hyperfine run of
+# every command in a row, so a change in the machine's load falls on all of
+# them alike; medians over the rounds.
 # Prints a Markdown section on stdout; progress goes to stderr.
 #
 #   MC_BUILD     build directory (default build)
 #   BACKUP_MB    size of the database (default 1024)
-#   BACKUP_RUNS  hyperfine runs of each command (default 3)
+#   BACKUP_RUNS  rounds (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${MC_BUILD:-build}
@@ -66,43 +70,44 @@ printf '[backup]\ndir = %s/bk-none\ncompress = none\n' "$tmp" >"$tmp/none.conf"
 printf '[backup]\ndir = %s/bk-zstd\n' "$tmp" >"$tmp/zstd.conf"
 COPY=$tmp/copy.db
 
-say "create, compress = none, against sqlite3 .backup + sha256sum"
-hyperfine -N --runs "$RUNS" --export-json "$tmp/none.json" \
-	--prepare "rm -rf $tmp/bk-none $COPY" \
-	"$BIN -c $tmp/none.conf backup create" \
-	--prepare "rm -rf $tmp/bk-none $COPY" \
-	"bash -c 'sqlite3 $DB \".backup $COPY\" && sha256sum $COPY >/dev/null'" >&2
+RCOPY=$tmp/restic-copy.db
+sqlite3 "$DB" ".backup $RCOPY"
+peer_none="bash -c 'sqlite3 $DB \".backup $COPY\" && sha256sum $COPY >/dev/null'"
+peer_zstd="bash -c 'sqlite3 $DB \".backup $COPY\" && zstd -T0 -3 -q $COPY -o $COPY.zst && sha256sum $COPY $COPY.zst >/dev/null'"
 
-say "create, zstd, against sqlite3 .backup + zstd -T0 -3 + sha256sum, and restic"
-hyperfine -N --runs "$RUNS" --export-json "$tmp/zstd.json" \
-	--prepare "rm -rf $tmp/bk-zstd $COPY $COPY.zst" \
-	"$BIN -c $tmp/zstd.conf backup create" \
-	--prepare "rm -rf $tmp/bk-zstd $COPY $COPY.zst" \
-	"bash -c 'sqlite3 $DB \".backup $COPY\" && zstd -T0 -3 -q $COPY -o $COPY.zst && sha256sum $COPY $COPY.zst >/dev/null'" >&2
-# restic gets the same consistent copy, made once, into a fresh repository
-# each run (a second backup of the same bytes would only deduplicate).
-sqlite3 "$DB" ".backup $COPY"
-hyperfine -N --runs "$RUNS" --export-json "$tmp/restic.json" \
-	--prepare "bash -c 'rm -rf $tmp/repo && restic -q -r $tmp/repo init >/dev/null'" \
-	"restic -q -r $tmp/repo backup $COPY" >&2
-zstd -T0 -3 -q -f "$COPY" -o "$COPY.zst"
-zstd_size=$(stat -c %s "$COPY.zst")
+say "create ($RUNS rounds): none, its peer, zstd, its peer, restic"
+for i in $(seq 1 "$RUNS"); do
+	hyperfine -N --runs 1 --export-json "$tmp/create-$i.json" \
+		--prepare "rm -rf $tmp/bk-none $COPY" \
+		"$BIN -c $tmp/none.conf backup create" \
+		--prepare "rm -rf $tmp/bk-none $COPY" \
+		"$peer_none" \
+		--prepare "rm -rf $tmp/bk-zstd $COPY $COPY.zst" \
+		"$BIN -c $tmp/zstd.conf backup create" \
+		--prepare "rm -rf $tmp/bk-zstd $COPY $COPY.zst" \
+		"$peer_zstd" \
+		--prepare "bash -c 'rm -rf $tmp/repo && restic -q -r $tmp/repo init >/dev/null'" \
+		"restic -q -r $tmp/repo backup $RCOPY" >&2
+done
+zstd -T0 -3 -q -f "$RCOPY" -o "$tmp/zstd3.zst"
+zstd_size=$(stat -c %s "$tmp/zstd3.zst")
+rm -rf "$tmp/repo" "$tmp/zstd3.zst" "$RCOPY"
 
-say "verify against sha256sum of the stored file + integrity_check"
-rm -rf "$tmp/bk-zstd"
+say "verify ($RUNS rounds): zstd, its peer, none, its peer"
+rm -rf "$tmp/bk-zstd" "$tmp/bk-none" "$COPY" "$COPY.zst"
 "$BIN" -c "$tmp/zstd.conf" backup create >/dev/null
+"$BIN" -c "$tmp/none.conf" backup create >/dev/null
 stored=$(find "$tmp/bk-zstd" -name 'state.db.zst')
 stored_size=$(stat -c %s "$stored")
-hyperfine -N --runs "$RUNS" --export-json "$tmp/verify.json" \
-	"$BIN -c $tmp/zstd.conf backup verify --latest" \
-	"bash -c 'sha256sum $stored >/dev/null && sqlite3 $COPY \"PRAGMA integrity_check\" >/dev/null'" >&2
-
-rm -rf "$tmp/bk-none"
-"$BIN" -c "$tmp/none.conf" backup create >/dev/null
 stored_none=$(find "$tmp/bk-none" -name 'state.db')
-hyperfine -N --runs "$RUNS" --export-json "$tmp/verify-none.json" \
-	"$BIN -c $tmp/none.conf backup verify --latest" \
-	"bash -c 'sha256sum $stored_none >/dev/null && sqlite3 $COPY \"PRAGMA integrity_check\" >/dev/null'" >&2
+sqlite3 "$DB" ".backup $COPY"
+for i in $(seq 1 "$RUNS"); do
+	hyperfine -N --runs 1 --export-json "$tmp/verify-$i.json" \
+		"$BIN -c $tmp/zstd.conf backup verify --latest" \
+		"bash -c 'sha256sum $stored >/dev/null && sqlite3 $COPY \"PRAGMA integrity_check\" >/dev/null'" \
+		"$BIN -c $tmp/none.conf backup verify --latest" \
+		"bash -c 'sha256sum $stored_none >/dev/null && sqlite3 $COPY \"PRAGMA integrity_check\" >/dev/null'" >&2
+done
 
 say "peak RSS"
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
@@ -112,19 +117,26 @@ rss_verify=$(rss "$BIN" -c "$tmp/zstd.conf" backup verify --latest)
 rm -rf "$tmp/bk-none"
 rss_none=$(rss "$BIN" -c "$tmp/none.conf" backup create)
 
-med() { jq -r ".results[$2].median" "$1"; }
-# cpu JSON INDEX: mean user + system seconds (steadier than wall time on a
-# shared machine).
-cpu() { jq -r ".results[$2] | .user + .system" "$1"; }
+# med NAME INDEX: the median over the rounds of command INDEX's time.
+med() {
+	jq -s "[.[].results[$2].median] | sort | .[length / 2 | floor]" \
+		"$tmp/$1"-*.json
+}
+# cpu NAME INDEX: mean user + system seconds of command INDEX (steadier
+# than wall time on a shared machine).
+cpu() {
+	jq -s "[.[].results[$2] | .user + .system] | add / length" \
+		"$tmp/$1"-*.json
+}
 fmt() { printf '%.2f' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "met" : "NOT met" }'; }
 
-c_none=$(med "$tmp/none.json" 0); p_none=$(med "$tmp/none.json" 1)
-c_zstd=$(med "$tmp/zstd.json" 0); p_zstd=$(med "$tmp/zstd.json" 1)
-p_restic=$(med "$tmp/restic.json" 0)
-v_mc=$(med "$tmp/verify.json" 0); v_peer=$(med "$tmp/verify.json" 1)
-vn_mc=$(med "$tmp/verify-none.json" 0); vn_peer=$(med "$tmp/verify-none.json" 1)
+c_none=$(med create 0); p_none=$(med create 1)
+c_zstd=$(med create 2); p_zstd=$(med create 3)
+p_restic=$(med create 4)
+v_mc=$(med verify 0); v_peer=$(med verify 1)
+vn_mc=$(med verify 2); vn_peer=$(med verify 3)
 r_none=$(ratio "$c_none" "$p_none")
 r_zstd=$(ratio "$c_zstd" "$p_zstd")
 r_restic=$(ratio "$p_restic" "$c_zstd")
@@ -132,30 +144,53 @@ r_size=$(ratio "$stored_size" "$zstd_size")
 r_verify=$(ratio "$v_mc" "$v_peer")
 r_verify_none=$(ratio "$vn_mc" "$vn_peer")
 
+load=$(cut -d' ' -f1 /proc/loadavg)
 cat <<MD
 
 ## \`backup create\` and \`verify\`: a $((size >> 20)) MiB state database
 
 A state file of check results with messages of mixed sizes (40-640
-bytes of text and up to 800 bytes of random hex in each), $((size >> 20)) MiB; medians of $RUNS
-runs each (hyperfine), on $(nproc) cores. \`create\` copies it with SQLite's
-online backup API and streams the copy once through SHA-256, zstd (level
-3, one worker per core, 2 MiB jobs) and SHA-256 of the stored bytes,
-fsyncing every file; the peers do the same steps one after another,
-without fsync. The machine is shared (other builds and tests ran at the
-same time): read the ratios, not the absolute times.
+bytes of text and up to 800 bytes of random hex in each), $((size >> 20)) MiB,
+on $(nproc) cores; measured at $(date -u +%H:%M) UTC with a load average of
+$load. $RUNS rounds, each one hyperfine run (\`-N\`) of every command in the
+table in turn; the figures are the medians over the rounds. The machine
+is shared: read the ratios, not the absolute times.
 
-| | median wall | ratio | CPU (user + sys) | ratio |
+What each side does:
+
+- \`backup create\` (zstd, level 3, the default): SQLite's online backup API
+  in one read transaction, its pages streamed straight (no copy on disk)
+  through SHA-256, zstd (one worker per core, 2 MiB jobs) and SHA-256 of
+  the compressed bytes into the stored file; then the manifest; every file
+  and directory fsynced. With compress = none the same without zstd.
+- Its peer, one after another: \`sqlite3 DB ".backup COPY"\`, \`zstd -T0 -3
+  COPY\`, \`sha256sum COPY COPY.zst\`; none of them fsyncs. For compress =
+  none: \`sqlite3 .backup\` and \`sha256sum COPY\`.
+- restic: \`restic backup COPY\` of a copy made once beforehand (not timed)
+  into a repository initialised before each run (not timed).
+- \`backup verify --latest\` (zstd): reads the stored file and hashes it,
+  decompresses it on one thread, hashes the original and writes it to a
+  temporary copy on another, and runs \`PRAGMA integrity_check\` on that
+  copy on a third while it is being written; compares both hashes and the
+  size with the manifest. compress = none: hashes the stored file and runs
+  integrity_check on it.
+- Its peer: \`sha256sum\` of the stored file, then \`sqlite3 COPY "PRAGMA
+  integrity_check"\` of a copy of the database that is already on disk (the
+  decompression and the original's hash are not part of it).
+- SHA-256: \`sha256sum\` is coreutils' portable code; mercuryctl uses
+  OpenSSL's, which uses the processor's SHA instructions.
+
+| | median wall | ratio | CPU (user + sys, mean) | ratio |
 |---|---|---|---|---|
-| mercuryctl backup create, compress = none | $(fmt "$c_none") s | 1.00 | $(fmt "$(cpu "$tmp/none.json" 0)") s | 1.00 |
-| sqlite3 .backup + sha256sum | $(fmt "$p_none") s | $(ratio "$p_none" "$c_none") | $(fmt "$(cpu "$tmp/none.json" 1)") s | $(ratio "$(cpu "$tmp/none.json" 1)" "$(cpu "$tmp/none.json" 0)") |
-| mercuryctl backup create, zstd | $(fmt "$c_zstd") s | 1.00 | $(fmt "$(cpu "$tmp/zstd.json" 0)") s | 1.00 |
-| sqlite3 .backup + zstd -T0 -3 + sha256sum (copy and .zst) | $(fmt "$p_zstd") s | $(ratio "$p_zstd" "$c_zstd") | $(fmt "$(cpu "$tmp/zstd.json" 1)") s | $(ratio "$(cpu "$tmp/zstd.json" 1)" "$(cpu "$tmp/zstd.json" 0)") |
-| restic backup of the same copy (fresh local repository) | $(fmt "$p_restic") s | $(ratio "$p_restic" "$c_zstd") | $(fmt "$(cpu "$tmp/restic.json" 0)") s | $(ratio "$(cpu "$tmp/restic.json" 0)" "$(cpu "$tmp/zstd.json" 0)") |
-| mercuryctl backup verify, compress = none | $(fmt "$vn_mc") s | 1.00 | $(fmt "$(cpu "$tmp/verify-none.json" 0)") s | 1.00 |
-| sha256sum of the stored file + PRAGMA integrity_check of it | $(fmt "$vn_peer") s | $(ratio "$vn_peer" "$vn_mc") | $(fmt "$(cpu "$tmp/verify-none.json" 1)") s | $(ratio "$(cpu "$tmp/verify-none.json" 1)" "$(cpu "$tmp/verify-none.json" 0)") |
-| mercuryctl backup verify, zstd | $(fmt "$v_mc") s | 1.00 | $(fmt "$(cpu "$tmp/verify.json" 0)") s | 1.00 |
-| sha256sum of the stored .zst + PRAGMA integrity_check of the copy | $(fmt "$v_peer") s | $(ratio "$v_peer" "$v_mc") | $(fmt "$(cpu "$tmp/verify.json" 1)") s | $(ratio "$(cpu "$tmp/verify.json" 1)" "$(cpu "$tmp/verify.json" 0)") |
+| mercuryctl backup create, compress = none | $(fmt "$c_none") s | 1.00 | $(fmt "$(cpu create 0)") s | 1.00 |
+| sqlite3 .backup + sha256sum | $(fmt "$p_none") s | $(ratio "$p_none" "$c_none") | $(fmt "$(cpu create 1)") s | $(ratio "$(cpu create 1)" "$(cpu create 0)") |
+| mercuryctl backup create, zstd | $(fmt "$c_zstd") s | 1.00 | $(fmt "$(cpu create 2)") s | 1.00 |
+| sqlite3 .backup + zstd -T0 -3 + sha256sum (copy and .zst) | $(fmt "$p_zstd") s | $(ratio "$p_zstd" "$c_zstd") | $(fmt "$(cpu create 3)") s | $(ratio "$(cpu create 3)" "$(cpu create 2)") |
+| restic backup of a copy (fresh local repository) | $(fmt "$p_restic") s | $(ratio "$p_restic" "$c_zstd") | $(fmt "$(cpu create 4)") s | $(ratio "$(cpu create 4)" "$(cpu create 2)") |
+| mercuryctl backup verify, compress = none | $(fmt "$vn_mc") s | 1.00 | $(fmt "$(cpu verify 2)") s | 1.00 |
+| sha256sum of the stored file + PRAGMA integrity_check of a copy | $(fmt "$vn_peer") s | $(ratio "$vn_peer" "$vn_mc") | $(fmt "$(cpu verify 3)") s | $(ratio "$(cpu verify 3)" "$(cpu verify 2)") |
+| mercuryctl backup verify, zstd | $(fmt "$v_mc") s | 1.00 | $(fmt "$(cpu verify 0)") s | 1.00 |
+| sha256sum of the stored .zst + PRAGMA integrity_check of a copy | $(fmt "$v_peer") s | $(ratio "$v_peer" "$v_mc") | $(fmt "$(cpu verify 1)") s | $(ratio "$(cpu verify 1)" "$(cpu verify 0)") |
 
 Stored size: $((stored_size >> 20)) MiB against zstd -3's $((zstd_size >> 20)) MiB
 (ratio $r_size). Peak RSS: create (zstd) $rss_create KiB, create (none)
@@ -170,9 +205,7 @@ sequence ($r_zstd: $(verdict "$r_zstd" 0.9999)) and at least 2x faster than
 restic ($r_restic: $(awk -v r="$r_restic" 'BEGIN { print (r >= 2) ? "met" : "NOT met" }'));
 stored size within 10% of zstd -3's ($r_size: $(awk -v r="$r_size" 'BEGIN { print (r >= 0.9 && r <= 1.1) ? "met" : "NOT met" }'));
 verify at most 1.3x its peer: compress = none $r_verify_none
-($(verdict "$r_verify_none" 1.3001)), zstd $r_verify ($(verdict "$r_verify" 1.3001); a zstd
-backup is also decompressed, its original hashed and written to a
-temporary copy for integrity_check, three steps the peer does not take); peak
-RSS of create and verify under 64 MiB ($(verdict "$rss_create" 65535),
+($(verdict "$r_verify_none" 1.3001)), zstd $r_verify ($(verdict "$r_verify" 1.3001));
+peak RSS of create and verify under 64 MiB ($(verdict "$rss_create" 65535),
 $(verdict "$rss_verify" 65535)).
 MD

@@ -331,6 +331,40 @@ Test(backup, stream_damage_found)
 	mc_test_rmtree(dir);
 }
 
+/* A write that fails while decompressing (here a descriptor open for
+ * reading only) stops the pass with 74 naming the file, not a hang. */
+Test(backup, stream_load_write_error)
+{
+	char dir[MC_TEST_DIR_LEN], *in, *st, *out;
+	struct mc_bk_sums s;
+	struct mc_err err = { 0 };
+	int a, b;
+	char *data;
+
+	mc_test_dir(dir);
+	in = mc_asprintf("%s/in", dir);
+	st = mc_asprintf("%s/stored", dir);
+	out = mc_asprintf("%s/out", dir);
+	data = fill(in, 6 << 20);
+	a = open(in, O_RDONLY);
+	b = open(st, O_WRONLY | O_CREAT, 0600);
+	cr_assert_eq(mc_bk_store(a, in, b, st, 1, NULL, &s, &err), 0);
+	close(a);
+	close(b);
+	a = open(st, O_RDONLY);
+	b = open(out, O_RDONLY | O_CREAT, 0600);
+	cr_expect_eq(mc_bk_load(a, st, b, out, 1, NULL, &s, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_IOERR);
+	cr_expect(strstr(err.msg, out) != NULL, "%s", err.msg);
+	close(a);
+	close(b);
+	free(data);
+	free(in);
+	free(st);
+	free(out);
+	mc_test_rmtree(dir);
+}
+
 /* ---- forget ------------------------------------------------------------------ */
 
 static double at(const char *local)
