@@ -4,7 +4,8 @@
 #   make check      install what is missing, build, start the test servers on
 #                   loopback, run every test, stop the servers
 #   make asan       the same suite under AddressSanitizer + UBSan
-#   make valgrind   the CLI suite under valgrind
+#   make valgrind   the same suite under valgrind (slow: each test process
+#                   pays valgrind's start-up; up to an hour on 2 shared cores)
 #   make bench      benchmarks, written to docs/BENCHMARKS.md
 #   make fuzz       libFuzzer targets (clang), each for FUZZ_SECONDS
 #   make docs       regenerate man/ and completions/ from the command table
@@ -28,12 +29,10 @@ V        ?= 0
 Q         = $(if $(filter 1,$(V)),,@)
 say       = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 CC       ?= cc
-# libcurl is not linked into mercuryctl: lib/curl_lazy.c loads it on first
-# use (its headers are still needed). The unit tests link it for their own
-# requests to the receiver.
+# libcurl is not linked into mercuryctl nor the unit tests: lib/curl_lazy.c
+# loads it on first use (its headers are still needed).
 PKGS     := sqlite3 jansson hiredis inih libcrypto libcares libzstd
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
-CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null)
 SANITIZE ?=
 OPT      ?= -O2
 
@@ -104,7 +103,7 @@ $(BIN): $(CMD_OBJ) $(LIBA)
 $(UNIT): $(TEST_OBJ) $(TABLE_OBJ) $(LIBA)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(SANITIZE) -o $@ $(TEST_OBJ) $(TABLE_OBJ) $(LIBA) $(LDLIBS_ALL) \
-		$(CURL_LIBS) $(CRIT_LIBS)
+		$(CRIT_LIBS)
 
 # gendoc prints the man pages and completions from the command table; `make
 # docs` writes them into the tree and the tests compare the tree with it.

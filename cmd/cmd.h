@@ -18,6 +18,7 @@
 #include "state.h"
 
 struct mc_coord;
+struct mc_coord_lock;
 
 struct mc_ctx {
 	const struct mc_args *args;
@@ -53,6 +54,11 @@ struct mc_http *mc_ctx_http(struct mc_ctx *ctx);
 /* Takes the advisory lock NAME for this run, honouring --wait-lock;
  * main() releases it. */
 int mc_ctx_lock(struct mc_ctx *ctx, const char *name);
+/* Takes the coordinator's lock NAME (coord.h: fleet-wide with [fleet]),
+ * honouring --wait-lock; the caller releases it with
+ * mc_coord_lock_release. */
+int mc_ctx_coord_lock(struct mc_ctx *ctx, const char *name, int flags,
+		      struct mc_coord_lock **out);
 /* Writes r's exposition to --textfile-dir and pushes it to --pushgateway
  * when they are given; both are tried, the first failure fills err. */
 int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,

@@ -1,5 +1,6 @@
 /* ctx.c - helpers the command fronts share. */
 #include "cmd.h"
+#include "coord.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,18 +15,38 @@ struct mc_http *mc_ctx_http(struct mc_ctx *ctx)
 	return ctx->http;
 }
 
-int mc_ctx_lock(struct mc_ctx *ctx, const char *name)
+/* --wait-lock, in ms (0 when not given). */
+static int wait_lock_ms(struct mc_ctx *ctx, int64_t *wait_ms)
 {
 	const char *w = mc_args_value(ctx->args, "wait-lock");
-	int64_t wait_ms = 0;
+
+	*wait_ms = 0;
+	return w ? mc_parse_duration_ms(w, wait_ms, &ctx->err) : 0;
+}
+
+int mc_ctx_lock(struct mc_ctx *ctx, const char *name)
+{
+	int64_t wait_ms;
 	char *dir;
 
-	if (w && mc_parse_duration_ms(w, &wait_ms, &ctx->err) < 0)
+	if (wait_lock_ms(ctx, &wait_ms) < 0)
 		return -1;
 	dir = mc_asprintf("%s/locks", mc_state_dir(ctx->st));
 	ctx->lock = mc_lock_take(dir, name, wait_ms, &ctx->err);
 	free(dir);
 	return ctx->lock ? 0 : -1;
+}
+
+int mc_ctx_coord_lock(struct mc_ctx *ctx, const char *name, int flags,
+		      struct mc_coord_lock **out)
+{
+	int64_t wait_ms;
+
+	*out = NULL;
+	if (wait_lock_ms(ctx, &wait_ms) < 0)
+		return -1;
+	return mc_coord_lock_take(ctx->coord, name, flags, wait_ms, out,
+				  &ctx->err);
 }
 
 void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc)

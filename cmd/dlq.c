@@ -1,5 +1,6 @@
 /* dlq.c - `mercuryctl dlq stats|peek|replay|purge` (mercuryctl-dlq(1); docs/DESIGN.md, "The commands"). */
 #include "cmd.h"
+#include "coord.h"
 #include "dlq.h"
 
 #include <stdio.h>
@@ -516,6 +517,91 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 	free(name);
 }
 
+/* ---- the fleet's replay lease ---------------------------------------------- */
+
+/* With [fleet]: one replayer per source fleet-wide. The lease is named
+ * after the source's hash tag (the whole key when it has none), so that
+ * its key, <prefix>:{<tag>}:lock, hashes to the source's slot; each
+ * batch's script checks it (fencing, lib/dlq.h). */
+struct replay_lease {
+	struct mc_coord_lock *lock;	/* NULL without [fleet] */
+	char *key;
+	struct mc_dlq_fence fence;
+};
+
+static char *hash_tag(const char *key)
+{
+	const char *open = strchr(key, '{');
+	const char *close = open ? strchr(open + 1, '}') : NULL;
+
+	if (close != NULL && close > open + 1)
+		return mc_strndup(open + 1, (size_t)(close - open - 1));
+	return mc_strdup(key);
+}
+
+static void lease_release(struct mc_ctx *ctx, struct replay_lease *l)
+{
+	mc_coord_lock_release(ctx->coord, l->lock);
+	free(l->key);
+	memset(l, 0, sizeof(*l));
+}
+
+/* 0: taken (or no [fleet]); -1: refused (75: held elsewhere, or the
+ * fleet's Redis is unreachable -- safety before progress) or error. */
+static int lease_take(struct mc_ctx *ctx, struct mc_redis *r,
+		      const struct mc_dlq_conf *c, struct replay_lease *l)
+{
+	char *name;
+	redisReply *rp;
+	int rc, same;
+
+	memset(l, 0, sizeof(*l));
+	if (mc_coord_fleet_conf(ctx->coord) == NULL)
+		return 0;
+	name = hash_tag(c->source);
+	rc = mc_ctx_coord_lock(ctx, name, MC_COORD_FLEET_ONLY |
+			       MC_COORD_KEEPALIVE, &l->lock);
+	free(name);
+	if (rc < 0) {
+		if (mc_coord_degraded(ctx->coord)) {
+			json_object_set_new(ctx->report.doc, "fleet",
+					    json_string("degraded"));
+			json_object_set_new(ctx->report.doc, "fleet_error",
+					    json_string(mc_coord_degraded_why(
+						    ctx->coord)));
+		}
+		return -1;
+	}
+	l->key = mc_fleet_lock_key(mc_coord_fleet(ctx->coord),
+				   l->lock->lease.name);
+	/* the batches' check runs in the DLQ's Redis: the lease must be
+	 * there, beside the lists */
+	rp = mc_redis_cmd(r, &ctx->err, "HGET %s owner", l->key);
+	if (rp == NULL) {
+		lease_release(ctx, l);
+		if (ctx->err.code != MC_EXIT_CONFIG)
+			ctx->err.code = MC_EXIT_CRITICAL;
+		return -1;
+	}
+	same = rp->type == REDIS_REPLY_STRING &&
+	       mc_streq(rp->str, l->lock->lease.owner);
+	freeReplyObject(rp);
+	if (!same) {
+		lease_release(ctx, l);
+		return mc_err_set(&ctx->err, MC_EXIT_CONFIG, "DLQ '%s': the "
+				  "fleet's Redis ([fleet] redis_url) is not "
+				  "the one holding %s: each batch checks the "
+				  "fleet lease beside the lists, so they must "
+				  "be one Redis server and database", c->name,
+				  c->source);
+	}
+	l->fence.key = l->key;
+	l->fence.owner = l->lock->lease.owner;
+	l->fence.token = l->lock->lease.token;
+	l->fence.lease_ms = l->lock->lease.lease_ms;
+	return 0;
+}
+
 static int replay_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
@@ -525,6 +611,7 @@ static int replay_run(struct mc_ctx *ctx)
 	struct mc_dlq_result res = { 0 };
 	struct mc_dlq_stats st;
 	struct replay_ui ui = { 0 };
+	struct replay_lease lease = { 0 };
 	struct mc_redis *r;
 	const char *v;
 	char *lock;
@@ -551,6 +638,12 @@ static int replay_run(struct mc_ctx *ctx)
 		return -1;
 	if ((r = redis_open(ctx, s)) == NULL)
 		return -1;
+	if (!o.dry_run && lease_take(ctx, r, &c, &lease) < 0) {
+		mc_redis_close(r);
+		return -1;
+	}
+	if (lease.lock != NULL)
+		o.fence = &lease.fence;
 	ui.ctx = ctx;
 	ui.c = &c;
 	if (mc_ctx_bar_wanted(ctx)) {
@@ -569,6 +662,7 @@ static int replay_run(struct mc_ctx *ctx)
 		o.decided = on_decided;
 	}
 	rc = mc_dlq_replay(r, &c, &o, &res, &ctx->err);
+	lease_release(ctx, &lease);
 	if (ui.bar)
 		fputs("\n", stderr);
 	if (ui.listed > DRY_LIST_MAX)
@@ -769,7 +863,17 @@ static const struct mc_cmd dlq_replay = {
 	"in text and in the JSON \"messages\" array, with the counts of all. "
 	"With a rate, a batch waits for its tokens, unless they would come "
 	"after the deadline: then the run stops at once. "
-	"One replay per DLQ runs at a time (exit 75). In -o prom, "
+	"One replay per DLQ runs at a time (exit 75). With a [fleet] section "
+	"(mercuryctl-fleet(1)) that holds fleet-wide: the replay takes the "
+	"fleet lease of its source (named after the source's {hash tag}, or "
+	"the whole key), renewed while it runs, and every batch's script "
+	"first checks that this replayer still holds it with its fencing "
+	"token; a replayer that lost it (paused or cut off past the lease, "
+	"another host took over) moves not one more message and exits 75. "
+	"When the fleet's Redis cannot be reached the replay does not start "
+	"(exit 75: safety before progress); the fleet's redis_url must be the "
+	"DLQ's Redis (exit 78 otherwise), since the check runs beside the "
+	"lists. --dry-run takes no lease. In -o prom, "
 	"mercury_dlq_replayed_total and mercury_dlq_dead_total count every "
 	"message moved by every replay this state file recorded (kept "
 	"however old the audit gets), and mercury_dlq_replayed_last_run and "

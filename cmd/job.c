@@ -30,6 +30,7 @@ static int run_run(struct mc_ctx *ctx)
 		mc_deadline_set(&ctx->dl, 0);
 	jr.dl = &ctx->dl;
 	jr.http = NULL;
+	jr.coord = ctx->coord;
 	code = mc_job_runner_run(&jr, &ctx->report, &ctx->err);
 	if (code >= 0 && !jr.ok && !mc_interrupted) {
 		char d[32];
@@ -92,7 +93,11 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"overlap decides what happens when the job's previous run still "
 	"holds its lock: skip (the default) records a skipped run and exits "
 	"75 at once; wait waits for it, up to --wait-lock or else the job's "
-	"timeout, then exits 75; allow runs both.\n\n"
+	"timeout, then exits 75; allow runs both. With a [fleet] section "
+	"(mercuryctl-fleet(1)) the lock holds fleet-wide, renewed while the "
+	"job runs: a job scheduled on every host runs once, the other hosts "
+	"skip (or wait); when the fleet's Redis cannot be reached the lock "
+	"is this host's alone, as without a fleet.\n\n"
 	"With notify = true (or a list of webhook names) a failed run - an "
 	"exit code not in success_codes, a signal, a timeout - sends one "
 	"critical alert, \"job NAME failed\", whose identity is the job's, "

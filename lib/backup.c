@@ -6,8 +6,9 @@
  * DIR/.partial-* found while holding it was left by a writer that is gone
  * (killed, crashed, out of disk) and is removed. The new backup is written
  * under DIR/.partial-<id>/: each file streamed (hashed, compressed, fsynced),
- * SQLite databases first copied with the online backup API (one read
- * transaction, so other writers go on and the copy is consistent), then
+ * SQLite databases through the online backup API (one read transaction, so
+ * other writers go on and the copy is consistent) whose pages go straight
+ * into the stream (lib/backup_sink.c), then
  * manifest.json, the directories fsynced, the rename to DIR/<id> and an
  * fsync of DIR. Until that rename nothing is listed.
  */
@@ -150,24 +151,15 @@ static int sqlite_page_size(sqlite3 *db)
 	return page;
 }
 
-int mc_bk_sqlite_copy(const char *src, const char *dst, struct mc_bk_io *io,
-		      struct mc_err *err)
+int mc_bk_sqlite_source(const char *src, sqlite3 **out, struct mc_err *err)
 {
-	sqlite3 *s = NULL, *d = NULL;
-	sqlite3_backup *b = NULL;
-	int rc = -1, fd, busy = 0, step, page;
-	uint64_t counted = 0;
+	sqlite3 *s = NULL;
 
-	/* The file exists (0600, ours) before SQLite opens it. */
-	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot create %s",
-				  dst);
-	close(fd);
+	*out = NULL;
 	if (sqlite3_open_v2(src, &s, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		sqlerr(s, err, MC_EXIT_IOERR, "cannot open", src);
-		goto out;
+		sqlite3_close(s);
+		return -1;
 	}
 	sqlite3_busy_timeout(s, 10000);
 	/* One read transaction for the whole copy: a consistent snapshot,
@@ -175,23 +167,36 @@ int mc_bk_sqlite_copy(const char *src, const char *dst, struct mc_bk_io *io,
 	if (sqlite3_exec(s, "BEGIN; SELECT count(*) FROM sqlite_master;",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		sqlerr(s, err, MC_EXIT_IOERR, "cannot read", src);
-		goto out;
+		sqlite3_close(s);
+		return -1;
 	}
-	if (sqlite3_open_v2(dst, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(d, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;",
-			 NULL, NULL, NULL) != SQLITE_OK) {
-		sqlerr(d, err, MC_EXIT_IOERR, "cannot create", dst);
-		goto out;
+	*out = s;
+	return 0;
+}
+
+void mc_bk_sqlite_source_end(sqlite3 *s)
+{
+	if (s) {
+		sqlite3_exec(s, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(s);
 	}
+}
+
+int mc_bk_sqlite_steps(sqlite3 *s, sqlite3 *d, const char *src,
+		       const char *dst, struct mc_bk_io *io, int count,
+		       struct mc_err *err)
+{
+	sqlite3_backup *b;
+	int busy = 0, step, page;
+	uint64_t counted = 0;
+
 	b = sqlite3_backup_init(d, "main", s, "main");
-	if (b == NULL) {
-		sqlerr(d, err, MC_EXIT_IOERR, "cannot copy", src);
-		goto out;
-	}
+	if (b == NULL)
+		return sqlerr(d, err, MC_EXIT_IOERR, "cannot copy", src);
 	page = sqlite_page_size(s);
 	for (;;) {
 		step = sqlite3_backup_step(b, 2048);
-		if (io) {
+		if (io && count) {
 			uint64_t now = (uint64_t)(sqlite3_backup_pagecount(b) -
 						  sqlite3_backup_remaining(b)) *
 				       (uint64_t)page;
@@ -210,43 +215,62 @@ int mc_bk_sqlite_copy(const char *src, const char *dst, struct mc_bk_io *io,
 			if (++busy > 1000) {
 				mc_err_set(err, MC_EXIT_IOERR, "cannot copy %s: "
 					   "busy for too long", src);
-				goto out;
+				goto fail;
 			}
 			mc_sleep_ms(10);
 		} else if (step != SQLITE_OK) {
 			mc_err_set(err, MC_EXIT_IOERR, "cannot copy %s to %s: %s",
 				   src, dst, sqlite3_errstr(step));
-			goto out;
+			goto fail;
 		}
 		if (mc_interrupted) {
 			mc_err_set(err, mc_interrupted == SIGTERM ?
 				   MC_EXIT_SIGTERM : MC_EXIT_SIGINT,
 				   "interrupted by %s", mc_interrupted == SIGTERM ?
 				   "SIGTERM" : "SIGINT");
-			goto out;
+			goto fail;
 		}
 		if (io && io->dl && mc_deadline_passed(io->dl)) {
 			mc_err_set(err, MC_EXIT_CRITICAL,
 				   "the run's deadline (--timeout) passed");
-			goto out;
+			goto fail;
 		}
 	}
 	step = sqlite3_backup_finish(b);
-	b = NULL;
-	if (step != SQLITE_OK) {
-		mc_err_set(err, MC_EXIT_IOERR, "cannot write %s: %s", dst,
-			   sqlite3_errstr(step));
+	if (step != SQLITE_OK)
+		return mc_err_set(err, MC_EXIT_IOERR, "cannot write %s: %s", dst,
+				  sqlite3_errstr(step));
+	return 0;
+fail:
+	sqlite3_backup_finish(b);
+	return -1;
+}
+
+int mc_bk_sqlite_copy(const char *src, const char *dst, struct mc_bk_io *io,
+		      struct mc_err *err)
+{
+	sqlite3 *s = NULL, *d = NULL;
+	int rc = -1, fd;
+
+	/* The file exists (0600, ours) before SQLite opens it. */
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot create %s",
+				  dst);
+	close(fd);
+	if (mc_bk_sqlite_source(src, &s, err) < 0)
+		goto out;
+	if (sqlite3_open_v2(dst, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(d, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		sqlerr(d, err, MC_EXIT_IOERR, "cannot create", dst);
 		goto out;
 	}
-	rc = 0;
+	rc = mc_bk_sqlite_steps(s, d, src, dst, io, 1, err);
 out:
-	if (b)
-		sqlite3_backup_finish(b);
 	sqlite3_close(d);
-	if (s) {
-		sqlite3_exec(s, "COMMIT", NULL, NULL, NULL);
-		sqlite3_close(s);
-	}
+	mc_bk_sqlite_source_end(s);
 	return rc;
 }
 
@@ -267,6 +291,12 @@ char *mc_bk_immutable_uri(const char *path)
 
 int mc_bk_sqlite_check(const char *path, char **why, struct mc_err *err)
 {
+	return mc_bk_sqlite_check_vfs(path, NULL, why, err);
+}
+
+int mc_bk_sqlite_check_vfs(const char *path, const char *vfs, char **why,
+			   struct mc_err *err)
+{
 	char *uri = NULL;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
@@ -277,7 +307,7 @@ int mc_bk_sqlite_check(const char *path, char **why, struct mc_err *err)
 	/* immutable: no -wal or -shm beside a copy, nothing written. */
 	uri = mc_bk_immutable_uri(path);
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-			    NULL) != SQLITE_OK) {
+			    vfs) != SQLITE_OK) {
 		*why = mc_asprintf("cannot open: %s",
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		rc = 0;
@@ -713,18 +743,17 @@ int mc_bk_finish_file(int fd, const char *path, struct mc_err *err)
 	return 0;
 }
 
-/* A database: online backup into a copy, then the copy streamed (zstd) or
- * hashed in place (none). */
-static int store_sqlite(const struct mc_bk_create_opts *o, struct item *it,
-			const char *partial, const char *out_path, int seq,
-			struct mc_bk_io *io, struct mc_bk_file *f,
-			struct mc_err *err)
+/* A database through a copy on disk: the online backup into the copy,
+ * then the copy streamed (zstd) or hashed in place (none). */
+static int store_sqlite_copy(const struct mc_bk_create_opts *o,
+			     struct item *it, const char *partial,
+			     const char *out_path, int seq,
+			     struct mc_bk_io *io, struct mc_bk_sums *sums,
+			     struct mc_err *err)
 {
 	char *copy = o->zstd ? mc_asprintf("%s/.copy-%d.db", partial, seq) :
 		     mc_strdup(out_path);
-	struct mc_bk_sums sums;
 	int in = -1, out = -1, rc = -1;
-	uint64_t base = io->done;
 
 	if (mc_bk_sqlite_copy(it->original, copy, io, err) < 0)
 		goto out;
@@ -737,33 +766,25 @@ static int store_sqlite(const struct mc_bk_create_opts *o, struct item *it,
 	if (o->zstd) {
 		if ((out = mc_bk_open_new(out_path, err)) < 0)
 			goto out;
-		if (mc_bk_store(in, copy, out, out_path, 1, io, &sums, err) < 0)
+		if (mc_bk_store(in, copy, out, out_path, 1, io, sums, err) < 0)
 			goto out;
 		rc = mc_bk_finish_file(out, out_path, err);
 		out = -1;
-		if (rc < 0)
-			goto out;
-		rc = -1;
 	} else {
 		struct stat cst;
 
 		/* The copy goes to disk while it is hashed. */
 		if (fstat(in, &cst) == 0)
 			mc_bk_writeback(in, 0, (uint64_t)cst.st_size);
-		if (mc_bk_load(in, copy, -1, NULL, 0, io, &sums, err) < 0)
+		if (mc_bk_load(in, copy, -1, NULL, 0, io, sums, err) < 0)
 			goto out;
 		if (fsync(in) < 0) {
 			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot write %s",
 				   copy);
 			goto out;
 		}
+		rc = 0;
 	}
-	io->done = base + it->size_hint;
-	f->size = sums.size;
-	f->stored_size = sums.stored;
-	memcpy(f->sha256, sums.sha256, 65);
-	memcpy(f->sha256_original, sums.sha256_original, 65);
-	rc = 0;
 out:
 	if (in >= 0)
 		close(in);
@@ -773,6 +794,54 @@ out:
 		unlink(copy);
 	free(copy);
 	return rc;
+}
+
+/* A database: the online backup streamed straight through the hashes and
+ * the compressor into the stored file; through a copy on disk when that
+ * pass turns out stale (lib/backup_sink.c says when). */
+static int store_sqlite(struct mc_bk_create_opts *o, struct item *it,
+			const char *partial, const char *out_path, int seq,
+			struct mc_bk_io *io, struct mc_bk_file *f,
+			struct mc_err *err)
+{
+	struct mc_bk_writer *w;
+	struct mc_bk_sums sums;
+	uint64_t base = io->done;
+	int out, stale = 0, rc;
+
+	if ((out = mc_bk_open_new(out_path, err)) < 0)
+		return -1;
+	w = mc_bk_writer_new(out, out_path, o->zstd, io);
+	rc = mc_bk_sqlite_stream(it->original, w, io, &stale, err);
+	if (rc == 0)
+		rc = mc_bk_writer_finish(w, &sums, err);
+	mc_bk_writer_free(w);
+	if (rc == 0) {
+		rc = mc_bk_finish_file(out, out_path, err);
+	} else {
+		close(out);
+		if (stale) {
+			mc_log(MC_LOG_INFO, "%s: cannot stream its backup (page "
+			       "1 newer in the WAL than in the file): copying "
+			       "through a file", it->original);
+			io->done = base;
+			o->copies_on_disk++;
+			if (unlink(out_path) < 0)
+				rc = mc_err_sys(err, MC_EXIT_IOERR, errno,
+						"cannot remove %s", out_path);
+			else
+				rc = store_sqlite_copy(o, it, partial, out_path,
+						       seq, io, &sums, err);
+		}
+	}
+	if (rc < 0)
+		return -1;
+	io->done = base + it->size_hint;
+	f->size = sums.size;
+	f->stored_size = sums.stored;
+	memcpy(f->sha256, sums.sha256, 65);
+	memcpy(f->sha256_original, sums.sha256_original, 65);
+	return 0;
 }
 
 static int store_plain(const struct mc_bk_create_opts *o, struct item *it,

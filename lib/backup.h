@@ -185,6 +185,9 @@ struct mc_bk_create_opts {
 	struct mc_bk_io io;
 	double now;			/* 0: the wall clock */
 	int removed_partials;		/* out: stale partials removed */
+	int copies_on_disk;		/* out: databases that could not be
+					   streamed and went through a copy
+					   on disk (lib/backup_sink.c) */
 };
 
 /* Takes the lock on DIR (75 when held), removes stale partials, writes a

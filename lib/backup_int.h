@@ -8,6 +8,8 @@
 
 #include "backup.h"
 
+#include <sqlite3.h>
+
 /* A new file, 0600, O_EXCL and O_NOFOLLOW; -1 with err naming it. */
 int mc_bk_open_new(const char *path, struct mc_err *err);
 /* fsync and close, each failure naming the file. Closes fd always. */
@@ -15,6 +17,53 @@ int mc_bk_finish_file(int fd, const char *path, struct mc_err *err);
 int mc_bk_fsync_path(const char *path, int dir, struct mc_err *err);
 /* Starts (does not wait for) writeback of bytes [from, to) of fd. */
 void mc_bk_writeback(int fd, uint64_t from, uint64_t to);
+
+/* The source of a copy: src opened read-only inside one read
+ * transaction (a consistent snapshot while others write). */
+int mc_bk_sqlite_source(const char *src, sqlite3 **out, struct mc_err *err);
+/* Ends the transaction and closes; NULL is fine. */
+void mc_bk_sqlite_source_end(sqlite3 *s);
+/* The online backup of s into d, step by step, stopping on a signal or
+ * the deadline (io may be NULL); count: add the pages done to io's
+ * progress. src and dst name the two in messages. */
+int mc_bk_sqlite_steps(sqlite3 *s, sqlite3 *d, const char *src,
+		       const char *dst, struct mc_bk_io *io, int count,
+		       struct mc_err *err);
+/* The online backup of src streamed into w with no copy on disk
+ * (lib/backup_sink.c). *stale set (and -1) when this pass could not be
+ * the copy: the caller truncates the output and copies through a file. */
+int mc_bk_sqlite_stream(const char *src, struct mc_bk_writer *w,
+			struct mc_bk_io *io, int *stale, struct mc_err *err);
+
+/* A one-file VFS of our own (lib/backup_sink.c, lib/backup_follow.c),
+ * registered (not as the default) under "mercury-bk-KIND-<app>": files
+ * open with xopen, the rest asks the default VFS or does nothing. */
+struct mc_bk_vfs {
+	sqlite3_vfs vfs;
+	char name[64];
+};
+void mc_bk_vfs_init(struct mc_bk_vfs *v, const char *kind, void *app,
+		    int file_size,
+		    int (*xopen)(sqlite3_vfs *, const char *, sqlite3_file *,
+				 int, int *));
+/* File methods with nothing to do: no sync, no locks, no controls. */
+int mc_bk_vf_sync(sqlite3_file *f, int flags);
+int mc_bk_vf_lock(sqlite3_file *f, int level);
+int mc_bk_vf_reserved(sqlite3_file *f, int *out);
+int mc_bk_vf_control(sqlite3_file *f, int op, void *arg);
+
+/* mc_bk_sqlite_check through the VFS named vfs (NULL: the default). */
+int mc_bk_sqlite_check_vfs(const char *path, const char *vfs, char **why,
+			   struct mc_err *err);
+/* mc_bk_load of a compressed database into the new copy out_fd/out_path
+ * (size bytes once whole) with mc_bk_sqlite_check of the copy running on
+ * another thread at the same time, its reads waiting for the bytes
+ * (lib/backup_follow.c). *why: the check's finding, worth reading only
+ * when the load succeeded and its sums match the manifest. */
+int mc_bk_load_checked(int in_fd, const char *in_name, int out_fd,
+		       const char *out_path, uint64_t size,
+		       struct mc_bk_io *io, struct mc_bk_sums *sums,
+		       char **why, struct mc_err *err);
 
 /* "file:PATH?immutable=1": a database copy opened read-only leaves no
  * -wal or -shm beside it. Caller frees. */

@@ -51,16 +51,13 @@ static char *last_words(struct mc_buf *b)
 	while ((nl = strrchr(t, '\n')) && nl[1] == '\0')
 		*nl = '\0';
 	nl = strrchr(t, '\n');
-	clean = mc_utf8_clean(nl ? nl + 1 : t);
+	clean = mc_escape_str(nl ? nl + 1 : t);
 	free(t);
-	for (char *p = clean; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (strlen(clean) > 200)
-		clean[200] = '\0';
-	t = *clean ? mc_asprintf(" (%s)", clean) : mc_strdup("");
+	t = mc_utf8_truncate(clean, 200);
 	free(clean);
-	return t;
+	clean = *t ? mc_asprintf(" (%s)", t) : mc_strdup("");
+	free(t);
+	return clean;
 }
 
 /* Why a finished run failed, as one line; NULL when it did not. */

@@ -5,7 +5,8 @@
  * Verify trusts nothing but the manifest's checksummed content: each stored
  * file is opened without following symlinks, its size and SHA-256 compared,
  * decompressed and its original SHA-256 compared, and database copies get
- * PRAGMA integrity_check. Restore verifies first and refuses a bad backup
+ * PRAGMA integrity_check (a compressed one while it is being decompressed,
+ * lib/backup_follow.c). Restore verifies first and refuses a bad backup
  * before touching anything; then each file is written beside its target,
  * fsynced and renamed over it, the replaced one kept as a hard link
  * <file>.pre-restore-<id>; a database that exists (the live state file
@@ -76,6 +77,7 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 		       struct mc_bk_verify_result *r, struct mc_err *err)
 {
 	char *path = mc_asprintf("%s/%s", bdir, f->path), *copy = NULL;
+	char *why = NULL;
 	struct mc_bk_sums sums;
 	struct mc_err e = { 0 };
 	struct stat st;
@@ -113,7 +115,9 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 		if ((out = mc_bk_open_new(copy, err)) < 0)
 			goto out;
 	}
-	if (mc_bk_load(fd, path, out, copy, f->zstd, io, &sums, &e) < 0) {
+	if ((copy ? mc_bk_load_checked(fd, path, out, copy, f->size, io,
+				       &sums, &why, &e) :
+	     mc_bk_load(fd, path, out, copy, f->zstd, io, &sums, &e)) < 0) {
 		if (e.code != MC_EXIT_CRITICAL) {
 			*err = e;
 			goto out;
@@ -130,13 +134,11 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 		bad(r, f->path, "the restored bytes differ from the original "
 		    "(SHA-256 or size)");
 	} else if (f->sqlite) {
-		char *why = NULL;
-
-		if (mc_bk_sqlite_check(copy ? copy : path, &why, err) < 0)
+		/* A copy was checked while it was written. */
+		if (copy == NULL && mc_bk_sqlite_check(path, &why, err) < 0)
 			goto out;
 		if (why)
 			bad(r, f->path, "%s", why);
-		free(why);
 	}
 	rc = 0;
 	goto out;
@@ -150,6 +152,7 @@ out:
 	if (copy)
 		unlink(copy);
 	free(copy);
+	free(why);
 	free(path);
 	return rc;
 }

@@ -773,13 +773,15 @@ static void zsh_text(FILE *f, const char *s)
 	}
 }
 
+/* Entries are added as +=('KEY' 'VALUE'): in a["KEY"]=VALUE zsh keeps the
+ * quotes as part of the key, and no lookup would find it. */
 static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 {
 	const struct mc_cmd *cmd = path[depth - 1];
 	struct mc_buf key = { 0 };
 
 	key_of(&key, path, depth);
-	fprintf(f, "_mercuryctl_words[\"%s\"]='", key.data ? key.data : "");
+	fprintf(f, "_mercuryctl_words+=('%s' '", key.data ? key.data : "");
 	for (size_t i = 0; cmd->subs && cmd->subs[i]; i++)
 	{
 		fprintf(f, "%s%s:", i ? "\n" : "", cmd->subs[i]->name);
@@ -795,16 +797,16 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		fprintf(f, "%s%s", cmd->subs ? "\n" : "", w.data);
 		mc_buf_release(&w);
 	}
-	fprintf(f, "'\n");
+	fprintf(f, "')\n");
 	{
 		struct mc_buf nc = { 0 };
 
 		if (names_cmd(&nc, cmd))
-			fprintf(f, "_mercuryctl_names[\"%s\"]='%s'\n",
+			fprintf(f, "_mercuryctl_names+=('%s' '%s')\n",
 				key.data, nc.data);
 		mc_buf_release(&nc);
 	}
-	fprintf(f, "_mercuryctl_opts[\"%s\"]='", key.data ? key.data : "");
+	fprintf(f, "_mercuryctl_opts+=('%s' '", key.data ? key.data : "");
 	for (size_t i = 0, n = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
 
@@ -817,7 +819,7 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 			zsh_text(f, o->help);
 		}
 	}
-	fprintf(f, "'\n");
+	fprintf(f, "')\n");
 	for (size_t i = 0; cmd->opts && cmd->opts[i].long_name; i++) {
 		const struct mc_opt *o = &cmd->opts[i];
 		struct mc_buf v = { 0 };
@@ -825,20 +827,23 @@ static void zsh_entry(FILE *f, const struct mc_cmd *const *path, size_t depth)
 		if ((o->flags & MC_OPTF_HIDDEN) || !takes_value(o))
 			continue;
 		value_words(&v, o);
-		fprintf(f, "_mercuryctl_values[\"--%s\"]='%s'\n", o->long_name,
+		fprintf(f, "_mercuryctl_values+=('--%s' '%s')\n", o->long_name,
 			v.data);
 		if (o->short_name)
-			fprintf(f, "_mercuryctl_values[\"-%c\"]='%s'\n",
+			fprintf(f, "_mercuryctl_values+=('-%c' '%s')\n",
 				o->short_name, v.data);
 		mc_buf_release(&v);
 	}
 	mc_buf_release(&key);
 }
 
+/* The command path being completed lives in cmd: a zsh function must not
+ * name a variable path, which zsh ties to $PATH (local path=... empties the
+ * command search path, and nothing completes). */
 static const char zsh_body[] =
 "\n"
 "_mercuryctl() {\n"
-"\tlocal path=mercuryctl w i skip=0 prev=${words[CURRENT-1]} cfg=\n"
+"\tlocal cmd=mercuryctl w i skip=0 prev=${words[CURRENT-1]} cfg=\n"
 "\tlocal -a items\n"
 "\tfor ((i = 2; i < CURRENT; i++)); do\n"
 "\t\tw=${words[i]}\n"
@@ -849,7 +854,7 @@ static const char zsh_body[] =
 "\t\t--*=*) continue ;;\n"
 "\t\t-*) (( ${+_mercuryctl_values[$w]} )) && skip=1; continue ;;\n"
 "\t\tesac\n"
-"\t\t(( ${+_mercuryctl_opts[$path $w]} )) && path=\"$path $w\"\n"
+"\t\t(( ${+_mercuryctl_opts[$cmd $w]} )) && cmd=\"$cmd $w\"\n"
 "\tdone\n"
 "\tif (( CURRENT > 2 && ${+_mercuryctl_values[$prev]} )); then\n"
 "\t\tcase ${_mercuryctl_values[$prev]} in\n"
@@ -861,15 +866,15 @@ static const char zsh_body[] =
 "\t\treturn\n"
 "\tfi\n"
 "\tif [[ ${words[CURRENT]} == -* ]]; then\n"
-"\t\titems=(${(f)_mercuryctl_opts[$path]})\n"
-"\t\t[[ $path != mercuryctl ]] && items+=(${(f)_mercuryctl_opts[mercuryctl]})\n"
+"\t\titems=(${(f)_mercuryctl_opts[$cmd]})\n"
+"\t\t[[ $cmd != mercuryctl ]] && items+=(${(f)_mercuryctl_opts[mercuryctl]})\n"
 "\t\t_describe 'option' items\n"
 "\telse\n"
-"\t\titems=(${(f)_mercuryctl_words[$path]})\n"
+"\t\titems=(${(f)_mercuryctl_words[$cmd]})\n"
 "\t\t(( ${#items} )) && _describe 'command' items\n"
-"\t\tif (( ${+_mercuryctl_names[$path]} )); then\n"
+"\t\tif (( ${+_mercuryctl_names[$cmd]} )); then\n"
 "\t\t\tcfg=${cfg/#\\~/$HOME}\n"
-"\t\t\titems=(${(f)\"$(${words[1]} ${cfg:+--config} ${cfg:+$cfg} ${=_mercuryctl_names[$path]} 2>/dev/null)\"})\n"
+"\t\t\titems=(${(f)\"$(${words[1]} ${cfg:+--config} ${cfg:+$cfg} ${=_mercuryctl_names[$cmd]} 2>/dev/null)\"})\n"
 "\t\t\t(( ${#items} )) && compadd -a items\n"
 "\t\tfi\n"
 "\tfi\n"

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,7 @@ int mc_coord_keepalive_start(struct mc_coord *c, struct mc_coord_lock *l,
 	const struct mc_fleet_conf *fc = mc_coord_fleet_conf(c);
 	struct mc_coord_keepalive *ka = mc_calloc(1, sizeof(*ka));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int rc;
 
 	ka->fc.url = dup_or_null(fc->url);
@@ -231,7 +233,12 @@ int mc_coord_keepalive_start(struct mc_coord *c, struct mc_coord_lock *l,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ka->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	/* the thread blocks every signal, so SIGINT and SIGTERM reach the
+	 * thread doing the work and interrupt its waits */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&ka->thread, NULL, keepalive_main, ka);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		pthread_cond_destroy(&ka->cv);
 		pthread_mutex_destroy(&ka->mu);

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
+#include "fleet.h"
 #include "json_scan.h"
+#include "redis_script.h"
 #include "resil.h"
 
 #define DLQ_HEAD_RETRIES 5	/* "MCHEAD changed" re-reads before giving up */
@@ -314,21 +314,30 @@ out:
 
 /* --- Redis helpers ------------------------------------------------------ */
 
-/* KEYS: source, target, dead. ARGV: n, the destinations as one string of n
- * letters ("T" target, "D" dead), the n payloads, then the n messages as
- * read. Checks the types first so that nothing is written when a key is
- * not a list, then that the source's head still is, message for message,
- * what was read (Lua compares its interned strings by identity: no hash
- * of the batch is needed). */
+/* KEYS: source, target, dead, and with fencing the lease's key. ARGV: n,
+ * the destinations as one string of n letters ("T" target, "D" dead), the
+ * n payloads, the n messages as read, and with fencing the lease's owner,
+ * token and lease ms. With fencing, nothing moves unless the lease is
+ * still this replayer's (mc_fence of fleet.h, which renews it too): a
+ * replayer that lost it -- paused, cut off -- cannot move one more
+ * message. Then the types are checked so that nothing is written when a
+ * key is not a list, then that the source's head still is, message for
+ * message, what was read (Lua compares its interned strings by identity:
+ * no hash of the batch is needed). */
 static const char replay_script[] =
+	MC_FLEET_LUA_FENCE
 	"local n = tonumber(ARGV[1])\n"
+	"if KEYS[4] and not mc_fence(KEYS[4], ARGV[3 + 2 * n],"
+	" ARGV[4 + 2 * n], tonumber(ARGV[5 + 2 * n])) then\n"
+	"  return redis.error_reply('MCFENCED')\n"
+	"end\n"
 	"for i = 1, 3 do\n"
 	"  local t = redis.call('TYPE', KEYS[i])['ok']\n"
 	"  if t ~= 'list' and t ~= 'none' then\n"
 	"    return redis.error_reply('MCTYPE ' .. i)\n"
 	"  end\n"
 	"end\n"
-	"local head = redis.call('LRANGE', KEYS[1], 0, n - 1)\n"
+"local head = redis.call('LRANGE', KEYS[1], 0, n - 1)\n"
 	"if #head < n then\n"
 	"  return redis.error_reply('MCHEAD changed')\n"
 	"end\n"
@@ -370,15 +379,6 @@ static const char purge_script[] =
 	"redis.call('DEL', KEYS[1])\n"
 	"return n\n";
 
-static void sha1_hex(const void *p, size_t n, char out[41])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	EVP_Digest(p, n, md, &mdlen, EVP_sha1(), NULL);
-	mc_hex(md, 20, out);
-}
-
 static const char *dlq_name(const struct mc_dlq_conf *c)
 {
 	return c->name ? c->name : "";
@@ -396,33 +396,6 @@ static int key_fail(const struct mc_dlq_conf *c, const char *key,
 	if (err)
 		*err = *e;
 	return -1;
-}
-
-/* EVALSHA of script; argv[0] and argv[1] are filled here. On NOSCRIPT
- * the script is loaded (SCRIPT LOAD) and called once more. On an error
- * reply, NULL with e filled. */
-static redisReply *run_script(struct mc_redis *r, const char *script,
-			      int argc, const char **argv, size_t *argvlen,
-			      struct mc_err *e)
-{
-	char sha[41];
-	redisReply *reply;
-
-	sha1_hex(script, strlen(script), sha);
-	argv[0] = "EVALSHA";
-	argvlen[0] = 7;
-	argv[1] = sha;
-	argvlen[1] = 40;
-	mc_err_clear(e);
-	reply = mc_redis_cmdargv(r, argc, argv, argvlen, e);
-	if (reply != NULL || strstr(e->msg, "NOSCRIPT") == NULL)
-		return reply;
-	mc_err_clear(e);
-	reply = mc_redis_cmd(r, e, "SCRIPT LOAD %s", script);
-	if (reply == NULL)
-		return NULL;
-	freeReplyObject(reply);
-	return mc_redis_cmdargv(r, argc, argv, argvlen, e);
 }
 
 static int llen(struct mc_redis *r, const struct mc_dlq_conf *c,
@@ -627,23 +600,16 @@ void mc_dlq_msgs_free(struct mc_dlq_msg *m, size_t n)
 int mc_dlq_purge_dead(struct mc_redis *r, const struct mc_dlq_conf *c,
 		      long long max, long long *removed, struct mc_err *err)
 {
-	const char *argv[5];
-	size_t argvlen[5];
 	struct mc_err e = { 0 };
 	redisReply *reply;
 	char maxs[24];
+	const char *args[1] = { maxs };
 
 	*removed = 0;
 	if (conf_ok(c, err) < 0)
 		return -1;
 	snprintf(maxs, sizeof(maxs), "%lld", max > 0 ? max : 0);
-	argv[2] = "1";
-	argvlen[2] = 1;
-	argv[3] = c->dead;
-	argvlen[3] = strlen(c->dead);
-	argv[4] = maxs;
-	argvlen[4] = strlen(maxs);
-	reply = run_script(r, purge_script, 5, argv, argvlen, &e);
+	reply = mc_redis_eval(r, purge_script, 1, &c->dead, 1, args, NULL, &e);
 	if (reply == NULL)
 		return key_fail(c, c->dead, &e, err);
 	if (reply->type == REDIS_REPLY_INTEGER)
@@ -841,48 +807,62 @@ static void prepare(struct prepared *p, redisReply *head,
 }
 
 /* The arguments of the EVALSHA moving batch p, in argv/argvlen (which
- * hold 8 + 2 * batch entries). */
-static int move_args(const struct mc_dlq_conf *c, const struct prepared *p,
-		     const char *script_sha, char *nbuf, size_t nsize,
+ * hold MOVE_ARGC(batch) entries); lease (room for a number) gets the
+ * fence's lease in ms. */
+#define MOVE_ARGC(batch) (12 + 2 * (batch))
+static int move_args(const struct mc_dlq_conf *c,
+		     const struct mc_dlq_fence *fence, const struct prepared *p, const char *script_sha,
+		     char *nbuf, size_t nsize, char *lease, size_t lsize,
 		     const char **argv, size_t *argvlen)
 {
+	int i = 0;
+	size_t n;
+
 	snprintf(nbuf, nsize, "%zu", p->got);
-	argv[0] = "EVALSHA";
-	argvlen[0] = 7;
-	argv[1] = script_sha;
-	argvlen[1] = 40;
-	argv[2] = "3";
-	argvlen[2] = 1;
-	argv[3] = c->source;
-	argvlen[3] = strlen(c->source);
-	argv[4] = c->target;
-	argvlen[4] = strlen(c->target);
-	argv[5] = c->dead;
-	argvlen[5] = strlen(c->dead);
-	argv[6] = nbuf;
-	argvlen[6] = strlen(nbuf);
-	argv[7] = p->dest;
-	argvlen[7] = p->got;
-	for (size_t i = 0; i < p->got; i++) {
-		argv[8 + i] = p->outs[i];
-		argvlen[8 + i] = p->lens[i];
-		argv[8 + p->got + i] = p->head->element[i]->str;
-		argvlen[8 + p->got + i] = p->head->element[i]->len;
+	argv[i++] = "EVALSHA";
+	argv[i++] = script_sha;
+	argv[i++] = fence != NULL ? "4" : "3";
+	argv[i++] = c->source;
+	argv[i++] = c->target;
+	argv[i++] = c->dead;
+	if (fence != NULL)
+		argv[i++] = fence->key;
+	argv[i++] = nbuf;
+	for (int k = 0; k < i; k++)
+		argvlen[k] = strlen(argv[k]);
+	argv[i] = p->dest;
+	argvlen[i++] = p->got;
+	for (size_t k = 0; k < p->got; k++) {
+		argv[i + k] = p->outs[k];
+		argvlen[i + k] = p->lens[k];
+		argv[i + p->got + k] = p->head->element[k]->str;
+		argvlen[i + p->got + k] = p->head->element[k]->len;
 	}
-	return (int)(8 + 2 * p->got);
+	n = (size_t)i + 2 * p->got;
+	if (fence != NULL) {
+		snprintf(lease, lsize, "%lld", (long long)fence->lease_ms);
+		argv[n] = fence->owner;
+		argvlen[n] = strlen(fence->owner);
+		argv[n + 1] = fence->token;
+		argvlen[n + 1] = strlen(fence->token);
+		argv[n + 2] = lease;
+		argvlen[n + 2] = strlen(lease);
+		n += 3;
+	}
+	return (int)n;
 }
 
 /* Queues batch p's group: the read-ahead of the next ahead messages (they
  * follow p in source once p has moved), the move, and the target's depth
  * when a shed threshold needs it. Nothing is sent until a reply is read. */
 static void send_group(redisContext *ctx, const struct mc_dlq_conf *c,
-		       struct prepared *p, long long ahead,
-		       const char *script_sha, const char **argv,
-		       size_t *argvlen)
+		       const struct mc_dlq_fence *fence, struct prepared *p,
+		       long long ahead, const char *script_sha,
+		       const char **argv, size_t *argvlen)
 {
-	char nbuf[32];
-	int argc = move_args(c, p, script_sha, nbuf, sizeof(nbuf), argv,
-			     argvlen);
+	char nbuf[32], lease[32];
+	int argc = move_args(c, fence, p, script_sha, nbuf, sizeof(nbuf),
+			     lease, sizeof(lease), argv, argvlen);
 
 	p->ahead = ahead > 0;
 	if (p->ahead)
@@ -990,8 +970,8 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 	redisContext *ctx = mc_redis_context(r);
 	struct prepared bufs[2], *cur = &bufs[0], *nxt = &bufs[1];
 	struct pacer pc = { .tokens = (double)batch, .last = t0 };
-	const char **argv = mc_calloc((size_t)(8 + 2 * batch), sizeof(*argv));
-	size_t *argvlen = mc_calloc((size_t)(8 + 2 * batch),
+	const char **argv = mc_calloc((size_t)MOVE_ARGC(batch), sizeof(*argv));
+	size_t *argvlen = mc_calloc((size_t)MOVE_ARGC(batch),
 				    sizeof(*argvlen));
 	char script_sha[41];
 	long long done = 0, tdepth = -1;
@@ -1001,7 +981,7 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 
 	prepared_init(cur, batch);
 	prepared_init(nxt, batch);
-	sha1_hex(replay_script, strlen(replay_script), script_sha);
+	mc_redis_script_sha(replay_script, script_sha);
 	/* Loaded once here, so the pipelined EVALSHA finds it. */
 	reply = mc_redis_cmd(r, &e, "SCRIPT LOAD %s", replay_script);
 	if (reply == NULL) {
@@ -1045,8 +1025,9 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 				break;
 			left = o->limit > 0 ? o->limit - done -
 					      (long long)cur->got : batch;
-			send_group(ctx, c, cur, left < batch ? left : batch,
-				   script_sha, argv, argvlen);
+			send_group(ctx, c, o->fence, cur,
+				   left < batch ? left : batch, script_sha,
+				   argv, argvlen);
 		}
 		/* The read-ahead arrives first; transform it while the server
 		 * runs cur's move, and queue its move behind. */
@@ -1066,7 +1047,7 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 								  nxt->got)
 						    : batch;
 				if (brc == 0)
-					send_group(ctx, c, nxt,
+					send_group(ctx, c, o->fence, nxt,
 						   left < batch ? left : batch,
 						   script_sha, argv, argvlen);
 				/* a stop waits for cur's move to be
@@ -1109,6 +1090,13 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 					   "DLQ '%s': key %s is not a list",
 					   dlq_name(c),
 					   keys[k >= 0 && k < 3 ? k : 0]);
+			} else if (strstr(mv->str, "MCFENCED") != NULL) {
+				mc_err_set(err, MC_EXIT_TEMPFAIL, "DLQ '%s': "
+					   "the fleet lease of this replay was "
+					   "lost (paused or cut off past it; "
+					   "another host may be replaying now): "
+					   "stopped without moving another "
+					   "message", dlq_name(c));
 			} else if (strstr(mv->str, "NOSCRIPT") != NULL) {
 				redisReply *l = mc_redis_cmd(r, &e,
 							     "SCRIPT LOAD %s",

@@ -113,6 +113,18 @@ struct mc_dlq_result {
 	double duration_ms;
 };
 
+/* Fencing (a fleet's replay lease, docs/DESIGN.md "Leases and
+ * fencing"): each batch's script first checks that the lease key still
+ * names owner with token, renews it for lease_ms, and moves nothing
+ * otherwise -- the run then stops with MC_EXIT_TEMPFAIL. key must live in
+ * the DLQ's Redis, in the source's hash slot. */
+struct mc_dlq_fence {
+	const char *key;
+	const char *owner;
+	const char *token;
+	int64_t lease_ms;
+};
+
 struct mc_dlq_opts {
 	long long limit;		/* 0: no limit */
 	int dry_run;			/* decide, count, move nothing */
@@ -136,6 +148,7 @@ struct mc_dlq_opts {
 	void (*decided)(void *ctx, long long index, enum mc_dlq_fate fate,
 			const char *why);
 	void *progress_ctx;		/* for all three */
+	const struct mc_dlq_fence *fence;	/* NULL: no fencing */
 };
 
 /* Replays as described at the top. Stops at the end of source, at
@@ -143,8 +156,9 @@ struct mc_dlq_opts {
  * threshold (stopped_by "shed"; with defer: waits, bounded by the
  * deadline), at the deadline, or on mc_interrupted after the batch in
  * flight. Returns 0 with res filled, or -1 with err (a WRONGTYPE list is
- * MC_EXIT_CRITICAL; a lost connection MC_EXIT_CRITICAL) -- res still says
- * what was moved before the error. */
+ * MC_EXIT_CRITICAL; a lost connection MC_EXIT_CRITICAL; a batch refused
+ * by opts->fence MC_EXIT_TEMPFAIL) -- res still says what was moved
+ * before the error. */
 int mc_dlq_replay(struct mc_redis *r, const struct mc_dlq_conf *c,
 		  const struct mc_dlq_opts *opts, struct mc_dlq_result *res,
 		  struct mc_err *err);

@@ -486,7 +486,9 @@ int mc_health_record(struct mc_state *st, int64_t run_id,
 		goto fail;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mc_check_result *r = &h->results[i];
-		char *msg = mc_redact(r->message ? r->message : "");
+		/* untrusted text, escaped in the state file as in text */
+		char *red = mc_redact(r->message ? r->message : "");
+		char *msg = mc_escape_str(red);
 
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, run_id);
@@ -503,6 +505,7 @@ int mc_health_record(struct mc_state *st, int64_t run_id,
 		else
 			sqlite3_bind_null(s, 9);
 		free(msg);
+		free(red);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			goto fail;
 	}

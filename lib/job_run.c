@@ -345,7 +345,7 @@ static char *joined(char *const *argv)
 static int take_lock(struct mc_job_runner *jr, struct mc_err *err)
 {
 	int64_t wait_ms = 0;
-	char *dir, *name;
+	char *name;
 	struct mc_err e = { 0 };
 
 	if (jr->def.overlap == MC_JOB_ALLOW)
@@ -362,10 +362,15 @@ static int take_lock(struct mc_job_runner *jr, struct mc_err *err)
 		if (wait_ms <= 0)
 			wait_ms = 1;
 	}
-	dir = mc_asprintf("%s/locks", mc_state_dir(jr->st));
-	name = mc_asprintf("job-%s", jr->name);
-	jr->lock = mc_lock_take(dir, name, wait_ms, &e);
-	free(dir);
+	/* through the coordinator: with [fleet] the lock holds fleet-wide
+	 * (renewed while the job runs), so overlap = skip on every host
+	 * means one run; without, or degraded, the lock beside the state
+	 * file */
+	if (jr->coord == NULL && jr->own_coord == NULL)
+		jr->own_coord = mc_coord_open_state(jr->st);
+	name = mc_asprintf("job:%s", jr->name);
+	mc_coord_lock_take(jr->coord ? jr->coord : jr->own_coord, name,
+			   MC_COORD_KEEPALIVE, wait_ms, &jr->lock, &e);
 	free(name);
 	if (jr->lock)
 		return 0;
@@ -689,7 +694,8 @@ void mc_job_runner_notify(struct mc_job_runner *jr, struct mc_report *r)
 
 void mc_job_runner_release(struct mc_job_runner *jr)
 {
-	mc_lock_release(jr->lock);
+	mc_coord_lock_release(jr->coord ? jr->coord : jr->own_coord, jr->lock);
+	mc_coord_close(jr->own_coord);
 	mc_job_def_release(&jr->def);
 	free(jr->how);
 	memset(jr, 0, sizeof(*jr));

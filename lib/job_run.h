@@ -9,6 +9,7 @@
 
 #include "alert.h"
 #include "config.h"
+#include "coord.h"
 #include "http.h"
 #include "job.h"
 #include "output.h"
@@ -26,9 +27,13 @@ struct mc_job_runner {
 	const char *wait_lock;		/* --wait-lock, NULL: none */
 	const struct mc_deadline *dl;	/* the run's deadline (may be none) */
 	struct mc_http *http;		/* for notify */
+	struct mc_coord *coord;		/* the overlap lock's (coord.h): with
+					   [fleet] one run fleet-wide; NULL:
+					   beside the state file */
 	/* filled */
 	struct mc_job_def def;
-	struct mc_lock *lock;
+	struct mc_coord *own_coord;	/* when coord was NULL */
+	struct mc_coord_lock *lock;
 	int64_t job_run_id;
 	int ran;			/* the command was started */
 	int ok;				/* it succeeded */

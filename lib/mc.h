@@ -185,9 +185,12 @@ void mc_hex(const unsigned char *p, size_t n, char *out);	/* out: 2n+1 */
  * mc_utf8_valid: 1 when all of s[0..n) is well-formed and holds no NUL. */
 size_t mc_utf8_len(const unsigned char *p, size_t n);
 int mc_utf8_valid(const char *s, size_t n);
-/* A copy of s with every byte that is not part of well-formed UTF-8
- * replaced by '?'. Caller frees. */
-char *mc_utf8_clean(const char *s);
+/* A copy of s[0..n) that is valid UTF-8 and keeps all of it: each byte
+ * that is not part of well-formed UTF-8 (a NUL included) written as the
+ * four characters \xNN, as mc_escape() writes it; control characters are
+ * kept (for JSON, which escapes them itself). Caller frees. */
+char *mc_utf8_clean_n(const char *s, size_t n);
+char *mc_utf8_clean(const char *s);	/* of a C string */
 /* Untrusted text (Redis values, HTTP bodies, plugin output, server error
  * strings, command-line arguments) made safe for a terminal, a log line, a
  * Nagios line or the state file, as `ls -b` and redis-cli show it: control

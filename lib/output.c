@@ -160,26 +160,14 @@ struct mc_table *mc_table_new(size_t n_cols, const char *const *headers)
 
 json_t *mc_json_text(const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	struct mc_buf b = { 0 };
+	char *clean;
 	json_t *j;
-	size_t i = 0;
 
 	if (mc_utf8_valid(s, n))
 		return json_stringn(s, n);
-	while (i < n) {
-		size_t len = u[i] ? mc_utf8_len(u + i, n - i) : 0;
-
-		if (len == 0) {
-			mc_buf_printf(&b, "\\x%02X", u[i]);
-			i++;
-		} else {
-			mc_buf_add(&b, s + i, len);
-			i += len;
-		}
-	}
-	j = json_stringn(b.data ? b.data : "", b.len);
-	mc_buf_release(&b);
+	clean = mc_utf8_clean_n(s, n);
+	j = json_string(clean);
+	free(clean);
 	return j;
 }
 

@@ -129,32 +129,26 @@ unclosed:
 
 /* ---- output parsing ----------------------------------------------------- */
 
-/* Appends at most max bytes of p[0..n) to b as clean text: valid UTF-8,
- * whitespace controls as ' ', other controls and invalid bytes as '?'. */
-static void add_clean(struct mc_buf *b, const char *p, size_t n, size_t max)
+/* Appends p[0..n) to b as one line of UTF-8 that keeps what the plugin
+ * said: whitespace controls as ' ', bytes that are not UTF-8 (NUL
+ * included) as \xNN. With all, other control characters are written \xNN
+ * too (perfdata: labels); else they are kept, for each output to show as
+ * all untrusted text is (mc_escape() in text, Nagios and the state file;
+ * JSON escapes them itself). */
+static void add_clean(struct mc_buf *b, const char *p, size_t n, int all)
 {
-	const unsigned char *u = (const unsigned char *)p;
-	size_t i = 0, start = b->len;
+	char *t = mc_malloc(n + 1), *e;
 
-	while (i < n) {
-		size_t len = mc_utf8_len(u + i, n - i);
-
-		if (b->len - start + (len ? len : 1) > max)
-			break;
-		if (len == 0 || u[i] == 0x7f || (u[i] < 0x20 &&
-		    !split_space((char)u[i]))) {
-			mc_buf_add(b, "?", 1);
-			i += len ? len : 1;
-		} else if (u[i] < 0x20) {
-			mc_buf_add(b, " ", 1);
-			i++;
-		} else {
-			mc_buf_add(b, p + i, len);
-			i += len;
-		}
-	}
+	memcpy(t, p, n);
+	for (size_t i = 0; i < n; i++)
+		if (t[i] != ' ' && split_space(t[i]))
+			t[i] = ' ';
+	e = all ? mc_escape(t, n) : mc_utf8_clean_n(t, n);
+	mc_buf_puts(b, e);
 	if (b->data == NULL)
 		mc_buf_add(b, "", 0);
+	free(e);
+	free(t);
 }
 
 /* Length of the leading number of s[0..n) (0: none), for value[UOM]. */
@@ -330,7 +324,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 	struct mc_buf t = { 0 }, perf = { 0 };
 	char *trimmed;
 
-	add_clean(&t, buf, bar ? (size_t)(bar - buf) : l1, (size_t)-1);
+	add_clean(&t, buf, bar ? (size_t)(bar - buf) : l1, 0);
 	trimmed = mc_trim(t.data);
 	if (strlen(trimmed) > TEXT_CAP) {
 		/* Cut on a character boundary. */
@@ -338,6 +332,13 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 
 		while (cut > 0 && ((unsigned char)trimmed[cut] & 0xc0) == 0x80)
 			cut--;
+		/* nor inside a \xNN escape */
+		for (size_t k = 1; k <= 3 && k <= cut; k++)
+			if (trimmed[cut - k] == '\\' &&
+			    (k == 1 || trimmed[cut - k + 1] == 'x')) {
+				cut -= k;
+				break;
+			}
 		trimmed[cut] = '\0';
 		trimmed = mc_trim(trimmed);
 	}
@@ -345,8 +346,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 	mc_buf_release(&t);
 
 	if (bar)
-		add_clean(&perf, bar + 1, l1 - (size_t)(bar + 1 - buf),
-			  (size_t)-1);
+		add_clean(&perf, bar + 1, l1 - (size_t)(bar + 1 - buf), 1);
 	if (nl) {
 		const char *rest = nl + 1;
 		size_t rlen = len - (size_t)(rest - buf);
@@ -355,7 +355,7 @@ void mc_plugin_parse_output(const char *buf, size_t len,
 		if (bar2) {
 			mc_buf_add(&perf, " ", 1);
 			add_clean(&perf, bar2 + 1,
-				  rlen - (size_t)(bar2 + 1 - rest), (size_t)-1);
+				  rlen - (size_t)(bar2 + 1 - rest), 1);
 		}
 	}
 	if (perf.data)

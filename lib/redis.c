@@ -426,7 +426,11 @@ static int wait_io(struct mc_redis *r, short events, double end,
 		double now = mc_mono_now(), left;
 		int n;
 
-		if (mc_interrupted && r->intr_end == 0)
+		/* (an interrupt that was cleared, as tests do, leaves no
+		 * grace behind to cut later waits) */
+		if (!mc_interrupted)
+			r->intr_end = 0;
+		else if (r->intr_end == 0)
 			r->intr_end = now + INTERRUPT_GRACE_S;
 		if (mc_interrupted && now >= r->intr_end)
 			return fail(r, err, mc_interrupted == SIGTERM ?
@@ -451,6 +455,38 @@ static int wait_io(struct mc_redis *r, short events, double end,
 	}
 }
 
+/* Whether the bulk string the reader waits for announces more than max
+ * bytes: hiredis keeps an unfinished bulk's "$LEN\r\n" header at its
+ * cursor, so a reply too large is refused when announced, not after max
+ * bytes of it were read (which a slow link or a slow process may not do
+ * within the timeout). */
+static int announced_too_big(const redisReader *rd, size_t max)
+{
+	const char *p = rd->buf + rd->pos, *end = rd->buf + rd->len;
+	unsigned long long len = 0;
+
+	if (rd->buf == NULL || p >= end || *p != '$')
+		return 0;
+	for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+		len = len * 10 + (unsigned)(*p - '0');
+		if (len > max)
+			return 1;
+	}
+	return 0;
+}
+
+/* Fails r: the reply is larger than it takes. */
+static redisReply *refuse_big(struct mc_redis *r, struct mc_err *err)
+{
+	char why[200];
+
+	snprintf(why, sizeof(why),
+		 "a reply larger than %zu MiB: refused (the connection is closed)",
+		 r->max_reply >> 20);
+	fail(r, err, MC_EXIT_CRITICAL, why);
+	return NULL;
+}
+
 /* Sends what is pending and reads one reply, all before end. */
 static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
 			     double end, struct mc_err *err)
@@ -462,9 +498,10 @@ static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
 	double given = (end - mc_mono_now()) * 1e3;
 
 	/* The message tells the time given: the timeout named, or what was
-	 * left when the run's deadline cut it. */
+	 * left when the run's deadline cut it (end_of() then returned the
+	 * deadline's end, not an earlier one of the timeout's). */
 	if (r->dl != NULL && r->dl->at != 0 &&
-	    end <= r->dl->at + DEADLINE_GRACE_S + 1e-6)
+	    end >= r->dl->at + DEADLINE_GRACE_S - 1e-6)
 		timeout_ms = given < 1 ? 1 : (int64_t)(given + 0.5);
 	for (;;) {
 		int done = 0;
@@ -507,17 +544,14 @@ static redisReply *roundtrip(struct mc_redis *r, int64_t timeout_ms,
 			return NULL;
 		}
 		fed += (size_t)n;
-		if (fed > r->max_reply) {
-			snprintf(why, sizeof(why),
-				 "a reply larger than %zu MiB: refused (the connection is closed)",
-				 r->max_reply >> 20);
-			fail(r, err, MC_EXIT_CRITICAL, why);
-			return NULL;
-		}
+		if (fed > r->max_reply)
+			return refuse_big(r, err);
 		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
 			context_fail(r, err);
 			return NULL;
 		}
+		if (announced_too_big(c->reader, r->max_reply))
+			return refuse_big(r, err);
 	}
 }
 

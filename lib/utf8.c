@@ -200,18 +200,18 @@ char *mc_escape_str(const char *s)
 	return s != NULL ? mc_escape(s, strlen(s)) : NULL;
 }
 
-char *mc_utf8_clean(const char *s)
+char *mc_utf8_clean_n(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
 	struct mc_buf b = { 0 };
+	size_t i = 0;
 
 	mc_buf_add(&b, "", 0);
 	while (i < n) {
-		size_t l = mc_utf8_len(p + i, n - i);
+		size_t l = p[i] ? mc_utf8_len(p + i, n - i) : 0;
 
 		if (l == 0) {
-			mc_buf_add(&b, "?", 1);
+			mc_buf_printf(&b, "\\x%02X", p[i]);
 			i++;
 		} else {
 			mc_buf_add(&b, s + i, l);
@@ -219,6 +219,11 @@ char *mc_utf8_clean(const char *s)
 		}
 	}
 	return mc_buf_steal(&b);
+}
+
+char *mc_utf8_clean(const char *s)
+{
+	return mc_utf8_clean_n(s, strlen(s));
 }
 
 size_t mc_utf8_chars(const char *s)

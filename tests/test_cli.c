@@ -1338,9 +1338,9 @@ Test(cli, completion_zsh_and_fish)
 		const struct mc_cmd *cmd = cp->path[cp->depth - 1];
 		char w[256];
 
-		snprintf(w, sizeof(w), "_mercuryctl_words[\"%s\"]='", cp->key);
+		snprintf(w, sizeof(w), "_mercuryctl_words+=('%s' '", cp->key);
 		cr_assert_not_null(strstr(zsh, w), "zsh lacks %s", w);
-		snprintf(w, sizeof(w), "_mercuryctl_opts[\"%s\"]='", cp->key);
+		snprintf(w, sizeof(w), "_mercuryctl_opts+=('%s' '", cp->key);
 		cr_assert_not_null(strstr(zsh, w), "zsh lacks %s", w);
 		snprintf(w, sizeof(w), " '%s'", cp->key);
 		cr_assert_not_null(strstr(fish_paths, w), "fish paths lack %s",

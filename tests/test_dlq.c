@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dlq.h"
+#include "fleet.h"
 #include "state.h"
 #include "testlib.h"
 
@@ -734,6 +735,102 @@ Test(dlq, replay_limit)
 	cr_expect_eq(res.replayed + res.dead, 100);
 	cr_expect_null(res.stopped_by);
 	cr_expect_eq(res.left, 0);
+	fx_fini(&f);
+}
+
+/* With a fleet's lease, each batch's script checks it first (fencing): a
+ * replayer whose lease another took -- or whose token is stale -- moves
+ * nothing and stops with 75; the holder's batches renew the lease. */
+static int64_t key_pttl(struct mc_redis *r, const char *key)
+{
+	struct mc_err err = { 0 };
+	redisReply *rp = mc_redis_cmd(r, &err, "PTTL %s", key);
+	int64_t v;
+
+	cr_assert_not_null(rp, "%s", err.msg);
+	v = rp->integer;
+	freeReplyObject(rp);
+	return v;
+}
+
+Test(dlq, replay_fenced_by_the_fleet_lease)
+{
+	char *prefix = mc_test_unique("mct", "dlqfence");
+	struct mc_fleet_conf fc = { .url = (char *)mc_test_env(
+					    "MC_TEST_REDIS_URL"),
+				    .name = (char *)"A", .prefix = prefix,
+				    .lease_ms = 60000 };
+	struct mc_fleet *A, *B;
+	struct mc_fleet_lease la, lb;
+	struct mc_dlq_fence fa, fb;
+	struct mc_dlq_opts o = { .limit = 100, .correlation_id = "c" };
+	struct mc_dlq_result res;
+	struct mc_err err = { 0 };
+	char holder[300];
+	long long lens[3];
+	char *lk;
+	redisReply *rp;
+	struct fx f;
+
+	fx_init(&f, "fence");
+	push_gen(f.r, f.src, 0, 250);
+	A = mc_fleet_connect(&fc, 2000, &err);
+	cr_assert_not_null(A, "%s", err.msg);
+	fc.name = (char *)"B";
+	B = mc_fleet_connect(&fc, 2000, &err);
+	cr_assert_not_null(B, "%s", err.msg);
+	cr_assert_eq(mc_fleet_lock_acquire(A, f.src, 0, &la, holder,
+					   sizeof(holder), &err), 1, "%s",
+		     err.msg);
+	lk = mc_fleet_lock_key(A, f.src);
+	fa = (struct mc_dlq_fence){ lk, la.owner, la.token, 60000 };
+
+	/* the holder moves, and its batches renew the lease */
+	rp = mc_redis_cmd(f.r, &err, "PEXPIRE %s 5000", lk);
+	cr_assert_not_null(rp, "%s", err.msg);
+	freeReplyObject(rp);
+	o.fence = &fa;
+	cr_assert_eq(replay(&f, &o, &res, &err), 0, "%s", err.msg);
+	cr_expect_eq(res.replayed + res.dead, 100);
+	cr_expect_gt(key_pttl(f.r, lk), 5000, "a batch renews the lease");
+
+	/* the right owner with a stale token is refused */
+	fa.token = "0";
+	cr_expect_eq(replay(&f, &o, &res, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_TEMPFAIL);
+	cr_expect_eq(res.replayed + res.dead, 0);
+	fa.token = la.token;
+
+	/* A's lease ends (paused past it); B takes over with a new token */
+	rp = mc_redis_cmd(f.r, &err, "DEL %s", lk);
+	cr_assert_not_null(rp, "%s", err.msg);
+	freeReplyObject(rp);
+	cr_assert_eq(mc_fleet_lock_acquire(B, f.src, 0, &lb, holder,
+					   sizeof(holder), &err), 1, "%s",
+		     err.msg);
+	mc_err_clear(&err);
+	o.limit = 0;
+	cr_expect_eq(replay(&f, &o, &res, &err), -1, "A moved after B took over");
+	cr_expect_eq(err.code, MC_EXIT_TEMPFAIL);
+	cr_expect(strstr(err.msg, "lease of this replay was lost") != NULL,
+		  "%s", err.msg);
+	cr_expect_eq(res.replayed + res.dead, 0);
+	cr_expect_eq(list_len(f.r, f.src), 150);
+
+	/* B, the holder, finishes: every id exactly once */
+	fb = (struct mc_dlq_fence){ lk, lb.owner, lb.token, 60000 };
+	o.fence = &fb;
+	cr_assert_eq(replay(&f, &o, &res, &err), 0, "%s", err.msg);
+	cr_expect_eq(res.replayed + res.dead, 150);
+	check_ids(&f, 250, lens);
+	cr_expect_eq(lens[0], 0);
+	cr_expect_eq(mc_fleet_lock_release(B, &lb, &err), 1);
+	free(lk);
+	mc_fleet_lease_release(&la);
+	mc_fleet_lease_release(&lb);
+	mc_fleet_close(A);
+	mc_fleet_close(B);
+	free(prefix);
 	fx_fini(&f);
 }
 

@@ -235,30 +235,53 @@ Test(proc, runs_do_not_kill_each_other, .timeout = T_TIMEOUT)
 	struct mc_proc *a, *b;
 	struct mc_proc_result ra, rb;
 	struct mc_err err = { 0 };
+	char dir[MC_TEST_DIR_LEN], *script, *pidfile;
 	char *const argv_a[] = { "/bin/sh", "-c", "exit 3", NULL };
-	char *const argv_b[] = { "/bin/sh", "-c",
-				 "sleep 0.3; echo done; exit 4", NULL };
+	/* b's shell and its sleep live until the test ends the sleep: no
+	 * timer of theirs can run out while a is being started on a loaded
+	 * machine (a "sleep 0.3" could, and then only the shell was left). */
 	struct mc_proc_opts oa = { .argv = argv_a };
-	struct mc_proc_opts ob = { .argv = argv_b };
+	struct mc_proc_opts ob = { 0 };
+	long sleeper = 0;
+
+	mc_test_dir(dir);
+	pidfile = mc_asprintf("%s/sleep.pid", dir);
+	script = mc_asprintf("sleep 60 & echo $! >%s; wait $!; echo done; "
+			     "exit 4", pidfile);
+	char *const argv_b[] = { "/bin/sh", "-c", script, NULL };
 
 	mark_new(&m, NULL);
+	ob.argv = argv_b;
 	ob.env_add = m.env;
-	ob.io[1] = MC_PROC_DEVNULL;
+	ob.io[1] = ob.io[2] = MC_PROC_DEVNULL;
 	cr_assert_eq(mc_proc_start(&ob, &b, &err), 0, "%s", err.msg);
-	/* b's shell has forked its sleep before a ends (a ends in a few
-	 * milliseconds, sooner than a loaded machine may start b's sleep). */
+	/* b's shell has forked its sleep before a starts */
 	for (int i = 0; i < 500 && marked_alive(&m) < 2; i++)
 		usleep(10000);
 	cr_assert_eq(mc_proc_start(&oa, &a, &err), 0, "%s", err.msg);
 	mc_proc_wait(a, NULL, &ra);
 	cr_assert_eq(ra.exit_code, 3);
 	cr_assert_eq(marked_alive(&m), 2, "b's shell and sleep go on");
+	/* now b ends as it would: its sleep ends, its shell exits 4 */
+	for (int i = 0; i < 500 && sleeper <= 0; i++) {
+		FILE *f = fopen(pidfile, "r");
+
+		if (f == NULL || fscanf(f, "%ld", &sleeper) != 1)
+			usleep(10000);
+		if (f)
+			fclose(f);
+	}
+	cr_assert_gt(sleeper, 0, "b's sleep never said its pid");
+	cr_assert_eq(kill((pid_t)sleeper, SIGTERM), 0);
 	mc_proc_wait(b, NULL, &rb);
 	cr_assert(rb.exited);
 	cr_assert_eq(rb.exit_code, 4);
 	mc_proc_free(a);
 	mc_proc_free(b);
 	assert_no_child();
+	mc_test_rmtree(dir);
+	free(pidfile);
+	free(script);
 }
 
 Test(proc, kill_all_at_exit, .timeout = T_TIMEOUT)

@@ -11,10 +11,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "redis.h"
@@ -423,6 +426,120 @@ Test(redis, command_timeout_breaks_connection)
 	reply = mc_redis_cmdargv(r, 1, (const char *[]){ "PING" }, NULL, &err);
 	cr_assert_null(reply);
 	cr_assert(strstr(err.msg, "broken") != NULL, "%s", err.msg);
+	mc_redis_close(r);
+}
+
+/* A command cut short by its own timeout names the timeout shown to the
+ * user (a check's configured one), however far the run's deadline is:
+ * "timed out after 1500 ms" for a 1500 ms check whose command got the
+ * 200 ms left of it, never the 1499 ms a clock read later computes. */
+Test(redis, command_timeout_names_the_shown_timeout)
+{
+	struct mc_redis_opts o = { 0 };
+	struct mc_deadline dl;
+	struct mc_redis *r;
+	struct mc_err err = { 0 };
+	redisReply *reply;
+	char key[128];
+
+	clear_password_env();
+	mc_deadline_set(&dl, 60000);
+	o.url = mc_test_env("MC_TEST_REDIS_URL");
+	o.command_timeout_ms = 200;
+	o.shown_timeout_ms = 1500;
+	o.dl = &dl;
+	r = connect_opts(&o);
+	key_name(key, sizeof(key), "emptykey");
+
+	reply = mc_redis_cmd(r, &err, "BLPOP %s 5", key);
+	cr_assert_null(reply);
+	cr_assert_eq(err.code, MC_EXIT_CRITICAL);
+	cr_assert(strstr(err.msg, "timed out after 1500 ms") != NULL, "%s",
+		  err.msg);
+	mc_redis_close(r);
+}
+
+/* A server that answers PING, then announces a bulk reply of 300 MB and
+ * sends a few bytes of it and nothing more, until the client hangs up. */
+static void announcing_server(int lfd)
+{
+	static const char pong[] = "+PONG\r\n", big[] = "$314572800\r\naaaa";
+	char buf[512];
+	int c = accept(lfd, NULL, NULL);
+
+	if (c < 0 || read(c, buf, sizeof(buf)) <= 0 ||
+	    write(c, pong, sizeof(pong) - 1) < 0 ||
+	    read(c, buf, sizeof(buf)) <= 0 ||
+	    write(c, big, sizeof(big) - 1) < 0)
+		_exit(1);
+	while (read(c, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+/* A reply announced larger than the client takes is refused at once, not
+ * after that much of it was read (which a slow link may not deliver within
+ * the timeout, and which would be held in memory meanwhile). */
+Test(redis, huge_bulk_refused_when_announced, .timeout = 30)
+{
+	struct mc_redis_opts o = { 0 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	struct mc_redis *r;
+	struct mc_err err = { 0 };
+	redisReply *reply;
+	char *url;
+	int lfd, status;
+	pid_t pid;
+
+	clear_password_env();
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(lfd, 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(lfd, 1), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		announcing_server(lfd);
+	close(lfd);
+	url = mc_asprintf("redis://127.0.0.1:%d/0", ntohs(sa.sin_port));
+	o.url = url;
+	/* Longer than any test: only the announcement can end the wait. */
+	o.command_timeout_ms = 600000;
+	o.max_reply_bytes = 1 << 20;
+	r = connect_opts(&o);
+	reply = mc_redis_cmd(r, &err, "GET big");
+	cr_assert_null(reply);
+	cr_assert_eq(err.code, MC_EXIT_CRITICAL);
+	cr_assert(strstr(err.msg, "a reply larger than 1 MiB: refused") != NULL,
+		  "%s", err.msg);
+	mc_redis_close(r);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the server failed: %d", status);
+	free(url);
+}
+
+/* After SIGINT a connection's waits get a short grace; an interrupt that
+ * is over (as a test clears it) leaves no grace behind: a command later,
+ * past that grace, waits its own timeout again. */
+Test(redis, a_cleared_interrupt_leaves_no_grace)
+{
+	struct mc_redis *r;
+	double past;
+
+	clear_password_env();
+	r = connect_url(mc_test_env("MC_TEST_REDIS_URL"));
+	mc_interrupted = SIGINT;
+	assert_ping(r);
+	mc_interrupted = 0;
+	/* past the grace (half a second) of that interrupt */
+	past = mc_mono_now() + 0.6;
+	while (mc_mono_now() < past)
+		poll(NULL, 0, 50);
+	assert_ping(r);
 	mc_redis_close(r);
 }
 

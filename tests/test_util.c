@@ -1016,7 +1016,11 @@ Test(util, utf8_len_valid_clean)
 	cr_assert(!mc_utf8_valid("a\0b", 3));
 	cr_assert(!mc_utf8_valid("a\xff", 2));
 	c = mc_utf8_clean("ok \xff\xc3 é \xe2\x82");
-	cr_assert_str_eq(c, "ok ?? é ??");
+	cr_assert_str_eq(c, "ok \\xFF\\xC3 é \\xE2\\x82");
+	free(c);
+	/* NUL bytes too; control characters are kept (JSON escapes them) */
+	c = mc_utf8_clean_n("a\0b\x1b\x80", 5);
+	cr_assert_str_eq(c, "a\\x00b\x1b\\x80");
 	free(c);
 }
 

@@ -237,8 +237,19 @@ test_bash_completion_works() {
 	! complete_bash mercuryctl health --cr | grep -q -- --since || fail "history's option offered to health"
 }
 
+# complete_zsh LINE: what zsh's completion system offers after LINE (an
+# interactive zsh in a pseudo-terminal, compinit, a Tab), one a line.
+complete_zsh() {
+	timeout 30 zsh -f "$MC_SRC/tests/cli/zsh-complete.zsh" "$MC_SRC/completions" "$1"
+}
+
 test_zsh_and_fish_completions_parse() {
 	zsh -n "$MC_SRC/completions/_mercuryctl" || fail "zsh syntax"
+	# zsh: the completions zsh itself computes.
+	complete_zsh 'mercuryctl he' | grep -qx health || fail "zsh: 'he': $(complete_zsh 'mercuryctl he')"
+	complete_zsh 'mercuryctl breaker ' | grep -qx reset || fail "zsh: breaker subcommands"
+	complete_zsh 'mercuryctl health --cr' | grep -qx -- --critical-only || fail "zsh: health options"
+	complete_zsh 'mercuryctl -o ' | grep -qx nagios || fail "zsh: -o values"
 	fish --no-execute "$MC_SRC/completions/mercuryctl.fish" || fail "fish syntax"
 	# fish: the completions fish itself computes.
 	local got
@@ -393,6 +404,12 @@ type = memory'
 	names_are alpha "$got" || fail "fish -c: $got"
 	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl health '")
 	names_are beta "$got" || fail "fish without -c: $got"
+	got=$(complete_zsh "mercuryctl -c $T_DIR/a.conf health ")
+	names_are alpha "$got" || fail "zsh -c: $got"
+	got=$(complete_zsh "mercuryctl --config=$T_DIR/a.conf health history ")
+	names_are alpha "$got" || fail "zsh --config=: $got"
+	got=$(complete_zsh "mercuryctl health ")
+	names_are beta "$got" || fail "zsh without -c: $got"
 	# breaker names
 	run breaker list
 	sql "INSERT INTO breakers (name, state, failures, updated) VALUES ('webhook:flaky', 1, 5, 0)"
@@ -400,6 +417,8 @@ type = memory'
 	[ "$got" = webhook:flaky ] || fail "bash breaker reset: $got"
 	got=$(fish -c "source $MC_SRC/completions/mercuryctl.fish; complete -C 'mercuryctl breaker reset '")
 	[ "$got" = webhook:flaky ] || fail "fish breaker reset: $got"
+	got=$(complete_zsh "mercuryctl breaker reset ")
+	[ "$got" = webhook:flaky ] || fail "zsh breaker reset: $got"
 	run breaker reset flaky
 	expect_rc 64
 	expect_err "no breaker named 'flaky': did you mean 'webhook:flaky'\? \(breakers are named KIND:NAME"

@@ -287,6 +287,29 @@ command = $T_DIR/no-such-plugin --flag"
 	expect_json '.checks.tcp.perfdata[0] | .label == "time" and .uom == "s" and (.value | type) == "number"'
 }
 
+# What a plugin prints is untrusted: control characters and bytes that are
+# not UTF-8 reach the terminal, the Nagios line and the state file as \xNN
+# (never raw, never '?'); JSON keeps the characters (JSON-escaped) and
+# writes only the bytes that are not UTF-8 as \xNN.
+test_exec_plugin_output_is_shown_escaped() {
+	printf '#!/bin/sh\nprintf "OK \\033]0;pwned\\007 caf\\351\\tend\\n"\n' >"$T_DIR/hostile"
+	chmod +x "$T_DIR/hostile"
+	conf "[check \"hostile\"]
+type = exec
+command = $T_DIR/hostile"
+	local want='OK \\x1B\]0;pwned\\x07 caf\\xE9 end'
+	run health
+	expect_rc 0
+	expect_out "$want"
+	! grep -q "$(printf '\033')" "$OUT" || fail "a raw ESC reached the terminal"
+	run -o nagios health
+	expect_out "hostile: ok - $want"
+	run health --json
+	expect_json '.checks.hostile.message == "OK \u001b]0;pwned\u0007 caf\\xE9 end"'
+	[ "$(sql "SELECT message FROM check_results WHERE check_name = 'hostile' LIMIT 1")" = 'OK \x1B]0;pwned\x07 caf\xE9 end' ] ||
+		fail "state: $(sql "SELECT message FROM check_results WHERE check_name = 'hostile'")"
+}
+
 test_exec_timeout_kills_the_process_group() {
 	printf '#!/bin/sh\nsleep 60 &\necho started $! >"%s/child"\nsleep 60\n' "$T_DIR" >"$T_DIR/slow"
 	chmod +x "$T_DIR/slow"
@@ -324,7 +347,9 @@ command = /bin/sleep 0.4"
 	jq -e '.max_inflight == 10' "$T_DIR/stats" >/dev/null ||
 		fail "HTTP checks were not all in flight at once: $(cat "$T_DIR/stats")"
 	# Eleven checks of 400 ms each: serialised they would take 4.4 s.
-	expect_json '.duration_ms < 2000'
+	# (Under valgrind, 2.3 s measured for the run: any bound below 4.4 s
+	# still tells concurrent from serial.)
+	expect_json ".duration_ms < ${MC_WRAP:+4000}${MC_WRAP:-2000}"
 }
 
 test_check_config_errors() {
@@ -438,6 +463,9 @@ test_http_check_request_keys() {
 	printf 'ops:s3cr3t-pw\n' >"$T_DIR/basic"
 	printf '{"ping":1}' >"$T_DIR/body.json"
 	chmod 600 "$T_DIR/basic"
+	# Generous timeouts: under valgrind, loading libcurl and TLS
+	# handshakes take longer than the default 2 s.
+	local t="timeout = 20s"
 	conf "[check \"put\"]
 type = http
 url = $MC_TEST_RECEIVER/status/200/$U/put
@@ -446,19 +474,23 @@ header = X-Probe: mercury
 header = Content-Type: application/json
 request_body_file = $T_DIR/body.json
 basic_auth_file = $T_DIR/basic
+$t
 [check \"bearer\"]
 type = http
 url = $MC_TEST_RECEIVER/status/200/$U/bearer
 bearer_token_env = MC_PROBE_TOKEN
 request_body = hello
+$t
 [check \"proxied\"]
 type = http
 url = http://target.invalid/status/200/$U/proxied
 proxy = $MC_TEST_RECEIVER
+$t
 [check \"selfsigned\"]
 type = http
 url = $MC_TEST_TLS_OK/status/200/$U/tls
-insecure = true"
+insecure = true
+$t"
 	MC_PROBE_TOKEN=tok-ENV-S3CRET run health --json
 	expect_rc 0
 	expect_json '[.checks[] | .status] | unique == ["ok"]'

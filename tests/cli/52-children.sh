@@ -49,7 +49,7 @@ timeout = 60s"
 	wait_until "${MC_WRAP:+10}${MC_WRAP:-2}" sh -c "! kill -0 $pid" ||
 		fail "mercuryctl still runs after SIGTERM"
 	wait "$pid"
-	RC=$?
+	RC=$? OUT=$T_DIR/out ERR=$T_DIR/err
 	expect_rc 143
 	none_marked_alive "$mark" ||
 		fail "processes of the plugin survived: $(marked_alive "$mark" | xargs -r ps -o pid,ppid,pgid,stat,args -p)"

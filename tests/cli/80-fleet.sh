@@ -20,6 +20,15 @@ as_host() {
 
 fleet_setup() { P=mc-cli-fleet-$$-$RANDOM; }
 
+# expect_ttls KEYS...: each key has a TTL.
+expect_ttls() {
+	local k ttl
+	for k in "$@"; do
+		ttl=$(fleet_rcli PTTL "$k")
+		[ "$ttl" -gt 0 ] || fail "key $k has PTTL $ttl"
+	done
+}
+
 test_fleet_status_lists_members_of_every_host() {
 	fleet_setup
 	host_conf web-1
@@ -67,10 +76,7 @@ test_fleet_every_key_has_a_ttl() {
 	expect_rc 0
 	keys=$(fleet_rcli --scan --pattern "$P:*")
 	[ -n "$keys" ] || fail "no fleet keys written"
-	for k in $keys; do
-		ttl=$(fleet_rcli PTTL "$k")
-		[ "$ttl" -gt 0 ] || fail "key $k has PTTL $ttl"
-	done
+	expect_ttls $keys
 }
 
 test_fleet_status_degraded_when_redis_is_unreachable() {
@@ -234,3 +240,182 @@ test_fleet_k8s_example_config_passes_config_check() {
 	run -c "$T_DIR/k8s.conf" config check
 	expect_rc 0
 }
+
+# dlq_hosts N [EXTRA]: hosts web-1..web-N in the fleet, with a lease of
+# 1s, each with the DLQ "q" on the lists $K:src, $K:tgt, $K:dead of the
+# fleet's redis (batches of 10).
+dlq_hosts() {
+	local i
+	K=mc-cli-fleet-dlq-$$-$RANDOM
+	for i in $(seq 1 "$1"); do
+		host_conf "web-$i" "$MC_TEST_REDIS_URL" "lease = 1s
+[core]
+redis_url = ${2:-$MC_TEST_REDIS_URL}
+[dlq \"q\"]
+source = $K:src
+target = $K:tgt
+dead = $K:dead
+batch = 10"
+	done
+}
+
+# dlq_fill FROM TO: messages with ids FROM..TO at the tail of the source.
+dlq_fill() {
+	seq "$1" "$2" | awk -v k="$K:src" \
+		'{ printf "RPUSH %s '\''{\"id\":%d,\"retry_count\":%d}'\''\n", k, $1, $1 % 4 }' |
+		fleet_rcli >/dev/null
+}
+
+# dlq_ids LIST: the ids in LIST, one a line, in order.
+dlq_ids() { fleet_rcli --raw LRANGE "$1" 0 -1 | jq -r .id; }
+
+# err_has FILE PATTERN: for wait_until.
+err_has() { grep -qE -- "$2" "$1"; }
+
+moved() { echo $(($(fleet_rcli LLEN "$K:tgt") + $(fleet_rcli LLEN "$K:dead"))); }
+moved_some() { [ "$(moved)" -gt 0 ]; }
+lock_gone() { [ "$(fleet_rcli EXISTS "$P:{$K:src}:lock")" = 0 ]; }
+
+test_fleet_dlq_replay_one_replayer_and_fencing() {
+	fleet_setup
+	dlq_hosts 3
+	dlq_fill 1 300
+	local i pid replayer="" m1
+	declare -a pids
+	# three hosts at once, paced so the replay lasts a few seconds
+	for i in 1 2 3; do
+		"$MC_BIN" -c "$T_DIR/web-$i/mercury.conf" --state "$T_DIR/web-$i/state.db" \
+			dlq replay q --rate 100/s --timeout 5m --json \
+			>"$T_DIR/out.$i" 2>"$T_DIR/err.$i" </dev/null &
+		pids[i]=$!
+	done
+	wait_until 20 moved_some || fail "no host replayed"
+	wait_until 20 bash -c "[ \$(grep -lE 'holds the fleet lock' $T_DIR/err.[123] | wc -l) = 2 ]" ||
+		fail "not two hosts refused: $(cat "$T_DIR"/err.*)"
+	for i in 1 2 3; do
+		if ! grep -q 'holds the fleet lock' "$T_DIR/err.$i"; then
+			replayer=$i
+		else
+			wait "${pids[i]}"
+			rc=$?
+			[ "$rc" = 75 ] || fail "host $i exited $rc, expected 75"
+		fi
+	done
+	[ -n "$replayer" ] || { fail "no replayer"; return; }
+	# the replayer is paused past its lease
+	kill -STOP "${pids[replayer]}"
+	wait_until 20 lock_gone || fail "the paused replayer's lease never ended"
+	m1=$(moved)
+	[ "$m1" -lt 300 ] || fail "the replay was over before the pause ($m1 moved)"
+	# another host takes over and finishes
+	other=$((replayer % 3 + 1))
+	as_host "web-$other" dlq replay q --json
+	expect_rc 0
+	expect_json ".replayed + .dead == $((300 - m1)) and .left == 0 and .fleet == \"ok\""
+	[ "$(fleet_rcli LLEN "$K:src")" = 0 ] || fail "the takeover left messages"
+	# new dead letters arrive; the first replayer wakes up: not one more
+	# message moves (its lease's token is stale: the batch script refuses)
+	dlq_fill 301 400
+	kill -CONT "${pids[replayer]}"
+	wait "${pids[replayer]}"
+	rc=$?
+	[ "$rc" = 75 ] || fail "the woken replayer exited $rc, expected 75: $(cat "$T_DIR/err.$replayer")"
+	grep -q "fleet lease of this replay was lost" "$T_DIR/err.$replayer" ||
+		fail "no clear message: $(cat "$T_DIR/err.$replayer")"
+	[ "$(fleet_rcli LLEN "$K:src")" = 100 ] || fail "the woken replayer moved messages"
+	# every message of the first 300 exactly once in target or dead
+	{ dlq_ids "$K:tgt"; dlq_ids "$K:dead"; } | sort -n >"$T_DIR/ids"
+	seq 1 300 | diff - "$T_DIR/ids" >/dev/null ||
+		fail "messages lost or duplicated: $(seq 1 300 | diff - "$T_DIR/ids" | head -5)"
+	fleet_rcli DEL "$K:src" "$K:tgt" "$K:dead" >/dev/null
+	# the lease's fencing counter and the members: each with a TTL
+	keys=$(fleet_rcli --scan --pattern "$P:*")
+	echo "$keys" | grep -q ':fence$' || fail "no fencing counter: $keys"
+	expect_ttls $keys
+}
+
+test_fleet_dlq_replay_refused_when_degraded() {
+	fleet_setup
+	dlq_hosts 1
+	sed -i "0,/^redis_url = .*/s||redis_url = redis://127.0.0.1:9/0|" "$T_DIR/web-1/mercury.conf"
+	dlq_fill 1 20
+	as_host web-1 dlq replay q --json
+	expect_rc 75
+	expect_json '.fleet == "degraded" and (.error | test("fleet: degraded"))'
+	expect_err 'fleet: degraded .*does not start'
+	expect_one_err_line
+	[ "$(fleet_rcli LLEN "$K:src")" = 20 ] || fail "a degraded replay moved messages"
+	# a dry run moves nothing and needs no lease
+	as_host web-1 dlq replay q --dry-run
+	expect_rc 0
+	fleet_rcli DEL "$K:src" >/dev/null
+}
+
+test_fleet_dlq_replay_refused_when_the_fleet_is_another_redis() {
+	fleet_setup
+	dlq_hosts 1
+	sed -i "0,/^redis_url = .*/s||redis_url = ${MC_TEST_REDIS_URL%/0}/1|" "$T_DIR/web-1/mercury.conf"
+	dlq_fill 1 5
+	as_host web-1 dlq replay q
+	expect_rc 78
+	expect_err 'must be one Redis server and database'
+	[ "$(fleet_rcli LLEN "$K:src")" = 5 ] || fail "messages moved"
+	fleet_rcli DEL "$K:src" >/dev/null
+}
+
+# lock_older_than KEY SECONDS: the fleet lock KEY was acquired SECONDS ago
+# or more (by the server's clock).
+lock_older_than() {
+	local acq now
+	acq=$(fleet_rcli HGET "$1" acquired)
+	now=$(fleet_rcli TIME | head -n 1)
+	[ -n "$acq" ] && awk -v a="$acq" -v n="$now" -v s="$2" 'BEGIN { exit !(n - a >= s) }'
+}
+
+test_fleet_job_overlap_skip_one_run_across_hosts() {
+	fleet_setup
+	cat >"$T_DIR/hold.sh" <<SH
+#!/bin/sh
+echo "\$1" >>"$T_DIR/started"
+i=0
+while [ ! -e "$T_DIR/release" ] && [ \$i -lt 3000 ]; do sleep 0.01; i=\$((i + 1)); done
+SH
+	chmod +x "$T_DIR/hold.sh"
+	local i rc
+	declare -a pids
+	for i in 1 2 3 4; do
+		host_conf "web-$i" "$MC_TEST_REDIS_URL" "lease = 1s
+[job \"nightly\"]
+command = $T_DIR/hold.sh web-$i
+overlap = skip"
+	done
+	for i in 1 2 3; do
+		"$MC_BIN" -c "$T_DIR/web-$i/mercury.conf" --state "$T_DIR/web-$i/state.db" \
+			job run nightly >/dev/null 2>"$T_DIR/err.$i" </dev/null &
+		pids[i]=$!
+	done
+	wait_until 20 bash -c "[ \$(grep -l 'skipped' $T_DIR/err.[123] | wc -l) = 2 ]" ||
+		fail "not two hosts skipped: $(cat "$T_DIR"/err.*)"
+	wait_until 10 test -s "$T_DIR/started" || fail "no host ran the job"
+	# held past its lease (renewed while the job runs): still one run
+	wait_until 10 lock_older_than "$P:{job:nightly}:lock" 1.5 ||
+		fail "the lock was not held past its lease"
+	as_host web-4 job run nightly
+	expect_rc 75
+	expect_err "skipped.*host web-[123]"
+	touch "$T_DIR/release"
+	for i in 1 2 3; do
+		wait "${pids[i]}"
+		rc=$?
+		if grep -q skipped "$T_DIR/err.$i"; then
+			[ "$rc" = 75 ] || fail "host $i skipped with exit $rc"
+			[ "$(sqlite3 "$T_DIR/web-$i/state.db" "SELECT status FROM job_runs WHERE job = 'nightly'")" = skipped ] ||
+				fail "host $i did not record its skip"
+		else
+			[ "$rc" = 0 ] || fail "the run on host $i exited $rc"
+		fi
+	done
+	[ "$(wc -l <"$T_DIR/started")" = 1 ] || fail "the job ran $(wc -l <"$T_DIR/started") times: $(cat "$T_DIR/started")"
+	lock_gone_key "$P:{job:nightly}:lock" || fail "the lock outlived the run"
+}
+lock_gone_key() { [ "$(fleet_rcli EXISTS "$1")" = 0 ]; }

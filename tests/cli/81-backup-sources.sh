@@ -29,6 +29,14 @@ timeout = 500ms"
 		fi
 	done
 	[ -s "$T_DIR/gc.pid" ] || fail "the overrun case never started its grandchild"
+	# Its last line on stderr is quoted escaped, as all untrusted text.
+	printf '#!/bin/sh\nprintf "first\\n\\033[2Jgone\\001" >&2\nexit 3\n' >"$T_DIR/noisy"
+	chmod +x "$T_DIR/noisy"
+	bk_setup "[backup_source \"dump\"]
+command = $T_DIR/noisy"
+	run backup create
+	expect_rc 2
+	expect_err "backup_source 'dump' exited 3 \(\\\\x1B\[2Jgone\\\\x01\)"
 }
 
 # PostgreSQL: pg_dump -Fc as a source, rows changed, pg_restore --clean
