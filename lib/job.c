@@ -412,13 +412,23 @@ void mc_job_runs_free(struct mc_job_run *r, size_t n)
 	free(r);
 }
 
+static void run_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	(void)ctx;
+	read_run(s, element);
+}
+
+static void run_release(void *element)
+{
+	mc_job_run_release(element);
+}
+
 int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 		struct mc_job_run **out, size_t *n, struct mc_err *err)
 {
 	static const char what[] = "cannot list job runs";
 	sqlite3_stmt *s;
-	size_t cap = 0;
-	int rc;
+	void *rows;
 
 	*out = NULL;
 	*n = 0;
@@ -430,20 +440,10 @@ int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 	bind_text(s, 1, job);
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = mc_realloc(*out, cap * sizeof(**out));
-		}
-		read_run(s, &(*out)[(*n)++]);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		mc_job_runs_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return mc_state_sqlerr(st, err, what);
-	}
+	if (mc_state_collect(st, s, sizeof(struct mc_job_run), run_row, NULL,
+			     run_release, &rows, n, what, err) < 0)
+		return -1;
+	*out = rows;
 	return 0;
 }
 
