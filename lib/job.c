@@ -881,10 +881,8 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		free(msg);
 		free(sch);
 	}
-	if (n > 0)
-		mc_table_render(t, &r->text, r->color, NULL);
-	else
-		mc_buf_puts(&r->text, "no [job \"NAME\"] section is configured\n");
+	mc_table_render_or(t, &r->text, r->color, NULL,
+			   "no [job \"NAME\"] section is configured\n");
 	mc_table_free(t);
 	json_object_set_new(r->doc, "status",
 			    json_string(mc_status_name(worst)));
