@@ -533,9 +533,7 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 
 void mc_alert_history_free(struct mc_alert_log *l, size_t n)
 {
-	for (size_t i = 0; l != NULL && i < n; i++)
-		alert_log_release(&l[i]);
-	free(l);
+	mc_array_free(l, n, sizeof(*l), alert_log_release);
 }
 
 json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)

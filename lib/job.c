@@ -405,13 +405,6 @@ void mc_job_run_release(struct mc_job_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void mc_job_runs_free(struct mc_job_run *r, size_t n)
-{
-	for (size_t i = 0; r && i < n; i++)
-		mc_job_run_release(&r[i]);
-	free(r);
-}
-
 static void run_row(sqlite3_stmt *s, void *element, void *ctx)
 {
 	(void)ctx;
@@ -421,6 +414,11 @@ static void run_row(sqlite3_stmt *s, void *element, void *ctx)
 static void run_release(void *element)
 {
 	mc_job_run_release(element);
+}
+
+void mc_job_runs_free(struct mc_job_run *r, size_t n)
+{
+	mc_array_free(r, n, sizeof(*r), run_release);
 }
 
 int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,

@@ -253,17 +253,14 @@ void mc_table_render_or(struct mc_table *t, struct mc_buf *out, int color,
 			mc_cell_color_fn cell_color, const char *none, ...)
 {
 	va_list ap;
-	char *s;
 
 	if (t->n_rows > 1) {
 		mc_table_render(t, out, color, cell_color);
 		return;
 	}
 	va_start(ap, none);
-	s = mc_vasprintf(none, ap);
+	mc_buf_vprintf(out, none, ap);
 	va_end(ap);
-	mc_buf_puts(out, s);
-	free(s);
 }
 
 void mc_table_free(struct mc_table *t)

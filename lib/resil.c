@@ -296,9 +296,7 @@ int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 
 void mc_breaker_info_free(struct mc_breaker_info *list, size_t n)
 {
-	for (size_t i = 0; list != NULL && i < n; i++)
-		breaker_info_release(&list[i]);
-	free(list);
+	mc_array_free(list, n, sizeof(*list), breaker_info_release);
 }
 
 int mc_breaker_reset(struct mc_state *st, const char *name,

@@ -872,9 +872,7 @@ int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
 	if (rc != SQLITE_DONE) {
 		mc_state_sqlerr(st, err, what);
 		sqlite3_finalize(s);
-		for (size_t i = 0; release != NULL && i < len; i++)
-			release(list + i * size);
-		free(list);
+		mc_array_free(list, len, size, release);
 		*rows = NULL;
 		*n = 0;
 		return -1;
@@ -943,9 +941,7 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 
 void mc_runs_free(struct mc_run *runs, size_t n)
 {
-	for (size_t i = 0; runs != NULL && i < n; i++)
-		run_release(&runs[i]);
-	free(runs);
+	mc_array_free(runs, n, sizeof(*runs), run_release);
 }
 
 static int delete_before(struct mc_state *st, const char *sql, double before,
