@@ -624,10 +624,8 @@ static int list_run(struct mc_ctx *ctx)
 		mc_table_row(t, cells);
 		free(note);
 	}
-	if (n)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_printf(&ctx->report.text, "no backups in %s\n", dir);
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
+			   "no backups in %s\n", dir);
 	mc_table_free(t);
 	mc_bk_entries_free(e, n);
 	return 0;
