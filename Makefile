@@ -30,8 +30,10 @@ Q         = $(if $(filter 1,$(V)),,@)
 say       = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2))
 CC       ?= cc
 # libcurl is not linked into mercuryctl nor the unit tests: lib/curl_lazy.c
-# loads it on first use (its headers are still needed).
+# loads it on first use (its headers are still needed). Nor is libcrypto:
+# lib/crypto_lazy.c loads it on first use (its headers are still needed).
 PKGS     := sqlite3 jansson hiredis inih libcrypto libcares libzstd
+LINK_PKGS := $(filter-out libcrypto,$(PKGS))
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl 2>/dev/null)
 SANITIZE ?=
 OPT      ?= -O2
@@ -39,7 +41,7 @@ OPT      ?= -O2
 # pkg-config runs only when a target needs it, so `make deps` works on a
 # machine that has none of the libraries yet.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 CRIT_LIBS  = $(shell pkg-config --libs criterion 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wvla -Wpointer-arith \

@@ -4,7 +4,9 @@
  * The output passes through without a copy where the kernel allows: each
  * chunk in the child's pipe is duplicated with tee(2) into a "tail pipe"
  * and moved to our stdout or stderr with splice(2); the tail pipe is cut
- * to keep_output by splicing its oldest bytes to /dev/null. Only the kept
+ * to keep_output by splicing its oldest bytes to /dev/null. What lies more
+ * than keep_output bytes before the end of what the child has written
+ * cannot be in the tail: it is moved out without the tee. Only the kept
  * tail is ever read into memory. Where splice cannot write (a terminal, a
  * file opened for appending) the stream falls back to read and write
  * with a large buffer.
@@ -138,12 +140,12 @@ static void tp_trim(struct pump *pm, int all)
 	}
 }
 
-/* 1 when the pipe fd holds bytes to read (or cannot tell), else 0. */
-static int pending(int fd)
+/* How many bytes the pipe fd holds, -1 when it cannot tell. */
+static long queued(int fd)
 {
 	int n = 0;
 
-	return ioctl(fd, FIONREAD, &n) < 0 || n > 0;
+	return ioctl(fd, FIONREAD, &n) < 0 ? -1 : n;
 }
 
 /* Makes room in a full tail pipe: drops what lies beyond the tail, or,
@@ -188,9 +190,11 @@ static void write_out(struct stream *s, const char *p, size_t n)
 	}
 }
 
-/* Moves n bytes, already in the tail pipe, from s->in to s->out. */
-static void move_out(struct pump *pm, struct stream *s, size_t n)
+/* Moves n bytes from s->in to s->out; how many it moved. */
+static size_t move_out(struct pump *pm, struct stream *s, size_t n)
 {
+	size_t done = 0;
+
 	while (n > 0) {
 		ssize_t m;
 
@@ -214,12 +218,15 @@ static void move_out(struct pump *pm, struct stream *s, size_t n)
 		if (m < 0 && errno == EINTR)
 			continue;
 		if (m <= 0 && s->broken && m < 0)
-			return;		/* nothing more can be done */
-		if (m > 0)
+			break;		/* nothing more can be done */
+		if (m > 0) {
 			n -= (size_t)m;
-		else if (m == 0)
-			return;
+			done += (size_t)m;
+		} else if (m == 0) {
+			break;
+		}
 	}
+	return done;
 }
 
 /* Moves what s has now. 1 at its end of file, else 0. */
@@ -229,13 +236,25 @@ static int pump_stream(struct pump *pm, struct stream *s)
 		ssize_t n;
 
 		if (s->mode == MODE_SPLICE && pm->tp[1] >= 0) {
+			long q = queued(s->in);
+
+			/* What lies more than keep bytes before the end of
+			 * what the job has written can never be in the tail:
+			 * it goes out without passing through the tail pipe
+			 * (the keep bytes after it, teed next, supersede all
+			 * that is there). */
+			if (q > 0 && (size_t)q > pm->tail.keep) {
+				pm->tail.total += (int64_t)move_out(pm, s,
+						(size_t)q - pm->tail.keep);
+				continue;
+			}
 			n = tee(s->in, pm->tp[1], CHUNK, SPLICE_F_NONBLOCK);
 			if (n == 0)
 				return 1;
 			/* EAGAIN: the job's pipe is empty, or the tail pipe
 			 * is full (then room is made and tee tried again) */
 			if (n < 0 && errno == EAGAIN)
-				if (!pending(s->in) || tp_make_room(pm) < 0)
+				if (q == 0 || tp_make_room(pm) < 0)
 					return 0;
 			if (n < 0 && errno == EAGAIN)
 				continue;
