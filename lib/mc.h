@@ -259,7 +259,4 @@ char *mc_read_file(const char *path, size_t max, size_t *len,
 
 #define MC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -139,7 +139,4 @@ int mc_flush(FILE *f);
  * EXIT STATUS). */
 int mc_output_gone(void);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif
