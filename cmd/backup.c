@@ -1,6 +1,7 @@
 /* backup.c - `mercuryctl backup create|list|verify|restore|prune`. */
 #include "cmd.h"
 #include "backup.h"
+#include "coord.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -458,15 +459,25 @@ static int create_run(struct mc_ctx *ctx)
 	struct bar bar;
 	size_t n = 0, n_src;
 	const char **inc, **exc;
-	char sz[32], st[32], dur[32];
+	char sz[32], st[32], dur[32], *lname;
 	int rc = -1, prune = mc_args_count(ctx->args, "prune") > 0;
 	struct mc_bk_policy pol;
+	struct mc_coord_lock *dirlock = NULL;
 
 	o.dir = backup_dir(ctx);
 	if (o.dir == NULL)
 		return -1;
 	if (prune && policy_from_flags(ctx, &pol) < 0)
 		return -1;
+	/* the coordinator's lock on the directory: with [fleet], hosts that
+	 * share it (NFS, where flock(2) may not reach across hosts) create
+	 * one at a time; DIR/.backup.lock is taken inside as ever */
+	lname = mc_asprintf("backup:%s", o.dir);
+	rc = mc_ctx_coord_lock(ctx, lname, MC_COORD_KEEPALIVE, &dirlock);
+	free(lname);
+	if (rc < 0)
+		return -1;
+	rc = -1;
 	o.state_path = mc_state_path(ctx->st);
 	inc = list_of(s, "include", &o.n_includes);
 	exc = list_of(s, "exclude", &o.n_excludes);
@@ -521,6 +532,7 @@ static int create_run(struct mc_ctx *ctx)
 		goto out;
 	rc = 0;
 out:
+	mc_coord_lock_release(ctx->coord, dirlock);
 	mc_bk_entries_free(e, n);
 	mc_bk_manifest_free(m);
 	free(inc);
@@ -999,7 +1011,10 @@ const struct mc_cmd mc_cmd_backup = {
 	"directory, then renames it into place: a crash or a kill never "
 	"leaves anything list shows, and the next create removes stale "
 	"partials. It holds a lock on DIR (exit 75 when another create or "
-	"prune holds it). A source that exits non-zero, prints nothing or "
+	"prune holds it); with a [fleet] section (mercuryctl-fleet(1)) also "
+	"the fleet lock backup:DIR, renewed while it runs, so hosts sharing "
+	"DIR (where flock(2) may not reach across hosts) create one at a "
+	"time - they must name DIR by the same path. A source that exits non-zero, prints nothing or "
 	"overruns its timeout (its whole process tree is killed) fails the "
 	"backup with exit 2; a full disk or another write error is exit 74 "
 	"naming the file.\n\n"

@@ -6,34 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Text from Redis (another host wrote it) as a terminal may show it:
- * control characters and bytes that are not UTF-8 as \xNN. Caller
- * frees. */
-static char *shown(const char *s)
-{
-	struct mc_buf b = { 0 };
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-
-	mc_buf_add(&b, "", 0);
-	while (n > 0) {
-		size_t k = *p >= 0x80 ? mc_utf8_len(p, n) : 1;
-
-		if (k == 0 || *p < 0x20 || *p == 0x7f || *p == '\\') {
-			if (*p == '\\')
-				mc_buf_puts(&b, "\\\\");
-			else
-				mc_buf_printf(&b, "\\x%02x", *p);
-			k = 1;
-		} else {
-			mc_buf_add(&b, p, k);
-		}
-		p += k;
-		n -= k;
-	}
-	return mc_buf_steal(&b);
-}
-
 /* A span for people: whole seconds from one second up. */
 static void span(int64_t ms, char *buf, size_t size)
 {
@@ -72,8 +44,10 @@ static int members(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_object();
 		char seen[40], ago[40], pid[24];
-		char *name = shown(m[i].name), *ver = shown(m[i].version);
-		char *cmd = shown(m[i].last_command);
+		/* text other hosts wrote, made safe for a terminal */
+		char *name = mc_escape_str(m[i].name);
+		char *ver = mc_escape_str(m[i].version);
+		char *cmd = mc_escape_str(m[i].last_command);
 		const char *cells[5] = { name, ago, ver, cmd, pid };
 
 		mc_format_time(m[i].last_seen, seen, sizeof(seen));
@@ -117,7 +91,7 @@ static int breakers(struct mc_ctx *ctx, struct mc_fleet *f)
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_object();
 		char opened[40] = "-", retry[40] = "-", fails[16];
-		char *name = shown(b[i].name);
+		char *name = mc_escape_str(b[i].name);
 		const char *cells[5] = { name,
 					 mc_breaker_state_name(b[i].state),
 					 fails, opened, retry };
@@ -167,8 +141,9 @@ static int locks(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 				 mc_strdup(l[i].owner);
 		long pid = o1 ? strtol(o1 + 1, NULL, 10) : 0;
 		char held[40], left[40], pids[24], acquired[40];
-		char *name = shown(l[i].name), *host = shown(hostname);
-		char *token = shown(l[i].token);
+		char *name = mc_escape_str(l[i].name);
+		char *host = mc_escape_str(hostname);
+		char *token = mc_escape_str(l[i].token);
 		const char *cells[6] = { name, host, pids, token, held, left };
 		json_t *o = json_object();
 
@@ -275,12 +250,17 @@ const struct mc_cmd mc_cmd_fleet = {
 	"host open on all with one half-open probe fleet-wide, a lock held by "
 	"one host: dlq replay (one replayer per source fleet-wide, fenced "
 	"inside each batch's script; see mercuryctl-dlq(1)) and job run's "
-	"overlap lock (one run of a job fleet-wide, renewed while it runs). "
+	"overlap lock (one run of a job fleet-wide, renewed while it runs) "
+	"and backup create into a shared directory (one create at a time). "
+	"OAuth refreshes stay single-flight per host, not fleet-wide: tokens "
+	"live in each host's state file, so no two hosts share a refresh "
+	"token. "
 	"History, results and tokens stay in each host's state "
 	"file. alert send and alert test, health --notify and oauth's alerts "
 	"keep their dedup records, rate-limit buckets and webhook breakers in "
-	"the fleet, and fleet status shows its breakers (breaker list and "
-	"breaker reset still act on this host's state file). Every run that "
+	"the fleet; fleet status shows its breakers, breaker list shows them "
+	"(scope fleet) beside this host's, and breaker reset closes them. "
+	"Every run that "
 	"opens the state file joins the fleet and heartbeats.\n\n"
 	"Keys are PREFIX:{TARGET}:KIND, so every script touches one Redis "
 	"Cluster slot, and every key has a TTL: a dedup record lives 7 days "

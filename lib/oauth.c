@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include "coord.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_int.h"
@@ -810,21 +811,36 @@ record:
 }
 
 /* The provider's lock: one refresh (or revocation) at a time per
- * provider, across processes, waited for as long as the run may. */
-static struct mc_lock *provider_lock(const struct mc_oauth_env *env,
-				     const struct mc_oauth_provider *p,
-				     struct mc_err *err)
+ * provider, across this host's processes, waited for as long as the run
+ * may. A coordinator lock (coord.h) on the state file's backend: the
+ * tokens live in each host's state file, so the hosts of a fleet each
+ * refresh their own and wait for none of the others (docs/DESIGN.md). */
+struct provider_lock {
+	struct mc_coord *c;
+	struct mc_coord_lock *l;
+};
+
+static int provider_lock(const struct mc_oauth_env *env,
+			 const struct mc_oauth_provider *p,
+			 struct provider_lock *pl, struct mc_err *err)
 {
 	int64_t left = mc_deadline_left_ms(env->dl, 0);
-	char *dir = mc_asprintf("%s/locks", mc_state_dir(env->st));
-	char *name = mc_asprintf("oauth-%s", p->name);
-	struct mc_lock *lock;
+	char *name = mc_asprintf("oauth:%s", p->name);
+	int rc;
 
-	lock = mc_lock_take(dir, name, left > 0 && left < INT64_MAX ? left :
-			    60000, err);
-	free(dir);
+	pl->c = mc_coord_open_state(env->st);
+	rc = mc_coord_lock_take(pl->c, name, 0, left > 0 && left < INT64_MAX ?
+				left : 60000, &pl->l, err);
 	free(name);
-	return lock;
+	if (rc < 0)
+		mc_coord_close(pl->c);
+	return rc;
+}
+
+static void provider_unlock(struct provider_lock *pl)
+{
+	mc_coord_lock_release(pl->c, pl->l);
+	mc_coord_close(pl->c);
 }
 
 int mc_oauth_ensure(const struct mc_oauth_env *env,
@@ -833,7 +849,7 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 		    struct mc_err *err)
 {
 	struct mc_oauth_token cur;
-	struct mc_lock *lock;
+	struct provider_lock lock;
 	double started = mc_oauth_now(env);
 	int rc;
 
@@ -850,10 +866,10 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 		return needs_login_err(p, NULL, err);
 	}
 	mc_oauth_token_release(&cur);
-	if ((lock = provider_lock(env, p, err)) == NULL)
+	if (provider_lock(env, p, &lock, err) < 0)
 		return -1;
 	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0) {
-		mc_lock_release(lock);
+		provider_unlock(&lock);
 		return -1;
 	}
 	/* Another process may have refreshed while we waited: its token
@@ -861,12 +877,12 @@ int mc_oauth_ensure(const struct mc_oauth_env *env,
 	if ((mc_oauth_usable(&cur, mc_oauth_now(env), min_valid_ms) &&
 	     !force) || (cur.obtained >= started &&
 			 mc_oauth_usable(&cur, mc_oauth_now(env), 0))) {
-		mc_lock_release(lock);
+		provider_unlock(&lock);
 		*t = cur;
 		return 0;
 	}
 	rc = refresh_locked(env, p, &cur, t, err);
-	mc_lock_release(lock);
+	provider_unlock(&lock);
 	mc_oauth_token_release(&cur);
 	*refreshed = rc == 0;
 	return rc;
@@ -883,14 +899,14 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 	struct mc_buf warn = { 0 };
 	struct mc_err e2 = { 0 };
 	const char *tokens[2], *hints[2] = { "refresh_token", "access_token" };
-	struct mc_lock *lock;
+	struct provider_lock lock;
 	int rc;
 
 	*warning = NULL;
-	if ((lock = provider_lock(env, p, err)) == NULL)
+	if (provider_lock(env, p, &lock, err) < 0)
 		return -1;
 	if (mc_oauth_token_read(env->st, p->name, &cur, err) < 0) {
-		mc_lock_release(lock);
+		provider_unlock(&lock);
 		return -1;
 	}
 	tokens[0] = cur.refresh_token;
@@ -931,7 +947,7 @@ int mc_oauth_revoke(const struct mc_oauth_env *env,
 	}
 	mc_oauth_token_release(&cur);
 	rc = mc_oauth_token_forget(env->st, p->name, err);
-	mc_lock_release(lock);
+	provider_unlock(&lock);
 	if (rc < 0) {
 		mc_buf_release(&warn);
 		return -1;

@@ -5,6 +5,9 @@
 #     LRANGE + one MULTI/EXEC pipeline per batch), on the same data;
 #   - redis-benchmark RPOPLPUSH q q, pipelined (-P 100): the speed at which
 #     this redis moves list items at all, the reference.
+# And beside itself in a fleet: the same replay with a [fleet] section on
+# the same redis (the fleet lease taken, renewed and checked by every
+# batch's script: fencing), run alternately with the plain one.
 # After every replay the lists are checked: source empty, target + dead
 # holding every message, the split between them as the data says.
 # Prints a Markdown section on stdout; progress goes to stderr.
@@ -50,6 +53,8 @@ if [ "$SKIP_MC" != 1 ]; then
 fi
 
 tmp=$(mktemp -d /tmp/mercury-bench-dlq.XXXXXX)
+# what else the machine was doing: absolute rates follow it, ratios less
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rpid="" rst=""
 start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
 cleanup() {
@@ -177,25 +182,40 @@ max_retries = $MAXR
 batch = $BATCH
 EOF
 
-# mc_run COUNT: one replay of COUNT messages already in source; appends
-# "seconds rss_kib" to $tmp/mc.COUNT.
+cp "$tmp/mercury.conf" "$tmp/fleet.conf"
+printf '[fleet]\nname = bench\nkey_prefix = bench-%s\n' "$$" >>"$tmp/fleet.conf"
+
+# mc_run COUNT [CONF LABEL]: one replay of COUNT messages already in
+# source (with CONF, default mercury.conf); appends "seconds rss_kib" to
+# $tmp/LABEL.COUNT (default mc).
 mc_run() {
-	local t0 t1 rc=0
+	local t0 t1 rc=0 conf=${2:-mercury.conf} label=${3:-mc}
 	t0=$(now_ns)
-	timeout 1800 /usr/bin/time -f %M -o "$tmp/rss" "$BIN" -c "$tmp/mercury.conf" \
+	timeout 1800 /usr/bin/time -f %M -o "$tmp/rss" "$BIN" -c "$tmp/$conf" \
 		dlq replay bench --batch "$BATCH" >"$tmp/mc.out" 2>"$tmp/mc.err" || rc=$?
 	t1=$(now_ns)
-	[ $rc -eq 0 ] || die "mercuryctl dlq replay exited $rc: $(tail -n 5 "$tmp/mc.err") $(cat "$tmp/mc.out")"
-	verify "mercuryctl dlq replay ($1 messages)" "$1"
-	echo "$(secs "$t0" "$t1") $(tail -n 1 "$tmp/rss")" >>"$tmp/mc.$1"
+	[ $rc -eq 0 ] || die "mercuryctl dlq replay ($label) exited $rc: $(tail -n 5 "$tmp/mc.err") $(cat "$tmp/mc.out")"
+	verify "mercuryctl dlq replay ($label, $1 messages)" "$1"
+	echo "$(secs "$t0" "$t1") $(tail -n 1 "$tmp/rss")" >>"$tmp/$label.$1"
 }
 
 if [ "$SKIP_MC" != 1 ]; then
 	"$BIN" health >/dev/null 2>&1 || true	# create the state file first
+	# the fleet's lease must be there and checked, or the figure is void
+	reload "$ORIG_SMALL"
+	"$BIN" -c "$tmp/fleet.conf" dlq replay bench --json >"$tmp/mc.out" 2>"$tmp/mc.err" ||
+		die "mercuryctl dlq replay in the fleet failed: $(cat "$tmp/mc.err")"
+	jq -e '.fleet == "ok"' "$tmp/mc.out" >/dev/null ||
+		die "mercuryctl dlq replay did not use the fleet: $(cat "$tmp/mc.out")"
+	[ "$(rcli EXISTS "bench-$$:{$SRC}:fence")" = 1 ] ||
+		die "no fencing counter in the fleet after a replay"
 	for i in $(seq 1 "$RUNS"); do
 		say "mercuryctl dlq replay, $N messages, run $i/$RUNS"
 		reload "$ORIG"
 		mc_run "$N"
+		say "mercuryctl dlq replay in a fleet, $N messages, run $i/$RUNS"
+		reload "$ORIG"
+		mc_run "$N" fleet.conf fleet
 	done
 	for i in $(seq 1 "$RUNS"); do
 		say "mercuryctl dlq replay, $SMALL messages, run $i/$RUNS"
@@ -203,6 +223,7 @@ if [ "$SKIP_MC" != 1 ]; then
 		mc_run "$SMALL"
 	done
 	mc_s=$(awk '{print $1}' "$tmp/mc.$N" | median)
+	fleet_s=$(awk '{print $1}' "$tmp/fleet.$N" | median)
 	rss_big=$(awk '{print $2}' "$tmp/mc.$N" | median)
 	rss_small=$(awk '{print $2}' "$tmp/mc.$SMALL" | median)
 fi
@@ -264,7 +285,9 @@ The peers: the same replay in Python (\`scripts/bench_dlq_peer.py\`, redis-py:
 LRANGE a batch, decide each message, one MULTI/EXEC with LTRIM and RPUSH), and
 \`redis-benchmark -n $N -P 100 -q RPOPLPUSH q q\` on a list of the same
 $(commas "$N") messages, the rate at which this redis moves list items at all.
-Medians of $RUNS runs, wall clock including process start-up.
+Medians of $RUNS runs, wall clock including process start-up. Load
+average of the machine ($(nproc) cores) at the start: $load_start; at the
+end: $(cut -d' ' -f1-3 /proc/loadavg).
 
 MD
 if [ "$SKIP_MC" = 1 ]; then
@@ -286,6 +309,12 @@ else
 | mercuryctl dlq replay --batch $BATCH | $(fmt "$mc_s") s | $(commas "$mc_rate") | 1.00 |
 | Python peer | $(fmt "$peer_s") s | $(commas "$peer_rate") | $(ratio "$mc_rate" "$peer_rate") |
 | redis-benchmark RPOPLPUSH (-P 100) | | $(commas "$rb_rate") | $(ratio "$mc_rate" "$rb_rate") |
+| mercuryctl dlq replay --batch $BATCH in a fleet | $(fmt "$fleet_s") s | $(commas "$(rate "$fleet_s")") | $(ratio "$fleet_s" "$mc_s") |
+
+In the fleet (\`[fleet]\` on the same redis) the replay takes the fleet
+lease of its source, a keepalive renews it, and every batch's script
+checks the lease's owner and fencing token (and renews it) before it
+moves anything; the plain and the fleet replay ran in turn, $RUNS each.
 
 Peak RSS of mercuryctl (median of $RUNS runs, \`/usr/bin/time -f %M\`):
 $(commas "$rss_big") KiB replaying $(commas "$N") messages,
@@ -293,7 +322,8 @@ $(commas "$rss_small") KiB replaying $(commas "$SMALL"); difference $(commas "$r
 
 Goals: at least 100,000 messages/s ($(atleast "$mc_rate" 100000)), at least 3x the
 Python peer ($(atleast "$(ratio "$mc_rate" "$peer_rate")" 3)), RSS difference at most
-2 MB ($(atleast 2048 "$rss_diff")).
+2 MB ($(atleast 2048 "$rss_diff")), the fleet at most 1.15x the plain replay's
+time ($(ratio "$fleet_s" "$mc_s")x: $(atleast 1.15 "$(ratio "$fleet_s" "$mc_s")")).
 MD
 fi
 if [ "$bad" != 0 ]; then

@@ -20,6 +20,18 @@ as_host() {
 
 fleet_setup() { P=mc-cli-fleet-$$-$RANDOM; }
 
+# expect_all_ttls KIND...: every key of the fleet ($P) has a TTL, and
+# keys of each KIND (dedup, bucket, ...) are among them.
+expect_all_ttls() {
+	local keys kind
+	keys=$(fleet_rcli --scan --pattern "$P:*")
+	for kind in "$@"; do
+		echo "$keys" | grep -q ":$kind" || fail "no $kind key among: $keys"
+	done
+	# shellcheck disable=SC2086
+	expect_ttls $keys
+}
+
 # expect_ttls KEYS...: each key has a TTL.
 expect_ttls() {
 	local k ttl
@@ -69,14 +81,27 @@ test_fleet_status_shows_shared_breakers_and_held_locks() {
 	expect_json '.locks[0] | .name == "dlq:alerter" and .host == "web-9" and .pid == 4242 and .token == "7" and .age_s >= 12 and .lease_left_ms > 0'
 }
 
+test_fleet_status_escapes_what_other_hosts_wrote() {
+	fleet_setup
+	host_conf web-1
+	now=$(date +%s)
+	fleet_rcli HSET "$P:{host:evil}:member" name "$(printf 'ev\033[31mil')" \
+		version 1 last_command "$(printf 'alert\rsend')" pid 7 last_seen "$now" >/dev/null
+	fleet_rcli PEXPIRE "$P:{host:evil}:member" 60000 >/dev/null
+	as_host web-1 fleet status
+	expect_rc 0
+	expect_out '^ev\\x1B\[31mil .* alert\\x0Dsend '
+	grep -q "$(printf '\033')" "$OUT" && fail "an escape sequence reached the terminal"
+	as_host web-1 fleet status --json
+	expect_json '[.members[].name] | index("ev\u001b[31mil") != null'
+}
+
 test_fleet_every_key_has_a_ttl() {
 	fleet_setup
 	host_conf web-1
 	as_host web-1 fleet status
 	expect_rc 0
-	keys=$(fleet_rcli --scan --pattern "$P:*")
-	[ -n "$keys" ] || fail "no fleet keys written"
-	expect_ttls $keys
+	expect_all_ttls member
 }
 
 test_fleet_status_degraded_when_redis_is_unreachable() {
@@ -173,6 +198,7 @@ test_fleet_alert_one_delivery_from_three_hosts() {
 	# each host's own log says what it did
 	as_host web-2 alert history --json
 	expect_json '[.alerts[] | .result] | all(. == "delivered" or . == "suppressed")'
+	expect_all_ttls dedup member
 }
 
 test_fleet_alert_rate_holds_across_hosts() {
@@ -194,6 +220,7 @@ test_fleet_alert_rate_holds_across_hosts() {
 		jq '[.[].ts] | max - min')
 	awk -v s="$span" 'BEGIN { exit !(s >= 4.7) }' ||
 		fail "12 deliveries within $span s"
+	expect_all_ttls bucket
 }
 
 test_fleet_breaker_opened_on_one_host_is_open_on_another() {
@@ -213,6 +240,23 @@ test_fleet_breaker_opened_on_one_host_is_open_on_another() {
 	[ "$n" = 5 ] || fail "host B made a request ($n in all)"
 	as_host web-2 fleet status --json
 	expect_json '.breakers[] | select(.name == "webhook:ops") | .state == "open" and .failures == 5'
+	expect_all_ttls breaker
+	# breaker list and reset act on the fleet's breakers
+	as_host web-2 breaker list --json
+	expect_json '[.breakers[] | select(.name == "webhook:ops")] | length == 1 and .[0].state == "open" and .[0].scope == "fleet" and .[0].failures == 5'
+	as_host web-2 breaker list
+	expect_out '^webhook:ops +open +5 .* fleet$'
+	as_host web-2 breaker reset ops
+	expect_rc 64
+	expect_err "did you mean 'webhook:ops'"
+	as_host web-2 breaker reset webhook:ops
+	expect_rc 0
+	expect_out "breaker 'webhook:ops' reset"
+	as_host web-1 breaker list --json
+	expect_json '[.breakers[] | select(.name == "webhook:ops" and .state != "closed")] == []'
+	[ "$(fleet_rcli EXISTS "$P:{webhook:ops}:breaker")" = 0 ] || fail "the fleet breaker is still there"
+	as_host web-1 breaker reset webhook:ops
+	expect_rc 64
 }
 
 test_fleet_alert_degraded_when_redis_is_unreachable() {
@@ -329,9 +373,7 @@ test_fleet_dlq_replay_one_replayer_and_fencing() {
 		fail "messages lost or duplicated: $(seq 1 300 | diff - "$T_DIR/ids" | head -5)"
 	fleet_rcli DEL "$K:src" "$K:tgt" "$K:dead" >/dev/null
 	# the lease's fencing counter and the members: each with a TTL
-	keys=$(fleet_rcli --scan --pattern "$P:*")
-	echo "$keys" | grep -q ':fence$' || fail "no fencing counter: $keys"
-	expect_ttls $keys
+	expect_all_ttls fence member
 }
 
 test_fleet_dlq_replay_refused_when_degraded() {
@@ -417,5 +459,49 @@ overlap = skip"
 	done
 	[ "$(wc -l <"$T_DIR/started")" = 1 ] || fail "the job ran $(wc -l <"$T_DIR/started") times: $(cat "$T_DIR/started")"
 	lock_gone_key "$P:{job:nightly}:lock" || fail "the lock outlived the run"
+	expect_all_ttls fence
 }
 lock_gone_key() { [ "$(fleet_rcli EXISTS "$1")" = 0 ]; }
+
+test_fleet_backup_create_one_at_a_time_into_a_shared_dir() {
+	fleet_setup
+	mkdir -p "$T_DIR/data"
+	printf 'app = 1\n' >"$T_DIR/data/app.conf"
+	cat >"$T_DIR/dump.sh" <<SH
+#!/bin/sh
+echo "\$1" >>"$T_DIR/started"
+echo data
+i=0
+while [ ! -e "$T_DIR/release" ] && [ \$i -lt 3000 ]; do sleep 0.01; i=\$((i + 1)); done
+SH
+	chmod +x "$T_DIR/dump.sh"
+	local i pid rc
+	for i in 1 2; do
+		host_conf "web-$i" "$MC_TEST_REDIS_URL" "lease = 1s
+[backup]
+dir = $T_DIR/shared
+include = $T_DIR/data
+[backup_source \"dump\"]
+command = $T_DIR/dump.sh web-$i
+timeout = 60s"
+	done
+	"$MC_BIN" -c "$T_DIR/web-1/mercury.conf" --state "$T_DIR/web-1/state.db" \
+		backup create >/dev/null 2>"$T_DIR/err.1" </dev/null &
+	pid=$!
+	wait_until 20 test -s "$T_DIR/started" || fail "web-1's create did not start"
+	# held past its lease while the create runs
+	wait_until 10 lock_older_than "$P:{backup:$T_DIR/shared}:lock" 1.5 ||
+		fail "the lock was not held past its lease"
+	as_host web-2 backup create
+	expect_rc 75
+	expect_err "fleet lock 'backup:$T_DIR/shared' \\(host web-1 pid $pid"
+	expect_one_err_line
+	touch "$T_DIR/release"
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] || fail "web-1's create exited $rc: $(cat "$T_DIR/err.1")"
+	[ "$(cat "$T_DIR/started")" = web-1 ] || fail "web-2's source ran: $(cat "$T_DIR/started")"
+	lock_gone_key "$P:{backup:$T_DIR/shared}:lock" || fail "the lock outlived the create"
+	as_host web-2 backup create
+	expect_rc 0
+}
