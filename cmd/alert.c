@@ -339,10 +339,8 @@ static int history_run(struct mc_ctx *ctx)
 		mc_table_row(t, cells);
 		free(sum);
 	}
-	if (n)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_puts(&ctx->report.text, "no alerts in the span\n");
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
+			   "no alerts in the span\n");
 	mc_table_free(t);
 	mc_alert_history_free(l, n);
 	return 0;

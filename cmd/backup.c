@@ -105,7 +105,6 @@ static void bar_draw(void *ud, uint64_t done, uint64_t total)
 	struct bar *b = ud;
 	double now = mc_mono_now();
 	char d[32], t[32];
-	int width = 30, fill;
 
 	if (now - b->t0 < 1.0 || (b->shown && now - b->last < 0.1))
 		return;
@@ -119,13 +118,9 @@ static void bar_draw(void *ud, uint64_t done, uint64_t total)
 		fflush(stderr);
 		return;
 	}
-	fill = (int)((double)width * (double)done / (double)total);
 	human_size(total, t, sizeof(t));
-	fprintf(stderr, "\r[%.*s%.*s] %3d%% %s / %s ", fill,
-		"##############################", width - fill,
-		"------------------------------",
-		(int)(100.0 * (double)done / (double)total), d, t);
-	fflush(stderr);
+	mc_ctx_bar_draw(done, total, "%3d%% %s / %s ",
+			(int)(100.0 * (double)done / (double)total), d, t);
 }
 
 static void bar_setup(struct mc_ctx *ctx, struct bar *b, struct mc_bk_io *io)
@@ -133,7 +128,7 @@ static void bar_setup(struct mc_ctx *ctx, struct bar *b, struct mc_bk_io *io)
 	memset(b, 0, sizeof(*b));
 	b->t0 = mc_mono_now();
 	io->dl = &ctx->dl;
-	if (isatty(STDERR_FILENO) && !ctx->quiet) {
+	if (mc_ctx_bar_wanted(ctx)) {
 		io->progress = bar_draw;
 		io->ud = b;
 	}
@@ -641,10 +636,8 @@ static int list_run(struct mc_ctx *ctx)
 		mc_table_row(t, cells);
 		free(note);
 	}
-	if (n)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_printf(&ctx->report.text, "no backups in %s\n", dir);
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
+			   "no backups in %s\n", dir);
 	mc_table_free(t);
 	mc_bk_entries_free(e, n);
 	return 0;
@@ -755,20 +748,15 @@ out:
 
 static int confirm(struct mc_ctx *ctx, const char *id, const char *to)
 {
-	char line[16];
-
 	if (mc_args_count(ctx->args, "yes"))
 		return 0;
 	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "restore replaces "
 				  "files: confirm with --yes when not on a "
 				  "terminal");
-	fprintf(stderr, "Restore backup %s %s%s? Replaced files are kept as "
-		"*.pre-restore-%s. [y/N] ", id, to ? "under " : "over the "
-		"original files", to ? to : "", id);
-	fflush(stderr);
-	if (fgets(line, sizeof(line), stdin) == NULL ||
-	    (line[0] != 'y' && line[0] != 'Y'))
+	if (!mc_ctx_confirm("Restore backup %s %s%s? Replaced files are kept "
+			    "as *.pre-restore-%s.", id, to ? "under " :
+			    "over the original files", to ? to : "", id))
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE, "restore not "
 				  "confirmed: nothing restored");
 	return 0;

@@ -113,10 +113,8 @@ static int list_run(struct mc_ctx *ctx)
 		cells[5] = scope;
 		mc_table_row(t, cells);
 	}
-	if (n)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_puts(&ctx->report.text, "no circuit breakers recorded\n");
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
+			   "no circuit breakers recorded\n");
 	mc_table_free(t);
 	mc_breaker_info_free(list, n);
 	return 0;

@@ -71,6 +71,19 @@ void mc_ctx_rearm_deadline(struct mc_ctx *ctx);
 double mc_ctx_since(const struct mc_ctx *ctx, int64_t default_ms, double now);
 /* The [core] breaker settings. */
 void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc);
+/* Asks the question (printf format) on the terminal, /dev/tty, followed
+ * by " [y/N] ": 1 when the answer starts with y or Y, 0 for any other
+ * answer, none, or no terminal. The caller decides first whether it may
+ * ask (--yes not given, stdin a terminal). */
+int mc_ctx_confirm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1 when a progress bar may be drawn: stderr is a terminal and --quiet is
+ * not given. */
+int mc_ctx_bar_wanted(const struct mc_ctx *ctx);
+/* Draws the progress bar on stderr, over the previous one:
+ * "\r[#####-----] " (done of total, 30 cells) and then the tail (printf
+ * format). */
+void mc_ctx_bar_draw(uint64_t done, uint64_t total, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The table: the root (global options) and its commands. */
 extern const struct mc_cmd mc_cmd_root;

@@ -2,6 +2,8 @@
 #include "cmd.h"
 #include "coord.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -146,4 +148,46 @@ double mc_ctx_since(const struct mc_ctx *ctx, int64_t default_ms, double now)
 void mc_ctx_rearm_deadline(struct mc_ctx *ctx)
 {
 	mc_deadline_set(&ctx->dl, ctx->timeout_ms);
+}
+
+int mc_ctx_confirm(const char *fmt, ...)
+{
+	char line[16];
+	FILE *tty = fopen("/dev/tty", "r+");
+	va_list ap;
+	int yes;
+
+	if (tty == NULL)
+		return 0;
+	va_start(ap, fmt);
+	vfprintf(tty, fmt, ap);
+	va_end(ap);
+	fputs(" [y/N] ", tty);
+	fflush(tty);
+	yes = fgets(line, sizeof(line), tty) != NULL &&
+	      (line[0] == 'y' || line[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+int mc_ctx_bar_wanted(const struct mc_ctx *ctx)
+{
+	return isatty(STDERR_FILENO) && !ctx->quiet;
+}
+
+void mc_ctx_bar_draw(uint64_t done, uint64_t total, const char *fmt, ...)
+{
+	static const char full[] = "##############################";
+	static const char empty[] = "------------------------------";
+	int width = (int)sizeof(full) - 1;
+	int fill = total == 0 ? 0 :
+		   (int)((double)width * (double)(done > total ? total : done) /
+			 (double)total);
+	va_list ap;
+
+	fprintf(stderr, "\r[%.*s%.*s] ", fill, full, width - fill, empty);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
 }

@@ -316,16 +316,12 @@ static int peek_run(struct mc_ctx *ctx)
 static void progress(void *ud, const struct mc_dlq_result *r, long long total)
 {
 	long long done = r->replayed + r->dead;
-	int width = 30, fill;
 
 	(void)ud;
 	if (total <= 0)
 		return;
-	fill = (int)(width * (done > total ? total : done) / total);
-	fprintf(stderr, "\r[%.*s%.*s] %lld/%lld", fill,
-		"##############################", width - fill,
-		"------------------------------", done, total);
-	fflush(stderr);
+	mc_ctx_bar_draw((uint64_t)done, (uint64_t)total, "%lld/%lld", done,
+			total);
 }
 
 /* Adds a real run's moves to the DLQ's cumulative totals and reads them
@@ -650,7 +646,7 @@ static int replay_run(struct mc_ctx *ctx)
 		o.fence = &lease.fence;
 	ui.ctx = ctx;
 	ui.c = &c;
-	if (isatty(STDERR_FILENO) && !ctx->quiet) {
+	if (mc_ctx_bar_wanted(ctx)) {
 		ui.bar = 1;
 		if (mc_dlq_stats(r, &c, mc_wall_now(), &st, NULL) == 0 &&
 		    st.source == 0)
@@ -699,22 +695,6 @@ static int replay_run(struct mc_ctx *ctx)
 
 /* ---- purge --------------------------------------------------------------- */
 
-static int confirm(const char *question)
-{
-	char line[16];
-	FILE *tty = fopen("/dev/tty", "r+");
-	int yes;
-
-	if (tty == NULL)
-		return 0;
-	fprintf(tty, "%s [y/N] ", question);
-	fflush(tty);
-	yes = fgets(line, sizeof(line), tty) != NULL &&
-	      (line[0] == 'y' || line[0] == 'Y');
-	fclose(tty);
-	return yes;
-}
-
 static int purge_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
@@ -723,7 +703,7 @@ static int purge_run(struct mc_ctx *ctx)
 	struct mc_dlq_stats st;
 	struct mc_redis *r;
 	long long removed = 0, max = 0;
-	char *lock, *q;
+	char *lock;
 	int rc;
 
 	if (s == NULL)
@@ -757,12 +737,9 @@ static int purge_run(struct mc_ctx *ctx)
 		/* What the prompt counts is what goes: messages that arrive
 		 * while it waits stay. */
 		max = st.dead;
-		q = mc_asprintf("Delete the %lld message%s in the dead list %s "
-				"(DLQ %s)?", st.dead, st.dead == 1 ? "" : "s",
-				c.dead, c.name);
-		rc = confirm(q);
-		free(q);
-		if (!rc) {
+		if (!mc_ctx_confirm("Delete the %lld message%s in the dead "
+				    "list %s (DLQ %s)?", st.dead,
+				    st.dead == 1 ? "" : "s", c.dead, c.name)) {
 			mc_redis_close(r);
 			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
 					  "dlq purge: not confirmed; nothing "

@@ -20,13 +20,11 @@ static void age(double now, double then, char *buf, size_t size)
 }
 
 static void add_section(struct mc_ctx *ctx, const char *title,
-			struct mc_table *t, size_t rows, const char *none)
+			struct mc_table *t, const char *none)
 {
 	mc_buf_printf(&ctx->report.text, "%s\n", title);
-	if (rows)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_printf(&ctx->report.text, "  %s\n", none);
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL, "  %s\n",
+			   none);
 }
 
 static int members(struct mc_ctx *ctx, struct mc_fleet *f, double now)
@@ -70,7 +68,7 @@ static int members(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 		free(ver);
 		free(cmd);
 	}
-	add_section(ctx, "MEMBERS", t, n, "none");
+	add_section(ctx, "MEMBERS", t, "none");
 	mc_table_free(t);
 	mc_fleet_members_free(m, n);
 	return 0;
@@ -115,7 +113,7 @@ static int breakers(struct mc_ctx *ctx, struct mc_fleet *f)
 		mc_table_row(t, cells);
 		free(name);
 	}
-	add_section(ctx, "BREAKERS", t, n, "none recorded");
+	add_section(ctx, "BREAKERS", t, "none recorded");
 	mc_table_free(t);
 	mc_breaker_info_free(b, n);
 	return 0;
@@ -169,7 +167,7 @@ static int locks(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 		free(token);
 		free(hostname);
 	}
-	add_section(ctx, "LOCKS", t, n, "none held");
+	add_section(ctx, "LOCKS", t, "none held");
 	mc_table_free(t);
 	mc_fleet_locks_free(l, n);
 	return 0;

@@ -90,10 +90,8 @@ static int history_run(struct mc_ctx *ctx)
 			free(line);
 		}
 	}
-	if (n)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_puts(&ctx->report.text, "no runs recorded\n");
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
+			   "no runs recorded\n");
 	mc_table_free(t);
 	mc_runs_free(runs, n);
 	return 0;

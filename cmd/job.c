@@ -321,10 +321,8 @@ static int history_run(struct mc_ctx *ctx)
 		json_array_append_new(arr, o);
 		free(msg);
 	}
-	if (n > 0)
-		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-	else
-		mc_buf_puts(&ctx->report.text, "no runs recorded\n");
+	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
+			   "no runs recorded\n");
 	mc_table_free(t);
 	mc_job_runs_free(runs, n);
 	return 0;

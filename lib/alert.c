@@ -463,15 +463,49 @@ int mc_deliveries_exit(const struct mc_delivery *d, size_t n)
 
 /* ---- the log ---- */
 
+static void alert_log_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	struct mc_alert_log *e = element;
+
+	(void)ctx;
+	e->ts = sqlite3_column_double(s, 0);
+	e->webhook = mc_state_column_dup(s, 1);
+	e->action = mc_state_column_dup(s, 2);
+	e->severity = mc_state_column_dup(s, 3);
+	e->summary = mc_state_column_dup(s, 4);
+	e->source = mc_state_column_dup(s, 5);
+	e->dedup_key = mc_state_column_dup(s, 6);
+	e->result = mc_state_column_dup(s, 7);
+	e->attempts = sqlite3_column_int(s, 8);
+	e->http_status = sqlite3_column_int64(s, 9);
+	e->latency_ms = sqlite3_column_type(s, 10) == SQLITE_NULL ?
+			-1 : sqlite3_column_double(s, 10);
+	e->message = mc_state_column_dup(s, 11);
+	e->correlation_id = mc_state_column_dup(s, 12);
+}
+
+static void alert_log_release(void *element)
+{
+	struct mc_alert_log *e = element;
+
+	free(e->webhook);
+	free(e->action);
+	free(e->severity);
+	free(e->summary);
+	free(e->source);
+	free(e->dedup_key);
+	free(e->result);
+	free(e->message);
+	free(e->correlation_id);
+}
+
 int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 		     size_t limit, struct mc_alert_log **out, size_t *n,
 		     struct mc_err *err)
 {
 	static const char what[] = "cannot read the alert log";
 	sqlite3_stmt *s;
-	struct mc_alert_log *l = NULL;
-	size_t count = 0;
-	int rc;
+	void *rows;
 
 	*out = NULL;
 	*n = 0;
@@ -490,50 +524,16 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 		sqlite3_bind_text(s, 2, webhook, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, 2);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct mc_alert_log *e;
-
-		l = mc_realloc(l, (count + 1) * sizeof(*l));
-		e = &l[count++];
-		e->ts = sqlite3_column_double(s, 0);
-		e->webhook = mc_state_column_dup(s, 1);
-		e->action = mc_state_column_dup(s, 2);
-		e->severity = mc_state_column_dup(s, 3);
-		e->summary = mc_state_column_dup(s, 4);
-		e->source = mc_state_column_dup(s, 5);
-		e->dedup_key = mc_state_column_dup(s, 6);
-		e->result = mc_state_column_dup(s, 7);
-		e->attempts = sqlite3_column_int(s, 8);
-		e->http_status = sqlite3_column_int64(s, 9);
-		e->latency_ms = sqlite3_column_type(s, 10) == SQLITE_NULL ?
-				-1 : sqlite3_column_double(s, 10);
-		e->message = mc_state_column_dup(s, 11);
-		e->correlation_id = mc_state_column_dup(s, 12);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		mc_alert_history_free(l, count);
-		return mc_state_sqlerr(st, err, what);
-	}
-	*out = l;
-	*n = count;
+	if (mc_state_collect(st, s, sizeof(struct mc_alert_log), alert_log_row,
+			     NULL, alert_log_release, &rows, n, what, err) < 0)
+		return -1;
+	*out = rows;
 	return 0;
 }
 
 void mc_alert_history_free(struct mc_alert_log *l, size_t n)
 {
-	for (size_t i = 0; l != NULL && i < n; i++) {
-		free(l[i].webhook);
-		free(l[i].action);
-		free(l[i].severity);
-		free(l[i].summary);
-		free(l[i].source);
-		free(l[i].dedup_key);
-		free(l[i].result);
-		free(l[i].message);
-		free(l[i].correlation_id);
-	}
-	free(l);
+	mc_array_free(l, n, sizeof(*l), alert_log_release);
 }
 
 json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)

@@ -220,7 +220,4 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 		     struct mc_err *err);
 void mc_alert_history_free(struct mc_alert_log *l, size_t n);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -328,7 +328,4 @@ int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
 /* The newest restore drill's duration in dir, -1 when none. */
 double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -152,7 +152,4 @@ void mc_cli_man(FILE *f, const struct mc_cmd *root, const struct mc_cmd *cmd,
 /* Writes s for roff: escapes backslashes, leading dots and dashes. */
 void mc_roff_escape(FILE *f, const char *s);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

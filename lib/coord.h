@@ -202,7 +202,4 @@ void mc_coord_keepalive_stop(struct mc_coord_lock *l);
 struct mc_lock *mc_coord_local_lock(struct mc_coord *c, const char *name,
 				    int64_t wait_ms, struct mc_err *err);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -191,7 +191,4 @@ extern const char mc_fleet_lua_dedup_claim[], mc_fleet_lua_dedup_settle[],
 	mc_fleet_lua_lock_renew[], mc_fleet_lua_lock_release[],
 	mc_fleet_lua_heartbeat[], mc_fleet_lua_fence[];
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

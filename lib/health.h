@@ -63,7 +63,4 @@ void mc_health_release(struct mc_health *h);
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -84,7 +84,4 @@ void mc_http_req_release(struct mc_http_req *req);
  * now; -1 when unparseable. */
 double mc_http_parse_retry_after(const char *value, double now);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

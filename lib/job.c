@@ -405,11 +405,20 @@ void mc_job_run_release(struct mc_job_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void run_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	(void)ctx;
+	read_run(s, element);
+}
+
+static void run_release(void *element)
+{
+	mc_job_run_release(element);
+}
+
 void mc_job_runs_free(struct mc_job_run *r, size_t n)
 {
-	for (size_t i = 0; r && i < n; i++)
-		mc_job_run_release(&r[i]);
-	free(r);
+	mc_array_free(r, n, sizeof(*r), run_release);
 }
 
 int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
@@ -417,8 +426,7 @@ int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 {
 	static const char what[] = "cannot list job runs";
 	sqlite3_stmt *s;
-	size_t cap = 0;
-	int rc;
+	void *rows;
 
 	*out = NULL;
 	*n = 0;
@@ -430,20 +438,10 @@ int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 	bind_text(s, 1, job);
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = mc_realloc(*out, cap * sizeof(**out));
-		}
-		read_run(s, &(*out)[(*n)++]);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		mc_job_runs_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return mc_state_sqlerr(st, err, what);
-	}
+	if (mc_state_collect(st, s, sizeof(struct mc_job_run), run_row, NULL,
+			     run_release, &rows, n, what, err) < 0)
+		return -1;
+	*out = rows;
 	return 0;
 }
 
@@ -881,10 +879,8 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		free(msg);
 		free(sch);
 	}
-	if (n > 0)
-		mc_table_render(t, &r->text, r->color, NULL);
-	else
-		mc_buf_puts(&r->text, "no [job \"NAME\"] section is configured\n");
+	mc_table_render_or(t, &r->text, r->color, NULL,
+			   "no [job \"NAME\"] section is configured\n");
 	mc_table_free(t);
 	json_object_set_new(r->doc, "status",
 			    json_string(mc_status_name(worst)));

@@ -149,7 +149,4 @@ void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom);
  * and tab) and bytes that are not UTF-8 become \xNN. Caller frees. */
 char *mc_job_escape(const void *p, size_t n);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -80,6 +80,11 @@ char *mc_vasprintf(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));
 /* Overwrites s with zeros (not optimised away), then frees it. */
 void mc_free_secret(char *s);
+/* Frees the array a of n elements of size bytes after release(element) on
+ * each (release may be NULL); a may be NULL. What every mc_<things>_free()
+ * of an array does. */
+void mc_array_free(void *a, size_t n, size_t size,
+		   void (*release)(void *element));
 
 /* A growable byte buffer, always NUL-terminated. */
 struct mc_buf {
@@ -91,6 +96,8 @@ void mc_buf_add(struct mc_buf *b, const void *p, size_t n);
 void mc_buf_puts(struct mc_buf *b, const char *s);
 void mc_buf_printf(struct mc_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void mc_buf_vprintf(struct mc_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void mc_buf_reset(struct mc_buf *b);		/* len = 0, keeps memory */
 void mc_buf_release(struct mc_buf *b);
 char *mc_buf_steal(struct mc_buf *b);		/* caller frees; b is reset */
@@ -251,8 +258,5 @@ char *mc_read_file(const char *path, size_t max, size_t *len,
 		   struct mc_err *err);
 
 #define MC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
 
 #endif

@@ -220,7 +220,4 @@ int mc_oauth_bearer(struct mc_state *st, const struct mc_conf *conf,
 void mc_oauth_pkce(char verifier[44], char challenge[44]);
 void mc_oauth_s256(const char *verifier, char challenge[44]);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

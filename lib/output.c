@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -234,6 +235,20 @@ void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		mc_buf_puts(out, "\n");
 	}
 	free(w);
+}
+
+void mc_table_render_or(struct mc_table *t, struct mc_buf *out, int color,
+			mc_cell_color_fn cell_color, const char *none, ...)
+{
+	va_list ap;
+
+	if (t->n_rows > 1) {
+		mc_table_render(t, out, color, cell_color);
+		return;
+	}
+	va_start(ap, none);
+	mc_buf_vprintf(out, none, ap);
+	va_end(ap);
 }
 
 void mc_table_free(struct mc_table *t)

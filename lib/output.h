@@ -106,6 +106,12 @@ void mc_table_row(struct mc_table *t, const char *const *cells);
 typedef int (*mc_cell_color_fn)(size_t col, const char *cell);
 void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,
 		     mc_cell_color_fn cell_color);
+/* mc_table_render() when t has a row under its header; otherwise appends
+ * the line none (printf format, ending in its own newline) says instead:
+ * "no runs recorded\n". */
+void mc_table_render_or(struct mc_table *t, struct mc_buf *out, int color,
+			mc_cell_color_fn cell_color, const char *none, ...)
+	__attribute__((format(printf, 5, 6)));
 void mc_table_free(struct mc_table *t);
 
 /* SGR colour of a status word: ok green, warning/degraded yellow,
@@ -132,8 +138,5 @@ int mc_flush(FILE *f);
  * and the run ends quietly, as `git log | head` does (see mercuryctl(1),
  * EXIT STATUS). */
 int mc_output_gone(void);
-
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
 
 #endif

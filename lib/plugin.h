@@ -66,7 +66,4 @@ void mc_perf_free(struct mc_perf *p, size_t n);
 void mc_perf_format(struct mc_buf *b, const struct mc_perf *p, size_t n,
 		    const char *prefix);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -97,7 +97,4 @@ redisReply *mc_redis_cmdargv(struct mc_redis *r, int argc,
 			     const char **argv, const size_t *argvlen,
 			     struct mc_err *err);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -239,6 +239,11 @@ struct breaker_list_ctx {
 	double recovery_s;	/* [core]'s, for a breaker without its own */
 };
 
+static void breaker_info_release(void *element)
+{
+	free(((struct mc_breaker_info *)element)->name);
+}
+
 static void breaker_info_row(sqlite3_stmt *s, void *element, void *ctx)
 {
 	const struct breaker_list_ctx *c = ctx;
@@ -276,30 +281,22 @@ int mc_breaker_list(struct mc_state *st, const struct mc_clock *clock,
 					conf_recovery_s(&conf) };
 	sqlite3_stmt *s;
 	void *rows;
-	size_t len;
 
 	*out = NULL;
 	*n = 0;
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	if (mc_state_collect(st, s, sizeof(struct mc_breaker_info),
-			     breaker_info_row, &ctx, &rows, &len, what,
-			     err) < 0) {
-		mc_breaker_info_free(rows, len);
+			     breaker_info_row, &ctx, breaker_info_release,
+			     &rows, n, what, err) < 0)
 		return -1;
-	}
 	*out = rows;
-	*n = len;
 	return 0;
 }
 
 void mc_breaker_info_free(struct mc_breaker_info *list, size_t n)
 {
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(list[i].name);
-	free(list);
+	mc_array_free(list, n, sizeof(*list), breaker_info_release);
 }
 
 int mc_breaker_reset(struct mc_state *st, const char *name,

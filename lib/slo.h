@@ -194,7 +194,4 @@ void mc_slo_report(const struct mc_slo_run *run, const char *correlation_id,
  * per window and the page and ticket alerts, as YAML into out. */
 void mc_slo_rules(const struct mc_slo_def *defs, size_t n, struct mc_buf *out);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -55,7 +55,4 @@ void mc_slo_history_release(struct mc_slo_history *h);
 void mc_slo_history_report(const struct mc_slo_history *h, double since,
 			   double now, struct mc_report *r);
 
-/* The names before git's rule (_release frees what a struct holds, _free
- * also the struct; docs/DESIGN.md), for code written before it. */
-
 #endif

@@ -864,8 +864,8 @@ void mc_state_bind_num(sqlite3_stmt *s, int i, double v)
 
 int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
 		     void (*row)(sqlite3_stmt *s, void *element, void *ctx),
-		     void *ctx, void **rows, size_t *n, const char *what,
-		     struct mc_err *err)
+		     void *ctx, void (*release)(void *element), void **rows,
+		     size_t *n, const char *what, struct mc_err *err)
 {
 	char *list = NULL;
 	size_t len = 0, cap = 0;
@@ -885,6 +885,9 @@ int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
 	if (rc != SQLITE_DONE) {
 		mc_state_sqlerr(st, err, what);
 		sqlite3_finalize(s);
+		mc_array_free(list, len, size, release);
+		*rows = NULL;
+		*n = 0;
 		return -1;
 	}
 	sqlite3_finalize(s);
@@ -910,6 +913,17 @@ static void run_row(sqlite3_stmt *s, void *element, void *ctx)
 	r->pid = (long)sqlite3_column_int64(s, 9);
 }
 
+static void run_release(void *element)
+{
+	struct mc_run *r = element;
+
+	free(r->command);
+	free(r->args);
+	free(r->correlation_id);
+	free(r->status);
+	free(r->message);
+}
+
 int mc_state_runs(struct mc_state *st, const char *command, double since,
 		  int limit, struct mc_run **out, size_t *n,
 		  struct mc_err *err)
@@ -923,7 +937,6 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	static const char what[] = "cannot list runs";
 	sqlite3_stmt *s;
 	void *rows;
-	size_t len;
 
 	*out = NULL;
 	*n = 0;
@@ -933,27 +946,15 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	sqlite3_bind_double(s, 2, since);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
 	if (mc_state_collect(st, s, sizeof(struct mc_run), run_row, NULL,
-			     &rows, &len, what, err) < 0) {
-		mc_runs_free(rows, len);
+			     run_release, &rows, n, what, err) < 0)
 		return -1;
-	}
 	*out = rows;
-	*n = len;
 	return 0;
 }
 
 void mc_runs_free(struct mc_run *runs, size_t n)
 {
-	if (runs == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		free(runs[i].command);
-		free(runs[i].args);
-		free(runs[i].correlation_id);
-		free(runs[i].status);
-		free(runs[i].message);
-	}
-	free(runs);
+	mc_array_free(runs, n, sizeof(*runs), run_release);
 }
 
 static int delete_before(struct mc_state *st, const char *sql, double before,

@@ -58,11 +58,13 @@ void mc_state_bind_num(sqlite3_stmt *s, int i, double v);
  * array of elements of size bytes: for each row the array grows by one
  * zeroed element, which row(s, element, ctx) fills. s is finalized. 0 with
  * *rows (NULL when none) and *n; -1 with err (what) when a step fails,
- * *rows and *n then holding what was collected, for the caller to free. */
+ * after release(element) on each element collected (release may be NULL)
+ * and the array freed: *rows NULL, *n 0. The one loop that reads rows
+ * into an array. */
 int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
 		     void (*row)(sqlite3_stmt *s, void *element, void *ctx),
-		     void *ctx, void **rows, size_t *n, const char *what,
-		     struct mc_err *err);
+		     void *ctx, void (*release)(void *element), void **rows,
+		     size_t *n, const char *what, struct mc_err *err);
 /* Fills err from the connection's last error; returns -1. */
 int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
 		    const char *what);

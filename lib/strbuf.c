@@ -29,16 +29,21 @@ void mc_buf_puts(struct mc_buf *b, const char *s)
 	mc_buf_add(b, s, strlen(s));
 }
 
+void mc_buf_vprintf(struct mc_buf *b, const char *fmt, va_list ap)
+{
+	char *s = mc_vasprintf(fmt, ap);
+
+	mc_buf_puts(b, s);
+	free(s);
+}
+
 void mc_buf_printf(struct mc_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = mc_vasprintf(fmt, ap);
+	mc_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	mc_buf_puts(b, s);
-	free(s);
 }
 
 void mc_buf_reset(struct mc_buf *b)

@@ -101,6 +101,14 @@ void *mc_realloc(void *p, size_t n)
 	return q ? q : oom(n);
 }
 
+void mc_array_free(void *a, size_t n, size_t size,
+		   void (*release)(void *element))
+{
+	for (size_t i = 0; a != NULL && release != NULL && i < n; i++)
+		release((char *)a + i * size);
+	free(a);
+}
+
 char *mc_strdup(const char *s)
 {
 	return s ? mc_strndup(s, strlen(s)) : NULL;

@@ -365,6 +365,23 @@ Test(output, table_wide_characters)
 	mc_table_free(t);
 }
 
+Test(output, table_render_or_says_none)
+{
+	static const char *const h[] = { "NAME", "N" };
+	const char *r1[] = { "a", "1" };
+	struct mc_table *t = mc_table_new(2, h);
+	struct mc_buf out = { 0 };
+
+	mc_table_render_or(t, &out, 0, NULL, "no %s in %s\n", "rows", "here");
+	cr_assert_str_eq(out.data, "no rows in here\n");
+	mc_buf_reset(&out);
+	mc_table_row(t, r1);
+	mc_table_render_or(t, &out, 0, NULL, "no %s\n", "rows");
+	cr_assert_str_eq(out.data, "NAME  N\na     1\n");
+	mc_buf_release(&out);
+	mc_table_free(t);
+}
+
 Test(output, table_colour)
 {
 	struct mc_table *t = output_sample_table();

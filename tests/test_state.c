@@ -668,3 +668,80 @@ Test(state, migrates_version_1_forward)
 	free(path);
 	mc_test_rmtree(dir);
 }
+
+/* ---- mc_state_collect --------------------------------------------------- */
+
+struct counted {
+	char *text;
+};
+
+static int collect_released;
+
+static void counted_row(sqlite3_stmt *s, void *element, void *ctx)
+{
+	struct counted *c = element;
+
+	(*(int *)ctx)++;
+	c->text = mc_state_column_dup(s, 0);
+}
+
+static void counted_release(void *element)
+{
+	free(((struct counted *)element)->text);
+	collect_released++;
+}
+
+Test(state, collect_rows_and_a_failing_step)
+{
+	char dirbuf[MC_TEST_DIR_LEN], *dir = mc_test_dir(dirbuf);
+	char *path = mc_asprintf("%s/state.db", dir);
+	struct mc_state *st = open_ok(path);
+	struct mc_err err = { 0 };
+	sqlite3_stmt *s;
+	void *rows = (void *)1;
+	size_t n = 99;
+	int seen = 0;
+
+	/* Three rows. */
+	cr_assert_eq(mc_state_prepare(st, "SELECT value FROM json_each("
+				      "'[\"a\",\"b\",\"c\"]')", &s, "x",
+				      &err), 0, "%s", err.msg);
+	cr_assert_eq(mc_state_collect(st, s, sizeof(struct counted),
+				      counted_row, &seen, counted_release,
+				      &rows, &n, "cannot collect", &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(seen, 3);
+	cr_assert_str_eq(((struct counted *)rows)[2].text, "c");
+	for (size_t i = 0; i < n; i++)
+		counted_release(&((struct counted *)rows)[i]);
+	free(rows);
+
+	/* No row: NULL and 0. */
+	cr_assert_eq(mc_state_prepare(st, "SELECT 1 WHERE 0", &s, "x", &err),
+		     0, "%s", err.msg);
+	cr_assert_eq(mc_state_collect(st, s, sizeof(struct counted),
+				      counted_row, &seen, counted_release,
+				      &rows, &n, "cannot collect", &err), 0);
+	cr_assert_null(rows);
+	cr_assert_eq(n, 0);
+
+	/* Two rows, then a step that fails (integer overflow in abs()):
+	 * what was collected is released, and nothing is handed back. */
+	collect_released = 0;
+	seen = 0;
+	cr_assert_eq(mc_state_prepare(st, "SELECT CASE WHEN key < 2 THEN value"
+				      " ELSE abs(-9223372036854775807 - 1) END"
+				      " FROM json_each('[\"a\",\"b\",\"c\"]')",
+				      &s, "x", &err), 0, "%s", err.msg);
+	cr_assert_eq(mc_state_collect(st, s, sizeof(struct counted),
+				      counted_row, &seen, counted_release,
+				      &rows, &n, "cannot collect", &err), -1);
+	cr_assert_eq(seen, 2);
+	cr_assert_eq(collect_released, 2);
+	cr_assert_null(rows);
+	cr_assert_eq(n, 0);
+	cr_assert(strstr(err.msg, "cannot collect") != NULL, "%s", err.msg);
+	mc_state_close(st);
+	free(path);
+}
