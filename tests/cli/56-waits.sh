@@ -39,7 +39,7 @@ test_dripping_redis_ends_at_the_deadline() {
 	expect_rc 2
 	expect_err 'timed out after'
 	# 2 s of deadline, some slack for the process (more under valgrind).
-	[ "$ms" -lt "${MC_WRAP:+8000}${MC_WRAP:-3500}" ] || fail "dlq stats took $ms ms with --timeout 2s"
+	[ "$ms" -lt "$(wrapped 8000 3500)" ] || fail "dlq stats took $ms ms with --timeout 2s"
 	fake_stop
 }
 
@@ -55,7 +55,7 @@ timeout = 1500ms"
 	ms=$(($(now_ms) - t0))
 	expect_rc 1
 	expect_json '.checks.drip | .status == "critical" and (.message | test("timed out after 1500 ms"))'
-	[ "$ms" -lt "${MC_WRAP:+8000}${MC_WRAP:-3000}" ] || fail "health took $ms ms with a 1.5 s check"
+	[ "$ms" -lt "$(wrapped 8000 3000)" ] || fail "health took $ms ms with a 1.5 s check"
 	fake_stop
 }
 
@@ -73,7 +73,7 @@ test_sigterm_ends_a_dripping_redis_wait() {
 	ms=$(($(now_ms) - t0))
 	ERR=$T_DIR/err
 	expect_rc 143
-	[ "$ms" -lt "${MC_WRAP:+5000}${MC_WRAP:-1000}" ] || fail "exit took $ms ms after SIGTERM"
+	[ "$ms" -lt "$(wrapped 5000 1000)" ] || fail "exit took $ms ms after SIGTERM"
 	fake_stop
 }
 
@@ -148,7 +148,7 @@ timeout = 1500ms'
 	expect_json '.checks.port | .status == "critical" and (.message | test("timed out after 1500 ms resolving"))'
 	expect_json '.checks.cache | .status == "critical" and (.message | test("timed out after 1500 ms"))'
 	expect_json '.checks.web | .status == "critical" and (.message | test("[Tt]imeout|timed out|resolv"))'
-	[ "$ms" -lt "${MC_WRAP:+10000}${MC_WRAP:-3000}" ] || fail "health took $ms ms with 1.5 s checks"
+	[ "$ms" -lt "$(wrapped 10000 3000)" ] || fail "health took $ms ms with 1.5 s checks"
 }
 
 test_unanswered_dns_ends_dlq_at_the_deadline() {
@@ -164,5 +164,5 @@ dead = d'
 	ms=$(($(now_ms) - t0))
 	expect_rc 2
 	expect_err 'timed out after [0-9]+ ms \(resolving the name\)'
-	[ "$ms" -lt "${MC_WRAP:+8000}${MC_WRAP:-3500}" ] || fail "dlq stats took $ms ms with --timeout 2s"
+	[ "$ms" -lt "$(wrapped 8000 3500)" ] || fail "dlq stats took $ms ms with --timeout 2s"
 }
