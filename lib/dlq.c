@@ -981,6 +981,13 @@ static int replay_moves(struct mc_redis *r, const struct mc_dlq_conf *c,
 
 	prepared_init(cur, batch);
 	prepared_init(nxt, batch);
+	/* A replay stopped before its first batch (SIGINT, the deadline)
+	 * loads no script: hashing it (OpenSSL's first use) and loading it
+	 * would spend the half second an interrupted run has left. */
+	if (stop_reason(o, why)) {
+		rc = 0;
+		goto out;
+	}
 	mc_redis_script_sha(replay_script, script_sha);
 	/* Loaded once here, so the pipelined EVALSHA finds it. */
 	reply = mc_redis_cmd(r, &e, "SCRIPT LOAD %s", replay_script);

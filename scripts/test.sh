@@ -2,12 +2,18 @@
 # Runs every test: starts the real servers on loopback, runs the Criterion
 # unit tests and the CLI tests against the built binary, stops the servers.
 #   MC_BUILD     build directory (default build)
-#   MC_VALGRIND  1: run the CLI tests' mercuryctl under valgrind
+#   MC_VALGRIND  1: run the unit tests and the CLI tests' mercuryctl under
+#                valgrind, the two side by side
 set -u
 cd "$(dirname "$0")/.."
 B=${MC_BUILD:-build}
 tmp=$(mktemp -d /tmp/mercury-test.XXXXXX)
-cleanup() { scripts/servers.sh stop "$tmp/servers"; rm -rf "$tmp"; }
+unit=
+cleanup() {
+	[ -z "$unit" ] || kill "$unit" 2>/dev/null	# the unit tests, run aside
+	scripts/servers.sh stop "$tmp/servers"
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -40,31 +46,40 @@ fi
 export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0
 
 status=0
-echo "== unit tests ($B/unit-tests)"
-# A fresh HOME so nothing leaks between tests or into ~.
 if [ "${MC_VALGRIND:-0}" = 1 ]; then
+	# Every test process (each Criterion test, each mercuryctl run of the
+	# CLI suite) costs about a CPU-second of valgrind start-up: each half
+	# takes 25-35 minutes on 2 shared cores. They run side by side (the
+	# CLI suite is one process at a time, often waiting on a server), the
+	# unit tests' output shown when both are done.
 	# valgrind's exit code does not see inside Criterion's forked test
-	# processes: read its logs instead.
-	# Children are traced (forked tests), but not third-party programs
-	# the tests run (Nagios plugins, sh): their leaks are not ours.
-	# Every Criterion test is a process of its own, and valgrind's
-	# start-up costs each about a CPU-second: with the tests' own work,
-	# 25-35 minutes on 2 shared cores (the bound leaves room for that).
+	# processes: its logs are read instead. Children are traced (forked
+	# tests), but not third-party programs the tests run (Nagios plugins,
+	# sh): their leaks are not ours.
+	mkdir -p "$tmp/vg"
 	HOME=$tmp/home timeout 3600 valgrind -q --trace-children=yes \
 		--trace-children-skip='/usr/*,/bin/*,*/tests/plugins/*' \
 		--leak-check=full --errors-for-leak-kinds=definite \
 		--show-leak-kinds=definite --suppressions=scripts/valgrind.supp \
-		--log-file="$tmp/vg.%p" "$B/unit-tests" --jobs 2 || status=1
-	if grep -l -E 'definitely lost: [1-9]|ERROR SUMMARY: [1-9]|Invalid (read|write)|uninitialised' \
-		"$tmp"/vg.* >/dev/null 2>&1 || [ -n "$(cat "$tmp"/vg.* 2>/dev/null)" ]; then
+		--log-file="$tmp/vg/%p" "$B/unit-tests" --jobs 2 \
+		>"$tmp/unit.out" 2>&1 &
+	unit=$!
+	echo "== CLI tests (the unit tests run meanwhile)"
+	timeout 3600 tests/cli/run.sh || status=1
+	wait "$unit" || status=1
+	unit=
+	echo "== unit tests ($B/unit-tests)"
+	cat "$tmp/unit.out"
+	if [ -n "$(cat "$tmp"/vg/* 2>/dev/null)" ]; then
 		echo "valgrind reported errors in the unit tests:" >&2
-		cat "$tmp"/vg.* >&2
+		cat "$tmp"/vg/* >&2
 		status=1
 	fi
-else
-	HOME=$tmp/home timeout 600 "$B/unit-tests" --jobs 2 || status=1
+	exit $status
 fi
+echo "== unit tests ($B/unit-tests)"
+# A fresh HOME so nothing leaks between tests or into ~.
+HOME=$tmp/home timeout 600 "$B/unit-tests" --jobs 2 || status=1
 echo "== CLI tests"
-# Under valgrind every mercuryctl run starts about a CPU-second slower.
-timeout "$([ "${MC_VALGRIND:-0}" = 1 ] && echo 3600 || echo 900)" tests/cli/run.sh || status=1
+timeout 900 tests/cli/run.sh || status=1
 exit $status

@@ -349,7 +349,7 @@ command = /bin/sleep 0.4"
 	# Eleven checks of 400 ms each: serialised they would take 4.4 s.
 	# (Under valgrind, 2.3 s measured for the run: any bound below 4.4 s
 	# still tells concurrent from serial.)
-	expect_json ".duration_ms < ${MC_WRAP:+4000}${MC_WRAP:-2000}"
+	expect_json ".duration_ms < $(wrapped 4000 2000)"
 }
 
 test_check_config_errors() {

@@ -235,7 +235,7 @@ shed_threshold = 1"
 	expect_out '^dry run: q: 2 replayed, 2 dead, 0 left'
 	# --defer says what it waits for
 	rcli RPUSH "$K:tgt" busy >/dev/null
-	run --timeout 1s dlq replay --defer
+	run --timeout "$(wrapped 5s 1s)" dlq replay --defer
 	expect_rc 1
 	expect_err "^dlq replay: --defer: waiting for $K:tgt to drain below shed_threshold 1 \(it holds 1\); the deadline is in [0-9]+ms \(--timeout\)$"
 	[ "$(grep -c 'waiting for' "$ERR")" = 1 ] || fail "said more than once: $(cat "$ERR")"
@@ -271,7 +271,7 @@ test_dlq_defer_waits_for_the_target_to_drain() {
 	dlq_conf "shed_threshold = 5"
 	rcli RPUSH "$K:tgt" a b c d e >/dev/null
 	rcli RPUSH "$K:src" '{"id":1}' '{"id":2}' '{"id":3}' >/dev/null
-	run --timeout 1s dlq replay --defer --json
+	run --timeout "$(wrapped 5s 1s)" dlq replay --defer --json
 	expect_rc 1
 	expect_json '.stopped_by == "deadline" and .replayed == 0'
 	"$MC_BIN" --correlation-id defer-1 dlq replay --defer --json >"$T_DIR/d.out" 2>"$T_DIR/d.err" &

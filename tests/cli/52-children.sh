@@ -46,7 +46,7 @@ timeout = 60s"
 	[ -n "$(marked_alive "$mark")" ] || fail "no marked process before the signal"
 	kill -TERM "$pid"
 	# Within a second of the signal (more under valgrind).
-	wait_until "${MC_WRAP:+10}${MC_WRAP:-2}" sh -c "! kill -0 $pid" ||
+	wait_until "$(wrapped 10 2)" sh -c "! kill -0 $pid" ||
 		fail "mercuryctl still runs after SIGTERM"
 	wait "$pid"
 	RC=$? OUT=$T_DIR/out ERR=$T_DIR/err
@@ -62,7 +62,7 @@ test_exec_timeout_kills_setsid_children() {
 	conf "[check \"slow\"]
 type = exec
 command = $T_DIR/plugin
-timeout = ${MC_WRAP:+10s}${MC_WRAP:-2s}"
+timeout = $(wrapped 10s 2s)"
 	MC_CLI_MARK=$mark run health --json
 	expect_json '.checks.slow | .status == "critical" and (.message | test("timed out"))'
 	lines_at_least 3 "$T_DIR/started" || fail "the plugin had not started all: $(cat "$T_DIR/started")"

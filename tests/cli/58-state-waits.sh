@@ -24,7 +24,7 @@ time.sleep(20)
 	expect_rc 75
 	expect_err 'database is locked'
 	# 1.5 s of deadline (SQLite's own wait was 10 s), slack for the process.
-	[ "$ms" -lt "${MC_WRAP:+8000}${MC_WRAP:-3000}" ] || fail "the run took $ms ms with --timeout 1500ms"
+	[ "$ms" -lt "$(wrapped 8000 3000)" ] || fail "the run took $ms ms with --timeout 1500ms"
 }
 
 test_read_only_state_directory_is_named() {

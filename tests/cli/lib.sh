@@ -62,6 +62,12 @@ conf() {
 	export MERCURY_CONFIG=$CONF
 }
 
+# wrapped VALGRIND PLAIN: VALGRIND when mercuryctl runs under valgrind
+# (MC_WRAP), else PLAIN: a real-time bound scaled for valgrind's slowdown.
+# ("${MC_WRAP:+A}${MC_WRAP:-B}" is no such thing: under valgrind it gives
+# A followed by MC_WRAP's own text.)
+wrapped() { if [ -n "${MC_WRAP:-}" ]; then echo "$1"; else echo "$2"; fi; }
+
 # wait_until SECONDS COMMAND...: polls a condition, bounded.
 wait_until() {
 	local limit=$1 end
