@@ -9,23 +9,23 @@ dir=$1 line=$2
 out=$(mktemp) || exit 1
 
 
-# send TEXT: types TEXT and Enter, then waits until the shell has run it and
-# printed a marker (the marker's echo differs from its output: nothing is
-# typed ahead of a prompt).
+# send TEXT: types TEXT and Enter, then waits until the shell has run it,
+# printed a marker (the marker's echo differs from its output) and then its
+# next prompt: the line editor is reading again, the terminal in its mode,
+# so nothing is typed ahead of a prompt (typed ahead, a Tab could reach a
+# terminal still in line mode, and the completion never run).
 integer n=0
 send() {
-	local buf chunk
+	local buf
 	n+=1
 	zpty -w z "$1"$'\n'"print -r -- __mark''$n''__"
-	while zpty -r z chunk; do
-		buf+=$chunk
-		[[ $buf == *$'\n'__mark${n}__* ]] && return 0
-	done
+	# Reads until what was read matches: the marker, then the prompt.
+	zpty -r z buf "*"$'\n'"__mark${n}__*__ps1__" && return 0
 	print -r -- "$buf" | cat -v >&2; return 1
 }
 
 zpty z env TERM=dumb zsh -f -i || exit 1
-send "PS1='' RPS1=''; fpath=(${(q)dir} \$fpath); autoload -Uz compinit && compinit -u -D" || exit 1
+send "PS1=__ps1__ RPS1=''; fpath=(${(q)dir} \$fpath); autoload -Uz compinit && compinit -u -D" || exit 1
 # Calls that only ask compadd to compute (-O, -A, -D) add nothing.
 send "compadd() { if [[ \" \$* \" == *\\ -[OAD]\\ * ]]; then builtin compadd \"\$@\"; return; fi; local -a m; builtin compadd -A m \"\$@\"; (( \${#m} )) && print -rl -- \"\${m[@]}\" >>| ${(q)out}; builtin compadd \"\$@\"; }" || exit 1
 zpty -w -n z "$line"$'\t'
