@@ -75,7 +75,7 @@ test_fleet_status_shows_shared_breakers_and_held_locks() {
 	as_host web-1 fleet status
 	expect_rc 0
 	expect_out '^webhook:ops +open +5 '
-	expect_out '^dlq:alerter +web-9 +4242 +7 +1[2-9]s '
+	expect_out '^dlq:alerter +web-9 +4242 +7 +(1[2-9]|[2-9][0-9])s '
 	as_host web-1 fleet status -o json
 	expect_json '.breakers[0] | .name == "webhook:ops" and .state == "open" and .failures == 5 and (.retry_at | type) == "string"'
 	expect_json '.locks[0] | .name == "dlq:alerter" and .host == "web-9" and .pid == 4242 and .token == "7" and .age_s >= 12 and .lease_left_ms > 0'
