@@ -1,6 +1,7 @@
 /* fuzz_plugin.c - libFuzzer target: a plugin's output (first line "TEXT |
  * PERF", long output, more perfdata after a '|') and perfdata alone. The
- * text must come out valid UTF-8 without control characters. */
+ * text must come out one line of valid UTF-8 (other control characters are
+ * kept for each output to escape), and escaped it must hold none. */
 #include "fuzz_common.h"
 #include "plugin.h"
 
@@ -15,9 +16,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mc_plugin_parse_output((const char *)data, size, &res);
 	if (res.text == NULL || !mc_utf8_valid(res.text, strlen(res.text)))
 		abort();
-	for (const char *p = res.text; *p; p++)
+	if (strpbrk(res.text, "\n\r\t\v\f") != NULL)
+		abort();
+	s = mc_escape(res.text, strlen(res.text));
+	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			abort();
+	free(s);
 	for (size_t i = 0; i < res.n_perf; i++)
 		if (res.perf[i].label == NULL || res.perf[i].uom == NULL)
 			abort();
