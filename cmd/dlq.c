@@ -345,10 +345,8 @@ static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
 		sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, res->replayed);
 		sqlite3_bind_int64(s, 3, res->dead);
-		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE)
-			return mc_state_sqlerr(ctx->st, &ctx->err, what);
+		if (mc_state_exec_stmt(ctx->st, s, what, &ctx->err) < 0)
+			return -1;
 	}
 	if (mc_state_prepare(ctx->st, "SELECT replayed, dead FROM dlq_totals"
 			     " WHERE dlq = ?1", &s, what, &ctx->err) < 0)
@@ -427,16 +425,14 @@ static void on_decided(void *ud, long long index, enum mc_dlq_fate fate,
 static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 		 const struct mc_dlq_result *res)
 {
-	sqlite3 *db = mc_state_db(ctx->st);
 	sqlite3_stmt *s = NULL;
-	int rc = 0;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO dlq_runs (run_id, ts, dlq, "
-			       "replayed, dead, left_in_source, stopped_by, "
-			       "dry_run, duration_ms, correlation_id) VALUES "
-			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &s,
-			       NULL) != SQLITE_OK)
-		return mc_state_sqlerr(ctx->st, &ctx->err, "dlq audit");
+	if (mc_state_prepare(ctx->st, "INSERT INTO dlq_runs (run_id, ts, dlq, "
+			     "replayed, dead, left_in_source, stopped_by, "
+			     "dry_run, duration_ms, correlation_id) VALUES "
+			     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, "dlq audit",
+			     &ctx->err) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, ctx->run_id);
 	sqlite3_bind_double(s, 2, mc_wall_now());
 	sqlite3_bind_text(s, 3, dlq, -1, SQLITE_STATIC);
@@ -448,10 +444,7 @@ static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 	sqlite3_bind_int(s, 8, dry);
 	sqlite3_bind_double(s, 9, res->duration_ms);
 	sqlite3_bind_text(s, 10, ctx->correlation_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = mc_state_sqlerr(ctx->st, &ctx->err, "dlq audit");
-	sqlite3_finalize(s);
-	return rc;
+	return mc_state_exec_stmt(ctx->st, s, "dlq audit", &ctx->err);
 }
 
 static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,

@@ -205,18 +205,11 @@ static int log_delivery(struct mc_state *st, int64_t run_id, double now,
 		sqlite3_bind_double(s, 12, d->latency_ms);
 	else
 		sqlite3_bind_null(s, 12);
-	if (d->message)
-		sqlite3_bind_text(s, 13, d->message, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 13);
-	sqlite3_bind_text(s, 14, a->correlation_id ? a->correlation_id : "",
-			  -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	mc_state_bind_text(s, 13, d->message);
+	mc_state_bind_text(s, 14, a->correlation_id ? a->correlation_id : "");
+	rc = mc_state_exec_stmt(st, s, what, err);
 	free(summary);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
+	return rc;
 }
 
 static const char *const json_headers[] = {
@@ -478,8 +471,7 @@ static void alert_log_row(sqlite3_stmt *s, void *element, void *ctx)
 	e->result = mc_state_column_dup(s, 7);
 	e->attempts = sqlite3_column_int(s, 8);
 	e->http_status = sqlite3_column_int64(s, 9);
-	e->latency_ms = sqlite3_column_type(s, 10) == SQLITE_NULL ?
-			-1 : sqlite3_column_double(s, 10);
+	e->latency_ms = mc_state_column_or(s, 10, -1);
 	e->message = mc_state_column_dup(s, 11);
 	e->correlation_id = mc_state_column_dup(s, 12);
 }
@@ -503,32 +495,20 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 		     size_t limit, struct mc_alert_log **out, size_t *n,
 		     struct mc_err *err)
 {
-	static const char what[] = "cannot read the alert log";
-	sqlite3_stmt *s;
 	void *rows;
+	int rc = mc_state_recent(st, "SELECT ts, webhook, action, severity,"
+				 " summary, source, dedup_key, result,"
+				 " attempts, http_status, latency_ms, message,"
+				 " correlation_id FROM alert_log"
+				 " WHERE ts >= ?2 AND (?1 IS NULL OR webhook = ?1)"
+				 " ORDER BY ts DESC, id DESC LIMIT ?3", webhook,
+				 since, limit < INT64_MAX ? (int64_t)limit : 0,
+				 sizeof(struct mc_alert_log), alert_log_row,
+				 alert_log_release, &rows, n,
+				 "cannot read the alert log", err);
 
-	*out = NULL;
-	*n = 0;
-	if (mc_state_prepare(st, "SELECT ts, webhook, action, severity,"
-			     " summary, source, dedup_key, result, attempts,"
-			     " http_status, latency_ms, message,"
-			     " correlation_id FROM alert_log"
-			     " WHERE ts >= ?1 AND (?2 IS NULL OR webhook = ?2)"
-			     " ORDER BY ts DESC, id DESC LIMIT ?3", &s, what,
-			     err) < 0)
-		return -1;
-	sqlite3_bind_double(s, 1, since);
-	sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ?
-			   (sqlite3_int64)limit : -1);	/* -1: no limit */
-	if (webhook)
-		sqlite3_bind_text(s, 2, webhook, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 2);
-	if (mc_state_collect(st, s, sizeof(struct mc_alert_log), alert_log_row,
-			     NULL, alert_log_release, &rows, n, what, err) < 0)
-		return -1;
 	*out = rows;
-	return 0;
+	return rc;
 }
 
 void mc_alert_history_free(struct mc_alert_log *l, size_t n)

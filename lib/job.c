@@ -269,26 +269,6 @@ int mc_job_select(const struct mc_conf *conf, const char *const *names,
 
 /* ---- runs --------------------------------------------------------------- */
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-/* Runs one statement whose parameters bind() set; -1 with err. */
-static int exec_one(struct mc_state *st, sqlite3_stmt *s, const char *what,
-		    struct mc_err *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
-}
-
 static int insert_run(struct mc_state *st, const struct mc_job_rec *rec,
 		      const char *status, const char *message, int64_t *id,
 		      struct mc_err *err)
@@ -303,19 +283,19 @@ static int insert_run(struct mc_state *st, const struct mc_job_rec *rec,
 			     " correlation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
 			     " ?7, ?8, ?9)", &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, rec->job);
+	mc_state_bind_text(s, 1, rec->job);
 	sqlite3_bind_double(s, 2, rec->at);
 	if (strcmp(status, "running") == 0)
 		sqlite3_bind_null(s, 3);
 	else
 		sqlite3_bind_double(s, 3, rec->at);
-	bind_text(s, 4, status);
+	mc_state_bind_text(s, 4, status);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)getpid());
-	bind_text(s, 6, host);
-	bind_text(s, 7, rec->command);
-	bind_text(s, 8, message);
-	bind_text(s, 9, rec->correlation_id);
-	if (exec_one(st, s, what, err) < 0)
+	mc_state_bind_text(s, 6, host);
+	mc_state_bind_text(s, 7, rec->command);
+	mc_state_bind_text(s, 8, message);
+	mc_state_bind_text(s, 9, rec->correlation_id);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(mc_state_db(st));
 	return 0;
@@ -348,7 +328,7 @@ int mc_job_run_end(struct mc_state *st, int64_t id, const char *status,
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_double(s, 2, ended);
-	bind_text(s, 3, status);
+	mc_state_bind_text(s, 3, status);
 	if (exit_code >= 0)
 		sqlite3_bind_int(s, 4, exit_code);
 	else
@@ -362,8 +342,8 @@ int mc_job_run_end(struct mc_state *st, int64_t id, const char *status,
 	else
 		sqlite3_bind_null(s, 6);
 	sqlite3_bind_int64(s, 7, output_total);
-	bind_text(s, 8, message);
-	return exec_one(st, s, what, err);
+	mc_state_bind_text(s, 8, message);
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 #define RUN_COLS "id, job, started, ended, status, exit_code, signal, pid," \
@@ -375,13 +355,11 @@ static void read_run(sqlite3_stmt *s, struct mc_job_run *r)
 	r->id = sqlite3_column_int64(s, 0);
 	r->job = mc_state_column_dup(s, 1);
 	r->started = sqlite3_column_double(s, 2);
-	r->ended = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 :
-		   sqlite3_column_double(s, 3);
+	r->ended = mc_state_column_or(s, 3, 0);
 	r->status = mc_state_column_dup(s, 4);
 	if (r->status == NULL)
 		r->status = mc_strdup("unknown");
-	r->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 :
-		       sqlite3_column_int(s, 5);
+	r->exit_code = (int)mc_state_column_or(s, 5, -1);
 	r->signal = sqlite3_column_int(s, 6);
 	r->pid = (long)sqlite3_column_int64(s, 7);
 	r->host = mc_state_column_dup(s, 8);
@@ -424,25 +402,16 @@ void mc_job_runs_free(struct mc_job_run *r, size_t n)
 int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 		struct mc_job_run **out, size_t *n, struct mc_err *err)
 {
-	static const char what[] = "cannot list job runs";
-	sqlite3_stmt *s;
 	void *rows;
+	int rc = mc_state_recent(st, "SELECT " RUN_COLS " FROM job_runs WHERE"
+				 " job = ?1 AND (?2 <= 0 OR started >= ?2)"
+				 " ORDER BY started DESC, id DESC LIMIT ?3",
+				 job, since, limit, sizeof(struct mc_job_run),
+				 run_row, run_release, &rows, n,
+				 "cannot list job runs", err);
 
-	*out = NULL;
-	*n = 0;
-	if (mc_state_prepare(st, "SELECT " RUN_COLS " FROM job_runs WHERE"
-			     " job = ?1 AND (?2 <= 0 OR started >= ?2)"
-			     " ORDER BY started DESC, id DESC LIMIT ?3", &s,
-			     what, err) < 0)
-		return -1;
-	bind_text(s, 1, job);
-	sqlite3_bind_double(s, 2, since);
-	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	if (mc_state_collect(st, s, sizeof(struct mc_job_run), run_row, NULL,
-			     run_release, &rows, n, what, err) < 0)
-		return -1;
 	*out = rows;
-	return 0;
+	return rc;
 }
 
 /* One run selected by sql (?1 job, ?2 id, ?3 now); 1 found, 0 not. */
@@ -457,7 +426,7 @@ static int get_run(struct mc_state *st, const char *sql, const char *job,
 	memset(out, 0, sizeof(*out));
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, job);
+	mc_state_bind_text(s, 1, job);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_double(s, 3, now);
 	rc = sqlite3_step(s);
@@ -527,7 +496,7 @@ static int query_time(struct mc_state *st, const char *sql, const char *job,
 	*out = 0;
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, job);
+	mc_state_bind_text(s, 1, job);
 	sqlite3_bind_double(s, 2, now);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
@@ -587,9 +556,9 @@ int mc_job_evaluate(struct mc_state *st, const struct mc_job_def *def,
 	if (mc_state_prepare(st, "INSERT OR IGNORE INTO job_seen (job,"
 			     " first_seen) VALUES (?1, ?2)", &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, job);
+	mc_state_bind_text(s, 1, job);
 	sqlite3_bind_double(s, 2, mc_wall_now());
-	if (exec_one(st, s, what, err) < 0 ||
+	if (mc_state_exec_stmt(st, s, what, err) < 0 ||
 	    query_time(st, "SELECT first_seen FROM job_seen WHERE job = ?1"
 		       " AND ?2 = ?2", job, now, &first_seen, err) < 0 ||
 	    query_time(st, "SELECT MIN(started) FROM job_runs WHERE job = ?1"

@@ -432,24 +432,22 @@ static int alert_firing(struct mc_state *st, const char *job)
 
 static void alert_set(struct mc_state *st, const char *job, const char *state)
 {
+	static const char what[] = "cannot record the job's alert";
 	sqlite3_stmt *s;
 	struct mc_err e = { 0 };
 
 	if (mc_state_prepare(st, "INSERT INTO job_alerts (job, state, updated)"
 			     " VALUES (?1, ?2, ?3) ON CONFLICT(job) DO UPDATE"
-			     " SET state = ?2, updated = ?3", &s,
-			     "cannot record the job's alert", &e) < 0) {
+			     " SET state = ?2, updated = ?3", &s, what,
+			     &e) < 0) {
 		mc_log(MC_LOG_ERROR, "%s", e.msg);
 		return;
 	}
 	sqlite3_bind_text(s, 1, job, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 3, mc_wall_now());
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, &e, "cannot record the job's alert");
+	if (mc_state_exec_stmt(st, s, what, &e) < 0)
 		mc_log(MC_LOG_ERROR, "%s", e.msg);
-	}
-	sqlite3_finalize(s);
 }
 
 static const char *run_status(const struct mc_proc_result *res, int ok)
