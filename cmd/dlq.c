@@ -238,22 +238,6 @@ static int stats_run(struct mc_ctx *ctx)
 
 /* ---- peek ---------------------------------------------------------------- */
 
-/* Indented JSON, each line escaped (jansson leaves C1 controls raw). */
-static char *escape_lines(const char *s)
-{
-	struct mc_buf b = { 0 };
-
-	while (*s) {
-		size_t n = strcspn(s, "\n");
-		char *line = mc_escape(s, n);
-
-		mc_buf_printf(&b, "%s%s", line, s[n] ? "\n" : "");
-		free(line);
-		s += n + (s[n] != '\0');
-	}
-	return mc_buf_steal(&b);
-}
-
 static int peek_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
@@ -288,9 +272,10 @@ static int peek_run(struct mc_ctx *ctx)
 		char *pretty = j ? json_dumps(j, JSON_INDENT(2) |
 						  JSON_PRESERVE_ORDER) : NULL;
 
-		/* Bodies are untrusted: escaped for the terminal, kept whole
-		 * in JSON (see mercuryctl-dlq(1)). */
-		char *shown = pretty ? escape_lines(pretty)
+		/* Bodies are untrusted: escaped for the terminal (indented
+		 * JSON too: jansson leaves C1 controls raw), kept whole in
+		 * JSON (see mercuryctl-dlq(1)). */
+		char *shown = pretty ? mc_escape_lines(pretty, strlen(pretty))
 				     : mc_escape(msgs[i].data, msgs[i].len);
 
 		mc_buf_printf(&ctx->report.text, "--- %zu ---\n%s\n", i + 1,

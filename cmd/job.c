@@ -266,10 +266,7 @@ static int history_run(struct mc_ctx *ctx)
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_job_run *r = &runs[i];
 		char id[24], start[40], dur[32], code[24], out[24];
-		char *msg = r->message ? mc_job_escape(r->message,
-						      strlen(r->message)) : NULL;
 		const char *cells[7];
-		json_t *o = json_object();
 
 		snprintf(id, sizeof(id), "%lld", (long long)r->id);
 		mc_format_time(r->started, start, sizeof(start));
@@ -291,35 +288,9 @@ static int history_run(struct mc_ctx *ctx)
 		cells[3] = r->status;
 		cells[4] = code;
 		cells[5] = out;
-		cells[6] = msg ? msg : "";
+		cells[6] = r->message ? r->message : "";
 		mc_table_row(t, cells);
-		json_object_set_new(o, "id", json_integer(r->id));
-		json_object_set_new(o, "started", json_string(start));
-		if (r->ended > 0) {
-			mc_format_time(r->ended, start, sizeof(start));
-			json_object_set_new(o, "ended", json_string(start));
-			json_object_set_new(o, "duration_seconds",
-					    json_real(r->ended - r->started));
-		} else {
-			json_object_set_new(o, "ended", json_null());
-			json_object_set_new(o, "duration_seconds", json_null());
-		}
-		json_object_set_new(o, "status", json_string(r->status));
-		json_object_set_new(o, "exit_code", r->exit_code >= 0 ?
-				    json_integer(r->exit_code) : json_null());
-		json_object_set_new(o, "signal", r->signal > 0 ?
-				    json_integer(r->signal) : json_null());
-		json_object_set_new(o, "output_total",
-				    json_integer(r->output_total));
-		json_object_set_new(o, "host", r->host ? json_string(r->host) :
-				    json_null());
-		json_object_set_new(o, "correlation_id", r->correlation_id ?
-				    json_string(r->correlation_id) :
-				    json_null());
-		json_object_set_new(o, "message", msg ? json_string(msg) :
-				    json_null());
-		json_array_append_new(arr, o);
-		free(msg);
+		json_array_append_new(arr, mc_job_run_json(r));
 	}
 	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
 			   "no runs recorded\n");
@@ -379,15 +350,19 @@ static int log_run(struct mc_ctx *ctx)
 				       "no run %lld", name, id) :
 			    mc_err_set(&ctx->err, MC_EXIT_USAGE, "job '%s' has "
 				       "no finished run yet", name);
-	text = mc_job_escape(r.output ? (const char *)r.output : "",
-			     r.output_len);
+	/* The output as lines, escaped (docs/DESIGN.md, Trust rules); in
+	 * JSON whole, only what JSON cannot hold escaped. */
+	text = mc_escape_lines(r.output ? (const char *)r.output : "",
+			       r.output_len);
 	mc_buf_puts(&ctx->report.text, text);
 	if (r.output_len > 0 && r.output[r.output_len - 1] != '\n')
 		mc_buf_puts(&ctx->report.text, "\n");
 	json_object_set_new(ctx->report.doc, "job", json_string(name));
 	json_object_set_new(ctx->report.doc, "id", json_integer(r.id));
 	json_object_set_new(ctx->report.doc, "status", json_string(r.status));
-	json_object_set_new(ctx->report.doc, "output", json_string(text));
+	json_object_set_new(ctx->report.doc, "output",
+			    mc_json_text(r.output ? (const char *)r.output : "",
+					 r.output_len));
 	json_object_set_new(ctx->report.doc, "output_kept",
 			    json_integer((json_int_t)r.output_len));
 	json_object_set_new(ctx->report.doc, "output_total",
@@ -405,10 +380,11 @@ static const struct mc_cmd mc_cmd_job_log = {
 	"Prints the tail of standard output and standard error kept from "
 	"the run RUN_ID (see job history), or from the newest run that "
 	"ended: at most keep_output bytes, both streams in the order they "
-	"came. Control characters (but newline and tab), backslashes and "
-	"bytes that are not UTF-8 are written as \\xNN (a backslash as "
-	"\\\\), as ls -b does, so the output of a job can never drive the "
-	"terminal.",
+	"came. As all untrusted text (mercuryctl(1)): control characters "
+	"(but newline and tab) and bytes that are not UTF-8 are written as "
+	"\\xNN, so the output of a job can never drive the terminal; with "
+	"--json, output holds it whole, with only the bytes that are not "
+	"UTF-8 written as \\xNN.",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = 2,

@@ -44,7 +44,7 @@ static void run_job(const struct mc_check *c, const struct mc_health_env *env,
 		mc_job_def_release(&def);
 		return;
 	}
-	m = mc_job_escape(st.message, strlen(st.message));
+	m = mc_utf8_clean(st.message);	/* escaped where it is shown */
 	mc_check_set(r, st.status, "job %s: %s", name, m);
 	free(m);
 	mc_job_status_release(&st);

@@ -658,33 +658,6 @@ fail:
 
 /* ---- reports ------------------------------------------------------------ */
 
-char *mc_job_escape(const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	struct mc_buf b = { 0 };
-
-	mc_buf_add(&b, "", 0);
-	for (size_t i = 0; i < n;) {
-		size_t len = p[i] >= 0x80 ? mc_utf8_len(p + i, n - i) : 1;
-
-		if (p[i] >= 0x80 && len > 0 &&
-		    !(p[i] == 0xc2 && p[i + 1] < 0xa0)) {	/* C1 controls */
-			mc_buf_add(&b, p + i, len);
-			i += len;
-			continue;
-		}
-		if (p[i] == '\\')
-			mc_buf_puts(&b, "\\\\");
-		else if (p[i] == '\n' || p[i] == '\t' ||
-			 (p[i] >= 0x20 && p[i] < 0x7f))
-			mc_buf_add(&b, p + i, 1);
-		else
-			mc_buf_printf(&b, "\\x%02x", p[i]);
-		i++;
-	}
-	return mc_buf_steal(&b);
-}
-
 static void fmt_when(double t, double now, int future, char *buf, size_t n)
 {
 	char d[24];
@@ -707,7 +680,7 @@ static json_t *time_json(double t)
 	return json_string(buf);
 }
 
-static json_t *run_json(const struct mc_job_run *r)
+json_t *mc_job_run_json(const struct mc_job_run *r)
 {
 	json_t *o = json_object();
 
@@ -725,12 +698,8 @@ static json_t *run_json(const struct mc_job_run *r)
 	json_object_set_new(o, "host", r->host ? json_string(r->host) :
 			    json_null());
 	json_object_set_new(o, "output_total", json_integer(r->output_total));
-	if (r->message) {
-		char *m = mc_job_escape(r->message, strlen(r->message));
-
-		json_object_set_new(o, "message", json_string(m));
-		free(m);
-	}
+	json_object_set_new(o, "correlation_id", mc_json_str(r->correlation_id));
+	json_object_set_new(o, "message", mc_json_str(r->message));
 	return o;
 }
 
@@ -785,9 +754,7 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		char sched[64], start[40], dur[32], ok[40], next[40];
 		const char *state = s->verdict == MC_JOB_LATE ?
 				    "running-late" : mc_job_verdict_name(s->verdict);
-		char *msg = mc_job_escape(s->message, strlen(s->message));
-		char *sch = d->schedule ? mc_job_escape(d->schedule,
-						strlen(d->schedule)) : NULL;
+		const char *sch = d->schedule;
 		json_t *o = json_object();
 		const char *cells[9];
 
@@ -820,22 +787,21 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		cells[5] = ok;
 		cells[6] = next;
 		cells[7] = state;
-		cells[8] = msg;
+		cells[8] = s->message;	/* mc_table_row escapes cells */
 		mc_table_row(t, cells);
 
 		json_object_set_new(o, "job", json_string(d->name));
-		json_object_set_new(o, "schedule", sch ? json_string(sch) :
-				    json_null());
+		json_object_set_new(o, "schedule", mc_json_str(sch));
 		json_object_set_new(o, "every_seconds", d->every_ms > 0 ?
 				    json_real(d->every_ms / 1e3) : json_null());
 		json_object_set_new(o, "state", json_string(state));
 		json_object_set_new(o, "status",
 				    json_string(mc_status_name(s->status)));
-		json_object_set_new(o, "message", json_string(msg));
+		json_object_set_new(o, "message", mc_json_str(s->message));
 		json_object_set_new(o, "last_run", s->last.id ?
-				    run_json(&s->last) : json_null());
+				    mc_job_run_json(&s->last) : json_null());
 		json_object_set_new(o, "running", s->running.id ?
-				    run_json(&s->running) : json_null());
+				    mc_job_run_json(&s->running) : json_null());
 		json_object_set_new(o, "last_success", time_json(s->last_success));
 		json_object_set_new(o, "next_expected", time_json(s->next));
 		json_object_set_new(o, "missed_start", time_json(s->missed));
@@ -845,8 +811,6 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		mc_job_metrics(s, &r->prom);
 		if (s->status > worst)
 			worst = s->status;
-		free(msg);
-		free(sch);
 	}
 	mc_table_render_or(t, &r->text, r->color, NULL,
 			   "no [job \"NAME\"] section is configured\n");

@@ -207,6 +207,9 @@ char *mc_utf8_clean(const char *s);	/* of a C string */
  * mc_escape reads s[0..n) (NUL bytes included); caller frees. */
 char *mc_escape(const char *s, size_t n);
 char *mc_escape_str(const char *s);	/* NULL stays NULL */
+/* As mc_escape, but newlines and tabs are kept: for text shown as lines
+ * (a job's output, an indented JSON document). Caller frees. */
+char *mc_escape_lines(const char *s, size_t n);
 /* Code points in s (one display column each, as mercuryctl counts them;
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);

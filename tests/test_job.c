@@ -316,19 +316,19 @@ Test(job, escape_control_and_invalid_utf8)
 		const char *want;
 	} cases[] = {
 		{ "plain\ttext\n", 11, "plain\ttext\n" },
-		{ "\x1b[2J", 4, "\\x1b[2J" },
+		{ "\x1b[2J", 4, "\\x1B[2J" },
 		{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },
-		{ "\xff\xfe", 2, "\\xff\\xfe" },
-		{ "a\\b", 3, "a\\\\b" },
-		{ "\r\x7f", 2, "\\x0d\\x7f" },
+		{ "\xff\xfe", 2, "\\xFF\\xFE" },
+		{ "a\\b", 3, "a\\b" },	/* kept */
+		{ "\r\x7f", 2, "\\x0D\\x7F" },
 		{ "nul\0x", 5, "nul\\x00x" },
-		{ "\xc2\x85", 2, "\\xc2\\x85" },		/* C1 control NEL */
-		{ "\xe2\x82", 2, "\\xe2\\x82" },		/* cut short */
-		{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },	/* surrogate */
+		{ "\xc2\x85", 2, "\\xC2\\x85" },		/* C1 control NEL */
+		{ "\xe2\x82", 2, "\\xE2\\x82" },		/* cut short */
+		{ "\xed\xa0\x80", 3, "\\xED\\xA0\\x80" },	/* surrogate */
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
-		char *got = mc_job_escape(cases[i].in, cases[i].n);
+		char *got = mc_escape_lines(cases[i].in, cases[i].n);
 
 		cr_expect_str_eq(got, cases[i].want, "case %zu", i);
 		free(got);

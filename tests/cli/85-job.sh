@@ -83,9 +83,13 @@ EOF
 	run job history rec --json
 	expect_rc 0
 	expect_json '.runs | length == 1 and .[0].status == "ok" and .[0].exit_code == 0 and .[0].duration_seconds > 0 and .[0].ended != null'
+	cp "$OUT" "$T_DIR/history.json"
 	run job list rec --json
 	expect_rc 0
 	expect_json '.jobs[0].state == "ok" and .jobs[0].last_success != null and .jobs[0].next_expected != null and .jobs[0].running == null'
+	# one run, shown alike by both
+	jq -e --slurpfile h "$T_DIR/history.json" '.jobs[0].last_run == $h[0].runs[0] and (.jobs[0].last_run | has("pid") and has("correlation_id"))' \
+		"$OUT" >/dev/null || fail "job list and job history show the run differently: $(cat "$OUT" "$T_DIR/history.json")"
 }
 
 test_job_output_bytes_pass_through_unchanged() {
@@ -114,7 +118,8 @@ EOF
 	"$MC_BIN" job run bytes >>"$T_DIR/o3" 2>>"$T_DIR/e3" || fail "run 3 failed"
 	cmp -s "$T_DIR/a.bin" "$T_DIR/o3" || fail "stdout appended differs"
 	cmp -s "$T_DIR/b.bin" "$T_DIR/e3" || fail "stderr appended differs"
-	# the kept tail: the last 1000 bytes (stderr wrote last), escaped
+	# the kept tail: the last 1000 bytes (stderr wrote last), whole in
+	# JSON but for the bytes that are not UTF-8 (NUL included), \xNN
 	run job log bytes --json
 	expect_rc 0
 	expect_json '.output_kept == 1000 and .output_total == 500012'
@@ -123,20 +128,15 @@ import sys
 b = sys.stdin.buffer.read(); out = []; i = 0
 while i < len(b):
     c = b[i]
-    if c >= 0x80:
-        n = 2 if 0xc2 <= c <= 0xdf else 3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0
-        try:
-            s = b[i:i + n].decode("utf-8") if n else None
-        except UnicodeDecodeError:
-            s = None
-        if s and len(s) == 1 and not (0x80 <= ord(s) < 0xa0):
-            out.append(s); i += n; continue
-        out.append("\\x%02x" % c); i += 1; continue
-    if c == 0x5c: out.append("\\\\")
-    elif c in (9, 10) or 0x20 <= c < 0x7f: out.append(chr(c))
-    else: out.append("\\x%02x" % c)
-    i += 1
-sys.stdout.write("".join(out))' >"$T_DIR/tail.want"
+    n = 1 if 0 < c < 0x80 else 2 if 0xc2 <= c <= 0xdf else 3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0
+    try:
+        s = b[i:i + n].decode("utf-8") if n else None
+    except UnicodeDecodeError:
+        s = None
+    if s and len(s) == 1:
+        out.append(s); i += n; continue
+    out.append("\\x%02X" % c); i += 1
+sys.stdout.buffer.write("".join(out).encode("utf-8"))' >"$T_DIR/tail.want"
 	jq -j .output "$OUT" >"$T_DIR/tail.got"
 	cmp -s "$T_DIR/tail.want" "$T_DIR/tail.got" || fail "kept tail is not the escaped last 1000 bytes"
 	run job history bytes --json
@@ -176,9 +176,9 @@ test_job_log_escapes_control_bytes_and_bad_utf8() {
 	expect_rc 0
 	run job log esc
 	expect_rc 0
-	[ "$(out)" = 'ok \x1b[2J\xff\xfe café \\ end' ] || fail "escaped log: $(out | od -c | head)"
+	[ "$(out)" = 'ok \x1B[2J\xFF\xFE café \ end' ] || fail "escaped log: $(out | od -c | head)"
 	run job log esc --json
-	expect_json '.output == "ok \\x1b[2J\\xff\\xfe café \\\\ end\n"'
+	expect_json '.output == "ok \u001b[2J\\xFF\\xFE café \\ end\n"'
 	run job log esc 999
 	expect_rc 64
 	run job log esc abc
