@@ -310,6 +310,29 @@ static int prepare(const struct mc_alert_env *env, struct mc_coord *co,
 	return 1;
 }
 
+/* Every outcome in the alert log, in one transaction; a resolve is logged
+ * at the severity it resolved. */
+static int log_deliveries(const struct mc_alert_env *env,
+			  const struct mc_alert *a, const struct mc_delivery *d,
+			  const struct slot *sl, size_t n, double now,
+			  struct mc_err *err)
+{
+	if (mc_state_begin(env->st, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int sev = a->action == MC_ACT_RESOLVE &&
+			  sl[i].open_severity >= 0 ?
+			  sl[i].open_severity : a->severity;
+
+		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
+				 err) < 0) {
+			mc_state_rollback(env->st);
+			return -1;
+		}
+	}
+	return mc_state_commit(env->st, err);
+}
+
 int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		     const struct mc_webhook *whs, size_t n,
 		     struct mc_delivery **out, struct mc_err *err)
@@ -397,20 +420,7 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 					  err) < 0)
 			goto out;
 
-	if (mc_state_begin(env->st, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		int sev = a->action == MC_ACT_RESOLVE &&
-			  sl[i].open_severity >= 0 ?
-			  sl[i].open_severity : a->severity;
-
-		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
-				 err) < 0) {
-			mc_state_rollback(env->st);
-			goto out;
-		}
-	}
-	if (mc_state_commit(env->st, err) < 0)
+	if (log_deliveries(env, a, d, sl, n, now, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -148,6 +148,36 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 	return mc_buf_steal(&line);
 }
 
+/* A check's own perfdata: its latency, and the value it measured with
+ * its unit and thresholds. */
+static void check_perf(struct mc_buf *perf, const struct mc_check_result *res)
+{
+	const struct mc_check *c = res->check;
+	char w[48], k[48], *suffix;
+
+	mc_buf_puts(perf, " ");
+	mc_perf_label(perf, c->name, "_latency");
+	mc_buf_printf(perf, "=%.3fms", res->latency_ms);
+	if (!res->has_value)
+		return;
+	suffix = res->value_name ? mc_asprintf("_%s", res->value_name) :
+		 mc_strdup("");
+	mc_buf_puts(perf, " ");
+	mc_perf_label(perf, c->name, suffix);
+	free(suffix);
+
+	mc_range_format(&c->warn, w, sizeof(w));
+	mc_range_format(&c->crit, k, sizeof(k));
+	if (mc_streq(res->unit, "%"))
+		mc_buf_printf(perf, "=%.2f%%;%s;%s;0;100", res->value, w, k);
+	else if (*w || *k)
+		mc_buf_printf(perf, "=%.15g%s;%s;%s", res->value,
+			      res->unit ? res->unit : "", w, k);
+	else
+		mc_buf_printf(perf, "=%.15g%s", res->value,
+			      res->unit ? res->unit : "");
+}
+
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r)
 {
@@ -226,30 +256,7 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		if (res->perfdata && *res->perfdata)
 			plugin_perf(res, label, &perf, r, o);
 		free(label);
-		mc_buf_puts(&perf, " ");
-		mc_perf_label(&perf, c->name, "_latency");
-		mc_buf_printf(&perf, "=%.3fms", res->latency_ms);
-		if (res->has_value) {
-			char w[48], k[48], *suffix = res->value_name ?
-				mc_asprintf("_%s", res->value_name) :
-				mc_strdup("");
-
-			mc_buf_puts(&perf, " ");
-			mc_perf_label(&perf, c->name, suffix);
-			free(suffix);
-
-			mc_range_format(&c->warn, w, sizeof(w));
-			mc_range_format(&c->crit, k, sizeof(k));
-			if (mc_streq(res->unit, "%"))
-				mc_buf_printf(&perf, "=%.2f%%;%s;%s;0;100",
-					      res->value, w, k);
-			else if (*w || *k)
-				mc_buf_printf(&perf, "=%.15g%s;%s;%s", res->value,
-					      res->unit ? res->unit : "", w, k);
-			else
-				mc_buf_printf(&perf, "=%.15g%s", res->value,
-					      res->unit ? res->unit : "");
-		}
+		check_perf(&perf, res);
 	}
 	json_object_set_new(r->doc, "checks", checks);
 	mc_prom_sample(&r->prom, "mercury_health_status", "gauge",

@@ -483,6 +483,26 @@ static char *describe(const struct mc_proc_result *res,
 	return mc_asprintf("exit %d", res->exit_code);
 }
 
+static void pump_init(struct pump *pm, uint64_t keep)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->tp[0] = pm->tp[1] = pm->devnull = -1;
+	mc_job_tail_init(&pm->tail, (size_t)keep);
+}
+
+/* Closes and frees what pump_output() opened, and the tail. */
+static void pump_release(struct pump *pm)
+{
+	if (pm->tp[0] >= 0) {
+		close(pm->tp[0]);
+		close(pm->tp[1]);
+	}
+	if (pm->devnull >= 0)
+		close(pm->devnull);
+	free(pm->buf);
+	mc_job_tail_free(&pm->tail);
+}
+
 /* Copies the child's stdout and stderr to ours while it runs, keeping the
  * last keep bytes of both as the tail (spliced where the kernel can). */
 static void pump_output(struct pump *pm, struct mc_proc *p, uint64_t keep)
@@ -568,9 +588,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	o.timeout_ms = jr->def.timeout_ms;
 	o.dl = jr->dl;
 	o.kill_grace_ms = jr->def.kill_grace_ms;
-	memset(&pm, 0, sizeof(pm));
-	pm.tp[0] = pm.tp[1] = pm.devnull = -1;
-	mc_job_tail_init(&pm.tail, (size_t)jr->def.keep_output);
+	pump_init(&pm, jr->def.keep_output);
 	started = mc_proc_start(&o, &p, &e) == 0;
 	if (!started) {
 		int status = e.sys_errno == ENOENT ? 127 : 126;
@@ -579,7 +597,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		if (mc_job_run_end(jr->st, jr->job_run_id, "failed", status, 0,
 				   mc_wall_now(), NULL, 0, 0, e.msg, err) < 0)
 			mc_log(MC_LOG_ERROR, "%s", err->msg);
-		mc_job_tail_free(&pm.tail);
+		pump_release(&pm);
 		jr->needs_http = jr->def.notify != 0;
 		jr->alert_action = MC_ACT_TRIGGER;
 		mc_err_set(err, status, "job %s: %s", jr->name, e.msg);
@@ -603,14 +621,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 			   mc_wall_now(), tail, tail_len, pm.tail.total,
 			   jr->ok ? NULL : jr->how, err) < 0)
 		code = -1;
-	if (pm.tp[0] >= 0) {
-		close(pm.tp[0]);
-		close(pm.tp[1]);
-	}
-	if (pm.devnull >= 0)
-		close(pm.devnull);
-	free(pm.buf);
-	mc_job_tail_free(&pm.tail);
+	pump_release(&pm);
 	mc_proc_free(p);
 
 	json_object_set_new(r->doc, "job", json_string(jr->name));
