@@ -375,6 +375,14 @@ static int phase_config(struct run *r)
 	return 0;
 }
 
+/* Lets the command start what can overlap opening the state file. */
+static int phase_warm(struct run *r)
+{
+	if (r->a.cmd->warm != NULL)
+		r->a.cmd->warm(&r->ctx);
+	return 0;
+}
+
 /* Opens the state file when the command needs it and records the run's
  * start. */
 static int phase_state(struct run *r)
@@ -547,6 +555,7 @@ static int phase_teardown(struct run *r)
 
 	mc_lock_release(ctx->lock);
 	mc_http_free(ctx->http);
+	mc_http_warm_wait();
 	mc_coord_close(ctx->coord);
 	mc_state_close(ctx->st);
 	/* A command's threads may outlive its run (see keep_conf in cmd.h):
@@ -572,7 +581,8 @@ int main(int argc, char **argv)
 	r.early_format = mc_format_scan(argc, argv);
 	if (phase_parse(&r) || phase_context(&r))
 		return r.code;
-	if (phase_config(&r) == 0 && phase_state(&r) == 0)
+	if (phase_config(&r) == 0 && phase_warm(&r) == 0 &&
+	    phase_state(&r) == 0)
 		phase_run(&r);
 	phase_publish(&r);
 	phase_print(&r);
