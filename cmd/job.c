@@ -134,8 +134,10 @@ static int list_run(struct mc_ctx *ctx)
 	int code;
 
 	if (at_time(ctx, &now) < 0 ||
-	    mc_job_select(ctx->conf, (const char *const *)ctx->args->pos,
-			  (size_t)ctx->args->n_pos, &defs, &n, &ctx->err) < 0)
+	    mc_job_select_known(ctx->conf, ctx->st,
+				(const char *const *)ctx->args->pos,
+				(size_t)ctx->args->n_pos, &defs, &n,
+				&ctx->err) < 0)
 		return -1;
 	st = mc_calloc(n ? n : 1, sizeof(*st));
 	for (size_t i = 0; i < n; i++) {
@@ -169,7 +171,11 @@ static const struct mc_cmd mc_cmd_job_list = {
 	.description =
 	"For each [job \"NAME\"] section (or the named ones) shows the "
 	"schedule, the last run (start, duration, status), the last "
-	"success, the next expected start and the verdict:\n\n"
+	"success, the next expected start and the verdict. A job named "
+	"here that has no section but has recorded runs (one run as job "
+	"run NAME -- COMMAND) is shown too, with no schedule, so never "
+	"overdue; a name with neither is a usage error (64). The "
+	"verdicts:\n\n"
 	"overdue (critical): an expected start passed more than grace ago "
 	"and the job has not started since (a start up to a minute early "
 	"counts, a skipped start counts: cron did start it). Expected "
@@ -220,25 +226,14 @@ static const struct mc_cmd mc_cmd_job_list = {
  * (a job run given its command after --). */
 static int known_job(struct mc_ctx *ctx, const char *name)
 {
-	struct mc_job_run *runs = NULL;
-	size_t n = 0;
 	struct mc_job_def *defs = NULL;
-	struct mc_err e = { 0 };
+	size_t n = 0;
 
-	if (mc_conf_find(ctx->conf, "job", name) != NULL)
-		return 0;
-	if (mc_job_runs(ctx->st, name, 0, 1, &runs, &n, &ctx->err) < 0)
+	if (mc_job_select_known(ctx->conf, ctx->st, &name, 1, &defs, &n,
+				&ctx->err) < 0)
 		return -1;
-	mc_job_runs_free(runs, n);
-	if (n > 0)
-		return 0;
-	/* the usual error, with its suggestion */
-	if (mc_job_select(ctx->conf, &name, 1, &defs, &n, &e) < 0) {
-		ctx->err = e;
-		return -1;
-	}
 	mc_job_defs_free(defs, n);
-	return mc_err_set(&ctx->err, MC_EXIT_USAGE, "no job named '%s'", name);
+	return 0;
 }
 
 static int history_run(struct mc_ctx *ctx)

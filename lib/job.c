@@ -538,6 +538,61 @@ static int query_time(struct mc_state *st, const char *sql, const char *job,
 	return 0;
 }
 
+int mc_job_select_known(const struct mc_conf *conf, struct mc_state *st,
+			const char *const *names, size_t n_names,
+			struct mc_job_def **out, size_t *n,
+			struct mc_err *err)
+{
+	const char **cfg = mc_calloc(n_names + 1, sizeof(*cfg));
+	const char **adhoc = mc_calloc(n_names + 1, sizeof(*adhoc));
+	size_t n_cfg = 0, n_adhoc = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < n_names; i++) {
+		const char *name = names[i];
+		size_t k;
+		double last;
+
+		if (mc_conf_find(conf, "job", name) != NULL) {
+			cfg[n_cfg++] = name;
+			continue;
+		}
+		for (k = 0; k < n_adhoc && strcmp(adhoc[k], name) != 0; k++)
+			;
+		if (k < n_adhoc)
+			continue;
+		if (query_time(st, "SELECT MAX(started) FROM job_runs WHERE"
+			       " job = ?1 AND ?2 = ?2", name, 0, &last, err) < 0)
+			goto out;
+		if (last <= 0) {
+			/* the usual error, with its suggestion */
+			if (mc_job_select(conf, &name, 1, out, n, err) == 0) {
+				mc_job_defs_free(*out, *n);
+				MC_BUG("job '%s' both unknown and configured",
+				       name);
+			}
+			goto out;
+		}
+		adhoc[n_adhoc++] = name;
+	}
+	/* with names given and none configured, select no section */
+	if ((n_names == 0 || n_cfg > 0) &&
+	    mc_job_select(conf, cfg, n_cfg, out, n, err) < 0)
+		goto out;
+	if (n_adhoc > 0) {
+		*out = mc_realloc(*out, (*n + n_adhoc) * sizeof(**out));
+		for (size_t i = 0; i < n_adhoc; i++)
+			mc_job_def_default(adhoc[i], &(*out)[(*n)++]);
+	}
+	rc = 0;
+out:
+	free((void *)cfg);
+	free((void *)adhoc);
+	return rc;
+}
+
 /* Whether the mercuryctl that recorded a running run is still there: it
  * is gone when it ran on this host and its pid is no more. */
 static int run_alive(const struct mc_job_run *r)

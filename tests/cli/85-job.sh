@@ -487,3 +487,28 @@ test_job_run_explicit_timeout_is_a_deadline_not_core_timeout() {
 	run job history d --json
 	expect_json '.runs[0].status == "timeout" and .runs[0].duration_seconds < 5 and .runs[1].status == "ok"'
 }
+
+test_job_list_names_a_job_known_only_by_its_runs() {
+	# A job run only by name (no [job] section) is listed when named,
+	# with its verdict; a bare job list shows the configured jobs.
+	conf "$(job_sec conf 'schedule = @daily')"
+	run job list adhoc
+	expect_rc 64
+	run job run adhoc -- sh -c 'exit 3'
+	expect_rc 3
+	run job list adhoc
+	expect_rc 2
+	expect_out '^adhoc +- .* failed .*exit 3'
+	run job list adhoc conf --json
+	expect_rc 2
+	expect_json '(.jobs | map(.job) | sort) == ["adhoc", "conf"] and (.jobs[] | select(.job == "adhoc") | .state == "failed" and .last_run.exit_code == 3 and .overdue == false)'
+	run job list --json
+	expect_json '.jobs | map(.job) == ["conf"]'
+	run job run adhoc -- true
+	run job list adhoc
+	expect_rc 0
+	conf "$(job_sec conf 'schedule = @daily'; printf '[check "a"]\ntype = job\njob = adhoc\n')"
+	run health a --json
+	expect_rc 0
+	expect_json '.checks.a.status == "ok"'
+}
