@@ -688,8 +688,13 @@ static int exec_run(struct mc_ctx *ctx)
 	rc = mc_proc_run(&o, NULL, &res, &ctx->err);
 	mc_free_secret(var);
 	mc_oauth_providers_free(p, 1);
-	if (rc < 0)
+	if (rc < 0) {
+		/* 127 not found, 126 not runnable: as env(1) and job run;
+		 * nothing ran, so stdout is ours again for the error */
+		ctx->err.code = mc_proc_start_status(&ctx->err);
+		ctx->printed = 0;
 		return -1;
+	}
 	if (res.deadline || res.timed_out)
 		mc_log(MC_LOG_ERROR, "oauth exec: %s was stopped at the run's "
 		       "deadline (--timeout)", o.argv[0]);
@@ -721,7 +726,8 @@ static const struct mc_cmd oauth_exec = {
 	"its whole process tree is killed when it ends or mercuryctl is "
 	"interrupted. The exit code is the command's (128+N when signal N "
 	"ended it, 124 at the deadline); a command that cannot be started "
-	"exits 3 saying why.",
+	"exits 127 when it is not found and 126 when it cannot be run, as "
+	"env(1) does, saying why.",
 	.opts = exec_opts,
 	.needs = MC_NEED_CONFIG,	/* the state file: state_open() */
 	.min_args = 2,

@@ -575,7 +575,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	mc_job_tail_init(&pm.tail, (size_t)jr->def.keep_output);
 	started = mc_proc_start(&o, &p, &e) == 0;
 	if (!started) {
-		int status = e.sys_errno == ENOENT ? 127 : 126;
+		int status = mc_proc_start_status(&e);
 
 		jr->how = mc_strdup(e.msg);
 		if (mc_job_run_end(jr->st, jr->job_run_id, "failed", status, 0,

@@ -471,6 +471,15 @@ test_oauth_exec_env_only_and_exit_code() {
 	run oauth exec dev -- sh -c 'echo ran'
 	expect_rc 2
 	expect_empty_out
+	# a command that cannot start: 127 / 126 as env(1) and job run give,
+	# and with --json the error document (nothing else had stdout)
+	run oauth exec cc -- "$T_DIR/no-such-program"
+	expect_rc 127
+	expect_err 'cannot run .*no-such-program'
+	: >"$T_DIR/not-executable"
+	run --json oauth exec cc -- "$T_DIR/not-executable"
+	expect_rc 126
+	expect_json '.exit_code == 126 and (.error | test("cannot run"))'
 }
 
 # With a display, login opens the URL with xdg-open (never with
