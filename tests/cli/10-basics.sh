@@ -170,8 +170,11 @@ test_version() {
 	expect_out '^mercuryctl 0\.1\.0'
 	expect_out 'libcurl +[0-9]+\.'
 	expect_out 'sqlite3 +3\.'
+	# every library of the README's table, the lazily loaded ones too
+	expect_out 'c-ares +1\.[0-9]+\.'
+	expect_out 'zstd +1\.[0-9]+\.'
 	run version --json
-	expect_json '.version == "0.1.0" and (.libraries | has("libcurl") and has("hiredis") and has("jansson"))'
+	expect_json '.version == "0.1.0" and (.libraries | has("libcurl") and has("hiredis") and has("jansson") and has("openssl") and has("inih") and has("sqlite3") and has("c-ares") and has("zstd"))'
 }
 
 test_informational_commands_leave_no_state() {
