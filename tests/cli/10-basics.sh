@@ -446,3 +446,28 @@ test_man_pages_have_examples_and_right_headings() {
 	render "$MC_SRC/man/mercuryctl-dlq.1" | grep -q '^ *mercuryctl dlq replay alerter --dry-run$' ||
 		fail "dlq's examples do not render"
 }
+
+# Every example command line of the man pages parses: with --help added
+# (before a `--`, which ends the options), a bad option or number would
+# still be a usage error (64), a good line prints help (0). Redirections
+# and what follows a pipe or && are left out.
+test_man_page_examples_parse() {
+	local page line n=0
+	for page in "$MC_SRC"/man/mercuryctl*.1; do
+		groff -man -Tutf8 -rLL=300n -P -cbou "$page" 2>/dev/null |
+			awk '/^EXAMPLES/{p=1;next} /^[A-Z]/{p=0} p' |
+			sed -n 's/^ *\(mercuryctl .*\)$/\1/p'
+	done >"$T_DIR/examples"
+	while IFS= read -r line; do
+		line=${line%%[<>|&\\]*}
+		case $line in
+		*' -- '*) line="${line%% -- *} --help -- ${line#* -- }" ;;
+		*) line="$line --help" ;;
+		esac
+		eval "set -- ${line#mercuryctl }"
+		run "$@"
+		[ "$RC" = 0 ] || fail "example '$line' does not parse: $(err)"
+		n=$((n + 1))
+	done <"$T_DIR/examples"
+	[ "$n" -ge 20 ] || fail "only $n examples found"
+}
