@@ -512,3 +512,21 @@ test_job_list_names_a_job_known_only_by_its_runs() {
 	expect_rc 0
 	expect_json '.checks.a.status == "ok"'
 }
+
+test_job_list_nagios_is_a_verdict() {
+	# job list is a check: a Nagios line naming the jobs that are not ok,
+	# with each job's last duration as perfdata, and the verdict's code.
+	conf "$(job_sec hourly 'schedule = 0 * * * *' 'grace = 1m'; job_sec 'two words' 'schedule = @yearly')"
+	run job run 'two words' -- true
+	run -o nagios job list
+	expect_rc 0
+	expect_out "^JOBS OK - 2 of 2 jobs ok \| 'two words_duration'=[0-9.e-]+s$"
+	run -o nagios job list --at "$(($(date +%s) + 7200))"
+	expect_rc 2
+	expect_out '^JOBS CRITICAL - hourly overdue \|'
+	[ "$(wc -l <"$OUT")" = 1 ] || fail "more than one line: $(out)"
+	conf "[core]"
+	run -o nagios job list
+	expect_rc 3
+	expect_out '^job list UNKNOWN - no check result$'
+}
