@@ -313,6 +313,9 @@ static int history_run(struct mc_ctx *ctx)
 		json_object_set_new(o, "correlation_id", r->correlation_id ?
 				    json_string(r->correlation_id) :
 				    json_null());
+		free(msg);
+		/* JSON keeps the message; it escapes what it must itself */
+		msg = r->message ? mc_utf8_clean(r->message) : NULL;
 		json_object_set_new(o, "message", msg ? json_string(msg) :
 				    json_null());
 		json_array_append_new(arr, o);
@@ -359,7 +362,7 @@ static int log_run(struct mc_ctx *ctx)
 	const char *name = ctx->args->pos[0];
 	long long id = 0;
 	struct mc_job_run r;
-	char *text;
+	char *text, *raw;
 	int found;
 
 	if (ctx->args->n_pos > 1 &&
@@ -384,7 +387,12 @@ static int log_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "job", json_string(name));
 	json_object_set_new(ctx->report.doc, "id", json_integer(r.id));
 	json_object_set_new(ctx->report.doc, "status", json_string(r.status));
-	json_object_set_new(ctx->report.doc, "output", json_string(text));
+	/* JSON keeps the bytes: it escapes control characters itself, and
+	 * only bytes that are not UTF-8 are written \xNN */
+	raw = mc_utf8_clean_n(r.output ? (const char *)r.output : "",
+			      r.output_len);
+	json_object_set_new(ctx->report.doc, "output", json_string(raw));
+	free(raw);
 	json_object_set_new(ctx->report.doc, "output_kept",
 			    json_integer((json_int_t)r.output_len));
 	json_object_set_new(ctx->report.doc, "output_total",
@@ -405,7 +413,9 @@ static const struct mc_cmd mc_cmd_job_log = {
 	"came. Control characters (but newline and tab), backslashes and "
 	"bytes that are not UTF-8 are written as \\xNN (a backslash as "
 	"\\\\), as ls -b does, so the output of a job can never drive the "
-	"terminal.",
+	"terminal. With -o json, \"output\" keeps the text as it was (JSON "
+	"escapes control characters itself); only bytes that are not UTF-8 "
+	"are written as the text \\xNN.",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = 2,

@@ -812,7 +812,7 @@ static json_t *run_json(const struct mc_job_run *r)
 			    json_null());
 	json_object_set_new(o, "output_total", json_integer(r->output_total));
 	if (r->message) {
-		char *m = mc_job_escape(r->message, strlen(r->message));
+		char *m = mc_utf8_clean(r->message);	/* JSON keeps it */
 
 		json_object_set_new(o, "message", json_string(m));
 		free(m);

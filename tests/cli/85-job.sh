@@ -177,8 +177,11 @@ test_job_log_escapes_control_bytes_and_bad_utf8() {
 	run job log esc
 	expect_rc 0
 	[ "$(out)" = 'ok \x1b[2J\xff\xfe café \\ end' ] || fail "escaped log: $(out | od -c | head)"
+	# JSON keeps the text (ESC and the backslash as they were, escaped
+	# by JSON itself); only the bytes that are not UTF-8 become \xNN,
+	# as mercuryctl(1) says of every JSON document
 	run job log esc --json
-	expect_json '.output == "ok \\x1b[2J\\xff\\xfe café \\\\ end\n"'
+	expect_json '.output == "ok \u001b[2J\\xFF\\xFE café \\ end\n"'
 	run job log esc 999
 	expect_rc 64
 	run job log esc abc
