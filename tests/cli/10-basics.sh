@@ -471,3 +471,16 @@ test_man_page_examples_parse() {
 	done <"$T_DIR/examples"
 	[ "$n" -ge 20 ] || fail "only $n examples found"
 }
+
+# Every environment variable the configuration schema reads is in
+# mercuryctl(1)'s ENVIRONMENT section.
+test_man_page_names_every_environment_variable() {
+	local v vars
+	vars=$(sed -n 's/.*\.env = "\([^"]*\)".*/\1/p' "$MC_SRC/lib/config_schema.c")
+	[ -n "$vars" ] || fail "no .env keys found in config_schema.c"
+	groff -man -Tutf8 -rLL=300n -P -cbou "$MC_SRC/man/mercuryctl.1" 2>/dev/null |
+		awk '/^ENVIRONMENT/{p=1;next} /^[A-Z]/{p=0} p' >"$T_DIR/env"
+	for v in $vars MERCURY_CONFIG MERCURY_CORRELATION_ID NO_COLOR; do
+		grep -qw -- "$v" "$T_DIR/env" || fail "$v is not in mercuryctl(1) ENVIRONMENT"
+	done
+}
