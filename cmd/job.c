@@ -32,7 +32,9 @@ static int run_run(struct mc_ctx *ctx)
 	jr.http = NULL;
 	jr.coord = ctx->coord;
 	code = mc_job_runner_run(&jr, &ctx->report, &ctx->err);
-	if (code >= 0 && !jr.ok && !mc_interrupted) {
+	/* a reader that went away (| head) ends the run quietly, with the
+	 * job's own status, as the job alone in the pipeline would */
+	if (code >= 0 && !jr.ok && !mc_interrupted && !jr.output_gone) {
 		char d[32];
 
 		mc_format_duration((int64_t)(jr.duration_s * 1e3), d, sizeof(d));
@@ -90,6 +92,11 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"descendants that left it with setsid - with SIGTERM, then SIGKILL "
 	"after kill_grace (10s); nothing of it is left running. The "
 	"configuration's [core] timeout does not apply to job run.\n\n"
+	"A reader that goes away (job run NAME | head) is passed on: the "
+	"job's own pipe is closed, as it would be in the pipeline without "
+	"job run, so a job that writes on gets SIGPIPE (exit 141, recorded "
+	"as killed by signal 13) instead of running on unread, and nothing "
+	"is said on standard error.\n\n"
 	"overlap decides what happens when the job's previous run still "
 	"holds its lock: skip (the default) records a skipped run and exits "
 	"75 at once; wait waits for it, up to --wait-lock or else the job's "

@@ -532,3 +532,26 @@ test_job_list_nagios_is_a_verdict() {
 	expect_rc 3
 	expect_out '^job list UNKNOWN - no check result$'
 }
+
+test_job_run_reader_going_away_ends_the_job_quietly() {
+	# | head: the job's own pipe is closed as in a pipeline, so a job that
+	# writes forever ends (SIGPIPE, 141) instead of running on unread,
+	# and nothing is said on stderr (mercuryctl(1): a reader that goes
+	# away ends the run quietly).
+	conf ""
+	local i rc
+	for i in 1 2 3; do
+		timeout 20 ${MC_WRAP:-} "$MC_BIN" job run y -- yes 2>"$T_DIR/err" </dev/null |
+			head -c 10 >/dev/null
+		rc=${PIPESTATUS[0]}
+		[ "$rc" = 141 ] || fail "try $i: job run | head exited $rc (124: it did not end)"
+		[ ! -s "$T_DIR/err" ] || fail "try $i: stderr: $(cat "$T_DIR/err")"
+	done
+	run job history y --json
+	expect_json '.runs[0].signal == 13'
+	# the same through stderr
+	timeout 20 ${MC_WRAP:-} "$MC_BIN" job run y2 -- sh -c 'yes >&2' 2>&1 >/dev/null </dev/null |
+		head -c 10 >/dev/null
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 141 ] || fail "stderr: job run 2>&1 | head exited $rc"
+}
