@@ -310,6 +310,7 @@ static int refresh_run(struct mc_ctx *ctx)
 	int force = mc_args_count(ctx->args, "force") > 0;
 	int notify = mc_args_count(ctx->args, "notify") > 0;
 	struct mc_oauth_env env;
+	struct mc_buf failed = { 0 };
 	size_t n = 0;
 	int worst = 0;
 
@@ -349,7 +350,11 @@ static int refresh_run(struct mc_ctx *ctx)
 			json_object_set_new(o, "error", json_string(e.msg));
 			mc_buf_printf(&ctx->report.text, "%s: failed: %s\n",
 				      name, e.msg);
-			mc_log(MC_LOG_ERROR, "%s", e.msg);
+			mc_buf_printf(&failed, "%s%s", failed.len ? "; " : "",
+				      e.msg);
+			/* -q: the summary is the one line */
+			if (!ctx->quiet)
+				mc_log(MC_LOG_ERROR, "%s", e.msg);
 		} else {
 			char left[32] = "unknown";
 
@@ -389,8 +394,9 @@ static int refresh_run(struct mc_ctx *ctx)
 	}
 	free(secs);
 	if (worst > 0)
-		ctx->report.summary = mc_asprintf("oauth refresh: a provider "
-						  "failed (see above)");
+		ctx->report.summary = mc_asprintf("oauth refresh: %s",
+						  failed.data);
+	mc_buf_release(&failed);
 	return worst;
 }
 

@@ -851,40 +851,53 @@ void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom)
 	free(name);
 }
 
+/* The jobs that are not ok, named with their state ("nightly overdue,
+ * sync failed"), into b; how many are ok. */
+static size_t not_ok(const struct mc_job_status *st, size_t n,
+		     struct mc_buf *b)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_job_status *s = &st[i];
+
+		if (s->status == MC_ST_OK) {
+			ok++;
+			continue;
+		}
+		mc_buf_printf(b, "%s%s %s", b->len ? ", " : "", s->def->name,
+			      s->verdict == MC_JOB_LATE ? "running-late" :
+			      mc_job_verdict_name(s->verdict));
+	}
+	return ok;
+}
+
 /* `job list -o nagios`: "JOBS CRITICAL - nightly overdue, sync failed |
  * nightly_duration=12.5s ...", the jobs that are not ok named with their
  * state, the duration of each job's last finished run as perfdata. */
 static char *nagios_line(const struct mc_job_status *st, size_t n, int worst)
 {
-	struct mc_buf line = { 0 }, perf = { 0 };
-	const char *sep = "";
-	size_t ok = 0;
+	struct mc_buf line = { 0 }, bad = { 0 }, perf = { 0 };
+	size_t ok = not_ok(st, n, &bad);
 	char *out;
 
-	mc_buf_printf(&line, "JOBS %s - ", mc_status_word(worst));
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_job_status *s = &st[i];
+		char num[40];
 
-		if (s->last.id && s->last.ended > 0) {
-			char num[40];
-
-			mc_format_number(s->last.ended - s->last.started, num,
-					 sizeof(num));
-			mc_buf_puts(&perf, " ");
-			mc_perf_label(&perf, s->def->name, "_duration");
-			mc_buf_printf(&perf, "=%ss", num);
-		}
-		if (s->status == MC_ST_OK) {
-			ok++;
+		if (!s->last.id || s->last.ended <= 0)
 			continue;
-		}
-		mc_buf_printf(&line, "%s%s %s", sep, s->def->name,
-			      s->verdict == MC_JOB_LATE ? "running-late" :
-			      mc_job_verdict_name(s->verdict));
-		sep = ", ";
+		mc_format_number(s->last.ended - s->last.started, num,
+				 sizeof(num));
+		mc_buf_puts(&perf, " ");
+		mc_perf_label(&perf, s->def->name, "_duration");
+		mc_buf_printf(&perf, "=%ss", num);
 	}
+	mc_buf_printf(&line, "JOBS %s - ", mc_status_word(worst));
 	if (ok == n)
 		mc_buf_printf(&line, "%zu of %zu jobs ok", ok, n);
+	else
+		mc_buf_puts(&line, bad.data);
 	/* a '|' would start the perfdata */
 	for (char *c = line.data; *c; c++)
 		if (*c == '|')
@@ -893,6 +906,7 @@ static char *nagios_line(const struct mc_job_status *st, size_t n, int worst)
 		mc_buf_printf(&line, " |%s", perf.data);
 	out = mc_escape(line.data, line.len);
 	mc_buf_release(&line);
+	mc_buf_release(&bad);
 	mc_buf_release(&perf);
 	return out;
 }
@@ -985,7 +999,16 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 	mc_table_free(t);
 	json_object_set_new(r->doc, "status",
 			    json_string(mc_status_name(worst)));
-	r->summary = mc_asprintf("jobs: %s", mc_status_name(worst));
+	{
+		struct mc_buf bad = { 0 };
+
+		/* -q's one line names the jobs that are not ok */
+		not_ok(st, n, &bad);
+		r->summary = mc_asprintf("jobs: %s%s%s", mc_status_name(worst),
+					 bad.len ? ": " : "",
+					 bad.len ? bad.data : "");
+		mc_buf_release(&bad);
+	}
 	if (n > 0)	/* none: no check result (UNKNOWN) */
 		r->nagios = nagios_line(st, n, worst);
 	return worst;

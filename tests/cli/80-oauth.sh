@@ -205,6 +205,12 @@ url_file = $T_DIR/hook.url"
 	# alerted once: a second run does not alert again
 	run oauth refresh dev --notify
 	expect_rc 2
+	# -q (cron): nothing on stdout, one line on stderr naming the failures
+	run -q oauth refresh dev web
+	expect_rc 2
+	expect_empty_out
+	expect_one_err_line
+	expect_err "^oauth refresh: provider 'dev' needs login: .*; provider 'web' needs login"
 	[ "$(curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/mercury/$U" | jq length)" = 1 ] ||
 		fail "needs-login alerted more than once"
 	# a new login clears it

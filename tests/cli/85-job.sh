@@ -527,6 +527,12 @@ test_job_list_nagios_is_a_verdict() {
 	expect_rc 2
 	expect_out '^JOBS CRITICAL - hourly overdue \|'
 	[ "$(wc -l <"$OUT")" = 1 ] || fail "more than one line: $(out)"
+	# -q: nothing on stdout, one line on stderr naming the job
+	run -q job list --at "$(($(date +%s) + 7200))"
+	expect_rc 2
+	expect_empty_out
+	expect_one_err_line
+	expect_err '^jobs: critical: hourly overdue$'
 	conf "[core]"
 	run -o nagios job list
 	expect_rc 3
