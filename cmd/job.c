@@ -114,6 +114,7 @@ static const struct mc_cmd mc_cmd_job_run = {
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = -1,
+	.max_before_dashdash = 1,
 	.complete_section = "job",
 	.run = run_run,
 };

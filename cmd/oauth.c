@@ -738,6 +738,7 @@ static const struct mc_cmd oauth_exec = {
 	.needs = MC_NEED_CONFIG,	/* the state file: state_open() */
 	.min_args = 2,
 	.max_args = -1,
+	.max_before_dashdash = 1,
 	.complete_section = "oauth",
 	.run = exec_run,
 };

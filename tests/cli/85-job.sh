@@ -448,6 +448,10 @@ test_job_usage_errors() {
 	expect_err 'no command'
 	run job run known
 	expect_rc 64
+	# a word after NAME is not run as a command unless it follows --
+	run job run known /bin/true
+	expect_rc 64
+	expect_err "unexpected argument '/bin/true' \(a command to run goes after --\)"
 	run job list knwon
 	expect_rc 64
 	expect_err "did you mean 'known'"
