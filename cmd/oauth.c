@@ -601,8 +601,9 @@ static int token_run(struct mc_ctx *ctx)
 			json_object_set_new(ctx->report.doc, "expires_at",
 					    json_string(at));
 		}
-	} else {
-		/* the token alone, as scripts want it */
+	} else if (ctx->format == MC_FMT_TEXT) {
+		/* the token alone, as scripts want it; never in an exposition
+		 * or a Nagios line, which monitoring systems keep and show */
 		if (mc_write_all(stdout, t.access_token,
 				 strlen(t.access_token)) < 0 ||
 		    mc_write_all(stdout, "\n", 1) < 0)
@@ -628,7 +629,9 @@ static const struct mc_cmd oauth_token = {
 	.args = "PROVIDER",
 	.description =
 	"Prints the provider's access token alone on stdout (with -o json: "
-	"a document with access_token, token_type and expires_at), after "
+	"a document with access_token, token_type and expires_at; -o prom "
+	"and -o nagios never show it: they give the run's metrics and "
+	"UNKNOWN - no check result), after "
 	"making sure it stays valid for at least --min-valid: a token with "
 	"less left is refreshed first, single-flight as oauth refresh does. "
 	"A fresh token is read from the state file without any request or "

@@ -95,6 +95,16 @@ test_oauth_client_credentials_token_status_metrics() {
 	[ "$(ocount token:client_credentials)" = 1 ] || fail "requests: $(curl -s "$OS/_test/count")"
 	[ "$(sql "SELECT count(*) FROM runs WHERE command = 'oauth token'")" = 1 ] ||
 		fail "a fresh token's run wrote to the state file"
+	# an exposition or a Nagios line never carries the token (monitoring
+	# systems keep and show them)
+	run -o prom oauth token cc
+	expect_rc 0
+	expect_out '^mercuryctl_run_exit_code'
+	! grep -qF -- "$tok" "$OUT" || fail "-o prom printed the token"
+	run -o nagios oauth token cc
+	expect_rc 3
+	expect_out '^oauth token UNKNOWN - no check result$'
+	! grep -qF -- "$tok" "$OUT" || fail "-o nagios printed the token"
 	run oauth status cc --warn-before 10m
 	expect_rc 0
 	run oauth status cc --warn-before 2h
