@@ -208,6 +208,9 @@ static int status_run(struct mc_ctx *ctx)
 				*c = '/';
 		ctx->report.summary = mc_asprintf("oauth status: %s",
 						  nag.data ? nag.data : "");
+		/* the verdict, as job list and health give it */
+		json_object_set_new(ctx->report.doc, "status",
+				    json_string(mc_status_name(worst)));
 	}
 	mc_buf_release(&nag);
 	return worst;
@@ -233,7 +236,8 @@ static const struct mc_cmd oauth_status = {
 	"when one has less than warn_before (or --warn-before) left, is "
 	"expired but can be refreshed, or a client_credentials provider "
 	"has no token yet, and 2 when one needs login or is expired with "
-	"no way to refresh it. With -o prom it gives "
+	"no way to refresh it; the JSON document's \"status\" (ok, warning, "
+	"critical) says the same. With -o prom it gives "
 	"mercury_oauth_token_expiry_timestamp_seconds{provider} and "
 	"mercury_oauth_needs_login{provider}.",
 	.opts = status_opts,

@@ -115,6 +115,10 @@ test_oauth_client_credentials_token_status_metrics() {
 	expect_out '^mercury_oauth_needs_login\{provider="cc"\} 0$'
 	run oauth status cc --json --warn-before 10m
 	expect_json '.providers[0] | .grant == "client_credentials" and .state == "ok" and .has_refresh_token == false and .expires_in_seconds > 3500'
+	expect_json '.status == "ok"'
+	run oauth status cc dev --json --warn-before 10m
+	expect_rc 2
+	expect_json '.status == "critical"'
 	# client_secret_post, explicit endpoint, no discovery
 	d=$(ocount discovery)
 	run oauth token post
