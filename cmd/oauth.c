@@ -574,10 +574,23 @@ static int valid_token(struct mc_ctx *ctx, struct mc_oauth_provider **p,
 	if (state_record(ctx) < 0)
 		return -1;
 	env_init(ctx, &env);
-	if (env.http == NULL)
+	if (env.http == NULL ||
+	    mc_oauth_ensure(&env, *p, min_valid, 0, t, &refreshed,
+			    &ctx->err) < 0)
 		return -1;
-	return mc_oauth_ensure(&env, *p, min_valid, 0, t, &refreshed,
-			       &ctx->err);
+	/* The server's tokens may live less than was asked: say so rather
+	 * than promise what the token cannot keep. */
+	if (t->expires_at > 0 &&
+	    (t->expires_at - mc_wall_now()) * 1e3 < (double)min_valid) {
+		char left[32], want[32];
+
+		fmt_left(t->expires_at - mc_wall_now(), left, sizeof(left));
+		mc_format_duration(min_valid, want, sizeof(want));
+		mc_log(MC_LOG_WARN, "provider '%s': the new token is valid for "
+		       "%s only, less than --min-valid %s (the server gives "
+		       "no longer one)", (*p)->name, left, want);
+	}
+	return 0;
 }
 
 static int token_run(struct mc_ctx *ctx)
@@ -637,7 +650,9 @@ static const struct mc_cmd oauth_token = {
 	"and -o nagios never show it: they give the run's metrics and "
 	"UNKNOWN - no check result), after "
 	"making sure it stays valid for at least --min-valid: a token with "
-	"less left is refreshed first, single-flight as oauth refresh does. "
+	"less left is refreshed first, single-flight as oauth refresh does "
+	"(when even the new token has less left, as the server gives no "
+	"longer one, it is printed with a warning on stderr). "
 	"A fresh token is read from the state file without any request or "
 	"write (the run is recorded in the state file only when it "
 	"refreshes). A provider that needs login exits 2 naming the command to run. This "

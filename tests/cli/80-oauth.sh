@@ -95,6 +95,13 @@ test_oauth_client_credentials_token_status_metrics() {
 	[ "$(ocount token:client_credentials)" = 1 ] || fail "requests: $(curl -s "$OS/_test/count")"
 	[ "$(sql "SELECT count(*) FROM runs WHERE command = 'oauth token'")" = 1 ] ||
 		fail "a fresh token's run wrote to the state file"
+	# a --min-valid longer than the server's tokens live: a new token,
+	# printed, and a warning that says it cannot last that long
+	run oauth token cc --min-valid 2h
+	expect_rc 0
+	[ "$(wc -l <"$OUT")" = 1 ] && [ "$(out)" != "$tok" ] || fail "no new token printed: $(out)"
+	expect_err "valid for .* only, less than --min-valid 2h"
+	tok=$(out)
 	# an exposition or a Nagios line never carries the token (monitoring
 	# systems keep and show them)
 	run -o prom oauth token cc
