@@ -2,6 +2,7 @@
  * OAuth 2.0 tokens kept fresh for cron jobs and scripts. */
 #include "cmd.h"
 #include "alert.h"
+#include "coord.h"
 #include "oauth.h"
 #include "proc.h"
 
@@ -547,6 +548,19 @@ static int state_record(struct mc_ctx *ctx)
 				ctx->correlation_id, mc_wall_now(),
 				&ctx->run_id, &ctx->err);
 	free(args);
+	/* a recorded run is a fleet member, as every other (its heartbeat;
+	 * the single-flight lock stays the state file's, lib/oauth.c) */
+	if (rc == 0 && ctx->coord == NULL) {
+		ctx->coord = mc_coord_open(ctx->conf, ctx->st,
+					   &(struct mc_coord_opts){
+						   ctx->command, &ctx->dl },
+					   &ctx->err);
+		if (ctx->coord == NULL) {
+			if (ctx->err.code == 0)
+				ctx->err.code = MC_EXIT_CONFIG;
+			return -1;
+		}
+	}
 	return rc;
 }
 
@@ -654,8 +668,8 @@ static const struct mc_cmd oauth_token = {
 	"(when even the new token has less left, as the server gives no "
 	"longer one, it is printed with a warning on stderr). "
 	"A fresh token is read from the state file without any request or "
-	"write (the run is recorded in the state file only when it "
-	"refreshes). A provider that needs login exits 2 naming the command to run. This "
+	"write (the run is recorded in the state file, and heartbeats in a "
+	"fleet, only when it refreshes). A provider that needs login exits 2 naming the command to run. This "
 	"and oauth exec are the only places a token ever leaves the state "
 	"file.",
 	.opts = token_opts,

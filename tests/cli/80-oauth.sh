@@ -658,3 +658,24 @@ test_oauth_refresh_if_expiring_within() {
 	run oauth refresh cc --if-expiring-within soon
 	expect_rc 64
 }
+
+# A recorded oauth run (exec, a refreshing token) is a fleet member as
+# every run is: its heartbeat names it; a fresh token writes nothing.
+test_oauth_recorded_runs_heartbeat_in_the_fleet() {
+	oauth_setup || return
+	local P=mc-cli-oauth-$$-$RANDOM
+	conf "$(providers)
+[fleet]
+redis_url = $MC_TEST_REDIS_URL
+name = oauth-host
+key_prefix = $P"
+	member() { redis-cli -p "$MC_TEST_REDIS_PORT" hget "$P:{host:oauth-host}:member" last_command; }
+	run oauth exec cc -- true
+	expect_rc 0
+	[ "$(member)" = "oauth exec" ] || fail "oauth exec did not heartbeat: '$(member)'"
+	run oauth token cc --min-valid 2h --json
+	expect_rc 0
+	expect_json '.fleet == "ok"'
+	[ "$(member)" = "oauth token" ] || fail "a refreshing oauth token did not heartbeat: '$(member)'"
+	redis-cli -p "$MC_TEST_REDIS_PORT" --scan --pattern "$P:*" | xargs -r redis-cli -p "$MC_TEST_REDIS_PORT" del >/dev/null
+}
