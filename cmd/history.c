@@ -99,7 +99,8 @@ static int history_run(struct mc_ctx *ctx)
 
 static const struct mc_opt history_opts[] = {
 	{ 0, "command", "COMMAND", MC_OPT_VALUE, MC_ARG_STRING, NULL,
-	  "Only runs of COMMAND (e.g. health, \"breaker reset\")", 0 },
+	  "Only runs of COMMAND and its subcommands (e.g. job, \"dlq "
+	  "replay\")", 0 },
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "Only runs started within DURATION", 0 },
 	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
@@ -112,7 +113,9 @@ const struct mc_cmd mc_cmd_history = {
 	"The last 20 runs, with their command lines and errors:\n"
 	"$ mercuryctl history\n"
 	"Every DLQ replay of the last week, as JSON:\n"
-	"$ mercuryctl history --command \"dlq replay\" --since 7d -n 0 --json\n",
+	"$ mercuryctl history --command \"dlq replay\" --since 7d -n 1000 --json\n"
+	"Every run of a job command (job run, job list, ...):\n"
+	"$ mercuryctl history --command job\n",
 	.name = "history",
 	.summary = "List the runs recorded in the state file",
 	.description =

@@ -32,7 +32,9 @@ static int run_run(struct mc_ctx *ctx)
 	jr.http = NULL;
 	jr.coord = ctx->coord;
 	code = mc_job_runner_run(&jr, &ctx->report, &ctx->err);
-	if (code >= 0 && !jr.ok && !mc_interrupted) {
+	/* a reader that went away (| head) ends the run quietly, with the
+	 * job's own status, as the job alone in the pipeline would */
+	if (code >= 0 && !jr.ok && !mc_interrupted && !jr.output_gone) {
 		char d[32];
 
 		mc_format_duration((int64_t)(jr.duration_s * 1e3), d, sizeof(d));
@@ -90,6 +92,11 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"descendants that left it with setsid - with SIGTERM, then SIGKILL "
 	"after kill_grace (10s); nothing of it is left running. The "
 	"configuration's [core] timeout does not apply to job run.\n\n"
+	"A reader that goes away (job run NAME | head) is passed on: the "
+	"job's own pipe is closed, as it would be in the pipeline without "
+	"job run, so a job that writes on gets SIGPIPE (exit 141, recorded "
+	"as killed by signal 13) instead of running on unread, and nothing "
+	"is said on standard error.\n\n"
 	"overlap decides what happens when the job's previous run still "
 	"holds its lock: skip (the default) records a skipped run and exits "
 	"75 at once; wait waits for it, up to --wait-lock or else the job's "
@@ -107,6 +114,7 @@ static const struct mc_cmd mc_cmd_job_run = {
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = -1,
+	.max_before_dashdash = 1,
 	.complete_section = "job",
 	.run = run_run,
 };
@@ -134,8 +142,10 @@ static int list_run(struct mc_ctx *ctx)
 	int code;
 
 	if (at_time(ctx, &now) < 0 ||
-	    mc_job_select(ctx->conf, (const char *const *)ctx->args->pos,
-			  (size_t)ctx->args->n_pos, &defs, &n, &ctx->err) < 0)
+	    mc_job_select_known(ctx->conf, ctx->st,
+				(const char *const *)ctx->args->pos,
+				(size_t)ctx->args->n_pos, &defs, &n,
+				&ctx->err) < 0)
 		return -1;
 	st = mc_calloc(n ? n : 1, sizeof(*st));
 	for (size_t i = 0; i < n; i++) {
@@ -169,7 +179,11 @@ static const struct mc_cmd mc_cmd_job_list = {
 	.description =
 	"For each [job \"NAME\"] section (or the named ones) shows the "
 	"schedule, the last run (start, duration, status), the last "
-	"success, the next expected start and the verdict:\n\n"
+	"success, the next expected start and the verdict. A job named "
+	"here that has no section but has recorded runs (one run as job "
+	"run NAME -- COMMAND) is shown too, with no schedule, so never "
+	"overdue; a name with neither is a usage error (64). The "
+	"verdicts:\n\n"
 	"overdue (critical): an expected start passed more than grace ago "
 	"and the job has not started since (a start up to a minute early "
 	"counts, a skipped start counts: cron did start it). Expected "
@@ -191,7 +205,9 @@ static const struct mc_cmd mc_cmd_job_list = {
 	"mercury_job_last_success_timestamp_seconds, "
 	"mercury_job_last_exit_code (128+N for signal N), "
 	"mercury_job_duration_seconds, mercury_job_running and "
-	"mercury_job_overdue, each labelled job=\"NAME\".\n\n"
+	"mercury_job_overdue, each labelled job=\"NAME\". With -o nagios "
+	"it is a plugin: JOBS CRITICAL - nightly overdue, with each job's "
+	"last duration as perfdata (NAME_duration), exit 0-3.\n\n"
 	"Schedules are Vixie cron expressions as cronie reads them: minute "
 	"(0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec), "
 	"day of week (0-7 or sun-sat, 0 and 7 both Sunday); each a list of "
@@ -220,25 +236,14 @@ static const struct mc_cmd mc_cmd_job_list = {
  * (a job run given its command after --). */
 static int known_job(struct mc_ctx *ctx, const char *name)
 {
-	struct mc_job_run *runs = NULL;
-	size_t n = 0;
 	struct mc_job_def *defs = NULL;
-	struct mc_err e = { 0 };
+	size_t n = 0;
 
-	if (mc_conf_find(ctx->conf, "job", name) != NULL)
-		return 0;
-	if (mc_job_runs(ctx->st, name, 0, 1, &runs, &n, &ctx->err) < 0)
+	if (mc_job_select_known(ctx->conf, ctx->st, &name, 1, &defs, &n,
+				&ctx->err) < 0)
 		return -1;
-	mc_job_runs_free(runs, n);
-	if (n > 0)
-		return 0;
-	/* the usual error, with its suggestion */
-	if (mc_job_select(ctx->conf, &name, 1, &defs, &n, &e) < 0) {
-		ctx->err = e;
-		return -1;
-	}
 	mc_job_defs_free(defs, n);
-	return mc_err_set(&ctx->err, MC_EXIT_USAGE, "no job named '%s'", name);
+	return 0;
 }
 
 static int history_run(struct mc_ctx *ctx)

@@ -297,6 +297,7 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 
 		if (!end_opts && strcmp(arg, "--") == 0) {
 			end_opts = 1;
+			a->n_before_dashdash = a->n_pos;
 			continue;
 		}
 		if (!end_opts && arg[0] == '-' && arg[1] != '\0') {
@@ -328,6 +329,8 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 		}
 		a->pos[a->n_pos++] = arg;
 	}
+	if (!end_opts)
+		a->n_before_dashdash = a->n_pos;
 	a->cmd = a->path[a->depth - 1];
 	if (a->help || mc_args_count(a, "version"))
 		return 0;
@@ -355,6 +358,13 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 	if (a->cmd->max_args >= 0 && a->n_pos > a->cmd->max_args) {
 		usage_err(err, a->path, a->depth, "unexpected argument '%s'",
 			  a->pos[a->cmd->max_args]);
+		goto fail;
+	}
+	if (a->cmd->max_before_dashdash > 0 &&
+	    a->n_before_dashdash > a->cmd->max_before_dashdash) {
+		usage_err(err, a->path, a->depth, "unexpected argument '%s' "
+			  "(a command to run goes after --)",
+			  a->pos[a->cmd->max_before_dashdash]);
 		goto fail;
 	}
 	if (a->cmd->arg_choices) {

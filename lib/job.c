@@ -507,6 +507,61 @@ static int query_time(struct mc_state *st, const char *sql, const char *job,
 	return 0;
 }
 
+int mc_job_select_known(const struct mc_conf *conf, struct mc_state *st,
+			const char *const *names, size_t n_names,
+			struct mc_job_def **out, size_t *n,
+			struct mc_err *err)
+{
+	const char **cfg = mc_calloc(n_names + 1, sizeof(*cfg));
+	const char **adhoc = mc_calloc(n_names + 1, sizeof(*adhoc));
+	size_t n_cfg = 0, n_adhoc = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < n_names; i++) {
+		const char *name = names[i];
+		size_t k;
+		double last;
+
+		if (mc_conf_find(conf, "job", name) != NULL) {
+			cfg[n_cfg++] = name;
+			continue;
+		}
+		for (k = 0; k < n_adhoc && strcmp(adhoc[k], name) != 0; k++)
+			;
+		if (k < n_adhoc)
+			continue;
+		if (query_time(st, "SELECT MAX(started) FROM job_runs WHERE"
+			       " job = ?1 AND ?2 = ?2", name, 0, &last, err) < 0)
+			goto out;
+		if (last <= 0) {
+			/* the usual error, with its suggestion */
+			if (mc_job_select(conf, &name, 1, out, n, err) == 0) {
+				mc_job_defs_free(*out, *n);
+				MC_BUG("job '%s' both unknown and configured",
+				       name);
+			}
+			goto out;
+		}
+		adhoc[n_adhoc++] = name;
+	}
+	/* with names given and none configured, select no section */
+	if ((n_names == 0 || n_cfg > 0) &&
+	    mc_job_select(conf, cfg, n_cfg, out, n, err) < 0)
+		goto out;
+	if (n_adhoc > 0) {
+		*out = mc_realloc(*out, (*n + n_adhoc) * sizeof(**out));
+		for (size_t i = 0; i < n_adhoc; i++)
+			mc_job_def_default(adhoc[i], &(*out)[(*n)++]);
+	}
+	rc = 0;
+out:
+	free((void *)cfg);
+	free((void *)adhoc);
+	return rc;
+}
+
 /* Whether the mercuryctl that recorded a running run is still there: it
  * is gone when it ran on this host and its pid is no more. */
 static int run_alive(const struct mc_job_run *r)
@@ -734,6 +789,66 @@ void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom)
 	free(name);
 }
 
+/* The jobs that are not ok, named with their state ("nightly overdue,
+ * sync failed"), into b; how many are ok. */
+static size_t not_ok(const struct mc_job_status *st, size_t n,
+		     struct mc_buf *b)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_job_status *s = &st[i];
+
+		if (s->status == MC_ST_OK) {
+			ok++;
+			continue;
+		}
+		mc_buf_printf(b, "%s%s %s", b->len ? ", " : "", s->def->name,
+			      s->verdict == MC_JOB_LATE ? "running-late" :
+			      mc_job_verdict_name(s->verdict));
+	}
+	return ok;
+}
+
+/* `job list -o nagios`: "JOBS CRITICAL - nightly overdue, sync failed |
+ * nightly_duration=12.5s ...", the jobs that are not ok named with their
+ * state, the duration of each job's last finished run as perfdata. */
+static char *nagios_line(const struct mc_job_status *st, size_t n, int worst)
+{
+	struct mc_buf line = { 0 }, bad = { 0 }, perf = { 0 };
+	size_t ok = not_ok(st, n, &bad);
+	char *out;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_job_status *s = &st[i];
+		char num[40];
+
+		if (!s->last.id || s->last.ended <= 0)
+			continue;
+		mc_format_number(s->last.ended - s->last.started, num,
+				 sizeof(num));
+		mc_buf_puts(&perf, " ");
+		mc_perf_label(&perf, s->def->name, "_duration");
+		mc_buf_printf(&perf, "=%ss", num);
+	}
+	mc_buf_printf(&line, "JOBS %s - ", mc_status_word(worst));
+	if (ok == n)
+		mc_buf_printf(&line, "%zu of %zu jobs ok", ok, n);
+	else
+		mc_buf_puts(&line, bad.data);
+	/* a '|' would start the perfdata */
+	for (char *c = line.data; *c; c++)
+		if (*c == '|')
+			*c = '/';
+	if (perf.len)
+		mc_buf_printf(&line, " |%s", perf.data);
+	out = mc_escape(line.data, line.len);
+	mc_buf_release(&line);
+	mc_buf_release(&bad);
+	mc_buf_release(&perf);
+	return out;
+}
+
 int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		       struct mc_report *r)
 {
@@ -817,6 +932,17 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 	mc_table_free(t);
 	json_object_set_new(r->doc, "status",
 			    json_string(mc_status_name(worst)));
-	r->summary = mc_asprintf("jobs: %s", mc_status_name(worst));
+	{
+		struct mc_buf bad = { 0 };
+
+		/* -q's one line names the jobs that are not ok */
+		not_ok(st, n, &bad);
+		r->summary = mc_asprintf("jobs: %s%s%s", mc_status_name(worst),
+					 bad.len ? ": " : "",
+					 bad.len ? bad.data : "");
+		mc_buf_release(&bad);
+	}
+	if (n > 0)	/* none: no check result (UNKNOWN) */
+		r->nagios = nagios_line(st, n, worst);
 	return worst;
 }

@@ -58,6 +58,14 @@ int mc_job_select(const struct mc_conf *conf, const char *const *names,
 		  size_t n_names, struct mc_job_def **out, size_t *n,
 		  struct mc_err *err);
 void mc_job_defs_free(struct mc_job_def *d, size_t n);
+/* As mc_job_select, but a name the configuration lacks is also a job when
+ * the state file holds runs of it (one run only by name, with its command
+ * after --): it comes last, as mc_job_def_default() makes it. A name
+ * neither knows is MC_EXIT_USAGE with a suggestion. */
+int mc_job_select_known(const struct mc_conf *conf, struct mc_state *st,
+			const char *const *names, size_t n_names,
+			struct mc_job_def **out, size_t *n,
+			struct mc_err *err);
 
 /* ---- recorded runs ------------------------------------------------------ */
 

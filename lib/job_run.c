@@ -90,6 +90,9 @@ struct stream {
 	int out;		/* ours */
 	int mode;
 	int broken;		/* our side went away: discard */
+	int gone;		/* ... because its reader closed it (EPIPE):
+				   the job's pipe is closed too, so the job
+				   sees the reader go, as without job run */
 };
 
 struct pump {
@@ -100,6 +103,7 @@ struct pump {
 	int devnull;
 	struct mc_job_tail tail;
 	char *buf;
+	int gone;		/* a stream's reader went away */
 };
 
 static void tp_drain(struct pump *pm)
@@ -163,13 +167,18 @@ static int tp_make_room(struct pump *pm)
 	return 0;
 }
 
-/* Waits until fd can take more, bounded; 0 when it can. */
+/* Waits until fd can take more, bounded; 0 when it can, else -1 with
+ * errno EPIPE when its reader went away (POLLERR on a pipe), EAGAIN when
+ * it did not drain in time. */
 static int wait_out(int fd)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int n = poll(&pfd, 1, 1000);
 
-	return poll(&pfd, 1, 1000) > 0 && !(pfd.revents & (POLLERR | POLLNVAL))
-	       ? 0 : -1;
+	if (n > 0 && !(pfd.revents & (POLLERR | POLLNVAL)))
+		return 0;
+	errno = n > 0 ? EPIPE : EAGAIN;
+	return -1;
 }
 
 static void write_out(struct stream *s, const char *p, size_t n)
@@ -186,6 +195,7 @@ static void write_out(struct stream *s, const char *p, size_t n)
 			continue;
 		} else {
 			s->broken = 1;	/* the reader went away */
+			s->gone = w < 0 && errno == EPIPE;
 		}
 	}
 }
@@ -208,8 +218,10 @@ static size_t move_out(struct pump *pm, struct stream *s, size_t n)
 				s->mode = MODE_RW;
 				continue;
 			}
-			if (m < 0 && errno != EINTR)
+			if (m < 0 && errno != EINTR) {
+				s->gone = errno == EPIPE;
 				s->broken = 1;
+			}
 		} else {
 			m = read(s->in, pm->buf, n < RW_BUF ? n : RW_BUF);
 			if (m > 0)
@@ -229,11 +241,17 @@ static size_t move_out(struct pump *pm, struct stream *s, size_t n)
 	return done;
 }
 
-/* Moves what s has now. 1 at its end of file, else 0. */
+/* Moves what s has now. 1 at its end of file (or when its reader went
+ * away: the job's end is then closed, as a pipeline would), else 0. */
 static int pump_stream(struct pump *pm, struct stream *s)
 {
 	for (int round = 0; round < 16; round++) {
 		ssize_t n;
+
+		if (s->gone) {
+			pm->gone = 1;
+			return 1;
+		}
 
 		if (s->mode == MODE_SPLICE && pm->tp[1] >= 0) {
 			long q = queued(s->in);
@@ -591,7 +609,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	pump_init(&pm, jr->def.keep_output);
 	started = mc_proc_start(&o, &p, &e) == 0;
 	if (!started) {
-		int status = e.sys_errno == ENOENT ? 127 : 126;
+		int status = mc_proc_start_status(&e);
 
 		jr->how = mc_strdup(e.msg);
 		if (mc_job_run_end(jr->st, jr->job_run_id, "failed", status, 0,
@@ -614,6 +632,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		 !res->interrupted && mc_job_success_code(&jr->def,
 							  res->exit_code);
 	jr->duration_s = res->duration_ms / 1e3;
+	jr->output_gone = pm.gone;
 	jr->how = describe(res, &jr->def);
 	tail = mc_job_tail_data(&pm.tail, &tail_len);
 	if (mc_job_run_end(jr->st, jr->job_run_id, run_status(res, jr->ok),

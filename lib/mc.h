@@ -107,7 +107,8 @@ int mc_streq(const char *a, const char *b);	/* NULL-safe */
 char *mc_trim(char *s);				/* in place */
 /* Damerau-free Levenshtein distance, for did-you-mean suggestions. */
 size_t mc_levenshtein(const char *a, const char *b);
-/* The candidate nearest to word within a small distance, or NULL. */
+/* The one candidate that word (3 characters or more) begins, else the
+ * candidate nearest to word within a small distance, or NULL. */
 const char *mc_suggest(const char *word, const char *const *candidates,
 		       size_t n);
 

@@ -69,7 +69,9 @@ json_t *mc_json_text(const char *s, size_t n);
 json_t *mc_json_str(const char *s);
 
 /* One exposition sample; HELP and TYPE lines are written the first time a
- * name appears. labels: "check=\"api\"" or NULL. */
+ * name appears, and a later sample of a name joins its family's group
+ * (the format keeps a family's lines together). labels: "check=\"api\""
+ * or NULL. */
 void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 		    const char *help, const char *labels, double value);
 /* A label value escaped for the exposition format. Caller frees. */

@@ -955,7 +955,8 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	static const char sql[] =
 		"SELECT id, command, args, correlation_id, status, message,"
 		" started, ended, exit_code, pid FROM runs"
-		" WHERE (?1 IS NULL OR command = ?1)"
+		" WHERE (?1 IS NULL OR command = ?1"
+		" OR substr(command, 1, length(?1) + 1) = ?1 || ' ')"
 		" AND (?2 <= 0 OR started >= ?2)"
 		" ORDER BY started DESC, id DESC LIMIT ?3";
 	void *rows;

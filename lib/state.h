@@ -109,8 +109,9 @@ struct mc_run {
 	int exit_code;		/* -1 while running */
 	long pid;
 };
-/* Newest first. command may be NULL (all); since 0 means no bound;
- * limit 0 means no limit. */
+/* Newest first. command may be NULL (all), or a command, whose
+ * subcommands it takes too ("dlq": "dlq replay", "dlq purge", ...);
+ * since 0 means no bound; limit 0 means no limit. */
 int mc_state_runs(struct mc_state *st, const char *command, double since,
 		  int limit, struct mc_run **out, size_t *n,
 		  struct mc_err *err);

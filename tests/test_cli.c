@@ -382,6 +382,32 @@ Test(cli, double_dash_ends_options)
 	cli_done(&r);
 }
 
+/* A command to run goes after --: job run NAME -- COMMAND; a word after
+ * NAME without -- is refused, not run as a command. */
+Test(cli, command_to_run_only_after_double_dash)
+{
+	struct cli_run r;
+
+	cli_parse(&r, "job", "run", "nightly", "--", "/bin/echo", "a", NULL);
+	free(cli_ok(&r));
+	cr_assert_eq(r.a.n_pos, 3);
+	cr_assert_eq(r.a.n_before_dashdash, 1);
+	cli_done(&r);
+	cli_parse(&r, "job", "run", "nightly", NULL);
+	free(cli_ok(&r));
+	cr_assert_eq(r.a.n_before_dashdash, 1);
+	cli_done(&r);
+	cli_parse(&r, "job", "run", "nightly", "typo", NULL);
+	cli_fails_with(&r, "unexpected argument 'typo'", "after --", NULL);
+	cli_done(&r);
+	cli_parse(&r, "oauth", "exec", "kite", "./sync.sh", NULL);
+	cli_fails_with(&r, "unexpected argument './sync.sh'", NULL);
+	cli_done(&r);
+	cli_parse(&r, "oauth", "exec", "kite", "--", "./sync.sh", NULL);
+	free(cli_ok(&r));
+	cli_done(&r);
+}
+
 Test(cli, subcommand_descent)
 {
 	struct cli_run r;
