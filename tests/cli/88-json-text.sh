@@ -82,3 +82,54 @@ include = $T_DIR/data"
 	run backup verify
 	expect_rc 0
 }
+
+test_check_json_finds_each_way_to_lose_a_member() {
+	local src=$T_DIR/src
+	mkdir -p "$src/lib" "$src/cmd"
+	# the one file allowed to make strings from text
+	printf 'json_t *f(const char *s) { return json_string(s); }\n' >"$src/lib/json.c"
+	cat >"$src/cmd/ok.c" <<'C'
+/* json_string(s) in a comment, and "json_string(s)" in a string */
+static const char *c = "json_string(s)";
+void ok(json_t *o, const char *s)
+{
+	json_object_set_new(o, "a", json_string("lit" "eral"));
+	json_object_set_new(o,
+			    "b", json_pack("{s:s, s:o, s+#}", "k", "v", "o",
+					   mc_json_str(s), "x", "y", 1));
+	mc_json_set(o, s, mc_json_str(s));
+}
+C
+	cat >"$src/lib/bad.c" <<'C'
+void bad(json_t *o, const char *s, const char *k)
+{
+	json_object_set_new(o, "a", json_string(s));
+	json_object_set_new(o, "b", json_string(
+		s ? s : "-"));
+	json_object_set_new(o, "c", json_stringn(s, 3));
+	json_object_set_new(o, "d", json_pack("{s:s}", "k", s));
+	json_object_set_new(o, "e", json_pack("{s:i, s:s+}", "n", 1,
+					      "k", "x", s));
+	json_object_set_new(o, k, json_true());
+	json_object_set(o,
+			k, json_true());
+	json_object_set_new(o, "f", json_sprintf("%s", s));
+}
+C
+	run_check() { "$MC_SRC/scripts/check-json.sh" "$src" >"$T_DIR/out" 2>"$T_DIR/err"; RC=$?; OUT=$T_DIR/out ERR=$T_DIR/err; }
+	run_check
+	expect_rc 1
+	[ "$(grep -c . "$OUT")" = 8 ] || fail "not 8 findings: $(cat "$OUT")"
+	[ "$(grep -c 'lib/bad.c' "$OUT")" = 8 ] || fail "a finding outside lib/bad.c: $(cat "$OUT")"
+	for want in 'bad.c:3: json_string\(\) of text' 'bad.c:4: json_string\(\)' \
+		'bad.c:6: json_stringn\(\)' 'bad.c:7: json_pack\(\) "s" .*\(s\)' \
+		'bad.c:9: json_pack\(\) "s" .*\(s\)' 'bad.c:10: json_object_set_new\(\) with a key' \
+		'bad.c:11: json_object_set\(\) with a key' 'bad.c:13: json_sprintf\(\)'; do
+		expect_out "$want"
+	done
+	rm "$src/lib/bad.c"
+	run_check
+	expect_rc 0
+	expect_empty_out
+	"$MC_SRC/scripts/check-json.sh" "$MC_SRC" || fail "the tree itself does not pass"
+}
