@@ -35,14 +35,14 @@ static int history_run(struct mc_ctx *ctx)
 
 		mc_format_time(r->started, started, sizeof(started));
 		json_object_set_new(o, "id", json_integer(r->id));
-		json_object_set_new(o, "command", json_string(r->command));
+		json_object_set_new(o, "command", mc_json_str(r->command));
 		/* Rows written before text was escaped may hold any bytes:
 		 * mc_json_str keeps them rather than lose the member. */
 		json_object_set_new(o, "args", mc_json_str(r->args ? r->args : ""));
-		json_object_set_new(o, "started", json_string(started));
-		json_object_set_new(o, "status", json_string(r->status));
+		json_object_set_new(o, "started", mc_json_str(started));
+		json_object_set_new(o, "status", mc_json_str(r->status));
 		json_object_set_new(o, "correlation_id",
-				    json_string(r->correlation_id ?
+				    mc_json_str(r->correlation_id ?
 						r->correlation_id : ""));
 		json_object_set_new(o, "pid", json_integer(r->pid));
 		if (r->ended > 0) {

@@ -266,7 +266,7 @@ static int history_run(struct mc_ctx *ctx)
 		return -1;
 	t = mc_table_new(MC_ARRAY_LEN(headers), headers);
 	arr = json_array();
-	json_object_set_new(ctx->report.doc, "job", json_string(name));
+	json_object_set_new(ctx->report.doc, "job", mc_json_str(name));
 	json_object_set_new(ctx->report.doc, "runs", arr);
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_job_run *r = &runs[i];
@@ -362,9 +362,9 @@ static int log_run(struct mc_ctx *ctx)
 	mc_buf_puts(&ctx->report.text, text);
 	if (r.output_len > 0 && r.output[r.output_len - 1] != '\n')
 		mc_buf_puts(&ctx->report.text, "\n");
-	json_object_set_new(ctx->report.doc, "job", json_string(name));
+	json_object_set_new(ctx->report.doc, "job", mc_json_str(name));
 	json_object_set_new(ctx->report.doc, "id", json_integer(r.id));
-	json_object_set_new(ctx->report.doc, "status", json_string(r.status));
+	json_object_set_new(ctx->report.doc, "status", mc_json_str(r.status));
 	json_object_set_new(ctx->report.doc, "output",
 			    mc_json_text(r.output ? (const char *)r.output : "",
 					 r.output_len));

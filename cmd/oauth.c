@@ -91,12 +91,12 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	json_t *o = json_object();
 	int st;
 
-	json_object_set_new(o, "provider", json_string(name));
+	json_object_set_new(o, "provider", mc_json_str(name));
 	json_array_append_new(arr, o);
 	if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &ctx->err) < 0 ||
 	    mc_oauth_token_read(ctx->st, name, &t, &ctx->err) < 0) {
 		json_object_set_new(o, "state", json_string("unknown"));
-		json_object_set_new(o, "error", json_string(ctx->err.msg));
+		json_object_set_new(o, "error", mc_json_str(ctx->err.msg));
 		cells[0] = name;
 		cells[1] = "-";
 		cells[2] = "unknown";
@@ -123,7 +123,7 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 
 			mc_format_time(t.expires_at, at, sizeof(at));
 			json_object_set_new(o, "expires_at",
-					    json_string(at));
+					    mc_json_str(at));
 		}
 	} else if (t.access_token) {
 		snprintf(left, sizeof(left), "unknown");
@@ -131,20 +131,20 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	if (t.last_refresh > 0) {
 		mc_format_time(t.last_refresh, last, sizeof(last));
 		json_object_set_new(o, "last_refresh",
-				    json_string(last));
+				    mc_json_str(last));
 		json_object_set_new(o, "last_result",
-				    json_string(t.last_result ?
+				    mc_json_str(t.last_result ?
 						t.last_result : ""));
 	}
 	json_object_set_new(o, "grant",
-			    json_string(mc_oauth_grant_name(p->grant)));
-	json_object_set_new(o, "state", json_string(mc_status_name(st)));
+			    mc_json_str(mc_oauth_grant_name(p->grant)));
+	json_object_set_new(o, "state", mc_json_str(mc_status_name(st)));
 	json_object_set_new(o, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
 	json_object_set_new(o, "needs_login",
 			    json_boolean(st == MC_OAUTH_UNUSABLE &&
 					 mc_oauth_needs_user(p)));
-	json_object_set_new(o, "message", json_string(why));
+	json_object_set_new(o, "message", mc_json_str(why));
 	cells[0] = name;
 	cells[1] = mc_oauth_grant_name(p->grant);
 	cells[2] = mc_status_name(st);
@@ -211,7 +211,7 @@ static int status_run(struct mc_ctx *ctx)
 						  nag.data ? nag.data : "");
 		/* the verdict, as job list and health give it */
 		json_object_set_new(ctx->report.doc, "status",
-				    json_string(mc_status_name(worst)));
+				    mc_json_str(mc_status_name(worst)));
 	}
 	mc_buf_release(&nag);
 	return worst;
@@ -344,7 +344,7 @@ static int refresh_run(struct mc_ctx *ctx)
 		size_t np;
 		int refreshed = 0, code = 0;
 
-		json_object_set_new(o, "provider", json_string(name));
+		json_object_set_new(o, "provider", mc_json_str(name));
 		json_array_append_new(arr, o);
 		if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &e) < 0 ||
 		    mc_oauth_ensure(&env, p, within >= 0 ? within :
@@ -352,7 +352,7 @@ static int refresh_run(struct mc_ctx *ctx)
 				    &e) < 0) {
 			code = e.code ? e.code : MC_EXIT_CRITICAL;
 			json_object_set_new(o, "result", json_string("failed"));
-			json_object_set_new(o, "error", json_string(e.msg));
+			json_object_set_new(o, "error", mc_json_str(e.msg));
 			mc_buf_printf(&ctx->report.text, "%s: failed: %s\n",
 				      name, e.msg);
 			mc_buf_printf(&failed, "%s%s", failed.len ? "; " : "",
@@ -366,7 +366,7 @@ static int refresh_run(struct mc_ctx *ctx)
 			if (t.expires_at > 0)
 				fmt_left(t.expires_at - mc_wall_now(), left,
 					 sizeof(left));
-			json_object_set_new(o, "result", json_string(refreshed ?
+			json_object_set_new(o, "result", mc_json_str(refreshed ?
 					    "refreshed" : "fresh"));
 			if (t.expires_at > 0)
 				json_object_set_new(o, "expires_in_seconds",
@@ -473,7 +473,7 @@ static int login_run(struct mc_ctx *ctx)
 	mc_buf_printf(&ctx->report.text, "logged in to %s: the token is valid "
 		      "for %s%s\n", p->name, left, t.refresh_token ?
 		      ", and a refresh token is held" : "");
-	json_object_set_new(ctx->report.doc, "provider", json_string(p->name));
+	json_object_set_new(ctx->report.doc, "provider", mc_json_str(p->name));
 	json_object_set_new(ctx->report.doc, "logged_in", json_true());
 	json_object_set_new(ctx->report.doc, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
@@ -619,18 +619,18 @@ static int token_run(struct mc_ctx *ctx)
 	}
 	if (ctx->format == MC_FMT_JSON) {
 		json_object_set_new(ctx->report.doc, "provider",
-				    json_string(p->name));
+				    mc_json_str(p->name));
 		json_object_set_new(ctx->report.doc, "access_token",
-				    json_string(t.access_token));
+				    mc_json_str(t.access_token));
 		json_object_set_new(ctx->report.doc, "token_type",
-				    json_string(t.token_type ? t.token_type :
+				    mc_json_str(t.token_type ? t.token_type :
 						"Bearer"));
 		if (t.expires_at > 0) {
 			char at[40];
 
 			mc_format_time(t.expires_at, at, sizeof(at));
 			json_object_set_new(ctx->report.doc, "expires_at",
-					    json_string(at));
+					    mc_json_str(at));
 		}
 	} else if (ctx->format == MC_FMT_TEXT) {
 		/* the token alone, as scripts want it; never in an exposition
@@ -796,14 +796,14 @@ static int revoke_run(struct mc_ctx *ctx)
 		mc_oauth_providers_free(p, 1);
 		return -1;
 	}
-	json_object_set_new(ctx->report.doc, "provider", json_string(p->name));
+	json_object_set_new(ctx->report.doc, "provider", mc_json_str(p->name));
 	json_object_set_new(ctx->report.doc, "forgotten", json_true());
 	if (warning) {
 		mc_log(MC_LOG_WARN, "oauth revoke %s: the tokens are forgotten, "
 		       "but the server did not confirm the revocation: %s",
 		       p->name, warning);
 		json_object_set_new(ctx->report.doc, "warning",
-				    json_string(warning));
+				    mc_json_str(warning));
 		mc_buf_printf(&ctx->report.text, "%s: tokens forgotten; the "
 			      "server did not confirm the revocation\n",
 			      p->name);

@@ -38,9 +38,9 @@ static int version_run(struct mc_ctx *ctx)
 	mc_buf_printf(&ctx->report.text, "mercuryctl %s\n", MC_VERSION);
 	for (size_t i = 0; i < MC_ARRAY_LEN(names); i++) {
 		mc_buf_printf(&ctx->report.text, "  %-8s %s\n", names[i], vers[i]);
-		json_object_set_new(libs, names[i], json_string(vers[i]));
+		mc_json_set(libs, names[i], mc_json_str(vers[i]));
 	}
-	json_object_set_new(ctx->report.doc, "version", json_string(MC_VERSION));
+	json_object_set_new(ctx->report.doc, "version", mc_json_str(MC_VERSION));
 	json_object_set_new(ctx->report.doc, "libraries", libs);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "alert.h"
 #include "coord.h"
+#include "json.h"
 #include "log.h"
 
 #define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
@@ -534,17 +535,17 @@ json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)
 		json_t *x = json_object();
 
 		json_object_set_new(x, "type",
-				    json_string(mc_webhook_type_name(d[i].wh->type)));
+				    mc_json_str(mc_webhook_type_name(d[i].wh->type)));
 		json_object_set_new(x, "result",
-				    json_string(mc_delivery_result_name(d[i].result)));
+				    mc_json_str(mc_delivery_result_name(d[i].result)));
 		json_object_set_new(x, "attempts", json_integer(d[i].attempts));
 		json_object_set_new(x, "http_status", d[i].http_status > 0 ?
 				    json_integer(d[i].http_status) : json_null());
 		json_object_set_new(x, "latency_ms", d[i].attempts > 0 ?
 				    json_real(d[i].latency_ms) : json_null());
 		json_object_set_new(x, "message", d[i].message ?
-				    json_string(d[i].message) : json_null());
-		json_object_set_new(o, d[i].wh->name, x);
+				    mc_json_str(d[i].message) : json_null());
+		mc_json_set(o, d[i].wh->name, x);
 	}
 	return o;
 }

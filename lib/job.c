@@ -732,7 +732,7 @@ static json_t *time_json(double t)
 	if (t <= 0)
 		return json_null();
 	mc_format_time(t, buf, sizeof(buf));
-	return json_string(buf);
+	return mc_json_str(buf);
 }
 
 json_t *mc_job_run_json(const struct mc_job_run *r)
@@ -744,13 +744,13 @@ json_t *mc_job_run_json(const struct mc_job_run *r)
 	json_object_set_new(o, "ended", time_json(r->ended));
 	json_object_set_new(o, "duration_seconds", r->ended > 0 ?
 			    json_real(r->ended - r->started) : json_null());
-	json_object_set_new(o, "status", json_string(r->status));
+	json_object_set_new(o, "status", mc_json_str(r->status));
 	json_object_set_new(o, "exit_code", r->exit_code >= 0 ?
 			    json_integer(r->exit_code) : json_null());
 	json_object_set_new(o, "signal", r->signal > 0 ?
 			    json_integer(r->signal) : json_null());
 	json_object_set_new(o, "pid", json_integer(r->pid));
-	json_object_set_new(o, "host", r->host ? json_string(r->host) :
+	json_object_set_new(o, "host", r->host ? mc_json_str(r->host) :
 			    json_null());
 	json_object_set_new(o, "output_total", json_integer(r->output_total));
 	json_object_set_new(o, "correlation_id", mc_json_str(r->correlation_id));
@@ -905,13 +905,13 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		cells[8] = s->message;	/* mc_table_row escapes cells */
 		mc_table_row(t, cells);
 
-		json_object_set_new(o, "job", json_string(d->name));
+		json_object_set_new(o, "job", mc_json_str(d->name));
 		json_object_set_new(o, "schedule", mc_json_str(sch));
 		json_object_set_new(o, "every_seconds", d->every_ms > 0 ?
 				    json_real(d->every_ms / 1e3) : json_null());
-		json_object_set_new(o, "state", json_string(state));
+		json_object_set_new(o, "state", mc_json_str(state));
 		json_object_set_new(o, "status",
-				    json_string(mc_status_name(s->status)));
+				    mc_json_str(mc_status_name(s->status)));
 		json_object_set_new(o, "message", mc_json_str(s->message));
 		json_object_set_new(o, "last_run", s->last.id ?
 				    mc_job_run_json(&s->last) : json_null());
@@ -931,7 +931,7 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 			   "no [job \"NAME\"] section is configured\n");
 	mc_table_free(t);
 	json_object_set_new(r->doc, "status",
-			    json_string(mc_status_name(worst)));
+			    mc_json_str(mc_status_name(worst)));
 	{
 		struct mc_buf bad = { 0 };
 

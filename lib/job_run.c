@@ -643,9 +643,9 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	pump_release(&pm);
 	mc_proc_free(p);
 
-	json_object_set_new(r->doc, "job", json_string(jr->name));
+	json_object_set_new(r->doc, "job", mc_json_str(jr->name));
 	json_object_set_new(r->doc, "run", json_integer(jr->job_run_id));
-	json_object_set_new(r->doc, "status", json_string(run_status(res,
+	json_object_set_new(r->doc, "status", mc_json_str(run_status(res,
 								     jr->ok)));
 	json_object_set_new(r->doc, "exit_code", json_integer(code));
 	json_object_set_new(r->doc, "duration_seconds",

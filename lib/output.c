@@ -191,24 +191,6 @@ struct mc_table *mc_table_new(size_t n_cols, const char *const *headers)
 	return t;
 }
 
-json_t *mc_json_text(const char *s, size_t n)
-{
-	char *clean;
-	json_t *j;
-
-	if (mc_utf8_valid(s, n))
-		return json_stringn(s, n);
-	clean = mc_utf8_clean_n(s, n);
-	j = json_string(clean);
-	free(clean);
-	return j;
-}
-
-json_t *mc_json_str(const char *s)
-{
-	return s != NULL ? mc_json_text(s, strlen(s)) : json_null();
-}
-
 void mc_table_row(struct mc_table *t, const char *const *cells)
 {
 	t->cells = mc_realloc(t->cells,
@@ -225,12 +207,12 @@ void mc_report_span(struct mc_report *r, double since, double until)
 
 	if (since > 0) {
 		mc_format_time(since, ts, sizeof(ts));
-		json_object_set_new(r->doc, "since", json_string(ts));
+		json_object_set_new(r->doc, "since", mc_json_str(ts));
 	} else {
 		json_object_set_new(r->doc, "since", json_null());
 	}
 	mc_format_time(until, ts, sizeof(ts));
-	json_object_set_new(r->doc, "until", json_string(ts));
+	json_object_set_new(r->doc, "until", mc_json_str(ts));
 }
 
 void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,

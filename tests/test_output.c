@@ -618,20 +618,3 @@ Test(output, table_cells_escaped)
 	mc_buf_release(&out);
 	mc_table_free(t);
 }
-
-/* JSON keeps text that is not UTF-8, its bad bytes as \xNN, instead of
- * the NULL json_string() gives (a member silently lost). */
-Test(output, json_text_keeps_bad_utf8)
-{
-	json_t *o = json_object();
-	char *s;
-
-	json_object_set_new(o, "ok", mc_json_str("caf\xc3\xa9 \x1b"));
-	json_object_set_new(o, "bad", mc_json_text("a\xff\0b", 4));
-	json_object_set_new(o, "none", mc_json_str(NULL));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	cr_assert_str_eq(s, "{\"bad\":\"a\\\\xFF\\\\x00b\",\"none\":null,"
-			 "\"ok\":\"caf\xc3\xa9 \\u001B\"}");
-	free(s);
-	json_decref(o);
-}
