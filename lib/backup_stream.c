@@ -176,7 +176,8 @@ struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
 		if (w->cc == NULL)
 			MC_BUG("cannot create a zstd compression context");
 		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_compressionLevel,
-				       io && io->level ? io->level : 3);
+				       io && io->level ? io->level :
+				       MC_BK_ZSTD_LEVEL);
 		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_checksumFlag, 1);
 		/* Not an error where libzstd lacks threads: it then works in
 		 * one. */
