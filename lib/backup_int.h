@@ -58,8 +58,8 @@ int mc_bk_vf_control(sqlite3_file *f, int op, void *arg);
 void mc_bk_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 /* mc_bk_load of a compressed file into out_fd, decompressing on this
  * thread while another writes (the two halves of the work on two cores),
- * without the original's hash: sums->sha256_original stays empty, for the
- * caller to hash what was written. */
+ * without the hashes: sums->sha256 and sha256_original stay empty, for
+ * the caller to take on a third thread (lib/backup_verify.c). */
 int mc_bk_unpack(int in_fd, const char *in_name, int out_fd,
 		 const char *out_name, struct mc_bk_io *io,
 		 struct mc_bk_sums *sums, struct mc_err *err);

@@ -5,7 +5,7 @@
  * nothing is read twice. The reverse pass (verify, restore) hashes the
  * stored bytes, decompresses and hashes the original; its split form
  * (mc_bk_unpack, verify's database copies) decompresses on one thread and
- * writes on another, leaving the original's hash to the caller.
+ * writes on another, leaving both hashes to the caller.
  */
 #include "backup.h"
 #include "backup_int.h"
@@ -424,8 +424,10 @@ static int wthread_end(struct wthread *w, int keep_err, struct mc_err *err)
 
 /* Where the original bytes of the reverse pass go: hashed (ho, unless
  * NULL) and written to fd (unless -1) on this thread, or handed to the
- * writing thread wt in its slots. buf is what the decompressor fills. */
+ * writing thread wt in its slots. buf is what the decompressor fills.
+ * no_hs: the stored bytes are not hashed either (sums->sha256 empty). */
 struct load_out {
+	int no_hs;
 	EVP_MD_CTX *ho;
 	int fd;
 	const char *name;
@@ -456,7 +458,7 @@ static int load(int in_fd, const char *in_name, struct load_out *o, int zstd,
 		struct mc_bk_io *io, struct mc_bk_sums *sums,
 		struct mc_err *err)
 {
-	EVP_MD_CTX *hs = sha_new();
+	EVP_MD_CTX *hs = o->no_hs ? NULL : sha_new();
 	ZSTD_DCtx *dc = NULL;
 	char *in = mc_malloc(CHUNK), *own = NULL;
 	size_t pending = 0;
@@ -481,7 +483,8 @@ static int load(int in_fd, const char *in_name, struct load_out *o, int zstd,
 			goto out;
 		if (r == 0)
 			break;
-		EVP_DigestUpdate(hs, in, (size_t)r);
+		if (hs)
+			EVP_DigestUpdate(hs, in, (size_t)r);
 		sums->stored += (uint64_t)r;
 		if (!zstd) {
 			sums->size += (uint64_t)r;
@@ -549,7 +552,8 @@ static int load(int in_fd, const char *in_name, struct load_out *o, int zstd,
 	}
 	rc = 0;
 out:
-	sha_end(hs, sums->sha256);
+	if (hs)
+		sha_end(hs, sums->sha256);
 	ZSTD_freeDCtx(dc);
 	free(in);
 	free(own);
@@ -576,7 +580,8 @@ int mc_bk_unpack(int in_fd, const char *in_name, int out_fd,
 		 struct mc_bk_sums *sums, struct mc_err *err)
 {
 	size_t cap = ZSTD_DStreamOutSize() * 8;
-	struct load_out o = { .fd = -1, .name = out_name, .cap = cap };
+	struct load_out o = { .no_hs = 1, .fd = -1, .name = out_name,
+			      .cap = cap };
 	int rc;
 
 	o.wt = wthread_start(out_fd, out_name, cap);

@@ -72,15 +72,15 @@ static char *temp_dir(const char *what, struct mc_err *err)
 	return d;
 }
 
-/* The hash of fd (as mc_bk_load gives it) on a thread of its own while
- * this one runs PRAGMA integrity_check on the database at db: the two
- * reads of a database check, each on a core. *why as mc_bk_sqlite_check
- * gives it, worth reading only when the hash matches. */
+/* Files hashed (as mc_bk_load gives it: sums[i] of fd[i], unless -1) on
+ * a thread of their own while this one runs PRAGMA integrity_check on the
+ * database at db: the reads of a database check on two cores. *why as
+ * mc_bk_sqlite_check gives it, worth reading only when the hashes match. */
 struct hashing {
-	int fd;
-	const char *name;
+	int fd[2];
+	const char *name[2];
 	struct mc_bk_io *io;
-	struct mc_bk_sums sums;
+	struct mc_bk_sums sums[2];
 	struct mc_err err;
 	int rc;
 };
@@ -89,25 +89,24 @@ static void *hashing_main(void *arg)
 {
 	struct hashing *h = arg;
 
-	h->rc = mc_bk_load(h->fd, h->name, -1, NULL, 0, h->io, &h->sums,
-			   &h->err);
+	for (int i = 0; i < 2 && h->rc == 0; i++)
+		if (h->fd[i] >= 0)
+			h->rc = mc_bk_load(h->fd[i], h->name[i], -1, NULL, 0,
+					   h->io, &h->sums[i], &h->err);
 	return NULL;
 }
 
-static int check_hashed(int fd, const char *name, const char *db,
-			struct mc_bk_io *io, struct mc_bk_sums *sums,
-			char **why, struct mc_err *err)
+static int check_hashed(struct hashing *h, const char *db, char **why,
+			struct mc_err *err)
 {
-	struct hashing h = { .fd = fd, .name = name, .io = io };
 	pthread_t th;
 	int rc;
 
-	mc_bk_thread_start(&th, hashing_main, &h);
+	mc_bk_thread_start(&th, hashing_main, h);
 	rc = mc_bk_sqlite_check(db, why, err);
 	pthread_join(th, NULL);
-	*sums = h.sums;
-	if (rc == 0 && h.rc < 0) {
-		*err = h.err;
+	if (rc == 0 && h->rc < 0) {
+		*err = h->err;
 		rc = -1;
 	}
 	if (rc < 0) {
@@ -117,40 +116,42 @@ static int check_hashed(int fd, const char *name, const char *db,
 	return rc;
 }
 
-/* A compressed database: decompressed into a temporary copy (the writes
- * on a second thread), then integrity_check of the copy while the other
- * thread hashes it, the original's hash taken from the very bytes the
- * check read. (The check cannot follow the copy as it is written: it
- * walks each B-tree from its last page back.) */
+/* A compressed database: decompressed into a temporary copy, the writes
+ * on a second thread; then integrity_check of the copy while the other
+ * thread hashes the copy (the original's hash taken from the very bytes
+ * the check read) and the stored file. (The check cannot follow the copy
+ * as it is written: it walks each B-tree from its last page back.) */
 static int load_database(int fd, const char *path, const char *copy,
-			 const struct mc_bk_file *f, struct mc_bk_io *io,
-			 struct mc_bk_sums *sums, char **why,
-			 struct mc_err *err)
+			 struct mc_bk_io *io, struct mc_bk_sums *sums,
+			 char **why, struct mc_err *err)
 {
 	struct mc_bk_io quiet = { 0 };
-	struct mc_bk_sums orig;
-	int out, in, rc;
+	struct hashing h = { .fd = { -1, fd }, .name = { copy, path } };
+	int out, rc;
 
 	if ((out = mc_bk_open_new(copy, err)) < 0)
 		return -1;
 	rc = mc_bk_unpack(fd, path, out, copy, io, sums, err);
 	close(out);
-	if (rc < 0 || strcmp(sums->sha256, f->sha256) != 0 ||
-	    sums->size != f->size)
+	if (rc < 0)
 		return rc;
-	if ((in = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
-				  copy);
+	if ((h.fd[0] = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		rc = mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
+				h.fd[0] < 0 ? copy : path);
 	if (io) {
 		quiet = *io;
 		quiet.progress = NULL;	/* counted once, as it was unpacked */
+		h.io = &quiet;
 	}
-	rc = check_hashed(in, copy, copy, io ? &quiet : NULL, &orig, why,
-			  err);
-	close(in);
+	if (rc == 0)
+		rc = check_hashed(&h, copy, why, err);
+	if (h.fd[0] >= 0)
+		close(h.fd[0]);
 	if (rc == 0) {
-		memcpy(sums->sha256_original, orig.sha256, 65);
-		sums->size = orig.size;
+		memcpy(sums->sha256, h.sums[1].sha256, 65);
+		memcpy(sums->sha256_original, h.sums[0].sha256, 65);
+		sums->size = h.sums[0].size;
 	}
 	return rc;
 }
@@ -196,10 +197,14 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (f->sqlite && f->zstd) {
 		copy = mc_asprintf("%s/%zu.db", tmp, seq);
-		lrc = load_database(fd, path, copy, f, io, &sums, &why, &e);
+		lrc = load_database(fd, path, copy, io, &sums, &why, &e);
 	} else if (f->sqlite) {
 		/* Stored as it is: hashed while it is checked. */
-		lrc = check_hashed(fd, path, path, io, &sums, &why, &e);
+		struct hashing h = { .fd = { fd, -1 }, .name = { path, NULL },
+				     .io = io };
+
+		lrc = check_hashed(&h, path, &why, &e);
+		sums = h.sums[0];
 	} else {
 		lrc = mc_bk_load(fd, path, -1, NULL, f->zstd, io, &sums, &e);
 	}
