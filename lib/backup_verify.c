@@ -6,12 +6,12 @@
  * file is opened without following symlinks, its size and SHA-256 compared,
  * decompressed and its original SHA-256 compared, and database copies get
  * PRAGMA integrity_check (a compressed one on a temporary copy, while
- * another thread hashes the copy). Restore verifies first and refuses a
- * bad backup before touching anything; then each file is written beside
- * its target, fsynced and renamed over it, the replaced one kept as a
- * hard link <file>.pre-restore-<id>; a database that exists (the live
- * state file among them) is replaced through SQLite's backup API instead,
- * so open connections never see a file swapped under them.
+ * another thread hashes it and the stored file). Restore verifies first
+ * and refuses a bad backup before touching anything; then each file is
+ * written beside its target, fsynced and renamed over it, the replaced one
+ * kept as a hard link <file>.pre-restore-<id>; a database that exists
+ * (the live state file among them) is replaced through SQLite's backup
+ * API instead, so open connections never see a file swapped under them.
  */
 #include "backup.h"
 #include "backup_int.h"
