@@ -182,7 +182,8 @@ What each side does:
   integrity_check\` on the copy while the other thread hashes the copy
   (the original's SHA-256) and the stored file; compares both hashes and
   the size with the manifest. compress = none: hashes the stored file
-  while integrity_check runs on it.
+  while integrity_check runs on it. Both keep two cores busy: with one
+  free, their wall time nears their CPU time.
 - Its peer: \`sha256sum\` of the stored file, then \`sqlite3 COPY "PRAGMA
   integrity_check"\` of a copy of the database that is already on disk (the
   decompression and the original's hash are not part of it).
