@@ -134,6 +134,7 @@ run: deps-build
 
 test: $(BIN) $(UNIT) $(GENDOC)
 	@scripts/check-layers.sh
+	@scripts/check-json.sh
 	@MC_BUILD=$(B) scripts/test.sh
 
 check: deps

@@ -72,16 +72,16 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 			     "failed";
 	struct mc_buf perf = { 0 };
 
-	json_object_set_new(r->doc, "status", json_string(status));
+	json_object_set_new(r->doc, "status", mc_json_str(status));
 	json_object_set_new(r->doc, "action",
-			    json_string(mc_alert_action_name(a->action)));
+			    mc_json_str(mc_alert_action_name(a->action)));
 	json_object_set_new(r->doc, "test", json_boolean(a->action ==
 							 MC_ACT_TEST));
 	json_object_set_new(r->doc, "severity", a->severity >= 0 ?
-			    json_string(mc_severity_name(a->severity)) :
+			    mc_json_str(mc_severity_name(a->severity)) :
 			    json_null());
-	json_object_set_new(r->doc, "summary", json_string(a->summary));
-	json_object_set_new(r->doc, "dedup_key", json_string(a->dedup_key));
+	json_object_set_new(r->doc, "summary", mc_json_str(a->summary));
+	json_object_set_new(r->doc, "dedup_key", mc_json_str(a->dedup_key));
 	json_object_set_new(r->doc, "deliveries", mc_deliveries_json(d, n));
 	mc_buf_puts(&perf, "");
 	for (size_t i = 0; i < n; i++) {
@@ -306,24 +306,24 @@ static int history_run(struct mc_ctx *ctx)
 
 		mc_format_time(e->ts, ts, sizeof(ts));
 		mc_format_time_text(e->ts, ts_text, sizeof(ts_text));
-		json_object_set_new(o, "time", json_string(ts));
-		json_object_set_new(o, "webhook", json_string(e->webhook));
-		json_object_set_new(o, "action", json_string(e->action));
+		json_object_set_new(o, "time", mc_json_str(ts));
+		json_object_set_new(o, "webhook", mc_json_str(e->webhook));
+		json_object_set_new(o, "action", mc_json_str(e->action));
 		json_object_set_new(o, "severity", mc_streq(e->severity, "-") ?
-				    json_null() : json_string(e->severity));
-		json_object_set_new(o, "summary", json_string(e->summary));
-		json_object_set_new(o, "source", json_string(e->source));
-		json_object_set_new(o, "dedup_key", json_string(e->dedup_key));
-		json_object_set_new(o, "result", json_string(e->result));
+				    json_null() : mc_json_str(e->severity));
+		json_object_set_new(o, "summary", mc_json_str(e->summary));
+		json_object_set_new(o, "source", mc_json_str(e->source));
+		json_object_set_new(o, "dedup_key", mc_json_str(e->dedup_key));
+		json_object_set_new(o, "result", mc_json_str(e->result));
 		json_object_set_new(o, "attempts", json_integer(e->attempts));
 		json_object_set_new(o, "http_status", e->http_status > 0 ?
 				    json_integer(e->http_status) : json_null());
 		json_object_set_new(o, "latency_ms", e->latency_ms >= 0 ?
 				    json_real(e->latency_ms) : json_null());
 		json_object_set_new(o, "message", e->message ?
-				    json_string(e->message) : json_null());
+				    mc_json_str(e->message) : json_null());
 		json_object_set_new(o, "correlation_id",
-				    json_string(e->correlation_id));
+				    mc_json_str(e->correlation_id));
 		json_array_append_new(arr, o);
 		snprintf(att, sizeof(att), "%d", e->attempts);
 		if (e->http_status > 0)

@@ -147,17 +147,17 @@ static void json_time(json_t *o, const char *key, double t)
 	char buf[40];
 
 	mc_format_time(t, buf, sizeof(buf));
-	json_object_set_new(o, key, json_string(buf));
+	mc_json_set(o, key, mc_json_str(buf));
 }
 
 static json_t *manifest_json(const struct mc_bk_manifest *m)
 {
 	json_t *o = json_object(), *files = json_array();
 
-	json_object_set_new(o, "id", json_string(m->id));
+	json_object_set_new(o, "id", mc_json_str(m->id));
 	json_time(o, "created", m->created);
-	json_object_set_new(o, "host", json_string(m->host));
-	json_object_set_new(o, "note", m->note ? json_string(m->note) :
+	json_object_set_new(o, "host", mc_json_str(m->host));
+	json_object_set_new(o, "note", m->note ? mc_json_str(m->note) :
 			    json_null());
 	json_object_set_new(o, "files", files);
 	json_object_set_new(o, "size",
@@ -169,18 +169,18 @@ static json_t *manifest_json(const struct mc_bk_manifest *m)
 		const struct mc_bk_file *f = &m->files[i];
 		json_t *j = json_object();
 
-		json_object_set_new(j, "path", json_string(f->path));
+		json_object_set_new(j, "path", mc_json_str(f->path));
 		json_object_set_new(j, "original", f->original ?
-				    json_string(f->original) : json_null());
+				    mc_json_str(f->original) : json_null());
 		if (f->source)
-			json_object_set_new(j, "source", json_string(f->source));
+			json_object_set_new(j, "source", mc_json_str(f->source));
 		json_object_set_new(j, "kind",
-				    json_string(mc_bk_kind_name(f->kind)));
+				    mc_json_str(mc_bk_kind_name(f->kind)));
 		json_object_set_new(j, "size", json_integer((json_int_t)f->size));
 		json_object_set_new(j, "stored_size",
 				    json_integer((json_int_t)f->stored_size));
 		json_object_set_new(j, "sha256_original",
-				    json_string(f->sha256_original));
+				    mc_json_str(f->sha256_original));
 		json_array_append_new(files, j);
 	}
 	return o;
@@ -371,16 +371,16 @@ static int prune_dir(struct mc_ctx *ctx, const char *dir,
 		char why[96];
 
 		mc_bk_keep_reasons(keep[i], why, sizeof(why));
-		json_object_set_new(o, "id", json_string(e[i].id));
+		json_object_set_new(o, "id", mc_json_str(e[i].id));
 		json_object_set_new(o, "action",
-				    json_string(keep[i] ? "keep" : "remove"));
+				    mc_json_str(keep[i] ? "keep" : "remove"));
 		if (keep[i]) {
 			json_t *r = json_array();
 			char *save = NULL, *tok, *copy = mc_strdup(why);
 
 			for (tok = strtok_r(copy, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save))
-				json_array_append_new(r, json_string(tok));
+				json_array_append_new(r, mc_json_str(tok));
 			free(copy);
 			json_object_set_new(o, "reasons", r);
 			kept++;
@@ -501,8 +501,8 @@ static int create_run(struct mc_ctx *ctx)
 	if (mc_bk_catalog_add(ctx->st, m, o.dir, ctx->run_id, &ctx->err) < 0)
 		goto out;
 	json_object_set_new(ctx->report.doc, "backup", manifest_json(m));
-	json_object_set_new(ctx->report.doc, "id", json_string(m->id));
-	json_object_set_new(ctx->report.doc, "dir", json_string(o.dir));
+	json_object_set_new(ctx->report.doc, "id", mc_json_str(m->id));
+	json_object_set_new(ctx->report.doc, "dir", mc_json_str(o.dir));
 	json_object_set_new(ctx->report.doc, "removed_partials",
 			    json_integer(o.removed_partials));
 	human_size(mc_bk_manifest_size(m), sz, sizeof(sz));
@@ -565,7 +565,7 @@ static int list_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "backups", arr);
 	if (dir == NULL)
 		return -1;
-	json_object_set_new(ctx->report.doc, "dir", json_string(dir));
+	json_object_set_new(ctx->report.doc, "dir", mc_json_str(dir));
 	if (list_and_metrics(ctx, dir, &e, &n) < 0)
 		return -1;
 	t = mc_table_new(8, headers);
@@ -580,9 +580,9 @@ static int list_run(struct mc_ctx *ctx)
 
 		if (m == NULL) {
 			o = json_object();
-			json_object_set_new(o, "id", json_string(e[i].id));
+			json_object_set_new(o, "id", mc_json_str(e[i].id));
 			json_object_set_new(o, "damaged",
-					    json_string(e[i].damaged));
+					    mc_json_str(e[i].damaged));
 			json_array_append_new(arr, o);
 			note = mc_asprintf("DAMAGED: %s", e[i].damaged);
 			cells[0] = e[i].id;
@@ -608,7 +608,7 @@ static int list_run(struct mc_ctx *ctx)
 			json_object_set_new(v, "ok", json_boolean(c.verify_ok));
 			if (c.verify_message)
 				json_object_set_new(v, "message",
-						    json_string(c.verify_message));
+						    mc_json_str(c.verify_message));
 			json_object_set_new(o, "last_verify", v);
 			mc_format_time(c.verified, created, sizeof(created));
 			snprintf(ver, sizeof(ver), "%s %.10s",
@@ -704,15 +704,15 @@ static int verify_run(struct mc_ctx *ctx)
 			goto out;
 		}
 		nchecked++;
-		json_object_set_new(o, "id", json_string(x->id));
+		json_object_set_new(o, "id", mc_json_str(x->id));
 		json_object_set_new(o, "ok", json_boolean(r.ok));
 		json_object_set_new(o, "seconds", json_real(mc_mono_now() - t0));
 		if (!r.ok) {
 			char *line;
 
 			nbad++;
-			json_object_set_new(o, "file", json_string(r.bad_file));
-			json_object_set_new(o, "reason", json_string(r.reason));
+			json_object_set_new(o, "file", mc_json_str(r.bad_file));
+			json_object_set_new(o, "reason", mc_json_str(r.reason));
 			line = mc_asprintf("%s BAD: %s: %s", x->id, r.bad_file,
 					   r.reason);
 			mc_buf_printf(&ctx->report.text, "%s\n", line);
@@ -768,7 +768,7 @@ static json_t *string_array(char **v, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, mc_json_str(v[i]));
 	return a;
 }
 
@@ -819,7 +819,7 @@ static int restore_run(struct mc_ctx *ctx)
 	bar_setup(ctx, &bar, &o.io);
 	rc = mc_bk_restore(&o, &r, &ctx->err);
 	bar_end(&bar);
-	json_object_set_new(ctx->report.doc, "id", json_string(o.id));
+	json_object_set_new(ctx->report.doc, "id", mc_json_str(o.id));
 	json_object_set_new(ctx->report.doc, "replaced",
 			    string_array(r.replaced, r.n_replaced));
 	json_object_set_new(ctx->report.doc, "not_replaced",

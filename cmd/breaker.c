@@ -72,7 +72,7 @@ static int list_run(struct mc_ctx *ctx)
 		/* one a line, for scripts and the shell completions */
 		for (size_t i = 0; i < n; i++) {
 			mc_buf_printf(&ctx->report.text, "%s\n", list[i].name);
-			json_array_append_new(arr, json_string(list[i].name));
+			json_array_append_new(arr, mc_json_str(list[i].name));
 		}
 		mc_table_free(t);
 		mc_breaker_info_free(list, n);
@@ -86,20 +86,20 @@ static int list_run(struct mc_ctx *ctx)
 		const char *cells[6];
 		const char *scope = i < n_fleet ? "fleet" : "local";
 
-		json_object_set_new(o, "name", json_string(b->name));
+		json_object_set_new(o, "name", mc_json_str(b->name));
 		json_object_set_new(o, "state",
-				    json_string(mc_breaker_state_name(b->state)));
+				    mc_json_str(mc_breaker_state_name(b->state)));
 		json_object_set_new(o, "failures", json_integer(b->failures));
-		json_object_set_new(o, "scope", json_string(scope));
+		json_object_set_new(o, "scope", mc_json_str(scope));
 		if (b->opened_at > 0) {
 			mc_format_time(b->opened_at, opened, sizeof(opened));
-			json_object_set_new(o, "opened_at", json_string(opened));
+			json_object_set_new(o, "opened_at", mc_json_str(opened));
 			mc_format_time_text(b->opened_at, opened_t,
 					    sizeof(opened_t));
 		}
 		if (b->state == MC_BREAKER_OPEN && b->retry_at > 0) {
 			mc_format_time(b->retry_at, retry, sizeof(retry));
-			json_object_set_new(o, "retry_at", json_string(retry));
+			json_object_set_new(o, "retry_at", mc_json_str(retry));
 			mc_format_time_text(b->retry_at, retry_t,
 					    sizeof(retry_t));
 		}
@@ -180,7 +180,7 @@ static int reset_run(struct mc_ctx *ctx)
 	}
 said:
 	mc_buf_printf(&ctx->report.text, "breaker '%s' reset (closed)\n", name);
-	json_object_set_new(ctx->report.doc, "reset", json_string(name));
+	json_object_set_new(ctx->report.doc, "reset", mc_json_str(name));
 	json_object_set_new(ctx->report.doc, "state", json_string("closed"));
 	return 0;
 }

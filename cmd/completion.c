@@ -17,8 +17,8 @@ static int completion_run(struct mc_ctx *ctx)
 	fclose(f);
 	mc_buf_add(&ctx->report.text, buf, len);
 	json_object_set_new(ctx->report.doc, "shell",
-			    json_string(ctx->args->pos[0]));
-	json_object_set_new(ctx->report.doc, "script", json_string(buf));
+			    mc_json_str(ctx->args->pos[0]));
+	json_object_set_new(ctx->report.doc, "script", mc_json_str(buf));
 	free(buf);
 	return 0;
 }

@@ -18,18 +18,18 @@ static int check_run(struct mc_ctx *ctx)
 	 * the document. */
 	for (size_t i = 0; i < c->n_warnings; i++) {
 		mc_log(MC_LOG_WARN, "%s", c->warnings[i]);
-		json_array_append_new(warnings, json_string(c->warnings[i]));
+		json_array_append_new(warnings, mc_json_str(c->warnings[i]));
 	}
 	for (size_t i = 0; i < n_env; i++) {
 		mc_log(MC_LOG_WARN, "%s", env[i]);
-		json_array_append_new(warnings, json_string(env[i]));
+		json_array_append_new(warnings, mc_json_str(env[i]));
 		free(env[i]);
 	}
 	free(env);
 	n_warn = c->n_warnings + n_env;
 	json_object_set_new(ctx->report.doc, "ok", json_true());
 	json_object_set_new(ctx->report.doc, "file",
-			    c->path ? json_string(c->path) : json_null());
+			    c->path ? mc_json_str(c->path) : json_null());
 	json_object_set_new(ctx->report.doc, "sections",
 			    json_integer((json_int_t)c->n_sections));
 	json_object_set_new(ctx->report.doc, "warnings", warnings);
@@ -83,7 +83,7 @@ static int names_run(struct mc_ctx *ctx, const char *schema)
 	arr = json_array();
 	while ((s = mc_conf_next(ctx->conf, schema, s)) != NULL) {
 		mc_buf_printf(&ctx->report.text, "%s\n", s->name);
-		json_array_append_new(arr, json_string(s->name));
+		json_array_append_new(arr, mc_json_str(s->name));
 	}
 	json_object_set_new(ctx->report.doc, "names", arr);
 	return 0;
@@ -103,7 +103,7 @@ static int show_run(struct mc_ctx *ctx)
 	sections = json_array();
 	t = mc_table_new(4, headers);
 	json_object_set_new(ctx->report.doc, "file",
-			    c->path ? json_string(c->path) : json_null());
+			    c->path ? mc_json_str(c->path) : json_null());
 	json_object_set_new(ctx->report.doc, "sections", sections);
 	for (size_t i = 0; i < c->n_sections; i++) {
 		const struct mc_conf_section *s = &c->sections[i];
@@ -112,8 +112,8 @@ static int show_run(struct mc_ctx *ctx)
 						    s->name)
 				      : mc_strdup(s->schema->name);
 
-		json_object_set_new(so, "section", json_string(s->schema->name));
-		json_object_set_new(so, "name", s->name ? json_string(s->name)
+		json_object_set_new(so, "section", mc_json_str(s->schema->name));
+		json_object_set_new(so, "name", s->name ? mc_json_str(s->name)
 							: json_null());
 		json_object_set_new(so, "values", vals);
 		json_array_append_new(sections, so);
@@ -129,18 +129,18 @@ static int show_run(struct mc_ctx *ctx)
 							 v->source };
 				json_t *vo = json_object();
 
-				json_object_set_new(vo, "value", json_string(val));
+				json_object_set_new(vo, "value", mc_json_str(val));
 				json_object_set_new(vo, "source",
-						    json_string(v->source));
+						    mc_json_str(v->source));
 				if (v->key->flags & MC_CK_LIST) {
 					if (list == NULL) {
 						list = json_array();
-						json_object_set_new(vals, v->key->name,
-								    list);
+						mc_json_set(vals, v->key->name,
+							    list);
 					}
 					json_array_append_new(list, vo);
 				} else {
-					json_object_set_new(vals, v->key->name, vo);
+					mc_json_set(vals, v->key->name, vo);
 				}
 				mc_table_row(t, cells);
 				free(val);
@@ -199,7 +199,7 @@ static int init_run(struct mc_ctx *ctx)
 {
 	mc_buf_puts(&ctx->report.text, mc_config_example);
 	json_object_set_new(ctx->report.doc, "config",
-			    json_string(mc_config_example));
+			    mc_json_str(mc_config_example));
 	return 0;
 }
 

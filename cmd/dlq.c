@@ -183,15 +183,15 @@ static int stats_run(struct mc_ctx *ctx)
 		}
 		mc_redis_close(r);
 		o = json_object();
-		json_object_set_new(o, "source", json_pack("{s:s,s:I}", "list",
-			c.source, "depth", (json_int_t)st.source));
-		json_object_set_new(o, "target", json_pack("{s:s,s:I}", "list",
-			c.target, "depth", (json_int_t)st.target));
-		json_object_set_new(o, "dead", json_pack("{s:s,s:I}", "list",
-			c.dead, "depth", (json_int_t)st.dead));
+		json_object_set_new(o, "source", json_pack("{s:o,s:I}", "list",
+			mc_json_str(c.source), "depth", (json_int_t)st.source));
+		json_object_set_new(o, "target", json_pack("{s:o,s:I}", "list",
+			mc_json_str(c.target), "depth", (json_int_t)st.target));
+		json_object_set_new(o, "dead", json_pack("{s:o,s:I}", "list",
+			mc_json_str(c.dead), "depth", (json_int_t)st.dead));
 		json_object_set_new(o, "oldest_age_s", st.oldest_age_s >= 0 ?
 				    json_real(st.oldest_age_s) : json_null());
-		json_object_set_new(all, s->name, o);
+		mc_json_set(all, s->name, o);
 		depth_metrics(&ctx->report, s->name, &st);
 		if (st.oldest_age_s >= 0) {
 			char *lab = mc_prom_label(s->name);
@@ -238,22 +238,6 @@ static int stats_run(struct mc_ctx *ctx)
 
 /* ---- peek ---------------------------------------------------------------- */
 
-/* Indented JSON, each line escaped (jansson leaves C1 controls raw). */
-static char *escape_lines(const char *s)
-{
-	struct mc_buf b = { 0 };
-
-	while (*s) {
-		size_t n = strcspn(s, "\n");
-		char *line = mc_escape(s, n);
-
-		mc_buf_printf(&b, "%s%s", line, s[n] ? "\n" : "");
-		free(line);
-		s += n + (s[n] != '\0');
-	}
-	return mc_buf_steal(&b);
-}
-
 static int peek_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = find_dlq(ctx, ctx->args->n_pos ?
@@ -280,17 +264,18 @@ static int peek_run(struct mc_ctx *ctx)
 	}
 	mc_redis_close(r);
 	arr = json_array();
-	json_object_set_new(ctx->report.doc, "dlq", json_string(s->name));
-	json_object_set_new(ctx->report.doc, "list", json_string(c.source));
+	json_object_set_new(ctx->report.doc, "dlq", mc_json_str(s->name));
+	json_object_set_new(ctx->report.doc, "list", mc_json_str(c.source));
 	json_object_set_new(ctx->report.doc, "messages", arr);
 	for (size_t i = 0; i < count; i++) {
 		json_t *j = json_loadb(msgs[i].data, msgs[i].len, 0, NULL);
 		char *pretty = j ? json_dumps(j, JSON_INDENT(2) |
 						  JSON_PRESERVE_ORDER) : NULL;
 
-		/* Bodies are untrusted: escaped for the terminal, kept whole
-		 * in JSON (see mercuryctl-dlq(1)). */
-		char *shown = pretty ? escape_lines(pretty)
+		/* Bodies are untrusted: escaped for the terminal (indented
+		 * JSON too: jansson leaves C1 controls raw), kept whole in
+		 * JSON (see mercuryctl-dlq(1)). */
+		char *shown = pretty ? mc_escape_lines(pretty, strlen(pretty))
 				     : mc_escape(msgs[i].data, msgs[i].len);
 
 		mc_buf_printf(&ctx->report.text, "--- %zu ---\n%s\n", i + 1,
@@ -345,10 +330,8 @@ static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
 		sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, res->replayed);
 		sqlite3_bind_int64(s, 3, res->dead);
-		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE)
-			return mc_state_sqlerr(ctx->st, &ctx->err, what);
+		if (mc_state_exec_stmt(ctx->st, s, what, &ctx->err) < 0)
+			return -1;
 	}
 	if (mc_state_prepare(ctx->st, "SELECT replayed, dead FROM dlq_totals"
 			     " WHERE dlq = ?1", &s, what, &ctx->err) < 0)
@@ -417,9 +400,11 @@ static void on_decided(void *ud, long long index, enum mc_dlq_fate fate,
 	if (ui->listed++ >= DRY_LIST_MAX)
 		return;
 	json_array_append_new(ui->decisions,
-			      json_pack("{s:I, s:s, s:s, s:s}", "index",
-					(json_int_t)index, "to", to, "list",
-					list, "why", why));
+			      json_pack("{s:I, s:o, s:o, s:o}", "index",
+					(json_int_t)index,
+					"to", mc_json_str(to),
+					"list", mc_json_str(list),
+					"why", mc_json_str(why)));
 	mc_buf_printf(&ui->ctx->report.text, "#%-6lld -> %-6s %s: %s\n",
 		      index + 1, to, list, why);
 }
@@ -427,16 +412,14 @@ static void on_decided(void *ud, long long index, enum mc_dlq_fate fate,
 static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 		 const struct mc_dlq_result *res)
 {
-	sqlite3 *db = mc_state_db(ctx->st);
 	sqlite3_stmt *s = NULL;
-	int rc = 0;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO dlq_runs (run_id, ts, dlq, "
-			       "replayed, dead, left_in_source, stopped_by, "
-			       "dry_run, duration_ms, correlation_id) VALUES "
-			       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &s,
-			       NULL) != SQLITE_OK)
-		return mc_state_sqlerr(ctx->st, &ctx->err, "dlq audit");
+	if (mc_state_prepare(ctx->st, "INSERT INTO dlq_runs (run_id, ts, dlq, "
+			     "replayed, dead, left_in_source, stopped_by, "
+			     "dry_run, duration_ms, correlation_id) VALUES "
+			     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s, "dlq audit",
+			     &ctx->err) < 0)
+		return -1;
 	sqlite3_bind_int64(s, 1, ctx->run_id);
 	sqlite3_bind_double(s, 2, mc_wall_now());
 	sqlite3_bind_text(s, 3, dlq, -1, SQLITE_STATIC);
@@ -448,10 +431,7 @@ static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 	sqlite3_bind_int(s, 8, dry);
 	sqlite3_bind_double(s, 9, res->duration_ms);
 	sqlite3_bind_text(s, 10, ctx->correlation_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = mc_state_sqlerr(ctx->st, &ctx->err, "dlq audit");
-	sqlite3_finalize(s);
-	return rc;
+	return mc_state_exec_stmt(ctx->st, s, "dlq audit", &ctx->err);
 }
 
 static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
@@ -461,16 +441,16 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 	char *name = mc_prom_label(dlq), *labels = mc_asprintf("dlq=\"%s\"", name);
 	json_t *d = ctx->report.doc;
 
-	json_object_set_new(d, "dlq", json_string(dlq));
+	json_object_set_new(d, "dlq", mc_json_str(dlq));
 	json_object_set_new(d, "replayed", json_integer(res->replayed));
 	json_object_set_new(d, "dead", json_integer(res->dead));
 	json_object_set_new(d, "left", json_integer(res->left));
 	json_object_set_new(d, "stopped_by", res->stopped_by ?
-			    json_string(res->stopped_by) : json_null());
+			    mc_json_str(res->stopped_by) : json_null());
 	json_object_set_new(d, "dry_run", json_boolean(dry));
 	json_object_set_new(d, "duration_ms", json_real(res->duration_ms));
 	json_object_set_new(d, "correlation_id",
-			    json_string(ctx->correlation_id));
+			    mc_json_str(ctx->correlation_id));
 	mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_last_run",
 		       "gauge", "Messages this run moved back to the work "
 		       "queue (a dry run: would move).", labels,
@@ -567,7 +547,7 @@ static int lease_take(struct mc_ctx *ctx, struct mc_redis *r,
 			json_object_set_new(ctx->report.doc, "fleet",
 					    json_string("degraded"));
 			json_object_set_new(ctx->report.doc, "fleet_error",
-					    json_string(mc_coord_degraded_why(
+					    mc_json_str(mc_coord_degraded_why(
 						    ctx->coord)));
 		}
 		return -1;
@@ -714,7 +694,7 @@ static int purge_run(struct mc_ctx *ctx)
 	free(lock);
 	if (rc < 0 || (r = redis_open(ctx, s)) == NULL)
 		return -1;
-	json_object_set_new(ctx->report.doc, "dlq", json_string(c.name));
+	json_object_set_new(ctx->report.doc, "dlq", mc_json_str(c.name));
 	if (!mc_args_count(ctx->args, "yes")) {
 		if (!isatty(STDIN_FILENO)) {
 			mc_redis_close(r);

@@ -54,13 +54,13 @@ static int members(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 		age(now, m[i].last_seen, ago, sizeof(ago));
 		strncat(ago, " ago", sizeof(ago) - strlen(ago) - 1);
 		snprintf(pid, sizeof(pid), "%ld", m[i].pid);
-		json_object_set_new(o, "name", json_string(m[i].name));
-		json_object_set_new(o, "last_seen", json_string(seen));
+		json_object_set_new(o, "name", mc_json_str(m[i].name));
+		json_object_set_new(o, "last_seen", mc_json_str(seen));
 		json_object_set_new(o, "age_s",
 				    json_real(now - m[i].last_seen));
-		json_object_set_new(o, "version", json_string(m[i].version));
+		json_object_set_new(o, "version", mc_json_str(m[i].version));
 		json_object_set_new(o, "last_command",
-				    json_string(m[i].last_command));
+				    mc_json_str(m[i].last_command));
 		json_object_set_new(o, "pid", json_integer(m[i].pid));
 		json_array_append_new(arr, o);
 		mc_table_row(t, cells);
@@ -97,17 +97,17 @@ static int breakers(struct mc_ctx *ctx, struct mc_fleet *f)
 					 fails, opened, retry };
 
 		snprintf(fails, sizeof(fails), "%d", b[i].failures);
-		json_object_set_new(o, "name", json_string(b[i].name));
+		json_object_set_new(o, "name", mc_json_str(b[i].name));
 		json_object_set_new(o, "state",
-				    json_string(mc_breaker_state_name(b[i].state)));
+				    mc_json_str(mc_breaker_state_name(b[i].state)));
 		json_object_set_new(o, "failures", json_integer(b[i].failures));
 		if (b[i].opened_at > 0) {
 			mc_format_time(b[i].opened_at, opened, sizeof(opened));
-			json_object_set_new(o, "opened_at", json_string(opened));
+			json_object_set_new(o, "opened_at", mc_json_str(opened));
 		}
 		if (b[i].retry_at > 0) {
 			mc_format_time(b[i].retry_at, retry, sizeof(retry));
-			json_object_set_new(o, "retry_at", json_string(retry));
+			json_object_set_new(o, "retry_at", mc_json_str(retry));
 		}
 		json_array_append_new(arr, o);
 		mc_table_row(t, cells);
@@ -151,12 +151,12 @@ static int locks(struct mc_ctx *ctx, struct mc_fleet *f, double now)
 		span(l[i].ttl_ms, left, sizeof(left));
 		mc_format_time(l[i].acquired, acquired, sizeof(acquired));
 		snprintf(pids, sizeof(pids), "%ld", pid);
-		json_object_set_new(o, "name", json_string(l[i].name));
-		json_object_set_new(o, "host", json_string(hostname));
+		json_object_set_new(o, "name", mc_json_str(l[i].name));
+		json_object_set_new(o, "host", mc_json_str(hostname));
 		json_object_set_new(o, "pid", json_integer(pid));
-		json_object_set_new(o, "owner", json_string(l[i].owner));
-		json_object_set_new(o, "token", json_string(l[i].token));
-		json_object_set_new(o, "acquired", json_string(acquired));
+		json_object_set_new(o, "owner", mc_json_str(l[i].owner));
+		json_object_set_new(o, "token", mc_json_str(l[i].token));
+		json_object_set_new(o, "acquired", mc_json_str(acquired));
 		json_object_set_new(o, "age_s", json_real(now - l[i].acquired));
 		json_object_set_new(o, "lease_left_ms",
 				    json_integer(l[i].ttl_ms));
@@ -196,7 +196,7 @@ static int status_run(struct mc_ctx *ctx)
 	}
 	json_object_set_new(ctx->report.doc, "fleet", json_string("ok"));
 	json_object_set_new(ctx->report.doc, "name",
-			    json_string(mc_fleet_name(f)));
+			    mc_json_str(mc_fleet_name(f)));
 	mc_buf_printf(&ctx->report.text, "fleet: ok, this host is '%s'\n\n",
 		      mc_fleet_name(f));
 	if (mc_fleet_server_time(f, &now, &ctx->err) < 0 ||
@@ -260,8 +260,9 @@ const struct mc_cmd mc_cmd_fleet = {
 	"keep their dedup records, rate-limit buckets and webhook breakers in "
 	"the fleet; fleet status shows its breakers, breaker list shows them "
 	"(scope fleet) beside this host's, and breaker reset closes them. "
-	"Every run that "
-	"opens the state file joins the fleet and heartbeats.\n\n"
+	"Every run recorded in the state file joins the fleet and "
+	"heartbeats (an oauth token that finds its token fresh is not "
+	"recorded, and asks nothing of Redis either).\n\n"
 	"Keys are PREFIX:{TARGET}:KIND, so every script touches one Redis "
 	"Cluster slot, and every key has a TTL: a dedup record lives 7 days "
 	"past its window, a breaker a day past its last change, a bucket as "

@@ -33,11 +33,12 @@ static int notify_one(struct mc_ctx *ctx, const struct mc_notify_change *c,
 		return -1;
 	}
 	code = mc_deliveries_exit(d, nw);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "check",
-		      c->result->check->name, "action",
-		      mc_alert_action_name(a.action), "from",
-		      mc_status_name(c->from), "to", mc_status_name(c->to),
-		      "severity", mc_severity_name(a.severity));
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "check",
+		      mc_json_str(c->result->check->name), "action",
+		      mc_json_str(mc_alert_action_name(a.action)), "from",
+		      mc_json_str(mc_status_name(c->from)),
+		      "to", mc_json_str(mc_status_name(c->to)),
+		      "severity", mc_json_str(mc_severity_name(a.severity)));
 	json_object_set_new(o, "deliveries", mc_deliveries_json(d, nw));
 	json_array_append_new(arr, o);
 	mc_buf_printf(&r->text, "notify: %s %s -> %s:", c->result->check->name,
@@ -96,6 +97,17 @@ static void notify(struct mc_ctx *ctx, const struct mc_health *h,
 out:
 	mc_webhooks_free(whs, nw);
 	free(ch);
+}
+
+/* Before the state file is opened: libcurl's load, when a check will
+ * need it, overlaps the opening. */
+static void health_warm(const struct mc_ctx *ctx)
+{
+	if (mc_health_wants_http(ctx->conf,
+				 (const char *const *)ctx->args->pos,
+				 (size_t)ctx->args->n_pos,
+				 mc_args_count(ctx->args, "critical-only")))
+		mc_http_warm();
 }
 
 /* One run of the checks into r; its exit code, or -1 with ctx->err. */
@@ -390,4 +402,5 @@ const struct mc_cmd mc_cmd_health = {
 	.max_args = -1,
 	.complete_section = "check",
 	.run = health_run,
+	.warm = health_warm,
 };

@@ -35,14 +35,14 @@ static int history_run(struct mc_ctx *ctx)
 
 		mc_format_time(r->started, started, sizeof(started));
 		json_object_set_new(o, "id", json_integer(r->id));
-		json_object_set_new(o, "command", json_string(r->command));
+		json_object_set_new(o, "command", mc_json_str(r->command));
 		/* Rows written before text was escaped may hold any bytes:
 		 * mc_json_str keeps them rather than lose the member. */
 		json_object_set_new(o, "args", mc_json_str(r->args ? r->args : ""));
-		json_object_set_new(o, "started", json_string(started));
-		json_object_set_new(o, "status", json_string(r->status));
+		json_object_set_new(o, "started", mc_json_str(started));
+		json_object_set_new(o, "status", mc_json_str(r->status));
 		json_object_set_new(o, "correlation_id",
-				    json_string(r->correlation_id ?
+				    mc_json_str(r->correlation_id ?
 						r->correlation_id : ""));
 		json_object_set_new(o, "pid", json_integer(r->pid));
 		if (r->ended > 0) {
@@ -99,7 +99,8 @@ static int history_run(struct mc_ctx *ctx)
 
 static const struct mc_opt history_opts[] = {
 	{ 0, "command", "COMMAND", MC_OPT_VALUE, MC_ARG_STRING, NULL,
-	  "Only runs of COMMAND (e.g. health, \"breaker reset\")", 0 },
+	  "Only runs of COMMAND and its subcommands (e.g. job, \"dlq "
+	  "replay\")", 0 },
 	{ 0, "since", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
 	  "Only runs started within DURATION", 0 },
 	{ 'n', "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000",
@@ -112,7 +113,9 @@ const struct mc_cmd mc_cmd_history = {
 	"The last 20 runs, with their command lines and errors:\n"
 	"$ mercuryctl history\n"
 	"Every DLQ replay of the last week, as JSON:\n"
-	"$ mercuryctl history --command \"dlq replay\" --since 7d -n 0 --json\n",
+	"$ mercuryctl history --command \"dlq replay\" --since 7d -n 1000 --json\n"
+	"Every run of a job command (job run, job list, ...):\n"
+	"$ mercuryctl history --command job\n",
 	.name = "history",
 	.summary = "List the runs recorded in the state file",
 	.description =

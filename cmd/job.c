@@ -32,7 +32,9 @@ static int run_run(struct mc_ctx *ctx)
 	jr.http = NULL;
 	jr.coord = ctx->coord;
 	code = mc_job_runner_run(&jr, &ctx->report, &ctx->err);
-	if (code >= 0 && !jr.ok && !mc_interrupted) {
+	/* a reader that went away (| head) ends the run quietly, with the
+	 * job's own status, as the job alone in the pipeline would */
+	if (code >= 0 && !jr.ok && !mc_interrupted && !jr.output_gone) {
 		char d[32];
 
 		mc_format_duration((int64_t)(jr.duration_s * 1e3), d, sizeof(d));
@@ -90,6 +92,11 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"descendants that left it with setsid - with SIGTERM, then SIGKILL "
 	"after kill_grace (10s); nothing of it is left running. The "
 	"configuration's [core] timeout does not apply to job run.\n\n"
+	"A reader that goes away (job run NAME | head) is passed on: the "
+	"job's own pipe is closed, as it would be in the pipeline without "
+	"job run, so a job that writes on gets SIGPIPE (exit 141, recorded "
+	"as killed by signal 13) instead of running on unread, and nothing "
+	"is said on standard error.\n\n"
 	"overlap decides what happens when the job's previous run still "
 	"holds its lock: skip (the default) records a skipped run and exits "
 	"75 at once; wait waits for it, up to --wait-lock or else the job's "
@@ -107,6 +114,7 @@ static const struct mc_cmd mc_cmd_job_run = {
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = -1,
+	.max_before_dashdash = 1,
 	.complete_section = "job",
 	.run = run_run,
 };
@@ -134,8 +142,10 @@ static int list_run(struct mc_ctx *ctx)
 	int code;
 
 	if (at_time(ctx, &now) < 0 ||
-	    mc_job_select(ctx->conf, (const char *const *)ctx->args->pos,
-			  (size_t)ctx->args->n_pos, &defs, &n, &ctx->err) < 0)
+	    mc_job_select_known(ctx->conf, ctx->st,
+				(const char *const *)ctx->args->pos,
+				(size_t)ctx->args->n_pos, &defs, &n,
+				&ctx->err) < 0)
 		return -1;
 	st = mc_calloc(n ? n : 1, sizeof(*st));
 	for (size_t i = 0; i < n; i++) {
@@ -169,7 +179,11 @@ static const struct mc_cmd mc_cmd_job_list = {
 	.description =
 	"For each [job \"NAME\"] section (or the named ones) shows the "
 	"schedule, the last run (start, duration, status), the last "
-	"success, the next expected start and the verdict:\n\n"
+	"success, the next expected start and the verdict. A job named "
+	"here that has no section but has recorded runs (one run as job "
+	"run NAME -- COMMAND) is shown too, with no schedule, so never "
+	"overdue; a name with neither is a usage error (64). The "
+	"verdicts:\n\n"
 	"overdue (critical): an expected start passed more than grace ago "
 	"and the job has not started since (a start up to a minute early "
 	"counts, a skipped start counts: cron did start it). Expected "
@@ -191,7 +205,9 @@ static const struct mc_cmd mc_cmd_job_list = {
 	"mercury_job_last_success_timestamp_seconds, "
 	"mercury_job_last_exit_code (128+N for signal N), "
 	"mercury_job_duration_seconds, mercury_job_running and "
-	"mercury_job_overdue, each labelled job=\"NAME\".\n\n"
+	"mercury_job_overdue, each labelled job=\"NAME\". With -o nagios "
+	"it is a plugin: JOBS CRITICAL - nightly overdue, with each job's "
+	"last duration as perfdata (NAME_duration), exit 0-3.\n\n"
 	"Schedules are Vixie cron expressions as cronie reads them: minute "
 	"(0-59), hour (0-23), day of month (1-31), month (1-12 or jan-dec), "
 	"day of week (0-7 or sun-sat, 0 and 7 both Sunday); each a list of "
@@ -220,25 +236,14 @@ static const struct mc_cmd mc_cmd_job_list = {
  * (a job run given its command after --). */
 static int known_job(struct mc_ctx *ctx, const char *name)
 {
-	struct mc_job_run *runs = NULL;
-	size_t n = 0;
 	struct mc_job_def *defs = NULL;
-	struct mc_err e = { 0 };
+	size_t n = 0;
 
-	if (mc_conf_find(ctx->conf, "job", name) != NULL)
-		return 0;
-	if (mc_job_runs(ctx->st, name, 0, 1, &runs, &n, &ctx->err) < 0)
+	if (mc_job_select_known(ctx->conf, ctx->st, &name, 1, &defs, &n,
+				&ctx->err) < 0)
 		return -1;
-	mc_job_runs_free(runs, n);
-	if (n > 0)
-		return 0;
-	/* the usual error, with its suggestion */
-	if (mc_job_select(ctx->conf, &name, 1, &defs, &n, &e) < 0) {
-		ctx->err = e;
-		return -1;
-	}
 	mc_job_defs_free(defs, n);
-	return mc_err_set(&ctx->err, MC_EXIT_USAGE, "no job named '%s'", name);
+	return 0;
 }
 
 static int history_run(struct mc_ctx *ctx)
@@ -261,15 +266,12 @@ static int history_run(struct mc_ctx *ctx)
 		return -1;
 	t = mc_table_new(MC_ARRAY_LEN(headers), headers);
 	arr = json_array();
-	json_object_set_new(ctx->report.doc, "job", json_string(name));
+	json_object_set_new(ctx->report.doc, "job", mc_json_str(name));
 	json_object_set_new(ctx->report.doc, "runs", arr);
 	for (size_t i = 0; i < n; i++) {
 		const struct mc_job_run *r = &runs[i];
 		char id[24], start[40], dur[32], code[24], out[24];
-		char *msg = r->message ? mc_job_escape(r->message,
-						      strlen(r->message)) : NULL;
 		const char *cells[7];
-		json_t *o = json_object();
 
 		snprintf(id, sizeof(id), "%lld", (long long)r->id);
 		mc_format_time(r->started, start, sizeof(start));
@@ -291,35 +293,9 @@ static int history_run(struct mc_ctx *ctx)
 		cells[3] = r->status;
 		cells[4] = code;
 		cells[5] = out;
-		cells[6] = msg ? msg : "";
+		cells[6] = r->message ? r->message : "";
 		mc_table_row(t, cells);
-		json_object_set_new(o, "id", json_integer(r->id));
-		json_object_set_new(o, "started", json_string(start));
-		if (r->ended > 0) {
-			mc_format_time(r->ended, start, sizeof(start));
-			json_object_set_new(o, "ended", json_string(start));
-			json_object_set_new(o, "duration_seconds",
-					    json_real(r->ended - r->started));
-		} else {
-			json_object_set_new(o, "ended", json_null());
-			json_object_set_new(o, "duration_seconds", json_null());
-		}
-		json_object_set_new(o, "status", json_string(r->status));
-		json_object_set_new(o, "exit_code", r->exit_code >= 0 ?
-				    json_integer(r->exit_code) : json_null());
-		json_object_set_new(o, "signal", r->signal > 0 ?
-				    json_integer(r->signal) : json_null());
-		json_object_set_new(o, "output_total",
-				    json_integer(r->output_total));
-		json_object_set_new(o, "host", r->host ? json_string(r->host) :
-				    json_null());
-		json_object_set_new(o, "correlation_id", r->correlation_id ?
-				    json_string(r->correlation_id) :
-				    json_null());
-		json_object_set_new(o, "message", msg ? json_string(msg) :
-				    json_null());
-		json_array_append_new(arr, o);
-		free(msg);
+		json_array_append_new(arr, mc_job_run_json(r));
 	}
 	mc_table_render_or(t, &ctx->report.text, ctx->color, NULL,
 			   "no runs recorded\n");
@@ -379,15 +355,19 @@ static int log_run(struct mc_ctx *ctx)
 				       "no run %lld", name, id) :
 			    mc_err_set(&ctx->err, MC_EXIT_USAGE, "job '%s' has "
 				       "no finished run yet", name);
-	text = mc_job_escape(r.output ? (const char *)r.output : "",
-			     r.output_len);
+	/* The output as lines, escaped (docs/DESIGN.md, Trust rules); in
+	 * JSON whole, only what JSON cannot hold escaped. */
+	text = mc_escape_lines(r.output ? (const char *)r.output : "",
+			       r.output_len);
 	mc_buf_puts(&ctx->report.text, text);
 	if (r.output_len > 0 && r.output[r.output_len - 1] != '\n')
 		mc_buf_puts(&ctx->report.text, "\n");
-	json_object_set_new(ctx->report.doc, "job", json_string(name));
+	json_object_set_new(ctx->report.doc, "job", mc_json_str(name));
 	json_object_set_new(ctx->report.doc, "id", json_integer(r.id));
-	json_object_set_new(ctx->report.doc, "status", json_string(r.status));
-	json_object_set_new(ctx->report.doc, "output", json_string(text));
+	json_object_set_new(ctx->report.doc, "status", mc_json_str(r.status));
+	json_object_set_new(ctx->report.doc, "output",
+			    mc_json_text(r.output ? (const char *)r.output : "",
+					 r.output_len));
 	json_object_set_new(ctx->report.doc, "output_kept",
 			    json_integer((json_int_t)r.output_len));
 	json_object_set_new(ctx->report.doc, "output_total",
@@ -405,10 +385,11 @@ static const struct mc_cmd mc_cmd_job_log = {
 	"Prints the tail of standard output and standard error kept from "
 	"the run RUN_ID (see job history), or from the newest run that "
 	"ended: at most keep_output bytes, both streams in the order they "
-	"came. Control characters (but newline and tab), backslashes and "
-	"bytes that are not UTF-8 are written as \\xNN (a backslash as "
-	"\\\\), as ls -b does, so the output of a job can never drive the "
-	"terminal.",
+	"came. As all untrusted text (mercuryctl(1)): control characters "
+	"(but newline and tab) and bytes that are not UTF-8 are written as "
+	"\\xNN, so the output of a job can never drive the terminal; with "
+	"--json, output holds it whole, with only the bytes that are not "
+	"UTF-8 written as \\xNN.",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = 2,

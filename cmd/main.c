@@ -20,10 +20,10 @@ static void print_error_json(const char *msg, int code, const char *cid)
 	json_t *o = json_object();
 	char *s;
 
-	json_object_set_new(o, "error", json_string(msg));
+	json_object_set_new(o, "error", mc_json_str(msg));
 	json_object_set_new(o, "exit_code", json_integer(code));
 	if (cid)
-		json_object_set_new(o, "correlation_id", json_string(cid));
+		json_object_set_new(o, "correlation_id", mc_json_str(cid));
 	s = mc_json_dumps(o, 0);
 	printf("%s\n", s ? s : "{}");
 	free(s);
@@ -156,13 +156,13 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 		char *s;
 
 		if (failed) {
-			json_object_set_new(r->doc, "error", json_string(err));
+			json_object_set_new(r->doc, "error", mc_json_str(err));
 			json_object_set_new(r->doc, "exit_code",
 					    json_integer(code));
 		}
 		if (json_object_get(r->doc, "correlation_id") == NULL)
 			json_object_set_new(r->doc, "correlation_id",
-					    json_string(ctx->correlation_id));
+					    mc_json_str(ctx->correlation_id));
 		s = mc_json_dumps(r->doc, 0);
 		rc = mc_write_all(stdout, s, strlen(s));
 		rc |= mc_write_all(stdout, "\n", 1);
@@ -375,6 +375,14 @@ static int phase_config(struct run *r)
 	return 0;
 }
 
+/* Lets the command start what can overlap opening the state file. */
+static int phase_warm(struct run *r)
+{
+	if (r->a.cmd->warm != NULL)
+		r->a.cmd->warm(&r->ctx);
+	return 0;
+}
+
 /* Opens the state file when the command needs it and records the run's
  * start. */
 static int phase_state(struct run *r)
@@ -422,7 +430,7 @@ static void fleet_report(struct mc_ctx *ctx)
 	}
 	why = mc_coord_degraded_why(ctx->coord);
 	json_object_set_new(ctx->report.doc, "fleet", json_string("degraded"));
-	json_object_set_new(ctx->report.doc, "fleet_error", json_string(why));
+	json_object_set_new(ctx->report.doc, "fleet_error", mc_json_str(why));
 	mc_log(MC_LOG_WARN, "fleet: degraded: %s; this run used the state "
 	       "file alone", why);
 }
@@ -478,7 +486,7 @@ static void phase_publish(struct run *r)
 
 				json_object_set_new(ctx->report.doc,
 						    "metrics_error",
-						    json_string(safe));
+						    mc_json_str(safe));
 				free(safe);
 				if (e.code > r->code)
 					r->code = e.code;
@@ -547,6 +555,7 @@ static int phase_teardown(struct run *r)
 
 	mc_lock_release(ctx->lock);
 	mc_http_free(ctx->http);
+	mc_http_warm_wait();
 	mc_coord_close(ctx->coord);
 	mc_state_close(ctx->st);
 	/* A command's threads may outlive its run (see keep_conf in cmd.h):
@@ -572,7 +581,8 @@ int main(int argc, char **argv)
 	r.early_format = mc_format_scan(argc, argv);
 	if (phase_parse(&r) || phase_context(&r))
 		return r.code;
-	if (phase_config(&r) == 0 && phase_state(&r) == 0)
+	if (phase_config(&r) == 0 && phase_warm(&r) == 0 &&
+	    phase_state(&r) == 0)
 		phase_run(&r);
 	phase_publish(&r);
 	phase_print(&r);

@@ -2,6 +2,7 @@
  * OAuth 2.0 tokens kept fresh for cron jobs and scripts. */
 #include "cmd.h"
 #include "alert.h"
+#include "coord.h"
 #include "oauth.h"
 #include "proc.h"
 
@@ -90,12 +91,12 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	json_t *o = json_object();
 	int st;
 
-	json_object_set_new(o, "provider", json_string(name));
+	json_object_set_new(o, "provider", mc_json_str(name));
 	json_array_append_new(arr, o);
 	if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &ctx->err) < 0 ||
 	    mc_oauth_token_read(ctx->st, name, &t, &ctx->err) < 0) {
 		json_object_set_new(o, "state", json_string("unknown"));
-		json_object_set_new(o, "error", json_string(ctx->err.msg));
+		json_object_set_new(o, "error", mc_json_str(ctx->err.msg));
 		cells[0] = name;
 		cells[1] = "-";
 		cells[2] = "unknown";
@@ -122,7 +123,7 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 
 			mc_format_time(t.expires_at, at, sizeof(at));
 			json_object_set_new(o, "expires_at",
-					    json_string(at));
+					    mc_json_str(at));
 		}
 	} else if (t.access_token) {
 		snprintf(left, sizeof(left), "unknown");
@@ -130,20 +131,20 @@ static int status_one(struct mc_ctx *ctx, const char *name, int64_t warn,
 	if (t.last_refresh > 0) {
 		mc_format_time(t.last_refresh, last, sizeof(last));
 		json_object_set_new(o, "last_refresh",
-				    json_string(last));
+				    mc_json_str(last));
 		json_object_set_new(o, "last_result",
-				    json_string(t.last_result ?
+				    mc_json_str(t.last_result ?
 						t.last_result : ""));
 	}
 	json_object_set_new(o, "grant",
-			    json_string(mc_oauth_grant_name(p->grant)));
-	json_object_set_new(o, "state", json_string(mc_status_name(st)));
+			    mc_json_str(mc_oauth_grant_name(p->grant)));
+	json_object_set_new(o, "state", mc_json_str(mc_status_name(st)));
 	json_object_set_new(o, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
 	json_object_set_new(o, "needs_login",
 			    json_boolean(st == MC_OAUTH_UNUSABLE &&
 					 mc_oauth_needs_user(p)));
-	json_object_set_new(o, "message", json_string(why));
+	json_object_set_new(o, "message", mc_json_str(why));
 	cells[0] = name;
 	cells[1] = mc_oauth_grant_name(p->grant);
 	cells[2] = mc_status_name(st);
@@ -208,6 +209,9 @@ static int status_run(struct mc_ctx *ctx)
 				*c = '/';
 		ctx->report.summary = mc_asprintf("oauth status: %s",
 						  nag.data ? nag.data : "");
+		/* the verdict, as job list and health give it */
+		json_object_set_new(ctx->report.doc, "status",
+				    mc_json_str(mc_status_name(worst)));
 	}
 	mc_buf_release(&nag);
 	return worst;
@@ -233,7 +237,8 @@ static const struct mc_cmd oauth_status = {
 	"when one has less than warn_before (or --warn-before) left, is "
 	"expired but can be refreshed, or a client_credentials provider "
 	"has no token yet, and 2 when one needs login or is expired with "
-	"no way to refresh it. With -o prom it gives "
+	"no way to refresh it; the JSON document's \"status\" (ok, warning, "
+	"critical) says the same. With -o prom it gives "
 	"mercury_oauth_token_expiry_timestamp_seconds{provider} and "
 	"mercury_oauth_needs_login{provider}.",
 	.opts = status_opts,
@@ -310,6 +315,7 @@ static int refresh_run(struct mc_ctx *ctx)
 	int force = mc_args_count(ctx->args, "force") > 0;
 	int notify = mc_args_count(ctx->args, "notify") > 0;
 	struct mc_oauth_env env;
+	struct mc_buf failed = { 0 };
 	size_t n = 0;
 	int worst = 0;
 
@@ -338,7 +344,7 @@ static int refresh_run(struct mc_ctx *ctx)
 		size_t np;
 		int refreshed = 0, code = 0;
 
-		json_object_set_new(o, "provider", json_string(name));
+		json_object_set_new(o, "provider", mc_json_str(name));
 		json_array_append_new(arr, o);
 		if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &e) < 0 ||
 		    mc_oauth_ensure(&env, p, within >= 0 ? within :
@@ -346,17 +352,21 @@ static int refresh_run(struct mc_ctx *ctx)
 				    &e) < 0) {
 			code = e.code ? e.code : MC_EXIT_CRITICAL;
 			json_object_set_new(o, "result", json_string("failed"));
-			json_object_set_new(o, "error", json_string(e.msg));
+			json_object_set_new(o, "error", mc_json_str(e.msg));
 			mc_buf_printf(&ctx->report.text, "%s: failed: %s\n",
 				      name, e.msg);
-			mc_log(MC_LOG_ERROR, "%s", e.msg);
+			mc_buf_printf(&failed, "%s%s", failed.len ? "; " : "",
+				      e.msg);
+			/* -q: the summary is the one line */
+			if (!ctx->quiet)
+				mc_log(MC_LOG_ERROR, "%s", e.msg);
 		} else {
 			char left[32] = "unknown";
 
 			if (t.expires_at > 0)
 				fmt_left(t.expires_at - mc_wall_now(), left,
 					 sizeof(left));
-			json_object_set_new(o, "result", json_string(refreshed ?
+			json_object_set_new(o, "result", mc_json_str(refreshed ?
 					    "refreshed" : "fresh"));
 			if (t.expires_at > 0)
 				json_object_set_new(o, "expires_in_seconds",
@@ -389,8 +399,9 @@ static int refresh_run(struct mc_ctx *ctx)
 	}
 	free(secs);
 	if (worst > 0)
-		ctx->report.summary = mc_asprintf("oauth refresh: a provider "
-						  "failed (see above)");
+		ctx->report.summary = mc_asprintf("oauth refresh: %s",
+						  failed.data);
+	mc_buf_release(&failed);
 	return worst;
 }
 
@@ -462,7 +473,7 @@ static int login_run(struct mc_ctx *ctx)
 	mc_buf_printf(&ctx->report.text, "logged in to %s: the token is valid "
 		      "for %s%s\n", p->name, left, t.refresh_token ?
 		      ", and a refresh token is held" : "");
-	json_object_set_new(ctx->report.doc, "provider", json_string(p->name));
+	json_object_set_new(ctx->report.doc, "provider", mc_json_str(p->name));
 	json_object_set_new(ctx->report.doc, "logged_in", json_true());
 	json_object_set_new(ctx->report.doc, "has_refresh_token",
 			    json_boolean(t.refresh_token != NULL));
@@ -537,6 +548,19 @@ static int state_record(struct mc_ctx *ctx)
 				ctx->correlation_id, mc_wall_now(),
 				&ctx->run_id, &ctx->err);
 	free(args);
+	/* a recorded run is a fleet member, as every other (its heartbeat;
+	 * the single-flight lock stays the state file's, lib/oauth.c) */
+	if (rc == 0 && ctx->coord == NULL) {
+		ctx->coord = mc_coord_open(ctx->conf, ctx->st,
+					   &(struct mc_coord_opts){
+						   ctx->command, &ctx->dl },
+					   &ctx->err);
+		if (ctx->coord == NULL) {
+			if (ctx->err.code == 0)
+				ctx->err.code = MC_EXIT_CONFIG;
+			return -1;
+		}
+	}
 	return rc;
 }
 
@@ -564,10 +588,23 @@ static int valid_token(struct mc_ctx *ctx, struct mc_oauth_provider **p,
 	if (state_record(ctx) < 0)
 		return -1;
 	env_init(ctx, &env);
-	if (env.http == NULL)
+	if (env.http == NULL ||
+	    mc_oauth_ensure(&env, *p, min_valid, 0, t, &refreshed,
+			    &ctx->err) < 0)
 		return -1;
-	return mc_oauth_ensure(&env, *p, min_valid, 0, t, &refreshed,
-			       &ctx->err);
+	/* The server's tokens may live less than was asked: say so rather
+	 * than promise what the token cannot keep. */
+	if (t->expires_at > 0 &&
+	    (t->expires_at - mc_wall_now()) * 1e3 < (double)min_valid) {
+		char left[32], want[32];
+
+		fmt_left(t->expires_at - mc_wall_now(), left, sizeof(left));
+		mc_format_duration(min_valid, want, sizeof(want));
+		mc_log(MC_LOG_WARN, "provider '%s': the new token is valid for "
+		       "%s only, less than --min-valid %s (the server gives "
+		       "no longer one)", (*p)->name, left, want);
+	}
+	return 0;
 }
 
 static int token_run(struct mc_ctx *ctx)
@@ -582,21 +619,22 @@ static int token_run(struct mc_ctx *ctx)
 	}
 	if (ctx->format == MC_FMT_JSON) {
 		json_object_set_new(ctx->report.doc, "provider",
-				    json_string(p->name));
+				    mc_json_str(p->name));
 		json_object_set_new(ctx->report.doc, "access_token",
-				    json_string(t.access_token));
+				    mc_json_str(t.access_token));
 		json_object_set_new(ctx->report.doc, "token_type",
-				    json_string(t.token_type ? t.token_type :
+				    mc_json_str(t.token_type ? t.token_type :
 						"Bearer"));
 		if (t.expires_at > 0) {
 			char at[40];
 
 			mc_format_time(t.expires_at, at, sizeof(at));
 			json_object_set_new(ctx->report.doc, "expires_at",
-					    json_string(at));
+					    mc_json_str(at));
 		}
-	} else {
-		/* the token alone, as scripts want it */
+	} else if (ctx->format == MC_FMT_TEXT) {
+		/* the token alone, as scripts want it; never in an exposition
+		 * or a Nagios line, which monitoring systems keep and show */
 		if (mc_write_all(stdout, t.access_token,
 				 strlen(t.access_token)) < 0 ||
 		    mc_write_all(stdout, "\n", 1) < 0)
@@ -622,12 +660,16 @@ static const struct mc_cmd oauth_token = {
 	.args = "PROVIDER",
 	.description =
 	"Prints the provider's access token alone on stdout (with -o json: "
-	"a document with access_token, token_type and expires_at), after "
+	"a document with access_token, token_type and expires_at; -o prom "
+	"and -o nagios never show it: they give the run's metrics and "
+	"UNKNOWN - no check result), after "
 	"making sure it stays valid for at least --min-valid: a token with "
-	"less left is refreshed first, single-flight as oauth refresh does. "
+	"less left is refreshed first, single-flight as oauth refresh does "
+	"(when even the new token has less left, as the server gives no "
+	"longer one, it is printed with a warning on stderr). "
 	"A fresh token is read from the state file without any request or "
-	"write (the run is recorded in the state file only when it "
-	"refreshes). A provider that needs login exits 2 naming the command to run. This "
+	"write (the run is recorded in the state file, and heartbeats in a "
+	"fleet, only when it refreshes). A provider that needs login exits 2 naming the command to run. This "
 	"and oauth exec are the only places a token ever leaves the state "
 	"file.",
 	.opts = token_opts,
@@ -688,8 +730,13 @@ static int exec_run(struct mc_ctx *ctx)
 	rc = mc_proc_run(&o, NULL, &res, &ctx->err);
 	mc_free_secret(var);
 	mc_oauth_providers_free(p, 1);
-	if (rc < 0)
+	if (rc < 0) {
+		/* 127 not found, 126 not runnable: as env(1) and job run;
+		 * nothing ran, so stdout is ours again for the error */
+		ctx->err.code = mc_proc_start_status(&ctx->err);
+		ctx->printed = 0;
 		return -1;
+	}
 	if (res.deadline || res.timed_out)
 		mc_log(MC_LOG_ERROR, "oauth exec: %s was stopped at the run's "
 		       "deadline (--timeout)", o.argv[0]);
@@ -721,11 +768,13 @@ static const struct mc_cmd oauth_exec = {
 	"its whole process tree is killed when it ends or mercuryctl is "
 	"interrupted. The exit code is the command's (128+N when signal N "
 	"ended it, 124 at the deadline); a command that cannot be started "
-	"exits 3 saying why.",
+	"exits 127 when it is not found and 126 when it cannot be run, as "
+	"env(1) does, saying why.",
 	.opts = exec_opts,
 	.needs = MC_NEED_CONFIG,	/* the state file: state_open() */
 	.min_args = 2,
 	.max_args = -1,
+	.max_before_dashdash = 1,
 	.complete_section = "oauth",
 	.run = exec_run,
 };
@@ -747,14 +796,14 @@ static int revoke_run(struct mc_ctx *ctx)
 		mc_oauth_providers_free(p, 1);
 		return -1;
 	}
-	json_object_set_new(ctx->report.doc, "provider", json_string(p->name));
+	json_object_set_new(ctx->report.doc, "provider", mc_json_str(p->name));
 	json_object_set_new(ctx->report.doc, "forgotten", json_true());
 	if (warning) {
 		mc_log(MC_LOG_WARN, "oauth revoke %s: the tokens are forgotten, "
 		       "but the server did not confirm the revocation: %s",
 		       p->name, warning);
 		json_object_set_new(ctx->report.doc, "warning",
-				    json_string(warning));
+				    mc_json_str(warning));
 		mc_buf_printf(&ctx->report.text, "%s: tokens forgotten; the "
 			      "server did not confirm the revocation\n",
 			      p->name);

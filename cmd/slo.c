@@ -125,7 +125,7 @@ static int rules_run(struct mc_ctx *ctx)
 		return -1;
 	mc_slo_rules(defs, n, &ctx->report.text);
 	json_object_set_new(ctx->report.doc, "rules",
-			    json_string(ctx->report.text.data));
+			    mc_json_str(ctx->report.text.data));
 	mc_slo_defs_free(defs, n);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* version.c - `mercuryctl version`: this build and the libraries it runs on. */
 #include "cmd.h"
 #include "curl_lazy.h"
+#include "lazylib.h"
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -14,9 +15,9 @@
 static int version_run(struct mc_ctx *ctx)
 {
 	const char *names[] = { "libcurl", "sqlite3", "jansson", "hiredis",
-				"inih", "openssl" };
+				"inih", "openssl", "c-ares", "zstd" };
 	char hiredis[32];
-	const char *vers[6];
+	const char *vers[8];
 	json_t *libs = json_object();
 
 	snprintf(hiredis, sizeof(hiredis), "%d.%d.%d", HIREDIS_MAJOR,
@@ -29,12 +30,17 @@ static int version_run(struct mc_ctx *ctx)
 	vers[3] = hiredis;		/* hiredis has no run-time version */
 	vers[4] = MC_INIH_VERSION;	/* nor has inih: the build's */
 	vers[5] = OpenSSL_version(OPENSSL_VERSION_STRING);
+	/* loaded on first use too (lib/lazylib.h) */
+	vers[6] = mc_lazy_ready(MC_LAZY_ARES, NULL) == 0 ? ares_version(NULL) :
+		  "not loadable";
+	vers[7] = mc_lazy_ready(MC_LAZY_ZSTD, NULL) == 0 ?
+		  ZSTD_versionString() : "not loadable";
 	mc_buf_printf(&ctx->report.text, "mercuryctl %s\n", MC_VERSION);
 	for (size_t i = 0; i < MC_ARRAY_LEN(names); i++) {
 		mc_buf_printf(&ctx->report.text, "  %-8s %s\n", names[i], vers[i]);
-		json_object_set_new(libs, names[i], json_string(vers[i]));
+		mc_json_set(libs, names[i], mc_json_str(vers[i]));
 	}
-	json_object_set_new(ctx->report.doc, "version", json_string(MC_VERSION));
+	json_object_set_new(ctx->report.doc, "version", mc_json_str(MC_VERSION));
 	json_object_set_new(ctx->report.doc, "libraries", libs);
 	return 0;
 }

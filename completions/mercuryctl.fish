@@ -186,7 +186,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-mo
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l keep-within -x -d 'Keep every backup within DURATION of the newest one'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l dry-run -d 'Show what would be kept (and why) and removed; change nothing'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl backup prune"' -l dest -r -a '(__fish_complete_directories)' -d 'The backup directory (default [backup] dir); a relative DIR is taken from the current directory'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND (e.g. health, "breaker reset")'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l command -x -d 'Only runs of COMMAND and its subcommands (e.g. job, "dlq replay")'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -l since -x -d 'Only runs started within DURATION'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl history"' -s n -l limit -x -d 'Show at most N runs (default 20; 1 to 1000000)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl breaker"' -f -a list -d 'List the circuit breakers and their states'

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "alert.h"
 #include "coord.h"
+#include "json.h"
 #include "log.h"
 
 #define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
@@ -205,18 +206,11 @@ static int log_delivery(struct mc_state *st, int64_t run_id, double now,
 		sqlite3_bind_double(s, 12, d->latency_ms);
 	else
 		sqlite3_bind_null(s, 12);
-	if (d->message)
-		sqlite3_bind_text(s, 13, d->message, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 13);
-	sqlite3_bind_text(s, 14, a->correlation_id ? a->correlation_id : "",
-			  -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	mc_state_bind_text(s, 13, d->message);
+	mc_state_bind_text(s, 14, a->correlation_id ? a->correlation_id : "");
+	rc = mc_state_exec_stmt(st, s, what, err);
 	free(summary);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
+	return rc;
 }
 
 static const char *const json_headers[] = {
@@ -317,6 +311,29 @@ static int prepare(const struct mc_alert_env *env, struct mc_coord *co,
 	return 1;
 }
 
+/* Every outcome in the alert log, in one transaction; a resolve is logged
+ * at the severity it resolved. */
+static int log_deliveries(const struct mc_alert_env *env,
+			  const struct mc_alert *a, const struct mc_delivery *d,
+			  const struct slot *sl, size_t n, double now,
+			  struct mc_err *err)
+{
+	if (mc_state_begin(env->st, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int sev = a->action == MC_ACT_RESOLVE &&
+			  sl[i].open_severity >= 0 ?
+			  sl[i].open_severity : a->severity;
+
+		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
+				 err) < 0) {
+			mc_state_rollback(env->st);
+			return -1;
+		}
+	}
+	return mc_state_commit(env->st, err);
+}
+
 int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 		     const struct mc_webhook *whs, size_t n,
 		     struct mc_delivery **out, struct mc_err *err)
@@ -404,20 +421,7 @@ int mc_alert_deliver(const struct mc_alert_env *env, const struct mc_alert *a,
 					  err) < 0)
 			goto out;
 
-	if (mc_state_begin(env->st, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		int sev = a->action == MC_ACT_RESOLVE &&
-			  sl[i].open_severity >= 0 ?
-			  sl[i].open_severity : a->severity;
-
-		if (log_delivery(env->st, env->run_id, now, a, &d[i], sev,
-				 err) < 0) {
-			mc_state_rollback(env->st);
-			goto out;
-		}
-	}
-	if (mc_state_commit(env->st, err) < 0)
+	if (log_deliveries(env, a, d, sl, n, now, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -478,8 +482,7 @@ static void alert_log_row(sqlite3_stmt *s, void *element, void *ctx)
 	e->result = mc_state_column_dup(s, 7);
 	e->attempts = sqlite3_column_int(s, 8);
 	e->http_status = sqlite3_column_int64(s, 9);
-	e->latency_ms = sqlite3_column_type(s, 10) == SQLITE_NULL ?
-			-1 : sqlite3_column_double(s, 10);
+	e->latency_ms = mc_state_column_or(s, 10, -1);
 	e->message = mc_state_column_dup(s, 11);
 	e->correlation_id = mc_state_column_dup(s, 12);
 }
@@ -503,32 +506,20 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 		     size_t limit, struct mc_alert_log **out, size_t *n,
 		     struct mc_err *err)
 {
-	static const char what[] = "cannot read the alert log";
-	sqlite3_stmt *s;
 	void *rows;
+	int rc = mc_state_recent(st, "SELECT ts, webhook, action, severity,"
+				 " summary, source, dedup_key, result,"
+				 " attempts, http_status, latency_ms, message,"
+				 " correlation_id FROM alert_log"
+				 " WHERE ts >= ?2 AND (?1 IS NULL OR webhook = ?1)"
+				 " ORDER BY ts DESC, id DESC LIMIT ?3", webhook,
+				 since, limit < INT64_MAX ? (int64_t)limit : 0,
+				 sizeof(struct mc_alert_log), alert_log_row,
+				 alert_log_release, &rows, n,
+				 "cannot read the alert log", err);
 
-	*out = NULL;
-	*n = 0;
-	if (mc_state_prepare(st, "SELECT ts, webhook, action, severity,"
-			     " summary, source, dedup_key, result, attempts,"
-			     " http_status, latency_ms, message,"
-			     " correlation_id FROM alert_log"
-			     " WHERE ts >= ?1 AND (?2 IS NULL OR webhook = ?2)"
-			     " ORDER BY ts DESC, id DESC LIMIT ?3", &s, what,
-			     err) < 0)
-		return -1;
-	sqlite3_bind_double(s, 1, since);
-	sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ?
-			   (sqlite3_int64)limit : -1);	/* -1: no limit */
-	if (webhook)
-		sqlite3_bind_text(s, 2, webhook, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, 2);
-	if (mc_state_collect(st, s, sizeof(struct mc_alert_log), alert_log_row,
-			     NULL, alert_log_release, &rows, n, what, err) < 0)
-		return -1;
 	*out = rows;
-	return 0;
+	return rc;
 }
 
 void mc_alert_history_free(struct mc_alert_log *l, size_t n)
@@ -544,17 +535,17 @@ json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)
 		json_t *x = json_object();
 
 		json_object_set_new(x, "type",
-				    json_string(mc_webhook_type_name(d[i].wh->type)));
+				    mc_json_str(mc_webhook_type_name(d[i].wh->type)));
 		json_object_set_new(x, "result",
-				    json_string(mc_delivery_result_name(d[i].result)));
+				    mc_json_str(mc_delivery_result_name(d[i].result)));
 		json_object_set_new(x, "attempts", json_integer(d[i].attempts));
 		json_object_set_new(x, "http_status", d[i].http_status > 0 ?
 				    json_integer(d[i].http_status) : json_null());
 		json_object_set_new(x, "latency_ms", d[i].attempts > 0 ?
 				    json_real(d[i].latency_ms) : json_null());
 		json_object_set_new(x, "message", d[i].message ?
-				    json_string(d[i].message) : json_null());
-		json_object_set_new(o, d[i].wh->name, x);
+				    mc_json_str(d[i].message) : json_null());
+		mc_json_set(o, d[i].wh->name, x);
 	}
 	return o;
 }

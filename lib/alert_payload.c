@@ -231,7 +231,7 @@ static void set_text(json_t *obj, const char *key, const char *s, size_t max)
 {
 	char *t = mc_utf8_truncate(s ? s : "", max);
 
-	json_object_set_new(obj, key, json_string(t));
+	mc_json_set(obj, key, mc_json_str(t));
 	free(t);
 }
 
@@ -240,7 +240,7 @@ static void set_time(json_t *obj, const char *key, double wall)
 	char ts[40];
 
 	mc_format_time(wall, ts, sizeof(ts));
-	json_object_set_new(obj, key, json_string(ts));
+	mc_json_set(obj, key, mc_json_str(ts));
 }
 
 static int effective_severity(const struct mc_alert *a, int open_severity)
@@ -276,8 +276,8 @@ static json_t *labels_object(const struct mc_alert *a)
 	json_t *o = json_object();
 
 	for (size_t i = 0; i < a->n_labels; i++)
-		json_object_set_new(o, a->labels[i].key,
-				    json_string(a->labels[i].value));
+		mc_json_set(o, a->labels[i].key,
+			    mc_json_str(a->labels[i].value));
 	return o;
 }
 
@@ -383,14 +383,14 @@ static json_t *discord_payload(const struct mc_alert *a, int sev, double now)
 	json_object_set_new(doc, "allowed_mentions",
 			    json_pack("{s:[]}", "parse"));
 	tt = mc_utf8_truncate(t, MC_LIMIT_DISCORD_TITLE);
-	json_object_set_new(embed, "title", json_string(tt));
+	json_object_set_new(embed, "title", mc_json_str(tt));
 	used += mc_utf8_chars(tt);
 	free(tt);
 	json_object_set_new(embed, "color", json_integer(discord_color(a, sev)));
 	set_time(embed, "timestamp", now);
 
-	f = json_pack("{s:s, s:s, s:b}", "name", "severity", "value",
-		      mc_severity_name(sev), "inline", 1);
+	f = json_pack("{s:s, s:o, s:b}", "name", "severity", "value",
+		      mc_json_str(mc_severity_name(sev)), "inline", 1);
 	json_array_append_new(fields, f);
 	f = json_pack("{s:s, s:b}", "name", "source", "inline", 1);
 	set_text(f, "value", a->source, 200);
@@ -437,7 +437,7 @@ static json_t *details_object(const struct mc_alert *a)
 		set_text(d, "description", a->description, MC_LIMIT_TEXT);
 	json_object_set_new(d, "labels", labels_object(a));
 	json_object_set_new(d, "correlation_id",
-			    json_string(a->correlation_id ? a->correlation_id :
+			    mc_json_str(a->correlation_id ? a->correlation_id :
 					""));
 	json_object_set_new(d, "test", json_boolean(a->action == MC_ACT_TEST));
 	return d;
@@ -462,18 +462,18 @@ static json_t *pagerduty_payload(const struct mc_webhook *wh,
 	char *key = pd_dedup_key(a->dedup_key), *t;
 
 	json_object_set_new(doc, "routing_key",
-			    json_string(wh->routing_key ? wh->routing_key : ""));
+			    mc_json_str(wh->routing_key ? wh->routing_key : ""));
 	json_object_set_new(doc, "event_action",
-			    json_string(a->action == MC_ACT_RESOLVE ? "resolve" :
+			    mc_json_str(a->action == MC_ACT_RESOLVE ? "resolve" :
 					"trigger"));
-	json_object_set_new(doc, "dedup_key", json_string(key));
+	json_object_set_new(doc, "dedup_key", mc_json_str(key));
 	json_object_set_new(doc, "client", json_string("mercuryctl"));
 	t = a->action == MC_ACT_TEST ? mc_asprintf("[TEST] %s", a->summary) :
 	    mc_strdup(a->summary);
 	set_text(p, "summary", t, MC_LIMIT_PD_SUMMARY);
 	set_text(p, "source", a->source, 255);
 	/* PagerDuty's severities are critical, error, warning, info. */
-	json_object_set_new(p, "severity", json_string(mc_severity_name(sev)));
+	json_object_set_new(p, "severity", mc_json_str(mc_severity_name(sev)));
 	set_time(p, "timestamp", now);
 	json_object_set_new(p, "custom_details", details_object(a));
 	json_object_set_new(doc, "payload", p);
@@ -494,10 +494,10 @@ static json_t *alertmanager_alert(const struct mc_alert *a, int sev,
 		json_object_set_new(labels, "alertname",
 				    json_string("mercuryctl"));
 	json_object_set_new(labels, "severity",
-			    json_string(mc_severity_name(sev)));
+			    mc_json_str(mc_severity_name(sev)));
 	if (json_object_get(labels, "source") == NULL)
-		json_object_set_new(labels, "source", json_string(a->source));
-	json_object_set_new(labels, "dedup_key", json_string(a->dedup_key));
+		json_object_set_new(labels, "source", mc_json_str(a->source));
+	json_object_set_new(labels, "dedup_key", mc_json_str(a->dedup_key));
 	if (a->action == MC_ACT_TEST)
 		json_object_set_new(labels, "mercury_test",
 				    json_string("true"));
@@ -505,7 +505,7 @@ static json_t *alertmanager_alert(const struct mc_alert *a, int sev,
 	if (a->description)
 		set_text(ann, "description", a->description, MC_LIMIT_TEXT);
 	json_object_set_new(ann, "correlation_id",
-			    json_string(a->correlation_id ? a->correlation_id :
+			    mc_json_str(a->correlation_id ? a->correlation_id :
 					""));
 	json_object_set_new(alert, "labels", labels);
 	json_object_set_new(alert, "annotations", ann);
@@ -522,7 +522,7 @@ static json_t *alertmanager_alert(const struct mc_alert *a, int sev,
 	}
 	if (a->generator_url)
 		json_object_set_new(alert, "generatorURL",
-				    json_string(a->generator_url));
+				    mc_json_str(a->generator_url));
 	return alert;
 }
 
@@ -558,27 +558,27 @@ static json_t *mercury_payload(const struct mc_webhook *wh,
 
 	json_object_set_new(doc, "schema", json_string("mercury.alert/v1"));
 	json_object_set_new(doc, "action",
-			    json_string(mc_alert_action_name(a->action)));
+			    mc_json_str(mc_alert_action_name(a->action)));
 	json_object_set_new(doc, "test", json_boolean(a->action == MC_ACT_TEST));
 	/* null: a resolve whose severity is not known (--no-dedup) */
 	json_object_set_new(doc, "severity", sev >= 0 ?
-			    json_string(mc_severity_name(sev)) : json_null());
+			    mc_json_str(mc_severity_name(sev)) : json_null());
 	set_text(doc, "summary", a->summary, MC_LIMIT_TEXT);
 	if (a->description)
 		set_text(doc, "description", a->description, MC_LIMIT_TEXT);
 	else
 		json_object_set_new(doc, "description", json_null());
-	json_object_set_new(doc, "source", json_string(a->source));
+	json_object_set_new(doc, "source", mc_json_str(a->source));
 	json_object_set_new(doc, "labels", labels_object(a));
-	json_object_set_new(doc, "dedup_key", json_string(a->dedup_key));
+	json_object_set_new(doc, "dedup_key", mc_json_str(a->dedup_key));
 	json_object_set_new(doc, "correlation_id",
-			    json_string(a->correlation_id ? a->correlation_id :
+			    mc_json_str(a->correlation_id ? a->correlation_id :
 					""));
-	json_object_set_new(doc, "webhook", json_string(wh->name));
+	json_object_set_new(doc, "webhook", mc_json_str(wh->name));
 	set_time(doc, "timestamp", now);
 	set_time(doc, "started_at", a->started > 0 ? a->started : now);
 	json_object_set_new(doc, "generator_url",
-			    a->generator_url ? json_string(a->generator_url) :
+			    a->generator_url ? mc_json_str(a->generator_url) :
 			    json_null());
 	return doc;
 }

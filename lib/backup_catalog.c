@@ -20,7 +20,6 @@ static int add(struct mc_state *st, const struct mc_bk_manifest *m,
 	       const char *dir, int64_t run_id, int replace, struct mc_err *err)
 {
 	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (mc_state_prepare(st, replace ?
 			     "INSERT INTO backups (id, dir, created, files, "
@@ -49,10 +48,7 @@ static int add(struct mc_state *st, const struct mc_bk_manifest *m,
 		sqlite3_bind_text(s, 9, m->correlation_id, -1, SQLITE_STATIC);
 	if (run_id)
 		sqlite3_bind_int64(s, 10, run_id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = mc_state_sqlerr(st, err, "backup catalogue");
-	sqlite3_finalize(s);
-	return rc;
+	return mc_state_exec_stmt(st, s, "backup catalogue", err);
 }
 
 int mc_bk_catalog_add(struct mc_state *st, const struct mc_bk_manifest *m,
@@ -90,9 +86,7 @@ int mc_bk_catalog_verified(struct mc_state *st,
 		sqlite3_bind_text(s, 4, msg, -1, SQLITE_STATIC);
 	if (restore_test && r->ok)
 		sqlite3_bind_double(s, 5, r->restore_seconds);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = mc_state_sqlerr(st, err, "backup catalogue");
-	sqlite3_finalize(s);
+	rc = mc_state_exec_stmt(st, s, "backup catalogue", err);
 	free(msg);
 	return rc;
 }
@@ -101,17 +95,13 @@ int mc_bk_catalog_removed(struct mc_state *st, const char *id,
 			  struct mc_err *err)
 {
 	sqlite3_stmt *s;
-	int rc = 0;
 
 	if (mc_state_prepare(st, "UPDATE backups SET removed = ? WHERE id = ?",
 			     &s, "backup catalogue", err) < 0)
 		return -1;
 	sqlite3_bind_double(s, 1, mc_wall_now());
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = mc_state_sqlerr(st, err, "backup catalogue");
-	sqlite3_finalize(s);
-	return rc;
+	return mc_state_exec_stmt(st, s, "backup catalogue", err);
 }
 
 int mc_bk_catalog_get(struct mc_state *st, const char *id,

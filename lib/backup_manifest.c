@@ -8,6 +8,7 @@
  * document, written compact with sorted keys) catches an edited manifest.
  */
 #include "backup.h"
+#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -152,22 +153,22 @@ static json_t *file_json(const struct mc_bk_file *f)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "path", json_string(f->path));
+	json_object_set_new(o, "path", mc_json_str(f->path));
 	json_object_set_new(o, "original", f->original ?
-			    json_string(f->original) : json_null());
+			    mc_json_str(f->original) : json_null());
 	if (f->source)
-		json_object_set_new(o, "source", json_string(f->source));
-	json_object_set_new(o, "kind", json_string(mc_bk_kind_name(f->kind)));
+		json_object_set_new(o, "source", mc_json_str(f->source));
+	json_object_set_new(o, "kind", mc_json_str(mc_bk_kind_name(f->kind)));
 	json_object_set_new(o, "mode", json_integer(f->mode & 07777));
 	json_object_set_new(o, "size", json_integer((json_int_t)f->size));
 	json_object_set_new(o, "stored_size",
 			    json_integer((json_int_t)f->stored_size));
 	json_object_set_new(o, "compression",
-			    json_string(f->zstd ? "zstd" : "none"));
+			    mc_json_str(f->zstd ? "zstd" : "none"));
 	json_object_set_new(o, "sqlite", json_boolean(f->sqlite));
-	json_object_set_new(o, "sha256", json_string(f->sha256));
+	json_object_set_new(o, "sha256", mc_json_str(f->sha256));
 	json_object_set_new(o, "sha256_original",
-			    json_string(f->sha256_original));
+			    mc_json_str(f->sha256_original));
 	return o;
 }
 
@@ -179,22 +180,22 @@ char *mc_bk_manifest_dump(const struct mc_bk_manifest *m)
 
 	mc_format_time(m->created, created, sizeof(created));
 	json_object_set_new(doc, "format", json_integer(m->format));
-	json_object_set_new(doc, "id", json_string(m->id));
-	json_object_set_new(doc, "created", json_string(created));
-	json_object_set_new(doc, "host", json_string(m->host ? m->host : ""));
+	json_object_set_new(doc, "id", mc_json_str(m->id));
+	json_object_set_new(doc, "created", mc_json_str(created));
+	json_object_set_new(doc, "host", mc_json_str(m->host ? m->host : ""));
 	json_object_set_new(doc, "tool_version",
-			    json_string(m->tool_version ? m->tool_version : ""));
-	json_object_set_new(doc, "note", m->note ? json_string(m->note) :
+			    mc_json_str(m->tool_version ? m->tool_version : ""));
+	json_object_set_new(doc, "note", m->note ? mc_json_str(m->note) :
 			    json_null());
 	json_object_set_new(doc, "correlation_id", m->correlation_id ?
-			    json_string(m->correlation_id) : json_null());
+			    mc_json_str(m->correlation_id) : json_null());
 	json_object_set_new(doc, "duration_ms",
 			    json_integer((json_int_t)(m->duration * 1e3 + 0.5)));
 	for (size_t i = 0; i < m->n_files; i++)
 		json_array_append_new(files, file_json(&m->files[i]));
 	json_object_set_new(doc, "files", files);
 	doc_checksum(doc, sum);
-	json_object_set_new(doc, "checksum", json_string(sum));
+	json_object_set_new(doc, "checksum", mc_json_str(sum));
 	s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);
 	return s;

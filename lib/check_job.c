@@ -11,7 +11,8 @@
 
 static const struct mc_conf_key job_keys[] = {
 	{ .name = "job", .type = MC_CT_STRING, .flags = MC_CK_REQUIRED,
-	  .help = "the [job \"NAME\"] whose verdict the check gives: overdue, "
+	  .help = "the job whose verdict the check gives (a [job \"NAME\"], "
+		  "or one run by name with its command after --): overdue, "
 		  "running past its timeout or failed is critical, an "
 		  "interrupted last run warns" },
 	{ .name = NULL },
@@ -22,33 +23,28 @@ static void run_job(const struct mc_check *c, const struct mc_health_env *env,
 		    struct mc_check_result *r)
 {
 	const char *name = mc_conf_str(c->sec, "job");
-	const struct mc_conf_section *s = mc_conf_find(env->conf, "job", name);
-	struct mc_job_def def;
+	struct mc_job_def *def = NULL;
+	size_t n = 0;
 	struct mc_job_status st;
 	struct mc_err e = { 0 };
-	const char *key = NULL;
-	char why[256];
 	char *m;
 
-	if (s == NULL) {
-		mc_check_set(r, MC_ST_UNKNOWN, "no [job \"%s\"] is configured",
-			     name);
-		return;
-	}
-	if (mc_job_def_from_section(s, &def, &key, why, sizeof(why)) < 0) {
-		mc_check_set(r, MC_ST_UNKNOWN, "[job \"%s\"] %s", name, why);
-		return;
-	}
-	if (mc_job_evaluate(env->st, &def, mc_wall_now(), &st, &e) < 0) {
+	/* a [job] section, or a job known by its runs (job run NAME -- ...) */
+	if (mc_job_select_known(env->conf, env->st, &name, 1, &def, &n,
+				&e) < 0) {
 		mc_check_set(r, MC_ST_UNKNOWN, "%s", e.msg);
-		mc_job_def_release(&def);
 		return;
 	}
-	m = mc_job_escape(st.message, strlen(st.message));
+	if (mc_job_evaluate(env->st, &def[0], mc_wall_now(), &st, &e) < 0) {
+		mc_check_set(r, MC_ST_UNKNOWN, "%s", e.msg);
+		mc_job_defs_free(def, n);
+		return;
+	}
+	m = mc_utf8_clean(st.message);	/* escaped where it is shown */
 	mc_check_set(r, st.status, "job %s: %s", name, m);
 	free(m);
 	mc_job_status_release(&st);
-	mc_job_def_release(&def);
+	mc_job_defs_free(def, n);
 }
 
 const struct mc_check_type mc_check_job = {

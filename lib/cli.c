@@ -297,6 +297,7 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 
 		if (!end_opts && strcmp(arg, "--") == 0) {
 			end_opts = 1;
+			a->n_before_dashdash = a->n_pos;
 			continue;
 		}
 		if (!end_opts && arg[0] == '-' && arg[1] != '\0') {
@@ -328,6 +329,8 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 		}
 		a->pos[a->n_pos++] = arg;
 	}
+	if (!end_opts)
+		a->n_before_dashdash = a->n_pos;
 	a->cmd = a->path[a->depth - 1];
 	if (a->help || mc_args_count(a, "version"))
 		return 0;
@@ -355,6 +358,13 @@ int mc_cli_parse(const struct mc_cmd *root, int argc, char **argv,
 	if (a->cmd->max_args >= 0 && a->n_pos > a->cmd->max_args) {
 		usage_err(err, a->path, a->depth, "unexpected argument '%s'",
 			  a->pos[a->cmd->max_args]);
+		goto fail;
+	}
+	if (a->cmd->max_before_dashdash > 0 &&
+	    a->n_before_dashdash > a->cmd->max_before_dashdash) {
+		usage_err(err, a->path, a->depth, "unexpected argument '%s' "
+			  "(a command to run goes after --)",
+			  a->pos[a->cmd->max_before_dashdash]);
 		goto fail;
 	}
 	if (a->cmd->arg_choices) {
@@ -507,6 +517,23 @@ static void opt_left(struct mc_buf *b, const struct mc_opt *o)
 		mc_buf_printf(b, " %s", o->arg);
 }
 
+/* Columns of a listing's left side ("-c, --config FILE", a command's
+ * name); its right side starts two columns further. */
+#define HELP_LEFT 28
+
+/* "  LEFT" padded to the right side's column, or on a line of its own
+ * when it leaves no room there: the right side then starts at that
+ * column of the next line. */
+static void help_left(FILE *f, const char *left)
+{
+	size_t w = mc_utf8_width(left);
+
+	if (w < HELP_LEFT)
+		fprintf(f, "  %s%*s", left, (int)(HELP_LEFT - w), "");
+	else
+		fprintf(f, "  %s\n  %*s", left, HELP_LEFT, "");
+}
+
 static void print_opts(FILE *f, const char *title, const struct mc_opt *o)
 {
 	int any = 0;
@@ -519,10 +546,8 @@ static void print_opts(FILE *f, const char *title, const struct mc_opt *o)
 		if (!any++)
 			fprintf(f, "\n%s:\n", title);
 		opt_left(&b, &o[i]);
-		if (b.len < 28)
-			fprintf(f, "  %-28s%s", b.data, o[i].help);
-		else
-			fprintf(f, "  %s\n  %-28s%s", b.data, "", o[i].help);
+		help_left(f, b.data);
+		fputs(o[i].help, f);
 		if (o[i].type == MC_ARG_ENUM && o[i].choices)
 			fprintf(f, " (%s)", o[i].choices);
 		fputc('\n', f);
@@ -590,9 +615,10 @@ void mc_cli_help(FILE *f, const struct mc_cmd *root,
 		print_opts(f, "Options", cmd->opts);
 	if (cmd->subs) {
 		fprintf(f, "\n%s:\n", depth == 1 ? "Commands" : "Subcommands");
-		for (size_t i = 0; cmd->subs[i]; i++)
-			fprintf(f, "  %-28s%s\n", cmd->subs[i]->name,
-				cmd->subs[i]->summary);
+		for (size_t i = 0; cmd->subs[i]; i++) {
+			help_left(f, cmd->subs[i]->name);
+			fprintf(f, "%s\n", cmd->subs[i]->summary);
+		}
 	}
 	/* The global options once, in the root's help: a command's help
 	 * shows its own and points there. */
@@ -1028,26 +1054,30 @@ static const char fish_body[] =
 "end\n"
 "\n";
 
+/* bash and zsh: the same tables of words, options, values and names,
+ * declared with each shell's keyword, then the function that reads them. */
+static const struct {
+	const char *name, *first, *declare;
+	walk_fn entry;
+	const char *body;
+} assoc_shells[] = {
+	{ "bash", "", "declare", bash_entry, bash_body },
+	{ "zsh", "#compdef mercuryctl\n", "typeset", zsh_entry, zsh_body },
+};
+
 int mc_cli_completion(FILE *f, const struct mc_cmd *root, const char *shell)
 {
 	const struct mc_cmd *path[MC_CLI_DEPTH] = { root };
 
-	if (strcmp(shell, "bash") == 0) {
-		fprintf(f, "# bash completion for mercuryctl "
-			"(generated from its command table)\n"
-			"declare -gA _mercuryctl_words _mercuryctl_opts "
-			"_mercuryctl_values _mercuryctl_names\n");
-		walk(f, path, 1, bash_entry);
-		fputs(bash_body, f);
-		return 0;
-	}
-	if (strcmp(shell, "zsh") == 0) {
-		fprintf(f, "#compdef mercuryctl\n# zsh completion for mercuryctl "
-			"(generated from its command table)\n"
-			"typeset -gA _mercuryctl_words _mercuryctl_opts "
-			"_mercuryctl_values _mercuryctl_names\n");
-		walk(f, path, 1, zsh_entry);
-		fputs(zsh_body, f);
+	for (size_t i = 0; i < MC_ARRAY_LEN(assoc_shells); i++) {
+		if (strcmp(shell, assoc_shells[i].name) != 0)
+			continue;
+		fprintf(f, "%s# %s completion for mercuryctl (generated from "
+			"its command table)\n%s -gA _mercuryctl_words "
+			"_mercuryctl_opts _mercuryctl_values _mercuryctl_names\n",
+			assoc_shells[i].first, shell, assoc_shells[i].declare);
+		walk(f, path, 1, assoc_shells[i].entry);
+		fputs(assoc_shells[i].body, f);
 		return 0;
 	}
 	if (strcmp(shell, "fish") == 0) {

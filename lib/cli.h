@@ -71,6 +71,9 @@ struct mc_cmd {
 	unsigned needs;
 	int min_args;
 	int max_args;			/* -1: no limit */
+	int max_before_dashdash;	/* > 0: at most this many before "--"
+					   (the rest, a command to run, only
+					   after it) */
 	const char *arg_choices;	/* positional args from a fixed set:
 					   "bash|zsh|fish" */
 	const char *complete_section;	/* positional args name config
@@ -82,6 +85,10 @@ struct mc_cmd {
 					   `mercuryctl COMPLETE_CMD` prints
 					   ("breaker list --names") */
 	int (*run)(struct mc_ctx *ctx);	/* NULL: needs a subcommand */
+	/* NULL, or called once the configuration is loaded and before the
+	 * state file is opened: starts work that can overlap the opening
+	 * (mc_http_warm() when the run will make HTTP requests). */
+	void (*warm)(const struct mc_ctx *ctx);
 };
 
 struct mc_optval {
@@ -105,6 +112,8 @@ struct mc_args {
 	int help;			/* -h/--help given */
 	char **pos;			/* positional arguments (borrowed) */
 	int n_pos;
+	int n_before_dashdash;		/* how many came before "--"; all of
+					   them (n_pos) when none was given */
 	char **secrets;			/* copies of MC_OPTF_SECRET values,
 					   owned, wiped on free */
 	size_t n_secrets;

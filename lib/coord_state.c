@@ -143,12 +143,8 @@ static int st_dedup_claim(struct mc_coord *co, const char *scope,
 			  SQLITE_TRANSIENT);
 	sqlite3_bind_double(s, 5, now);
 	sqlite3_bind_double(s, 6, lease);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		goto fail;
-	}
 	if (mc_state_commit(st, err) < 0)
 		goto out;
 	c->active = 1;
@@ -215,12 +211,8 @@ static int st_dedup_settle(struct mc_coord *co, const char *scope,
 		else
 			sqlite3_bind_double(s, 7, c->prev_lease);
 	}
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
 	c->active = 0;
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 static int st_lock_take(struct mc_coord *c, const char *name, int64_t wait_ms,

@@ -70,7 +70,7 @@ static void json_escape(struct mc_buf *b, const unsigned char *p, size_t n,
 	}
 }
 
-static void json_string(struct mc_buf *b, const char *s)
+static void json_put_string(struct mc_buf *b, const char *s)
 {
 	mc_buf_add(b, "\"", 1);
 	json_escape(b, (const unsigned char *)s, strlen(s), 0);
@@ -226,7 +226,7 @@ static void set_member(const struct mc_json_member *w, const char *value,
 	}
 	if (ins->len > 0)
 		mc_buf_add(ins, ",", 1);
-	json_string(ins, w->name);
+	json_put_string(ins, w->name);
 	mc_buf_add(ins, ":", 1);
 	mc_buf_puts(ins, value);
 }
@@ -264,7 +264,7 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 			&count, why, sizeof(why)) < 0) {
 		char *reason = mc_asprintf("bad %s: %s", w[0].name, why);
 
-		json_string(&v, reason);
+		json_put_string(&v, reason);
 		free(reason);
 		fate = MC_DLQ_DEAD;
 	} else if (count >= max_retries) {
@@ -272,7 +272,7 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 
 		snprintf(reason, sizeof(reason), "max_retries exceeded (%lld)",
 			 max_retries);
-		json_string(&v, reason);
+		json_put_string(&v, reason);
 		fate = MC_DLQ_DEAD;
 	} else {
 		fate = MC_DLQ_TARGET;
@@ -289,13 +289,13 @@ enum mc_dlq_fate mc_dlq_transform(const char *msg, size_t len,
 		if (!mc_streq(w[0].name, "replayed_at")) {
 			mc_format_time(now, ts, sizeof(ts));
 			mc_buf_reset(&v);
-			json_string(&v, ts);
+			json_put_string(&v, ts);
 			set_member(&w[1], v.data, &ins, e, &ne);
 		}
 		/* no cid: correlation_id is left as it is */
 		if (cid != NULL && !mc_streq(w[0].name, "correlation_id")) {
 			mc_buf_reset(&v);
-			json_string(&v, cid);
+			json_put_string(&v, cid);
 			set_member(&w[2], v.data, &ins, e, &ne);
 		}
 	}

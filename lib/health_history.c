@@ -276,21 +276,21 @@ static json_t *check_json(const struct mc_check_history *h, size_t width)
 	json_t *o = json_object(), *buckets = json_array();
 	char ts[40];
 
-	json_object_set_new(o, "type", json_string(h->type ? h->type : ""));
+	json_object_set_new(o, "type", mc_json_str(h->type ? h->type : ""));
 	json_object_set_new(o, "samples", json_integer((json_int_t)h->samples));
 	json_object_set_new(o, "uptime_pct", json_real(h->uptime_pct));
 	json_object_set_new(o, "transitions",
 			    json_integer((json_int_t)h->transitions));
-	json_object_set_new(o, "current", json_string(
+	json_object_set_new(o, "current", mc_json_str(
 		mc_status_name(h->current)));
 	if (h->last_failure_status) {
 		json_t *f = json_object();
 
 		mc_format_time(h->last_failure_ts, ts, sizeof(ts));
-		json_object_set_new(f, "ts", json_string(ts));
+		json_object_set_new(f, "ts", mc_json_str(ts));
 		json_object_set_new(f, "status",
-				    json_string(h->last_failure_status));
-		json_object_set_new(f, "message", json_string(
+				    mc_json_str(h->last_failure_status));
+		json_object_set_new(f, "message", mc_json_str(
 			h->last_failure_msg ? h->last_failure_msg : ""));
 		json_object_set_new(o, "last_failure", f);
 	} else {
@@ -298,11 +298,11 @@ static json_t *check_json(const struct mc_check_history *h, size_t width)
 	}
 	for (size_t i = 0; i < width; i++)
 		json_array_append_new(buckets, h->buckets[i] < 0 ? json_null() :
-				      json_string(mc_status_name(
+				      mc_json_str(mc_status_name(
 					      h->buckets[i])));
 	json_object_set_new(o, "buckets", buckets);
 	json_object_set_new(o, "sparkline",
-			    json_string(h->sparkline ? h->sparkline : ""));
+			    mc_json_str(h->sparkline ? h->sparkline : ""));
 	return o;
 }
 
@@ -364,8 +364,8 @@ void mc_health_history_report(const struct mc_check_history *h, size_t n,
 
 	mc_report_span(r, since, now);
 	for (size_t i = 0; i < n; i++)
-		json_object_set_new(checks, h[i].name,
-				    check_json(&h[i], width));
+		mc_json_set(checks, h[i].name,
+			    check_json(&h[i], width));
 	json_object_set_new(r->doc, "checks", checks);
 
 	if (n == 0) {

@@ -63,8 +63,9 @@ static void plugin_perf(const struct mc_check_result *res, const char *label,
 		char *l = mc_prom_label(pf[i].label), *u = mc_prom_label(pf[i].uom);
 		char *labels = mc_asprintf("check=\"%s\",label=\"%s\",uom=\"%s\"",
 					   label, l, u);
-		json_t *po = json_pack("{s:s, s:s}", "label", pf[i].label,
-				       "uom", pf[i].uom);
+		json_t *po = json_pack("{s:o, s:o}",
+				       "label", mc_json_str(pf[i].label),
+				       "uom", mc_json_str(pf[i].uom));
 
 		json_object_set_new(po, "value", isnan(pf[i].value) ?
 				    json_null() : json_real(pf[i].value));
@@ -148,6 +149,36 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 	return mc_buf_steal(&line);
 }
 
+/* A check's own perfdata: its latency, and the value it measured with
+ * its unit and thresholds. */
+static void check_perf(struct mc_buf *perf, const struct mc_check_result *res)
+{
+	const struct mc_check *c = res->check;
+	char w[48], k[48], *suffix;
+
+	mc_buf_puts(perf, " ");
+	mc_perf_label(perf, c->name, "_latency");
+	mc_buf_printf(perf, "=%.3fms", res->latency_ms);
+	if (!res->has_value)
+		return;
+	suffix = res->value_name ? mc_asprintf("_%s", res->value_name) :
+		 mc_strdup("");
+	mc_buf_puts(perf, " ");
+	mc_perf_label(perf, c->name, suffix);
+	free(suffix);
+
+	mc_range_format(&c->warn, w, sizeof(w));
+	mc_range_format(&c->crit, k, sizeof(k));
+	if (mc_streq(res->unit, "%"))
+		mc_buf_printf(perf, "=%.2f%%;%s;%s;0;100", res->value, w, k);
+	else if (*w || *k)
+		mc_buf_printf(perf, "=%.15g%s;%s;%s", res->value,
+			      res->unit ? res->unit : "", w, k);
+	else
+		mc_buf_printf(perf, "=%.15g%s", res->value,
+			      res->unit ? res->unit : "");
+}
+
 void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		      struct mc_report *r)
 {
@@ -161,10 +192,10 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 
 	mc_format_time(h->started, ts, sizeof(ts));
 	json_object_set_new(r->doc, "status",
-			    json_string(mc_run_status_name(h->status)));
-	json_object_set_new(r->doc, "timestamp", json_string(ts));
+			    mc_json_str(mc_run_status_name(h->status)));
+	json_object_set_new(r->doc, "timestamp", mc_json_str(ts));
 	json_object_set_new(r->doc, "correlation_id",
-			    json_string(correlation_id));
+			    mc_json_str(correlation_id));
 	json_object_set_new(r->doc, "duration_ms", json_real(h->duration_ms));
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mc_check_result *res = &h->results[i];
@@ -174,16 +205,16 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		const char *cells[6];
 
 		counts[res->status & 3]++;
-		json_object_set_new(o, "type", json_string(c->type->name));
+		json_object_set_new(o, "type", mc_json_str(c->type->name));
 		json_object_set_new(o, "status",
-				    json_string(mc_status_name(res->status)));
+				    mc_json_str(mc_status_name(res->status)));
 		json_object_set_new(o, "critical", json_boolean(c->critical));
 		json_object_set_new(o, "latency_ms", json_real(res->latency_ms));
-		json_object_set_new(o, "message", json_string(res->message ?
+		json_object_set_new(o, "message", mc_json_str(res->message ?
 							     res->message : ""));
 		if (res->has_value)
 			json_object_set_new(o, "value", json_real(res->value));
-		json_object_set_new(checks, c->name, o);
+		mc_json_set(checks, c->name, o);
 
 		snprintf(lat, sizeof(lat), "%.1fms", res->latency_ms);
 		msg = message_cell(res->message ? res->message : "");
@@ -226,30 +257,7 @@ void mc_health_report(const struct mc_health *h, const char *correlation_id,
 		if (res->perfdata && *res->perfdata)
 			plugin_perf(res, label, &perf, r, o);
 		free(label);
-		mc_buf_puts(&perf, " ");
-		mc_perf_label(&perf, c->name, "_latency");
-		mc_buf_printf(&perf, "=%.3fms", res->latency_ms);
-		if (res->has_value) {
-			char w[48], k[48], *suffix = res->value_name ?
-				mc_asprintf("_%s", res->value_name) :
-				mc_strdup("");
-
-			mc_buf_puts(&perf, " ");
-			mc_perf_label(&perf, c->name, suffix);
-			free(suffix);
-
-			mc_range_format(&c->warn, w, sizeof(w));
-			mc_range_format(&c->crit, k, sizeof(k));
-			if (mc_streq(res->unit, "%"))
-				mc_buf_printf(&perf, "=%.2f%%;%s;%s;0;100",
-					      res->value, w, k);
-			else if (*w || *k)
-				mc_buf_printf(&perf, "=%.15g%s;%s;%s", res->value,
-					      res->unit ? res->unit : "", w, k);
-			else
-				mc_buf_printf(&perf, "=%.15g%s", res->value,
-					      res->unit ? res->unit : "");
-		}
+		check_perf(&perf, res);
 	}
 	json_object_set_new(r->doc, "checks", checks);
 	mc_prom_sample(&r->prom, "mercury_health_status", "gauge",

@@ -269,26 +269,6 @@ int mc_job_select(const struct mc_conf *conf, const char *const *names,
 
 /* ---- runs --------------------------------------------------------------- */
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-/* Runs one statement whose parameters bind() set; -1 with err. */
-static int exec_one(struct mc_state *st, sqlite3_stmt *s, const char *what,
-		    struct mc_err *err)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
-}
-
 static int insert_run(struct mc_state *st, const struct mc_job_rec *rec,
 		      const char *status, const char *message, int64_t *id,
 		      struct mc_err *err)
@@ -303,19 +283,19 @@ static int insert_run(struct mc_state *st, const struct mc_job_rec *rec,
 			     " correlation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
 			     " ?7, ?8, ?9)", &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, rec->job);
+	mc_state_bind_text(s, 1, rec->job);
 	sqlite3_bind_double(s, 2, rec->at);
 	if (strcmp(status, "running") == 0)
 		sqlite3_bind_null(s, 3);
 	else
 		sqlite3_bind_double(s, 3, rec->at);
-	bind_text(s, 4, status);
+	mc_state_bind_text(s, 4, status);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)getpid());
-	bind_text(s, 6, host);
-	bind_text(s, 7, rec->command);
-	bind_text(s, 8, message);
-	bind_text(s, 9, rec->correlation_id);
-	if (exec_one(st, s, what, err) < 0)
+	mc_state_bind_text(s, 6, host);
+	mc_state_bind_text(s, 7, rec->command);
+	mc_state_bind_text(s, 8, message);
+	mc_state_bind_text(s, 9, rec->correlation_id);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(mc_state_db(st));
 	return 0;
@@ -348,7 +328,7 @@ int mc_job_run_end(struct mc_state *st, int64_t id, const char *status,
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_double(s, 2, ended);
-	bind_text(s, 3, status);
+	mc_state_bind_text(s, 3, status);
 	if (exit_code >= 0)
 		sqlite3_bind_int(s, 4, exit_code);
 	else
@@ -362,8 +342,8 @@ int mc_job_run_end(struct mc_state *st, int64_t id, const char *status,
 	else
 		sqlite3_bind_null(s, 6);
 	sqlite3_bind_int64(s, 7, output_total);
-	bind_text(s, 8, message);
-	return exec_one(st, s, what, err);
+	mc_state_bind_text(s, 8, message);
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 #define RUN_COLS "id, job, started, ended, status, exit_code, signal, pid," \
@@ -375,13 +355,11 @@ static void read_run(sqlite3_stmt *s, struct mc_job_run *r)
 	r->id = sqlite3_column_int64(s, 0);
 	r->job = mc_state_column_dup(s, 1);
 	r->started = sqlite3_column_double(s, 2);
-	r->ended = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 :
-		   sqlite3_column_double(s, 3);
+	r->ended = mc_state_column_or(s, 3, 0);
 	r->status = mc_state_column_dup(s, 4);
 	if (r->status == NULL)
 		r->status = mc_strdup("unknown");
-	r->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 :
-		       sqlite3_column_int(s, 5);
+	r->exit_code = (int)mc_state_column_or(s, 5, -1);
 	r->signal = sqlite3_column_int(s, 6);
 	r->pid = (long)sqlite3_column_int64(s, 7);
 	r->host = mc_state_column_dup(s, 8);
@@ -424,25 +402,16 @@ void mc_job_runs_free(struct mc_job_run *r, size_t n)
 int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 		struct mc_job_run **out, size_t *n, struct mc_err *err)
 {
-	static const char what[] = "cannot list job runs";
-	sqlite3_stmt *s;
 	void *rows;
+	int rc = mc_state_recent(st, "SELECT " RUN_COLS " FROM job_runs WHERE"
+				 " job = ?1 AND (?2 <= 0 OR started >= ?2)"
+				 " ORDER BY started DESC, id DESC LIMIT ?3",
+				 job, since, limit, sizeof(struct mc_job_run),
+				 run_row, run_release, &rows, n,
+				 "cannot list job runs", err);
 
-	*out = NULL;
-	*n = 0;
-	if (mc_state_prepare(st, "SELECT " RUN_COLS " FROM job_runs WHERE"
-			     " job = ?1 AND (?2 <= 0 OR started >= ?2)"
-			     " ORDER BY started DESC, id DESC LIMIT ?3", &s,
-			     what, err) < 0)
-		return -1;
-	bind_text(s, 1, job);
-	sqlite3_bind_double(s, 2, since);
-	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	if (mc_state_collect(st, s, sizeof(struct mc_job_run), run_row, NULL,
-			     run_release, &rows, n, what, err) < 0)
-		return -1;
 	*out = rows;
-	return 0;
+	return rc;
 }
 
 /* One run selected by sql (?1 job, ?2 id, ?3 now); 1 found, 0 not. */
@@ -457,7 +426,7 @@ static int get_run(struct mc_state *st, const char *sql, const char *job,
 	memset(out, 0, sizeof(*out));
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, job);
+	mc_state_bind_text(s, 1, job);
 	sqlite3_bind_int64(s, 2, id);
 	sqlite3_bind_double(s, 3, now);
 	rc = sqlite3_step(s);
@@ -527,7 +496,7 @@ static int query_time(struct mc_state *st, const char *sql, const char *job,
 	*out = 0;
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, job);
+	mc_state_bind_text(s, 1, job);
 	sqlite3_bind_double(s, 2, now);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
@@ -536,6 +505,61 @@ static int query_time(struct mc_state *st, const char *sql, const char *job,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return mc_state_sqlerr(st, err, what);
 	return 0;
+}
+
+int mc_job_select_known(const struct mc_conf *conf, struct mc_state *st,
+			const char *const *names, size_t n_names,
+			struct mc_job_def **out, size_t *n,
+			struct mc_err *err)
+{
+	const char **cfg = mc_calloc(n_names + 1, sizeof(*cfg));
+	const char **adhoc = mc_calloc(n_names + 1, sizeof(*adhoc));
+	size_t n_cfg = 0, n_adhoc = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < n_names; i++) {
+		const char *name = names[i];
+		size_t k;
+		double last;
+
+		if (mc_conf_find(conf, "job", name) != NULL) {
+			cfg[n_cfg++] = name;
+			continue;
+		}
+		for (k = 0; k < n_adhoc && strcmp(adhoc[k], name) != 0; k++)
+			;
+		if (k < n_adhoc)
+			continue;
+		if (query_time(st, "SELECT MAX(started) FROM job_runs WHERE"
+			       " job = ?1 AND ?2 = ?2", name, 0, &last, err) < 0)
+			goto out;
+		if (last <= 0) {
+			/* the usual error, with its suggestion */
+			if (mc_job_select(conf, &name, 1, out, n, err) == 0) {
+				mc_job_defs_free(*out, *n);
+				MC_BUG("job '%s' both unknown and configured",
+				       name);
+			}
+			goto out;
+		}
+		adhoc[n_adhoc++] = name;
+	}
+	/* with names given and none configured, select no section */
+	if ((n_names == 0 || n_cfg > 0) &&
+	    mc_job_select(conf, cfg, n_cfg, out, n, err) < 0)
+		goto out;
+	if (n_adhoc > 0) {
+		*out = mc_realloc(*out, (*n + n_adhoc) * sizeof(**out));
+		for (size_t i = 0; i < n_adhoc; i++)
+			mc_job_def_default(adhoc[i], &(*out)[(*n)++]);
+	}
+	rc = 0;
+out:
+	free((void *)cfg);
+	free((void *)adhoc);
+	return rc;
 }
 
 /* Whether the mercuryctl that recorded a running run is still there: it
@@ -587,9 +611,9 @@ int mc_job_evaluate(struct mc_state *st, const struct mc_job_def *def,
 	if (mc_state_prepare(st, "INSERT OR IGNORE INTO job_seen (job,"
 			     " first_seen) VALUES (?1, ?2)", &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, job);
+	mc_state_bind_text(s, 1, job);
 	sqlite3_bind_double(s, 2, mc_wall_now());
-	if (exec_one(st, s, what, err) < 0 ||
+	if (mc_state_exec_stmt(st, s, what, err) < 0 ||
 	    query_time(st, "SELECT first_seen FROM job_seen WHERE job = ?1"
 		       " AND ?2 = ?2", job, now, &first_seen, err) < 0 ||
 	    query_time(st, "SELECT MIN(started) FROM job_runs WHERE job = ?1"
@@ -689,33 +713,6 @@ fail:
 
 /* ---- reports ------------------------------------------------------------ */
 
-char *mc_job_escape(const void *data, size_t n)
-{
-	const unsigned char *p = data;
-	struct mc_buf b = { 0 };
-
-	mc_buf_add(&b, "", 0);
-	for (size_t i = 0; i < n;) {
-		size_t len = p[i] >= 0x80 ? mc_utf8_len(p + i, n - i) : 1;
-
-		if (p[i] >= 0x80 && len > 0 &&
-		    !(p[i] == 0xc2 && p[i + 1] < 0xa0)) {	/* C1 controls */
-			mc_buf_add(&b, p + i, len);
-			i += len;
-			continue;
-		}
-		if (p[i] == '\\')
-			mc_buf_puts(&b, "\\\\");
-		else if (p[i] == '\n' || p[i] == '\t' ||
-			 (p[i] >= 0x20 && p[i] < 0x7f))
-			mc_buf_add(&b, p + i, 1);
-		else
-			mc_buf_printf(&b, "\\x%02x", p[i]);
-		i++;
-	}
-	return mc_buf_steal(&b);
-}
-
 static void fmt_when(double t, double now, int future, char *buf, size_t n)
 {
 	char d[24];
@@ -735,10 +732,10 @@ static json_t *time_json(double t)
 	if (t <= 0)
 		return json_null();
 	mc_format_time(t, buf, sizeof(buf));
-	return json_string(buf);
+	return mc_json_str(buf);
 }
 
-static json_t *run_json(const struct mc_job_run *r)
+json_t *mc_job_run_json(const struct mc_job_run *r)
 {
 	json_t *o = json_object();
 
@@ -747,21 +744,17 @@ static json_t *run_json(const struct mc_job_run *r)
 	json_object_set_new(o, "ended", time_json(r->ended));
 	json_object_set_new(o, "duration_seconds", r->ended > 0 ?
 			    json_real(r->ended - r->started) : json_null());
-	json_object_set_new(o, "status", json_string(r->status));
+	json_object_set_new(o, "status", mc_json_str(r->status));
 	json_object_set_new(o, "exit_code", r->exit_code >= 0 ?
 			    json_integer(r->exit_code) : json_null());
 	json_object_set_new(o, "signal", r->signal > 0 ?
 			    json_integer(r->signal) : json_null());
 	json_object_set_new(o, "pid", json_integer(r->pid));
-	json_object_set_new(o, "host", r->host ? json_string(r->host) :
+	json_object_set_new(o, "host", r->host ? mc_json_str(r->host) :
 			    json_null());
 	json_object_set_new(o, "output_total", json_integer(r->output_total));
-	if (r->message) {
-		char *m = mc_job_escape(r->message, strlen(r->message));
-
-		json_object_set_new(o, "message", json_string(m));
-		free(m);
-	}
+	json_object_set_new(o, "correlation_id", mc_json_str(r->correlation_id));
+	json_object_set_new(o, "message", mc_json_str(r->message));
 	return o;
 }
 
@@ -796,6 +789,66 @@ void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom)
 	free(name);
 }
 
+/* The jobs that are not ok, named with their state ("nightly overdue,
+ * sync failed"), into b; how many are ok. */
+static size_t not_ok(const struct mc_job_status *st, size_t n,
+		     struct mc_buf *b)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_job_status *s = &st[i];
+
+		if (s->status == MC_ST_OK) {
+			ok++;
+			continue;
+		}
+		mc_buf_printf(b, "%s%s %s", b->len ? ", " : "", s->def->name,
+			      s->verdict == MC_JOB_LATE ? "running-late" :
+			      mc_job_verdict_name(s->verdict));
+	}
+	return ok;
+}
+
+/* `job list -o nagios`: "JOBS CRITICAL - nightly overdue, sync failed |
+ * nightly_duration=12.5s ...", the jobs that are not ok named with their
+ * state, the duration of each job's last finished run as perfdata. */
+static char *nagios_line(const struct mc_job_status *st, size_t n, int worst)
+{
+	struct mc_buf line = { 0 }, bad = { 0 }, perf = { 0 };
+	size_t ok = not_ok(st, n, &bad);
+	char *out;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct mc_job_status *s = &st[i];
+		char num[40];
+
+		if (!s->last.id || s->last.ended <= 0)
+			continue;
+		mc_format_number(s->last.ended - s->last.started, num,
+				 sizeof(num));
+		mc_buf_puts(&perf, " ");
+		mc_perf_label(&perf, s->def->name, "_duration");
+		mc_buf_printf(&perf, "=%ss", num);
+	}
+	mc_buf_printf(&line, "JOBS %s - ", mc_status_word(worst));
+	if (ok == n)
+		mc_buf_printf(&line, "%zu of %zu jobs ok", ok, n);
+	else
+		mc_buf_puts(&line, bad.data);
+	/* a '|' would start the perfdata */
+	for (char *c = line.data; *c; c++)
+		if (*c == '|')
+			*c = '/';
+	if (perf.len)
+		mc_buf_printf(&line, " |%s", perf.data);
+	out = mc_escape(line.data, line.len);
+	mc_buf_release(&line);
+	mc_buf_release(&bad);
+	mc_buf_release(&perf);
+	return out;
+}
+
 int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		       struct mc_report *r)
 {
@@ -816,9 +869,7 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		char sched[64], start[40], dur[32], ok[40], next[40];
 		const char *state = s->verdict == MC_JOB_LATE ?
 				    "running-late" : mc_job_verdict_name(s->verdict);
-		char *msg = mc_job_escape(s->message, strlen(s->message));
-		char *sch = d->schedule ? mc_job_escape(d->schedule,
-						strlen(d->schedule)) : NULL;
+		const char *sch = d->schedule;
 		json_t *o = json_object();
 		const char *cells[9];
 
@@ -851,22 +902,21 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		cells[5] = ok;
 		cells[6] = next;
 		cells[7] = state;
-		cells[8] = msg;
+		cells[8] = s->message;	/* mc_table_row escapes cells */
 		mc_table_row(t, cells);
 
-		json_object_set_new(o, "job", json_string(d->name));
-		json_object_set_new(o, "schedule", sch ? json_string(sch) :
-				    json_null());
+		json_object_set_new(o, "job", mc_json_str(d->name));
+		json_object_set_new(o, "schedule", mc_json_str(sch));
 		json_object_set_new(o, "every_seconds", d->every_ms > 0 ?
 				    json_real(d->every_ms / 1e3) : json_null());
-		json_object_set_new(o, "state", json_string(state));
+		json_object_set_new(o, "state", mc_json_str(state));
 		json_object_set_new(o, "status",
-				    json_string(mc_status_name(s->status)));
-		json_object_set_new(o, "message", json_string(msg));
+				    mc_json_str(mc_status_name(s->status)));
+		json_object_set_new(o, "message", mc_json_str(s->message));
 		json_object_set_new(o, "last_run", s->last.id ?
-				    run_json(&s->last) : json_null());
+				    mc_job_run_json(&s->last) : json_null());
 		json_object_set_new(o, "running", s->running.id ?
-				    run_json(&s->running) : json_null());
+				    mc_job_run_json(&s->running) : json_null());
 		json_object_set_new(o, "last_success", time_json(s->last_success));
 		json_object_set_new(o, "next_expected", time_json(s->next));
 		json_object_set_new(o, "missed_start", time_json(s->missed));
@@ -876,14 +926,23 @@ int mc_job_list_report(const struct mc_job_status *st, size_t n, double now,
 		mc_job_metrics(s, &r->prom);
 		if (s->status > worst)
 			worst = s->status;
-		free(msg);
-		free(sch);
 	}
 	mc_table_render_or(t, &r->text, r->color, NULL,
 			   "no [job \"NAME\"] section is configured\n");
 	mc_table_free(t);
 	json_object_set_new(r->doc, "status",
-			    json_string(mc_status_name(worst)));
-	r->summary = mc_asprintf("jobs: %s", mc_status_name(worst));
+			    mc_json_str(mc_status_name(worst)));
+	{
+		struct mc_buf bad = { 0 };
+
+		/* -q's one line names the jobs that are not ok */
+		not_ok(st, n, &bad);
+		r->summary = mc_asprintf("jobs: %s%s%s", mc_status_name(worst),
+					 bad.len ? ": " : "",
+					 bad.len ? bad.data : "");
+		mc_buf_release(&bad);
+	}
+	if (n > 0)	/* none: no check result (UNKNOWN) */
+		r->nagios = nagios_line(st, n, worst);
 	return worst;
 }

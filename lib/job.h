@@ -58,6 +58,14 @@ int mc_job_select(const struct mc_conf *conf, const char *const *names,
 		  size_t n_names, struct mc_job_def **out, size_t *n,
 		  struct mc_err *err);
 void mc_job_defs_free(struct mc_job_def *d, size_t n);
+/* As mc_job_select, but a name the configuration lacks is also a job when
+ * the state file holds runs of it (one run only by name, with its command
+ * after --): it comes last, as mc_job_def_default() makes it. A name
+ * neither knows is MC_EXIT_USAGE with a suggestion. */
+int mc_job_select_known(const struct mc_conf *conf, struct mc_state *st,
+			const char *const *names, size_t n_names,
+			struct mc_job_def **out, size_t *n,
+			struct mc_err *err);
 
 /* ---- recorded runs ------------------------------------------------------ */
 
@@ -107,6 +115,9 @@ int mc_job_runs(struct mc_state *st, const char *job, double since, int limit,
 int mc_job_run_get(struct mc_state *st, const char *job, int64_t id,
 		   struct mc_job_run *out, struct mc_err *err);
 void mc_job_run_release(struct mc_job_run *r);
+/* A run as JSON, as job list and job history show it: times in RFC 3339,
+ * null for what is not known (yet). */
+json_t *mc_job_run_json(const struct mc_job_run *r);
 void mc_job_runs_free(struct mc_job_run *r, size_t n);
 
 /* ---- verdicts ----------------------------------------------------------- */
@@ -144,9 +155,5 @@ int mc_job_list_report(const struct mc_job_status *s, size_t n, double now,
 		       struct mc_report *r);
 /* Adds the metrics of one job to r->prom. */
 void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom);
-
-/* Text from outside written for a terminal: control bytes (but newline
- * and tab) and bytes that are not UTF-8 become \xNN. Caller frees. */
-char *mc_job_escape(const void *p, size_t n);
 
 #endif

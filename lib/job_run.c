@@ -90,6 +90,9 @@ struct stream {
 	int out;		/* ours */
 	int mode;
 	int broken;		/* our side went away: discard */
+	int gone;		/* ... because its reader closed it (EPIPE):
+				   the job's pipe is closed too, so the job
+				   sees the reader go, as without job run */
 };
 
 struct pump {
@@ -100,6 +103,7 @@ struct pump {
 	int devnull;
 	struct mc_job_tail tail;
 	char *buf;
+	int gone;		/* a stream's reader went away */
 };
 
 static void tp_drain(struct pump *pm)
@@ -163,13 +167,18 @@ static int tp_make_room(struct pump *pm)
 	return 0;
 }
 
-/* Waits until fd can take more, bounded; 0 when it can. */
+/* Waits until fd can take more, bounded; 0 when it can, else -1 with
+ * errno EPIPE when its reader went away (POLLERR on a pipe), EAGAIN when
+ * it did not drain in time. */
 static int wait_out(int fd)
 {
 	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int n = poll(&pfd, 1, 1000);
 
-	return poll(&pfd, 1, 1000) > 0 && !(pfd.revents & (POLLERR | POLLNVAL))
-	       ? 0 : -1;
+	if (n > 0 && !(pfd.revents & (POLLERR | POLLNVAL)))
+		return 0;
+	errno = n > 0 ? EPIPE : EAGAIN;
+	return -1;
 }
 
 static void write_out(struct stream *s, const char *p, size_t n)
@@ -186,6 +195,7 @@ static void write_out(struct stream *s, const char *p, size_t n)
 			continue;
 		} else {
 			s->broken = 1;	/* the reader went away */
+			s->gone = w < 0 && errno == EPIPE;
 		}
 	}
 }
@@ -208,8 +218,10 @@ static size_t move_out(struct pump *pm, struct stream *s, size_t n)
 				s->mode = MODE_RW;
 				continue;
 			}
-			if (m < 0 && errno != EINTR)
+			if (m < 0 && errno != EINTR) {
+				s->gone = errno == EPIPE;
 				s->broken = 1;
+			}
 		} else {
 			m = read(s->in, pm->buf, n < RW_BUF ? n : RW_BUF);
 			if (m > 0)
@@ -229,11 +241,17 @@ static size_t move_out(struct pump *pm, struct stream *s, size_t n)
 	return done;
 }
 
-/* Moves what s has now. 1 at its end of file, else 0. */
+/* Moves what s has now. 1 at its end of file (or when its reader went
+ * away: the job's end is then closed, as a pipeline would), else 0. */
 static int pump_stream(struct pump *pm, struct stream *s)
 {
 	for (int round = 0; round < 16; round++) {
 		ssize_t n;
+
+		if (s->gone) {
+			pm->gone = 1;
+			return 1;
+		}
 
 		if (s->mode == MODE_SPLICE && pm->tp[1] >= 0) {
 			long q = queued(s->in);
@@ -432,24 +450,22 @@ static int alert_firing(struct mc_state *st, const char *job)
 
 static void alert_set(struct mc_state *st, const char *job, const char *state)
 {
+	static const char what[] = "cannot record the job's alert";
 	sqlite3_stmt *s;
 	struct mc_err e = { 0 };
 
 	if (mc_state_prepare(st, "INSERT INTO job_alerts (job, state, updated)"
 			     " VALUES (?1, ?2, ?3) ON CONFLICT(job) DO UPDATE"
-			     " SET state = ?2, updated = ?3", &s,
-			     "cannot record the job's alert", &e) < 0) {
+			     " SET state = ?2, updated = ?3", &s, what,
+			     &e) < 0) {
 		mc_log(MC_LOG_ERROR, "%s", e.msg);
 		return;
 	}
 	sqlite3_bind_text(s, 1, job, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 3, mc_wall_now());
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, &e, "cannot record the job's alert");
+	if (mc_state_exec_stmt(st, s, what, &e) < 0)
 		mc_log(MC_LOG_ERROR, "%s", e.msg);
-	}
-	sqlite3_finalize(s);
 }
 
 static const char *run_status(const struct mc_proc_result *res, int ok)
@@ -483,6 +499,26 @@ static char *describe(const struct mc_proc_result *res,
 		return mc_asprintf("killed by signal %d (%s)", res->signal,
 				   strsignal(res->signal));
 	return mc_asprintf("exit %d", res->exit_code);
+}
+
+static void pump_init(struct pump *pm, uint64_t keep)
+{
+	memset(pm, 0, sizeof(*pm));
+	pm->tp[0] = pm->tp[1] = pm->devnull = -1;
+	mc_job_tail_init(&pm->tail, (size_t)keep);
+}
+
+/* Closes and frees what pump_output() opened, and the tail. */
+static void pump_release(struct pump *pm)
+{
+	if (pm->tp[0] >= 0) {
+		close(pm->tp[0]);
+		close(pm->tp[1]);
+	}
+	if (pm->devnull >= 0)
+		close(pm->devnull);
+	free(pm->buf);
+	mc_job_tail_free(&pm->tail);
 }
 
 /* Copies the child's stdout and stderr to ours while it runs, keeping the
@@ -570,18 +606,16 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	o.timeout_ms = jr->def.timeout_ms;
 	o.dl = jr->dl;
 	o.kill_grace_ms = jr->def.kill_grace_ms;
-	memset(&pm, 0, sizeof(pm));
-	pm.tp[0] = pm.tp[1] = pm.devnull = -1;
-	mc_job_tail_init(&pm.tail, (size_t)jr->def.keep_output);
+	pump_init(&pm, jr->def.keep_output);
 	started = mc_proc_start(&o, &p, &e) == 0;
 	if (!started) {
-		int status = e.sys_errno == ENOENT ? 127 : 126;
+		int status = mc_proc_start_status(&e);
 
 		jr->how = mc_strdup(e.msg);
 		if (mc_job_run_end(jr->st, jr->job_run_id, "failed", status, 0,
 				   mc_wall_now(), NULL, 0, 0, e.msg, err) < 0)
 			mc_log(MC_LOG_ERROR, "%s", err->msg);
-		mc_job_tail_free(&pm.tail);
+		pump_release(&pm);
 		jr->needs_http = jr->def.notify != 0;
 		jr->alert_action = MC_ACT_TRIGGER;
 		mc_err_set(err, status, "job %s: %s", jr->name, e.msg);
@@ -598,6 +632,7 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		 !res->interrupted && mc_job_success_code(&jr->def,
 							  res->exit_code);
 	jr->duration_s = res->duration_ms / 1e3;
+	jr->output_gone = pm.gone;
 	jr->how = describe(res, &jr->def);
 	tail = mc_job_tail_data(&pm.tail, &tail_len);
 	if (mc_job_run_end(jr->st, jr->job_run_id, run_status(res, jr->ok),
@@ -605,19 +640,12 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 			   mc_wall_now(), tail, tail_len, pm.tail.total,
 			   jr->ok ? NULL : jr->how, err) < 0)
 		code = -1;
-	if (pm.tp[0] >= 0) {
-		close(pm.tp[0]);
-		close(pm.tp[1]);
-	}
-	if (pm.devnull >= 0)
-		close(pm.devnull);
-	free(pm.buf);
-	mc_job_tail_free(&pm.tail);
+	pump_release(&pm);
 	mc_proc_free(p);
 
-	json_object_set_new(r->doc, "job", json_string(jr->name));
+	json_object_set_new(r->doc, "job", mc_json_str(jr->name));
 	json_object_set_new(r->doc, "run", json_integer(jr->job_run_id));
-	json_object_set_new(r->doc, "status", json_string(run_status(res,
+	json_object_set_new(r->doc, "status", mc_json_str(run_status(res,
 								     jr->ok)));
 	json_object_set_new(r->doc, "exit_code", json_integer(code));
 	json_object_set_new(r->doc, "duration_seconds",

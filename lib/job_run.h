@@ -40,6 +40,9 @@ struct mc_job_runner {
 	int needs_http;			/* notify has something to deliver */
 	int alert_action;		/* MC_ACT_TRIGGER or MC_ACT_RESOLVE */
 	char *how;			/* "exit 3", "timed out", ... */
+	int output_gone;		/* the reader of our stdout or stderr
+					   went away (| head): the job's own
+					   pipe was closed, as in a pipeline */
 	double duration_s;
 };
 

@@ -193,3 +193,34 @@ char *mc_json_dumps(const json_t *j, int flags)
 		put(&b, j, flags);
 	return mc_buf_steal(&b);
 }
+
+json_t *mc_json_text(const char *s, size_t n)
+{
+	char *clean;
+	json_t *j;
+
+	if (mc_utf8_valid(s, n))
+		return json_stringn(s, n);
+	clean = mc_utf8_clean_n(s, n);
+	j = json_string(clean);
+	free(clean);
+	return j;
+}
+
+json_t *mc_json_str(const char *s)
+{
+	return s != NULL ? mc_json_text(s, strlen(s)) : json_null();
+}
+
+int mc_json_set(json_t *obj, const char *key, json_t *value)
+{
+	char *clean;
+	int rc;
+
+	if (mc_utf8_valid(key, strlen(key)))
+		return json_object_set_new(obj, key, value);
+	clean = mc_utf8_clean(key);
+	rc = json_object_set_new(obj, clean, value);
+	free(clean);
+	return rc;
+}

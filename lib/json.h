@@ -23,4 +23,22 @@ void mc_json_real(double d, char *buf, size_t size);
 /* 1 when s is exactly one JSON number (RFC 8259 grammar). */
 int mc_json_is_number(const char *s);
 
+/* Text as a JSON string that keeps all of it: well-formed UTF-8 as it is
+ * (JSON escapes control characters itself), and each byte that is not part
+ * of well-formed UTF-8 (a NUL included) written as the four characters
+ * \xNN, as mc_escape() does. Never NULL (but when out of memory, as any
+ * jansson constructor): jansson's json_string() returns NULL for such text
+ * and for NULL, and a member set to NULL is silently lost. So this is the
+ * one way lib/ and cmd/ make a JSON string from anything but a literal
+ * (scripts/check-json.sh, run by make check, enforces it).
+ * mc_json_str(NULL) is JSON null. */
+json_t *mc_json_text(const char *s, size_t n);
+json_t *mc_json_str(const char *s);
+/* json_object_set_new() with a key that is not a literal (a check's,
+ * SLO's or webhook's name from the configuration, a name from the state
+ * file): jansson refuses a key that is not UTF-8, and the member would be
+ * lost, so such a key is written as mc_json_str() writes a value. Takes
+ * value, as json_object_set_new() does; 0, or -1 when out of memory. */
+int mc_json_set(json_t *obj, const char *key, json_t *value);
+
 #endif

@@ -73,6 +73,7 @@ static const struct mc_lazy_sym ares_syms[] = {
 	SYM(mc_ares_api, ares_cancel),
 	SYM(mc_ares_api, ares_destroy),
 	SYM(mc_ares_api, ares_strerror),
+	SYM(mc_ares_api, ares_version),
 };
 
 static struct mc_zstd_api zstd_api;
@@ -88,6 +89,7 @@ static const struct mc_lazy_sym zstd_syms[] = {
 	SYM(mc_zstd_api, ZSTD_freeDCtx),
 	SYM(mc_zstd_api, ZSTD_getErrorName),
 	SYM(mc_zstd_api, ZSTD_isError),
+	SYM(mc_zstd_api, ZSTD_versionString),
 };
 
 #undef SYM

@@ -73,6 +73,7 @@ struct mc_ares_api {
 	void (*ares_cancel)(ares_channel channel);
 	void (*ares_destroy)(ares_channel channel);
 	const char *(*ares_strerror)(int code);
+	const char *(*ares_version)(int *version);
 };
 
 struct mc_zstd_api {
@@ -91,6 +92,7 @@ struct mc_zstd_api {
 	size_t (*ZSTD_freeDCtx)(ZSTD_DCtx *dctx);
 	const char *(*ZSTD_getErrorName)(size_t code);
 	unsigned (*ZSTD_isError)(size_t code);
+	const char *(*ZSTD_versionString)(void);
 };
 
 /* The tables, loaded by the first call (exit 127 when that fails). */
@@ -118,6 +120,7 @@ const struct mc_zstd_api *mc_zstd(void);
 #define ares_process_fd		(mc_ares()->ares_process_fd)
 #define ares_timeout		(mc_ares()->ares_timeout)
 #define ares_cancel		(mc_ares()->ares_cancel)
+#define ares_version		(mc_ares()->ares_version)
 #define ares_destroy		(mc_ares()->ares_destroy)
 #define ares_strerror		(mc_ares()->ares_strerror)
 
@@ -132,6 +135,7 @@ const struct mc_zstd_api *mc_zstd(void);
 #define ZSTD_freeDCtx		(mc_zstd()->ZSTD_freeDCtx)
 #define ZSTD_getErrorName	(mc_zstd()->ZSTD_getErrorName)
 #define ZSTD_isError		(mc_zstd()->ZSTD_isError)
+#define ZSTD_versionString	(mc_zstd()->ZSTD_versionString)
 #endif
 
 #endif

@@ -278,15 +278,15 @@ static void emit(int level, const char *msg, va_list kv)
 		const char *k;
 		char *line;
 
-		json_object_set_new(o, "ts", json_string(ts));
-		json_object_set_new(o, "level", json_string(level_names[level]));
-		json_object_set_new(o, "msg", json_string(safe));
+		json_object_set_new(o, "ts", mc_json_str(ts));
+		json_object_set_new(o, "level", mc_json_str(level_names[level]));
+		json_object_set_new(o, "msg", mc_json_str(safe));
 		if (lg.command)
 			json_object_set_new(o, "command",
-					    json_string(lg.command));
+					    mc_json_str(lg.command));
 		if (lg.correlation_id)
 			json_object_set_new(o, "correlation_id",
-					    json_string(lg.correlation_id));
+					    mc_json_str(lg.correlation_id));
 		while ((k = va_arg(kv, const char *)) != NULL) {
 			const char *v = va_arg(kv, const char *);
 			char *sv = field_value(k, v);
@@ -294,13 +294,13 @@ static void emit(int level, const char *msg, va_list kv)
 			/* a number stays a number ("exit_code":0) */
 			if (mc_json_is_number(sv) && strchr(sv, '.') == NULL &&
 			    strpbrk(sv, "eE") == NULL && strlen(sv) < 19)
-				json_object_set_new(o, k, json_integer(
+				mc_json_set(o, k, json_integer(
 					strtoll(sv, NULL, 10)));
 			else if (mc_json_is_number(sv))
-				json_object_set_new(o, k,
-						    json_real(strtod(sv, NULL)));
+				mc_json_set(o, k,
+					    json_real(strtod(sv, NULL)));
 			else
-				json_object_set_new(o, k, json_string(sv));
+				mc_json_set(o, k, mc_json_str(sv));
 			free(sv);
 		}
 		line = mc_json_dumps(o, MC_JSON_ASCII);

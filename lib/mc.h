@@ -107,7 +107,8 @@ int mc_streq(const char *a, const char *b);	/* NULL-safe */
 char *mc_trim(char *s);				/* in place */
 /* Damerau-free Levenshtein distance, for did-you-mean suggestions. */
 size_t mc_levenshtein(const char *a, const char *b);
-/* The candidate nearest to word within a small distance, or NULL. */
+/* The one candidate that word (3 characters or more) begins, else the
+ * candidate nearest to word within a small distance, or NULL. */
 const char *mc_suggest(const char *word, const char *const *candidates,
 		       size_t n);
 
@@ -207,6 +208,9 @@ char *mc_utf8_clean(const char *s);	/* of a C string */
  * mc_escape reads s[0..n) (NUL bytes included); caller frees. */
 char *mc_escape(const char *s, size_t n);
 char *mc_escape_str(const char *s);	/* NULL stays NULL */
+/* As mc_escape, but newlines and tabs are kept: for text shown as lines
+ * (a job's output, an indented JSON document). Caller frees. */
+char *mc_escape_lines(const char *s, size_t n);
 /* Code points in s (one display column each, as mercuryctl counts them;
  * what services count as characters). */
 size_t mc_utf8_chars(const char *s);

@@ -131,7 +131,6 @@ int mc_notify_done(struct mc_state *st, const struct mc_notify_change *c,
 {
 	static const char what[] = "cannot record the notification";
 	sqlite3_stmt *s;
-	int rc;
 
 	if (mc_state_prepare(st, "UPDATE check_notify SET notified = ?2,"
 			     " candidate = NULL, streak = 0, updated = ?3"
@@ -140,11 +139,7 @@ int mc_notify_done(struct mc_state *st, const struct mc_notify_change *c,
 	sqlite3_bind_text(s, 1, c->result->check->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, mc_status_name(c->to), -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 3, now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err, what);
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 void mc_notify_alert(const struct mc_notify_change *c, const char *host,

@@ -112,8 +112,8 @@ int mc_oauth_token_save(struct mc_state *st, const char *provider,
 			const struct mc_oauth_token *t, double now,
 			struct mc_err *err)
 {
+	static const char what[] = "cannot save the OAuth tokens";
 	sqlite3_stmt *s;
-	int rc;
 
 	if (mc_state_prepare(st, "INSERT INTO oauth_tokens (provider, "
 			     "access_token, refresh_token, token_type, scope, "
@@ -126,7 +126,7 @@ int mc_oauth_token_save(struct mc_state *st, const char *provider,
 			     "scope = coalesce(?5, scope), expires_at = ?6, "
 			     "obtained = ?7, needs_login = 0, last_refresh = ?7, "
 			     "last_result = 'ok', notified = 0, updated = ?7",
-			     &s, "cannot save the OAuth tokens", err) < 0)
+			     &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, t->access_token, -1, SQLITE_STATIC);
@@ -139,11 +139,7 @@ int mc_oauth_token_save(struct mc_state *st, const char *provider,
 	if (t->expires_at > 0)
 		sqlite3_bind_double(s, 6, t->expires_at);
 	sqlite3_bind_double(s, 7, now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err, "cannot save the OAuth tokens");
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 /* Records a failed attempt; needs_login 1 also drops the refresh token
@@ -152,8 +148,8 @@ int mc_oauth_token_failed(struct mc_state *st, const char *provider,
 			  int needs_login, const char *why, double now,
 			  struct mc_err *err)
 {
+	static const char what[] = "cannot record the OAuth result";
 	sqlite3_stmt *s;
-	int rc;
 
 	if (mc_state_prepare(st, "INSERT INTO oauth_tokens (provider, "
 			     "needs_login, last_refresh, last_result, updated) "
@@ -162,56 +158,41 @@ int mc_oauth_token_failed(struct mc_state *st, const char *provider,
 			     "refresh_token = CASE WHEN ?2 THEN NULL ELSE "
 			     "refresh_token END, last_refresh = ?3, "
 			     "last_result = ?4, updated = ?3", &s,
-			     "cannot record the OAuth result", err) < 0)
+			     what, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, needs_login);
 	sqlite3_bind_double(s, 3, now);
 	sqlite3_bind_text(s, 4, why, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err,
-				       "cannot record the OAuth result");
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 int mc_oauth_token_forget(struct mc_state *st, const char *provider,
 			  struct mc_err *err)
 {
+	static const char what[] = "cannot forget the OAuth tokens";
 	sqlite3_stmt *s;
-	int rc;
 
 	if (mc_state_prepare(st, "DELETE FROM oauth_tokens WHERE provider = ?",
-			     &s, "cannot forget the OAuth tokens", err) < 0)
+			     &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err,
-				       "cannot forget the OAuth tokens");
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 int mc_oauth_set_notified(struct mc_state *st, const char *provider,
 			  int notified, struct mc_err *err)
 {
+	static const char what[] = "cannot record the OAuth notification";
 	sqlite3_stmt *s;
-	int rc;
 
 	if (mc_state_prepare(st, "UPDATE oauth_tokens SET notified = ? "
 			     "WHERE provider = ?", &s,
-			     "cannot record the OAuth notification", err) < 0)
+			     what, err) < 0)
 		return -1;
 	sqlite3_bind_int(s, 1, notified);
 	sqlite3_bind_text(s, 2, provider, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err,
-				       "cannot record the OAuth notification");
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 int mc_oauth_state(const struct mc_oauth_provider *p,
@@ -574,22 +555,17 @@ static int discovery_cached(struct mc_state *st, const char *issuer,
 static int discovery_store(struct mc_state *st, const char *issuer,
 			   const char *doc, double now, struct mc_err *err)
 {
+	static const char what[] = "cannot cache the discovery document";
 	sqlite3_stmt *s;
-	int rc;
 
 	if (mc_state_prepare(st, "INSERT OR REPLACE INTO oauth_discovery "
 			     "(issuer, document, fetched) VALUES (?, ?, ?)", &s,
-			     "cannot cache the discovery document", err) < 0)
+			     what, err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, issuer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, doc, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 3, now);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(st, err,
-				       "cannot cache the discovery document");
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 /* The RFC 8414 URL: /.well-known/oauth-authorization-server inserted

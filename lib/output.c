@@ -112,34 +112,66 @@ char *mc_prom_label(const char *value)
 	return mc_buf_steal(&b);
 }
 
+/* Where the next sample of family name goes in b: after the family's
+ * last sample (the exposition format keeps a family's lines together),
+ * or -1 when b has no such family yet. */
+static long family_end(const struct mc_buf *b, const char *name)
+{
+	char *seen = mc_asprintf("# TYPE %s ", name);
+	const char *p = b->data ? strstr(b->data, seen) : NULL;
+	size_t n = strlen(name);
+
+	free(seen);
+	if (p == NULL)
+		return -1;
+	for (;;) {
+		const char *nl = strchr(p, '\n');
+
+		p = nl ? nl + 1 : b->data + b->len;
+		if (strncmp(p, name, n) != 0 || (p[n] != '{' && p[n] != ' '))
+			return (long)(p - b->data);
+	}
+}
+
 void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 		    const char *help, const char *labels, double value)
 {
-	char *seen = mc_asprintf("# TYPE %s ", name);
+	struct mc_buf line = { 0 };
+	long at = family_end(b, name);
 
-	if (b->data == NULL || strstr(b->data, seen) == NULL)
-		mc_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	if (at < 0)
+		mc_buf_printf(&line, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 			      name, type);
-	free(seen);
-	mc_buf_puts(b, name);
+	mc_buf_puts(&line, name);
 	if (labels && *labels)
-		mc_buf_printf(b, "{%s}", labels);
+		mc_buf_printf(&line, "{%s}", labels);
 	/* The shortest text that reads back as the same double; integers
 	 * print plainly. The range test comes first: casting a huge or
 	 * non-finite double to an integer is undefined. */
 	if (isnan(value))
-		mc_buf_puts(b, " NaN\n");
+		mc_buf_puts(&line, " NaN\n");
 	else if (isinf(value))
-		mc_buf_puts(b, value > 0 ? " +Inf\n" : " -Inf\n");
+		mc_buf_puts(&line, value > 0 ? " +Inf\n" : " -Inf\n");
 	else if (value < 1e15 && value > -1e15 &&
 		 value == (double)(long long)value)
-		mc_buf_printf(b, " %lld\n", (long long)value);
+		mc_buf_printf(&line, " %lld\n", (long long)value);
 	else {
 		char num[40];
 
 		mc_format_number(value, num, sizeof(num));
-		mc_buf_printf(b, " %s\n", num);
+		mc_buf_printf(&line, " %s\n", num);
 	}
+	if (at < 0 || (size_t)at == b->len) {
+		mc_buf_add(b, line.data, line.len);
+	} else {
+		size_t old = b->len;
+
+		mc_buf_add(b, line.data, line.len);	/* room for it */
+		memmove(b->data + at + line.len, b->data + at,
+			old - (size_t)at);
+		memcpy(b->data + at, line.data, line.len);
+	}
+	mc_buf_release(&line);
 }
 
 /* ---- tables ------------------------------------------------------------- */
@@ -159,24 +191,6 @@ struct mc_table *mc_table_new(size_t n_cols, const char *const *headers)
 	return t;
 }
 
-json_t *mc_json_text(const char *s, size_t n)
-{
-	char *clean;
-	json_t *j;
-
-	if (mc_utf8_valid(s, n))
-		return json_stringn(s, n);
-	clean = mc_utf8_clean_n(s, n);
-	j = json_string(clean);
-	free(clean);
-	return j;
-}
-
-json_t *mc_json_str(const char *s)
-{
-	return s != NULL ? mc_json_text(s, strlen(s)) : json_null();
-}
-
 void mc_table_row(struct mc_table *t, const char *const *cells)
 {
 	t->cells = mc_realloc(t->cells,
@@ -193,12 +207,12 @@ void mc_report_span(struct mc_report *r, double since, double until)
 
 	if (since > 0) {
 		mc_format_time(since, ts, sizeof(ts));
-		json_object_set_new(r->doc, "since", json_string(ts));
+		json_object_set_new(r->doc, "since", mc_json_str(ts));
 	} else {
 		json_object_set_new(r->doc, "since", json_null());
 	}
 	mc_format_time(until, ts, sizeof(ts));
-	json_object_set_new(r->doc, "until", json_string(ts));
+	json_object_set_new(r->doc, "until", mc_json_str(ts));
 }
 
 void mc_table_render(struct mc_table *t, struct mc_buf *out, int color,

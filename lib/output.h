@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include "mc.h"
 #include "http.h"
+#include "json.h"
 
 enum mc_format {
 	MC_FMT_TEXT,
@@ -59,17 +60,10 @@ void mc_report_release(struct mc_report *r);
  * from the first record on) and "until" in r's document. */
 void mc_report_span(struct mc_report *r, double since, double until);
 
-/* Untrusted text as a JSON string that keeps all of it: well-formed UTF-8
- * as it is (JSON escapes control characters itself), and each byte that is
- * not part of well-formed UTF-8 (a NUL included) written as the four
- * characters \xNN, as mc_escape() does. Never NULL: jansson's json_string()
- * returns NULL for such text, and a member set to NULL is silently lost.
- * mc_json_str(NULL) is JSON null. */
-json_t *mc_json_text(const char *s, size_t n);
-json_t *mc_json_str(const char *s);
-
 /* One exposition sample; HELP and TYPE lines are written the first time a
- * name appears. labels: "check=\"api\"" or NULL. */
+ * name appears, and a later sample of a name joins its family's group
+ * (the format keeps a family's lines together). labels: "check=\"api\""
+ * or NULL. */
 void mc_prom_sample(struct mc_buf *b, const char *name, const char *type,
 		    const char *help, const char *labels, double value);
 /* A label value escaped for the exposition format. Caller frees. */

@@ -1214,6 +1214,11 @@ int mc_proc_status(const struct mc_proc_result *r)
 	return r->exited ? r->exit_code : 125;
 }
 
+int mc_proc_start_status(const struct mc_err *e)
+{
+	return e->sys_errno == ENOENT ? 127 : 126;
+}
+
 /* ---- at exit ------------------------------------------------------------ */
 
 /* Signals every run's tree; the number of their processes alive. */

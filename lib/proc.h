@@ -174,6 +174,10 @@ int mc_proc_run(const struct mc_proc_opts *o, const struct mc_proc_io *io,
  * timeout or the run's deadline (as timeout(1)), 128+N when a signal N
  * ended it, else its exit code. */
 int mc_proc_status(const struct mc_proc_result *r);
+/* The exit status a command that could not start stands for, as env(1)
+ * and the shells give it: 127 when it was not found (ENOENT), else 126;
+ * e is what mc_proc_start() or mc_proc_run() failed with. */
+int mc_proc_start_status(const struct mc_err *e);
 
 /* Registers the name of an environment variable that holds a secret:
  * children never see it. Names are copied; the registry lives for the

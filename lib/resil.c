@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,14 +58,6 @@ static double conf_recovery_s(const struct mc_breaker_conf *conf)
 {
 	return (conf != NULL && conf->recovery_ms >= 0 ?
 		(double)conf->recovery_ms : BREAKER_RECOVERY_MS) / 1e3;
-}
-
-static void bind_opt_double(sqlite3_stmt *s, int i, int has, double v)
-{
-	if (has)
-		sqlite3_bind_double(s, i, v);
-	else
-		sqlite3_bind_null(s, i);
 }
 
 static void breaker_row(sqlite3_stmt *s, int first, struct brow *r)
@@ -131,17 +124,11 @@ static int breaker_store(struct mc_state *st, const char *name,
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, r->state);
 	sqlite3_bind_int(s, 3, r->failures);
-	bind_opt_double(s, 4, r->has_opened, r->opened_at);
-	bind_opt_double(s, 5, r->has_probe, r->probe_at);
+	mc_state_bind_num(s, 4, r->has_opened ? r->opened_at : NAN);
+	mc_state_bind_num(s, 5, r->has_probe ? r->probe_at : NAN);
 	sqlite3_bind_double(s, 6, now);
 	sqlite3_bind_double(s, 7, conf_recovery_s(conf));
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	return mc_state_exec_stmt(st, s, what, err);
 }
 
 int mc_breaker_allow(struct mc_state *st, const char *name,
@@ -309,12 +296,8 @@ int mc_breaker_reset(struct mc_state *st, const char *name,
 		    err) < 0)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		return -1;
-	}
-	sqlite3_finalize(s);
 	if (sqlite3_changes(mc_state_db(st)) == 0)
 		return mc_err_set(err, MC_EXIT_USAGE, "no breaker named '%s'",
 				  name);
@@ -393,12 +376,8 @@ int mc_bucket_reserve(struct mc_state *st, const char *name, double rate,
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(s, 2, tokens);
 	sqlite3_bind_double(s, 3, updated);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		goto fail;
-	}
-	sqlite3_finalize(s);
 	if (mc_state_commit(st, err) < 0)
 		return -1;
 	return 1;

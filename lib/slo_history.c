@@ -164,7 +164,7 @@ void mc_slo_history_report(const struct mc_slo_history *h, double since,
 	char ts[40], a[32], b[32], c[32], from[40], to[40];
 	double cell_s = h->width ? (h->end - h->start) / (double)h->width : 0;
 
-	json_object_set_new(r->doc, "slo", json_string(h->slo));
+	json_object_set_new(r->doc, "slo", mc_json_str(h->slo));
 	mc_report_span(r, since, now);
 	json_object_set_new(r->doc, "evaluations",
 			    json_integer((json_int_t)h->samples));
@@ -177,15 +177,15 @@ void mc_slo_history_report(const struct mc_slo_history *h, double since,
 		json_t *cur = json_object();
 
 		mc_format_time(h->last_ts, ts, sizeof(ts));
-		json_object_set_new(cur, "ts", json_string(ts));
+		json_object_set_new(cur, "ts", mc_json_str(ts));
 		json_object_set_new(cur, "state",
-				    json_string(mc_status_name(h->last_state)));
+				    mc_json_str(mc_status_name(h->last_state)));
 		json_object_set_new(cur, "sli", num_or_null(h->last_sli));
 		json_object_set_new(cur, "budget_remaining",
 				    num_or_null(h->last_remaining));
 		json_object_set_new(cur, "worst_burn",
 				    num_or_null(h->last_burn));
-		json_object_set_new(cur, "message", json_string(
+		json_object_set_new(cur, "message", mc_json_str(
 			h->last_message ? h->last_message : ""));
 		json_object_set_new(r->doc, "current", cur);
 	} else {
@@ -195,18 +195,18 @@ void mc_slo_history_report(const struct mc_slo_history *h, double since,
 		json_t *o = json_object();
 
 		mc_format_time(h->start + cell_s * (double)i, ts, sizeof(ts));
-		json_object_set_new(o, "start", json_string(ts));
+		json_object_set_new(o, "start", mc_json_str(ts));
 		json_object_set_new(o, "budget_remaining",
 				    num_or_null(h->remaining[i]));
 		json_object_set_new(o, "worst_burn", num_or_null(h->burn[i]));
 		json_object_set_new(o, "state", h->states[i] < 0 ? json_null() :
-				    json_string(mc_status_name(h->states[i])));
+				    mc_json_str(mc_status_name(h->states[i])));
 		json_array_append_new(cells, o);
 	}
 	json_object_set_new(r->doc, "cells", cells);
-	json_object_set_new(sparks, "budget_remaining", json_string(sp_rem));
-	json_object_set_new(sparks, "worst_burn", json_string(sp_burn));
-	json_object_set_new(sparks, "state", json_string(sp_state));
+	json_object_set_new(sparks, "budget_remaining", mc_json_str(sp_rem));
+	json_object_set_new(sparks, "worst_burn", mc_json_str(sp_burn));
+	json_object_set_new(sparks, "state", mc_json_str(sp_state));
 	json_object_set_new(r->doc, "sparklines", sparks);
 
 	if (h->samples == 0) {

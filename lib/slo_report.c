@@ -20,7 +20,7 @@ static json_t *strv_json(char *const *v, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, mc_json_str(v[i]));
 	return a;
 }
 
@@ -34,7 +34,7 @@ static json_t *burn_rates_json(const struct mc_slo_def *d,
 		if (!mc_slo_is_burn_window(d, w))
 			continue;
 		mc_slo_window_label(d->windows[w], label, sizeof(label));
-		json_object_set_new(o, label, num_or_null(e->burn[w]));
+		mc_json_set(o, label, num_or_null(e->burn[w]));
 	}
 	return o;
 }
@@ -59,9 +59,9 @@ static json_t *last_json(const struct mc_slo_def *d,
 		return json_null();
 	o = json_object();
 	mc_format_time(l->ts, ts, sizeof(ts));
-	json_object_set_new(o, "ts", json_string(ts));
+	json_object_set_new(o, "ts", mc_json_str(ts));
 	json_object_set_new(o, "age_s", json_real(at - l->ts));
-	json_object_set_new(o, "state", json_string(l->state));
+	json_object_set_new(o, "state", mc_json_str(l->state));
 	json_object_set_new(o, "sli", num_or_null(l->sli));
 	json_object_set_new(o, "error_budget", budget_json(d->budget,
 		l->consumed, l->remaining));
@@ -84,9 +84,11 @@ static json_t *policy_json(const struct mc_slo_def *d)
 
 		mc_slo_window_label(c->long_ms, lw, sizeof(lw));
 		mc_slo_window_label(c->short_ms, sw, sizeof(sw));
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:f}",
-			"severity", mc_slo_severity_name(c->severity),
-			"long", lw, "short", sw, "factor", c->factor));
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:f}",
+			"severity",
+			mc_json_str(mc_slo_severity_name(c->severity)),
+			"long", mc_json_str(lw), "short", mc_json_str(sw),
+			"factor", c->factor));
 	}
 	return a;
 }
@@ -98,9 +100,9 @@ static json_t *slo_json(const struct mc_slo_def *d,
 	char w[32];
 
 	mc_slo_window_label(d->window_ms, w, sizeof(w));
-	json_object_set_new(o, "state", json_string(mc_status_name(e->state)));
+	json_object_set_new(o, "state", mc_json_str(mc_status_name(e->state)));
 	json_object_set_new(o, "objective", json_real(d->objective));
-	json_object_set_new(o, "window", json_string(w));
+	json_object_set_new(o, "window", mc_json_str(w));
 	json_object_set_new(o, "sli", num_or_null(e->sli));
 	json_object_set_new(o, "error_budget", budget_json(d->budget,
 		e->consumed, e->remaining));
@@ -112,7 +114,7 @@ static json_t *slo_json(const struct mc_slo_def *d,
 	if (d->min_rate > 0)
 		json_object_set_new(o, "min_rate", json_real(d->min_rate));
 	if (e->state == MC_ST_UNKNOWN) {
-		json_object_set_new(o, "error", json_string(e->error ? e->error :
+		json_object_set_new(o, "error", mc_json_str(e->error ? e->error :
 							    "unknown"));
 		json_object_set_new(o, "last_known", last_json(d, &e->last, at));
 	}
@@ -374,23 +376,23 @@ void mc_slo_report(const struct mc_slo_run *run, const char *correlation_id,
 	char ts[40];
 
 	json_object_set_new(r->doc, "status",
-			    json_string(mc_status_name(run->status)));
+			    mc_json_str(mc_status_name(run->status)));
 	mc_format_time(run->started, ts, sizeof(ts));
-	json_object_set_new(r->doc, "timestamp", json_string(ts));
+	json_object_set_new(r->doc, "timestamp", mc_json_str(ts));
 	mc_format_time(run->at, ts, sizeof(ts));
-	json_object_set_new(r->doc, "evaluated_at", json_string(ts));
-	json_object_set_new(r->doc, "prometheus", json_string(prom));
+	json_object_set_new(r->doc, "evaluated_at", mc_json_str(ts));
+	json_object_set_new(r->doc, "prometheus", mc_json_str(prom));
 	json_object_set_new(r->doc, "correlation_id",
-			    json_string(correlation_id));
+			    mc_json_str(correlation_id));
 	json_object_set_new(r->doc, "duration_ms", json_real(run->duration_ms));
 	json_object_set_new(r->doc, "queries",
 			    json_integer((json_int_t)run->n_queries));
 	json_object_set_new(r->doc, "slowest_query_ms",
 			    json_real(run->slowest_ms));
 	for (size_t i = 0; i < run->n; i++)
-		json_object_set_new(slos, run->defs[i].name,
-				    slo_json(&run->defs[i], &run->evals[i],
-					     run->at));
+		mc_json_set(slos, run->defs[i].name,
+			    slo_json(&run->defs[i], &run->evals[i],
+				     run->at));
 	json_object_set_new(r->doc, "slos", slos);
 	text_report(run, r, prom);
 	prom_report(run, r);

@@ -22,7 +22,7 @@ static char *burn_json(const struct mc_slo_def *d, const struct mc_slo_eval *e)
 		if (!mc_slo_is_burn_window(d, w) || isnan(e->burn[w]))
 			continue;
 		mc_slo_window_label(d->windows[w], label, sizeof(label));
-		json_object_set_new(o, label, json_real(e->burn[w]));
+		mc_json_set(o, label, json_real(e->burn[w]));
 	}
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 			  JSON_REAL_PRECISION(17));

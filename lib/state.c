@@ -769,7 +769,7 @@ int mc_state_prepare(struct mc_state *st, const char *sql, sqlite3_stmt **s,
 	return 0;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void mc_state_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		sqlite3_bind_null(s, i);
@@ -789,17 +789,13 @@ int mc_state_run_begin(struct mc_state *st, const char *command,
 
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
-	bind_text(s, 1, command ? command : "");
-	bind_text(s, 2, args);
-	bind_text(s, 3, correlation_id);
+	mc_state_bind_text(s, 1, command ? command : "");
+	mc_state_bind_text(s, 2, args);
+	mc_state_bind_text(s, 3, correlation_id);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)getpid());
 	sqlite3_bind_double(s, 5, started);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		return -1;
-	}
-	sqlite3_finalize(s);
 	if (run_id != NULL)
 		*run_id = sqlite3_last_insert_rowid(st->db);
 	return 0;
@@ -819,15 +815,11 @@ int mc_state_run_end(struct mc_state *st, int64_t run_id, int exit_code,
 		return -1;
 	sqlite3_bind_double(s, 1, ended);
 	sqlite3_bind_int(s, 2, exit_code);
-	bind_text(s, 3, status);
-	bind_text(s, 4, message);
+	mc_state_bind_text(s, 3, status);
+	mc_state_bind_text(s, 4, message);
 	sqlite3_bind_int64(s, 5, run_id);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		return -1;
-	}
-	sqlite3_finalize(s);
 	if (sqlite3_changes(st->db) == 0)
 		return mc_err_set(err, MC_EXIT_IOERR, "%s: %s: no run %lld",
 				  st->path, what, (long long)run_id);
@@ -848,10 +840,15 @@ const char *mc_state_column_text(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
+double mc_state_column_or(sqlite3_stmt *s, int i, double dflt)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? dflt :
+	       sqlite3_column_double(s, i);
+}
+
 double mc_state_column_num(sqlite3_stmt *s, int i)
 {
-	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN :
-	       sqlite3_column_double(s, i);
+	return mc_state_column_or(s, i, NAN);
 }
 
 void mc_state_bind_num(sqlite3_stmt *s, int i, double v)
@@ -894,6 +891,35 @@ int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
 	return 0;
 }
 
+int mc_state_exec_stmt(struct mc_state *st, sqlite3_stmt *s,
+		       const char *what, struct mc_err *err)
+{
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
+		 mc_state_sqlerr(st, err, what);
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int mc_state_recent(struct mc_state *st, const char *sql, const char *name,
+		    double since, int64_t limit, size_t size,
+		    void (*row)(sqlite3_stmt *s, void *element, void *ctx),
+		    void (*release)(void *element), void **rows, size_t *n,
+		    const char *what, struct mc_err *err)
+{
+	sqlite3_stmt *s;
+
+	*rows = NULL;
+	*n = 0;
+	if (mc_state_prepare(st, sql, &s, what, err) < 0)
+		return -1;
+	mc_state_bind_text(s, 1, name);
+	sqlite3_bind_double(s, 2, since);
+	sqlite3_bind_int64(s, 3, limit > 0 ? (sqlite3_int64)limit : -1);
+	return mc_state_collect(st, s, size, row, NULL, release, rows, n,
+				what, err);
+}
+
 static void run_row(sqlite3_stmt *s, void *element, void *ctx)
 {
 	struct mc_run *r = element;
@@ -906,10 +932,8 @@ static void run_row(sqlite3_stmt *s, void *element, void *ctx)
 	r->status = mc_state_column_dup(s, 4);
 	r->message = mc_state_column_dup(s, 5);
 	r->started = sqlite3_column_double(s, 6);
-	r->ended = sqlite3_column_type(s, 7) == SQLITE_NULL ?
-		   0 : sqlite3_column_double(s, 7);
-	r->exit_code = sqlite3_column_type(s, 8) == SQLITE_NULL ?
-		       -1 : sqlite3_column_int(s, 8);
+	r->ended = mc_state_column_or(s, 7, 0);
+	r->exit_code = (int)mc_state_column_or(s, 8, -1);
 	r->pid = (long)sqlite3_column_int64(s, 9);
 }
 
@@ -931,25 +955,17 @@ int mc_state_runs(struct mc_state *st, const char *command, double since,
 	static const char sql[] =
 		"SELECT id, command, args, correlation_id, status, message,"
 		" started, ended, exit_code, pid FROM runs"
-		" WHERE (?1 IS NULL OR command = ?1)"
+		" WHERE (?1 IS NULL OR command = ?1"
+		" OR substr(command, 1, length(?1) + 1) = ?1 || ' ')"
 		" AND (?2 <= 0 OR started >= ?2)"
 		" ORDER BY started DESC, id DESC LIMIT ?3";
-	static const char what[] = "cannot list runs";
-	sqlite3_stmt *s;
 	void *rows;
+	int rc = mc_state_recent(st, sql, command, since, limit,
+				 sizeof(struct mc_run), run_row, run_release,
+				 &rows, n, "cannot list runs", err);
 
-	*out = NULL;
-	*n = 0;
-	if (mc_state_prepare(st, sql, &s, what, err) < 0)
-		return -1;
-	bind_text(s, 1, command);
-	sqlite3_bind_double(s, 2, since);
-	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	if (mc_state_collect(st, s, sizeof(struct mc_run), run_row, NULL,
-			     run_release, &rows, n, what, err) < 0)
-		return -1;
 	*out = rows;
-	return 0;
+	return rc;
 }
 
 void mc_runs_free(struct mc_run *runs, size_t n)
@@ -966,12 +982,8 @@ static int delete_before(struct mc_state *st, const char *sql, double before,
 	if (mc_state_prepare(st, sql, &s, what, err) < 0)
 		return -1;
 	sqlite3_bind_double(s, 1, before);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
+	if (mc_state_exec_stmt(st, s, what, err) < 0)
 		return -1;
-	}
-	sqlite3_finalize(s);
 	*count += sqlite3_changes(st->db);
 	return 0;
 }

@@ -52,8 +52,17 @@ char *mc_state_column_dup(sqlite3_stmt *s, int i);
 const char *mc_state_column_text(sqlite3_stmt *s, int i);
 /* Column i as a number, NaN when NULL. */
 double mc_state_column_num(sqlite3_stmt *s, int i);
+/* Column i as a number, dflt when NULL. */
+double mc_state_column_or(sqlite3_stmt *s, int i, double dflt);
 /* Binds v to parameter i, NULL when it is not finite (NaN: unknown). */
 void mc_state_bind_num(sqlite3_stmt *s, int i, double v);
+/* Binds a copy of v to parameter i, NULL when v is NULL. */
+void mc_state_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Steps s (prepared and bound) once and finalizes it: 0 when it ran to
+ * its end, -1 with err (what) when it did not. The one way a statement
+ * that writes is run. */
+int mc_state_exec_stmt(struct mc_state *st, sqlite3_stmt *s,
+		       const char *what, struct mc_err *err);
 /* Steps s (prepared and bound) to its end and collects the rows into an
  * array of elements of size bytes: for each row the array grows by one
  * zeroed element, which row(s, element, ctx) fills. s is finalized. 0 with
@@ -65,6 +74,15 @@ int mc_state_collect(struct mc_state *st, sqlite3_stmt *s, size_t size,
 		     void (*row)(sqlite3_stmt *s, void *element, void *ctx),
 		     void *ctx, void (*release)(void *element), void **rows,
 		     size_t *n, const char *what, struct mc_err *err);
+/* The newest rows of a history, collected as mc_state_collect() does:
+ * sql selects them newest first with ?1 the name they belong to (NULL:
+ * any), ?2 the earliest time (0: any) and ?3 the most rows (limit <= 0:
+ * all). The one way a history (runs, job runs, the alert log) is read. */
+int mc_state_recent(struct mc_state *st, const char *sql, const char *name,
+		    double since, int64_t limit, size_t size,
+		    void (*row)(sqlite3_stmt *s, void *element, void *ctx),
+		    void (*release)(void *element), void **rows, size_t *n,
+		    const char *what, struct mc_err *err);
 /* Fills err from the connection's last error; returns -1. */
 int mc_state_sqlerr(struct mc_state *st, struct mc_err *err,
 		    const char *what);
@@ -91,8 +109,9 @@ struct mc_run {
 	int exit_code;		/* -1 while running */
 	long pid;
 };
-/* Newest first. command may be NULL (all); since 0 means no bound;
- * limit 0 means no limit. */
+/* Newest first. command may be NULL (all), or a command, whose
+ * subcommands it takes too ("dlq": "dlq replay", "dlq purge", ...);
+ * since 0 means no bound; limit 0 means no limit. */
 int mc_state_runs(struct mc_state *st, const char *command, double since,
 		  int limit, struct mc_run **out, size_t *n,
 		  struct mc_err *err);

@@ -59,9 +59,20 @@ size_t mc_levenshtein(const char *a, const char *b)
 const char *mc_suggest(const char *word, const char *const *candidates,
 		       size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = SIZE_MAX, limit = strlen(word) / 3 + 1;
+	const char *best = NULL, *prefix_of = NULL;
+	size_t best_d = SIZE_MAX, len = strlen(word), limit = len / 3 + 1;
+	size_t n_prefix = 0;
 
+	/* A word that starts exactly one candidate (hist: history) is that
+	 * one, however far the rest of it is. */
+	for (size_t i = 0; len >= 3 && i < n; i++)
+		if (candidates[i] && strncmp(candidates[i], word, len) == 0 &&
+		    candidates[i][len] != '\0') {
+			prefix_of = candidates[i];
+			n_prefix++;
+		}
+	if (n_prefix == 1)
+		return prefix_of;
 	if (limit > 3)
 		limit = 3;
 	for (size_t i = 0; i < n; i++) {

@@ -151,16 +151,18 @@ size_t mc_utf8_width(const char *s)
 }
 
 /* The unit of text at u[0..n) (n > 0) as a terminal is shown it: a
- * well-formed character other than a control character, kept (returns its
- * length, *raw = 1); or a control character (C0, DEL, C1) or a byte that
- * is not well-formed UTF-8, written \xNN a byte (returns how many bytes,
- * *raw = 0). */
-static size_t shown_unit(const unsigned char *u, size_t n, int *raw)
+ * well-formed character other than a control character (and, with lines,
+ * a newline or a tab), kept (returns its length, *raw = 1); or a control
+ * character (C0, DEL, C1) or a byte that is not well-formed UTF-8,
+ * written \xNN a byte (returns how many bytes, *raw = 0). */
+static size_t shown_unit(const unsigned char *u, size_t n, int lines,
+			 int *raw)
 {
 	size_t len = u[0] ? mc_utf8_len(u, n) : 0;
 	int c1 = len == 2 && u[0] == 0xc2 && u[1] < 0xa0;
 
-	*raw = !(len == 0 || u[0] < 0x20 || u[0] == 0x7f || c1);
+	*raw = !(len == 0 || u[0] < 0x20 || u[0] == 0x7f || c1) ||
+	       (lines && (u[0] == '\n' || u[0] == '\t'));
 	return len > 1 ? len : 1;
 }
 
@@ -178,7 +180,7 @@ static size_t add_unit(struct mc_buf *b, const char *s, size_t len, int raw)
 	return 4 * len;
 }
 
-char *mc_escape(const char *s, size_t n)
+static char *escape(const char *s, size_t n, int lines)
 {
 	struct mc_buf b = { 0 };
 	size_t i = 0;
@@ -187,12 +189,22 @@ char *mc_escape(const char *s, size_t n)
 	while (i < n) {
 		int raw;
 		size_t len = shown_unit((const unsigned char *)s + i, n - i,
-					&raw);
+					lines, &raw);
 
 		add_unit(&b, s + i, len, raw);
 		i += len;
 	}
 	return mc_buf_steal(&b);
+}
+
+char *mc_escape(const char *s, size_t n)
+{
+	return escape(s, n, 0);
+}
+
+char *mc_escape_lines(const char *s, size_t n)
+{
+	return escape(s, n, 1);
 }
 
 char *mc_escape_str(const char *s)
@@ -274,7 +286,7 @@ char *mc_column_text(const char *s, size_t cols)
 	mc_buf_add(&b, "", 0);
 	while (i < n) {
 		int raw;
-		size_t len = shown_unit(u + i, n - i, &raw);
+		size_t len = shown_unit(u + i, n - i, 0, &raw);
 
 		w += add_unit(&b, s + i, len, raw);
 		if (cols > 0 && w <= cols - 1)

@@ -81,19 +81,22 @@ for a in $mods; do
 	done
 done
 
-# Long functions: a definition starts at column 0 and its body is the
-# lines between a "{" and a "}" at column 0.
+# Long functions: a definition starts at column 0 (its name is the word
+# before the first "(" that is not an attribute's) and ends at a "}" at
+# column 0; its length is every line from its first to that "}".
 allowed_long=$(sed -n '/^## Long functions/,/^## /p' docs/DESIGN.md |
 	sed -n 's/^| `\([A-Za-z_0-9/.]*:[A-Za-z_0-9]*\)` |.*/\1/p')
 awk -v limit=120 '
 	FNR == 1 { cand = ""; infn = 0 }
 	/^[A-Za-z_].*\(/ && $0 !~ /;[ \t]*$/ && !infn { cand = $0; line = FNR }
-	/^\{/ && cand != "" && !infn { start = FNR; infn = 1; next }
+	/^\{/ && cand != "" && !infn { infn = 1; next }
 	/^\}/ && infn {
-		name = cand; sub(/\(.*/, "", name)
+		name = cand
+		gsub(/__attribute__ *\(\([^)]*\)\)/, "", name)
+		sub(/\(.*/, "", name)
 		n = split(name, w, /[ \t*]+/)
-		if (FNR - start - 1 > limit)
-			print FILENAME ":" w[n], FILENAME ":" line, FNR - start - 1
+		if (FNR - line + 1 > limit)
+			print FILENAME ":" w[n], FILENAME ":" line, FNR - line + 1
 		infn = 0; cand = ""
 	}' cmd/*.c lib/*.c | while read -r name where len; do
 	in_list "$name" "$allowed_long" && continue

@@ -73,7 +73,9 @@ from urllib.parse import parse_qs, urlsplit, unquote
 MAX_RECORDS = 10000
 MAX_RECORDED_BODY = 1 << 20
 MAX_WAIT_S = 600.0
-TLS_HANDSHAKE_S = 10.0
+# Above the 20 s the TLS tests give their checks: under valgrind on a busy
+# machine six handshakes at once took more than 10 s.
+TLS_HANDSHAKE_S = 30.0
 CHUNK = 64 * 1024
 
 

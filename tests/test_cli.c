@@ -382,6 +382,32 @@ Test(cli, double_dash_ends_options)
 	cli_done(&r);
 }
 
+/* A command to run goes after --: job run NAME -- COMMAND; a word after
+ * NAME without -- is refused, not run as a command. */
+Test(cli, command_to_run_only_after_double_dash)
+{
+	struct cli_run r;
+
+	cli_parse(&r, "job", "run", "nightly", "--", "/bin/echo", "a", NULL);
+	free(cli_ok(&r));
+	cr_assert_eq(r.a.n_pos, 3);
+	cr_assert_eq(r.a.n_before_dashdash, 1);
+	cli_done(&r);
+	cli_parse(&r, "job", "run", "nightly", NULL);
+	free(cli_ok(&r));
+	cr_assert_eq(r.a.n_before_dashdash, 1);
+	cli_done(&r);
+	cli_parse(&r, "job", "run", "nightly", "typo", NULL);
+	cli_fails_with(&r, "unexpected argument 'typo'", "after --", NULL);
+	cli_done(&r);
+	cli_parse(&r, "oauth", "exec", "kite", "./sync.sh", NULL);
+	cli_fails_with(&r, "unexpected argument './sync.sh'", NULL);
+	cli_done(&r);
+	cli_parse(&r, "oauth", "exec", "kite", "--", "./sync.sh", NULL);
+	free(cli_ok(&r));
+	cli_done(&r);
+}
+
 Test(cli, subcommand_descent)
 {
 	struct cli_run r;
@@ -1218,6 +1244,62 @@ Test(cli, help_for_root_and_groups)
 	s = help_of(&mc_cmd_root, breaker_path, 2);
 	cr_assert(starts_with(s, "usage: mercuryctl breaker COMMAND\n"), "%s", s);
 	cr_assert_not_null(strstr(s, "\nSubcommands:\n"), "%s", s);
+	free(s);
+}
+
+/* A name as wide as the left column, or wider, does not run into its
+ * text: the text then starts on the next line, at the same column as
+ * every other entry's. */
+static const struct mc_opt cli_w_opts[] = {
+	{ 0, "a-rather-long-option-name", "VALUE", MC_OPT_VALUE, MC_ARG_STRING,
+	  NULL, "Long option", 0 },
+	{ 'q', "quick", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL, "Short option",
+	  0 },
+	{ 0 },
+};
+
+static const struct mc_cmd cli_w_long = {
+	.name = "a-subcommand-28-columns-wide",
+	.summary = "Long name",
+	.opts = cli_w_opts,
+	.run = cli_dummy_run,
+};
+
+static const struct mc_cmd cli_w_short = {
+	.name = "go",
+	.summary = "Short name",
+	.run = cli_dummy_run,
+};
+
+static const struct mc_cmd *const cli_w_subs[] = {
+	&cli_w_long, &cli_w_short, NULL,
+};
+
+static const struct mc_cmd cli_w_group = {
+	.name = "group",
+	.summary = "A group",
+	.subs = cli_w_subs,
+};
+
+Test(cli, help_long_names_keep_the_column)
+{
+	const struct mc_cmd *group[] = { &cli_t_root, &cli_w_group };
+	const struct mc_cmd *sub[] = { &cli_t_root, &cli_w_group, &cli_w_long };
+	char *s = help_of(&cli_t_root, group, 2);
+
+	cr_assert_eq(strlen(cli_w_long.name), 28);
+	cr_assert_not_null(strstr(s, "\n  a-subcommand-28-columns-wide\n"
+				  "                              Long name\n"),
+			   "%s", s);
+	cr_assert_not_null(strstr(s, "\n  go                          "
+				  "Short name\n"), "%s", s);
+	free(s);
+	s = help_of(&cli_t_root, sub, 3);
+	cr_assert_not_null(strstr(s, "\n      --a-rather-long-option-name VALUE\n"
+				  "                              Long option\n"),
+			   "%s", s);
+	cr_assert_not_null(strstr(s, "\n  -q, --quick                 "
+				  "Short option\n"), "%s", s);
 	free(s);
 }
 

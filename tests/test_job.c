@@ -316,23 +316,58 @@ Test(job, escape_control_and_invalid_utf8)
 		const char *want;
 	} cases[] = {
 		{ "plain\ttext\n", 11, "plain\ttext\n" },
-		{ "\x1b[2J", 4, "\\x1b[2J" },
+		{ "\x1b[2J", 4, "\\x1B[2J" },
 		{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },
-		{ "\xff\xfe", 2, "\\xff\\xfe" },
-		{ "a\\b", 3, "a\\\\b" },
-		{ "\r\x7f", 2, "\\x0d\\x7f" },
+		{ "\xff\xfe", 2, "\\xFF\\xFE" },
+		{ "a\\b", 3, "a\\b" },	/* kept */
+		{ "\r\x7f", 2, "\\x0D\\x7F" },
 		{ "nul\0x", 5, "nul\\x00x" },
-		{ "\xc2\x85", 2, "\\xc2\\x85" },		/* C1 control NEL */
-		{ "\xe2\x82", 2, "\\xe2\\x82" },		/* cut short */
-		{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },	/* surrogate */
+		{ "\xc2\x85", 2, "\\xC2\\x85" },		/* C1 control NEL */
+		{ "\xe2\x82", 2, "\\xE2\\x82" },		/* cut short */
+		{ "\xed\xa0\x80", 3, "\\xED\\xA0\\x80" },	/* surrogate */
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
-		char *got = mc_job_escape(cases[i].in, cases[i].n);
+		char *got = mc_escape_lines(cases[i].in, cases[i].n);
 
 		cr_expect_str_eq(got, cases[i].want, "case %zu", i);
 		free(got);
 	}
+}
+
+/* A job run only by name (its command after --, no section) is a job once
+ * it has runs: job list NAME, history, log and the job check find it; a
+ * name with neither a section nor runs is still a usage error. */
+Test(job, select_known_takes_a_job_known_by_its_runs)
+{
+	const char *both[] = { "adhoc", "nightly", "adhoc" };
+	const char *none[] = { "nosuch" };
+	struct mc_job_def *d = NULL;
+	size_t n = 0;
+	struct mc_err err = { 0 };
+	double now = mc_wall_now();
+
+	load("[job \"nightly\"]\nschedule = @daily\n");
+	cr_expect_eq(mc_job_select_known(conf, st, both, 1, &d, &n, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_USAGE);
+	record("adhoc", now - 60, now - 59, "failed", 3);
+	cr_assert_eq(mc_job_select_known(conf, st, both, 3, &d, &n, &err), 0,
+		     "%s", err.msg);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(d[0].name, "nightly");
+	cr_expect(d[0].configured);
+	cr_expect_str_eq(d[1].name, "adhoc");
+	cr_expect(!d[1].configured);
+	cr_expect_null(d[1].cron);
+	mc_job_defs_free(d, n);
+	/* no names: the configured jobs only */
+	cr_assert_eq(mc_job_select_known(conf, st, NULL, 0, &d, &n, &err), 0);
+	cr_expect_eq(n, 1);
+	mc_job_defs_free(d, n);
+	memset(&err, 0, sizeof(err));
+	cr_expect_eq(mc_job_select_known(conf, st, none, 1, &d, &n, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_USAGE);
+	cr_expect(strstr(err.msg, "nosuch") != NULL, "%s", err.msg);
 }
 
 /* The job check type gives the job's verdict (the check runs in the main
@@ -347,8 +382,10 @@ Test(job, check_type_gives_the_verdict)
 
 	load("[job \"nightly\"]\nschedule = 0 * * * *\ngrace = 10m\n"
 	     "[check \"n\"]\ntype = job\njob = nightly\n"
-	     "[check \"x\"]\ntype = job\njob = nosuch\n");
+	     "[check \"x\"]\ntype = job\njob = nosuch\n"
+	     "[check \"a\"]\ntype = job\njob = adhoc\n");
 	record("nightly", now - 3 * 3600, now - 3 * 3600 + 5, "ok", 0);
+	record("adhoc", now - 60, now - 59, "failed", 3);
 	memset(&env, 0, sizeof(env));
 	env.st = st;
 	env.conf = conf;
@@ -374,5 +411,13 @@ Test(job, check_type_gives_the_verdict)
 	memset(&r, 0, sizeof(r));
 	mc_check_job.run(&c, &env, &r);
 	cr_expect_eq(r.status, MC_ST_UNKNOWN, "%s", r.message);
+	free(r.message);
+	/* a job known only by its runs: its verdict, not unknown */
+	c.sec = mc_conf_find(conf, "check", "a");
+	memset(&r, 0, sizeof(r));
+	mc_check_job.run(&c, &env, &r);
+	cr_expect_eq(r.status, MC_ST_CRITICAL, "%s", r.message);
+	cr_expect(strstr(r.message, "job adhoc: last run failed: exit 3") !=
+		  NULL, "%s", r.message);
 	free(r.message);
 }

@@ -110,3 +110,58 @@ Test(json, numbers_by_the_grammar)
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		cr_expect(!mc_json_is_number(no[i]), "%s", no[i]);
 }
+
+/* JSON keeps text that is not UTF-8, its bad bytes as \xNN, instead of
+ * the NULL json_string() gives (a member silently lost). */
+Test(json, text_keeps_bad_utf8)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "ok", mc_json_str("caf\xc3\xa9 \x1b"));
+	json_object_set_new(o, "bad", mc_json_text("a\xff\0b", 4));
+	json_object_set_new(o, "none", mc_json_str(NULL));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_assert_str_eq(s, "{\"bad\":\"a\\\\xFF\\\\x00b\",\"none\":null,"
+			 "\"ok\":\"caf\xc3\xa9 \\u001B\"}");
+	free(s);
+	json_decref(o);
+}
+
+/* Well-formed UTF-8 is kept byte for byte (JSON escapes control
+ * characters itself); a NUL, which a C string cannot carry, is \x00. */
+Test(json, text_keeps_utf8_and_writes_nul_as_x00)
+{
+	json_t *j = mc_json_text("\x01\xc3\xa9\x7f", 4);
+
+	cr_assert_not_null(j);
+	cr_assert_eq(json_string_length(j), 4);
+	cr_assert_eq(memcmp(json_string_value(j), "\x01\xc3\xa9\x7f", 4), 0);
+	json_decref(j);
+	j = mc_json_text("a\0\xc3\xa9", 4);
+	cr_assert_str_eq(json_string_value(j), "a\\x00\xc3\xa9");
+	json_decref(j);
+	j = mc_json_text("", 0);
+	cr_assert_str_eq(json_string_value(j), "");
+	json_decref(j);
+	j = mc_json_text("\xe2\x80", 2);	/* a character cut short */
+	cr_assert_str_eq(json_string_value(j), "\\xE2\\x80");
+	json_decref(j);
+}
+
+/* A key that is not UTF-8 keeps its member: jansson refuses it (and
+ * drops the value), so mc_json_set writes it with \xNN. */
+Test(json, set_keeps_a_key_that_is_not_utf8)
+{
+	json_t *o = json_object();
+	char *s;
+
+	cr_assert_eq(json_object_set_new(o, "x\xe9", json_true()), -1);
+	cr_assert_eq(json_object_size(o), 0);
+	cr_assert_eq(mc_json_set(o, "caf\xe9", mc_json_str("v\xff")), 0);
+	cr_assert_eq(mc_json_set(o, "caf\xc3\xa9", json_integer(1)), 0);
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	cr_assert_str_eq(s, "{\"caf\\\\xE9\":\"v\\\\xFF\",\"caf\xc3\xa9\":1}");
+	free(s);
+	json_decref(o);
+}

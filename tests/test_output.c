@@ -190,6 +190,35 @@ Test(output, prom_help_type_once_per_name)
 	mc_buf_release(&b);
 }
 
+/* Samples given per target, metric after metric (health's checks, the
+ * jobs of job list, the OAuth providers), still come out one family
+ * after another, each family's lines together, as the format requires. */
+Test(output, prom_family_lines_kept_together)
+{
+	struct mc_buf b = { 0 };
+
+	mc_prom_sample(&b, "m_status", "gauge", "S", "check=\"a\"", 0);
+	mc_prom_sample(&b, "m_latency", "gauge", "L", "check=\"a\"", 0.5);
+	mc_prom_sample(&b, "m_status", "gauge", "S", "check=\"b\"", 2);
+	mc_prom_sample(&b, "m_latency", "gauge", "L", "check=\"b\"", 1.5);
+	mc_prom_sample(&b, "m_status_total", "counter", "T", NULL, 7);
+	mc_prom_sample(&b, "m_status", "gauge", "S", "check=\"c\"", 1);
+	cr_assert_str_eq(b.data,
+		"# HELP m_status S\n"
+		"# TYPE m_status gauge\n"
+		"m_status{check=\"a\"} 0\n"
+		"m_status{check=\"b\"} 2\n"
+		"m_status{check=\"c\"} 1\n"
+		"# HELP m_latency L\n"
+		"# TYPE m_latency gauge\n"
+		"m_latency{check=\"a\"} 0.5\n"
+		"m_latency{check=\"b\"} 1.5\n"
+		"# HELP m_status_total T\n"
+		"# TYPE m_status_total counter\n"
+		"m_status_total 7\n");
+	mc_buf_release(&b);
+}
+
 Test(output, prom_names_sharing_a_prefix)
 {
 	struct mc_buf b = { 0 };
@@ -588,21 +617,4 @@ Test(output, table_cells_escaped)
 		  != NULL, "%s", out.data);
 	mc_buf_release(&out);
 	mc_table_free(t);
-}
-
-/* JSON keeps text that is not UTF-8, its bad bytes as \xNN, instead of
- * the NULL json_string() gives (a member silently lost). */
-Test(output, json_text_keeps_bad_utf8)
-{
-	json_t *o = json_object();
-	char *s;
-
-	json_object_set_new(o, "ok", mc_json_str("caf\xc3\xa9 \x1b"));
-	json_object_set_new(o, "bad", mc_json_text("a\xff\0b", 4));
-	json_object_set_new(o, "none", mc_json_str(NULL));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	cr_assert_str_eq(s, "{\"bad\":\"a\\\\xFF\\\\x00b\",\"none\":null,"
-			 "\"ok\":\"caf\xc3\xa9 \\u001B\"}");
-	free(s);
-	json_decref(o);
 }

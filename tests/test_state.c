@@ -222,6 +222,19 @@ Test(state, runs_begin_end_list_filter_prune)
 	cr_assert_eq(n, 0);
 	mc_runs_free(runs, n);
 
+	/* a command takes its subcommands' runs, word by word */
+	cr_assert_eq(mc_state_runs(st, "dlq", 0, 0, &runs, &n, &err), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(runs[0].id, b);
+	mc_runs_free(runs, n);
+	cr_assert_eq(mc_state_runs(st, "dl", 0, 0, &runs, &n, &err), 0);
+	cr_assert_eq(n, 0);
+	mc_runs_free(runs, n);
+	cr_assert_eq(mc_state_runs(st, "dlq replay", 0, 0, &runs, &n, &err),
+		     0);
+	cr_assert_eq(n, 1);
+	mc_runs_free(runs, n);
+
 	/* history of run a, plus a free-standing old and a new result */
 	sql = mc_asprintf("INSERT INTO check_results (run_id, ts, check_name,"
 			  " type, status, critical) VALUES"

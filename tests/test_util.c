@@ -498,6 +498,17 @@ Test(util, suggest)
 	cr_assert_null(mc_suggest("helth", cmds, 0));
 	cr_assert_str_eq(mc_suggest("rest", with_null, 4), "reset");
 	cr_assert_str_eq(mc_suggest("lst", with_null, 4), "list");
+	/* the one candidate a word begins, nearer ones aside (hist is one
+	 * edit from list); a prefix of two is left to the distance */
+	{
+		static const char *const job[] = { "run", "list", "history",
+						   "log" };
+
+		cr_assert_str_eq(mc_suggest("hist", job, 4), "history");
+		cr_assert_str_eq(mc_suggest("com", cmds, n), "completion");
+		cr_assert_str_eq(mc_suggest("lo", job, 4), "log");
+		cr_assert_null(mc_suggest("co", cmds, n));	/* config? completion? */
+	}
 }
 
 Test(util, streq_trim_strdup)

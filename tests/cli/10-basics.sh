@@ -170,8 +170,11 @@ test_version() {
 	expect_out '^mercuryctl 0\.1\.0'
 	expect_out 'libcurl +[0-9]+\.'
 	expect_out 'sqlite3 +3\.'
+	# every library of the README's table, the lazily loaded ones too
+	expect_out 'c-ares +1\.[0-9]+\.'
+	expect_out 'zstd +1\.[0-9]+\.'
 	run version --json
-	expect_json '.version == "0.1.0" and (.libraries | has("libcurl") and has("hiredis") and has("jansson"))'
+	expect_json '.version == "0.1.0" and (.libraries | has("libcurl") and has("hiredis") and has("jansson") and has("openssl") and has("inih") and has("sqlite3") and has("c-ares") and has("zstd"))'
 }
 
 test_informational_commands_leave_no_state() {
@@ -442,4 +445,42 @@ test_man_pages_have_examples_and_right_headings() {
 		fail "the /var/lib/mercury fallback is not in mercuryctl(1)"
 	render "$MC_SRC/man/mercuryctl-dlq.1" | grep -q '^ *mercuryctl dlq replay alerter --dry-run$' ||
 		fail "dlq's examples do not render"
+}
+
+# Every example command line of the man pages parses: with --help added
+# (before a `--`, which ends the options), a bad option or number would
+# still be a usage error (64), a good line prints help (0). Redirections
+# and what follows a pipe or && are left out.
+test_man_page_examples_parse() {
+	local page line n=0
+	for page in "$MC_SRC"/man/mercuryctl*.1; do
+		groff -man -Tutf8 -rLL=300n -P -cbou "$page" 2>/dev/null |
+			awk '/^EXAMPLES/{p=1;next} /^[A-Z]/{p=0} p' |
+			sed -n 's/^ *\(mercuryctl .*\)$/\1/p'
+	done >"$T_DIR/examples"
+	while IFS= read -r line; do
+		line=${line%%[<>|&\\]*}
+		case $line in
+		*' -- '*) line="${line%% -- *} --help -- ${line#* -- }" ;;
+		*) line="$line --help" ;;
+		esac
+		eval "set -- ${line#mercuryctl }"
+		run "$@"
+		[ "$RC" = 0 ] || fail "example '$line' does not parse: $(err)"
+		n=$((n + 1))
+	done <"$T_DIR/examples"
+	[ "$n" -ge 20 ] || fail "only $n examples found"
+}
+
+# Every environment variable the configuration schema reads is in
+# mercuryctl(1)'s ENVIRONMENT section.
+test_man_page_names_every_environment_variable() {
+	local v vars
+	vars=$(sed -n 's/.*\.env = "\([^"]*\)".*/\1/p' "$MC_SRC/lib/config_schema.c")
+	[ -n "$vars" ] || fail "no .env keys found in config_schema.c"
+	groff -man -Tutf8 -rLL=300n -P -cbou "$MC_SRC/man/mercuryctl.1" 2>/dev/null |
+		awk '/^ENVIRONMENT/{p=1;next} /^[A-Z]/{p=0} p' >"$T_DIR/env"
+	for v in $vars MERCURY_CONFIG MERCURY_CORRELATION_ID NO_COLOR; do
+		grep -qw -- "$v" "$T_DIR/env" || fail "$v is not in mercuryctl(1) ENVIRONMENT"
+	done
 }

@@ -142,6 +142,13 @@ test_prom_output() {
 	expect_out '^mercury_health_status 0$'
 	expect_out '^mercuryctl_run_exit_code\{command="health"\} 0$'
 	[ "$(grep -c '^# TYPE mercury_check_status ' "$OUT")" = 1 ] || fail "TYPE repeated"
+	# each family's samples together, as the exposition format requires
+	# (several checks: their status lines are not interleaved with the
+	# latencies)
+	split=$(awk '/^#/ || !NF {next} {n=$0; sub(/[{ ].*/, "", n)}
+		n != cur {if (n in seen) print n; seen[n]=1; cur=n}' "$OUT")
+	[ -z "$split" ] || fail "families split up: $split: $(out)"
+	[ "$(grep -c '^mercury_check_status{' "$OUT")" -ge 2 ] || fail "fewer than two checks: $(out)"
 }
 
 test_unknown_check_name_is_usage() {

@@ -222,6 +222,18 @@ test_config_init_prints_an_example_config_check_accepts() {
 	expect_out '^memory$'
 	run config init --json
 	expect_json '.config | startswith("# mercury.conf")'
+	# the 3.0 sections are there to uncomment, and config check takes them
+	# (a warning only for the example's secret file, absent here)
+	for s in job backup oauth fleet; do
+		grep -q "^# \[$s[] ]" "$T_DIR/example.conf" || fail "no commented [$s] example"
+	done
+	awk '/^# The sections below are examples to uncomment/ {on = 1}
+		on && /^# \[/ {sec = 1}
+		sec && /^$/ {sec = 0}
+		{ if (sec) sub(/^# /, ""); print }' "$T_DIR/example.conf" >"$T_DIR/all.conf"
+	MERCURY_CONFIG=$T_DIR/all.conf run config check --json
+	expect_rc 0
+	expect_json '.sections == 12 and (.warnings | length) == 1 and (.warnings[0] | test("client_secret_file"))'
 }
 
 # An exec check's command is an absolute path: a bare check_load would not

@@ -237,7 +237,7 @@ shed_threshold = 1"
 	rcli RPUSH "$K:tgt" busy >/dev/null
 	run --timeout "$(wrapped 5s 1s)" dlq replay --defer
 	expect_rc 1
-	expect_err "^dlq replay: --defer: waiting for $K:tgt to drain below shed_threshold 1 \(it holds 1\); the deadline is in [0-9]+ms \(--timeout\)$"
+	expect_err "^dlq replay: --defer: waiting for $K:tgt to drain below shed_threshold 1 \(it holds 1\); the deadline is in [0-9]+(ms|s) \(--timeout\)$"
 	[ "$(grep -c 'waiting for' "$ERR")" = 1 ] || fail "said more than once: $(cat "$ERR")"
 }
 

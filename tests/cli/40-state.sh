@@ -90,6 +90,13 @@ test_history_lists_runs() {
 	expect_json '(.runs | length) == 1 and .runs[0].correlation_id == "h-1" and (.runs[0].duration_ms | type) == "number"'
 	run history --json --since 1h --command health
 	expect_json "(.runs | length) == 1"
+	# a command takes its subcommands: breaker is breaker list
+	run history --json --command breaker
+	expect_json '(.runs | length) == 1 and .runs[0].command == "breaker list"'
+	run history --json --command breaker\ list
+	expect_json '(.runs | length) == 1'
+	run history --json --command break
+	expect_json '(.runs | length) == 0'
 	run history --json --limit 2
 	expect_json '.runs | length == 2'
 	# The running history itself is listed first, without an end.

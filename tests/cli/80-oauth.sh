@@ -95,6 +95,23 @@ test_oauth_client_credentials_token_status_metrics() {
 	[ "$(ocount token:client_credentials)" = 1 ] || fail "requests: $(curl -s "$OS/_test/count")"
 	[ "$(sql "SELECT count(*) FROM runs WHERE command = 'oauth token'")" = 1 ] ||
 		fail "a fresh token's run wrote to the state file"
+	# a --min-valid longer than the server's tokens live: a new token,
+	# printed, and a warning that says it cannot last that long
+	run oauth token cc --min-valid 2h
+	expect_rc 0
+	[ "$(wc -l <"$OUT")" = 1 ] && [ "$(out)" != "$tok" ] || fail "no new token printed: $(out)"
+	expect_err "valid for .* only, less than --min-valid 2h"
+	tok=$(out)
+	# an exposition or a Nagios line never carries the token (monitoring
+	# systems keep and show them)
+	run -o prom oauth token cc
+	expect_rc 0
+	expect_out '^mercuryctl_run_exit_code'
+	! grep -qF -- "$tok" "$OUT" || fail "-o prom printed the token"
+	run -o nagios oauth token cc
+	expect_rc 3
+	expect_out '^oauth token UNKNOWN - no check result$'
+	! grep -qF -- "$tok" "$OUT" || fail "-o nagios printed the token"
 	run oauth status cc --warn-before 10m
 	expect_rc 0
 	run oauth status cc --warn-before 2h
@@ -105,6 +122,10 @@ test_oauth_client_credentials_token_status_metrics() {
 	expect_out '^mercury_oauth_needs_login\{provider="cc"\} 0$'
 	run oauth status cc --json --warn-before 10m
 	expect_json '.providers[0] | .grant == "client_credentials" and .state == "ok" and .has_refresh_token == false and .expires_in_seconds > 3500'
+	expect_json '.status == "ok"'
+	run oauth status cc dev --json --warn-before 10m
+	expect_rc 2
+	expect_json '.status == "critical"'
 	# client_secret_post, explicit endpoint, no discovery
 	d=$(ocount discovery)
 	run oauth token post
@@ -205,6 +226,12 @@ url_file = $T_DIR/hook.url"
 	# alerted once: a second run does not alert again
 	run oauth refresh dev --notify
 	expect_rc 2
+	# -q (cron): nothing on stdout, one line on stderr naming the failures
+	run -q oauth refresh dev web
+	expect_rc 2
+	expect_empty_out
+	expect_one_err_line
+	expect_err "^oauth refresh: provider 'dev' needs login: .*; provider 'web' needs login"
 	[ "$(curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/mercury/$U" | jq length)" = 1 ] ||
 		fail "needs-login alerted more than once"
 	# a new login clears it
@@ -471,6 +498,15 @@ test_oauth_exec_env_only_and_exit_code() {
 	run oauth exec dev -- sh -c 'echo ran'
 	expect_rc 2
 	expect_empty_out
+	# a command that cannot start: 127 / 126 as env(1) and job run give,
+	# and with --json the error document (nothing else had stdout)
+	run oauth exec cc -- "$T_DIR/no-such-program"
+	expect_rc 127
+	expect_err 'cannot run .*no-such-program'
+	: >"$T_DIR/not-executable"
+	run --json oauth exec cc -- "$T_DIR/not-executable"
+	expect_rc 126
+	expect_json '.exit_code == 126 and (.error | test("cannot run"))'
 }
 
 # With a display, login opens the URL with xdg-open (never with
@@ -621,4 +657,25 @@ test_oauth_refresh_if_expiring_within() {
 	[ "$(ocount token:client_credentials)" = 2 ] || fail "a token within the window was not refreshed"
 	run oauth refresh cc --if-expiring-within soon
 	expect_rc 64
+}
+
+# A recorded oauth run (exec, a refreshing token) is a fleet member as
+# every run is: its heartbeat names it; a fresh token writes nothing.
+test_oauth_recorded_runs_heartbeat_in_the_fleet() {
+	oauth_setup || return
+	local P=mc-cli-oauth-$$-$RANDOM
+	conf "$(providers)
+[fleet]
+redis_url = $MC_TEST_REDIS_URL
+name = oauth-host
+key_prefix = $P"
+	member() { redis-cli -p "$MC_TEST_REDIS_PORT" hget "$P:{host:oauth-host}:member" last_command; }
+	run oauth exec cc -- true
+	expect_rc 0
+	[ "$(member)" = "oauth exec" ] || fail "oauth exec did not heartbeat: '$(member)'"
+	run oauth token cc --min-valid 2h --json
+	expect_rc 0
+	expect_json '.fleet == "ok"'
+	[ "$(member)" = "oauth token" ] || fail "a refreshing oauth token did not heartbeat: '$(member)'"
+	redis-cli -p "$MC_TEST_REDIS_PORT" --scan --pattern "$P:*" | xargs -r redis-cli -p "$MC_TEST_REDIS_PORT" del >/dev/null
 }

@@ -83,9 +83,13 @@ EOF
 	run job history rec --json
 	expect_rc 0
 	expect_json '.runs | length == 1 and .[0].status == "ok" and .[0].exit_code == 0 and .[0].duration_seconds > 0 and .[0].ended != null'
+	cp "$OUT" "$T_DIR/history.json"
 	run job list rec --json
 	expect_rc 0
 	expect_json '.jobs[0].state == "ok" and .jobs[0].last_success != null and .jobs[0].next_expected != null and .jobs[0].running == null'
+	# one run, shown alike by both
+	jq -e --slurpfile h "$T_DIR/history.json" '.jobs[0].last_run == $h[0].runs[0] and (.jobs[0].last_run | has("pid") and has("correlation_id"))' \
+		"$OUT" >/dev/null || fail "job list and job history show the run differently: $(cat "$OUT" "$T_DIR/history.json")"
 }
 
 test_job_output_bytes_pass_through_unchanged() {
@@ -114,7 +118,8 @@ EOF
 	"$MC_BIN" job run bytes >>"$T_DIR/o3" 2>>"$T_DIR/e3" || fail "run 3 failed"
 	cmp -s "$T_DIR/a.bin" "$T_DIR/o3" || fail "stdout appended differs"
 	cmp -s "$T_DIR/b.bin" "$T_DIR/e3" || fail "stderr appended differs"
-	# the kept tail: the last 1000 bytes (stderr wrote last), escaped
+	# the kept tail: the last 1000 bytes (stderr wrote last), whole in
+	# JSON but for the bytes that are not UTF-8 (NUL included), \xNN
 	run job log bytes --json
 	expect_rc 0
 	expect_json '.output_kept == 1000 and .output_total == 500012'
@@ -123,22 +128,17 @@ import sys
 b = sys.stdin.buffer.read(); out = []; i = 0
 while i < len(b):
     c = b[i]
-    if c >= 0x80:
-        n = 2 if 0xc2 <= c <= 0xdf else 3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0
-        try:
-            s = b[i:i + n].decode("utf-8") if n else None
-        except UnicodeDecodeError:
-            s = None
-        if s and len(s) == 1 and not (0x80 <= ord(s) < 0xa0):
-            out.append(s); i += n; continue
-        out.append("\\x%02x" % c); i += 1; continue
-    if c == 0x5c: out.append("\\\\")
-    elif c in (9, 10) or 0x20 <= c < 0x7f: out.append(chr(c))
-    else: out.append("\\x%02x" % c)
-    i += 1
-sys.stdout.write("".join(out))' >"$T_DIR/tail.want"
+    n = 1 if 0 < c < 0x80 else 2 if 0xc2 <= c <= 0xdf else 3 if 0xe0 <= c <= 0xef else 4 if 0xf0 <= c <= 0xf4 else 0
+    try:
+        s = b[i:i + n].decode("utf-8") if n else None
+    except UnicodeDecodeError:
+        s = None
+    if s and len(s) == 1:
+        out.append(s); i += n; continue
+    out.append("\\x%02X" % c); i += 1
+sys.stdout.buffer.write("".join(out).encode("utf-8"))' >"$T_DIR/tail.want"
 	jq -j .output "$OUT" >"$T_DIR/tail.got"
-	cmp -s "$T_DIR/tail.want" "$T_DIR/tail.got" || fail "kept tail is not the escaped last 1000 bytes"
+	cmp -s "$T_DIR/tail.want" "$T_DIR/tail.got" || fail "kept tail is not the last 1000 bytes"
 	run job history bytes --json
 	expect_json '.runs | length == 3 and all(.[]; .status == "ok" and .output_total == 500012)'
 }
@@ -176,9 +176,9 @@ test_job_log_escapes_control_bytes_and_bad_utf8() {
 	expect_rc 0
 	run job log esc
 	expect_rc 0
-	[ "$(out)" = 'ok \x1b[2J\xff\xfe café \\ end' ] || fail "escaped log: $(out | od -c | head)"
+	[ "$(out)" = 'ok \x1B[2J\xFF\xFE café \ end' ] || fail "escaped log: $(out | od -c | head)"
 	run job log esc --json
-	expect_json '.output == "ok \\x1b[2J\\xff\\xfe café \\\\ end\n"'
+	expect_json '.output == "ok \u001b[2J\\xFF\\xFE café \\ end\n"'
 	run job log esc 999
 	expect_rc 64
 	run job log esc abc
@@ -446,6 +446,10 @@ test_job_usage_errors() {
 	expect_err 'no command'
 	run job run known
 	expect_rc 64
+	# a word after NAME is not run as a command unless it follows --
+	run job run known /bin/true
+	expect_rc 64
+	expect_err "unexpected argument '/bin/true' \(a command to run goes after --\)"
 	run job list knwon
 	expect_rc 64
 	expect_err "did you mean 'known'"
@@ -486,4 +490,76 @@ test_job_run_explicit_timeout_is_a_deadline_not_core_timeout() {
 	expect_err 'deadline'
 	run job history d --json
 	expect_json '.runs[0].status == "timeout" and .runs[0].duration_seconds < 5 and .runs[1].status == "ok"'
+}
+
+test_job_list_names_a_job_known_only_by_its_runs() {
+	# A job run only by name (no [job] section) is listed when named,
+	# with its verdict; a bare job list shows the configured jobs.
+	conf "$(job_sec conf 'schedule = @daily')"
+	run job list adhoc
+	expect_rc 64
+	run job run adhoc -- sh -c 'exit 3'
+	expect_rc 3
+	run job list adhoc
+	expect_rc 2
+	expect_out '^adhoc +- .* failed .*exit 3'
+	run job list adhoc conf --json
+	expect_rc 2
+	expect_json '(.jobs | map(.job) | sort) == ["adhoc", "conf"] and (.jobs[] | select(.job == "adhoc") | .state == "failed" and .last_run.exit_code == 3 and .overdue == false)'
+	run job list --json
+	expect_json '.jobs | map(.job) == ["conf"]'
+	run job run adhoc -- true
+	run job list adhoc
+	expect_rc 0
+	conf "$(job_sec conf 'schedule = @daily'; printf '[check "a"]\ntype = job\njob = adhoc\n')"
+	run health a --json
+	expect_rc 0
+	expect_json '.checks.a.status == "ok"'
+}
+
+test_job_list_nagios_is_a_verdict() {
+	# job list is a check: a Nagios line naming the jobs that are not ok,
+	# with each job's last duration as perfdata, and the verdict's code.
+	conf "$(job_sec hourly 'schedule = 0 * * * *' 'grace = 1m'; job_sec 'two words' 'schedule = @yearly')"
+	run job run 'two words' -- true
+	run -o nagios job list
+	expect_rc 0
+	expect_out "^JOBS OK - 2 of 2 jobs ok \| 'two words_duration'=[0-9.e-]+s$"
+	run -o nagios job list --at "$(($(date +%s) + 7200))"
+	expect_rc 2
+	expect_out '^JOBS CRITICAL - hourly overdue \|'
+	[ "$(wc -l <"$OUT")" = 1 ] || fail "more than one line: $(out)"
+	# -q: nothing on stdout, one line on stderr naming the job
+	run -q job list --at "$(($(date +%s) + 7200))"
+	expect_rc 2
+	expect_empty_out
+	expect_one_err_line
+	expect_err '^jobs: critical: hourly overdue$'
+	conf "[core]"
+	run -o nagios job list
+	expect_rc 3
+	expect_out '^job list UNKNOWN - no check result$'
+}
+
+test_job_run_reader_going_away_ends_the_job_quietly() {
+	# | head: the job's own pipe is closed as in a pipeline, so a job that
+	# writes forever ends (SIGPIPE, 141) instead of running on unread,
+	# and nothing is said on stderr (mercuryctl(1): a reader that goes
+	# away ends the run quietly).
+	conf ""
+	local i rc
+	for i in 1 2 3; do
+		timeout 20 ${MC_WRAP:-} "$MC_BIN" job run y -- yes 2>"$T_DIR/err" </dev/null |
+			head -c 10 >/dev/null
+		rc=${PIPESTATUS[0]}
+		[ "$rc" = 141 ] || fail "try $i: job run | head exited $rc (124: it did not end)"
+		[ ! -s "$T_DIR/err" ] || fail "try $i: stderr: $(cat "$T_DIR/err")"
+	done
+	run job history y --json
+	expect_json '.runs[0].signal == 13'
+	# the same through stderr
+	timeout 20 ${MC_WRAP:-} "$MC_BIN" job run y2 -- sh -c 'yes >&2' 2>&1 >/dev/null </dev/null |
+		head -c 10 >/dev/null
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 141 ] || fail "stderr: job run 2>&1 | head exited $rc"
 }
