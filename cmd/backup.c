@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,14 +48,13 @@ static const char *absolute(struct mc_ctx *ctx, const char *opt,
 }
 
 /* Every backup command starts here: the directory (--dest, else [backup]
- * dir), a full disk as EFBIG rather than a signal, and the run's deadline
+ * dir) and the run's deadline
  * only when --timeout is given (a large backup outlasts [core] timeout,
  * which is made for checks; sources have timeouts of their own). */
 static const char *backup_dir(struct mc_ctx *ctx)
 {
 	const char *d = mc_args_value(ctx->args, "dest");
 
-	signal(SIGXFSZ, SIG_IGN);
 	if (mc_args_value(ctx->args, "timeout") == NULL)
 		mc_deadline_set(&ctx->dl, 0);
 	if (d == NULL)
@@ -645,6 +643,30 @@ static int list_run(struct mc_ctx *ctx)
 
 /* ---- verify --------------------------------------------------------------------- */
 
+/* The Nagios verdict of a verify: CRITICAL naming the first bad backup's
+ * file and reason (the summary line), else OK; perfdata for each. */
+static void verify_nagios(struct mc_ctx *ctx, size_t nbad, size_t nchecked,
+			  double drill)
+{
+	struct mc_buf b = { 0 };
+
+	if (nbad)
+		mc_buf_printf(&b, "BACKUP VERIFY CRITICAL - %zu of %zu bad: %s",
+			      nbad, nchecked, ctx->report.summary);
+	else
+		mc_buf_printf(&b, "BACKUP VERIFY OK - %zu backup%s verified%s",
+			      nchecked, nchecked == 1 ? "" : "s",
+			      drill >= 0 ? " with a restore drill" : "");
+	/* '|' starts the perfdata; a Nagios line is one line */
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] == '|' || b.data[i] == '\n')
+			b.data[i] = '/';
+	mc_buf_printf(&b, " | verified=%zu bad=%zu;;0", nchecked, nbad);
+	if (drill >= 0)
+		mc_buf_printf(&b, " restore_seconds=%.3fs", drill);
+	ctx->report.nagios = b.data;
+}
+
 static int verify_run(struct mc_ctx *ctx)
 {
 	const char *dir = backup_dir(ctx);
@@ -653,6 +675,7 @@ static int verify_run(struct mc_ctx *ctx)
 	int drill = mc_args_count(ctx->args, "restore-test") > 0;
 	struct mc_bk_entry *e = NULL;
 	size_t n = 0, nbad = 0, nchecked = 0;
+	double drill_s = -1;	/* the slowest drill's restore time */
 	json_t *arr = json_array();
 	struct bar bar;
 	struct mc_bk_io io = { 0 };
@@ -707,20 +730,28 @@ static int verify_run(struct mc_ctx *ctx)
 		json_object_set_new(o, "ok", json_boolean(r.ok));
 		json_object_set_new(o, "seconds", json_real(mc_mono_now() - t0));
 		if (!r.ok) {
+			/* the file's name and the reason come from the
+			 * backup directory: shown escaped (§2.9) */
+			char *file = mc_escape_str(r.bad_file);
+			char *why = mc_escape_str(r.reason);
 			char *line;
 
 			nbad++;
 			json_object_set_new(o, "file", mc_json_str(r.bad_file));
 			json_object_set_new(o, "reason", mc_json_str(r.reason));
-			line = mc_asprintf("%s BAD: %s: %s", x->id, r.bad_file,
-					   r.reason);
+			line = mc_asprintf("%s BAD: %s: %s", x->id,
+					   file ? file : "?", why ? why : "?");
 			mc_buf_printf(&ctx->report.text, "%s\n", line);
 			if (ctx->report.summary == NULL)
 				ctx->report.summary = mc_strdup(line);
 			free(line);
+			free(file);
+			free(why);
 		} else if (drill) {
 			json_object_set_new(o, "restore_seconds",
 					    json_real(r.restore_seconds));
+			if (r.restore_seconds > drill_s)
+				drill_s = r.restore_seconds;
 			mc_buf_printf(&ctx->report.text, "%s ok (restore drill: "
 				      "%.2fs to restore)\n", x->id,
 				      r.restore_seconds);
@@ -737,8 +768,8 @@ static int verify_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "bad", json_integer((json_int_t)nbad));
 	backup_metrics(ctx, dir, e, n);
 	rc = nbad ? MC_EXIT_CRITICAL : MC_EXIT_OK;
+	verify_nagios(ctx, nbad, nchecked, drill_s);
 out:
-	(void)nchecked;
 	free(pick);
 	mc_bk_entries_free(e, n);
 	return rc;
@@ -1028,7 +1059,10 @@ const struct mc_cmd mc_cmd_backup = {
 	"a bad backup exits 2 naming the file and why (an edited manifest is "
 	"caught by its checksum). --restore-test restores into a temporary "
 	"directory, opens the state copy, checks every file and reports the "
-	"time the restore took (mercury_backup_restore_test_seconds).\n\n"
+	"time the restore took (mercury_backup_restore_test_seconds). With "
+	"-o nagios, verify gives a verdict: BACKUP VERIFY OK (exit 0), or "
+	"CRITICAL (exit 2) naming the first bad backup, its file and why, "
+	"with perfdata verified, bad and restore_seconds.\n\n"
 	"restore verifies first and refuses a bad backup before touching "
 	"anything. It asks on a terminal (--yes otherwise; without either "
 	"on a non-terminal it exits 64), runs before_restore, puts each file "

@@ -108,7 +108,7 @@ const char mc_man_exit_status[] =
 "guidelines require; a command without a check result (history, breaker "
 "list, dlq peek, ...) prints \\fBUNKNOWN \\- no check result\\fR and exits 3, "
 "while health, slo status, alert, dlq stats, dlq replay, job list, oauth "
-"status and config check give a real verdict.\n"
+"status, config check and backup verify give a real verdict.\n"
 ".PP\nWhen the run's metrics cannot be exported (\\fB\\-\\-textfile\\-dir\\fR, "
 "\\fB\\-\\-pushgateway\\fR), the result is still printed, the export "
 "failure is reported on standard error (and as \\fB\"metrics_error\"\\fR in "
