@@ -697,6 +697,20 @@ static int verify_run(struct mc_ctx *ctx)
 	}
 	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
 		return -1;
+	if (n == 0 && ctx->args->n_pos == 0) {
+		/* nothing to verify is a finding, not a failure to look: as
+		 * the backup health check, CRITICAL for Nagios */
+		if (ctx->format == MC_FMT_NAGIOS) {
+			ctx->report.nagios = mc_asprintf("BACKUP VERIFY CRITICAL "
+							 "- no backup in %s | "
+							 "verified=0 bad=0;;0",
+							 dir);
+			backup_metrics(ctx, dir, e, n);
+			return MC_EXIT_CRITICAL;
+		}
+		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backup in %s", dir);
+		return -1;
+	}
 	pick = mc_calloc(n + (size_t)ctx->args->n_pos + 1, sizeof(*pick));
 	if (all) {
 		for (size_t i = 0; i < n; i++)
@@ -707,10 +721,6 @@ static int verify_run(struct mc_ctx *ctx)
 				       &ctx->err) < 0)
 				goto out;
 	} else if (mc_bk_find(e, n, "latest", &pick[npick++], &ctx->err) < 0) {
-		goto out;
-	}
-	if (npick == 0) {
-		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backups in %s", dir);
 		goto out;
 	}
 	bar_setup(ctx, &bar, &io);
@@ -1061,7 +1071,8 @@ const struct mc_cmd mc_cmd_backup = {
 	"directory, opens the state copy, checks every file and reports the "
 	"time the restore took (mercury_backup_restore_test_seconds). With "
 	"-o nagios, verify gives a verdict: BACKUP VERIFY OK (exit 0), or "
-	"CRITICAL (exit 2) naming the first bad backup, its file and why, "
+	"CRITICAL (exit 2) naming the first bad backup, its file and why "
+	"(or saying there is no backup at all), "
 	"with perfdata verified, bad and restore_seconds.\n\n"
 	"restore verifies first and refuses a bad backup before touching "
 	"anything. It asks on a terminal (--yes otherwise; without either "

@@ -10,6 +10,9 @@
 test_backup_verify_nagios_verdict() {
 	bk_setup
 	local id f
+	run -o nagios backup verify
+	expect_rc 2
+	expect_out "^BACKUP VERIFY CRITICAL - no backup in $BK \| verified=0"
 	run --json backup create
 	expect_rc 0
 	id=$(jq -r .id "$OUT")
