@@ -100,7 +100,7 @@ const char mc_man_exit_status[] =
 ".TP\n\\fB3\\fR\nUNKNOWN: the state could not be evaluated.\n"
 ".TP\n\\fB64\\fR\nUsage error.\n"
 ".TP\n\\fB65\\fR\nBad input data.\n"
-".TP\n\\fB74\\fR\nI/O error (state file, textfile, Pushgateway).\n"
+".TP\n\\fB74\\fR\nI/O error (state file, backup directory, textfile, Pushgateway).\n"
 ".TP\n\\fB75\\fR\nAnother run holds the lock (the message names its pid).\n"
 ".TP\n\\fB78\\fR\nConfiguration error (the message names file and line).\n"
 ".TP\n\\fB130\\fR, \\fB143\\fR\nInterrupted by SIGINT or SIGTERM after a clean stop.\n"
