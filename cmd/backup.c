@@ -830,6 +830,7 @@ static int restore_run(struct mc_ctx *ctx)
 	struct mc_bk_source *src = NULL;
 	size_t n = 0, idx, n_src;
 	struct bar bar;
+	char *bdir = NULL;
 	int rc = -1;
 
 	if (dir == NULL)
@@ -853,6 +854,13 @@ static int restore_run(struct mc_ctx *ctx)
 	o.after = s ? mc_conf_str(s, "after_restore") : NULL;
 	o.hook_timeout_ms = s ? mc_conf_ms(s, "hook_timeout", 300000) : 300000;
 	if (mc_ctx_lock(ctx, "backup-restore") < 0)
+		goto out;
+	/* §2.9: a directory another user owns or anyone may write could
+	 * hold a planted backup whose manifest names any path (its checksum
+	 * is no signature): nothing is restored from it */
+	bdir = mc_asprintf("%s/%s", dir, o.id);
+	if (mc_dir_check_private(dir, &ctx->err) < 0 ||
+	    mc_dir_check_private(bdir, &ctx->err) < 0)
 		goto out;
 	if (confirm(ctx, o.id, o.to) < 0)
 		goto out;
@@ -902,6 +910,7 @@ out:
 	mc_bk_restore_result_release(&r);
 	mc_bk_entries_free(e, n);
 	free(src);
+	free(bdir);
 	return rc;
 }
 
@@ -1075,7 +1084,9 @@ const struct mc_cmd mc_cmd_backup = {
 	"(or saying there is no backup at all), "
 	"with perfdata verified, bad and restore_seconds.\n\n"
 	"restore verifies first and refuses a bad backup before touching "
-	"anything. It asks on a terminal (--yes otherwise; without either "
+	"anything; it also refuses (exit 74) a backup directory, or a "
+	"backup in it, that another user owns or anyone may write, since a "
+	"planted manifest could name any path. It asks on a terminal (--yes otherwise; without either "
 	"on a non-terminal it exits 64), runs before_restore, puts each file "
 	"back atomically (written beside it, fsynced, renamed) keeping the "
 	"replaced one as FILE.pre-restore-ID, replaces the live state "

@@ -61,3 +61,32 @@ test_file_size_limit_is_74_not_a_kill() {
 	expect_one_err_line
 	[ ! -d "$BK" ] || [ "$(partials)" = 0 ] || fail "partial left behind"
 }
+
+# §2.9: restore puts files back at the paths a manifest names, as root in
+# production: a backup directory (or one backup in it) that another user
+# could write might hold a planted backup - the manifest's checksum is no
+# signature. Refused, exit 74, nothing touched; create and prune already
+# refused such a directory.
+test_backup_restore_refuses_a_dir_others_can_write() {
+	bk_setup
+	local id
+	run --json backup create
+	id=$(jq -r .id "$OUT")
+	printf 'changed\n' >"$DATA/app.conf"
+	chmod 0777 "$BK"
+	run backup restore latest --yes
+	expect_rc 74
+	expect_err "$BK: writable by every user .*refused"
+	chmod 0700 "$BK"
+	chmod 0777 "$BK/$id"
+	run backup restore "$id" --yes --to "$T_DIR/scratch"
+	expect_rc 74
+	expect_err "$BK/$id: writable by every user"
+	[ "$(cat "$DATA/app.conf")" = changed ] || fail "restore touched app.conf"
+	[ ! -e "$T_DIR/scratch" ] || fail "restore wrote under --to"
+	[ -z "$(find "$DATA" -name '*.pre-restore-*')" ] || fail "restore left copies"
+	chmod 0700 "$BK/$id"
+	run backup restore "$id" --yes
+	expect_rc 0
+	[ "$(cat "$DATA/app.conf")" = 'app = 1' ] || fail "not restored"
+}
