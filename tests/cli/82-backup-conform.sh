@@ -90,3 +90,22 @@ test_backup_restore_refuses_a_dir_others_can_write() {
 	expect_rc 0
 	[ "$(cat "$DATA/app.conf")" = 'app = 1' ] || fail "not restored"
 }
+
+# A file whose name holds an escape sequence, dropped into an included
+# directory: the backup is refused as bad input data (65), not as a
+# configuration error (78 promises a file and line), with the name escaped
+# on stderr and nothing listed.
+test_backup_hostile_file_name_is_65_escaped() {
+	bk_setup
+	printf 'x\n' >"$DATA/sub/evil"$'\e]0;pwn\a'".conf"
+	run backup create
+	expect_rc 65
+	expect_one_err_line
+	expect_err 'cannot back up .*/sub/evil\\x1B\]0;pwn\\x07\.conf: .*control characters'
+	! grep -q $'\e' "$ERR" || fail "ESC reached stderr"
+	[ "$(bk_count)" = 0 ] || fail "a backup is listed"
+	[ "$(partials)" = 0 ] || fail "partial left behind"
+	printf 'exclude = *pwn*\n' >>"$MERCURY_CONFIG"
+	run backup create
+	expect_rc 0
+}
