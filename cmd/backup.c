@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* ---- shared --------------------------------------------------------------- */
@@ -820,6 +821,27 @@ static void join(struct mc_buf *b, char **v, size_t n)
 		mc_buf_puts(b, "none");
 }
 
+/* §2.9: a backup directory another user owns or anyone may write could
+ * hold a planted backup whose manifest names any path (its checksum is no
+ * signature): nothing is put back in place from it. Under --to every file
+ * stays under the operator's DIR and no hook or restore_command runs, and
+ * read-only media cannot have been written since: both are allowed. */
+static int restore_trusted(struct mc_ctx *ctx, const char *dir,
+			   const char *bdir)
+{
+	struct statvfs sv;
+	char why[sizeof(ctx->err.msg)];
+
+	if (statvfs(bdir, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+		return 0;
+	if (mc_dir_check_private(dir, &ctx->err) == 0 &&
+	    mc_dir_check_private(bdir, &ctx->err) == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", ctx->err.msg);
+	return mc_err_set(&ctx->err, MC_EXIT_IOERR, "%s; nothing restored "
+			  "(--to DIR restores it elsewhere to look at it)", why);
+}
+
 static int restore_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = backup_section(ctx);
@@ -855,12 +877,8 @@ static int restore_run(struct mc_ctx *ctx)
 	o.hook_timeout_ms = s ? mc_conf_ms(s, "hook_timeout", 300000) : 300000;
 	if (mc_ctx_lock(ctx, "backup-restore") < 0)
 		goto out;
-	/* §2.9: a directory another user owns or anyone may write could
-	 * hold a planted backup whose manifest names any path (its checksum
-	 * is no signature): nothing is restored from it */
 	bdir = mc_asprintf("%s/%s", dir, o.id);
-	if (mc_dir_check_private(dir, &ctx->err) < 0 ||
-	    mc_dir_check_private(bdir, &ctx->err) < 0)
+	if (o.to == NULL && restore_trusted(ctx, dir, bdir) < 0)
 		goto out;
 	if (confirm(ctx, o.id, o.to) < 0)
 		goto out;
@@ -1086,9 +1104,10 @@ const struct mc_cmd mc_cmd_backup = {
 	"(or saying there is no backup at all), "
 	"with perfdata verified, bad and restore_seconds.\n\n"
 	"restore verifies first and refuses a bad backup before touching "
-	"anything; it also refuses (exit 74) a backup directory, or a "
-	"backup in it, that another user owns or anyone may write, since a "
-	"planted manifest could name any path. It asks on a terminal (--yes otherwise; without either "
+	"anything; it also refuses (exit 74) to restore in place from a "
+	"backup directory, or a backup in it, that another user owns or "
+	"anyone may write (a planted manifest could name any path), unless "
+	"it is on read-only media; --to DIR still works. It asks on a terminal (--yes otherwise; without either "
 	"on a non-terminal it exits 64), runs before_restore, puts each file "
 	"back atomically (written beside it, fsynced, renamed) keeping the "
 	"replaced one as FILE.pre-restore-ID, replaces the live state "

@@ -65,8 +65,9 @@ test_file_size_limit_is_74_not_a_kill() {
 # §2.9: restore puts files back at the paths a manifest names, as root in
 # production: a backup directory (or one backup in it) that another user
 # could write might hold a planted backup - the manifest's checksum is no
-# signature. Refused, exit 74, nothing touched; create and prune already
-# refused such a directory.
+# signature. Restoring in place from it is refused, exit 74, nothing
+# touched (create and prune already refused such a directory); --to DIR,
+# which keeps every file under DIR and runs nothing, still works.
 test_backup_restore_refuses_a_dir_others_can_write() {
 	bk_setup
 	local id
@@ -76,15 +77,17 @@ test_backup_restore_refuses_a_dir_others_can_write() {
 	chmod 0777 "$BK"
 	run backup restore latest --yes
 	expect_rc 74
-	expect_err "$BK: writable by every user .*refused"
+	expect_err "$BK: writable by every user .*refused.*nothing restored.*--to DIR"
 	chmod 0700 "$BK"
 	chmod 0777 "$BK/$id"
-	run backup restore "$id" --yes --to "$T_DIR/scratch"
+	run backup restore "$id" --yes --only "$DATA/app.conf"
 	expect_rc 74
 	expect_err "$BK/$id: writable by every user"
 	[ "$(cat "$DATA/app.conf")" = changed ] || fail "restore touched app.conf"
-	[ ! -e "$T_DIR/scratch" ] || fail "restore wrote under --to"
 	[ -z "$(find "$DATA" -name '*.pre-restore-*')" ] || fail "restore left copies"
+	run backup restore "$id" --yes --to "$T_DIR/scratch"
+	expect_rc 0
+	[ "$(cat "$T_DIR/scratch$DATA/app.conf")" = 'app = 1' ] || fail "not restored under --to"
 	chmod 0700 "$BK/$id"
 	run backup restore "$id" --yes
 	expect_rc 0
