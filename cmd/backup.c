@@ -5,11 +5,11 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* ---- shared --------------------------------------------------------------- */
@@ -49,14 +49,13 @@ static const char *absolute(struct mc_ctx *ctx, const char *opt,
 }
 
 /* Every backup command starts here: the directory (--dest, else [backup]
- * dir), a full disk as EFBIG rather than a signal, and the run's deadline
+ * dir) and the run's deadline
  * only when --timeout is given (a large backup outlasts [core] timeout,
  * which is made for checks; sources have timeouts of their own). */
 static const char *backup_dir(struct mc_ctx *ctx)
 {
 	const char *d = mc_args_value(ctx->args, "dest");
 
-	signal(SIGXFSZ, SIG_IGN);
 	if (mc_args_value(ctx->args, "timeout") == NULL)
 		mc_deadline_set(&ctx->dl, 0);
 	if (d == NULL)
@@ -646,6 +645,30 @@ static int list_run(struct mc_ctx *ctx)
 
 /* ---- verify --------------------------------------------------------------------- */
 
+/* The Nagios verdict of a verify: CRITICAL naming the first bad backup's
+ * file and reason (the summary line), else OK; perfdata for each. */
+static void verify_nagios(struct mc_ctx *ctx, size_t nbad, size_t nchecked,
+			  double drill)
+{
+	struct mc_buf b = { 0 };
+
+	if (nbad)
+		mc_buf_printf(&b, "BACKUP VERIFY CRITICAL - %zu of %zu bad: %s",
+			      nbad, nchecked, ctx->report.summary);
+	else
+		mc_buf_printf(&b, "BACKUP VERIFY OK - %zu backup%s verified%s",
+			      nchecked, nchecked == 1 ? "" : "s",
+			      drill >= 0 ? " with a restore drill" : "");
+	/* '|' starts the perfdata; a Nagios line is one line */
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] == '|' || b.data[i] == '\n')
+			b.data[i] = '/';
+	mc_buf_printf(&b, " | verified=%zu bad=%zu;;0", nchecked, nbad);
+	if (drill >= 0)
+		mc_buf_printf(&b, " restore_seconds=%.3fs", drill);
+	ctx->report.nagios = b.data;
+}
+
 static int verify_run(struct mc_ctx *ctx)
 {
 	const char *dir = backup_dir(ctx);
@@ -654,6 +677,7 @@ static int verify_run(struct mc_ctx *ctx)
 	int drill = mc_args_count(ctx->args, "restore-test") > 0;
 	struct mc_bk_entry *e = NULL;
 	size_t n = 0, nbad = 0, nchecked = 0;
+	double drill_s = -1;	/* the slowest drill's restore time */
 	json_t *arr = json_array();
 	struct bar bar;
 	struct mc_bk_io io = { 0 };
@@ -675,6 +699,20 @@ static int verify_run(struct mc_ctx *ctx)
 	}
 	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
 		return -1;
+	if (n == 0 && ctx->args->n_pos == 0) {
+		/* nothing to verify is a finding, not a failure to look: as
+		 * the backup health check, CRITICAL for Nagios */
+		if (ctx->format == MC_FMT_NAGIOS) {
+			ctx->report.nagios = mc_asprintf("BACKUP VERIFY CRITICAL "
+							 "- no backup in %s | "
+							 "verified=0 bad=0;;0",
+							 dir);
+			backup_metrics(ctx, dir, e, n);
+			return MC_EXIT_CRITICAL;
+		}
+		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backup in %s", dir);
+		return -1;
+	}
 	pick = mc_calloc(n + (size_t)ctx->args->n_pos + 1, sizeof(*pick));
 	if (all) {
 		for (size_t i = 0; i < n; i++)
@@ -685,10 +723,6 @@ static int verify_run(struct mc_ctx *ctx)
 				       &ctx->err) < 0)
 				goto out;
 	} else if (mc_bk_find(e, n, "latest", &pick[npick++], &ctx->err) < 0) {
-		goto out;
-	}
-	if (npick == 0) {
-		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backups in %s", dir);
 		goto out;
 	}
 	bar_setup(ctx, &bar, &io);
@@ -708,20 +742,28 @@ static int verify_run(struct mc_ctx *ctx)
 		json_object_set_new(o, "ok", json_boolean(r.ok));
 		json_object_set_new(o, "seconds", json_real(mc_mono_now() - t0));
 		if (!r.ok) {
+			/* the file's name and the reason come from the
+			 * backup directory: shown escaped (§2.9) */
+			char *file = mc_escape_str(r.bad_file);
+			char *why = mc_escape_str(r.reason);
 			char *line;
 
 			nbad++;
 			json_object_set_new(o, "file", mc_json_str(r.bad_file));
 			json_object_set_new(o, "reason", mc_json_str(r.reason));
-			line = mc_asprintf("%s BAD: %s: %s", x->id, r.bad_file,
-					   r.reason);
+			line = mc_asprintf("%s BAD: %s: %s", x->id,
+					   file ? file : "?", why ? why : "?");
 			mc_buf_printf(&ctx->report.text, "%s\n", line);
 			if (ctx->report.summary == NULL)
 				ctx->report.summary = mc_strdup(line);
 			free(line);
+			free(file);
+			free(why);
 		} else if (drill) {
 			json_object_set_new(o, "restore_seconds",
 					    json_real(r.restore_seconds));
+			if (r.restore_seconds > drill_s)
+				drill_s = r.restore_seconds;
 			mc_buf_printf(&ctx->report.text, "%s ok (restore drill: "
 				      "%.2fs to restore)\n", x->id,
 				      r.restore_seconds);
@@ -738,8 +780,8 @@ static int verify_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "bad", json_integer((json_int_t)nbad));
 	backup_metrics(ctx, dir, e, n);
 	rc = nbad ? MC_EXIT_CRITICAL : MC_EXIT_OK;
+	verify_nagios(ctx, nbad, nchecked, drill_s);
 out:
-	(void)nchecked;
 	free(pick);
 	mc_bk_entries_free(e, n);
 	return rc;
@@ -780,6 +822,27 @@ static void join(struct mc_buf *b, char **v, size_t n)
 		mc_buf_puts(b, "none");
 }
 
+/* §2.9: a backup directory another user owns or anyone may write could
+ * hold a planted backup whose manifest names any path (its checksum is no
+ * signature): nothing is put back in place from it. Under --to every file
+ * stays under the operator's DIR and no hook or restore_command runs, and
+ * read-only media cannot have been written since: both are allowed. */
+static int restore_trusted(struct mc_ctx *ctx, const char *dir,
+			   const char *bdir)
+{
+	struct statvfs sv;
+	char why[sizeof(ctx->err.msg)];
+
+	if (statvfs(bdir, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+		return 0;
+	if (mc_dir_check_private(dir, &ctx->err) == 0 &&
+	    mc_dir_check_private(bdir, &ctx->err) == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", ctx->err.msg);
+	return mc_err_set(&ctx->err, MC_EXIT_IOERR, "%s; nothing restored "
+			  "(--to DIR restores it elsewhere to look at it)", why);
+}
+
 static int restore_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = backup_section(ctx);
@@ -790,6 +853,7 @@ static int restore_run(struct mc_ctx *ctx)
 	struct mc_bk_source *src = NULL;
 	size_t n = 0, idx, n_src;
 	struct bar bar;
+	char *bdir = NULL;
 	int rc = -1;
 
 	if (dir == NULL)
@@ -813,6 +877,9 @@ static int restore_run(struct mc_ctx *ctx)
 	o.after = s ? mc_conf_str(s, "after_restore") : NULL;
 	o.hook_timeout_ms = s ? mc_conf_ms(s, "hook_timeout", 300000) : 300000;
 	if (mc_ctx_lock(ctx, "backup-restore") < 0)
+		goto out;
+	bdir = mc_asprintf("%s/%s", dir, o.id);
+	if (o.to == NULL && restore_trusted(ctx, dir, bdir) < 0)
 		goto out;
 	if (confirm(ctx, o.id, o.to) < 0)
 		goto out;
@@ -862,6 +929,7 @@ out:
 	mc_bk_restore_result_release(&r);
 	mc_bk_entries_free(e, n);
 	free(src);
+	free(bdir);
 	return rc;
 }
 
@@ -1019,7 +1087,9 @@ const struct mc_cmd mc_cmd_backup = {
 	"time - they must name DIR by the same path. A source that exits non-zero, prints nothing or "
 	"overruns its timeout (its whole process tree is killed) fails the "
 	"backup with exit 2; a full disk or another write error is exit 74 "
-	"naming the file.\n\n"
+	"naming the file; a file whose name holds control characters (an "
+	"escape sequence dropped into an included directory) is exit 65, "
+	"named escaped, until it is renamed or excluded.\n\n"
 	"The backup directory is the truth: list, verify, restore and prune "
 	"read DIR and its manifests, so they work on a new machine with an "
 	"empty state file. The state file keeps a catalogue (sizes, "
@@ -1030,9 +1100,16 @@ const struct mc_cmd mc_cmd_backup = {
 	"a bad backup exits 2 naming the file and why (an edited manifest is "
 	"caught by its checksum). --restore-test restores into a temporary "
 	"directory, opens the state copy, checks every file and reports the "
-	"time the restore took (mercury_backup_restore_test_seconds).\n\n"
+	"time the restore took (mercury_backup_restore_test_seconds). With "
+	"-o nagios, verify gives a verdict: BACKUP VERIFY OK (exit 0), or "
+	"CRITICAL (exit 2) naming the first bad backup, its file and why "
+	"(or saying there is no backup at all), "
+	"with perfdata verified, bad and restore_seconds.\n\n"
 	"restore verifies first and refuses a bad backup before touching "
-	"anything. It asks on a terminal (--yes otherwise; without either "
+	"anything; it also refuses (exit 74) to restore in place from a "
+	"backup directory, or a backup in it, that another user owns or "
+	"anyone may write (a planted manifest could name any path), unless "
+	"it is on read-only media; --to DIR still works. It asks on a terminal (--yes otherwise; without either "
 	"on a non-terminal it exits 64), runs before_restore, puts each file "
 	"back atomically (written beside it, fsynced, renamed) keeping the "
 	"replaced one as FILE.pre-restore-ID, replaces the live state "

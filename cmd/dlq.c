@@ -219,6 +219,11 @@ static int stats_run(struct mc_ctx *ctx)
 		cells[4] = age;
 		mc_table_row(t, cells);
 	}
+	if (rc == 0 && n == 0) {
+		/* a gate never passes on nothing (§2.9) */
+		v.code = MC_EXIT_UNKNOWN;
+		mc_buf_puts(&v.why, ": no [dlq \"NAME\"] section is configured");
+	}
 	if (rc == 0) {
 		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
 		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s |%s",
@@ -785,8 +790,10 @@ static const struct mc_cmd dlq_stats = {
 	"1e11). A message without one shows \"-\".\n\n"
 	"With -o nagios, dlq stats is a check: CRITICAL when a target holds "
 	"shed_threshold messages or more (a replay would stop), WARNING when "
-	"dead letters wait in a source, else OK, with each list's depth as "
-	"perfdata; it exits by that verdict. In the other formats it only "
+	"dead letters wait in a source, UNKNOWN when no [dlq] section is "
+	"configured (a gate never passes on nothing), else OK, with each "
+	"list's depth as perfdata; it exits by that verdict. In the other "
+	"formats it only "
 	"reports, and exits 0.",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,

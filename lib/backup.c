@@ -559,9 +559,13 @@ static int add_file(struct plan *p, const struct mc_bk_create_opts *o,
 	if (skipped(o, path) || excluded(o, path) || plan_has(p, path) ||
 	    sqlite_companion(path))
 		return 0;
+	/* A name found on disk, not in the configuration: bad input data
+	 * (65), not a configuration error (78, which names file and line) */
 	if (!mc_bk_abs_path_safe(path))
-		return mc_err_set(err, MC_EXIT_CONFIG, "include %s: not a plain "
-				  "absolute path", path);
+		return mc_err_set(err, MC_EXIT_DATAERR, "cannot back up %s: its "
+				  "name holds control characters or is too long "
+				  "(rename the file, or leave it out with "
+				  "exclude)", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
@@ -571,8 +575,8 @@ static int add_file(struct plan *p, const struct mc_bk_create_opts *o,
 	rel = mc_asprintf("files%s%s", path, o->zstd ? ".zst" : "");
 	if (!mc_bk_path_safe(rel)) {
 		free(rel);
-		return mc_err_set(err, MC_EXIT_CONFIG, "include %s: a path the "
-				  "manifest cannot hold", path);
+		return mc_err_set(err, MC_EXIT_DATAERR, "cannot back up %s: a "
+				  "path the manifest cannot hold", path);
 	}
 	plan_add(p, MC_BK_FILE, path, rel, sq, (uint64_t)st->st_size *
 		 (sq ? 2 : 1), NULL);

@@ -20,6 +20,11 @@ static int add(struct mc_state *st, const struct mc_bk_manifest *m,
 	       const char *dir, int64_t run_id, int replace, struct mc_err *err)
 {
 	sqlite3_stmt *s;
+	/* the note is the operator's text, kept raw in the manifest (and
+	 * JSON); the state file holds it escaped, as every untrusted text
+	 * (§2.9) */
+	char *note = mc_escape_str(m->note);
+	int rc;
 
 	if (mc_state_prepare(st, replace ?
 			     "INSERT INTO backups (id, dir, created, files, "
@@ -33,8 +38,10 @@ static int add(struct mc_state *st, const struct mc_bk_manifest *m,
 			     "size, stored, duration, note, correlation_id, "
 			     "run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
 			     "?9, ?10) ON CONFLICT(id) DO NOTHING",
-			     &s, "backup catalogue", err) < 0)
+			     &s, "backup catalogue", err) < 0) {
+		free(note);
 		return -1;
+	}
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, dir, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 3, m->created);
@@ -42,13 +49,15 @@ static int add(struct mc_state *st, const struct mc_bk_manifest *m,
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)mc_bk_manifest_size(m));
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)mc_bk_manifest_stored(m));
 	sqlite3_bind_double(s, 7, m->duration);
-	if (m->note)
-		sqlite3_bind_text(s, 8, m->note, -1, SQLITE_STATIC);
+	if (note)
+		sqlite3_bind_text(s, 8, note, -1, SQLITE_STATIC);
 	if (m->correlation_id)
 		sqlite3_bind_text(s, 9, m->correlation_id, -1, SQLITE_STATIC);
 	if (run_id)
 		sqlite3_bind_int64(s, 10, run_id);
-	return mc_state_exec_stmt(st, s, "backup catalogue", err);
+	rc = mc_state_exec_stmt(st, s, "backup catalogue", err);
+	free(note);
+	return rc;
 }
 
 int mc_bk_catalog_add(struct mc_state *st, const struct mc_bk_manifest *m,
@@ -77,8 +86,12 @@ int mc_bk_catalog_verified(struct mc_state *st,
 			     "verify_message = ?4 WHERE id = ?1",
 			     &s, "backup catalogue", err) < 0)
 		return -1;
-	if (!r->ok)
-		msg = mc_asprintf("%s: %s", r->bad_file, r->reason);
+	if (!r->ok) {
+		char *raw = mc_asprintf("%s: %s", r->bad_file, r->reason);
+
+		msg = mc_escape_str(raw);	/* §2.9: escaped in the state */
+		free(raw);
+	}
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 2, mc_wall_now());
 	sqlite3_bind_int(s, 3, r->ok);

@@ -32,6 +32,11 @@ void mc_signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file over RLIMIT_FSIZE (ulimit -f) is a write error, EFBIG,
+	 * reported as any full disk (exit 74), not a kill mid-write: the
+	 * state file is written before any command starts. Children get
+	 * default dispositions back (proc.c). */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 int mc_sleep_ms(int64_t ms)
