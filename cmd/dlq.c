@@ -602,6 +602,7 @@ static int replay_run(struct mc_ctx *ctx)
 	dlq_conf(s, &c);
 	c.batch = mc_args_int(ctx->args, "batch", c.batch);
 	c.max_retries = mc_args_int(ctx->args, "max-retries", c.max_retries);
+	/* parsed already: the option is typed MC_ARG_RATE */
 	if ((v = mc_args_value(ctx->args, "rate")) &&
 	    mc_parse_rate(v, &c.rate, &ctx->err) < 0)
 		return -1;
@@ -754,7 +755,7 @@ static const struct mc_opt replay_opts[] = {
 	  0 },
 	{ 0, "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000000000",
 	  "Move at most N messages in this run (1 or more)", 0 },
-	{ 0, "rate", "RATE", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	{ 0, "rate", "RATE", MC_OPT_VALUE, MC_ARG_RATE, NULL,
 	  "Move at most RATE messages (N/s, N/m; overrides rate)", 0 },
 	{ 0, "dry-run", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Report what would happen and change nothing", 0 },
