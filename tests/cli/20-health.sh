@@ -255,3 +255,21 @@ test_pushgateway_unreachable_is_74() {
 	# The run is still recorded, with its failure.
 	[ "$(sql "SELECT exit_code FROM runs")" = 74 ] || fail "run not recorded as 74"
 }
+
+# health(1) names every check type the configuration accepts (the list the
+# config error gives comes from the check registry).
+test_health_help_names_every_check_type() {
+	local types t
+	conf '[check "x"]
+type = no-such-type'
+	run config check
+	expect_rc 78
+	types=$(sed -n "s/.*is not one of \([a-z_|]*\).*/\1/p" "$ERR" | tr '|' ' ')
+	[ -n "$types" ] || fail "no type list in: $(err)"
+	run health --help
+	expect_rc 0
+	for t in $types; do
+		tr '\n' ' ' <"$OUT" | grep -qE "Check types:[^.]*[ (]$t[,). ]" ||
+			fail "health --help does not name the check type $t"
+	done
+}
