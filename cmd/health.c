@@ -255,13 +255,10 @@ static int health_run(struct mc_ctx *ctx)
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
 				  "health: --watch-degraded goes with --watch");
 	if (w) {
+		/* parsed already, longer than 0: typed "positive" below */
 		mc_parse_duration_ms(w, &every, NULL);
 		if (wd)
 			mc_parse_duration_ms(wd, &degraded, NULL);
-		if (every <= 0 || (wd && degraded <= 0))
-			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-					  "health: a watch interval must be "
-					  "longer than 0");
 		return watch(ctx, every, degraded);
 	}
 	return one_run(ctx, &ctx->report);
@@ -272,9 +269,10 @@ static const struct mc_opt health_opts[] = {
 	  "Run only the checks marked critical (a readiness gate)", 0 },
 	{ 0, "notify", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Alert through the webhooks when a check changes state", 0 },
-	{ 0, "watch", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	{ 0, "watch", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, "positive",
 	  "Run again every INTERVAL until interrupted", 0 },
-	{ 0, "watch-degraded", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	{ 0, "watch-degraded", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION,
+	  "positive",
 	  "With --watch, run every INTERVAL instead while the run is not ok",
 	  0 },
 	{ 0 },

@@ -273,3 +273,18 @@ type = no-such-type'
 			fail "health --help does not name the check type $t"
 	done
 }
+
+# A watch interval of 0 is a usage error that names the option, like any
+# bad option value; --watch-degraded needs --watch.
+test_health_watch_interval_names_the_option() {
+	run health --watch 0s
+	expect_rc 64
+	expect_one_err_line
+	expect_err "^mercuryctl health: --watch: '0s': must be longer than 0"
+	run health --watch 1s --watch-degraded 0
+	expect_rc 64
+	expect_err "^mercuryctl health: --watch-degraded: '0': must be longer than 0"
+	run health --watch-degraded 5s
+	expect_rc 64
+	expect_err 'watch-degraded goes with --watch'
+}
