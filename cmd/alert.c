@@ -132,11 +132,11 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 
 		r->nagios = mc_asprintf("ALERT %s - %zu delivered, %zu "
 					"suppressed, %zu filtered, %zu failed "
-					"of %zu |%s", word,
+					"of %zu%s%s", word,
 					counts[MC_DLV_DELIVERED],
 					counts[MC_DLV_SUPPRESSED],
 					counts[MC_DLV_FILTERED], bad, n,
-					perf.data);
+					perf.len ? " |" : "", perf.data);
 		if (code != 0)
 			r->summary = failed_summary(d, n, bad);
 	}

@@ -221,11 +221,12 @@ static int stats_run(struct mc_ctx *ctx)
 	}
 	if (rc == 0) {
 		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s |%s",
+		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s%s%s",
 						 mc_status_word(v.code), n,
 						 n == 1 ? "" : "s",
 						 v.why.data ? v.why.data : "",
-						 v.perf.data ? v.perf.data :
+						 v.perf.len ? " |" : "",
+						 v.perf.len ? v.perf.data :
 						 "");
 	}
 	mc_table_free(t);

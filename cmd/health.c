@@ -127,12 +127,14 @@ static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 	mc_health_run(&h, &env);
 	mc_health_report(&h, ctx->correlation_id, r);
 	if (h.status != MC_RUN_OK && r->nagios) {
-		/* The Nagios line without perfdata is the one-line summary. */
+		/* The Nagios line without perfdata (nor the long output
+		 * after it) is the one-line summary. */
+		size_t len = strcspn(r->nagios, "\n");
 		char *bar = strstr(r->nagios, " |");
 
-		r->summary = bar ? mc_strndup(r->nagios,
-					      (size_t)(bar - r->nagios))
-				 : mc_strdup(r->nagios);
+		if (bar != NULL && (size_t)(bar - r->nagios) < len)
+			len = (size_t)(bar - r->nagios);
+		r->summary = mc_strndup(r->nagios, len);
 	}
 	code = h.status;
 	if (mc_health_record(ctx->st, ctx->run_id, &h, &ctx->err) < 0)
