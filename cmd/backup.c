@@ -487,7 +487,8 @@ static int create_run(struct mc_ctx *ctx)
 	o.sources = src;
 	o.n_sources = n_src;
 	o.zstd = !mc_streq(conf_str(ctx, "compress"), "none");
-	o.io.level = s ? (int)mc_conf_int(s, "compress_level", 3) : 3;
+	o.io.level = s ? (int)mc_conf_int(s, "compress_level",
+					  MC_BK_ZSTD_LEVEL) : MC_BK_ZSTD_LEVEL;
 	o.note = mc_args_value(ctx->args, "note");
 	o.correlation_id = ctx->correlation_id;
 	o.lock_wait_ms = lock_wait(ctx);
@@ -1005,8 +1006,9 @@ const struct mc_cmd mc_cmd_backup = {
 	"[backup_source] command, streamed; and manifest.json, which records "
 	"for each file its path, original path, kind, mode, sizes, "
 	"compression and the SHA-256 of the stored and the original bytes. "
-	"Files are compressed with zstd unless compress = none. Directories "
-	"are 0700 and files 0600: backups hold secrets.\n\n"
+	"Files are compressed with zstd (level 2 unless compress_level says "
+	"otherwise) unless compress = none. Directories are 0700 and files "
+	"0600: backups hold secrets.\n\n"
 	"create writes under DIR/.partial-ID/, fsyncs every file and "
 	"directory, then renames it into place: a crash or a kill never "
 	"leaves anything list shows, and the next create removes stale "

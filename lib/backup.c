@@ -291,12 +291,6 @@ char *mc_bk_immutable_uri(const char *path)
 
 int mc_bk_sqlite_check(const char *path, char **why, struct mc_err *err)
 {
-	return mc_bk_sqlite_check_vfs(path, NULL, why, err);
-}
-
-int mc_bk_sqlite_check_vfs(const char *path, const char *vfs, char **why,
-			   struct mc_err *err)
-{
 	char *uri = NULL;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
@@ -307,7 +301,7 @@ int mc_bk_sqlite_check_vfs(const char *path, const char *vfs, char **why,
 	/* immutable: no -wal or -shm beside a copy, nothing written. */
 	uri = mc_bk_immutable_uri(path);
 	if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-			    vfs) != SQLITE_OK) {
+			    NULL) != SQLITE_OK) {
 		*why = mc_asprintf("cannot open: %s",
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		rc = 0;

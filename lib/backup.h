@@ -91,6 +91,12 @@ uint64_t mc_bk_manifest_stored(const struct mc_bk_manifest *m);
 
 /* ---- one streaming pass (backup_stream.c) --------------------------------- */
 
+/* zstd's level where [backup] compress_level does not say: on databases
+ * (the state file's check results) level 2 stores as small as 3 does, a
+ * little smaller even, with about 40% less CPU; other files come out
+ * 3-7% larger than at 3 (docs/BENCHMARKS.md, mercury.conf(5)). */
+#define MC_BK_ZSTD_LEVEL 2
+
 /* What long work reports and obeys: a progress callback (bytes of
  * originals done), the run's deadline and mc_interrupted. */
 struct mc_bk_io {
@@ -98,7 +104,7 @@ struct mc_bk_io {
 	void *ud;
 	uint64_t done, total;
 	const struct mc_deadline *dl;	/* NULL: none */
-	int level;			/* zstd level (default 3) */
+	int level;			/* zstd level (0: MC_BK_ZSTD_LEVEL) */
 	int threads;			/* zstd workers (0: one per core,
 					   at most 4) */
 };

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A number as the text of a default. */
+#define LEVEL_TEXT_(n) #n
+#define LEVEL_TEXT(n) LEVEL_TEXT_(n)
+
 static const struct mc_conf_key backup_keys[] = {
 	{ .name = "dir", .type = MC_CT_PATH,
 	  .help = "the backup directory, an absolute path (--dest overrides)" },
@@ -22,8 +26,11 @@ static const struct mc_conf_key backup_keys[] = {
 	{ .name = "compress", .type = MC_CT_ENUM, .def = "zstd",
 	  .choices = "zstd|none",
 	  .help = "how files are stored" },
-	{ .name = "compress_level", .type = MC_CT_INT, .def = "3",
-	  .help = "zstd level, 1 (fastest) to 19" },
+	{ .name = "compress_level", .type = MC_CT_INT,
+	  .def = LEVEL_TEXT(MC_BK_ZSTD_LEVEL),
+	  .help = "zstd level, 1 (fastest) to 19; the default, 2, stores "
+		  "databases as small as 3 does with about 40% less CPU, "
+		  "other files a few per cent larger" },
 	{ .name = "keep_last", .type = MC_CT_INT,
 	  .help = "prune keeps the newest N backups" },
 	{ .name = "keep_hourly", .type = MC_CT_INT,
@@ -72,7 +79,7 @@ static int backup_validate(const struct mc_conf_section *s, const char **key,
 			   char *why, size_t size)
 {
 	const char *dir = mc_conf_str(s, "dir");
-	long long level = mc_conf_int(s, "compress_level", 3);
+	long long level = mc_conf_int(s, "compress_level", MC_BK_ZSTD_LEVEL);
 
 	if (dir && !mc_bk_abs_path_safe(dir)) {
 		*key = "dir";

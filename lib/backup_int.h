@@ -8,6 +8,7 @@
 
 #include "backup.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 /* A new file, 0600, O_EXCL and O_NOFOLLOW; -1 with err naming it. */
@@ -35,7 +36,7 @@ int mc_bk_sqlite_steps(sqlite3 *s, sqlite3 *d, const char *src,
 int mc_bk_sqlite_stream(const char *src, struct mc_bk_writer *w,
 			struct mc_bk_io *io, int *stale, struct mc_err *err);
 
-/* A one-file VFS of our own (lib/backup_sink.c, lib/backup_follow.c),
+/* A one-file VFS of our own (lib/backup_sink.c),
  * registered (not as the default) under "mercury-bk-KIND-<app>": files
  * open with xopen, the rest asks the default VFS or does nothing. */
 struct mc_bk_vfs {
@@ -52,18 +53,16 @@ int mc_bk_vf_lock(sqlite3_file *f, int level);
 int mc_bk_vf_reserved(sqlite3_file *f, int *out);
 int mc_bk_vf_control(sqlite3_file *f, int op, void *arg);
 
-/* mc_bk_sqlite_check through the VFS named vfs (NULL: the default). */
-int mc_bk_sqlite_check_vfs(const char *path, const char *vfs, char **why,
-			   struct mc_err *err);
-/* mc_bk_load of a compressed database into the new copy out_fd/out_path
- * (size bytes once whole) with mc_bk_sqlite_check of the copy running on
- * another thread at the same time, its reads waiting for the bytes
- * (lib/backup_follow.c). *why: the check's finding, worth reading only
- * when the load succeeded and its sums match the manifest. */
-int mc_bk_load_checked(int in_fd, const char *in_name, int out_fd,
-		       const char *out_path, uint64_t size,
-		       struct mc_bk_io *io, struct mc_bk_sums *sums,
-		       char **why, struct mc_err *err);
+/* Starts fn(arg) on a new thread with every signal blocked (they stay
+ * with the main thread, which checks mc_interrupted). */
+void mc_bk_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+/* mc_bk_load of a compressed file into out_fd, decompressing on this
+ * thread while another writes (the two halves of the work on two cores),
+ * without the hashes: sums->sha256 and sha256_original stay empty, for
+ * the caller to take on a third thread (lib/backup_verify.c). */
+int mc_bk_unpack(int in_fd, const char *in_name, int out_fd,
+		 const char *out_name, struct mc_bk_io *io,
+		 struct mc_bk_sums *sums, struct mc_err *err);
 
 /* "file:PATH?immutable=1": a database copy opened read-only leaves no
  * -wal or -shm beside it. Caller frees. */

@@ -3,7 +3,9 @@
  * read a chunk, hash it, compress it (libzstd, multi-threaded), hash what
  * comes out, write it. Memory stays bounded whatever the file's size, and
  * nothing is read twice. The reverse pass (verify, restore) hashes the
- * stored bytes, decompresses and hashes the original.
+ * stored bytes, decompresses and hashes the original; its split form
+ * (mc_bk_unpack, verify's database copies) decompresses on one thread and
+ * writes on another, leaving both hashes to the caller.
  */
 #include "backup.h"
 #include "backup_int.h"
@@ -12,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -172,7 +176,8 @@ struct mc_bk_writer *mc_bk_writer_new(int out_fd, const char *out_name,
 		if (w->cc == NULL)
 			MC_BUG("cannot create a zstd compression context");
 		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_compressionLevel,
-				       io && io->level ? io->level : 3);
+				       io && io->level ? io->level :
+				       MC_BK_ZSTD_LEVEL);
 		ZSTD_CCtx_setParameter(w->cc, ZSTD_c_checksumFlag, 1);
 		/* Not an error where libzstd lacks threads: it then works in
 		 * one. */
@@ -292,14 +297,171 @@ out:
 	return rc;
 }
 
-int mc_bk_load(int in_fd, const char *in_name, int out_fd,
-	       const char *out_name, int zstd, struct mc_bk_io *io,
-	       struct mc_bk_sums *sums, struct mc_err *err)
+/* ---- the writing thread of the split pass -------------------------------- */
+
+void mc_bk_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
-	EVP_MD_CTX *hs = sha_new(), *ho = zstd ? sha_new() : NULL;
+	sigset_t all, old;
+
+	/* Signals stay with the main thread, which checks mc_interrupted. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(t, NULL, fn, arg) != 0)
+		MC_BUG("cannot start a thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Slots the decompressing thread fills and the writing thread empties, in
+ * order: [tail, head) are full. A bounded number, so memory stays bounded. */
+#define SLOTS 4
+
+struct wthread {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf[SLOTS];
+	size_t len[SLOTS], cap;
+	unsigned head, tail;
+	int end, failed;
+	int fd;
+	const char *name;
+	struct mc_err err;
+};
+
+static void *wthread_main(void *arg)
+{
+	struct wthread *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		unsigned i;
+		int rc;
+
+		while (w->head == w->tail && !w->end)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == w->tail)
+			break;
+		i = w->tail % SLOTS;
+		pthread_mutex_unlock(&w->mu);
+		rc = write_all_fd(w->fd, w->name, w->buf[i], w->len[i], &w->err);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0) {
+			w->failed = 1;
+			pthread_cond_broadcast(&w->cv);
+			break;
+		}
+		w->tail++;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static struct wthread *wthread_start(int fd, const char *name, size_t cap)
+{
+	struct wthread *w = mc_calloc(1, sizeof(*w));
+
+	for (int i = 0; i < SLOTS; i++)
+		w->buf[i] = mc_malloc(cap);
+	w->cap = cap;
+	w->fd = fd;
+	w->name = name;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	mc_bk_thread_start(&w->th, wthread_main, w);
+	return w;
+}
+
+/* The slot to fill next, once the writer has emptied it; NULL when the
+ * writer failed. */
+static char *wthread_slot(struct wthread *w)
+{
+	char *b = NULL;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->failed && w->head - w->tail == SLOTS)
+		pthread_cond_wait(&w->cv, &w->mu);
+	if (!w->failed)
+		b = w->buf[w->head % SLOTS];
+	pthread_mutex_unlock(&w->mu);
+	return b;
+}
+
+/* Hands the slot wthread_slot gave, n bytes of it, to the writer. */
+static void wthread_push(struct wthread *w, size_t n)
+{
+	pthread_mutex_lock(&w->mu);
+	w->len[w->head % SLOTS] = n;
+	w->head++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits for the writes handed over and stops the thread; -1 with the
+ * writer's error when one failed (err untouched when keep_err: the pass
+ * already failed for its own reason). */
+static int wthread_end(struct wthread *w, int keep_err, struct mc_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	w->end = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	rc = w->failed ? -1 : 0;
+	if (rc < 0 && !keep_err)
+		*err = w->err;
+	for (int i = 0; i < SLOTS; i++)
+		free(w->buf[i]);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return rc;
+}
+
+/* ---- the reverse pass ---------------------------------------------------- */
+
+/* Where the original bytes of the reverse pass go: hashed (ho, unless
+ * NULL) and written to fd (unless -1) on this thread, or handed to the
+ * writing thread wt in its slots. buf is what the decompressor fills.
+ * no_hs: the stored bytes are not hashed either (sums->sha256 empty). */
+struct load_out {
+	int no_hs;
+	EVP_MD_CTX *ho;
+	int fd;
+	const char *name;
+	struct wthread *wt;
+	char *buf;
+	size_t cap;
+};
+
+/* The n bytes at the start of o->buf, passed on. */
+static int out_put(struct load_out *o, size_t n, struct mc_err *err)
+{
+	if (o->ho)
+		EVP_DigestUpdate(o->ho, o->buf, n);
+	if (o->wt) {
+		if (n == 0)
+			return 0;
+		wthread_push(o->wt, n);
+		if ((o->buf = wthread_slot(o->wt)) == NULL)
+			return -1;	/* the writer's error, at the end */
+		return 0;
+	}
+	if (o->fd >= 0)
+		return write_all_fd(o->fd, o->name, o->buf, n, err);
+	return 0;
+}
+
+static int load(int in_fd, const char *in_name, struct load_out *o, int zstd,
+		struct mc_bk_io *io, struct mc_bk_sums *sums,
+		struct mc_err *err)
+{
+	EVP_MD_CTX *hs = o->no_hs ? NULL : sha_new();
 	ZSTD_DCtx *dc = NULL;
-	char *in = mc_malloc(CHUNK), *out = NULL;
-	size_t out_cap = zstd ? ZSTD_DStreamOutSize() * 8 : 0, pending = 0;
+	char *in = mc_malloc(CHUNK), *own = NULL;
+	size_t pending = 0;
 	int rc = -1, frames = 0;
 
 	memset(sums, 0, sizeof(*sums));
@@ -307,7 +469,12 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 		dc = ZSTD_createDCtx();
 		if (dc == NULL)
 			MC_BUG("cannot create a zstd decompression context");
-		out = mc_malloc(out_cap);
+		if (o->wt) {
+			o->buf = wthread_slot(o->wt);
+		} else {
+			o->cap = ZSTD_DStreamOutSize() * 8;
+			o->buf = own = mc_malloc(o->cap);
+		}
 	}
 	for (;;) {
 		ssize_t r = read_chunk(io, in_fd, in_name, in, err);
@@ -316,13 +483,13 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 			goto out;
 		if (r == 0)
 			break;
-		EVP_DigestUpdate(hs, in, (size_t)r);
+		if (hs)
+			EVP_DigestUpdate(hs, in, (size_t)r);
 		sums->stored += (uint64_t)r;
 		if (!zstd) {
 			sums->size += (uint64_t)r;
-			if (out_fd >= 0 &&
-			    write_all_fd(out_fd, out_name, in, (size_t)r,
-					 err) < 0)
+			if (o->fd >= 0 && write_all_fd(o->fd, o->name, in,
+							(size_t)r, err) < 0)
 				goto out;
 			io_progress(io, (size_t)r);
 			continue;
@@ -332,20 +499,20 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 			size_t before = sums->size;
 
 			while (ib.pos < ib.size) {
-				ZSTD_outBuffer ob = { out, out_cap, 0 };
-				size_t ret = ZSTD_decompressStream(dc, &ob, &ib);
+				ZSTD_outBuffer ob = { o->buf, o->cap, 0 };
+				size_t ret;
 
+				if (o->buf == NULL)
+					goto out;	/* the writer failed */
+				ret = ZSTD_decompressStream(dc, &ob, &ib);
 				if (ZSTD_isError(ret)) {
 					mc_err_set(err, MC_EXIT_CRITICAL,
 						   "corrupt compressed data (%s)",
 						   ZSTD_getErrorName(ret));
 					goto out;
 				}
-				EVP_DigestUpdate(ho, out, ob.pos);
 				sums->size += ob.pos;
-				if (out_fd >= 0 &&
-				    write_all_fd(out_fd, out_name, out, ob.pos,
-						 err) < 0)
+				if (out_put(o, ob.pos, err) < 0)
 					goto out;
 				pending = ret;
 				if (ret == 0)
@@ -358,11 +525,13 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 		/* Output still held inside the decoder, or a frame cut off. */
 		for (;;) {
 			ZSTD_inBuffer ib = { in, 0, 0 };
-			ZSTD_outBuffer ob = { out, out_cap, 0 };
+			ZSTD_outBuffer ob = { o->buf, o->cap, 0 };
 			size_t ret;
 
 			if (pending == 0)
 				break;
+			if (o->buf == NULL)
+				goto out;
 			ret = ZSTD_decompressStream(dc, &ob, &ib);
 			if (ZSTD_isError(ret) || ob.pos == 0) {
 				mc_err_set(err, MC_EXIT_CRITICAL,
@@ -370,10 +539,8 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 					   "inside a frame)");
 				goto out;
 			}
-			EVP_DigestUpdate(ho, out, ob.pos);
 			sums->size += ob.pos;
-			if (out_fd >= 0 &&
-			    write_all_fd(out_fd, out_name, out, ob.pos, err) < 0)
+			if (out_put(o, ob.pos, err) < 0)
 				goto out;
 			pending = ret;
 		}
@@ -385,13 +552,42 @@ int mc_bk_load(int in_fd, const char *in_name, int out_fd,
 	}
 	rc = 0;
 out:
-	sha_end(hs, sums->sha256);
-	if (ho)
-		sha_end(ho, sums->sha256_original);
-	else
-		memcpy(sums->sha256_original, sums->sha256, 65);
+	if (hs)
+		sha_end(hs, sums->sha256);
 	ZSTD_freeDCtx(dc);
 	free(in);
-	free(out);
+	free(own);
+	return rc;
+}
+
+int mc_bk_load(int in_fd, const char *in_name, int out_fd,
+	       const char *out_name, int zstd, struct mc_bk_io *io,
+	       struct mc_bk_sums *sums, struct mc_err *err)
+{
+	struct load_out o = { .ho = zstd ? sha_new() : NULL, .fd = out_fd,
+			      .name = out_name };
+	int rc = load(in_fd, in_name, &o, zstd, io, sums, err);
+
+	if (o.ho)
+		sha_end(o.ho, sums->sha256_original);
+	else
+		memcpy(sums->sha256_original, sums->sha256, 65);
+	return rc;
+}
+
+int mc_bk_unpack(int in_fd, const char *in_name, int out_fd,
+		 const char *out_name, struct mc_bk_io *io,
+		 struct mc_bk_sums *sums, struct mc_err *err)
+{
+	size_t cap = ZSTD_DStreamOutSize() * 8;
+	struct load_out o = { .no_hs = 1, .fd = -1, .name = out_name,
+			      .cap = cap };
+	int rc;
+
+	o.wt = wthread_start(out_fd, out_name, cap);
+	rc = load(in_fd, in_name, &o, 1, io, sums, err);
+	/* o.buf NULL: the pass stopped because the writer failed. */
+	if (wthread_end(o.wt, rc < 0 && o.buf != NULL, err) < 0)
+		rc = -1;
 	return rc;
 }

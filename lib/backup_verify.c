@@ -5,13 +5,13 @@
  * Verify trusts nothing but the manifest's checksummed content: each stored
  * file is opened without following symlinks, its size and SHA-256 compared,
  * decompressed and its original SHA-256 compared, and database copies get
- * PRAGMA integrity_check (a compressed one while it is being decompressed,
- * lib/backup_follow.c). Restore verifies first and refuses a bad backup
- * before touching anything; then each file is written beside its target,
- * fsynced and renamed over it, the replaced one kept as a hard link
- * <file>.pre-restore-<id>; a database that exists (the live state file
- * among them) is replaced through SQLite's backup API instead, so open
- * connections never see a file swapped under them.
+ * PRAGMA integrity_check (a compressed one on a temporary copy, while
+ * another thread hashes it and the stored file). Restore verifies first
+ * and refuses a bad backup before touching anything; then each file is
+ * written beside its target, fsynced and renamed over it, the replaced one
+ * kept as a hard link <file>.pre-restore-<id>; a database that exists
+ * (the live state file among them) is replaced through SQLite's backup
+ * API instead, so open connections never see a file swapped under them.
  */
 #include "backup.h"
 #include "backup_int.h"
@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,90 @@ static char *temp_dir(const char *what, struct mc_err *err)
 	return d;
 }
 
+/* Files hashed (as mc_bk_load gives it: sums[i] of fd[i], unless -1) on
+ * a thread of their own while this one runs PRAGMA integrity_check on the
+ * database at db: the reads of a database check on two cores. *why as
+ * mc_bk_sqlite_check gives it, worth reading only when the hashes match. */
+struct hashing {
+	int fd[2];
+	const char *name[2];
+	struct mc_bk_io *io;
+	struct mc_bk_sums sums[2];
+	struct mc_err err;
+	int rc;
+};
+
+static void *hashing_main(void *arg)
+{
+	struct hashing *h = arg;
+
+	for (int i = 0; i < 2 && h->rc == 0; i++)
+		if (h->fd[i] >= 0)
+			h->rc = mc_bk_load(h->fd[i], h->name[i], -1, NULL, 0,
+					   h->io, &h->sums[i], &h->err);
+	return NULL;
+}
+
+static int check_hashed(struct hashing *h, const char *db, char **why,
+			struct mc_err *err)
+{
+	pthread_t th;
+	int rc;
+
+	mc_bk_thread_start(&th, hashing_main, h);
+	rc = mc_bk_sqlite_check(db, why, err);
+	pthread_join(th, NULL);
+	if (rc == 0 && h->rc < 0) {
+		*err = h->err;
+		rc = -1;
+	}
+	if (rc < 0) {
+		free(*why);
+		*why = NULL;
+	}
+	return rc;
+}
+
+/* A compressed database: decompressed into a temporary copy, the writes
+ * on a second thread; then integrity_check of the copy while the other
+ * thread hashes the copy (the original's hash taken from the very bytes
+ * the check read) and the stored file. (The check cannot follow the copy
+ * as it is written: it walks each B-tree from its last page back.) */
+static int load_database(int fd, const char *path, const char *copy,
+			 struct mc_bk_io *io, struct mc_bk_sums *sums,
+			 char **why, struct mc_err *err)
+{
+	struct mc_bk_io quiet = { 0 };
+	struct hashing h = { .fd = { -1, fd }, .name = { copy, path } };
+	int out, rc;
+
+	if ((out = mc_bk_open_new(copy, err)) < 0)
+		return -1;
+	rc = mc_bk_unpack(fd, path, out, copy, io, sums, err);
+	close(out);
+	if (rc < 0)
+		return rc;
+	if ((h.fd[0] = open(copy, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		rc = mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
+				h.fd[0] < 0 ? copy : path);
+	if (io) {
+		quiet = *io;
+		quiet.progress = NULL;	/* counted once, as it was unpacked */
+		h.io = &quiet;
+	}
+	if (rc == 0)
+		rc = check_hashed(&h, copy, why, err);
+	if (h.fd[0] >= 0)
+		close(h.fd[0]);
+	if (rc == 0) {
+		memcpy(sums->sha256, h.sums[1].sha256, 65);
+		memcpy(sums->sha256_original, h.sums[0].sha256, 65);
+		sums->size = h.sums[0].size;
+	}
+	return rc;
+}
+
 /* Checks one stored file; bad() on a finding, -1 when it could not. */
 static int verify_file(const char *bdir, const struct mc_bk_file *f,
 		       const char *tmp, size_t seq, struct mc_bk_io *io,
@@ -81,7 +166,7 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 	struct mc_bk_sums sums;
 	struct mc_err e = { 0 };
 	struct stat st;
-	int fd, out = -1, rc = -1;
+	int fd, rc = -1, lrc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0) {
@@ -112,12 +197,18 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (f->sqlite && f->zstd) {
 		copy = mc_asprintf("%s/%zu.db", tmp, seq);
-		if ((out = mc_bk_open_new(copy, err)) < 0)
-			goto out;
+		lrc = load_database(fd, path, copy, io, &sums, &why, &e);
+	} else if (f->sqlite) {
+		/* Stored as it is: hashed while it is checked. */
+		struct hashing h = { .fd = { fd, -1 }, .name = { path, NULL },
+				     .io = io };
+
+		lrc = check_hashed(&h, path, &why, &e);
+		sums = h.sums[0];
+	} else {
+		lrc = mc_bk_load(fd, path, -1, NULL, f->zstd, io, &sums, &e);
 	}
-	if ((copy ? mc_bk_load_checked(fd, path, out, copy, f->size, io,
-				       &sums, &why, &e) :
-	     mc_bk_load(fd, path, out, copy, f->zstd, io, &sums, &e)) < 0) {
+	if (lrc < 0) {
 		if (e.code != MC_EXIT_CRITICAL) {
 			*err = e;
 			goto out;
@@ -126,20 +217,15 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 		rc = 0;
 		goto out;
 	}
-	if (strcmp(sums.sha256, f->sha256) != 0) {
+	if (strcmp(sums.sha256, f->sha256) != 0)
 		bad(r, f->path, "SHA-256 of the stored bytes differs from the "
 		    "manifest (damaged)");
-	} else if (sums.size != f->size ||
-		   strcmp(sums.sha256_original, f->sha256_original) != 0) {
+	else if (sums.size != f->size ||
+		 strcmp(sums.sha256_original, f->sha256_original) != 0)
 		bad(r, f->path, "the restored bytes differ from the original "
 		    "(SHA-256 or size)");
-	} else if (f->sqlite) {
-		/* A copy was checked while it was written. */
-		if (copy == NULL && mc_bk_sqlite_check(path, &why, err) < 0)
-			goto out;
-		if (why)
-			bad(r, f->path, "%s", why);
-	}
+	else if (why)
+		bad(r, f->path, "%s", why);
 	rc = 0;
 	goto out;
 fail_sys:
@@ -147,8 +233,6 @@ fail_sys:
 out:
 	if (fd >= 0)
 		close(fd);
-	if (out >= 0)
-		close(out);
 	if (copy)
 		unlink(copy);
 	free(copy);

@@ -218,6 +218,11 @@ size_t mc_utf8_chars(const char *s);
  * a character boundary): for services that count characters. Caller
  * frees. */
 char *mc_utf8_truncate(const char *s, size_t max);
+/* For a buffer that snprintf() had to cut: drops the UTF-8 sequence the
+ * cut left incomplete at its end (a message that ends in half an "é"
+ * would otherwise show \xC3). Call it only when the text was cut: bytes
+ * that were never UTF-8 are left alone. */
+void mc_utf8_uncut(char *s);
 /* Columns s takes on a terminal: 2 for East Asian wide and emoji
  * characters, 0 for combining marks and zero-width characters, 1 for any
  * other character and for a byte that is not UTF-8. */

@@ -52,7 +52,9 @@ static void say(struct mc_promapi_result *out, int kind, const char *fmt, ...)
 
 	out->kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(out->msg, sizeof(out->msg), fmt, ap);
+	if (vsnprintf(out->msg, sizeof(out->msg), fmt, ap) >=
+	    (int)sizeof(out->msg))
+		mc_utf8_uncut(out->msg);
 	va_end(ap);
 	/* One line, whatever the server sent. */
 	for (char *p = out->msg; *p; p++)

@@ -247,6 +247,23 @@ size_t mc_utf8_chars(const char *s)
 	return n;
 }
 
+void mc_utf8_uncut(char *s)
+{
+	size_t i = strlen(s), cont = 0, need;
+	unsigned char lead;
+
+	while (i > 0 && cont < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+		i--;
+		cont++;
+	}
+	if (i == 0)
+		return;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+	if (need > cont)
+		s[i - 1] = '\0';
+}
+
 char *mc_utf8_truncate(const char *s, size_t max)
 {
 	static const char ellipsis[] = "\xe2\x80\xa6";	/* U+2026 */

@@ -18,7 +18,9 @@ static int err_vset(struct mc_err *err, int code, int errnum, const char *fmt,
 		return -1;
 	err->code = code;
 	err->sys_errno = errnum;
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) >=
+	    (int)sizeof(err->msg))
+		mc_utf8_uncut(err->msg);
 	if (errnum) {
 		size_t len = strlen(err->msg);
 		char buf[128];

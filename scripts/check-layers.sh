@@ -16,7 +16,7 @@ cd "$src" || exit 2
 # module is lib/NAME.c and lib/NAME.h. Every other lib/ module is a feature.
 core="mc wrapper strbuf strutil units date sigchain random files utf8
       config config_env state resil output log cli threshold spark proc
-      json lazylib"
+      json lazylib crypto_lazy"
 clients="http curl_lazy redis redis_script promapi plugin net"
 # Known crossings, each with its reason (module:header).
 allowed="output:http"	# output.c pushes to the Pushgateway over the HTTP client

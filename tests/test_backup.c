@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backup.h"
+#include "backup_int.h"
 #include "state.h"
 #include "testlib.h"
 
@@ -281,6 +282,29 @@ static void round_trip(int zstd)
 		cr_assert_eq(stat(out, &sb), 0);
 		cr_expect_eq((size_t)sb.st_size, n);
 	}
+	if (zstd) {
+		/* The split pass: the same bytes written from another
+		 * thread, both hashes left to the caller. */
+		struct mc_bk_sums s3;
+
+		unlink(out);
+		a = open(st, O_RDONLY);
+		b = open(out, O_WRONLY | O_CREAT, 0600);
+		cr_assert_eq(mc_bk_unpack(a, st, b, out, NULL, &s3, &err), 0,
+			     "%s", err.msg);
+		close(a);
+		close(b);
+		cr_expect_str_eq(s3.sha256, "");
+		cr_expect_str_eq(s3.sha256_original, "");
+		cr_expect_eq(s3.size, n);
+		cr_expect_eq(s3.stored, s1.stored);
+		a = open(out, O_RDONLY);
+		cr_assert_eq(mc_bk_load(a, out, -1, NULL, 0, NULL, &s3, &err),
+			     0, "%s", err.msg);
+		close(a);
+		cr_expect_str_eq(s3.sha256, want);
+		cr_expect_eq(s3.size, n);
+	}
 	free(data);
 	free(in);
 	free(st);
@@ -332,7 +356,8 @@ Test(backup, stream_damage_found)
 }
 
 /* A write that fails while decompressing (here a descriptor open for
- * reading only) stops the pass with 74 naming the file, not a hang. */
+ * reading only) stops the pass with 74 naming the file, not a hang; in
+ * the split pass too, where another thread writes. */
 Test(backup, stream_load_write_error)
 {
 	char dir[MC_TEST_DIR_LEN], *in, *st, *out;
@@ -354,6 +379,13 @@ Test(backup, stream_load_write_error)
 	a = open(st, O_RDONLY);
 	b = open(out, O_RDONLY | O_CREAT, 0600);
 	cr_expect_eq(mc_bk_load(a, st, b, out, 1, NULL, &s, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_IOERR);
+	cr_expect(strstr(err.msg, out) != NULL, "%s", err.msg);
+	close(a);
+	/* The split pass: the writing thread's error, the other stopped. */
+	a = open(st, O_RDONLY);
+	mc_err_clear(&err);
+	cr_expect_eq(mc_bk_unpack(a, st, b, out, NULL, &s, &err), -1);
 	cr_expect_eq(err.code, MC_EXIT_IOERR);
 	cr_expect(strstr(err.msg, out) != NULL, "%s", err.msg);
 	close(a);

@@ -1035,6 +1035,52 @@ Test(util, utf8_len_valid_clean)
 	free(c);
 }
 
+Test(util, utf8_uncut_drops_only_a_cut_sequence)
+{
+	struct { const char *in, *out; } t[] = {
+		{ "caf\xc3", "caf" },			/* é cut after 1 of 2 */
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },	/* whole: kept */
+		{ "a\xe2\x82", "a" },			/* € cut after 2 of 3 */
+		{ "a\xe2\x82\xac", "a\xe2\x82\xac" },
+		{ "a\xf0\x9f\x98", "a" },		/* 😀 cut after 3 of 4 */
+		{ "a\xf0\x9f\x98\x80", "a\xf0\x9f\x98\x80" },
+		{ "plain", "plain" },
+		{ "", "" },
+		{ "x\x80", "x\x80" },			/* a stray byte: not ours */
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", t[i].in);
+		mc_utf8_uncut(buf);
+		cr_assert_str_eq(buf, t[i].out, "case %zu", i);
+	}
+}
+
+Test(util, err_set_never_ends_in_half_a_character)
+{
+	struct mc_err err = { 0 };
+	char big[MC_ERR_MSG + 8];
+
+	/* "é" (2 bytes) across the buffer's end, whichever parity */
+	for (int pad = 0; pad < 2; pad++) {
+		size_t n = 0;
+
+		memset(big, 0, sizeof(big));
+		for (int k = 0; k < pad; k++)
+			big[n++] = 'x';
+		while (n + 2 < sizeof(big) - 1) {
+			big[n++] = '\xc3';
+			big[n++] = '\xa9';
+		}
+		mc_err_set(&err, MC_EXIT_UNKNOWN, "%s", big);
+		cr_assert(mc_utf8_valid(err.msg, strlen(err.msg)),
+			  "pad %d: ends %02x", pad,
+			  (unsigned char)err.msg[strlen(err.msg) - 1]);
+		cr_assert_geq(strlen(err.msg), MC_ERR_MSG - 3);
+	}
+}
+
 Test(util, utf8_width)
 {
 	cr_assert_eq(mc_utf8_width(""), 0);

@@ -160,7 +160,11 @@ damage() {
 	local f
 	f=$(find "$BK/$2/files" -name 'tokens.txt*' -type f)
 	case $1 in
-	flip) printf '\x55' | dd of="$f" bs=1 seek=100 count=1 conv=notrunc status=none ;;
+	flip)	# byte 100 with all its bits inverted: a change whatever it was
+		local b
+		b=$(od -An -tu1 -j100 -N1 "$f" | tr -d ' ')
+		printf "\\$(printf '%03o' $((b ^ 255)))" |
+			dd of="$f" bs=1 seek=100 count=1 conv=notrunc status=none ;;
 	truncate) truncate -s -7 "$f" ;;
 	delete) rm -f "$f" ;;
 	manifest) sed -i 's/"note": null/"note": "edited"/' "$BK/$2/manifest.json" ;;
@@ -287,19 +291,28 @@ test_backup_restore_with_state_open_elsewhere() {
 }
 
 # SIGTERM between files: the report names what was replaced and what not,
-# and the .pre-restore copies of the replaced ones are there.
+# and the .pre-restore copies of the replaced ones are there. The restore
+# is held before b.bin by a gate, not by timing: b.bin is an SQLite
+# database (known by its header) and a FIFO by restore time, and restore
+# opens an SQLite target to see whether it is a live database; that open
+# waits for a writer that never comes, until the SIGTERM.
 test_backup_restore_interrupted_names_files() {
 	bk_setup
 	local f
-	for f in a b c d; do head -c "$(mb 32)" /dev/urandom >"$DATA/$f.bin"; done
+	for f in a c d; do head -c "$(mb 32)" /dev/urandom >"$DATA/$f.bin"; done
+	sqlite3 "$DATA/b.bin" 'CREATE TABLE t (x); INSERT INTO t VALUES (1)'
 	run --json backup create
 	local id
 	id=$(jq -r .id "$OUT")
-	for f in a b c d; do printf 'changed\n' >"$DATA/$f.bin"; done
+	for f in a c d; do printf 'changed\n' >"$DATA/$f.bin"; done
+	rm "$DATA/b.bin"
+	mkfifo "$DATA/b.bin"
 	OUT=$T_DIR/out ERR=$T_DIR/err
-	"$MC_BIN" --json backup restore "$id" --yes >"$OUT" 2>"$ERR" &
+	# shellcheck disable=SC2086
+	${MC_WRAP:-} "$MC_BIN" --json backup restore "$id" --yes >"$OUT" 2>"$ERR" &
 	local pid=$!
-	wait_until 30 test -e "$DATA/a.bin.pre-restore-$id" || fail "a.bin never replaced"
+	wait_until "$(wrapped 600 60)" test -e "$DATA/a.bin.pre-restore-$id" ||
+		fail "a.bin never replaced"
 	kill -TERM "$pid"
 	wait "$pid"
 	RC=$?
@@ -308,6 +321,7 @@ test_backup_restore_interrupted_names_files() {
 	expect_err "not replaced: .*b\.bin"
 	expect_json '.replaced | map(test("a.bin$")) | any'
 	expect_json '.not_replaced | map(test("d.bin$")) | any'
+	expect_json '.not_replaced | map(test("b.bin$")) | any'
 	expect_json '.exit_code == 143'
 	[ "$(cat "$DATA/a.bin.pre-restore-$id")" = changed ] || fail "a.bin's copy"
 	[ "$(cat "$DATA/d.bin")" = changed ] || fail "d.bin was touched"
@@ -369,15 +383,24 @@ test_backup_new_machine_empty_state() {
 		fail "the fresh catalogue did not learn the backup"
 }
 
+# The first create is held by its source, a FIFO's reader, until the
+# second has been refused: no window for the first to finish in, however
+# slow the second is (valgrind).
 test_backup_two_creates_one_is_75() {
-	bk_setup 'compress = none'
-	head -c $((64 << 20)) /dev/urandom >"$DATA/big.bin"
-	"$MC_BIN" backup create >/dev/null 2>"$T_DIR/first.err" &
+	mkfifo "$T_DIR/gate"
+	bk_setup "compress = none
+[backup_source \"gate\"]
+command = /bin/cat $T_DIR/gate
+file = gate.txt"
+	# shellcheck disable=SC2086
+	${MC_WRAP:-} "$MC_BIN" backup create >/dev/null 2>"$T_DIR/first.err" &
 	local pid=$!
-	wait_until 20 has_partial || fail "no partial"
+	wait_until "$(wrapped 300 20)" has_partial || fail "no partial"
 	run backup create
 	expect_rc 75
 	expect_err "pid $pid"
+	timeout 60 bash -c 'printf "gate\n" >"$1"' - "$T_DIR/gate" ||
+		fail "the first create's source never read its gate"
 	wait "$pid" || fail "the first create failed: $(cat "$T_DIR/first.err")"
 	[ "$(bk_count)" = 1 ] || fail "not one backup"
 }
