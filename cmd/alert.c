@@ -132,11 +132,11 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 
 		r->nagios = mc_asprintf("ALERT %s - %zu delivered, %zu "
 					"suppressed, %zu filtered, %zu failed "
-					"of %zu |%s", word,
+					"of %zu%s%s", word,
 					counts[MC_DLV_DELIVERED],
 					counts[MC_DLV_SUPPRESSED],
 					counts[MC_DLV_FILTERED], bad, n,
-					perf.data);
+					perf.len ? " |" : "", perf.data);
 		if (code != 0)
 			r->summary = failed_summary(d, n, bad);
 	}
@@ -411,7 +411,9 @@ static const struct mc_cmd alert_send = {
 	"no request; the rate limit (rate, burst) delays the request, or "
 	"fails it when the wait would pass the run's deadline; failed "
 	"attempts (transport errors, 429, 5xx) are retried with backoff, "
-	"honouring Retry-After. Dedup, rate limits and breakers are kept in "
+	"honouring Retry-After. Any 2xx answer is a delivery, whatever its "
+	"body's size (beyond 64 KiB the body is discarded unread). "
+	"Dedup, rate limits and breakers are kept in "
 	"the state file, so they hold across processes and cron runs: two "
 	"runs sending the same alert at once deliver it once.\n\n"
 	"An alert's identity is its dedup key: by default a hash of summary, "
@@ -438,6 +440,10 @@ static const struct mc_cmd alert_send = {
 	"\"labels\": {}, \"dedup_key\", \"correlation_id\", \"webhook\", "
 	"\"timestamp\", \"started_at\", \"generator_url\"}. Every format "
 	"carries the run's correlation id.\n\n"
+	"Each webhook's result is delivered, suppressed, filtered or failed; "
+	"a delivery that met an open circuit breaker is failed, made no "
+	"request, and says so in its message (and \"circuit_open\": true in "
+	"JSON).\n\n"
 	"Exit status: 0 when every delivery was delivered, suppressed or "
 	"filtered; 1 when some failed (or met an open circuit); 2 when all "
 	"did (with -q, the one line on standard error names each webhook "

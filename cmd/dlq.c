@@ -226,11 +226,12 @@ static int stats_run(struct mc_ctx *ctx)
 	}
 	if (rc == 0) {
 		mc_table_render(t, &ctx->report.text, ctx->color, NULL);
-		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s |%s",
+		ctx->report.nagios = mc_asprintf("DLQ %s - %zu DLQ%s%s%s%s",
 						 mc_status_word(v.code), n,
 						 n == 1 ? "" : "s",
 						 v.why.data ? v.why.data : "",
-						 v.perf.data ? v.perf.data :
+						 v.perf.len ? " |" : "",
+						 v.perf.len ? v.perf.data :
 						 "");
 	}
 	mc_table_free(t);
@@ -607,6 +608,7 @@ static int replay_run(struct mc_ctx *ctx)
 	dlq_conf(s, &c);
 	c.batch = mc_args_int(ctx->args, "batch", c.batch);
 	c.max_retries = mc_args_int(ctx->args, "max-retries", c.max_retries);
+	/* parsed already: the option is typed MC_ARG_RATE */
 	if ((v = mc_args_value(ctx->args, "rate")) &&
 	    mc_parse_rate(v, &c.rate, &ctx->err) < 0)
 		return -1;
@@ -759,7 +761,7 @@ static const struct mc_opt replay_opts[] = {
 	  0 },
 	{ 0, "limit", "N", MC_OPT_VALUE, MC_ARG_INT, "1..1000000000000",
 	  "Move at most N messages in this run (1 or more)", 0 },
-	{ 0, "rate", "RATE", MC_OPT_VALUE, MC_ARG_STRING, NULL,
+	{ 0, "rate", "RATE", MC_OPT_VALUE, MC_ARG_RATE, NULL,
 	  "Move at most RATE messages (N/s, N/m; overrides rate)", 0 },
 	{ 0, "dry-run", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Report what would happen and change nothing", 0 },
@@ -850,6 +852,10 @@ static const struct mc_cmd dlq_replay = {
 	"in text and in the JSON \"messages\" array, with the counts of all. "
 	"With a rate, a batch waits for its tokens, unless they would come "
 	"after the deadline: then the run stops at once. "
+	"When standard error is a terminal (and without -q) a progress bar "
+	"counts the messages moved. Every run, a dry run too, is audited in "
+	"the state file: replayed, dead, left, what stopped it, duration and "
+	"correlation id. "
 	"One replay per DLQ runs at a time (exit 75). With a [fleet] section "
 	"(mercuryctl-fleet(1)) that holds fleet-wide: the replay takes the "
 	"fleet lease of its source (named after the source's {hash tag}, or "

@@ -127,12 +127,14 @@ static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 	mc_health_run(&h, &env);
 	mc_health_report(&h, ctx->correlation_id, r);
 	if (h.status != MC_RUN_OK && r->nagios) {
-		/* The Nagios line without perfdata is the one-line summary. */
+		/* The Nagios line without perfdata (nor the long output
+		 * after it) is the one-line summary. */
+		size_t len = strcspn(r->nagios, "\n");
 		char *bar = strstr(r->nagios, " |");
 
-		r->summary = bar ? mc_strndup(r->nagios,
-					      (size_t)(bar - r->nagios))
-				 : mc_strdup(r->nagios);
+		if (bar != NULL && (size_t)(bar - r->nagios) < len)
+			len = (size_t)(bar - r->nagios);
+		r->summary = mc_strndup(r->nagios, len);
 	}
 	code = h.status;
 	if (mc_health_record(ctx->st, ctx->run_id, &h, &ctx->err) < 0)
@@ -255,13 +257,10 @@ static int health_run(struct mc_ctx *ctx)
 		return mc_err_set(&ctx->err, MC_EXIT_USAGE,
 				  "health: --watch-degraded goes with --watch");
 	if (w) {
+		/* parsed already, longer than 0: typed "positive" below */
 		mc_parse_duration_ms(w, &every, NULL);
 		if (wd)
 			mc_parse_duration_ms(wd, &degraded, NULL);
-		if (every <= 0 || (wd && degraded <= 0))
-			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
-					  "health: a watch interval must be "
-					  "longer than 0");
 		return watch(ctx, every, degraded);
 	}
 	return one_run(ctx, &ctx->report);
@@ -272,9 +271,10 @@ static const struct mc_opt health_opts[] = {
 	  "Run only the checks marked critical (a readiness gate)", 0 },
 	{ 0, "notify", NULL, MC_OPT_FLAG, MC_ARG_STRING, NULL,
 	  "Alert through the webhooks when a check changes state", 0 },
-	{ 0, "watch", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	{ 0, "watch", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, "positive",
 	  "Run again every INTERVAL until interrupted", 0 },
-	{ 0, "watch-degraded", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
+	{ 0, "watch-degraded", "INTERVAL", MC_OPT_VALUE, MC_ARG_DURATION,
+	  "positive",
 	  "With --watch, run every INTERVAL instead while the run is not ok",
 	  0 },
 	{ 0 },
@@ -361,7 +361,10 @@ const struct mc_cmd mc_cmd_health = {
 	"the named ones, concurrently, each under its own timeout (default "
 	"2s), so a run takes about as long as its slowest check. Check types: "
 	"http, tcp, redis, redis_queue, prometheus, sqlite, disk, memory, exec "
-	"(a Nagios plugin, run without a shell) and state. With no checks "
+	"(a Nagios plugin, run without a shell), state, oauth (a provider's "
+	"token, as oauth status sees it), backup (the newest backup's age and "
+	"last verify) and job (a cron job's verdict, as job list gives it); "
+	"every key is in mercury.conf(5). With no checks "
 	"configured, the built-in ones run: state (the state file opens and "
 	"passes SQLite's quick_check), disk (usage of the state file's file "
 	"system) and memory.\n\n"

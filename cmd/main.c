@@ -245,6 +245,25 @@ struct run {
 	int failed;			/* ctx.err holds why */
 };
 
+/* An error before the run has a context: the early output mode decides
+ * what stdout gets, so a CI gate always gets its JSON document and a
+ * Nagios plugin exits 3. The message may quote an argument: masked (a
+ * URL's password) on every stream. */
+static void early_error(struct run *r, int code, const char *text)
+{
+	char *msg = mc_redact(text);
+
+	fprintf(stderr, "%s\n", msg);
+	r->code = code;
+	if (r->early_format == MC_FMT_JSON) {
+		print_error_json(msg, code, NULL);
+	} else if (r->early_format == MC_FMT_NAGIOS) {
+		printf("UNKNOWN - %s\n", msg);
+		r->code = MC_EXIT_UNKNOWN;
+	}
+	free(msg);
+}
+
 /* Parses argv. Usage errors, --version and --help end the run here: 1
  * with r->code set; 0 when a command is to run. */
 static int phase_parse(struct run *r)
@@ -252,21 +271,7 @@ static int phase_parse(struct run *r)
 	struct mc_err perr = { 0 };
 
 	if (mc_cli_parse(&mc_cmd_root, r->argc, r->argv, &r->a, &perr) < 0) {
-		/* No context yet: the early output mode decides what stdout
-		 * gets, so a CI gate always gets its JSON document. The
-		 * message may quote an argument: masked (a URL's password)
-		 * on every stream. */
-		char *msg = mc_redact(perr.msg);
-
-		fprintf(stderr, "%s\n", msg);
-		r->code = perr.code;
-		if (r->early_format == MC_FMT_JSON) {
-			print_error_json(msg, perr.code, NULL);
-		} else if (r->early_format == MC_FMT_NAGIOS) {
-			printf("UNKNOWN - %s\n", msg);
-			r->code = MC_EXIT_UNKNOWN;
-		}
-		free(msg);
+		early_error(r, perr.code, perr.msg);
 		return 1;
 	}
 	if (mc_args_count(&r->a, "version") && !r->a.help)
@@ -313,14 +318,19 @@ static int phase_context(struct run *r)
 	if ((v = mc_args_value(&r->a, "correlation-id")) ||
 	    ((v = getenv("MERCURY_CORRELATION_ID")) && *v)) {
 		if (!valid_correlation_id(v)) {
-			fprintf(stderr, "mercuryctl: bad correlation id: 1 to 200 "
-				"printable characters without spaces\n");
-			if (ctx->format == MC_FMT_JSON)
-				print_error_json("bad correlation id",
-						 MC_EXIT_USAGE, NULL);
+			/* the flag is usage (64); the environment, like
+			 * every MERCURY_ variable, configuration (78) */
+			int flag = mc_args_value(&r->a, "correlation-id") != NULL;
+
+			early_error(r, flag ? MC_EXIT_USAGE : MC_EXIT_CONFIG,
+				    flag ? "mercuryctl: --correlation-id: bad "
+				    "value: 1 to 200 printable characters "
+				    "without spaces; see 'mercuryctl --help'" :
+				    "mercuryctl: environment "
+				    "MERCURY_CORRELATION_ID: bad value: 1 to 200 "
+				    "printable characters without spaces");
 			free(ctx->command);
 			mc_args_release(&r->a);
-			r->code = MC_EXIT_USAGE;
 			return 1;
 		}
 		ctx->correlation_id = mc_strdup(v);

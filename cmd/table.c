@@ -133,6 +133,8 @@ const char mc_man_environment[] =
 "pushgateway_url_file and pushgateway_url_env); its credentials are masked "
 "like every URL secret.\n"
 ".TP\n\\fBNO_COLOR\\fR\nWhen set, output is never coloured.\n"
+".PP\nA bad value in one of these variables is a configuration error: "
+"exit 78, naming the variable.\n"
 ".SH FILES\n"
 ".TP\n\\fI$XDG_CONFIG_HOME/mercury/mercury.conf\\fR, \\fI/etc/mercury/mercury.conf\\fR\n"
 "The configuration, see \\fBmercury.conf\\fR(5).\n"

@@ -538,6 +538,8 @@ json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)
 				    mc_json_str(mc_webhook_type_name(d[i].wh->type)));
 		json_object_set_new(x, "result",
 				    mc_json_str(mc_delivery_result_name(d[i].result)));
+		json_object_set_new(x, "circuit_open", json_boolean(
+				    d[i].result == MC_DLV_CIRCUIT_OPEN));
 		json_object_set_new(x, "attempts", json_integer(d[i].attempts));
 		json_object_set_new(x, "http_status", d[i].http_status > 0 ?
 				    json_integer(d[i].http_status) : json_null());

@@ -10,7 +10,9 @@
  *              (an unset url_env, a missing url_file)       -> failed
  *   dedup      the same key went out within dedup_window,
  *              or a resolve has no trigger to resolve         -> suppressed
- *   breaker    the webhook's circuit is open                -> circuit_open
+ *   breaker    the webhook's circuit is open                -> failed
+ *              (MC_DLV_CIRCUIT_OPEN: no request made; JSON's
+ *              "circuit_open" says so)
  *   rate       a token is reserved; the request waits for it
  *              (past the run's deadline                     -> failed)
  *   send       POST with retries and backoff (Retry-After)  -> delivered
@@ -158,8 +160,10 @@ enum mc_delivery_result {
 	MC_DLV_SUPPRESSED,
 	MC_DLV_FILTERED,
 	MC_DLV_FAILED,
-	MC_DLV_CIRCUIT_OPEN,
+	MC_DLV_CIRCUIT_OPEN,	/* failed without a request: "failed" */
 };
+/* The result as reported (mercuryctl-alert(1)): delivered, suppressed,
+ * filtered or failed; an open circuit is a failed delivery. */
 const char *mc_delivery_result_name(int result);
 
 struct mc_delivery {

@@ -34,7 +34,7 @@ static const char *const type_names[] = {
 };
 static const char *const action_names[] = { "trigger", "resolve", "test" };
 static const char *const result_names[] = {
-	"delivered", "suppressed", "filtered", "failed", "circuit_open",
+	"delivered", "suppressed", "filtered", "failed", "failed",
 };
 
 const char *mc_severity_name(int sev)

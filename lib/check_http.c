@@ -121,7 +121,19 @@ static void http_evaluate(const struct mc_check *c, const struct mc_http_req *re
 
 		snprintf(cert, sizeof(cert), ", certificate expires in %.0f "
 			 "days", days);
-		if (days <= (double)cd)
+		if (days < 0) {
+			/* whole days since it expired, not -N days left */
+			double ago = floor((mc_wall_now() - req->cert_expiry) /
+					   86400);
+
+			if (ago < 1)
+				finding(&v, MC_ST_CRITICAL, "certificate "
+					"expired less than a day ago");
+			else
+				finding(&v, MC_ST_CRITICAL, "certificate "
+					"expired %.0f day%s ago", ago,
+					ago == 1 ? "" : "s");
+		} else if (days <= (double)cd)
 			finding(&v, MC_ST_CRITICAL, "certificate expires in "
 				"%.0f days (cert_crit_days %lld)", days, cd);
 		else if (days <= (double)wd)

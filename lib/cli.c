@@ -147,6 +147,14 @@ static int check_value(const struct mc_opt *o, const char *v,
 			return -1;
 		break;
 	}
+	case MC_ARG_RATE: {
+		double rate;
+
+		if (mc_parse_rate(v, &rate, &e) < 0)
+			return usage_err(err, a->path, a->depth, "--%s: %s",
+					 o->long_name, e.msg);
+		break;
+	}
 	case MC_ARG_URL:
 		if (strstr(v, "://") == NULL)
 			return usage_err(err, a->path, a->depth,

@@ -29,6 +29,7 @@ enum mc_arg_type {
 	MC_ARG_FILE,
 	MC_ARG_DIR,
 	MC_ARG_URL,
+	MC_ARG_RATE,	/* N/s, N/m, N/h */
 };
 
 /* Option flags. */

@@ -1028,6 +1028,7 @@ char *mc_conf_unquote(const char *s, int *cut, char *why, size_t size)
 	}
 	if (s[0] != '"' || close + 1 != end)
 		return mc_strndup(s, end);
+	*cut = 0;	/* quoted whole: the comment after it took nothing */
 	/* Built in place: a realloc would leave copies of a secret behind. */
 	out = mc_malloc(close);
 	for (i = 1; i < close; i++) {

@@ -138,8 +138,9 @@ void mc_conf_free(struct mc_conf *c);
  * spaces, knows the escapes \" \\ \n \t, and loses its quotes; any other
  * value ends at an inline comment (whitespace, then '#' or ';', outside a
  * "..." span) and is kept as written, quotes and backslashes included (a
- * PromQL selector, an exec command line). *cut is 1 when a comment was
- * dropped. Returns the value (caller frees), or NULL with a reason in why
+ * PromQL selector, an exec command line). *cut is 1 when a comment ended
+ * such an unquoted value (a value quoted whole was not cut, whatever
+ * comment follows it). Returns the value (caller frees), or NULL with a reason in why
  * (an unterminated quote, an unknown escape). */
 char *mc_conf_unquote(const char *s, int *cut, char *why, size_t size);
 

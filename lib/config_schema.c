@@ -163,7 +163,8 @@ static const struct mc_conf_key webhook_keys[] = {
 	  .help = "the service, and so the payload's format" },
 	{ .name = "url", .type = MC_CT_URL, .flags = MC_CK_SECRET,
 	  .help = "the webhook URL, a secret: prefer url_file or url_env "
-		  "(alertmanager: its base URL; pagerduty: default "
+		  "(alertmanager: its base URL, to which /api/v2/alerts "
+		  "is appended; pagerduty: default "
 		  "https://events.pagerduty.com/v2/enqueue)" },
 	{ .name = "url_file", .type = MC_CT_PATH,
 	  .help = "a file holding the webhook URL" },

@@ -132,7 +132,8 @@ static char *nagios_line(const struct mc_health *h, const size_t counts[4],
 	for (char *p = line.data; *p; p++)
 		if (*p == '|' || *p == '\n')
 			*p = '/';
-	mc_buf_printf(&line, " |%s", perf);
+	if (*perf)	/* no "|" before perfdata that is not there */
+		mc_buf_printf(&line, " |%s", perf);
 	out = mc_escape(line.data ? line.data : "", line.len);
 	mc_buf_reset(&line);
 	mc_buf_puts(&line, out);

@@ -361,7 +361,8 @@ static void nagios_report(const struct mc_slo_run *run, struct mc_report *r)
 		}
 	}
 	r->summary = mc_strdup(line.data);
-	mc_buf_printf(&line, " |%s", perf.data ? perf.data : "");
+	if (perf.len)	/* no "|" before perfdata that is not there */
+		mc_buf_printf(&line, " |%s", perf.data);
 	/* Prometheus's error texts may be in it. */
 	r->nagios = mc_escape(line.data ? line.data : "", line.len);
 	mc_buf_release(&line);

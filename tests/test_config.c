@@ -1036,7 +1036,7 @@ Test(config, unquote_rules)
 		{ "a#b;c", "a#b;c", 0 },
 		{ "http://h/p#frag", "http://h/p#frag", 0 },
 		{ "\"ready\"", "ready", 0 },
-		{ "\"ready\"   # a comment", "ready", 1 },
+		{ "\"ready\"   # a comment", "ready", 0 },
 		{ "\"pa ss #w;rd\"", "pa ss #w;rd", 0 },
 		{ "\"  spaces kept  \"", "  spaces kept  ", 0 },
 		{ "\"q\\\"x\\\\y\\nz\\tw\"", "q\"x\\y\nz\tw", 0 },
@@ -1114,6 +1114,7 @@ Test(config, cut_url_or_secret_warns_without_the_value)
 		"[core]\n"
 		"prometheus_url = http://127.0.0.1:9/api #frag\n"
 		"redis_password_file = /etc/pw   # a path is no secret\n"
+		"redis_url = \"redis://127.0.0.1:1/0#x\"   # quoted whole\n"
 		"[check \"q\"]\n"
 		"type = http\n"
 		"url = http://127.0.0.1:1/x\n"

@@ -309,14 +309,21 @@ test_install_and_uninstall() {
 	[ -z "$(find "$root" -type f)" ] || fail "left after uninstall: $(find "$root" -type f)"
 }
 
-test_bad_correlation_id_is_usage() {
+# A bad --correlation-id is a usage error naming the option; a bad
+# MERCURY_CORRELATION_ID, like every MERCURY_ variable's bad value, a
+# configuration error naming the variable; with -o nagios, 3.
+test_bad_correlation_id_names_its_source() {
 	run --correlation-id "$(printf 'a\r\nX-Evil: 1')" health
 	expect_rc 64
-	expect_err 'bad correlation id'
+	expect_err '^mercuryctl: --correlation-id: bad value'
 	expect_one_err_line
 	MERCURY_CORRELATION_ID="has space" run health --json
-	expect_rc 64
-	expect_json '.exit_code == 64'
+	expect_rc 78
+	expect_json '.exit_code == 78 and (.error | test("MERCURY_CORRELATION_ID"))'
+	expect_err '^mercuryctl: environment MERCURY_CORRELATION_ID: bad value'
+	run -o nagios --correlation-id "a b" health
+	expect_rc 3
+	expect_out '^UNKNOWN - mercuryctl: --correlation-id: bad value'
 	[ ! -e "$STATE" ] || fail "state touched"
 }
 

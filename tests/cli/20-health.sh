@@ -255,3 +255,36 @@ test_pushgateway_unreachable_is_74() {
 	# The run is still recorded, with its failure.
 	[ "$(sql "SELECT exit_code FROM runs")" = 74 ] || fail "run not recorded as 74"
 }
+
+# health(1) names every check type the configuration accepts (the list the
+# config error gives comes from the check registry).
+test_health_help_names_every_check_type() {
+	local types t
+	conf '[check "x"]
+type = no-such-type'
+	run config check
+	expect_rc 78
+	types=$(sed -n "s/.*is not one of \([a-z_|]*\).*/\1/p" "$ERR" | tr '|' ' ')
+	[ -n "$types" ] || fail "no type list in: $(err)"
+	run health --help
+	expect_rc 0
+	for t in $types; do
+		tr '\n' ' ' <"$OUT" | grep -qE "Check types:[^.]*[ (]$t[,). ]" ||
+			fail "health --help does not name the check type $t"
+	done
+}
+
+# A watch interval of 0 is a usage error that names the option, like any
+# bad option value; --watch-degraded needs --watch.
+test_health_watch_interval_names_the_option() {
+	run health --watch 0s
+	expect_rc 64
+	expect_one_err_line
+	expect_err "^mercuryctl health: --watch: '0s': must be longer than 0"
+	run health --watch 1s --watch-degraded 0
+	expect_rc 64
+	expect_err "^mercuryctl health: --watch-degraded: '0': must be longer than 0"
+	run health --watch-degraded 5s
+	expect_rc 64
+	expect_err 'watch-degraded goes with --watch'
+}

@@ -137,6 +137,21 @@ timeout = 20s"
 	expect_json '.checks.untrusted | .status == "critical" and (.message | test("certificate"; "i"))'
 }
 
+# An expired certificate that is not verified (insecure = true) still
+# fails the check, said as how long ago it expired (the test server's
+# certificate ended a day before it started), not as "-2 days" left.
+test_http_expired_certificate_says_when() {
+	conf "[check \"expired\"]
+type = http
+url = $MC_TEST_TLS_EXPIRED/tls-ago-$$
+insecure = true
+timeout = 20s"
+	run health --json
+	expect_rc 1
+	expect_json '.checks.expired | .status == "critical" and (.message | test("^certificate expired (less than a day|1 day|[0-9]+ days) ago \\(TLS not verified: insecure = true\\)$"))'
+	expect_no_out 'expires in -'
+}
+
 test_tcp() {
 	conf "[check \"open\"]
 type = tcp

@@ -335,3 +335,15 @@ test_dlq_progress_bar_on_a_terminal() {
 	run dlq replay
 	! grep -q '/100' "$ERR" || fail "progress bar without a terminal"
 }
+
+# A bad --rate is a usage error like any bad option value: it names the
+# option and the command's help, and is found before Redis is touched.
+test_dlq_bad_rate_names_the_option() {
+	dlq_conf
+	rcli RPUSH "$K:src" '{"id":1}' >/dev/null
+	run dlq replay --rate 5
+	expect_rc 64
+	expect_one_err_line
+	expect_err "^mercuryctl dlq replay: --rate: bad rate '5' \(use e\.g\. 1/s, 30/m, 100/h\); see 'mercuryctl dlq replay --help'$"
+	[ "$(rcli LLEN "$K:src")" = 1 ] || fail "moved a message"
+}

@@ -113,7 +113,7 @@ breaker_conf() {
 not_circuit_open() {
 	"$MC_BIN" alert send --severity critical --summary "down $U" --json \
 		>"$T_DIR/probe.json" 2>&1
-	! jq -e '.deliveries.j.result == "circuit_open"' "$T_DIR/probe.json"
+	! jq -e '.deliveries.j.circuit_open' "$T_DIR/probe.json"
 }
 
 test_alert_breaker_opens_after_five_failures_then_probes() {
@@ -129,9 +129,13 @@ test_alert_breaker_opens_after_five_failures_then_probes() {
 	[ "$(nreqs "/status/500/$U")" = 5 ] || fail "not 5 requests"
 	run alert send --severity critical --summary "down $U" --json
 	expect_rc 2
-	expect_json '.deliveries.j | .result == "circuit_open" and .attempts == 0 and (.message | test("circuit open"))'
+	# An open circuit is a failed delivery (PRODUCT.md 3.4's four
+	# results); circuit_open says no request was made.
+	expect_json '.deliveries.j | .result == "failed" and .circuit_open == true and .attempts == 0 and (.message | test("circuit open"))'
 	run alert send --severity critical --summary "down $U"
-	expect_out 'circuit_open'
+	expect_out '^j +json +failed +0 +- +- +circuit open: no request made'
+	run alert history --json
+	expect_json '.alerts[0] | .result == "failed" and (.message | test("circuit open"))'
 	[ "$(nreqs "/status/500/$U")" = 5 ] || fail "a request went out while the circuit was open"
 	run breaker list --json
 	expect_json '.breakers[] | select(.name == "webhook:j") | .state == "open"'
@@ -139,12 +143,12 @@ test_alert_breaker_opens_after_five_failures_then_probes() {
 	# that is the one probe; it fails, and the circuit is open again.
 	breaker_conf 1s
 	wait_until 20 not_circuit_open || fail "no probe: $(cat "$T_DIR/probe.json")"
-	jq -e '.deliveries.j | .result == "failed" and .attempts == 1' "$T_DIR/probe.json" >/dev/null ||
+	jq -e '.deliveries.j | .result == "failed" and .circuit_open == false and .attempts == 1' "$T_DIR/probe.json" >/dev/null ||
 		fail "the probe: $(cat "$T_DIR/probe.json")"
 	[ "$(nreqs "/status/500/$U")" = 6 ] || fail "not one probe"
 	breaker_conf 1h
 	run alert send --severity critical --summary "down $U" --json
-	expect_json '.deliveries.j.result == "circuit_open"'
+	expect_json '.deliveries.j | .result == "failed" and .circuit_open'
 	[ "$(nreqs "/status/500/$U")" = 6 ] || fail "a request after the failed probe"
 }
 

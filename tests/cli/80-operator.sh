@@ -264,3 +264,35 @@ test_timeout_zero_is_a_usage_error() {
 	run --timeout 1ms version
 	expect_rc 0
 }
+
+# A Nagios line without perfdata ends at its text: no '|' with nothing
+# after it (health selecting nothing, an SLO Prometheus could not answer,
+# an alert that made no request, no DLQ).
+test_nagios_line_has_no_empty_perfdata() {
+	conf '[check "api"]
+type = tcp
+address = 127.0.0.1:1'
+	run health --critical-only -o nagios
+	expect_rc 3
+	expect_out '^HEALTH UNKNOWN - no check selected$'
+	run dlq stats -o nagios
+	expect_rc 0
+	expect_out '^DLQ OK - 0 DLQs$'
+	printf '%s\n' "$MC_TEST_RECEIVER/mercury/nobar-$$" >"$T_DIR/w.url"
+	conf "[slo \"s\"]
+objective = 99.9
+error_query = sum(rate(e[{{window}}]))
+total_query = sum(rate(t[{{window}}]))
+[webhook \"w\"]
+type = json
+url_file = $T_DIR/w.url"
+	run slo status -o nagios --prometheus http://127.0.0.1:1
+	expect_rc 3
+	expect_out '^SLO UNKNOWN - 1 of 1 SLOs unknown: s Prometheus unreachable[^|]*$'
+	run alert send -o nagios --severity info --summary "nobar $$"
+	expect_rc 0
+	expect_out '^ALERT OK - 1 delivered, .* \| w_latency=[0-9.]+ms$'
+	run alert send -o nagios --severity info --summary "nobar $$"
+	expect_rc 0
+	expect_out '^ALERT OK - 0 delivered, 1 suppressed, 0 filtered, 0 failed of 1$'
+}
