@@ -298,6 +298,15 @@ static int output_format(const struct mc_args *a)
 	return format;
 }
 
+/* Whether NAME is set to something: no-color.org's rule for NO_COLOR
+ * ("present and not an empty string"). */
+static int env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0';
+}
+
 /* The run context from the parsed options: output, correlation id, the
  * report, logging. A bad correlation id ends the run: 1 with r->code. */
 static int phase_context(struct run *r)
@@ -312,7 +321,7 @@ static int phase_context(struct run *r)
 	ctx->quiet = mc_args_count(&r->a, "quiet");
 	ctx->verbose = mc_args_count(&r->a, "verbose");
 	ctx->color = ctx->format == MC_FMT_TEXT && isatty(STDOUT_FILENO) &&
-		     getenv("NO_COLOR") == NULL &&
+		     !env_set("NO_COLOR") &&
 		     !mc_args_count(&r->a, "no-color") &&
 		     !mc_streq(getenv("TERM"), "dumb");
 	if ((v = mc_args_value(&r->a, "correlation-id")) ||

@@ -132,7 +132,7 @@ const char mc_man_environment[] =
 "\\fB\\-\\-pushgateway\\fR is not given (overrides [core] pushgateway_url, "
 "pushgateway_url_file and pushgateway_url_env); its credentials are masked "
 "like every URL secret.\n"
-".TP\n\\fBNO_COLOR\\fR\nWhen set, output is never coloured.\n"
+".TP\n\\fBNO_COLOR\\fR\nWhen set to a value that is not empty, output is never coloured (no-color.org).\n"
 ".PP\nA bad value in one of these variables is a configuration error: "
 "exit 78, naming the variable.\n"
 ".SH FILES\n"

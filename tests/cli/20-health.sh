@@ -201,6 +201,9 @@ test_colour_only_on_a_tty_without_no_color() {
 	grep -q $'\033\[32mok' "$T_DIR/tty" || fail "no colour on a TTY: $(cat -v "$T_DIR/tty" | head -3)"
 	NO_COLOR=1 script -qec "$MC_BIN health" /dev/null >"$T_DIR/tty" 2>&1
 	! grep -q $'\033\[' "$T_DIR/tty" || fail "colour despite NO_COLOR"
+	# an empty NO_COLOR is not set (no-color.org)
+	NO_COLOR= script -qec "$MC_BIN health" /dev/null >"$T_DIR/tty" 2>&1
+	grep -q $'\033\[32mok' "$T_DIR/tty" || fail "no colour with an empty NO_COLOR"
 	script -qec "$MC_BIN --no-color health" /dev/null >"$T_DIR/tty" 2>&1
 	! grep -q $'\033\[' "$T_DIR/tty" || fail "colour despite --no-color"
 	run health
