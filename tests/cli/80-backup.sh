@@ -157,22 +157,6 @@ test_backup_disk_full_is_74_and_leaves_nothing() {
 	expect_rc 0
 }
 
-# damage KIND ID: one way a stored backup goes bad.
-damage() {
-	local f
-	f=$(find "$BK/$2/files" -name 'tokens.txt*' -type f)
-	case $1 in
-	flip)	# byte 100 with all its bits inverted: a change whatever it was
-		local b
-		b=$(od -An -tu1 -j100 -N1 "$f" | tr -d ' ')
-		printf "\\$(printf '%03o' $((b ^ 255)))" |
-			dd of="$f" bs=1 seek=100 count=1 conv=notrunc status=none ;;
-	truncate) truncate -s -7 "$f" ;;
-	delete) rm -f "$f" ;;
-	manifest) sed -i 's/"note": null/"note": "edited"/' "$BK/$2/manifest.json" ;;
-	esac
-}
-
 test_backup_damage_is_found_and_restore_refused() {
 	bk_setup
 	local kind id why

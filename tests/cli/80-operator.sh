@@ -275,9 +275,10 @@ address = 127.0.0.1:1'
 	run health --critical-only -o nagios
 	expect_rc 3
 	expect_out '^HEALTH UNKNOWN - no check selected$'
+	# nothing configured: not a pass (a gate never passes on nothing)
 	run dlq stats -o nagios
-	expect_rc 0
-	expect_out '^DLQ OK - 0 DLQs$'
+	expect_rc 3
+	expect_out '^DLQ UNKNOWN - 0 DLQs: no \[dlq "NAME"\] section is configured$'
 	printf '%s\n' "$MC_TEST_RECEIVER/mercury/nobar-$$" >"$T_DIR/w.url"
 	conf "[slo \"s\"]
 objective = 99.9

@@ -9,7 +9,7 @@
 # on one line, perfdata after '|'; never UNKNOWN for a result it has.
 test_backup_verify_nagios_verdict() {
 	bk_setup
-	local id f
+	local id
 	run -o nagios backup verify
 	expect_rc 2
 	expect_out "^BACKUP VERIFY CRITICAL - no backup in $BK \| verified=0"
@@ -24,8 +24,7 @@ test_backup_verify_nagios_verdict() {
 	expect_rc 0
 	expect_out "^BACKUP VERIFY OK - 1 backup verified with a restore drill \|.* restore_seconds=[0-9.]+s"
 	run backup create
-	f=$(find "$BK/$id/files" -name 'tokens.txt*' -type f)
-	printf '\x55' | dd of="$f" bs=1 seek=100 count=1 conv=notrunc status=none
+	damage flip "$id"
 	run -o nagios backup verify --all
 	expect_rc 2
 	expect_out "^BACKUP VERIFY CRITICAL - 1 of 2 bad: $id BAD: files/.*tokens\.txt\.zst: .* \| verified=2 bad=1"

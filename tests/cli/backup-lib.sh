@@ -32,3 +32,19 @@ resign() {
 # mb N: N MiB of test data, a sixth of it under valgrind (MC_WRAP), where
 # every byte is hashed fifty times slower.
 mb() { if [ -n "${MC_WRAP:-}" ]; then echo $((($1 / 6 + 1) << 20)); else echo $(($1 << 20)); fi; }
+
+# damage KIND ID: one way a stored backup goes bad.
+damage() {
+	local f
+	f=$(find "$BK/$2/files" -name 'tokens.txt*' -type f)
+	case $1 in
+	flip)	# byte 100 with all its bits inverted: a change whatever it was
+		local b
+		b=$(od -An -tu1 -j100 -N1 "$f" | tr -d ' ')
+		printf "\\$(printf '%03o' $((b ^ 255)))" |
+			dd of="$f" bs=1 seek=100 count=1 conv=notrunc status=none ;;
+	truncate) truncate -s -7 "$f" ;;
+	delete) rm -f "$f" ;;
+	manifest) sed -i 's/"note": null/"note": "edited"/' "$BK/$2/manifest.json" ;;
+	esac
+}
