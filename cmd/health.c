@@ -99,17 +99,6 @@ out:
 	free(ch);
 }
 
-/* Before the state file is opened: libcurl's load, when a check will
- * need it, overlaps the opening. */
-static void health_warm(const struct mc_ctx *ctx)
-{
-	if (mc_health_wants_http(ctx->conf,
-				 (const char *const *)ctx->args->pos,
-				 (size_t)ctx->args->n_pos,
-				 mc_args_count(ctx->args, "critical-only")))
-		mc_http_warm();
-}
-
 /* One run of the checks into r; its exit code, or -1 with ctx->err. */
 static int one_run(struct mc_ctx *ctx, struct mc_report *r)
 {
@@ -405,5 +394,4 @@ const struct mc_cmd mc_cmd_health = {
 	.max_args = -1,
 	.complete_section = "check",
 	.run = health_run,
-	.warm = health_warm,
 };

@@ -8,7 +8,6 @@
 #include "json.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,14 +394,6 @@ static int phase_config(struct run *r)
 	return 0;
 }
 
-/* Lets the command start what can overlap opening the state file. */
-static int phase_warm(struct run *r)
-{
-	if (r->a.cmd->warm != NULL)
-		r->a.cmd->warm(&r->ctx);
-	return 0;
-}
-
 /* Opens the state file when the command needs it and records the run's
  * start. */
 static int phase_state(struct run *r)
@@ -575,7 +566,6 @@ static int phase_teardown(struct run *r)
 
 	mc_lock_release(ctx->lock);
 	mc_http_free(ctx->http);
-	mc_http_warm_wait();
 	mc_coord_close(ctx->coord);
 	mc_state_close(ctx->st);
 	/* A command's threads may outlive its run (see keep_conf in cmd.h):
@@ -597,19 +587,11 @@ int main(int argc, char **argv)
 {
 	struct run r = { .argc = argc, .argv = argv, .t0 = mc_mono_now() };
 
-	/* One malloc arena for every thread. A run is short and its threads
-	 * mostly wait; each further arena is mapped and then grown a page
-	 * range at a time (an mprotect and fresh page faults each step): the
-	 * thread that initialises libcurl (mc_http_warm) made 38 of them and
-	 * cost a one-check run 0.5 ms of CPU. Small allocations still come
-	 * from each thread's own cache without the arena's lock. */
-	mallopt(M_ARENA_MAX, 1);
 	mc_signals_install();
 	r.early_format = mc_format_scan(argc, argv);
 	if (phase_parse(&r) || phase_context(&r))
 		return r.code;
-	if (phase_config(&r) == 0 && phase_warm(&r) == 0 &&
-	    phase_state(&r) == 0)
+	if (phase_config(&r) == 0 && phase_state(&r) == 0)
 		phase_run(&r);
 	phase_publish(&r);
 	phase_print(&r);

@@ -86,10 +86,6 @@ struct mc_cmd {
 					   `mercuryctl COMPLETE_CMD` prints
 					   ("breaker list --names") */
 	int (*run)(struct mc_ctx *ctx);	/* NULL: needs a subcommand */
-	/* NULL, or called once the configuration is loaded and before the
-	 * state file is opened: starts work that can overlap the opening
-	 * (mc_http_warm() when the run will make HTTP requests). */
-	void (*warm)(const struct mc_ctx *ctx);
 };
 
 struct mc_optval {

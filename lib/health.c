@@ -79,27 +79,6 @@ static void add_check(struct mc_health *h, const char *name, const char *type,
 		c->type->setup(c, st);
 }
 
-int mc_health_wants_http(const struct mc_conf *conf,
-			 const char *const *names, size_t n_names,
-			 int critical_only)
-{
-	const struct mc_conf_section *sec = NULL;
-
-	while ((sec = mc_conf_next(conf, "check", sec)) != NULL) {
-		const struct mc_check_type *t =
-			mc_check_type_find(mc_conf_str(sec, "type"));
-		int named = n_names == 0;
-
-		for (size_t i = 0; i < n_names && !named; i++)
-			named = strcmp(sec->name, names[i]) == 0;
-		if (critical_only && !mc_conf_bool(sec, "critical", 0))
-			named = 0;
-		if (named && t != NULL && (t->flags & MC_CHECK_HTTP))
-			return 1;
-	}
-	return 0;
-}
-
 int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 		     const char *const *names, size_t n_names,
 		     int critical_only, struct mc_health *h,

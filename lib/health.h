@@ -43,13 +43,6 @@ int mc_health_select(const struct mc_conf *conf, struct mc_state *st,
 		     const char *const *names, size_t n_names,
 		     int critical_only, struct mc_health *out,
 		     struct mc_err *err);
-/* Whether a run of the checks mc_health_select() would pick for these
- * names (all for none) has one on the HTTP client, from the
- * configuration alone (no state file, nothing allocated): for starting
- * libcurl's load early (mc_http_warm). */
-int mc_health_wants_http(const struct mc_conf *conf,
-			 const char *const *names, size_t n_names,
-			 int critical_only);
 /* Runs the selected checks concurrently and sets the run status: each
  * check in a thread of its own, HTTP-based ones together on one libcurl
  * multi handle, so a run takes about as long as its slowest check. A check

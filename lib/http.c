@@ -18,7 +18,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,16 +67,14 @@ struct slot {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* libcurl's one-time set-up, done once per process (pthread_once): by the
- * first client, or ahead of it by mc_http_warm()'s thread. */
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static struct mc_err init_err;
-static int init_rc;
+static int curl_ready;
 
-static void init_once_fn(void)
+static int global_init(struct mc_err *err)
 {
 	CURLcode rc;
 
+	if (curl_ready)
+		return 0;
 	/* OpenSSL (which libcurl initialises) would free its tables in an
 	 * atexit handler: a tenth of a run with one HTTP check, for memory
 	 * the process exit returns anyway. Asked first, OpenSSL registers
@@ -86,58 +83,15 @@ static void init_once_fn(void)
 	 * to itself in fewer steps than as one of libcurl's dependencies
 	 * (callgrind: 1M instructions fewer). */
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
-	if (mc_curl_load(&init_err) == NULL) {
-		init_rc = -1;
-		return;
-	}
+	if (mc_curl_load(err) == NULL)
+		return -1;
 	rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (rc != CURLE_OK) {
-		mc_err_set(&init_err, MC_EXIT_UNKNOWN,
-			   "cannot initialise libcurl: %s",
-			   curl_easy_strerror(rc));
-		init_rc = -1;
-	}
-}
-
-static int global_init(struct mc_err *err)
-{
-	/* waits for a warm-up thread that is doing it */
-	pthread_once(&init_once, init_once_fn);
-	if (init_rc < 0 && err != NULL)
-		*err = init_err;
-	return init_rc;
-}
-
-static pthread_t warm_tid;
-static int warm_running;
-
-static void *warm_main(void *arg)
-{
-	(void)arg;
-	pthread_once(&init_once, init_once_fn);
-	return NULL;
-}
-
-void mc_http_warm(void)
-{
-	sigset_t all, old;
-
-	if (warm_running)
-		return;
-	/* Signals stay with the main thread, which the run's handlers and
-	 * waits expect. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	warm_running = pthread_create(&warm_tid, NULL, warm_main, NULL) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-void mc_http_warm_wait(void)
-{
-	if (!warm_running)
-		return;
-	pthread_join(warm_tid, NULL);
-	warm_running = 0;
+	if (rc != CURLE_OK)
+		return mc_err_set(err, MC_EXIT_UNKNOWN,
+				  "cannot initialise libcurl: %s",
+				  curl_easy_strerror(rc));
+	curl_ready = 1;
+	return 0;
 }
 
 static int is_trace_hex(const char *s)

@@ -66,15 +66,6 @@ struct mc_http_req {
 };
 
 /* correlation_id is copied; NULL makes a fresh W3C trace id. */
-/* Loads libcurl and its chain and initialises them on a thread of their
- * own, so that the few milliseconds it takes overlap what the run does
- * before its first request (opening the state file): for a command that
- * knows, once its configuration is loaded, that it will make one. The
- * first client waits for it (mc_http_new); mc_http_warm_wait() joins the
- * thread (before exit). A failure is the first client's to report. */
-void mc_http_warm(void);
-void mc_http_warm_wait(void);
-
 struct mc_http *mc_http_new(const char *correlation_id, struct mc_err *err);
 void mc_http_free(struct mc_http *h);
 /* The trace id (32 hex digits) this client sends in traceparent. */

@@ -380,33 +380,6 @@ Test(health, select_by_name_in_config_order)
 	mc_conf_free(conf);
 }
 
-Test(health, wants_http_follows_the_selection)
-{
-	struct mc_err err = { 0 };
-	struct mc_conf *conf = mc_conf_load_string(
-		"[check \"mem\"]\ntype = memory\n"
-		"[check \"web\"]\ntype = http\nurl = http://127.0.0.1:1/\n"
-		"[check \"db\"]\ntype = tcp\naddress = 127.0.0.1:1\n"
-		"critical = true\n",
-		"m.conf", NULL, 0, &err);
-	struct mc_conf *none = mc_conf_load_string("", "n.conf", NULL, 0,
-						   &err);
-	const char *local[] = { "mem", "db" }, *web[] = { "db", "web" };
-
-	cr_assert_not_null(conf, "%s", err.msg);
-	cr_assert_not_null(none, "%s", err.msg);
-	cr_assert(mc_health_wants_http(conf, NULL, 0, 0));
-	cr_assert(mc_health_wants_http(conf, web, 2, 0));
-	cr_assert_not(mc_health_wants_http(conf, local, 2, 0));
-	/* --critical-only leaves db alone, which is tcp */
-	cr_assert_not(mc_health_wants_http(conf, NULL, 0, 1));
-	cr_assert_not(mc_health_wants_http(conf, web, 2, 1));
-	/* the built-in defaults are local */
-	cr_assert_not(mc_health_wants_http(none, NULL, 0, 0));
-	mc_conf_free(conf);
-	mc_conf_free(none);
-}
-
 /* ---- running ------------------------------------------------------------ */
 
 Test(health, run_status_from_the_results)
