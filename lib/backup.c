@@ -151,7 +151,13 @@ static int sqlite_page_size(sqlite3 *db)
 	return page;
 }
 
-int mc_bk_sqlite_source(const char *src, sqlite3 **out, struct mc_err *err)
+int mc_bk_busy_ms(const struct mc_bk_io *io)
+{
+	return (int)mc_deadline_left_ms(io ? io->dl : NULL, 10000);
+}
+
+int mc_bk_sqlite_source(const char *src, const struct mc_bk_io *io,
+			sqlite3 **out, struct mc_err *err)
 {
 	sqlite3 *s = NULL;
 
@@ -161,7 +167,7 @@ int mc_bk_sqlite_source(const char *src, sqlite3 **out, struct mc_err *err)
 		sqlite3_close(s);
 		return -1;
 	}
-	sqlite3_busy_timeout(s, 10000);
+	sqlite3_busy_timeout(s, mc_bk_busy_ms(io));
 	/* One read transaction for the whole copy: a consistent snapshot,
 	 * and the backup never restarts because another process wrote. */
 	if (sqlite3_exec(s, "BEGIN; SELECT count(*) FROM sqlite_master;",
@@ -259,7 +265,7 @@ int mc_bk_sqlite_copy(const char *src, const char *dst, struct mc_bk_io *io,
 		return mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot create %s",
 				  dst);
 	close(fd);
-	if (mc_bk_sqlite_source(src, &s, err) < 0)
+	if (mc_bk_sqlite_source(src, io, &s, err) < 0)
 		goto out;
 	if (sqlite3_open_v2(dst, &d, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(d, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;",

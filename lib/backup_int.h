@@ -19,9 +19,14 @@ int mc_bk_fsync_path(const char *path, int dir, struct mc_err *err);
 /* Starts (does not wait for) writeback of bytes [from, to) of fd. */
 void mc_bk_writeback(int fd, uint64_t from, uint64_t to);
 
+/* How long a connection of this run may wait on another's lock: 10 s,
+ * or what is left of io's deadline (--timeout) when that is less. */
+int mc_bk_busy_ms(const struct mc_bk_io *io);
 /* The source of a copy: src opened read-only inside one read
- * transaction (a consistent snapshot while others write). */
-int mc_bk_sqlite_source(const char *src, sqlite3 **out, struct mc_err *err);
+ * transaction (a consistent snapshot while others write); a lock held
+ * by another is waited for mc_bk_busy_ms(io) at most. */
+int mc_bk_sqlite_source(const char *src, const struct mc_bk_io *io,
+			sqlite3 **out, struct mc_err *err);
 /* Ends the transaction and closes; NULL is fine. */
 void mc_bk_sqlite_source_end(sqlite3 *s);
 /* The online backup of s into d, step by step, stopping on a signal or

@@ -381,7 +381,7 @@ int mc_bk_sqlite_stream(const char *src, struct mc_bk_writer *w,
 
 	*stale = 0;
 	checkpoint(src);
-	if (mc_bk_sqlite_source(src, &sdb, err) < 0)
+	if (mc_bk_sqlite_source(src, io, &sdb, err) < 0)
 		goto out;
 	pgsz = pragma_int(sdb, "PRAGMA page_size");
 	pages = pragma_int(sdb, "PRAGMA page_count");

@@ -481,7 +481,8 @@ static int restore_plain(const struct mc_bk_restore_opts *o,
 
 /* Copies the database at src into the open database at dst, in one write
  * transaction, waiting (bounded) while another run holds it. */
-static int sqlite_replace(const char *src, const char *dst, struct mc_err *err)
+static int sqlite_replace(const char *src, const char *dst,
+			  const struct mc_bk_io *io, struct mc_err *err)
 {
 	sqlite3 *s = NULL, *d = NULL;
 	sqlite3_backup *b;
@@ -495,7 +496,7 @@ static int sqlite_replace(const char *src, const char *dst, struct mc_err *err)
 			   d ? sqlite3_errmsg(d) : s ? sqlite3_errmsg(s) : "?");
 		goto out;
 	}
-	sqlite3_busy_timeout(d, 10000);
+	sqlite3_busy_timeout(d, mc_bk_busy_ms(io));
 	b = sqlite3_backup_init(d, "main", s, "main");
 	if (b == NULL) {
 		mc_err_set(err, MC_EXIT_IOERR, "cannot replace %s: %s", dst,
@@ -504,7 +505,7 @@ static int sqlite_replace(const char *src, const char *dst, struct mc_err *err)
 	}
 	while ((step = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
 	       step == SQLITE_LOCKED) {
-		if (++busy > 1000 || mc_interrupted)
+		if (++busy > 1000 || mc_interrupted || mc_bk_busy_ms(io) == 0)
 			break;
 		mc_sleep_ms(10);
 	}
@@ -527,7 +528,8 @@ out:
  * copied into the copy before it replaces the live file, and once more
  * after (a run that began in between). Their ids are above any in the
  * backup, which is older. */
-static void carry_running(const char *target, const char *pre)
+static void carry_running(const char *target, const char *pre,
+			  const struct mc_bk_io *io)
 {
 	static const char cols[] = "id, command, args, correlation_id, pid, "
 				   "started, ended, exit_code, status, message";
@@ -539,7 +541,7 @@ static void carry_running(const char *target, const char *pre)
 		sqlite3_close(db);
 		return;
 	}
-	sqlite3_busy_timeout(db, 10000);
+	sqlite3_busy_timeout(db, mc_bk_busy_ms(io));
 	sql = sqlite3_mprintf("ATTACH %Q AS pre; INSERT OR IGNORE INTO "
 			      "main.runs (%s) SELECT %s FROM pre.runs WHERE "
 			      "status = 'running'; DETACH pre;", pre, cols,
@@ -558,6 +560,9 @@ static int restore_database(const struct mc_bk_restore_opts *o,
 			    const char *target, struct mc_bk_io *io,
 			    struct mc_bk_restore_result *r, struct mc_err *err)
 {
+	/* the copy of the file in place: bound by the deadline, not counted
+	 * in the restore's progress */
+	struct mc_bk_io pio = { .dl = io ? io->dl : NULL };
 	char *tmp = NULL, *pre = mc_asprintf("%s.pre-restore-%s", target,
 					     o->id);
 	int rc = -1;
@@ -566,17 +571,17 @@ static int restore_database(const struct mc_bk_restore_opts *o,
 		goto out;
 	if (access(pre, F_OK) == 0) {
 		mc_log(MC_LOG_WARN, "%s already exists: kept as it is", pre);
-	} else if (mc_bk_sqlite_copy(target, pre, NULL, err) < 0) {
+	} else if (mc_bk_sqlite_copy(target, pre, &pio, err) < 0) {
 		unlink(pre);
 		goto out;
 	}
 	push(&r->kept, &r->n_kept, pre);
 	if (f->kind == MC_BK_STATE)
-		carry_running(tmp, target);
-	if (sqlite_replace(tmp, target, err) < 0)
+		carry_running(tmp, target, io);
+	if (sqlite_replace(tmp, target, io, err) < 0)
 		goto out;
 	if (f->kind == MC_BK_STATE)
-		carry_running(target, pre);
+		carry_running(target, pre, io);
 	rc = 0;
 out:
 	if (tmp)

@@ -282,6 +282,40 @@ test_backup_restore_with_state_open_elsewhere() {
 # database (known by its header) and a FIFO by restore time, and restore
 # opens an SQLite target to see whether it is a live database; that open
 # waits for a writer that never comes, until the SIGTERM.
+# A database in place held locked by another process: restore waits for
+# the lock no longer than the run's --timeout (it waited 10 s whatever
+# --timeout said) and says what held it up.
+test_backup_restore_waits_on_a_lock_no_longer_than_timeout() {
+	bk_setup
+	local db=$DATA/app.db id start
+	sqlite3 "$db" 'CREATE TABLE t (x); INSERT INTO t VALUES (1)'
+	run --json backup create
+	expect_rc 0
+	id=$(jq -r .id "$OUT")
+	/usr/bin/python3 - "$db" "$T_DIR/locked" "$T_DIR/stop" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+end = time.monotonic() + 60
+while not os.path.exists(sys.argv[3]) and time.monotonic() < end:
+    time.sleep(0.05)
+EOF
+	local holder=$!
+	wait_until 10 test -e "$T_DIR/locked" || fail "the lock holder did not start"
+	start=$SECONDS
+	run --timeout 2s backup restore "$id" --yes
+	touch "$T_DIR/stop"
+	wait "$holder"
+	[ $((SECONDS - start)) -lt "$(wrapped 9 6)" ] ||
+		fail "restore waited $((SECONDS - start)) s on the lock (--timeout 2s)"
+	# the files before it were replaced, app.db was not: a partial restore
+	expect_rc 2
+	expect_err "cannot read .*app\.db: database is locked"
+	expect_err "not replaced: .*app\.db"
+	[ "$(sqlite3 "$db" 'SELECT count(*) FROM t')" = 1 ] || fail "app.db changed"
+}
+
 test_backup_restore_interrupted_names_files() {
 	bk_setup
 	local f
