@@ -880,7 +880,11 @@ int mc_bk_verify(const char *dir, const char *id, int restore_test,
 			*err = e;
 			return -1;
 		}
-		bad(r, MC_BK_MANIFEST, "%s", e.msg);
+		/* the reader names the file already: once is enough */
+		bad(r, MC_BK_MANIFEST, "%s",
+		    strncmp(e.msg, MC_BK_MANIFEST ": ",
+			    sizeof(MC_BK_MANIFEST ": ") - 1) == 0 ?
+		    e.msg + sizeof(MC_BK_MANIFEST ": ") - 1 : e.msg);
 		return 0;
 	}
 	if (io) {

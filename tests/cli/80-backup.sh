@@ -174,6 +174,8 @@ test_backup_damage_is_found_and_restore_refused() {
 		manifest) why='manifest.json: .*checksum mismatch' ;;
 		esac
 		expect_out "$id BAD: .*($why)"
+		! grep -q 'manifest\.json: manifest\.json' "$OUT" ||
+			fail "the manifest named twice: $(out)"
 		run backup restore "$id" --yes
 		expect_rc 2
 		expect_err "failed verify.*nothing restored"
