@@ -239,6 +239,21 @@ static char *fill(const char *path, size_t n)
 	return buf;
 }
 
+/* Stores file in (fill()ed) as st, compressed when zstd is set. */
+static void store(const char *in, const char *st, int zstd,
+		  struct mc_bk_sums *s)
+{
+	struct mc_err err = { 0 };
+	int a = open(in, O_RDONLY);
+	int b = open(st, O_WRONLY | O_CREAT, 0600);
+
+	cr_assert(a >= 0 && b >= 0);
+	cr_assert_eq(mc_bk_store(a, in, b, st, zstd, NULL, s, &err), 0, "%s",
+		     err.msg);
+	close(a);
+	close(b);
+}
+
 static void round_trip(int zstd)
 {
 	char dir[MC_TEST_DIR_LEN], *in, *st, *out, *data, want[65];
@@ -253,12 +268,7 @@ static void round_trip(int zstd)
 	out = mc_asprintf("%s/out", dir);
 	data = fill(in, n);
 	sha_hex(data, n, want);
-	a = open(in, O_RDONLY);
-	b = open(st, O_WRONLY | O_CREAT, 0600);
-	cr_assert_eq(mc_bk_store(a, in, b, st, zstd, NULL, &s1, &err), 0, "%s",
-		     err.msg);
-	close(a);
-	close(b);
+	store(in, st, zstd, &s1);
 	cr_expect_str_eq(s1.sha256_original, want);
 	cr_expect_eq(s1.size, n);
 	if (zstd)
@@ -322,18 +332,14 @@ Test(backup, stream_damage_found)
 	struct mc_bk_sums s;
 	struct mc_err err = { 0 };
 	struct stat sb;
-	int a, b;
+	int a;
 	char *data;
 
 	mc_test_dir(dir);
 	in = mc_asprintf("%s/in", dir);
 	st = mc_asprintf("%s/stored", dir);
 	data = fill(in, 1 << 20);
-	a = open(in, O_RDONLY);
-	b = open(st, O_WRONLY | O_CREAT, 0600);
-	cr_assert_eq(mc_bk_store(a, in, b, st, 1, NULL, &s, &err), 0);
-	close(a);
-	close(b);
+	store(in, st, 1, &s);
 	cr_assert_eq(stat(st, &sb), 0);
 	cr_assert_eq(truncate(st, sb.st_size - 9), 0);
 	a = open(st, O_RDONLY);
@@ -371,11 +377,7 @@ Test(backup, stream_load_write_error)
 	st = mc_asprintf("%s/stored", dir);
 	out = mc_asprintf("%s/out", dir);
 	data = fill(in, 6 << 20);
-	a = open(in, O_RDONLY);
-	b = open(st, O_WRONLY | O_CREAT, 0600);
-	cr_assert_eq(mc_bk_store(a, in, b, st, 1, NULL, &s, &err), 0);
-	close(a);
-	close(b);
+	store(in, st, 1, &s);
 	a = open(st, O_RDONLY);
 	b = open(out, O_RDONLY | O_CREAT, 0600);
 	cr_expect_eq(mc_bk_load(a, st, b, out, 1, NULL, &s, &err), -1);
