@@ -199,10 +199,11 @@ json_t *mc_json_text(const char *s, size_t n)
 	char *clean;
 	json_t *j;
 
+	/* Checked here once: jansson need not check again. */
 	if (mc_utf8_valid(s, n))
-		return json_stringn(s, n);
-	clean = mc_utf8_clean_n(s, n);
-	j = json_string(clean);
+		return json_stringn_nocheck(s, n);
+	clean = mc_utf8_clean_n(s, n);	/* valid UTF-8, no NUL */
+	j = json_string_nocheck(clean);
 	free(clean);
 	return j;
 }
@@ -218,9 +219,9 @@ int mc_json_set(json_t *obj, const char *key, json_t *value)
 	int rc;
 
 	if (mc_utf8_valid(key, strlen(key)))
-		return json_object_set_new(obj, key, value);
+		return json_object_set_new_nocheck(obj, key, value);
 	clean = mc_utf8_clean(key);
-	rc = json_object_set_new(obj, clean, value);
+	rc = json_object_set_new_nocheck(obj, clean, value);
 	free(clean);
 	return rc;
 }
