@@ -4,7 +4,9 @@
  * --keep-hourly/daily/weekly/monthly N keep the newest backup of each of
  * the last N hours, days, ISO weeks and months that have backups (calendar
  * boundaries in local time); --keep-within D keeps every backup within D of
- * the newest one. The rules are ORed, and the newest backup is always kept.
+ * the newest one (younger than the newest minus D: one exactly D older is
+ * not kept, as restic's snapshot policy has it). The rules are ORed, and
+ * the newest backup is always kept.
  */
 #include "backup.h"
 
@@ -83,7 +85,7 @@ void mc_bk_forget(const double *times, size_t n,
 			}
 		}
 		if (p->within_ms > 0 &&
-		    times[0] - times[i] <= (double)p->within_ms / 1e3)
+		    times[0] - times[i] < (double)p->within_ms / 1e3)
 			keep[i] |= MC_BK_KEEP_WITHIN;
 	}
 }
