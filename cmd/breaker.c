@@ -228,8 +228,10 @@ const struct mc_cmd mc_cmd_breaker = {
 	.name = "breaker",
 	.summary = "Inspect and reset the circuit breakers kept in the state file",
 	.description =
-	"Every external target (an HTTP endpoint, a webhook, a Prometheus) has "
-	"a circuit breaker: after breaker_failures consecutive failures it "
+	"Every external target has a circuit breaker: each health check that "
+	"probes one (named check:NAME), webhook (webhook:NAME), SLO's "
+	"Prometheus queries (slo NAME) and OAuth provider (oauth NAME). After "
+	"breaker_failures consecutive failures it "
 	"opens and calls are refused without trying; after breaker_recovery it "
 	"lets one probe through and closes again on success. Breakers are kept "
 	"in the state file, so they work across cron runs. With a [fleet] "

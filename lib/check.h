@@ -67,6 +67,10 @@ struct mc_health_env {
 				   configuration names none, named after
 				   its type */
 #define MC_CHECK_DEFAULT_CRITICAL 0x8	/* as such a default, critical */
+#define MC_CHECK_BREAKER 0x10	/* probes a target over the network: the
+				   check has a circuit breaker ("check:NAME",
+				   breaker_failures, breaker_recovery); while
+				   it is open the target is not probed */
 
 struct mc_check_type {
 	const char *name;

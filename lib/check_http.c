@@ -537,7 +537,7 @@ static const struct mc_conf_key prometheus_keys[] = {
 
 const struct mc_check_type mc_check_http = {
 	.name = "http",
-	.flags = MC_CHECK_HTTP,
+	.flags = MC_CHECK_HTTP | MC_CHECK_BREAKER,
 	.keys = http_keys,
 	.validate = http_validate,
 	.http_prepare = http_prepare,
@@ -547,7 +547,7 @@ const struct mc_check_type mc_check_http = {
 
 const struct mc_check_type mc_check_prometheus = {
 	.name = "prometheus",
-	.flags = MC_CHECK_HTTP,
+	.flags = MC_CHECK_HTTP | MC_CHECK_BREAKER,
 	.keys = prometheus_keys,
 	.http_prepare = prometheus_prepare,
 	.http_evaluate = prometheus_evaluate,

@@ -55,9 +55,12 @@ static const struct mc_conf_key common_keys[] = {
 	{ .name = "success_threshold", .type = MC_CT_INT, .def = "2",
 	  .help = "consecutive passes before the check resolves" },
 	{ .name = "breaker_failures", .type = MC_CT_INT,
-	  .help = "overrides [core] breaker_failures for this check" },
+	  .help = "overrides [core] breaker_failures for this check: failed "
+		  "runs in a row that open its circuit breaker (types that "
+		  "probe a target: http, prometheus, tcp, redis, redis_queue)" },
 	{ .name = "breaker_recovery", .type = MC_CT_DURATION,
-	  .help = "overrides [core] breaker_recovery for this check" },
+	  .help = "overrides [core] breaker_recovery for this check: how long "
+		  "its open breaker leaves the target alone" },
 };
 
 /* Room for the common keys and every type's: MC_BUG when outgrown. */

@@ -413,6 +413,7 @@ static const struct mc_conf_key sqlite_keys[] = {
 
 const struct mc_check_type mc_check_tcp = {
 	.name = "tcp",
+	.flags = MC_CHECK_BREAKER,
 	.run = run_tcp,
 	.keys = tcp_keys,
 	.validate = tcp_validate,
@@ -420,12 +421,14 @@ const struct mc_check_type mc_check_tcp = {
 
 const struct mc_check_type mc_check_redis = {
 	.name = "redis",
+	.flags = MC_CHECK_BREAKER,
 	.run = run_redis,
 	.keys = redis_keys,
 };
 
 const struct mc_check_type mc_check_redis_queue = {
 	.name = "redis_queue",
+	.flags = MC_CHECK_BREAKER,
 	.run = run_redis_queue,
 	.keys = redis_queue_keys,
 };

@@ -1,12 +1,16 @@
 /*
  * health.c - the health engine: selects the checks, runs them concurrently
  * (a thread per blocking check, one libcurl multi handle for the HTTP-based
- * ones, the state check in the main thread), and records the results. The
- * check types are in the registry (lib/check_types.c); the renderings in
- * lib/health_report.c.
+ * ones, the state check in the main thread), and records the results. A
+ * check that probes a target over the network has a circuit breaker in the
+ * state file ("check:NAME"): after breaker_failures failed probes in a row
+ * the target is left alone for breaker_recovery, the check failing without
+ * a probe, then one probe decides. The check types are in the registry
+ * (lib/check_types.c); the renderings in lib/health_report.c.
  */
 #include "health.h"
 #include "log.h"
+#include "resil.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -161,7 +165,14 @@ static void release_req(const struct mc_check_type *t, struct mc_http_req *q)
 	free(q->user);
 }
 
-static void run_http_checks(struct mc_health *h, const struct mc_health_env *env)
+/* A check whose result is already set (its breaker is open) is not run. */
+static int to_run(const struct mc_health *h, size_t i, unsigned flag)
+{
+	return (h->checks[i].type->flags & flag) && h->results[i].message == NULL;
+}
+
+static void run_http_checks(struct mc_health *h, const struct mc_health_env *env,
+			    char *gated)
 {
 	struct mc_http_req *reqs;
 	size_t *idx, n = 0;
@@ -169,7 +180,7 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 	struct mc_err err = { 0 };
 
 	for (size_t i = 0; i < h->n; i++)
-		n += (h->checks[i].type->flags & MC_CHECK_HTTP) != 0;
+		n += to_run(h, i, MC_CHECK_HTTP);
 	if (n == 0 || mc_interrupted || mc_deadline_passed(env->dl))
 		return;
 	reqs = mc_calloc(n, sizeof(*reqs));
@@ -181,12 +192,14 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 		char why[256] = "";
 		int st;
 
-		if (!(c->type->flags & MC_CHECK_HTTP))
+		if (!to_run(h, i, MC_CHECK_HTTP))
 			continue;
 		st = c->type->http_prepare(c, env, q, why, sizeof(why));
 		if (st != MC_ST_OK) {
-			/* This one cannot be probed now; the others go on. */
+			/* This one cannot be probed now; the others go on. Not
+			 * its target's failure: its breaker is not told. */
 			mc_check_set(&h->results[i], st, "%s", why);
+			gated[i] = 0;
 			release_req(c->type, q);
 			memset(q, 0, sizeof(*q));
 			continue;
@@ -219,6 +232,89 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 	mc_http_free(http);
 	free(reqs);
 	free(idx);
+}
+
+/* ---- circuit breakers of the checks that probe a target ---------------- */
+
+/* A check's breaker: its section's breaker_failures and breaker_recovery,
+ * else [core]'s, else 5 and 30 s. */
+static void check_breaker(const struct mc_check *c, const struct mc_conf *conf,
+			  struct mc_breaker_conf *b)
+{
+	const struct mc_conf_section *core = conf ? mc_conf_core(conf) : NULL;
+
+	b->failures = 5;
+	b->recovery_ms = 30000;
+	if (core != NULL) {
+		b->failures = (int)mc_conf_int(core, "breaker_failures", 5);
+		b->recovery_ms = mc_conf_ms(core, "breaker_recovery", 30000);
+	}
+	if (c->sec != NULL) {
+		b->failures = (int)mc_conf_int(c->sec, "breaker_failures",
+					       b->failures);
+		b->recovery_ms = mc_conf_ms(c->sec, "breaker_recovery",
+					    b->recovery_ms);
+	}
+}
+
+/* Asks each breaker before the run: a check whose breaker is open fails
+ * at once, without a probe, saying so. gated[i] is set for the checks
+ * whose probe is to be told to their breaker. */
+static void breakers_allow(struct mc_health *h, const struct mc_health_env *env,
+			   char *gated)
+{
+	for (size_t i = 0; env->st != NULL && i < h->n; i++) {
+		const struct mc_check *c = &h->checks[i];
+		struct mc_breaker_conf b;
+		struct mc_err err = { 0 };
+		double retry_at = 0;
+		char *name, when[40];
+		int ok;
+
+		if (!(c->type->flags & MC_CHECK_BREAKER))
+			continue;
+		check_breaker(c, env->conf, &b);
+		name = mc_asprintf("check:%s", c->name);
+		ok = mc_breaker_allow(env->st, name, &b, NULL, &retry_at, &err);
+		free(name);
+		if (ok < 0) {
+			/* the state file could not say: probe all the same */
+			mc_log(MC_LOG_WARN, "%s", err.msg);
+			continue;
+		}
+		gated[i] = 1;
+		if (ok > 0)
+			continue;
+		gated[i] = 0;
+		mc_format_time(retry_at, when, sizeof(when));
+		mc_check_set(&h->results[i], MC_ST_CRITICAL, "not probed: "
+			     "circuit breaker open after %d failures in a row "
+			     "(next probe after %s)", b.failures, when);
+	}
+}
+
+/* Tells each breaker how its probe went: a failed check is a failure, an
+ * ok or warning one a success; one not evaluated (unknown) says nothing. */
+static void breakers_record(const struct mc_health *h,
+			    const struct mc_health_env *env, const char *gated)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mc_check *c = &h->checks[i];
+		int st = h->results[i].status;
+		struct mc_breaker_conf b;
+		struct mc_err err = { 0 };
+		char *name;
+
+		if (!gated[i] || h->results[i].message == NULL ||
+		    st == MC_ST_UNKNOWN)
+			continue;
+		check_breaker(c, env->conf, &b);
+		name = mc_asprintf("check:%s", c->name);
+		if (mc_breaker_record(env->st, name, st != MC_ST_CRITICAL, &b,
+				      NULL, &err) < 0)
+			mc_log(MC_LOG_WARN, "%s", err.msg);
+		free(name);
+	}
 }
 
 /* ---- the engine: threads for blocking checks, libcurl multi for HTTP ---- */
@@ -411,16 +507,19 @@ void mc_health_run(struct mc_health *h, const struct mc_health_env *env)
 	double t0 = mc_mono_now();
 	struct pool *p = mc_calloc(1, sizeof(*p));
 	struct job **jobs = mc_calloc(h->n ? h->n : 1, sizeof(*jobs));
+	char *gated = mc_calloc(h->n ? h->n : 1, 1);
 	int crit_fail = 0, degraded = 0, unknown = 0;
 
 	h->started = mc_wall_now();
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->refs = 1;
+	breakers_allow(h, env, gated);
 	for (size_t i = 0; i < h->n; i++) {
 		const struct mc_check *c = &h->checks[i];
 
 		if (!(c->type->flags & (MC_CHECK_MAIN | MC_CHECK_HTTP)) &&
+		    h->results[i].message == NULL &&
 		    !mc_interrupted && !mc_deadline_passed(env->dl))
 			jobs[i] = start_job(p, c, env);
 	}
@@ -431,17 +530,19 @@ void mc_health_run(struct mc_health *h, const struct mc_health_env *env)
 		const struct mc_check *c = &h->checks[i];
 		double s = mc_mono_now();
 
-		if (!(c->type->flags & MC_CHECK_MAIN))
+		if (!to_run(h, i, MC_CHECK_MAIN))
 			continue;
 		if (mc_interrupted || mc_deadline_passed(env->dl))
 			continue;
 		c->type->run(c, env, r);
 		r->latency_ms = (mc_mono_now() - s) * 1e3;
 	}
-	run_http_checks(h, env);
+	run_http_checks(h, env, gated);
 	collect(h, p, jobs, env->dl);
 	pool_unref(p);
 	free(jobs);
+	breakers_record(h, env, gated);
+	free(gated);
 	for (size_t i = 0; i < h->n; i++) {
 		struct mc_check_result *r = &h->results[i];
 

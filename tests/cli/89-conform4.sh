@@ -40,3 +40,61 @@ test_prune_keep_within_boundary_as_restic() {
 	[ "$(bk_ids | tr '\n' ' ')" = "20261003T100000Z-aaaa 20261003T093000Z-bbbb " ] ||
 		fail "kept: $(bk_ids | tr '\n' ' ')"
 }
+
+# §2.6: "Circuit breaker per external target, persisted in the state file
+# so it works across cron runs: closed -> open after N consecutive failures
+# -> half-open after the recovery timeout allowing one probe"; §2.8: "the
+# same two keys in a check ... section override them". A health check that
+# probes a target had the keys but no breaker: every run probed a dead
+# target (and waited out its timeout) however often it had failed.
+test_health_check_circuit_breaker() {
+	local U=brk-$$-$RANDOM
+	conf "[core]
+breaker_failures = 9
+[check \"api\"]
+type = http
+url = $MC_TEST_RECEIVER/flaky/$U/100/503
+critical = true
+breaker_failures = 3
+breaker_recovery = 1h
+[check \"disk\"]
+type = disk
+path = /
+crit = @0:100"
+	n_req() { curl -sf "$MC_TEST_RECEIVER/_requests?path_prefix=/flaky/$U" | jq length; }
+	local i
+	for i in 1 2 3; do
+		run health --json
+		expect_rc 2
+		expect_json '.checks.api.message | test("503")'
+	done
+	[ "$(n_req)" = 3 ] || fail "3 runs made $(n_req) requests"
+	# open: no probe, the check fails saying why and until when
+	run health --json
+	expect_rc 2
+	[ "$(n_req)" = 3 ] || fail "an open breaker let a probe through ($(n_req))"
+	expect_json '.checks.api.status == "critical"'
+	expect_json '.checks.api.message | test("^not probed: circuit breaker open after 3 failures in a row \\(next probe after 20")'
+	# a check without a target (disk) has no breaker, however often it fails
+	expect_json '.checks.disk.status == "critical"'
+	run breaker list --json
+	expect_rc 0
+	expect_json '[.breakers[] | select(.name == "check:api" and .state == "open")] | length == 1'
+	expect_json '[.breakers[] | select(.name | test("disk"))] | length == 0'
+	run breaker reset check:api
+	expect_rc 0
+	run health api
+	[ "$(n_req)" = 4 ] || fail "no probe after breaker reset ($(n_req))"
+	# failures 2 and 3 after the reset open it again
+	run health api
+	run health api
+	run health api
+	[ "$(n_req)" = 6 ] || fail "expected 6 requests, saw $(n_req)"
+	# the recovery time passed: half-open, one probe, open again on failure
+	sql "UPDATE breakers SET opened_at = opened_at - 7200 WHERE name = 'check:api'"
+	run health api
+	expect_rc 2
+	[ "$(n_req)" = 7 ] || fail "half-open: expected 7 requests, saw $(n_req)"
+	run health api
+	[ "$(n_req)" = 7 ] || fail "reopened breaker let a probe through ($(n_req))"
+}
