@@ -9,8 +9,16 @@ static int check_run(struct mc_ctx *ctx)
 	const struct mc_conf *c = ctx->conf;
 	size_t n_env = 0, n_warn;
 	char **env = mc_conf_env_warnings(c, &n_env);
-	json_t *warnings = json_array();
+	json_t *warnings;
 
+	/* A key that names a section the file lacks is an error here. */
+	if (mc_conf_check_refs(c, &ctx->err) < 0) {
+		for (size_t i = 0; i < n_env; i++)
+			free(env[i]);
+		free(env);
+		return -1;
+	}
+	warnings = json_array();
 	/* Loading already checked every value: reaching here means valid.
 	 * What is valid but likely not meant (a value an inline comment cut)
 	 * and what the file names outside itself that this environment cannot
@@ -169,7 +177,12 @@ static const struct mc_cmd config_check = {
 	"mercuryctl, e.g. under env -i, to see what they see), a *_file that "
 	"cannot be read or is not a regular file, and a secret *_file that "
 	"every user can read. At run time such a webhook, check or provider "
-	"fails alone, by name, and the others go on.",
+	"fails alone, by name, and the others go on.\n\n"
+	"A key that names another section of the file - an http check's "
+	"oauth, an oauth check's provider, a job's notify webhooks - must name "
+	"one that is there: config check exits 78 naming file, line and key "
+	"(with a did-you-mean) where it does not. At run time that check or "
+	"notification fails alone.",
 	.needs = MC_NEED_CONFIG,
 	.max_args = 0,
 	.run = check_run,

@@ -1348,6 +1348,64 @@ const char *mc_conf_unknown_name(const struct mc_conf *c, const char *schema,
 	return unknown;
 }
 
+/* Keys whose value names other sections of the file. */
+static const struct {
+	const char *schema, *key, *target;
+	int words;	/* a list of names, or a boolean (notify = true) */
+} conf_refs[] = {
+	{ "check", "oauth", "oauth", 0 },	/* an http check's provider */
+	{ "check", "provider", "oauth", 0 },	/* an oauth check's */
+	{ "job", "notify", "webhook", 1 },
+};
+
+/* Whether the section s names in v (its key refs[r].key) all exist. */
+static int ref_ok(const struct mc_conf *c, const struct mc_conf_section *s,
+		  const struct mc_conf_value *v, size_t r, struct mc_err *err)
+{
+	char *copy = mc_strdup(v->raw), *save = NULL, *w;
+	const char *names[64], *unknown, *near;
+	size_t n = 0;
+	int b;
+
+	if (conf_refs[r].words && mc_parse_bool(v->raw, &b, NULL) == 0) {
+		free(copy);
+		return 0;
+	}
+	for (w = strtok_r(copy, conf_refs[r].words ? " ,\t" : "", &save);
+	     w != NULL && n < MC_ARRAY_LEN(names);
+	     w = strtok_r(NULL, " ,\t", &save))
+		names[n++] = w;
+	unknown = mc_conf_unknown_name(c, conf_refs[r].target, names, n, &near);
+	if (unknown != NULL)
+		mc_err_set(err, MC_EXIT_CONFIG, "%s: [%s \"%s\"] %s: no [%s "
+			   "\"%s\"] section in the configuration%s%s%s",
+			   v->source, s->schema->name, s->name, v->key->name,
+			   conf_refs[r].target, unknown,
+			   near ? " (did you mean '" : "", near ? near : "",
+			   near ? "'?)" : "");
+	free(copy);
+	return unknown != NULL ? -1 : 0;
+}
+
+int mc_conf_check_refs(const struct mc_conf *c, struct mc_err *err)
+{
+	for (size_t r = 0; r < MC_ARRAY_LEN(conf_refs); r++) {
+		const struct mc_conf_section *s = NULL;
+
+		while ((s = mc_conf_next(c, conf_refs[r].schema, s)) != NULL) {
+			const struct mc_conf_value *v;
+
+			v = mc_conf_get(s, conf_refs[r].key);
+			if (v == NULL || v->raw == NULL ||
+			    mc_streq(v->source, "default"))
+				continue;
+			if (ref_ok(c, s, v, r, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int mc_conf_select(const struct mc_conf *c, const char *schema,
 		   const char *what, const char *const *names, size_t n_names,
 		   const struct mc_conf_section ***out, size_t *n,

@@ -199,6 +199,13 @@ struct mc_range;
 int mc_conf_range(const struct mc_conf_section *s, const char *key,
 		  struct mc_range *r);
 
+/* Whether every name a key gives of another section exists: an http
+ * check's oauth, an oauth check's provider, a job's notify webhooks. A
+ * name without its section is MC_EXIT_CONFIG naming file, line and key,
+ * with a did-you-mean (-1). Only `config check` refuses it: at run time
+ * such a check or notification fails alone, by name. */
+int mc_conf_check_refs(const struct mc_conf *c, struct mc_err *err);
+
 /* What the configuration names outside itself that this environment
  * cannot give: a *_env variable unset or empty, a *_file that cannot be
  * read or is not a regular file, a secret *_file every user can read. One

@@ -98,3 +98,75 @@ crit = @0:100"
 	run health api
 	[ "$(n_req)" = 7 ] || fail "reopened breaker let a probe through ($(n_req))"
 }
+
+# §2.4: "a bad value ... exit 78 naming file, line and key, with a
+# suggestion where a near name exists. `mercuryctl config check`
+# validates". A key naming a section the file lacks (an http check's oauth,
+# an oauth check's provider, a job's notify webhooks) passed config check,
+# to fail only at run time.
+test_config_check_names_a_missing_section() {
+	local base="[webhook \"ops\"]
+type = json
+url_env = OPS_URL
+[oauth \"kite\"]
+token_url = http://127.0.0.1:9/token
+grant = client_credentials
+client_id = mc
+client_secret_env = KITE_SECRET"
+	export OPS_URL=http://127.0.0.1:9/hook KITE_SECRET=s3cret
+	conf "$base
+[check \"api\"]
+type = http
+url = http://127.0.0.1:9/
+oauth = kiet"
+	run config check
+	expect_rc 78
+	expect_err "mercury\.conf:12: \[check \"api\"\] oauth: no \[oauth \"kiet\"\] section .*did you mean 'kite'"
+	expect_one_err_line
+	run config check --json
+	expect_rc 78
+	expect_json '.error | test("oauth \"kiet\"")'
+	conf "$base
+[check \"token\"]
+type = oauth
+provider = nope"
+	run config check
+	expect_rc 78
+	expect_err "\[check \"token\"\] provider: no \[oauth \"nope\"\] section"
+	conf "$base
+[job \"nightly\"]
+command = /bin/true
+notify = ops, opz"
+	run config check
+	expect_rc 78
+	expect_err "mercury\.conf:11: \[job \"nightly\"\] notify: no \[webhook \"opz\"\] section .*did you mean 'ops'"
+	# what is there passes; notify may also be a boolean
+	conf "$base
+[check \"api\"]
+type = http
+url = http://127.0.0.1:9/
+oauth = kite
+[check \"token\"]
+type = oauth
+provider = kite
+[job \"nightly\"]
+command = /bin/true
+notify = ops,ops
+[job \"weekly\"]
+command = /bin/true
+notify = true"
+	run config check
+	expect_rc 0
+	# at run time such a check still fails alone, by name
+	conf "$base
+[check \"api\"]
+type = http
+url = http://127.0.0.1:9/
+oauth = kiet
+[check \"disk\"]
+type = disk
+path = /"
+	run health --json
+	expect_json '.checks.api.message | test("kiet")'
+	expect_json '.checks.disk.status == "ok"'
+}
