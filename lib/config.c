@@ -483,8 +483,10 @@ static void warn_cut(struct parser *p, const struct entry *e,
 		what = "a secret";
 	else if (key->type == MC_CT_URL || strstr(e->value, "://") != NULL)
 		what = "a URL";
-	/* By its name; a file's path or a variable's name is no secret. */
-	for (size_t i = 0; what == NULL && key->type != MC_CT_PATH &&
+	/* By its name, for free text only: a file's path, a variable's name
+	 * or one of a key's choices (auth_method = client_secret_basic) is
+	 * no secret. */
+	for (size_t i = 0; what == NULL && key->type == MC_CT_STRING &&
 			   strstr(e->name, "_env") == NULL &&
 			   i < MC_ARRAY_LEN(words); i++)
 		if (strstr(e->name, words[i]) != NULL)

@@ -170,3 +170,29 @@ path = /"
 	expect_json '.checks.api.message | test("kiet")'
 	expect_json '.checks.disk.status == "ok"'
 }
+
+# §2.9: "config check warns when such a comment cut a value that looks like
+# a URL or a secret". PRODUCT.md's own §3.6 example, `auth_method =
+# client_secret_basic  # or client_secret_post`, was warned about as "a
+# secret" for the word in its key's name, though the value is one of two
+# choices.
+test_config_check_an_enum_cut_by_a_comment_is_no_secret() {
+	conf '[oauth "kite"]
+token_url     = "http://127.0.0.1:9/token"
+grant         = client_credentials
+client_id     = mercury
+client_secret_env = KITE_SECRET
+auth_method   = client_secret_basic        # or client_secret_post
+scope         = api:read   # what we ask for'
+	KITE_SECRET=s run config check -o nagios
+	expect_rc 0
+	expect_out '^CONFIG OK'
+	expect_no_err 'auth_method'
+	# a URL a comment cut is still warned about
+	conf '[check "h"]
+type = http
+url = http://127.0.0.1:9/p #frag'
+	run config check
+	expect_rc 0
+	expect_err "'url' looks like a URL"
+}
