@@ -28,14 +28,20 @@ const struct mc_cmd mc_cmd_completion = {
 	"Complete mercuryctl in the current bash:\n"
 	"$ source <(mercuryctl completion bash)\n"
 	"Install the zsh completion for one user:\n"
-	"$ mercuryctl completion zsh > ~/.zfunc/_mercuryctl\n",
+	"$ mercuryctl completion zsh > ~/.zfunc/_mercuryctl\n"
+	"Complete mercuryctl in the current zsh (after compinit) or fish:\n"
+	"$ source <(mercuryctl completion zsh)\n"
+	"$ mercuryctl completion fish | source\n",
 	.name = "completion",
 	.summary = "Print the shell completion script for bash, zsh or fish",
 	.args = "SHELL",
 	.description =
 	"Prints a completion script generated from the command table. To use "
-	"it now: source <(mercuryctl completion bash). Installed copies live "
-	"in the bash-completion, zsh and fish vendor directories.",
+	"it now: source <(mercuryctl completion bash), in zsh (after "
+	"compinit) source <(mercuryctl completion zsh), in fish mercuryctl "
+	"completion fish | source. The zsh script also works from a directory "
+	"on $fpath, as _mercuryctl. Installed copies live in the "
+	"bash-completion, zsh and fish vendor directories.",
 	.min_args = 1,
 	.max_args = 1,
 	.arg_choices = "bash|zsh|fish",

@@ -914,7 +914,13 @@ static const char zsh_body[] =
 "\tfi\n"
 "}\n"
 "\n"
-"_mercuryctl \"$@\"\n";
+"# Autoloaded from $fpath this file is _mercuryctl's body: complete now.\n"
+"# Sourced (source <(mercuryctl completion zsh), after compinit): register.\n"
+"if [[ $funcstack[1] == _mercuryctl ]]; then\n"
+"\t_mercuryctl \"$@\"\n"
+"else\n"
+"\tcompdef _mercuryctl mercuryctl\n"
+"fi\n";
 
 static void fish_quote(FILE *f, const char *s)
 {

@@ -196,3 +196,28 @@ url = http://127.0.0.1:9/p #frag'
 	expect_rc 0
 	expect_err "'url' looks like a URL"
 }
+
+# §3.7 `mercuryctl completion bash|zsh|fish`: each script loads the way its
+# shell's users load one. The zsh script worked only from $fpath: sourced
+# (source <(mercuryctl completion zsh), as with bash) it ran its completer
+# at once, outside completion ("_tags:comptags: can only be called from
+# completion function"), and completed nothing.
+test_completion_zsh_sourced_and_fish_piped() {
+	"$MC_BIN" completion zsh >"$T_DIR/comp.zsh" || fail "completion zsh"
+	zsh -f -c "autoload -Uz compinit && compinit -u -D && source $T_DIR/comp.zsh" \
+		>"$T_DIR/zout" 2>&1 || fail "zsh: sourcing failed: $(cat "$T_DIR/zout")"
+	[ ! -s "$T_DIR/zout" ] || fail "zsh: sourcing said: $(cat "$T_DIR/zout")"
+	local got
+	got=$(timeout 30 zsh -f "$MC_SRC/tests/cli/zsh-complete.zsh" "$T_DIR/comp.zsh" 'mercuryctl fle')
+	printf '%s\n' "$got" | grep -qx fleet || fail "zsh (sourced): 'fle': $got"
+	got=$(timeout 30 zsh -f "$MC_SRC/tests/cli/zsh-complete.zsh" "$T_DIR/comp.zsh" 'mercuryctl job ')
+	printf '%s\n' "$got" | grep -qx history || fail "zsh (sourced): job subcommands: $got"
+	# from $fpath as before
+	mkdir -p "$T_DIR/fp" && cp "$T_DIR/comp.zsh" "$T_DIR/fp/_mercuryctl"
+	got=$(timeout 30 zsh -f "$MC_SRC/tests/cli/zsh-complete.zsh" "$T_DIR/fp" 'mercuryctl oauth ')
+	printf '%s\n' "$got" | grep -qx revoke || fail "zsh (fpath): oauth subcommands: $got"
+	got=$(fish -c "\"$MC_BIN\" completion fish | source; complete -C 'mercuryctl backup pr'")
+	printf '%s\n' "$got" | grep -q '^prune' || fail "fish (piped): $got"
+	bash -c "source <(\"$MC_BIN\" completion bash) && complete -p mercuryctl" >/dev/null ||
+		fail "bash: sourcing"
+}

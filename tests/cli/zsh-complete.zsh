@@ -1,6 +1,7 @@
 #!/usr/bin/zsh -f
 # zsh-complete.zsh DIR LINE: what zsh's own completion system offers for
-# LINE, one match a line. An interactive zsh in a pseudo-terminal loads
+# LINE, one match a line (DIR a file: that script sourced after compinit
+# instead of DIR on fpath). An interactive zsh in a pseudo-terminal loads
 # compinit with DIR (where _mercuryctl is) first on fpath, is typed LINE and
 # a Tab, and records every match given to compadd (the matches, not the
 # screen). The caller bounds the run (timeout 1).
@@ -25,7 +26,13 @@ send() {
 }
 
 zpty z env TERM=dumb zsh -f -i || exit 1
-send "PS1=__ps1__ RPS1=''; fpath=(${(q)dir} \$fpath); autoload -Uz compinit && compinit -u -D" || exit 1
+if [[ -f $dir ]]; then
+	# a script file: sourced after compinit, as source <(mercuryctl
+	# completion zsh) does
+	send "PS1=__ps1__ RPS1=''; autoload -Uz compinit && compinit -u -D; source ${(q)dir}" || exit 1
+else
+	send "PS1=__ps1__ RPS1=''; fpath=(${(q)dir} \$fpath); autoload -Uz compinit && compinit -u -D" || exit 1
+fi
 # Calls that only ask compadd to compute (-O, -A, -D) add nothing.
 send "compadd() { if [[ \" \$* \" == *\\ -[OAD]\\ * ]]; then builtin compadd \"\$@\"; return; fi; local -a m; builtin compadd -A m \"\$@\"; (( \${#m} )) && print -rl -- \"\${m[@]}\" >>| ${(q)out}; builtin compadd \"\$@\"; }" || exit 1
 zpty -w -n z "$line"$'\t'
