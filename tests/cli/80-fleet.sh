@@ -32,12 +32,15 @@ expect_all_ttls() {
 	expect_ttls $keys
 }
 
-# expect_ttls KEYS...: each key has a TTL.
+# expect_ttls KEYS...: each key has a TTL. A key listed a moment ago that
+# is gone now (PTTL -2) ran out of its TTL in between: a short-lived one,
+# a token bucket that filled up, on a loaded machine. Only -1 (a key that
+# never expires) fails.
 expect_ttls() {
 	local k ttl
 	for k in "$@"; do
 		ttl=$(fleet_rcli PTTL "$k")
-		[ "$ttl" -gt 0 ] || fail "key $k has PTTL $ttl"
+		[ "$ttl" -gt 0 ] || [ "$ttl" = -2 ] || fail "key $k has PTTL $ttl"
 	done
 }
 
@@ -212,6 +215,13 @@ test_fleet_alert_rate_holds_across_hosts() {
 				>/dev/null 2>&1 </dev/null &
 		done
 	done
+	# The bucket's TTL is the time it takes to fill again: by the end of
+	# the sends it may have run out (on a loaded machine it does), so it
+	# is read while they queue behind it.
+	local bucket=$P:{webhook:ops}:bucket
+	has_bucket() { [ "$(fleet_rcli EXISTS "$bucket")" = 1 ]; }
+	wait_until 30 has_bucket || fail "no bucket key $bucket"
+	[ "$(fleet_rcli PTTL "$bucket")" -gt 0 ] || fail "the bucket has no TTL"
 	wait
 	[ "$(delivered)" = 12 ] || fail "$(delivered) of 12 delivered"
 	# 12 at 2/s with a burst of 2: the last arrives 5 s after the first
@@ -220,7 +230,7 @@ test_fleet_alert_rate_holds_across_hosts() {
 		jq '[.[].ts] | max - min')
 	awk -v s="$span" 'BEGIN { exit !(s >= 4.7) }' ||
 		fail "12 deliveries within $span s"
-	expect_all_ttls bucket
+	expect_all_ttls
 }
 
 test_fleet_breaker_opened_on_one_host_is_open_on_another() {
