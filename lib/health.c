@@ -257,64 +257,103 @@ static void check_breaker(const struct mc_check *c, const struct mc_conf *conf,
 	}
 }
 
-/* Asks each breaker before the run: a check whose breaker is open fails
- * at once, without a probe, saying so. gated[i] is set for the checks
- * whose probe is to be told to their breaker. */
+/* The breakers of the checks for which want(i) holds, named and
+ * configured, in calls[0..return); idx[k] is call k's check. */
+struct breaker_batch {
+	struct mc_breaker_call *calls;
+	struct mc_breaker_conf *confs;
+	size_t *idx;
+	size_t n;
+};
+
+static void batch_add(struct breaker_batch *bb, const struct mc_health *h,
+		      const struct mc_health_env *env, size_t i)
+{
+	const struct mc_check *c = &h->checks[i];
+	size_t k = bb->n++;
+
+	check_breaker(c, env->conf, &bb->confs[k]);
+	bb->calls[k].name = mc_asprintf("check:%s", c->name);
+	bb->calls[k].conf = &bb->confs[k];
+	bb->idx[k] = i;
+}
+
+static void batch_init(struct breaker_batch *bb, size_t n)
+{
+	bb->calls = mc_calloc(n ? n : 1, sizeof(*bb->calls));
+	bb->confs = mc_calloc(n ? n : 1, sizeof(*bb->confs));
+	bb->idx = mc_calloc(n ? n : 1, sizeof(*bb->idx));
+	bb->n = 0;
+}
+
+static void batch_release(struct breaker_batch *bb)
+{
+	for (size_t k = 0; k < bb->n; k++)
+		free((char *)bb->calls[k].name);
+	free(bb->calls);
+	free(bb->confs);
+	free(bb->idx);
+}
+
+/* Asks each breaker before the run, all in one transaction: a check whose
+ * breaker is open fails at once, without a probe, saying so. gated[i] is
+ * set for the checks whose probe is to be told to their breaker. */
 static void breakers_allow(struct mc_health *h, const struct mc_health_env *env,
 			   char *gated)
 {
-	for (size_t i = 0; env->st != NULL && i < h->n; i++) {
-		const struct mc_check *c = &h->checks[i];
-		struct mc_breaker_conf b;
-		struct mc_err err = { 0 };
-		double retry_at = 0;
-		char *name, when[40];
-		int ok;
+	struct breaker_batch bb;
+	struct mc_err err = { 0 };
 
-		if (!(c->type->flags & MC_CHECK_BREAKER))
+	if (env->st == NULL)
+		return;
+	batch_init(&bb, h->n);
+	for (size_t i = 0; i < h->n; i++)
+		if (h->checks[i].type->flags & MC_CHECK_BREAKER)
+			batch_add(&bb, h, env, i);
+	if (mc_breakers_allow(env->st, bb.calls, bb.n, NULL, &err) < 0) {
+		/* the state file could not say: probe all the same */
+		mc_log(MC_LOG_WARN, "%s", err.msg);
+		batch_release(&bb);
+		return;
+	}
+	for (size_t k = 0; k < bb.n; k++) {
+		size_t i = bb.idx[k];
+		char when[40];
+
+		gated[i] = (char)bb.calls[k].allow;
+		if (bb.calls[k].allow)
 			continue;
-		check_breaker(c, env->conf, &b);
-		name = mc_asprintf("check:%s", c->name);
-		ok = mc_breaker_allow(env->st, name, &b, NULL, &retry_at, &err);
-		free(name);
-		if (ok < 0) {
-			/* the state file could not say: probe all the same */
-			mc_log(MC_LOG_WARN, "%s", err.msg);
-			continue;
-		}
-		gated[i] = 1;
-		if (ok > 0)
-			continue;
-		gated[i] = 0;
-		mc_format_time(retry_at, when, sizeof(when));
+		mc_format_time(bb.calls[k].retry_at, when, sizeof(when));
 		mc_check_set(&h->results[i], MC_ST_CRITICAL, "not probed: "
 			     "circuit breaker open after %d failures in a row "
-			     "(next probe after %s)", b.failures, when);
+			     "(next probe after %s)", bb.confs[k].failures,
+			     when);
 	}
+	batch_release(&bb);
 }
 
-/* Tells each breaker how its probe went: a failed check is a failure, an
- * ok or warning one a success; one not evaluated (unknown) says nothing. */
+/* Tells each breaker how its probe went, all in one transaction: a failed
+ * check is a failure, an ok or warning one a success; one not evaluated
+ * (unknown) says nothing. */
 static void breakers_record(const struct mc_health *h,
 			    const struct mc_health_env *env, const char *gated)
 {
+	struct breaker_batch bb;
+	struct mc_err err = { 0 };
+
+	batch_init(&bb, h->n);
 	for (size_t i = 0; i < h->n; i++) {
-		const struct mc_check *c = &h->checks[i];
 		int st = h->results[i].status;
-		struct mc_breaker_conf b;
-		struct mc_err err = { 0 };
-		char *name;
 
 		if (!gated[i] || h->results[i].message == NULL ||
 		    st == MC_ST_UNKNOWN)
 			continue;
-		check_breaker(c, env->conf, &b);
-		name = mc_asprintf("check:%s", c->name);
-		if (mc_breaker_record(env->st, name, st != MC_ST_CRITICAL, &b,
-				      NULL, &err) < 0)
-			mc_log(MC_LOG_WARN, "%s", err.msg);
-		free(name);
+		batch_add(&bb, h, env, i);
+		bb.calls[bb.n - 1].success = st != MC_ST_CRITICAL;
 	}
+	if (mc_breakers_record(env->st, bb.calls, bb.n, NULL, &err) < 0)
+		mc_log(MC_LOG_WARN, "%s", err.msg);
+	batch_release(&bb);
 }
 
 /* ---- the engine: threads for blocking checks, libcurl multi for HTTP ---- */

@@ -73,8 +73,20 @@ static void breaker_row(sqlite3_stmt *s, int first, struct brow *r)
 	r->recovery_s = sqlite3_column_double(s, first + 5);
 }
 
-static int breaker_load(struct mc_state *st, const char *name,
-			struct brow *r, struct mc_err *err)
+/* The statements of one batch, each prepared on first use and reset
+ * after each, so a run with a hundred breakers parses each once. */
+struct bstmts {
+	sqlite3_stmt *load, *store;
+};
+
+static void bstmts_release(struct bstmts *bs)
+{
+	sqlite3_finalize(bs->load);
+	sqlite3_finalize(bs->store);
+}
+
+static int breaker_load(struct mc_state *st, struct bstmts *bs,
+			const char *name, struct brow *r, struct mc_err *err)
 {
 	static const char sql[] =
 		"SELECT state, failures, opened_at, probe_at, updated,"
@@ -84,27 +96,26 @@ static int breaker_load(struct mc_state *st, const char *name,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (mc_state_prepare(st, sql, &s, what, err) < 0)
+	if (bs->load == NULL &&
+	    mc_state_prepare(st, sql, &bs->load, what, err) < 0)
 		return -1;
+	s = bs->load;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		breaker_row(s, 0, r);
 		rc = SQLITE_DONE;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		mc_state_sqlerr(st, err, what);
-		sqlite3_finalize(s);
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The row, with the recovery time its caller uses, so `breaker list` can
  * tell when each breaker half-opens. */
-static int breaker_store(struct mc_state *st, const char *name,
-			 const struct brow *r, double now,
+static int breaker_store(struct mc_state *st, struct bstmts *bs,
+			 const char *name, const struct brow *r, double now,
 			 const struct mc_breaker_conf *conf, struct mc_err *err)
 {
 	static const char sql[] =
@@ -118,9 +129,12 @@ static int breaker_store(struct mc_state *st, const char *name,
 		" recovery = excluded.recovery";
 	static const char what[] = "cannot write breaker";
 	sqlite3_stmt *s;
+	int rc;
 
-	if (mc_state_prepare(st, sql, &s, what, err) < 0)
+	if (bs->store == NULL &&
+	    mc_state_prepare(st, sql, &bs->store, what, err) < 0)
 		return -1;
+	s = bs->store;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, r->state);
 	sqlite3_bind_int(s, 3, r->failures);
@@ -128,37 +142,35 @@ static int breaker_store(struct mc_state *st, const char *name,
 	mc_state_bind_num(s, 5, r->has_probe ? r->probe_at : NAN);
 	sqlite3_bind_double(s, 6, now);
 	sqlite3_bind_double(s, 7, conf_recovery_s(conf));
-	return mc_state_exec_stmt(st, s, what, err);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : mc_state_sqlerr(st, err, what);
+	sqlite3_reset(s);
+	return rc;
 }
 
-int mc_breaker_allow(struct mc_state *st, const char *name,
-		     const struct mc_breaker_conf *conf,
-		     const struct mc_clock *clock, double *retry_at,
-		     struct mc_err *err)
+/* mc_breaker_allow's decision for one breaker, inside the caller's
+ * transaction. */
+static int breaker_decide(struct mc_state *st, struct bstmts *bs,
+			  struct mc_breaker_call *c, double now,
+			  struct mc_err *err)
 {
-	double now = mc_clock_now(clock), rec = conf_recovery_s(conf);
+	double rec = conf_recovery_s(c->conf);
 	struct brow r;
-	int allow = 1, dirty = 0;
+	int dirty = 0;
 
-	if (retry_at != NULL)
-		*retry_at = 0;
-	if (mc_state_begin(st, err) < 0)
+	c->allow = 1;
+	c->retry_at = 0;
+	if (breaker_load(st, bs, c->name, &r, err) < 0)
 		return -1;
-	if (breaker_load(st, name, &r, err) < 0)
-		goto fail;
 	if (!r.found || r.state == MC_BREAKER_CLOSED) {
-		allow = 1;
-	} else if (r.state == MC_BREAKER_OPEN &&
-		   now < r.opened_at + rec) {
-		allow = 0;
-		if (retry_at != NULL)
-			*retry_at = r.opened_at + rec;
+		c->allow = 1;
+	} else if (r.state == MC_BREAKER_OPEN && now < r.opened_at + rec) {
+		c->allow = 0;
+		c->retry_at = r.opened_at + rec;
 	} else if (r.state == MC_BREAKER_HALF_OPEN && r.has_probe &&
 		   now < r.probe_at + rec) {
 		/* the probe is out; its slot frees after recovery */
-		allow = 0;
-		if (retry_at != NULL)
-			*retry_at = r.probe_at + rec;
+		c->allow = 0;
+		c->retry_at = r.probe_at + rec;
 	} else {
 		/* open past recovery, or half-open with a free slot: this
 		 * caller is the probe */
@@ -167,29 +179,23 @@ int mc_breaker_allow(struct mc_state *st, const char *name,
 		r.probe_at = now;
 		dirty = 1;
 	}
-	if (dirty && breaker_store(st, name, &r, now, conf, err) < 0)
-		goto fail;
-	if (mc_state_commit(st, err) < 0)
+	if (dirty && breaker_store(st, bs, c->name, &r, now, c->conf, err) < 0)
 		return -1;
-	return allow;
-fail:
-	mc_state_rollback(st);
-	return -1;
+	return 0;
 }
 
-int mc_breaker_record(struct mc_state *st, const char *name, int success,
-		      const struct mc_breaker_conf *conf,
-		      const struct mc_clock *clock, struct mc_err *err)
+/* mc_breaker_record's update of one breaker, inside the caller's
+ * transaction. */
+static int breaker_update(struct mc_state *st, struct bstmts *bs,
+			  const struct mc_breaker_call *c, double now,
+			  struct mc_err *err)
 {
-	double now = mc_clock_now(clock);
 	struct brow r;
 	int dirty = 1;
 
-	if (mc_state_begin(st, err) < 0)
+	if (breaker_load(st, bs, c->name, &r, err) < 0)
 		return -1;
-	if (breaker_load(st, name, &r, err) < 0)
-		goto fail;
-	if (success) {
+	if (c->success) {
 		/* closed with a clean count needs no write (nor a row) */
 		if (!r.found || (r.state == MC_BREAKER_CLOSED &&
 				 r.failures == 0))
@@ -203,7 +209,7 @@ int mc_breaker_record(struct mc_state *st, const char *name, int success,
 		if (r.failures < INT_MAX)
 			r.failures++;
 		if ((r.state == MC_BREAKER_CLOSED &&
-		     r.failures >= conf_failures(conf)) ||
+		     r.failures >= conf_failures(c->conf)) ||
 		    r.state == MC_BREAKER_HALF_OPEN) {
 			r.state = MC_BREAKER_OPEN;
 			r.has_opened = 1;
@@ -212,12 +218,73 @@ int mc_breaker_record(struct mc_state *st, const char *name, int success,
 		}
 		/* a late failure while open leaves opened_at alone */
 	}
-	if (dirty && breaker_store(st, name, &r, now, conf, err) < 0)
-		goto fail;
+	if (dirty && breaker_store(st, bs, c->name, &r, now, c->conf, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Decides (or, with record, updates) calls[0..n) in one transaction. */
+static int breakers_txn(struct mc_state *st, struct mc_breaker_call *calls,
+			size_t n, int record, const struct mc_clock *clock,
+			struct mc_err *err)
+{
+	double now = mc_clock_now(clock);
+	struct bstmts bs = { 0 };
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = record ? breaker_update(st, &bs, &calls[i], now, err)
+			    : breaker_decide(st, &bs, &calls[i], now, err);
+	bstmts_release(&bs);
+	if (rc < 0) {
+		mc_state_rollback(st);
+		return -1;
+	}
 	return mc_state_commit(st, err);
-fail:
-	mc_state_rollback(st);
-	return -1;
+}
+
+int mc_breakers_allow(struct mc_state *st, struct mc_breaker_call *calls,
+		      size_t n, const struct mc_clock *clock,
+		      struct mc_err *err)
+{
+	return breakers_txn(st, calls, n, 0, clock, err);
+}
+
+int mc_breakers_record(struct mc_state *st, struct mc_breaker_call *calls,
+		       size_t n, const struct mc_clock *clock,
+		       struct mc_err *err)
+{
+	return breakers_txn(st, calls, n, 1, clock, err);
+}
+
+int mc_breaker_allow(struct mc_state *st, const char *name,
+		     const struct mc_breaker_conf *conf,
+		     const struct mc_clock *clock, double *retry_at,
+		     struct mc_err *err)
+{
+	struct mc_breaker_call c = { .name = name, .conf = conf };
+
+	if (retry_at != NULL)
+		*retry_at = 0;
+	if (mc_breakers_allow(st, &c, 1, clock, err) < 0)
+		return -1;
+	if (retry_at != NULL)
+		*retry_at = c.retry_at;
+	return c.allow;
+}
+
+int mc_breaker_record(struct mc_state *st, const char *name, int success,
+		      const struct mc_breaker_conf *conf,
+		      const struct mc_clock *clock, struct mc_err *err)
+{
+	struct mc_breaker_call c = { .name = name, .conf = conf,
+				     .success = success };
+
+	return mc_breakers_record(st, &c, 1, clock, err);
 }
 
 /* What a listed breaker's state is judged against. */

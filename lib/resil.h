@@ -42,6 +42,22 @@ int mc_breaker_allow(struct mc_state *st, const char *name,
 int mc_breaker_record(struct mc_state *st, const char *name, int success,
 		      const struct mc_breaker_conf *conf,
 		      const struct mc_clock *clock, struct mc_err *err);
+/* One breaker of a batch: asked (allow, retry_at as mc_breaker_allow's)
+ * or told (success) in one transaction for all, as a run with many
+ * targets would otherwise take two for each. */
+struct mc_breaker_call {
+	const char *name;
+	const struct mc_breaker_conf *conf;
+	int success;		/* in: for mc_breakers_record */
+	int allow;		/* out: of mc_breakers_allow */
+	double retry_at;	/* out: when a denied one half-opens */
+};
+int mc_breakers_allow(struct mc_state *st, struct mc_breaker_call *calls,
+		      size_t n, const struct mc_clock *clock,
+		      struct mc_err *err);
+int mc_breakers_record(struct mc_state *st, struct mc_breaker_call *calls,
+		       size_t n, const struct mc_clock *clock,
+		       struct mc_err *err);
 struct mc_breaker_info {
 	char *name;
 	int state;		/* as seen now: an open one past recovery
