@@ -48,9 +48,9 @@ static int run_run(struct mc_ctx *ctx)
 		ctx->report.summary = NULL;
 	}
 	/* The job's metrics follow the run only where they go somewhere:
-	 * judging the job costs queries a bare cron run can do without. */
+	 * judging the job costs queries a bare cron run can do without.
+	 * (--textfile-dir writes every job's, from job_metrics_view.) */
 	if (jr.ran && (ctx->format == MC_FMT_PROM ||
-		       mc_args_value(ctx->args, "textfile-dir") ||
 		       mc_args_value(ctx->args, "pushgateway"))) {
 		struct mc_job_status s;
 		struct mc_err e = { 0 };
@@ -407,6 +407,29 @@ static const struct mc_cmd *const job_subs[] = {
 	NULL,
 };
 
+/* mercuryctl_job.prom: every job's state, whichever subcommand ran. */
+static int job_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
+			    struct mc_err *err)
+{
+	if (ctx->st == NULL)
+		return 1;
+	return mc_job_metrics_all(ctx->conf, ctx->st, mc_wall_now(), out, err);
+}
+
+static const struct mc_metric_family job_families[] = {
+	{ "mercury_job_last_success_timestamp_seconds", NULL },
+	{ "mercury_job_last_exit_code", NULL },
+	{ "mercury_job_duration_seconds", NULL },
+	{ "mercury_job_running", NULL },
+	{ "mercury_job_overdue", NULL },
+	{ NULL, NULL },
+};
+
+static const struct mc_metric_owner job_metrics = {
+	.families = job_families,
+	.view = job_metrics_view,
+};
+
 const struct mc_cmd mc_cmd_job = {
 	.examples =
 	"In the crontab, instead of the bare command: recorded, timed, "
@@ -429,4 +452,5 @@ const struct mc_cmd mc_cmd_job = {
 	"or a health check of type job - notices the run that never "
 	"happened, without a dead-man-switch service.",
 	.subs = job_subs,
+	.metrics = &job_metrics,
 };
