@@ -539,7 +539,14 @@ const struct mc_cmd mc_cmd_alert = {
 	"json, alertmanager or pagerduty. A webhook URL is a secret: it comes "
 	"from url_file or url_env (a plain url is accepted, with a warning "
 	"when others can read the configuration) and is never printed or "
-	"logged.",
+	"logged.\n\n"
+	"alert send and alert test give, with -o prom, each webhook's "
+	"mercury_alert_delivery{webhook,result} (1), mercury_alert_attempts "
+	"and mercury_alert_latency_seconds for their deliveries; with "
+	"--textfile-dir DIR every alert command writes them to "
+	"DIR/mercuryctl_alert.prom for every webhook's last logged delivery, "
+	"whichever run made it (a send, a test, a notify of health, job or "
+	"oauth).",
 	.subs = alert_subs,
 	.metrics = &alert_metrics,
 };

@@ -449,28 +449,33 @@ static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 	return mc_state_exec_stmt(ctx->st, s, "dlq audit", &ctx->err);
 }
 
-static void last_run_samples(struct mc_buf *prom, const char *labels,
-			     long long replayed, long long dead)
+/* A replay's samples: its moves (have_last) and the DLQ's totals
+ * (have_totals). */
+static void replay_samples(struct mc_buf *prom, const char *labels,
+			   int have_last, long long last_replayed,
+			   long long last_dead, int have_totals,
+			   long long tot_replayed, long long tot_dead)
 {
-	mc_prom_sample(prom, "mercury_dlq_replayed_last_run", "gauge",
-		       "Messages the last replay moved back to the work "
-		       "queue (a dry run: would move).", labels,
-		       (double)replayed);
-	mc_prom_sample(prom, "mercury_dlq_dead_last_run", "gauge",
-		       "Messages the last replay moved to the terminal list "
-		       "(a dry run: would move).", labels, (double)dead);
-}
-
-static void total_samples(struct mc_buf *prom, const char *labels,
-			  long long replayed, long long dead)
-{
-	mc_prom_sample(prom, "mercury_dlq_replayed_total", "counter",
-		       "Messages moved back to the work queue by every "
-		       "replay this state file recorded.", labels,
-		       (double)replayed);
-	mc_prom_sample(prom, "mercury_dlq_dead_total", "counter",
-		       "Messages moved to the terminal list by every replay "
-		       "this state file recorded.", labels, (double)dead);
+	if (have_last) {
+		mc_prom_sample(prom, "mercury_dlq_replayed_last_run", "gauge",
+			       "Messages the last replay moved back to the "
+			       "work queue (a dry run: would move).", labels,
+			       (double)last_replayed);
+		mc_prom_sample(prom, "mercury_dlq_dead_last_run", "gauge",
+			       "Messages the last replay moved to the terminal "
+			       "list (a dry run: would move).", labels,
+			       (double)last_dead);
+	}
+	if (have_totals) {
+		mc_prom_sample(prom, "mercury_dlq_replayed_total", "counter",
+			       "Messages moved back to the work queue by every "
+			       "replay this state file recorded.", labels,
+			       (double)tot_replayed);
+		mc_prom_sample(prom, "mercury_dlq_dead_total", "counter",
+			       "Messages moved to the terminal list by every "
+			       "replay this state file recorded.", labels,
+			       (double)tot_dead);
+	}
 }
 
 static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
@@ -490,10 +495,8 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 	json_object_set_new(d, "duration_ms", json_real(res->duration_ms));
 	json_object_set_new(d, "correlation_id",
 			    mc_json_str(ctx->correlation_id));
-	last_run_samples(&ctx->report.prom, labels, res->replayed, res->dead);
-	if (have_totals)
-		total_samples(&ctx->report.prom, labels, tot_replayed,
-			      tot_dead);
+	replay_samples(&ctx->report.prom, labels, 1, res->replayed, res->dead,
+		       have_totals, tot_replayed, tot_dead);
 	mc_buf_printf(&ctx->report.text, "%s%s: %lld replayed, %lld dead, "
 		      "%lld left%s%s%s (%.0f ms)\n", dry ? "dry run: " : "",
 		      dlq, res->replayed, res->dead, res->left,
@@ -891,7 +894,11 @@ static const struct mc_cmd dlq_replay = {
 	"message moved by every replay this state file recorded (kept "
 	"however old the audit gets), and mercury_dlq_replayed_last_run and "
 	"mercury_dlq_dead_last_run this run's (a dry run's: what it would "
-	"move). Exit 0 when done or at "
+	"move), with mercury_dlq_depth after it. With --textfile-dir DIR the "
+	"counters and the last replay of every DLQ go to "
+	"DIR/mercuryctl_dlq.prom (from the state file, rewritten by every dlq "
+	"command), the depths only to dlq stats's own file. Exit 0 when done "
+	"or at "
 	"--limit, 1 when stopped by the shed threshold or the deadline, 2 on "
 	"an error such as a list of the wrong type.",
 	.opts = replay_opts,
@@ -968,9 +975,7 @@ static int dlq_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
 			rc = -1;
 		} else {
 			/* (mc_prom_sample keeps each family one group) */
-			if (found)
-				last_run_samples(out, labels, lr, ld);
-			total_samples(out, labels, tr, td);
+			replay_samples(out, labels, found, lr, ld, 1, tr, td);
 		}
 		free(labels);
 		free(name);

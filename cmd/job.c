@@ -109,8 +109,9 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"exit code not in success_codes, a signal, a timeout - sends one "
 	"critical alert, \"job NAME failed\", whose identity is the job's, "
 	"so further failures do not alert again; the next successful run "
-	"resolves it. With -o prom or --textfile-dir the job's metrics "
-	"follow the run (see job list).",
+	"resolves it. With -o prom the job's metrics follow the run (see job "
+	"list); with --textfile-dir DIR every job's are written to "
+	"DIR/mercuryctl_job.prom (see mercuryctl(1), FILES).",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = -1,
@@ -201,7 +202,9 @@ static const struct mc_cmd mc_cmd_job_list = {
 	"The exit code is the worst: 2 critical, 1 warning, 0 ok. A health "
 	"check of type job (job = NAME) gives the same verdict, so the cron "
 	"entry that runs mercuryctl health is the dead-man switch for every "
-	"job. With -o prom or --textfile-dir: "
+	"job. With -o prom (the jobs listed) or --textfile-dir (every job, "
+	"configured or known by its runs, in DIR/mercuryctl_job.prom, "
+	"whichever job subcommand ran): "
 	"mercury_job_last_success_timestamp_seconds, "
 	"mercury_job_last_exit_code (128+N for signal N), "
 	"mercury_job_duration_seconds, mercury_job_running and "
