@@ -57,6 +57,30 @@ static char *failed_summary(const struct mc_delivery *d, size_t n,
 	return mc_buf_steal(&b);
 }
 
+/* The metrics of one webhook's delivery. */
+static void delivery_samples(struct mc_buf *prom, const char *webhook,
+			     const char *result, int attempts,
+			     double latency_ms)
+{
+	char *lab = mc_prom_label(webhook), *res = mc_prom_label(result);
+	char *labels = mc_asprintf("webhook=\"%s\",result=\"%s\"", lab, res);
+	char *wl = mc_asprintf("webhook=\"%s\"", lab);
+
+	mc_prom_sample(prom, "mercury_alert_delivery", "gauge",
+		       "1 for the outcome of each webhook's delivery",
+		       labels, 1);
+	mc_prom_sample(prom, "mercury_alert_attempts", "gauge",
+		       "HTTP attempts made for the delivery", wl, attempts);
+	if (attempts > 0)
+		mc_prom_sample(prom, "mercury_alert_latency_seconds", "gauge",
+			       "latency of the last attempt", wl,
+			       latency_ms / 1e3);
+	free(labels);
+	free(wl);
+	free(res);
+	free(lab);
+}
+
 /* Fills the report from the deliveries; returns the exit code. */
 static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 		  const struct mc_delivery *d, size_t n)
@@ -87,10 +111,6 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 	for (size_t i = 0; i < n; i++) {
 		char att[16], http[24] = "-", lat[32] = "-";
 		const char *cells[7];
-		char *lab = mc_prom_label(d[i].wh->name);
-		char *labels = mc_asprintf("webhook=\"%s\",result=\"%s\"", lab,
-					   mc_delivery_result_name(d[i].result));
-		char *wl = mc_asprintf("webhook=\"%s\"", lab);
 
 		counts[d[i].result]++;
 		snprintf(att, sizeof(att), "%d", d[i].attempts);
@@ -106,23 +126,12 @@ static int report(struct mc_ctx *ctx, const struct mc_alert *a,
 		cells[5] = lat;
 		cells[6] = d[i].message ? d[i].message : "";
 		mc_table_row(t, cells);
-		mc_prom_sample(&r->prom, "mercury_alert_delivery", "gauge",
-			       "1 for the outcome of each webhook's delivery",
-			       labels, 1);
-		mc_prom_sample(&r->prom, "mercury_alert_attempts", "gauge",
-			       "HTTP attempts made for the delivery", wl,
-			       d[i].attempts);
-		if (d[i].attempts > 0) {
-			mc_prom_sample(&r->prom,
-				       "mercury_alert_latency_seconds", "gauge",
-				       "latency of the last attempt", wl,
-				       d[i].latency_ms / 1e3);
+		delivery_samples(&r->prom, d[i].wh->name,
+				 mc_delivery_result_name(d[i].result),
+				 d[i].attempts, d[i].latency_ms);
+		if (d[i].attempts > 0)
 			mc_buf_printf(&perf, " %s_latency=%.1fms", d[i].wh->name,
 				      d[i].latency_ms);
-		}
-		free(labels);
-		free(wl);
-		free(lab);
 	}
 	mc_table_render(t, &r->text, ctx->color, result_color);
 	mc_table_free(t);
@@ -474,6 +483,41 @@ static const struct mc_cmd *const alert_subs[] = {
 	&alert_test, &alert_send, &alert_history, NULL,
 };
 
+/* mercuryctl_alert.prom: each webhook's last logged delivery, whichever
+ * run made it (alert send or test, a notify), from the state file. */
+static int alert_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
+			      struct mc_err *err)
+{
+	const struct mc_conf_section *s = NULL;
+
+	if (ctx->st == NULL)
+		return 1;
+	while ((s = mc_conf_next(ctx->conf, "webhook", s)) != NULL) {
+		struct mc_alert_log l;
+		int found = mc_alert_last(ctx->st, s->name, &l, err);
+
+		if (found < 0)
+			return -1;
+		if (found)
+			delivery_samples(out, s->name, l.result, l.attempts,
+					 l.latency_ms);
+		mc_alert_log_release(&l);
+	}
+	return 0;
+}
+
+static const struct mc_metric_family alert_families[] = {
+	{ "mercury_alert_delivery", NULL },
+	{ "mercury_alert_attempts", NULL },
+	{ "mercury_alert_latency_seconds", NULL },
+	{ NULL, NULL },
+};
+
+static const struct mc_metric_owner alert_metrics = {
+	.families = alert_families,
+	.view = alert_metrics_view,
+};
+
 const struct mc_cmd mc_cmd_alert = {
 	.examples =
 	"Page the on-call channels about a full disk, the description from a "
@@ -495,6 +539,14 @@ const struct mc_cmd mc_cmd_alert = {
 	"json, alertmanager or pagerduty. A webhook URL is a secret: it comes "
 	"from url_file or url_env (a plain url is accepted, with a warning "
 	"when others can read the configuration) and is never printed or "
-	"logged.",
+	"logged.\n\n"
+	"alert send and alert test give, with -o prom, each webhook's "
+	"mercury_alert_delivery{webhook,result} (1), mercury_alert_attempts "
+	"and mercury_alert_latency_seconds for their deliveries; with "
+	"--textfile-dir DIR every alert command writes them to "
+	"DIR/mercuryctl_alert.prom for every webhook's last logged delivery, "
+	"whichever run made it (a send, a test, a notify of health, job or "
+	"oauth).",
 	.subs = alert_subs,
+	.metrics = &alert_metrics,
 };

@@ -187,10 +187,9 @@ static json_t *manifest_json(const struct mc_bk_manifest *m)
 
 /* The metrics every backup command reports, from the directory (the
  * newest backup) and the catalogue (the last restore drill). */
-static void backup_metrics(struct mc_ctx *ctx, const char *dir,
-			   const struct mc_bk_entry *e, size_t n)
+static void dir_metrics(struct mc_buf *p, struct mc_state *st,
+			const char *dir, const struct mc_bk_entry *e, size_t n)
 {
-	struct mc_buf *p = &ctx->report.prom;
 	char *d = mc_prom_label(dir);
 	char *labels = mc_asprintf("dir=\"%s\"", d);
 	const struct mc_bk_manifest *m = NULL;
@@ -223,12 +222,74 @@ static void backup_metrics(struct mc_ctx *ctx, const char *dir,
 			       "Files in the newest backup.", labels,
 			       (double)m->n_files);
 	}
-	if (ctx->st && (drill = mc_bk_catalog_last_drill(ctx->st, dir)) >= 0)
+	if (st && (drill = mc_bk_catalog_last_drill(st, dir)) >= 0)
 		mc_prom_sample(p, "mercury_backup_restore_test_seconds", "gauge",
 			       "How long the last restore drill took (time to "
 			       "recover).", labels, drill);
 	free(labels);
 	free(d);
+}
+
+static void backup_metrics(struct mc_ctx *ctx, const char *dir,
+			   const struct mc_bk_entry *e, size_t n)
+{
+	dir_metrics(&ctx->report.prom, ctx->st, dir, e, n);
+}
+
+static void add_dir(char ***dirs, size_t *n, char *dir)
+{
+	if (dir == NULL || !mc_bk_abs_path_safe(dir)) {
+		free(dir);
+		return;
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*dirs)[i], dir) == 0) {
+			free(dir);
+			return;
+		}
+	*dirs = mc_realloc(*dirs, (*n + 1) * sizeof(**dirs));
+	(*dirs)[(*n)++] = dir;
+}
+
+/* mercuryctl_backup.prom: the metrics of every backup directory - the
+ * configured one, this run's --dest, and every one the catalogue holds
+ * backups in - read as backup list reads them, whichever subcommand ran.
+ * A directory that cannot be read now is left out (its backups are not
+ * there to count). */
+static int backup_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
+			       struct mc_err *err)
+{
+	const char *dest = mc_args_value(ctx->args, "dest");
+	const char *conf_dir = conf_str(ctx, "dir");
+	char **dirs = NULL, **cat = NULL;
+	size_t n = 0, n_cat = 0;
+
+	add_dir(&dirs, &n, conf_dir ? mc_strdup(conf_dir) : NULL);
+	if (dest)
+		add_dir(&dirs, &n, mc_path_absolute(dest));
+	if (ctx->st && mc_bk_catalog_dirs(ctx->st, &cat, &n_cat, err) < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(dirs[i]);
+		free(dirs);
+		return -1;
+	}
+	for (size_t i = 0; i < n_cat; i++)
+		add_dir(&dirs, &n, cat[i]);
+	free(cat);
+	for (size_t i = 0; i < n; i++) {
+		struct mc_bk_entry *e = NULL;
+		struct mc_err le = { 0 };
+		size_t ne = 0;
+
+		if (mc_bk_list(dirs[i], &e, &ne, &le) == 0)
+			dir_metrics(out, ctx->st, dirs[i], e, ne);
+		else
+			mc_log(MC_LOG_DEBUG, "metrics: %s", le.msg);
+		mc_bk_entries_free(e, ne);
+		free(dirs[i]);
+	}
+	free(dirs);
+	return 0;
 }
 
 static int list_and_metrics(struct mc_ctx *ctx, const char *dir,
@@ -1054,6 +1115,22 @@ static const struct mc_cmd *const backup_subs[] = {
 	&backup_prune, NULL,
 };
 
+static const struct mc_metric_family backup_families[] = {
+	{ "mercury_backup_count", NULL },
+	{ "mercury_backup_last_success_timestamp_seconds", NULL },
+	{ "mercury_backup_size_bytes", NULL },
+	{ "mercury_backup_stored_bytes", NULL },
+	{ "mercury_backup_duration_seconds", NULL },
+	{ "mercury_backup_files", NULL },
+	{ "mercury_backup_restore_test_seconds", NULL },
+	{ NULL, NULL },
+};
+
+static const struct mc_metric_owner backup_metrics_owner = {
+	.families = backup_families,
+	.view = backup_metrics_view,
+};
+
 const struct mc_cmd mc_cmd_backup = {
 	.examples =
 	"A nightly backup from cron, then the retention policy applied:\n"
@@ -1128,16 +1205,23 @@ const struct mc_cmd mc_cmd_backup = {
 	"(no flags, no keep_* in [backup]) prune exits 64.\n\n"
 	"The run's deadline applies only when --timeout is given: [core] "
 	"timeout is made for checks, and sources have timeouts of their own. "
-	"With -o prom or --textfile-dir every backup command gives "
-	"mercury_backup_count and, for the newest backup, "
+	"With -o prom every backup command gives, for its directory "
+	"(label dir), mercury_backup_count and, for the newest backup, "
 	"mercury_backup_last_success_timestamp_seconds, "
 	"mercury_backup_size_bytes, mercury_backup_stored_bytes, "
 	"mercury_backup_duration_seconds and mercury_backup_files, and "
-	"mercury_backup_restore_test_seconds after a drill. A progress bar "
+	"mercury_backup_restore_test_seconds after a drill. With "
+	"--textfile-dir every backup command writes these for every backup "
+	"directory - the configured one, --dest, and each one the catalogue "
+	"knows backups in - to DIR/mercuryctl_backup.prom, so whichever "
+	"ran last, no directory's series is dropped and none is in two files; "
+	"DIR/mercuryctl_backup_SUBCOMMAND.prom keeps the run's own "
+	"mercuryctl_run_* metrics. A progress bar "
 	"is drawn on a terminal's stderr for work that takes over a second.\n\n"
 	"A health check of type backup ([check \"backups\"] type = backup, "
 	"with optional dir and max_age, defaulting to [backup]'s) is "
 	"critical when there is no backup, when the newest one is older than "
 	"max_age, is damaged, or failed its last verify, and says which.",
 	.subs = backup_subs,
+	.metrics = &backup_metrics_owner,
 };

@@ -59,8 +59,35 @@ int mc_ctx_lock(struct mc_ctx *ctx, const char *name);
  * mc_coord_lock_release. */
 int mc_ctx_coord_lock(struct mc_ctx *ctx, const char *name, int flags,
 		      struct mc_coord_lock **out);
-/* Writes r's exposition to --textfile-dir and pushes it to --pushgateway
- * when they are given; both are tried, the first failure fills err. */
+/* The metric families of a top-level command that several of its
+ * subcommands report (docs/DESIGN.md, "Streams and output"). With
+ * --textfile-dir a family is written to exactly one file, so that
+ * node_exporter never sees a series in two:
+ * - run_of NULL: shared state (the backup catalogue, job status, tokens),
+ *   never in a run file; every subcommand rewrites DIR/mercuryctl_TOP.prom
+ *   with view(), the complete current view of every entity;
+ * - run_of a command ("dlq stats"): measured over the network, so no
+ *   complete view is cheap; only that command's run file carries it.
+ * A family no table names belongs to the one command path that reports
+ * it, in that run's file. Stdout (-o prom) and the Pushgateway (grouped
+ * by command) keep the run's own exposition. */
+struct mc_metric_family {
+	const char *name;	/* a family (its samples' name) */
+	const char *run_of;
+};
+struct mc_metric_owner {
+	const struct mc_metric_family *families;	/* ends with { NULL } */
+	/* Appends the owned families (run_of NULL) for every entity the
+	 * configuration, state file and local directories know - nothing
+	 * over the network: 0; 1 when it cannot tell here (no state file
+	 * open), and the file is left as it is; -1 with err filled. */
+	int (*view)(struct mc_ctx *ctx, struct mc_buf *out, struct mc_err *err);
+};
+
+/* Writes r's exposition to --textfile-dir (the run's file and, for a
+ * command whose top-level command owns metric families, that command's
+ * file) and pushes it to --pushgateway when they are given; all are
+ * tried, the first failure fills err. */
 int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 		       struct mc_err *err);
 /* Starts a fresh run deadline of ctx->timeout_ms (for --watch, where

@@ -90,6 +90,89 @@ static int pushgateway_url(const struct mc_ctx *ctx, char **url,
 	return 0;
 }
 
+/* The family of one line of exposition (a "# HELP" or "# TYPE" line, or
+ * a sample) in own's table, or NULL. */
+static const struct mc_metric_family *
+family_of(const struct mc_metric_owner *own, const char *line, size_t len)
+{
+	size_t n;
+
+	if (len > 7 && (strncmp(line, "# HELP ", 7) == 0 ||
+			strncmp(line, "# TYPE ", 7) == 0)) {
+		line += 7;
+		len -= 7;
+	}
+	for (n = 0; n < len && !strchr("{ \n", line[n]); n++)
+		;
+	for (const struct mc_metric_family *f = own->families; f->name; f++)
+		if (strlen(f->name) == n && strncmp(f->name, line, n) == 0)
+			return f;
+	return NULL;
+}
+
+/* The run's file: its exposition without the families owned elsewhere. */
+static char *run_file_text(const struct mc_ctx *ctx,
+			   const struct mc_metric_owner *own, const char *text)
+{
+	struct mc_buf b = { 0 };
+
+	mc_buf_puts(&b, "");
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+		const struct mc_metric_family *f =
+			own ? family_of(own, text, len) : NULL;
+
+		if (f == NULL || (f->run_of && !strcmp(f->run_of, ctx->command)))
+			mc_buf_add(&b, text, len);
+		text += len;
+	}
+	return mc_buf_steal(&b);
+}
+
+/* DIR/mercuryctl_TOP.prom: the view of the families top owns. Left as
+ * it is when the run has no configuration (it failed before loading
+ * one) or the view cannot tell. */
+static int write_owned(struct mc_ctx *ctx, const char *dir,
+		       const struct mc_cmd *top, struct mc_err *err)
+{
+	struct mc_buf b = { 0 };
+	struct mc_err e = { 0 };
+	int rc;
+
+	/* the owner's file name must be no run's: TOP alone never runs */
+	if (top->run != NULL)
+		MC_BUG("'%s' runs, so it cannot own metric families", top->name);
+	if (ctx->conf == NULL)
+		return 0;
+	mc_buf_puts(&b, "");
+	rc = top->metrics->view(ctx, &b, &e);
+	if (rc == 0)
+		rc = mc_textfile_write(dir, top->name, b.data, &e);
+	mc_buf_release(&b);
+	if (rc >= 0)
+		return 0;
+	if (err)
+		*err = e;
+	return -1;
+}
+
+static int write_textfiles(struct mc_ctx *ctx, const char *dir,
+			   const char *text, struct mc_err *err)
+{
+	const struct mc_cmd *top = ctx->args->depth > 1 ?
+				   ctx->args->path[1] : NULL;
+	const struct mc_metric_owner *own = top ? top->metrics : NULL;
+	char *run = run_file_text(ctx, own, text);
+	int rc = mc_textfile_write(dir, ctx->command, run, err);
+
+	free(run);
+	/* (a directory the run's file could not go to is reported once) */
+	if (rc == 0 && own && own->view)
+		rc = write_owned(ctx, dir, top, err);
+	return rc;
+}
+
 int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 		       struct mc_err *err)
 {
@@ -98,7 +181,7 @@ int mc_publish_metrics(struct mc_ctx *ctx, const struct mc_report *r,
 	char *url = NULL;
 	int rc = 0;
 
-	if (dir && mc_textfile_write(dir, ctx->command, text, err) < 0)
+	if (dir && write_textfiles(ctx, dir, text, err) < 0)
 		rc = -1;
 	{
 		struct mc_err e = { 0 };

@@ -315,6 +315,30 @@ static void progress(void *ud, const struct mc_dlq_result *r, long long total)
 			total);
 }
 
+/* The DLQ's cumulative totals (0 and 0 before its first replay). */
+static int totals_read(struct mc_state *st, const char *dlq,
+		       long long *replayed, long long *dead, struct mc_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (mc_state_prepare(st, "SELECT replayed, dead FROM dlq_totals"
+			     " WHERE dlq = ?1", &s, "dlq totals", err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
+	*replayed = *dead = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*replayed = sqlite3_column_int64(s, 0);
+		*dead = sqlite3_column_int64(s, 1);
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, "dlq totals");
+	return 0;
+}
+
 /* Adds a real run's moves to the DLQ's cumulative totals and reads them
  * back into *replayed and *dead (what the _total counters expose). */
 static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
@@ -323,7 +347,6 @@ static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
 {
 	static const char what[] = "dlq totals";
 	sqlite3_stmt *s = NULL;
-	int rc;
 
 	if (!dry) {
 		if (mc_state_prepare(ctx->st, "INSERT INTO dlq_totals (dlq,"
@@ -339,21 +362,7 @@ static int add_totals(struct mc_ctx *ctx, const char *dlq, int dry,
 		if (mc_state_exec_stmt(ctx->st, s, what, &ctx->err) < 0)
 			return -1;
 	}
-	if (mc_state_prepare(ctx->st, "SELECT replayed, dead FROM dlq_totals"
-			     " WHERE dlq = ?1", &s, what, &ctx->err) < 0)
-		return -1;
-	sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
-	*replayed = *dead = 0;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*replayed = sqlite3_column_int64(s, 0);
-		*dead = sqlite3_column_int64(s, 1);
-		rc = SQLITE_DONE;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return mc_state_sqlerr(ctx->st, &ctx->err, what);
-	return 0;
+	return totals_read(ctx->st, dlq, replayed, dead, &ctx->err);
 }
 
 /* What the replay's callbacks need. */
@@ -440,6 +449,35 @@ static int audit(struct mc_ctx *ctx, const char *dlq, int dry,
 	return mc_state_exec_stmt(ctx->st, s, "dlq audit", &ctx->err);
 }
 
+/* A replay's samples: its moves (have_last) and the DLQ's totals
+ * (have_totals). */
+static void replay_samples(struct mc_buf *prom, const char *labels,
+			   int have_last, long long last_replayed,
+			   long long last_dead, int have_totals,
+			   long long tot_replayed, long long tot_dead)
+{
+	if (have_last) {
+		mc_prom_sample(prom, "mercury_dlq_replayed_last_run", "gauge",
+			       "Messages the last replay moved back to the "
+			       "work queue (a dry run: would move).", labels,
+			       (double)last_replayed);
+		mc_prom_sample(prom, "mercury_dlq_dead_last_run", "gauge",
+			       "Messages the last replay moved to the terminal "
+			       "list (a dry run: would move).", labels,
+			       (double)last_dead);
+	}
+	if (have_totals) {
+		mc_prom_sample(prom, "mercury_dlq_replayed_total", "counter",
+			       "Messages moved back to the work queue by every "
+			       "replay this state file recorded.", labels,
+			       (double)tot_replayed);
+		mc_prom_sample(prom, "mercury_dlq_dead_total", "counter",
+			       "Messages moved to the terminal list by every "
+			       "replay this state file recorded.", labels,
+			       (double)tot_dead);
+	}
+}
+
 static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 			  const struct mc_dlq_result *res, int have_totals,
 			  long long tot_replayed, long long tot_dead)
@@ -457,23 +495,8 @@ static void replay_report(struct mc_ctx *ctx, const char *dlq, int dry,
 	json_object_set_new(d, "duration_ms", json_real(res->duration_ms));
 	json_object_set_new(d, "correlation_id",
 			    mc_json_str(ctx->correlation_id));
-	mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_last_run",
-		       "gauge", "Messages this run moved back to the work "
-		       "queue (a dry run: would move).", labels,
-		       (double)res->replayed);
-	mc_prom_sample(&ctx->report.prom, "mercury_dlq_dead_last_run", "gauge",
-		       "Messages this run moved to the terminal list (a dry "
-		       "run: would move).", labels, (double)res->dead);
-	if (have_totals) {
-		mc_prom_sample(&ctx->report.prom, "mercury_dlq_replayed_total",
-			       "counter", "Messages moved back to the work "
-			       "queue by every replay this state file "
-			       "recorded.", labels, (double)tot_replayed);
-		mc_prom_sample(&ctx->report.prom, "mercury_dlq_dead_total",
-			       "counter", "Messages moved to the terminal list "
-			       "by every replay this state file recorded.",
-			       labels, (double)tot_dead);
-	}
+	replay_samples(&ctx->report.prom, labels, 1, res->replayed, res->dead,
+		       have_totals, tot_replayed, tot_dead);
 	mc_buf_printf(&ctx->report.text, "%s%s: %lld replayed, %lld dead, "
 		      "%lld left%s%s%s (%.0f ms)\n", dry ? "dry run: " : "",
 		      dlq, res->replayed, res->dead, res->left,
@@ -871,7 +894,11 @@ static const struct mc_cmd dlq_replay = {
 	"message moved by every replay this state file recorded (kept "
 	"however old the audit gets), and mercury_dlq_replayed_last_run and "
 	"mercury_dlq_dead_last_run this run's (a dry run's: what it would "
-	"move). Exit 0 when done or at "
+	"move), with mercury_dlq_depth after it. With --textfile-dir DIR the "
+	"counters and the last replay of every DLQ go to "
+	"DIR/mercuryctl_dlq.prom (from the state file, rewritten by every dlq "
+	"command), the depths only to dlq stats's own file. Exit 0 when done "
+	"or at "
 	"--limit, 1 when stopped by the shed threshold or the deadline, 2 on "
 	"an error such as a list of the wrong type.",
 	.opts = replay_opts,
@@ -903,6 +930,76 @@ static const struct mc_cmd *const dlq_subs[] = {
 	&dlq_stats, &dlq_peek, &dlq_replay, &dlq_purge, NULL,
 };
 
+/* The newest replay of dlq in the audit: 1 (found), 0 (none), -1. */
+static int last_replay(struct mc_state *st, const char *dlq,
+		       long long *replayed, long long *dead, struct mc_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (mc_state_prepare(st, "SELECT replayed, dead FROM dlq_runs WHERE"
+			     " dlq = ?1 ORDER BY ts DESC, id DESC LIMIT 1", &s,
+			     "dlq audit", err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, dlq, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*replayed = sqlite3_column_int64(s, 0);
+		*dead = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, "dlq audit");
+	return rc == SQLITE_ROW;
+}
+
+/* mercuryctl_dlq.prom: every configured DLQ's replay counters and its
+ * last replay, from the state file, whichever subcommand ran. (The
+ * depths need Redis: only dlq stats's own file carries them.) */
+static int dlq_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
+			    struct mc_err *err)
+{
+	const struct mc_conf_section *s = NULL;
+	int rc = 0;
+
+	if (ctx->st == NULL)
+		return 1;
+	while (rc == 0 && (s = mc_conf_next(ctx->conf, "dlq", s)) != NULL) {
+		char *name = mc_prom_label(s->name);
+		char *labels = mc_asprintf("dlq=\"%s\"", name);
+		long long lr = 0, ld = 0, tr, td;
+		int found = last_replay(ctx->st, s->name, &lr, &ld, err);
+
+		if (found < 0 || totals_read(ctx->st, s->name, &tr, &td,
+					     err) < 0) {
+			rc = -1;
+		} else {
+			/* (mc_prom_sample keeps each family one group) */
+			replay_samples(out, labels, found, lr, ld, 1, tr, td);
+		}
+		free(labels);
+		free(name);
+	}
+	return rc;
+}
+
+static const struct mc_metric_family dlq_families[] = {
+	{ "mercury_dlq_replayed_total", NULL },
+	{ "mercury_dlq_dead_total", NULL },
+	{ "mercury_dlq_replayed_last_run", NULL },
+	{ "mercury_dlq_dead_last_run", NULL },
+	/* measured in Redis: only dlq stats's file (replay shows them on
+	 * stdout) */
+	{ "mercury_dlq_depth", "dlq stats" },
+	{ "mercury_dlq_oldest_age_seconds", "dlq stats" },
+	{ NULL, NULL },
+};
+
+static const struct mc_metric_owner dlq_metrics = {
+	.families = dlq_families,
+	.view = dlq_metrics_view,
+};
+
 const struct mc_cmd mc_cmd_dlq = {
 	.examples =
 	"Depths and the oldest dead letter's age of every DLQ:\n"
@@ -923,4 +1020,5 @@ const struct mc_cmd mc_cmd_dlq = {
 	"command names no DLQ and exactly one is configured, that one is "
 	"meant.",
 	.subs = dlq_subs,
+	.metrics = &dlq_metrics,
 };

@@ -48,9 +48,9 @@ static int run_run(struct mc_ctx *ctx)
 		ctx->report.summary = NULL;
 	}
 	/* The job's metrics follow the run only where they go somewhere:
-	 * judging the job costs queries a bare cron run can do without. */
+	 * judging the job costs queries a bare cron run can do without.
+	 * (--textfile-dir writes every job's, from job_metrics_view.) */
 	if (jr.ran && (ctx->format == MC_FMT_PROM ||
-		       mc_args_value(ctx->args, "textfile-dir") ||
 		       mc_args_value(ctx->args, "pushgateway"))) {
 		struct mc_job_status s;
 		struct mc_err e = { 0 };
@@ -109,8 +109,9 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"exit code not in success_codes, a signal, a timeout - sends one "
 	"critical alert, \"job NAME failed\", whose identity is the job's, "
 	"so further failures do not alert again; the next successful run "
-	"resolves it. With -o prom or --textfile-dir the job's metrics "
-	"follow the run (see job list).",
+	"resolves it. With -o prom the job's metrics follow the run (see job "
+	"list); with --textfile-dir DIR every job's are written to "
+	"DIR/mercuryctl_job.prom (see mercuryctl(1), FILES).",
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
 	.max_args = -1,
@@ -201,7 +202,9 @@ static const struct mc_cmd mc_cmd_job_list = {
 	"The exit code is the worst: 2 critical, 1 warning, 0 ok. A health "
 	"check of type job (job = NAME) gives the same verdict, so the cron "
 	"entry that runs mercuryctl health is the dead-man switch for every "
-	"job. With -o prom or --textfile-dir: "
+	"job. With -o prom (the jobs listed) or --textfile-dir (every job, "
+	"configured or known by its runs, in DIR/mercuryctl_job.prom, "
+	"whichever job subcommand ran): "
 	"mercury_job_last_success_timestamp_seconds, "
 	"mercury_job_last_exit_code (128+N for signal N), "
 	"mercury_job_duration_seconds, mercury_job_running and "
@@ -407,6 +410,29 @@ static const struct mc_cmd *const job_subs[] = {
 	NULL,
 };
 
+/* mercuryctl_job.prom: every job's state, whichever subcommand ran. */
+static int job_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
+			    struct mc_err *err)
+{
+	if (ctx->st == NULL)
+		return 1;
+	return mc_job_metrics_all(ctx->conf, ctx->st, mc_wall_now(), out, err);
+}
+
+static const struct mc_metric_family job_families[] = {
+	{ "mercury_job_last_success_timestamp_seconds", NULL },
+	{ "mercury_job_last_exit_code", NULL },
+	{ "mercury_job_duration_seconds", NULL },
+	{ "mercury_job_running", NULL },
+	{ "mercury_job_overdue", NULL },
+	{ NULL, NULL },
+};
+
+static const struct mc_metric_owner job_metrics = {
+	.families = job_families,
+	.view = job_metrics_view,
+};
+
 const struct mc_cmd mc_cmd_job = {
 	.examples =
 	"In the crontab, instead of the bare command: recorded, timed, "
@@ -429,4 +455,5 @@ const struct mc_cmd mc_cmd_job = {
 	"or a health check of type job - notices the run that never "
 	"happened, without a dead-man-switch service.",
 	.subs = job_subs,
+	.metrics = &job_metrics,
 };

@@ -48,22 +48,28 @@ static int one_provider(struct mc_ctx *ctx, struct mc_oauth_provider **p)
 	return 0;
 }
 
-static void prom_samples(struct mc_report *r, const char *provider,
-			 const struct mc_oauth_token *t, int needs_login)
+static void prom_samples_to(struct mc_buf *prom, const char *provider,
+			    const struct mc_oauth_token *t, int needs_login)
 {
 	char *label = mc_prom_label(provider);
 	char *labels = mc_asprintf("provider=\"%s\"", label);
 
 	if (t->access_token && t->expires_at > 0)
-		mc_prom_sample(&r->prom,
+		mc_prom_sample(prom,
 			       "mercury_oauth_token_expiry_timestamp_seconds",
 			       "gauge", "When the provider's access token "
 			       "expires (Unix time)", labels, t->expires_at);
-	mc_prom_sample(&r->prom, "mercury_oauth_needs_login", "gauge",
+	mc_prom_sample(prom, "mercury_oauth_needs_login", "gauge",
 		       "1 when the provider needs `mercuryctl oauth login`",
 		       labels, needs_login);
 	free(labels);
 	free(label);
+}
+
+static void prom_samples(struct mc_report *r, const char *provider,
+			 const struct mc_oauth_token *t, int needs_login)
+{
+	prom_samples_to(&r->prom, provider, t, needs_login);
 }
 
 /* Time left, to the second, for people. */
@@ -240,7 +246,10 @@ static const struct mc_cmd oauth_status = {
 	"no way to refresh it; the JSON document's \"status\" (ok, warning, "
 	"critical) says the same. With -o prom it gives "
 	"mercury_oauth_token_expiry_timestamp_seconds{provider} and "
-	"mercury_oauth_needs_login{provider}.",
+	"mercury_oauth_needs_login{provider} (oauth refresh too, for the "
+	"providers it refreshed). With --textfile-dir every oauth command "
+	"writes them for every provider, from the state file, to "
+	"DIR/mercuryctl_oauth.prom.",
 	.opts = status_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.max_args = -1,
@@ -845,6 +854,55 @@ static const struct mc_cmd *const oauth_subs[] = {
 	&oauth_exec, &oauth_revoke, NULL,
 };
 
+/* mercuryctl_oauth.prom: every provider's token state, from the state
+ * file (no request to any server), whichever subcommand ran. A provider
+ * whose section cannot be loaded is left out, as status shows it
+ * unknown. */
+static int oauth_metrics_view(struct mc_ctx *ctx, struct mc_buf *out,
+			      struct mc_err *err)
+{
+	const struct mc_conf_section *s = NULL;
+	double now = mc_wall_now();
+
+	if (ctx->st == NULL)
+		return 1;
+	while ((s = mc_conf_next(ctx->conf, "oauth", s)) != NULL) {
+		const char *name = s->name;
+		struct mc_oauth_provider *p = NULL;
+		struct mc_oauth_token t;
+		struct mc_err e = { 0 };
+		char why[MC_ERR_MSG + 256];
+		size_t np = 0;
+		int st;
+
+		if (mc_oauth_load(ctx->conf, &name, 1, &p, &np, &e) < 0) {
+			mc_log(MC_LOG_DEBUG, "metrics: %s", e.msg);
+			continue;
+		}
+		if (mc_oauth_token_read(ctx->st, name, &t, err) < 0) {
+			mc_oauth_providers_free(p, np);
+			return -1;
+		}
+		st = mc_oauth_state(p, &t, now, -1, why, sizeof(why));
+		prom_samples_to(out, name, &t, st == MC_OAUTH_UNUSABLE &&
+				mc_oauth_needs_user(p));
+		mc_oauth_token_release(&t);
+		mc_oauth_providers_free(p, np);
+	}
+	return 0;
+}
+
+static const struct mc_metric_family oauth_families[] = {
+	{ "mercury_oauth_token_expiry_timestamp_seconds", NULL },
+	{ "mercury_oauth_needs_login", NULL },
+	{ NULL, NULL },
+};
+
+static const struct mc_metric_owner oauth_metrics = {
+	.families = oauth_families,
+	.view = oauth_metrics_view,
+};
+
 const struct mc_cmd mc_cmd_oauth = {
 	.examples =
 	"Each provider's token: valid, expiring soon, expired, or needing a "
@@ -877,4 +935,5 @@ const struct mc_cmd mc_cmd_oauth = {
 	"oauth status, and an http check with oauth = NAME sends the "
 	"provider's token as a bearer token.",
 	.subs = oauth_subs,
+	.metrics = &oauth_metrics,
 };

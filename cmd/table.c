@@ -22,7 +22,8 @@ static const struct mc_opt global_opts[] = {
 	{ 0, "correlation-id", "ID", MC_OPT_VALUE, MC_ARG_STRING, NULL,
 	  "Correlation id of this run (default: a fresh W3C trace id)", 0 },
 	{ 0, "textfile-dir", "DIR", MC_OPT_VALUE, MC_ARG_DIR, NULL,
-	  "Also write metrics atomically to DIR/mercuryctl_COMMAND.prom", 0 },
+	  "Also write metrics atomically to DIR/mercuryctl_COMMAND.prom "
+	  "(for node_exporter's textfile collector; see FILES)", 0 },
 	{ 0, "pushgateway", "URL", MC_OPT_VALUE, MC_ARG_URL, NULL,
 	  "Also push metrics to the Pushgateway at URL", 0 },
 	{ 0, "wait-lock", "DURATION", MC_OPT_VALUE, MC_ARG_DURATION, NULL,
@@ -145,4 +146,27 @@ const char mc_man_environment[] =
 "lock files live in \\fIlocks/\\fR beside it. Neither is ever opened "
 "through a link; a state or lock directory that belongs to another user or "
 "that every user may write to is refused, and a state file readable by "
-"others is tightened to 0600.\n";
+"others is tightened to 0600.\n"
+".TP\n\\fIDIR/mercuryctl_COMMAND.prom\\fR\n"
+"With \\fB\\-\\-textfile\\-dir\\fR \\fIDIR\\fR, the run's metrics for "
+"node_exporter's textfile collector, written atomically (a temporary file "
+"created beside it, then renamed), the blanks of COMMAND as underscores "
+"(\\fImercuryctl_backup_create.prom\\fR): the run's own "
+"\\fBmercuryctl_run_duration_seconds\\fR, \\fBmercuryctl_run_exit_code\\fR "
+"and \\fBmercuryctl_run_timestamp_seconds\\fR (labelled command) and the "
+"families only that command reports. The collector fails on a series "
+"found in two files, so no series is ever written to two.\n"
+".TP\n\\fIDIR/mercuryctl_TOP.prom\\fR\n"
+"What several subcommands of \\fBbackup\\fR, \\fBjob\\fR, \\fBoauth\\fR, "
+"\\fBdlq\\fR and \\fBalert\\fR report, one file for each of these "
+"(\\fImercuryctl_job.prom\\fR): every backup directory (the configured "
+"one, \\fB\\-\\-dest\\fR, each one the catalogue knows backups in), every "
+"job (configured, or known by its runs), every provider's token, every "
+"DLQ's replay counters and last replay, every webhook's last delivery. "
+"Each of their subcommands rewrites it whole from the configuration, the "
+"state file and the backup directories (never over the network), so a "
+"run for one job or directory never drops another's series. The DLQ "
+"depths, measured in Redis, are in \\fImercuryctl_dlq_stats.prom\\fR "
+"alone. Standard output (\\fB\\-o prom\\fR) and \\fB\\-\\-pushgateway\\fR "
+"(grouped by command) carry the run's own view: what that run "
+"measured.\n";

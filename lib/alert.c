@@ -527,6 +527,39 @@ void mc_alert_history_free(struct mc_alert_log *l, size_t n)
 	mc_array_free(l, n, sizeof(*l), alert_log_release);
 }
 
+int mc_alert_last(struct mc_state *st, const char *webhook,
+		  struct mc_alert_log *out, struct mc_err *err)
+{
+	static const char what[] = "cannot read the alert log";
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* newest first by rowid: the scan stops at the webhook's last row */
+	if (mc_state_prepare(st, "SELECT ts, webhook, action, severity,"
+			     " summary, source, dedup_key, result, attempts,"
+			     " http_status, latency_ms, message, correlation_id"
+			     " FROM alert_log WHERE webhook = ?1 ORDER BY id"
+			     " DESC LIMIT 1", &s, what, err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		alert_log_row(s, out, NULL);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return mc_state_sqlerr(st, err, what);
+	return rc == SQLITE_ROW;
+}
+
+void mc_alert_log_release(struct mc_alert_log *e)
+{
+	if (e == NULL)
+		return;
+	alert_log_release(e);
+	memset(e, 0, sizeof(*e));
+}
+
 json_t *mc_deliveries_json(const struct mc_delivery *d, size_t n)
 {
 	json_t *o = json_object();

@@ -223,5 +223,11 @@ int mc_alert_history(struct mc_state *st, double since, const char *webhook,
 		     size_t limit, struct mc_alert_log **out, size_t *n,
 		     struct mc_err *err);
 void mc_alert_history_free(struct mc_alert_log *l, size_t n);
+/* The newest outcome logged for webhook, whichever run delivered it
+ * (alert send or test, health --notify, a job's or oauth's notify): 1
+ * and *out filled (release with mc_alert_log_release), 0 when none, -1. */
+int mc_alert_last(struct mc_state *st, const char *webhook,
+		  struct mc_alert_log *out, struct mc_err *err);
+void mc_alert_log_release(struct mc_alert_log *e);
 
 #endif

@@ -331,6 +331,11 @@ int mc_bk_catalog_get(struct mc_state *st, const char *id,
  * seconds (-1 when none). st may be NULL (no verify history). */
 int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
 		 double now, double *age, char **msg);
+/* The directories the catalogue knows backups in that it has not seen
+ * removed, sorted, each once: an array of *n strings (caller frees each
+ * and the array). */
+int mc_bk_catalog_dirs(struct mc_state *st, char ***out, size_t *n,
+		       struct mc_err *err);
 /* The newest restore drill's duration in dir, -1 when none. */
 double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir);
 

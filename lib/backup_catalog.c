@@ -163,6 +163,33 @@ double mc_bk_catalog_last_drill(struct mc_state *st, const char *dir)
 	return v;
 }
 
+int mc_bk_catalog_dirs(struct mc_state *st, char ***out, size_t *n,
+		       struct mc_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (mc_state_prepare(st, "SELECT DISTINCT dir FROM backups WHERE "
+			     "removed IS NULL ORDER BY dir", &s, "backup "
+			     "catalogue", err) < 0)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*out = mc_realloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = mc_state_column_dup(s, 0);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		free((*out)[i]);
+	free(*out);
+	*out = NULL;
+	*n = 0;
+	return mc_state_sqlerr(st, err, "backup catalogue");
+}
+
 int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
 		 double now, double *age, char **msg)
 {

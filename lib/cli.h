@@ -61,6 +61,7 @@ struct mc_opt {
 #define MC_NEED_STATE	0x2	/* state file open, the run recorded */
 
 struct mc_ctx;
+struct mc_metric_owner;
 
 struct mc_cmd {
 	const char *name;
@@ -86,6 +87,9 @@ struct mc_cmd {
 					   `mercuryctl COMPLETE_CMD` prints
 					   ("breaker list --names") */
 	int (*run)(struct mc_ctx *ctx);	/* NULL: needs a subcommand */
+	const struct mc_metric_owner *metrics;	/* a top-level command's
+						   shared metric families
+						   (cmd/cmd.h) */
 };
 
 struct mc_optval {

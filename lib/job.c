@@ -562,6 +562,68 @@ out:
 	return rc;
 }
 
+int mc_job_select_all(const struct mc_conf *conf, struct mc_state *st,
+		      struct mc_job_def **out, size_t *n, struct mc_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (mc_job_select(conf, NULL, 0, out, n, err) < 0)
+		return -1;
+	if (mc_state_prepare(st, "SELECT DISTINCT job FROM job_runs ORDER BY"
+			     " job", &s, "job runs", err) < 0)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+
+		if (name == NULL || mc_conf_find(conf, "job", name) != NULL)
+			continue;
+		*out = mc_realloc(*out, (*n + 1) * sizeof(**out));
+		mc_job_def_default(name, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	mc_state_sqlerr(st, err, "job runs");
+fail:
+	mc_job_defs_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return -1;
+}
+
+int mc_job_metrics_all(const struct mc_conf *conf, struct mc_state *st,
+		       double now, struct mc_buf *prom, struct mc_err *err)
+{
+	struct mc_job_def *defs = NULL;
+	struct mc_job_status *sts;
+	size_t n = 0, done = 0;
+	int rc = -1;
+
+	if (mc_state_begin(st, err) < 0)
+		return -1;
+	if (mc_job_select_all(conf, st, &defs, &n, err) < 0) {
+		mc_state_rollback(st);
+		return -1;
+	}
+	/* judged first, written after: the families stay one group each */
+	sts = mc_calloc(n ? n : 1, sizeof(*sts));
+	for (; done < n; done++)
+		if (mc_job_evaluate(st, &defs[done], now, &sts[done], err) < 0)
+			break;
+	if (done == n && mc_state_commit(st, err) == 0) {
+		for (size_t i = 0; i < n; i++)
+			mc_job_metrics(&sts[i], prom);
+		rc = 0;
+	}
+	mc_state_rollback(st);
+	for (size_t i = 0; i < done; i++)
+		mc_job_status_release(&sts[i]);
+	free(sts);
+	mc_job_defs_free(defs, n);
+	return rc;
+}
+
 /* Whether the mercuryctl that recorded a running run is still there: it
  * is gone when it ran on this host and its pid is no more. */
 static int run_alive(const struct mc_job_run *r)

@@ -67,6 +67,12 @@ int mc_job_select_known(const struct mc_conf *conf, struct mc_state *st,
 			struct mc_job_def **out, size_t *n,
 			struct mc_err *err);
 
+/* Every job: the configured ones, then those known only by their recorded
+ * runs (as mc_job_def_default() makes them), by name - what job list
+ * shows when each is named. */
+int mc_job_select_all(const struct mc_conf *conf, struct mc_state *st,
+		      struct mc_job_def **out, size_t *n, struct mc_err *err);
+
 /* ---- recorded runs ------------------------------------------------------ */
 
 struct mc_job_run {
@@ -153,7 +159,11 @@ void mc_job_status_release(struct mc_job_status *s);
  * code (0/1/2 by the worst). */
 int mc_job_list_report(const struct mc_job_status *s, size_t n, double now,
 		       struct mc_report *r);
-/* Adds the metrics of one job to r->prom. */
+/* Adds the metrics of one job to prom. */
 void mc_job_metrics(const struct mc_job_status *s, struct mc_buf *prom);
+/* The metrics of every job (mc_job_select_all) at now, judged in one
+ * transaction (noting each as seen is one commit, not one per job). */
+int mc_job_metrics_all(const struct mc_conf *conf, struct mc_state *st,
+		       double now, struct mc_buf *prom, struct mc_err *err);
 
 #endif

@@ -421,3 +421,49 @@ Test(job, check_type_gives_the_verdict)
 		  NULL, "%s", r.message);
 	free(r.message);
 }
+
+/* Every job for the textfile's mercuryctl_job.prom: the configured ones,
+ * then those known only by runs, each once; their metrics judged in one
+ * transaction, each family one group. */
+Test(job, select_all_and_every_jobs_metrics)
+{
+	struct mc_job_def *d = NULL;
+	struct mc_buf prom = { 0 };
+	size_t n = 0;
+	struct mc_err err = { 0 };
+	double now = mc_wall_now();
+
+	load("[job \"nightly\"]\nschedule = @daily\n[job \"hourly\"]\n"
+	     "every = 1h\n");
+	record("zeta", now - 60, now - 59, "failed", 3);
+	record("nightly", now - 50, now - 49, "ok", 0);
+	record("alpha", now - 40, now - 39, "ok", 0);
+	record("zeta", now - 30, now - 29, "ok", 0);
+	cr_assert_eq(mc_job_select_all(conf, st, &d, &n, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(n, 4);
+	cr_expect_str_eq(d[0].name, "nightly");
+	cr_expect_str_eq(d[1].name, "hourly");
+	cr_expect_str_eq(d[2].name, "alpha");
+	cr_expect(!d[2].configured);
+	cr_expect_str_eq(d[3].name, "zeta");
+	mc_job_defs_free(d, n);
+	cr_assert_eq(mc_job_metrics_all(conf, st, now, &prom, &err), 0, "%s",
+		     err.msg);
+	cr_expect(strstr(prom.data, "mercury_job_last_exit_code{job=\"zeta\"} 0\n")
+		  != NULL, "%s", prom.data);
+	cr_expect(strstr(prom.data, "mercury_job_running{job=\"hourly\"} 0\n")
+		  != NULL, "%s", prom.data);
+	/* one TYPE line per family: the samples of a family stay together */
+	{
+		const char *p = prom.data;
+		int types = 0;
+
+		while ((p = strstr(p, "# TYPE ")) != NULL) {
+			types++;
+			p++;
+		}
+		cr_expect_eq(types, 5, "%s", prom.data);
+	}
+	mc_buf_release(&prom);
+}
