@@ -91,7 +91,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a rules -d 'Pri
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo"' -f -a history -d 'Show an SLO\'s remaining budget and burn rate over time'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -f -a '(__mercuryctl_names config show --names slo)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l prometheus -x -d 'Ask the Prometheus at URL (default [core] prometheus_url)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l at -x -d 'Evaluate at TIME (RFC 3339 or Unix seconds) instead of now'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo status"' -l at -x -d 'Evaluate at TIME (RFC 3339 or Unix seconds, not in the future) instead of now'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo rules"' -f -a '(__mercuryctl_names config show --names slo)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -f -a '(__mercuryctl_names config show --names slo)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl slo history"' -l since -x -d 'The span to look back over (default 7d; 0 for everything kept)'
