@@ -136,7 +136,7 @@ complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job"' -f -a history -d 'S
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job"' -f -a log -d 'Print the output kept from a job\'s run'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job run"' -f -a '(__mercuryctl_names config show --names job)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -f -a '(__mercuryctl_names config show --names job)'
-complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -l at -x -d 'Judge as of TIME (RFC 3339 or Unix seconds) instead of now'
+complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job list"' -l at -x -d 'Judge as of TIME (RFC 3339 or Unix seconds; a time to come says what will be overdue then) instead of now'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -f -a '(__mercuryctl_names config show --names job)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -l since -x -d 'Only runs that started within DURATION (default: all kept)'
 complete -c mercuryctl -n '__mercuryctl_at "mercuryctl job history"' -s n -l limit -x -d 'Show at most N runs, newest first (default 20; 1 to 1000000)'
