@@ -31,21 +31,29 @@ static int run_run(struct mc_ctx *ctx)
 	jr.dl = &ctx->dl;
 	jr.http = NULL;
 	jr.coord = ctx->coord;
+	/* -o json, prom, nagios: stdout holds the one rendering, and the
+	 * job's stdout goes to stderr, where cron's mail still gets it */
+	jr.stdout_to_stderr = ctx->format != MC_FMT_TEXT;
 	code = mc_job_runner_run(&jr, &ctx->report, &ctx->err);
 	/* a reader that went away (| head) ends the run quietly, with the
 	 * job's own status, as the job alone in the pipeline would */
 	if (code >= 0 && !jr.ok && !mc_interrupted && !jr.output_gone) {
+		struct mc_report *r = &ctx->report;
 		char d[32];
 
 		mc_format_duration((int64_t)(jr.duration_s * 1e3), d, sizeof(d));
 		if (strstr(jr.how, "timed out") || strstr(jr.how, "deadline"))
-			fprintf(stderr, "mercuryctl: job %s: %s (run %lld)\n",
-				name, jr.how, (long long)jr.job_run_id);
+			r->summary = mc_asprintf("job %s: %s (run %lld)", name,
+						 jr.how,
+						 (long long)jr.job_run_id);
 		else
-			fprintf(stderr, "mercuryctl: job %s: %s after %s (run "
-				"%lld)\n", name, jr.how, d,
-				(long long)jr.job_run_id);
-		ctx->report.summary = NULL;
+			r->summary = mc_asprintf("job %s: %s after %s (run "
+						 "%lld)", name, jr.how, d,
+						 (long long)jr.job_run_id);
+		/* the line on stderr; with -q main() prints it (and the
+		 * Nagios line says it) */
+		if (!(ctx->quiet && ctx->format == MC_FMT_TEXT))
+			fprintf(stderr, "mercuryctl: %s\n", r->summary);
 	}
 	/* The job's metrics follow the run only where they go somewhere:
 	 * judging the job costs queries a bare cron run can do without.
@@ -83,6 +91,12 @@ static const struct mc_cmd mc_cmd_job_run = {
 	"The start is recorded in the state file before the command starts, "
 	"so a run that never ends is seen by job list; then the end, the exit "
 	"status or signal, the duration and the output tail.\n\n"
+	"With -o json, prom or nagios the job's standard output goes to "
+	"mercuryctl's standard error instead (cron's mail still carries it), "
+	"so that standard output holds only the one rendering of the run: "
+	"one JSON document (job, run, status, exit_code, duration_seconds), "
+	"the exposition, or the UNKNOWN line of a command without a check "
+	"result. -q does not silence the job: its output is its own.\n\n"
 	"The exit status is the command's; 124 when its timeout (or an "
 	"explicit --timeout) ended it, as timeout(1) does; 128+N when signal "
 	"N killed it; 75 when it was skipped for overlap; 130 or 143 when "
@@ -169,7 +183,8 @@ static int list_run(struct mc_ctx *ctx)
 
 static const struct mc_opt list_opts[] = {
 	{ 0, "at", "TIME", MC_OPT_VALUE, MC_ARG_STRING, NULL,
-	  "Judge as of TIME (RFC 3339 or Unix seconds) instead of now", 0 },
+	  "Judge as of TIME (RFC 3339 or Unix seconds; a time to come says "
+	  "what will be overdue then) instead of now", 0 },
 	{ 0 },
 };
 

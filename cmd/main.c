@@ -142,6 +142,25 @@ static int exit_for_signal(void)
 	return mc_interrupted == SIGTERM ? MC_EXIT_SIGTERM : MC_EXIT_SIGINT;
 }
 
+/* A JSON document whose run ended with code != 0 without failing (a
+ * verdict, or an action partly done) carries exit_code, and an error when
+ * no status member says what went wrong: the -q line, masked. */
+static void json_nonzero(struct mc_report *r, int code)
+{
+	json_t *st = json_object_get(r->doc, "status");
+
+	if (json_object_get(r->doc, "exit_code") == NULL)
+		json_object_set_new(r->doc, "exit_code", json_integer(code));
+	if (json_object_get(r->doc, "error") == NULL &&
+	    !(json_is_string(st) && !mc_streq(json_string_value(st), "ok")) &&
+	    r->summary != NULL) {
+		char *safe = mc_redact(r->summary);
+
+		json_object_set_new(r->doc, "error", mc_json_str(safe));
+		free(safe);
+	}
+}
+
 /* Prints the report in the chosen format; -1 when stdout failed. */
 static int print_report(struct mc_ctx *ctx, int code, int failed)
 {
@@ -159,6 +178,8 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 			json_object_set_new(r->doc, "error", mc_json_str(err));
 			json_object_set_new(r->doc, "exit_code",
 					    json_integer(code));
+		} else if (code != 0) {
+			json_nonzero(r, code);
 		}
 		if (json_object_get(r->doc, "correlation_id") == NULL)
 			json_object_set_new(r->doc, "correlation_id",
@@ -175,10 +196,16 @@ static int print_report(struct mc_ctx *ctx, int code, int failed)
 		break;
 	case MC_FMT_NAGIOS:
 		if (failed || r->nagios == NULL) {
+			/* a run that went wrong without a check result says
+			 * what went wrong (its -q line), not that there is no
+			 * result */
+			char *sum = !failed && code != 0 && r->summary ?
+				    mc_redact(r->summary) : NULL;
 			char *line = mc_asprintf("%s UNKNOWN - %s\n", ctx->command,
-						 failed ? err :
+						 failed ? err : sum ? sum :
 						 "no check result");
 
+			free(sum);
 			for (char *p = line; *p && p[1]; p++)
 				if (*p == '|' || *p == '\n')
 					*p = '/';
@@ -519,12 +546,13 @@ static void phase_publish(struct run *r)
 static void phase_print(struct run *r)
 {
 	struct mc_ctx *ctx = &r->ctx;
+	int code = r->code;	/* the run's own, for the report */
 
 	/* A command without a check result has no Nagios verdict: UNKNOWN. */
 	if (ctx->format == MC_FMT_NAGIOS &&
 	    (r->code > 3 || (!ctx->printed && ctx->report.nagios == NULL)))
 		r->code = MC_EXIT_UNKNOWN;
-	if (((!ctx->printed && print_report(ctx, r->code, r->failed) < 0) ||
+	if (((!ctx->printed && print_report(ctx, code, r->failed) < 0) ||
 	     mc_flush(stdout) != 0) && !mc_output_gone()) {
 		fprintf(stderr, "mercuryctl: cannot write output: %s\n",
 			strerror(errno));

@@ -19,8 +19,9 @@ static void env_init(struct mc_ctx *ctx, struct mc_oauth_env *env)
 	env->st = ctx->st;
 	env->http = mc_ctx_http(ctx);
 	env->dl = &ctx->dl;
-	/* -o json keeps stdout for its one document */
-	env->out = ctx->format == MC_FMT_JSON ? stderr : stdout;
+	/* a machine format (-o json, prom, nagios) keeps stdout for its
+	 * one rendering: the prompts go to stderr */
+	env->out = ctx->format == MC_FMT_TEXT ? stdout : stderr;
 	env->no_browser = mc_args_count(ctx->args, "no-browser") > 0;
 }
 
@@ -516,7 +517,8 @@ static const struct mc_cmd oauth_login = {
 	"a short page. Grant refresh_token uses the device flow when the "
 	"server offers it, else the authorization code. --timeout bounds "
 	"the wait (default [core] timeout): give a longer one for a person "
-	"to act. With -o json the prompts go to stderr.",
+	"to act. With -o json, prom or nagios the prompts go to stderr, so "
+	"that stdout holds the one rendering.",
 	.opts = login_opts,
 	.needs = MC_NEED_CONFIG | MC_NEED_STATE,
 	.min_args = 1,
@@ -778,7 +780,15 @@ static const struct mc_cmd oauth_exec = {
 	"interrupted. The exit code is the command's (128+N when signal N "
 	"ended it, 124 at the deadline); a command that cannot be started "
 	"exits 127 when it is not found and 126 when it cannot be run, as "
-	"env(1) does, saying why.",
+	"env(1) does, saying why.\n\n"
+	"Once COMMAND runs, stdout is its own in every output format, as "
+	"with env(1): its output is what is wanted (oauth exec api -- curl "
+	"-s URL | jq), and mercuryctl adds nothing there. -o json, prom and "
+	"nagios shape only a failure before COMMAND starts (a token that "
+	"cannot be had, a command that cannot be run): one JSON document "
+	"with error and exit_code, the run's metrics, one UNKNOWN line. With "
+	"-o nagios an exit code above 3 becomes 3, so oauth exec can run a "
+	"Nagios plugin that needs the token.",
 	.opts = exec_opts,
 	.needs = MC_NEED_CONFIG,	/* the state file: state_open() */
 	.min_args = 2,

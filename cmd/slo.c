@@ -34,6 +34,13 @@ static int status_run(struct mc_ctx *ctx)
 		if (mc_parse_time(at, &run.at, &e) < 0)
 			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
 					  "slo status: --at: %s", e.msg);
+		/* Prometheus has no samples after now: a later instant
+		 * would judge an empty window as a clean one */
+		if (run.at > mc_wall_now())
+			return mc_err_set(&ctx->err, MC_EXIT_USAGE,
+					  "slo status: --at: '%s' is in the "
+					  "future (an SLO is evaluated at now "
+					  "or before)", at);
 	}
 	if (at == NULL)
 		run.at = mc_wall_now();	/* one instant for every query */
@@ -59,7 +66,8 @@ static const struct mc_opt status_opts[] = {
 	{ 0, "prometheus", "URL", MC_OPT_VALUE, MC_ARG_URL, NULL,
 	  "Ask the Prometheus at URL (default [core] prometheus_url)", 0 },
 	{ 0, "at", "TIME", MC_OPT_VALUE, MC_ARG_STRING, NULL,
-	  "Evaluate at TIME (RFC 3339 or Unix seconds) instead of now", 0 },
+	  "Evaluate at TIME (RFC 3339 or Unix seconds, not in the future) "
+	  "instead of now", 0 },
 	{ 0 },
 };
 

@@ -523,14 +523,15 @@ static void pump_release(struct pump *pm)
 
 /* Copies the child's stdout and stderr to ours while it runs, keeping the
  * last keep bytes of both as the tail (spliced where the kernel can). */
-static void pump_output(struct pump *pm, struct mc_proc *p, uint64_t keep)
+static void pump_output(struct pump *pm, struct mc_proc *p, uint64_t keep,
+			int stdout_fd)
 {
 	pm->p = p;
 	pm->buf = mc_malloc(RW_BUF);
 	for (int i = 0; i < 2; i++) {
 		pm->s[i].which = i + 1;
 		pm->s[i].in = mc_proc_fd(p, i + 1);
-		pm->s[i].out = i + 1;
+		pm->s[i].out = i == 0 ? stdout_fd : STDERR_FILENO;
 		pm->s[i].mode = MODE_SPLICE;
 		if (pm->s[i].in >= 0)
 			fcntl(pm->s[i].in, F_SETPIPE_SZ, 4 * CHUNK);
@@ -603,6 +604,10 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	o.io[0] = MC_PROC_INHERIT;
 	o.io[1] = o.io[2] = jr->def.keep_output ? MC_PROC_PIPE :
 			    MC_PROC_INHERIT;
+	if (jr->stdout_to_stderr && !jr->def.keep_output) {
+		o.io[1] = MC_PROC_FD;
+		o.fd[1] = STDERR_FILENO;
+	}
 	o.timeout_ms = jr->def.timeout_ms;
 	o.dl = jr->dl;
 	o.kill_grace_ms = jr->def.kill_grace_ms;
@@ -623,7 +628,9 @@ int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 	}
 	jr->ran = 1;
 	if (jr->def.keep_output)
-		pump_output(&pm, p, jr->def.keep_output);
+		pump_output(&pm, p, jr->def.keep_output,
+			    jr->stdout_to_stderr ? STDERR_FILENO :
+			    STDOUT_FILENO);
 	else
 		mc_proc_wait(p, NULL, NULL);
 	result = *mc_proc_result(p);	/* p is freed below */

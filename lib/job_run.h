@@ -30,6 +30,10 @@ struct mc_job_runner {
 	struct mc_coord *coord;		/* the overlap lock's (coord.h): with
 					   [fleet] one run fleet-wide; NULL:
 					   beside the state file */
+	int stdout_to_stderr;		/* the job's stdout goes to our
+					   stderr: stdout holds a machine
+					   format's one rendering (-o json,
+					   prom, nagios) */
 	/* filled */
 	struct mc_job_def def;
 	struct mc_coord *own_coord;	/* when coord was NULL */
@@ -47,7 +51,7 @@ struct mc_job_runner {
 };
 
 /* Runs the job and records it; fills r (text stays empty: stdout is the
- * job's). Returns the exit code of job run (the command's status, 124 on
+ * job's, or with stdout_to_stderr our stderr is). Returns the exit code of job run (the command's status, 124 on
  * timeout, 128+N for signal N), or -1 with err (75 for overlap skip). */
 int mc_job_runner_run(struct mc_job_runner *jr, struct mc_report *r,
 		      struct mc_err *err);

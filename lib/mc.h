@@ -131,6 +131,11 @@ int mc_parse_int(const char *s, long long min, long long max, long long *out,
  * (at most 63 bytes). No hex, inf, nan or blanks, which strtod alone would
  * take. 0, or -1 without touching *v. */
 int mc_parse_decimal(const char *s, size_t n, double *v);
+/* The decimal number s[0..n) (as mc_parse_decimal reads it), a
+ * percentage, as a ratio: the double nearest to its value / 100 ("99.9"
+ * gives 0.999, where 99.9 / 100 is 0.9990000000000001). 0, or -1 without
+ * touching *out. */
+int mc_percent_ratio(const char *s, size_t n, double *out);
 int mc_parse_bool(const char *s, int *out, struct mc_err *err);
 /* Writes "1h30m", "250ms", "0s" into buf. */
 void mc_format_duration(int64_t ms, char *buf, size_t size);

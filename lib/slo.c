@@ -61,14 +61,15 @@ static int number(const char *text, double *out)
 }
 
 /* The error budget of an objective as written: 100 - objective to as many
- * decimals as it has, over 100. For "99.9" that is 0.001, not the
- * 0.00099999999999994316 that binary arithmetic gives, so a service
- * burning exactly its budget burns at 1. */
+ * decimals as it has, as a ratio (mc_percent_ratio). For "99.9" that is
+ * 0.001, not the 0.00099999999999994316 that binary arithmetic gives, so a
+ * service burning exactly its budget burns at 1. */
 static double budget_of(const char *text, double objective)
 {
 	const char *dot = strchr(text, '.');
 	int decimals = 0;
 	char b[64];
+	double v;
 
 	if (strpbrk(text, "eE") != NULL) {
 		snprintf(b, sizeof(b), "%.12g", 100 - objective);
@@ -78,7 +79,9 @@ static double budget_of(const char *text, double objective)
 		snprintf(b, sizeof(b), "%.*f", decimals > 20 ? 20 : decimals,
 			 100 - objective);
 	}
-	return strtod(b, NULL) / 100;
+	if (mc_percent_ratio(b, strlen(b), &v) < 0)
+		v = (100 - objective) / 100;	/* not reached: b is %f/%g */
+	return v;
 }
 
 static int parse_cond(char *item, int severity, int64_t period_ms,
@@ -112,13 +115,14 @@ static int parse_cond(char *item, int severity, int64_t period_ms,
 	t = words[2];
 	if (t[0] && t[strlen(t) - 1] == '%') {
 		t[strlen(t) - 1] = '\0';
-		if (number(t, &th) < 0 || th <= 0 || th > 100) {
+		if (number(t, &th) < 0 || th <= 0 || th > 100 ||
+		    mc_percent_ratio(t, strlen(t), &th) < 0) {
 			snprintf(why, size, "'%s': a budget share is above 0%% "
 				 "and at most 100%%", text);
 			goto out;
 		}
 		/* That share of the budget spent within the long window. */
-		c->factor = th / 100 * (double)period_ms / (double)lo;
+		c->factor = th * (double)period_ms / (double)lo;
 	} else {
 		if (number(t, &th) < 0 || th <= 0) {
 			snprintf(why, size, "'%s': the threshold is a burn "
@@ -227,6 +231,10 @@ int mc_slo_def_from_section(const struct mc_conf_section *s,
 		free(o);
 		return def_fail(d, key, "objective");
 	}
+	/* the ratio as written ("99.9": 0.999), not objective / 100 */
+	if (mc_percent_ratio(mc_trim(o), strlen(mc_trim(o)),
+			     &d->objective_ratio) < 0)
+		d->objective_ratio = d->objective / 100;
 	d->budget = budget_of(o, d->objective);
 	free(o);
 	d->window_ms = mc_conf_ms(s, "window", MC_SLO_REF_PERIOD_MS);
@@ -411,7 +419,8 @@ static void eval_init(struct mc_slo_eval *out)
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < MC_SLO_MAX_WINDOWS; i++)
 		out->errors[i] = out->total[i] = out->burn[i] = NAN;
-	out->sli = out->consumed = out->remaining = out->worst_burn = NAN;
+	out->sli = out->sli_ratio = out->consumed = out->remaining =
+		out->worst_burn = NAN;
 	out->state = MC_ST_OK;
 }
 
@@ -590,7 +599,8 @@ void mc_slo_evaluate(const struct mc_slo_def *d,
 	if (!isnan(out->burn[d->window_idx])) {
 		double t = out->total[d->window_idx];
 		double ratio = t != 0 ? out->errors[d->window_idx] / t : 0;
-		out->sli = 100 * (1 - ratio);
+		out->sli_ratio = 1 - ratio;
+		out->sli = 100 * out->sli_ratio;
 		out->consumed = ratio / d->budget;
 		out->remaining = 1 - out->consumed;
 	}

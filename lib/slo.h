@@ -57,6 +57,8 @@ struct mc_slo_cond {
 struct mc_slo_def {
 	char *name;
 	double objective;	/* percent, 0 < objective < 100 */
+	double objective_ratio;	/* the same as a ratio, the double nearest
+				   to the decimal written / 100 */
 	double budget;		/* 1 - objective / 100, to 15 digits */
 	int64_t window_ms;
 	char *error_query;	/* PromQL with {{window}} */
@@ -134,6 +136,7 @@ struct mc_slo_eval {
 	double total[MC_SLO_MAX_WINDOWS];	/* when not known */
 	double burn[MC_SLO_MAX_WINDOWS];
 	double sli;		/* percent over the SLO window; NaN unknown */
+	double sli_ratio;	/* the same as a ratio (not sli / 100) */
 	double consumed;	/* share of the budget spent */
 	double remaining;	/* 1 - consumed */
 	double worst_burn;	/* the largest burn over the burn windows */

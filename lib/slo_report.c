@@ -256,11 +256,11 @@ static void prom_report(const struct mc_slo_run *run, struct mc_report *r)
 			       labels, e->state);
 		mc_prom_sample(&r->prom, "mercury_slo_objective_ratio", "gauge",
 			       "The objective, as a ratio.", labels,
-			       d->objective / 100);
+			       d->objective_ratio);
 		if (!isnan(e->sli))
 			mc_prom_sample(&r->prom, "mercury_slo_sli_ratio",
 				       "gauge", "The SLI over the SLO window, "
-				       "as a ratio.", labels, e->sli / 100);
+				       "as a ratio.", labels, e->sli_ratio);
 		if (!isnan(e->consumed))
 			mc_prom_sample(&r->prom,
 				       "mercury_slo_error_budget_consumed_ratio",

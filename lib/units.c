@@ -13,29 +13,63 @@
 #include <string.h>
 
 /* Reads a non-negative decimal number (digits with an optional fraction)
- * at *s, advancing it. */
+ * at *s, advancing it. The value is the double nearest to the decimal
+ * text (strtod rounds correctly; adding digit * 0.1^k does not: "0.3"
+ * would read as 0.30000000000000004). */
 int mc_read_number(const char **s, double *out)
 {
 	const char *p = *s;
-	double v = 0, scale = 0.1;
+	char *span;
+	double v;
 	int digits = 0;
 
 	while (isdigit((unsigned char)*p)) {
-		v = v * 10 + (*p++ - '0');
+		p++;
 		digits++;
 	}
 	if (*p == '.') {
 		p++;
 		while (isdigit((unsigned char)*p)) {
-			v += (*p++ - '0') * scale;
-			scale /= 10;
+			p++;
 			digits++;
 		}
 	}
-	if (!digits || v > 1e15)
+	if (!digits)
+		return -1;
+	/* strtod on the span alone: it must not read an exponent or a hex
+	 * prefix that the scan did not take ("1e3s", "0x1") */
+	span = mc_strndup(*s, (size_t)(p - *s));
+	v = strtod(span, NULL);
+	free(span);
+	if (v > 1e15)
 		return -1;
 	*s = p;
 	*out = v;
+	return 0;
+}
+
+int mc_percent_ratio(const char *s, size_t n, double *out)
+{
+	char tmp[96], *e;
+	long long exp10 = 0;
+	double v;
+
+	if (mc_parse_decimal(s, n, &v) < 0)	/* n < 64 from here */
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	/* the mantissa as written, the exponent lowered by 2: strtod
+	 * gives the double nearest to the decimal value / 100 */
+	e = strpbrk(tmp, "eE");
+	if (e != NULL) {
+		exp10 = strtoll(e + 1, NULL, 10);
+		*e = '\0';
+	}
+	if (exp10 < -100000 || exp10 > 100000)
+		return -1;
+	snprintf(tmp + strlen(tmp), sizeof(tmp) - strlen(tmp), "e%lld",
+		 exp10 - 2);
+	*out = strtod(tmp, NULL);
 	return 0;
 }
 

@@ -141,10 +141,13 @@ Test(slo, budget_as_written)
 	static const struct {
 		const char *objective;
 		double budget;
+		double ratio;	/* the objective as a ratio, as C reads it */
 	} cases[] = {
-		{ "99.9", 0.001 }, { "99.99", 0.0001 }, { "99.95%", 0.0005 },
-		{ "99", 0.01 }, { "95.5", 0.045 }, { "99.999", 0.00001 },
-		{ "0.5", 0.995 },
+		{ "99.9", 0.001, 0.999 }, { "99.99", 0.0001, 0.9999 },
+		{ "99.95%", 0.0005, 0.9995 }, { "99", 0.01, 0.99 },
+		{ "95.5", 0.045, 0.955 }, { "99.999", 0.00001, 0.99999 },
+		{ "0.5", 0.995, 0.005 }, { "99.7", 0.003, 0.997 },
+		{ "9.99e1", 0.001, 0.999 },
 	};
 
 	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
@@ -162,6 +165,10 @@ Test(slo, budget_as_written)
 						     sizeof(why)), 0, "%s", why);
 		cr_expect_eq(d.budget, cases[i].budget, "%s: %.20g",
 			     cases[i].objective, d.budget);
+		/* the double nearest to the decimal written / 100, never
+		 * objective / 100 (99.9 / 100 is 0.9990000000000001) */
+		cr_expect_eq(d.objective_ratio, cases[i].ratio, "%s: %.20g",
+			     cases[i].objective, d.objective_ratio);
 		mc_slo_def_release(&d);
 		mc_conf_free(c);
 		free(extra);

@@ -316,6 +316,69 @@ Test(util, parse_size_overflow)
 	cr_assert_eq(v, 16777215ULL * 1099511627776ULL);
 }
 
+/* A number as written is read as the double nearest to it (what strtod
+ * gives), in every unit: "0.3" is 0.3, not 0.1 * 3. */
+Test(util, numbers_read_exactly)
+{
+	static const char *const in[] = {
+		"0.3", "0.7", "99.9", "99.99", "12.345", "1796642428.904",
+		"0.1", "4.35", "1.15", "123456789.123456789",
+	};
+	int64_t ms;
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(in); i++) {
+		const char *p = in[i];
+		double v = -1, t = -1;
+
+		cr_assert_eq(mc_read_number(&p, &v), 0, "'%s'", in[i]);
+		cr_assert_eq(*p, '\0');
+		cr_expect_eq(v, strtod(in[i], NULL), "'%s' read as %.20g", in[i], v);
+		cr_assert_eq(mc_parse_time(in[i], &t, NULL), 0);
+		cr_expect_eq(t, strtod(in[i], NULL), "time '%s': %.20g", in[i], t);
+	}
+	/* the scan ends where the number does: no exponent, no hex */
+	{
+		const char *p = "1e3s";
+		double v;
+
+		cr_assert_eq(mc_read_number(&p, &v), 0);
+		cr_expect_eq(v, 1);
+		cr_expect_str_eq(p, "e3s");
+	}
+	cr_assert_eq(mc_parse_duration_ms("4.35s", &ms, NULL), 0);
+	cr_expect_eq(ms, 4350, "4.35s gave %lld ms", (long long)ms);
+}
+
+Test(util, percent_ratio_is_nearest)
+{
+	static const struct {
+		const char *in;
+		double out;
+	} cases[] = {
+		{ "99.9", 0.999 }, { "99.99", 0.9999 }, { "99.95", 0.9995 },
+		{ "80", 0.8 }, { "12.5", 0.125 }, { "0.1", 0.001 },
+		{ "9.99e1", 0.999 }, { "999E-1", 0.999 }, { "100", 1 },
+		{ "0", 0 }, { "2", 0.02 }, { "7", 0.07 },
+	};
+	static const char *const bad[] = { "", "abc", "9x", "1e", "0x10",
+					   "inf", "nan", "1e999" };
+
+	for (size_t i = 0; i < MC_ARRAY_LEN(cases); i++) {
+		double v = -1;
+
+		cr_assert_eq(mc_percent_ratio(cases[i].in, strlen(cases[i].in),
+					      &v), 0, "'%s'", cases[i].in);
+		cr_expect_eq(v, cases[i].out, "'%s' gave %.20g", cases[i].in, v);
+	}
+	for (size_t i = 0; i < MC_ARRAY_LEN(bad); i++) {
+		double v = -1;
+
+		cr_expect_eq(mc_percent_ratio(bad[i], strlen(bad[i]), &v), -1,
+			     "'%s' accepted as %g", bad[i], v);
+		cr_expect_eq(v, -1);
+	}
+}
+
 Test(util, parse_percent)
 {
 	static const struct {

@@ -420,3 +420,52 @@ test_slo_prometheus_credentials_never_shown() {
 	[ -z "$(sql "SELECT 1 FROM runs WHERE args LIKE '%pr0m-s3cret-pw%' UNION ALL SELECT 1 FROM slo_results WHERE message LIKE '%pr0m-s3cret-pw%'")" ] ||
 		fail "the password is in the state file"
 }
+
+# const_slo NAME OBJECTIVE ERRORS TOTAL: an [slo] section whose queries are
+# constants (no data needed): the error ratio is ERRORS / TOTAL in every
+# window.
+const_slo() {
+	printf '[slo "%s"]\nobjective = %s\n' "$1" "$2"
+	printf 'error_query = sum(rate(mc_none_total[{{window}}])) or vector(%s)\n' "$3"
+	printf 'total_query = sum(rate(mc_none_total[{{window}}])) or vector(%s)\n' "$4"
+}
+
+test_slo_status_at_in_the_future_is_refused() {
+	# Prometheus has no samples after now: a later instant would judge an
+	# empty window as a clean one. 64, naming the option, before any query.
+	conf "[core]
+prometheus_url = $MC_TEST_PROMETHEUS
+$(const_slo s 99.9 1 1000)"
+	local later
+	later=$(($(date +%s) + 3600))
+	run slo status --at "$later" --json
+	expect_rc 64
+	expect_json '(.error | test("--at: .*future")) and .exit_code == 64'
+	run slo status --at "$(date -u -d "@$later" +%Y-%m-%dT%H:%M:%SZ)"
+	expect_rc 64
+	expect_err '--at: .*future'
+	run -o nagios slo status --at "$later"
+	expect_rc 3
+	expect_out '^UNKNOWN - |UNKNOWN - .*--at'
+	# a minute ago is fine
+	run slo status --at "$(($(date +%s) - 60))" --json
+	expect_rc 0
+	expect_json '.slos.s.state == "ok"'
+}
+
+test_slo_ratios_are_the_decimals_written() {
+	# 99.9 as a ratio is 0.999 (the double nearest), not 99.9 / 100 =
+	# 0.9990000000000001; the SLI ratio is 1 - errors/total, not sli/100.
+	conf "[core]
+prometheus_url = $MC_TEST_PROMETHEUS
+$(const_slo s 99.9 1 1000)
+$(const_slo t 99.7% 3 1000)"
+	run -o prom slo status
+	expect_rc 0
+	expect_out '^mercury_slo_objective_ratio\{slo="s"\} 0\.999$'
+	expect_out '^mercury_slo_objective_ratio\{slo="t"\} 0\.997$'
+	expect_out '^mercury_slo_sli_ratio\{slo="s"\} 0\.999$'
+	expect_out '^mercury_slo_sli_ratio\{slo="t"\} 0\.997$'
+	run slo status --json
+	expect_json '.slos.s.objective == 99.9 and .slos.s.error_budget.total == 0.001'
+}

@@ -679,3 +679,33 @@ key_prefix = $P"
 	[ "$(member)" = "oauth token" ] || fail "a refreshing oauth token did not heartbeat: '$(member)'"
 	redis-cli -p "$MC_TEST_REDIS_PORT" --scan --pattern "$P:*" | xargs -r redis-cli -p "$MC_TEST_REDIS_PORT" del >/dev/null
 }
+
+test_oauth_device_login_machine_formats_prompt_on_stderr() {
+	# -o prom|nagios|json: the verification URL and code go to stderr (a
+	# script still reads them there), stdout holds the one rendering.
+	oauth_setup || return
+	conf "$(providers)"
+	local f pid code
+	for f in prom nagios json; do
+		OUT=$T_DIR/login.out ERR=$T_DIR/login.err
+		: >"$ERR"
+		${MC_WRAP:-} "$MC_BIN" -o "$f" oauth login dev --timeout 30s >"$OUT" 2>"$ERR" </dev/null &
+		pid=$!
+		wait_until 30 grep -q 'enter the code: ' "$ERR" ||
+			fail "$f: no user code on stderr: $(cat "$OUT" "$ERR")"
+		code=$(sed -n 's/.*enter the code: //p' "$ERR")
+		osrv "approve?user_code=$code"
+		wait "$pid"
+		RC=$?
+		expect_no_out 'enter the code|http'
+		case $f in
+		prom) expect_rc 0
+			promtool check metrics <"$OUT" >"$T_DIR/pt" 2>&1 ||
+				fail "prom: promtool: $(cat "$T_DIR/pt")" ;;
+		nagios) expect_rc 3
+			[ "$(wc -l <"$OUT")" = 1 ] || fail "nagios: $(out)" ;;
+		json) expect_rc 0
+			expect_json '.correlation_id != null' ;;
+		esac
+	done
+}

@@ -466,7 +466,9 @@ test_job_run_metrics_follow_the_run() {
 	mkdir -p "$T_DIR/tf"
 	run -o prom --textfile-dir "$T_DIR/tf" job run m -- sh -c 'echo hi; exit 2'
 	expect_rc 2
-	expect_out '^hi$'
+	# the job's stdout on stderr: stdout is the exposition alone
+	expect_no_out '^hi$'
+	expect_err '^hi$'
 	expect_out '^mercury_job_last_exit_code\{job="m"\} 2$'
 	expect_out '^mercury_job_running\{job="m"\} 0$'
 	expect_out '^mercury_job_duration_seconds\{job="m"\} '
@@ -562,4 +564,40 @@ test_job_run_reader_going_away_ends_the_job_quietly() {
 		head -c 10 >/dev/null
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 141 ] || fail "stderr: job run 2>&1 | head exited $rc"
+}
+
+test_job_run_machine_formats_keep_stdout_for_the_document() {
+	# -o json|prom|nagios: stdout is the one rendering; the job's stdout
+	# goes to our stderr byte for byte (cron's mail still gets it), with
+	# the kept tail as before; with keep_output = 0 (no pump) as well.
+	printf '#!/bin/sh\nprintf "out-1\\n"\nprintf "err-1\\n" >&2\nprintf "out-2 \\033[1m\\n"\n' >"$T_DIR/job.sh"
+	chmod +x "$T_DIR/job.sh"
+	conf "$(job_sec kept "command = $T_DIR/job.sh"; job_sec bare "command = $T_DIR/job.sh" 'keep_output = 0')"
+	local j
+	for j in kept bare; do
+		run --json job run "$j"
+		expect_rc 0
+		expect_json ".job == \"$j\" and .status == \"ok\" and .exit_code == 0"
+		grep -qx 'out-1' "$ERR" && grep -qx 'err-1' "$ERR" &&
+			grep -qx $'out-2 \033\\[1m' "$ERR" ||
+			fail "$j: the job's output is not on stderr as it was written: $(cat -v "$ERR")"
+		run -o prom job run "$j"
+		expect_rc 0
+		expect_no_out 'out-'
+		promtool check metrics <"$OUT" >"$T_DIR/promtool" 2>&1 ||
+			fail "$j: promtool: $(cat "$T_DIR/promtool")"
+		run -o nagios job run "$j"
+		expect_rc 3
+		[ "$(wc -l <"$OUT")" = 1 ] || fail "$j: nagios: $(out)"
+		expect_err '^out-1$'
+		# text: stdout is the job's, unchanged
+		run job run "$j"
+		expect_rc 0
+		[ "$(cat "$OUT")" = $'out-1\nout-2 \033[1m' ] || fail "$j: text stdout: $(cat -v "$OUT")"
+		expect_err '^err-1$'
+	done
+	# the tail keeps both streams (their order between the two pipes is
+	# the order the pump saw them in)
+	run job log kept --json
+	expect_json '.output | split("\n") | sort == ["", "err-1", "out-1", "out-2 \u001b[1m"]'
 }
