@@ -461,6 +461,18 @@ static int prune_run(struct mc_ctx *ctx)
 
 /* ---- create ------------------------------------------------------------------ */
 
+/* A create that made its backup and failed after (the catalogue, the
+ * prune): the one line a failed run prints says the backup is there. */
+static void created_but(struct mc_ctx *ctx, const char *id, const char *dir,
+			const char *what)
+{
+	char *t = mc_asprintf("backup %s created in %s, but %s%s", id, dir,
+			      what, ctx->err.msg);
+
+	snprintf(ctx->err.msg, sizeof(ctx->err.msg), "%s", t);
+	free(t);
+}
+
 static int create_run(struct mc_ctx *ctx)
 {
 	const struct mc_conf_section *s = backup_section(ctx);
@@ -472,7 +484,7 @@ static int create_run(struct mc_ctx *ctx)
 	size_t n = 0, n_src;
 	const char **inc, **exc;
 	char sz[32], st[32], dur[32], *lname;
-	int rc = -1, prune = mc_args_count(ctx->args, "prune") > 0;
+	int rc = -1, cat, prune = mc_args_count(ctx->args, "prune") > 0;
 	struct mc_bk_policy pol;
 	struct mc_coord_lock *dirlock = NULL;
 
@@ -515,8 +527,7 @@ static int create_run(struct mc_ctx *ctx)
 		goto out;
 	}
 	bar_end(&bar);
-	if (mc_bk_catalog_add(ctx->st, m, o.dir, ctx->run_id, &ctx->err) < 0)
-		goto out;
+	cat = mc_bk_catalog_add(ctx->st, m, o.dir, ctx->run_id, &ctx->err);
 	json_object_set_new(ctx->report.doc, "backup", manifest_json(m));
 	json_object_set_new(ctx->report.doc, "id", mc_json_str(m->id));
 	json_object_set_new(ctx->report.doc, "dir", mc_json_str(o.dir));
@@ -532,18 +543,26 @@ static int create_run(struct mc_ctx *ctx)
 		mc_buf_printf(&ctx->report.text, "removed %d stale partial "
 			      "backup%s\n", o.removed_partials,
 			      o.removed_partials == 1 ? "" : "s");
+	if (cat < 0) {
+		created_but(ctx, m->id, o.dir, "");
+		goto out;
+	}
 	if (prune) {
 		struct mc_bk_lock *lock;
 		json_t *arr = json_array();
 
 		json_object_set_new(ctx->report.doc, "prune", arr);
 		if ((lock = mc_bk_lock(o.dir, MC_BK_LOCK_PRUNE, o.lock_wait_ms,
-				       &ctx->err)) == NULL)
+				       &ctx->err)) == NULL) {
+			created_but(ctx, m->id, o.dir, "not pruned: ");
 			goto out;
+		}
 		rc = prune_dir(ctx, o.dir, &pol, 0, arr);
 		mc_bk_unlock(lock);
-		if (rc < 0)
+		if (rc < 0) {
+			created_but(ctx, m->id, o.dir, "prune: ");
 			goto out;
+		}
 		rc = -1;
 	}
 	if (list_and_metrics(ctx, o.dir, &e, &n) < 0)

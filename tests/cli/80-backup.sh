@@ -532,7 +532,8 @@ before_restore = /bin/sh -c \"touch $T_DIR/in-hook; exec cat $T_DIR/gate\""
 	expect_one_err_line
 	run backup create --prune
 	expect_rc 75
-	expect_err "backup directory $BK \(pid $pid\)"
+	expect_err "backup [0-9]{8}T[0-9]{6}Z-[0-9a-f]{4} created in $BK, but not pruned: another run holds the lock on backup directory $BK \(pid $pid\)"
+	expect_one_err_line
 	[ "$(bk_count)" = 3 ] || fail "$(bk_count) backups: something was pruned under the restore"
 	[ -d "$BK/$old" ] || fail "the backup being restored is gone"
 	run backup verify --all
