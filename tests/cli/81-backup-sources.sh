@@ -164,7 +164,7 @@ timeout = 1s"
 [backup_source \"held\"]
 command = /bin/sh -c \"sleep 60 & echo \\\$! >$T_DIR/held.pid; echo early\"
 file = held.txt"
-	run --timeout 1s backup create
+	run --timeout "$(wrapped 15s 1s)" backup create
 	expect_rc 2
 	expect_err "backup_source 'held' stopped at the run's deadline"
 	[ "$(bk_count)" = 1 ] || fail "a backup is listed"
