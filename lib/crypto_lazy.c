@@ -15,6 +15,7 @@
  * (libcurl's TLS).
  */
 #include "mc.h"
+#include "lazylib.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -87,7 +88,7 @@ static void load(void)
 #undef SYM
 	};
 	/* Kept loaded for the life of the process, as a linked one would be. */
-	void *lib = dlopen(MC_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *lib = dlopen(MC_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL | MC_DLOPEN_DEEP);
 
 	if (lib == NULL)
 		cannot(dlerror());

@@ -29,7 +29,7 @@ int mc_lazy_load(const char *soname, const struct mc_lazy_sym *syms,
 	 * first request, a fifth of a run with one HTTP check (callgrind).
 	 * A library linked with -z now (libcrypto, libssl) is still bound
 	 * at once, as its build asks. */
-	void *lib = dlopen(soname, RTLD_LAZY | RTLD_LOCAL);
+	void *lib = dlopen(soname, RTLD_LAZY | RTLD_LOCAL | MC_DLOPEN_DEEP);
 
 	if (lib == NULL)
 		return mc_err_set(err, MC_EXIT_UNKNOWN, "cannot load %s: %s",

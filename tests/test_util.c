@@ -1179,6 +1179,45 @@ Test(util, format_number_is_shortest_and_reads_back)
 	}
 }
 
+/* The least precision that reads back, found by bisection, is the one
+ * counting up from 1 finds: for every power of two (whose interval of
+ * values reading back is narrower below it) and for a spread of others. */
+static int digits_counted(double d)
+{
+	char s[40];
+	int p;
+
+	for (p = 1; p < 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, d);
+		if (strtod(s, NULL) == d)
+			break;
+	}
+	return p;
+}
+
+Test(util, shortest_digits_match_counting_up)
+{
+	uint64_t x = 88172645463325252u;
+
+	for (int e = -1074; e < 1024; e++) {
+		double d = ldexp(1.0, e);
+
+		cr_assert_eq(mc_shortest_digits(d), digits_counted(d), "2^%d", e);
+	}
+	for (int i = 0; i < 20000; i++) {
+		double d;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;	/* xorshift64 */
+		memcpy(&d, &x, sizeof(d));
+		if (i % 2)
+			d = (double)(x % 10000000) / 1000.0;
+		if (!isfinite(d))
+			continue;
+		cr_assert_eq(mc_shortest_digits(d), digits_counted(d), "%.17g",
+			     d);
+	}
+}
+
 /* A relative argument made absolute: existing paths by their real path,
  * new ones through their parent or, when parents are yet to be made,
  * from the current directory without "." components. */
