@@ -410,7 +410,7 @@ static int prune_dir(struct mc_ctx *ctx, const char *dir,
 		     const struct mc_bk_policy *p, int dry, json_t *arr)
 {
 	struct mc_bk_entry *e = NULL;
-	size_t n = 0, nv = 0, removed = 0, kept = 0;
+	size_t n = 0, nv = 0, removed = 0, kept = 0, failed = 0;
 	double *times;
 	unsigned *keep, *vkeep;
 	int rc = 0;
@@ -446,33 +446,46 @@ static int prune_dir(struct mc_ctx *ctx, const char *dir,
 			kept++;
 			mc_buf_printf(&ctx->report.text, "keep    %s  (%s)\n",
 				      e[i].id, why);
-		} else {
-			mc_buf_printf(&ctx->report.text, "%s  %s\n",
-				      dry ? "remove" : "removed", e[i].id);
+		} else if (dry) {
+			mc_buf_printf(&ctx->report.text, "remove  %s\n",
+				      e[i].id);
 			removed++;
+		} else {
+			struct mc_err re = { 0 };
+
+			/* said once it is done: a backup that could not be
+			 * removed is never reported removed */
+			if (mc_bk_remove(dir, e[i].id, &re) == 0) {
+				mc_bk_catalog_removed(ctx->st, e[i].id, NULL);
+				mc_buf_printf(&ctx->report.text, "removed  %s\n",
+					      e[i].id);
+				removed++;
+			} else {
+				json_object_set_new(o, "error",
+						    mc_json_str(re.msg));
+				mc_buf_printf(&ctx->report.text, "NOT removed "
+					      "%s: %s\n", e[i].id, re.msg);
+				if (failed++ == 0)
+					ctx->err = re;
+				rc = -1;
+			}
+			json_object_set_new(o, "removed",
+					    json_boolean(re.code == 0));
 		}
 		json_array_append_new(arr, o);
-		if (keep[i] || dry || rc < 0)
-			continue;
-		{
-			char *from = mc_asprintf("%s/%s", dir, e[i].id);
-			char *to = mc_asprintf("%s/.partial-%s", dir, e[i].id);
-
-			/* Unlisted at once by the rename; a crash half-way
-			 * leaves a partial the next create removes. */
-			if (rename(from, to) < 0)
-				rc = mc_err_sys(&ctx->err, MC_EXIT_IOERR, errno,
-						"cannot remove %s", from);
-			else if (mc_bk_remove_tree(to, &ctx->err) < 0)
-				rc = -1;
-			else
-				mc_bk_catalog_removed(ctx->st, e[i].id, NULL);
-			free(from);
-			free(to);
-		}
 	}
-	mc_buf_printf(&ctx->report.text, "%zu kept, %zu %s%s\n", kept, removed,
+	mc_buf_printf(&ctx->report.text, "%zu kept, %zu %s%s", kept, removed,
 		      dry ? "to remove" : "removed", dry ? " (dry run)" : "");
+	mc_buf_puts(&ctx->report.text, "\n");
+	if (failed) {
+		/* the one line a failed run prints says where things stand */
+		char first[sizeof(ctx->err.msg)];
+
+		snprintf(first, sizeof(first), "%s", ctx->err.msg);
+		mc_err_set(&ctx->err, MC_EXIT_IOERR, "%s; %zu kept, %zu removed, "
+			   "%zu could not be removed", first, kept, removed,
+			   failed);
+	}
 	free(times);
 	free(keep);
 	free(vkeep);
@@ -484,7 +497,7 @@ static int prune_run(struct mc_ctx *ctx)
 {
 	const char *dir = backup_dir(ctx);
 	struct mc_bk_policy p;
-	struct mc_lock *lock;
+	struct mc_bk_lock *lock;
 	struct mc_bk_entry *e = NULL;
 	size_t n = 0;
 	int dry = mc_args_count(ctx->args, "dry-run") > 0, rc;
@@ -494,13 +507,13 @@ static int prune_run(struct mc_ctx *ctx)
 	json_object_set_new(ctx->report.doc, "dry_run", json_boolean(dry));
 	if (dir == NULL || policy_from_flags(ctx, &p) < 0)
 		return -1;
-	if (mc_bk_dir_check(dir, &ctx->err) < 0)
+	if (mc_bk_dir_check(dir, 0, &ctx->err) < 0)
 		return -1;
-	if ((lock = mc_lock_take(dir, ".backup", lock_wait(ctx),
-				 &ctx->err)) == NULL)
+	if ((lock = mc_bk_lock(dir, MC_BK_LOCK_PRUNE, lock_wait(ctx),
+			       &ctx->err)) == NULL)
 		return -1;
 	rc = prune_dir(ctx, dir, &p, dry, arr);
-	mc_lock_release(lock);
+	mc_bk_unlock(lock);
 	if (list_and_metrics(ctx, dir, &e, &n) < 0)
 		return -1;
 	mc_bk_entries_free(e, n);
@@ -508,6 +521,18 @@ static int prune_run(struct mc_ctx *ctx)
 }
 
 /* ---- create ------------------------------------------------------------------ */
+
+/* A create that made its backup and failed after (the catalogue, the
+ * prune): the one line a failed run prints says the backup is there. */
+static void created_but(struct mc_ctx *ctx, const char *id, const char *dir,
+			const char *what)
+{
+	char *t = mc_asprintf("backup %s created in %s, but %s%s", id, dir,
+			      what, ctx->err.msg);
+
+	snprintf(ctx->err.msg, sizeof(ctx->err.msg), "%s", t);
+	free(t);
+}
 
 static int create_run(struct mc_ctx *ctx)
 {
@@ -520,7 +545,7 @@ static int create_run(struct mc_ctx *ctx)
 	size_t n = 0, n_src;
 	const char **inc, **exc;
 	char sz[32], st[32], dur[32], *lname;
-	int rc = -1, prune = mc_args_count(ctx->args, "prune") > 0;
+	int rc = -1, cat, prune = mc_args_count(ctx->args, "prune") > 0;
 	struct mc_bk_policy pol;
 	struct mc_coord_lock *dirlock = NULL;
 
@@ -531,12 +556,17 @@ static int create_run(struct mc_ctx *ctx)
 		return -1;
 	/* the coordinator's lock on the directory: with [fleet], hosts that
 	 * share it (NFS, where flock(2) may not reach across hosts) create
-	 * one at a time; DIR/.backup.lock is taken inside as ever */
-	lname = mc_asprintf("backup:%s", o.dir);
-	rc = mc_ctx_coord_lock(ctx, lname, MC_COORD_KEEPALIVE, &dirlock);
-	free(lname);
-	if (rc < 0)
-		return -1;
+	 * one at a time; DIR/.backup.lock is taken inside as ever, and
+	 * without [fleet] it is the lock (a second one in the state
+	 * directory would only name the directory worse when held) */
+	if (mc_coord_fleet_conf(ctx->coord) != NULL) {
+		lname = mc_asprintf("backup:%s", o.dir);
+		rc = mc_ctx_coord_lock(ctx, lname, MC_COORD_KEEPALIVE,
+				       &dirlock);
+		free(lname);
+		if (rc < 0)
+			return -1;
+	}
 	rc = -1;
 	o.state_path = mc_state_path(ctx->st);
 	inc = list_of(s, "include", &o.n_includes);
@@ -558,8 +588,7 @@ static int create_run(struct mc_ctx *ctx)
 		goto out;
 	}
 	bar_end(&bar);
-	if (mc_bk_catalog_add(ctx->st, m, o.dir, ctx->run_id, &ctx->err) < 0)
-		goto out;
+	cat = mc_bk_catalog_add(ctx->st, m, o.dir, ctx->run_id, &ctx->err);
 	json_object_set_new(ctx->report.doc, "backup", manifest_json(m));
 	json_object_set_new(ctx->report.doc, "id", mc_json_str(m->id));
 	json_object_set_new(ctx->report.doc, "dir", mc_json_str(o.dir));
@@ -575,18 +604,26 @@ static int create_run(struct mc_ctx *ctx)
 		mc_buf_printf(&ctx->report.text, "removed %d stale partial "
 			      "backup%s\n", o.removed_partials,
 			      o.removed_partials == 1 ? "" : "s");
+	if (cat < 0) {
+		created_but(ctx, m->id, o.dir, "");
+		goto out;
+	}
 	if (prune) {
-		struct mc_lock *lock;
+		struct mc_bk_lock *lock;
 		json_t *arr = json_array();
 
 		json_object_set_new(ctx->report.doc, "prune", arr);
-		if ((lock = mc_lock_take(o.dir, ".backup", o.lock_wait_ms,
-					 &ctx->err)) == NULL)
+		if ((lock = mc_bk_lock(o.dir, MC_BK_LOCK_PRUNE, o.lock_wait_ms,
+				       &ctx->err)) == NULL) {
+			created_but(ctx, m->id, o.dir, "not pruned: ");
 			goto out;
+		}
 		rc = prune_dir(ctx, o.dir, &pol, 0, arr);
-		mc_lock_release(lock);
-		if (rc < 0)
+		mc_bk_unlock(lock);
+		if (rc < 0) {
+			created_but(ctx, m->id, o.dir, "prune: ");
 			goto out;
+		}
 		rc = -1;
 	}
 	if (list_and_metrics(ctx, o.dir, &e, &n) < 0)
@@ -730,6 +767,28 @@ static void verify_nagios(struct mc_ctx *ctx, size_t nbad, size_t nchecked,
 	ctx->report.nagios = b.data;
 }
 
+/* No backup to verify. Nothing in the directory is a finding, not a
+ * failure to look: as the backup health check, CRITICAL, also for Nagios;
+ * a missing directory (why) is an I/O error (74), but for Nagios, which
+ * wants a verdict, CRITICAL too, why on its second line. */
+static int verify_none(struct mc_ctx *ctx, const char *dir, const char *why)
+{
+	if (ctx->format == MC_FMT_NAGIOS) {
+		ctx->report.nagios = mc_asprintf("BACKUP VERIFY CRITICAL - no "
+						 "backup in %s | verified=0 "
+						 "bad=0;;0%s%s", dir,
+						 why ? "\n" : "",
+						 why ? why : "");
+		mc_err_clear(&ctx->err);
+		if (why == NULL)
+			backup_metrics(ctx, dir, NULL, 0);
+		return MC_EXIT_CRITICAL;
+	}
+	if (why == NULL)
+		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backup in %s", dir);
+	return -1;
+}
+
 static int verify_run(struct mc_ctx *ctx)
 {
 	const char *dir = backup_dir(ctx);
@@ -742,6 +801,7 @@ static int verify_run(struct mc_ctx *ctx)
 	json_t *arr = json_array();
 	struct bar bar;
 	struct mc_bk_io io = { 0 };
+	struct mc_bk_lock *lock;
 	int rc = -1;
 	size_t *pick = NULL, npick = 0;
 
@@ -758,21 +818,16 @@ static int verify_run(struct mc_ctx *ctx)
 			   "not both");
 		return -1;
 	}
-	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
-		return -1;
+	/* held to the end: no prune removes a backup while it is read */
+	lock = mc_bk_lock(dir, MC_BK_LOCK_READ, lock_wait(ctx), &ctx->err);
+	if (lock == NULL || mc_bk_list(dir, &e, &n, &ctx->err) < 0) {
+		if (ctx->err.sys_errno == ENOENT && ctx->args->n_pos == 0)
+			rc = verify_none(ctx, dir, ctx->err.msg);
+		goto out;
+	}
 	if (n == 0 && ctx->args->n_pos == 0) {
-		/* nothing to verify is a finding, not a failure to look: as
-		 * the backup health check, CRITICAL for Nagios */
-		if (ctx->format == MC_FMT_NAGIOS) {
-			ctx->report.nagios = mc_asprintf("BACKUP VERIFY CRITICAL "
-							 "- no backup in %s | "
-							 "verified=0 bad=0;;0",
-							 dir);
-			backup_metrics(ctx, dir, e, n);
-			return MC_EXIT_CRITICAL;
-		}
-		mc_err_set(&ctx->err, MC_EXIT_CRITICAL, "no backup in %s", dir);
-		return -1;
+		rc = verify_none(ctx, dir, NULL);
+		goto out;
 	}
 	pick = mc_calloc(n + (size_t)ctx->args->n_pos + 1, sizeof(*pick));
 	if (all) {
@@ -845,6 +900,7 @@ static int verify_run(struct mc_ctx *ctx)
 out:
 	free(pick);
 	mc_bk_entries_free(e, n);
+	mc_bk_unlock(lock);
 	return rc;
 }
 
@@ -914,14 +970,18 @@ static int restore_run(struct mc_ctx *ctx)
 	struct mc_bk_source *src = NULL;
 	size_t n = 0, idx, n_src;
 	struct bar bar;
+	struct mc_bk_lock *lock;
 	char *bdir = NULL;
 	int rc = -1;
 
 	if (dir == NULL)
 		return -1;
-	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0)
+	/* held to the end: no prune removes the backup while it is read */
+	if ((lock = mc_bk_lock(dir, MC_BK_LOCK_READ, lock_wait(ctx),
+			       &ctx->err)) == NULL)
 		return -1;
-	if (mc_bk_find(e, n, ctx->args->pos[0], &idx, &ctx->err) < 0)
+	if (mc_bk_list(dir, &e, &n, &ctx->err) < 0 ||
+	    mc_bk_find(e, n, ctx->args->pos[0], &idx, &ctx->err) < 0)
 		goto out;
 	o.dir = dir;
 	o.id = e[idx].id;
@@ -989,6 +1049,7 @@ static int restore_run(struct mc_ctx *ctx)
 out:
 	mc_bk_restore_result_release(&r);
 	mc_bk_entries_free(e, n);
+	mc_bk_unlock(lock);
 	free(src);
 	free(bdir);
 	return rc;
@@ -1157,13 +1218,30 @@ const struct mc_cmd mc_cmd_backup = {
 	"create writes under DIR/.partial-ID/, fsyncs every file and "
 	"directory, then renames it into place: a crash or a kill never "
 	"leaves anything list shows, and the next create removes stale "
-	"partials. It holds a lock on DIR (exit 75 when another create or "
-	"prune holds it); with a [fleet] section (mercuryctl-fleet(1)) also "
-	"the fleet lock backup:DIR, renewed while it runs, so hosts sharing "
-	"DIR (where flock(2) may not reach across hosts) create one at a "
-	"time - they must name DIR by the same path. A source that exits non-zero, prints nothing or "
+	"partials. Only create makes DIR (0700); for list, verify, restore "
+	"and prune a DIR that does not exist is an I/O error, exit 74, "
+	"naming it (a backup volume that is not mounted is no \"no "
+	"backups\"), while an empty DIR holds no backups.\n\n"
+	"Locks (flock(2) on files in DIR): create and prune take "
+	"DIR/.backup.lock, so one runs at a time; verify and restore, which "
+	"read backups for as long as they run, share DIR/.backup-readers.lock "
+	"with each other, and prune (also the prune of create --prune) takes "
+	"it alone, so no backup is removed while it is read. A held lock "
+	"exits 75 at once, naming DIR and the pid of each holder "
+	"(--wait-lock DURATION waits); readers never wait for each other or "
+	"for a create. On read-only media, or in a DIR this user may not "
+	"write, a reader takes no lock (no one else can create it there "
+	"either). With a [fleet] section (mercuryctl-fleet(1)) create also "
+	"takes the fleet lock backup:DIR, renewed while it runs, so hosts "
+	"sharing DIR (where flock(2) may not reach across hosts) create one "
+	"at a time - they must name DIR by the same path.\n\n"
+	"A source that exits non-zero, prints nothing or "
 	"overruns its timeout (its whole process tree is killed) fails the "
-	"backup with exit 2; a full disk or another write error is exit 74 "
+	"backup with exit 2. Its output is read to the end: what a process "
+	"it started still writes after it exited is stored too, and such a "
+	"process that holds the output past the source's timeout or the "
+	"run's deadline fails the backup the same way. A full disk or "
+	"another write error is exit 74 "
 	"naming the file; a file whose name holds control characters (an "
 	"escape sequence dropped into an included directory) is exit 65, "
 	"named escaped, until it is renamed or excluded.\n\n"
@@ -1175,12 +1253,14 @@ const struct mc_cmd mc_cmd_backup = {
 	"verify re-hashes every stored file, decompresses it and checks the "
 	"original's hash, and runs PRAGMA integrity_check on database copies; "
 	"a bad backup exits 2 naming the file and why (an edited manifest is "
-	"caught by its checksum). --restore-test restores into a temporary "
+	"caught by its checksum; a stored file that is no regular file, a "
+	"FIFO say, is bad at once, never waited on). --restore-test restores into a temporary "
 	"directory, opens the state copy, checks every file and reports the "
 	"time the restore took (mercury_backup_restore_test_seconds). With "
 	"-o nagios, verify gives a verdict: BACKUP VERIFY OK (exit 0), or "
 	"CRITICAL (exit 2) naming the first bad backup, its file and why "
-	"(or saying there is no backup at all), "
+	"(or saying there is no backup at all, and on a second line when "
+	"DIR does not exist), "
 	"with perfdata verified, bad and restore_seconds.\n\n"
 	"restore verifies first and refuses a bad backup before touching "
 	"anything; it also refuses (exit 74) to restore in place from a "
@@ -1202,7 +1282,10 @@ const struct mc_cmd mc_cmd_backup = {
 	"and months that have backups (calendar boundaries in local time); "
 	"--keep-within D keeps every backup within D of the newest. The "
 	"rules are ORed; the newest backup is always kept; without any rule "
-	"(no flags, no keep_* in [backup]) prune exits 64.\n\n"
+	"(no flags, no keep_* in [backup]) prune exits 64. A backup that "
+	"cannot be removed is never reported removed: prune goes on with the "
+	"others and exits 74 naming it (-o json marks each removal "
+	"\"removed\": true or false).\n\n"
 	"The run's deadline applies only when --timeout is given: [core] "
 	"timeout is made for checks, and sources have timeouts of their own. "
 	"With -o prom every backup command gives, for its directory "

@@ -80,15 +80,45 @@ int mc_bk_remove_tree(const char *path, struct mc_err *err)
 	return remove_at(AT_FDCWD, path, path, err);
 }
 
-int mc_bk_dir_check(const char *dir, struct mc_err *err)
+int mc_bk_remove(const char *dir, const char *id, struct mc_err *err)
+{
+	char *from = mc_asprintf("%s/%s", dir, id);
+	char *to = mc_asprintf("%s/.partial-%s", dir, id);
+	int rc = 0;
+
+	/* Unlisted at once by the rename; a crash half-way leaves a
+	 * partial the next create removes. */
+	if (rename(from, to) < 0)
+		rc = mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot remove %s",
+				from);
+	else if (mc_bk_remove_tree(to, err) < 0)
+		rc = -1;
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* 74 naming DIR, for the errno of a look at it. */
+static int dir_error(const char *dir, int e, struct mc_err *err)
+{
+	if (e != ENOENT)
+		return mc_err_sys(err, MC_EXIT_IOERR, e,
+				  "cannot read backup directory %s", dir);
+	mc_err_set(err, MC_EXIT_IOERR, "backup directory %s does not exist "
+		   "(backup create makes it)", dir);
+	if (err)
+		err->sys_errno = ENOENT;
+	return -1;
+}
+
+int mc_bk_dir_check(const char *dir, int create, struct mc_err *err)
 {
 	struct stat st;
 
-	if (mc_mkdir_p(dir, 0700, err) < 0)
+	if (create && mc_mkdir_p(dir, 0700, err) < 0)
 		return -1;
 	if (stat(dir, &st) < 0)
-		return mc_err_sys(err, MC_EXIT_IOERR, errno, "backup directory %s",
-				  dir);
+		return dir_error(dir, errno, err);
 	if (!S_ISDIR(st.st_mode))
 		return mc_err_set(err, MC_EXIT_IOERR, "backup directory %s: not "
 				  "a directory", dir);
@@ -101,6 +131,60 @@ int mc_bk_dir_check(const char *dir, struct mc_err *err)
 				  "writable by others (mode %03o): refused", dir,
 				  (unsigned)(st.st_mode & 0777));
 	return 0;
+}
+
+/* ---- locks ----------------------------------------------------------------- */
+
+struct mc_bk_lock {
+	struct mc_lock *writer;		/* DIR/.backup.lock */
+	struct mc_lock *readers;	/* DIR/.backup-readers.lock */
+};
+
+struct mc_bk_lock *mc_bk_lock(const char *dir, int mode, int64_t wait_ms,
+			      struct mc_err *err)
+{
+	struct mc_bk_lock *l;
+	char *shown;
+	double t0 = mc_mono_now();
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		dir_error(dir, errno, err);
+		return NULL;
+	}
+	l = mc_calloc(1, sizeof(*l));
+	shown = mc_asprintf("on backup directory %s", dir);
+	if (mode != MC_BK_LOCK_READ &&
+	    (l->writer = mc_lock_take_as(dir, ".backup", MC_LOCK_NO_MKDIR,
+					 shown, wait_ms, err)) == NULL)
+		goto fail;
+	if (mode != MC_BK_LOCK_CREATE) {
+		int64_t left = wait_ms - (int64_t)((mc_mono_now() - t0) * 1e3);
+
+		if (wait_ms > 0 && left < 1)
+			left = 1;
+		l->readers = mc_lock_take_as(dir, ".backup-readers",
+					     mode == MC_BK_LOCK_READ ?
+					     MC_LOCK_SHARED : MC_LOCK_NO_MKDIR,
+					     shown, wait_ms > 0 ? left : 0, err);
+		if (l->readers == NULL)
+			goto fail;
+	}
+	free(shown);
+	return l;
+fail:
+	free(shown);
+	mc_bk_unlock(l);
+	return NULL;
+}
+
+void mc_bk_unlock(struct mc_bk_lock *l)
+{
+	if (l == NULL)
+		return;
+	mc_lock_release(l->readers);
+	mc_lock_release(l->writer);
+	free(l);
 }
 
 int mc_bk_fsync_path(const char *path, int dir, struct mc_err *err)
@@ -389,12 +473,8 @@ int mc_bk_list(const char *dir, struct mc_bk_entry **out, size_t *n,
 
 	*out = NULL;
 	*n = 0;
-	if (d == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		return mc_err_sys(err, MC_EXIT_IOERR, errno,
-				  "cannot read backup directory %s", dir);
-	}
+	if (d == NULL)
+		return dir_error(dir, errno, err);
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 		struct mc_err e = { 0 };
@@ -408,9 +488,15 @@ int mc_bk_list(const char *dir, struct mc_bk_entry **out, size_t *n,
 			list = mc_realloc(list, cap * sizeof(*list));
 		}
 		memset(&list[count], 0, sizeof(*list));
-		list[count].id = mc_strdup(de->d_name);
-		if (mc_bk_manifest_read(dir, de->d_name, &list[count].m, &e) < 0)
+		if (mc_bk_manifest_read(dir, de->d_name, &list[count].m, &e) < 0) {
+			/* Gone meanwhile (a prune renames it away before
+			 * removing it): not a damaged backup, no backup. */
+			if (fstatat(dirfd(d), de->d_name, &st,
+				    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+				continue;
 			list[count].damaged = mc_strdup(e.msg);
+		}
+		list[count].id = mc_strdup(de->d_name);
 		count++;
 	}
 	closedir(d);
@@ -977,7 +1063,7 @@ static int write_manifest(const char *mpath, const char *text,
 int mc_bk_create(struct mc_bk_create_opts *o, struct mc_bk_manifest **out,
 		 struct mc_err *err)
 {
-	struct mc_lock *lock = NULL;
+	struct mc_bk_lock *lock = NULL;
 	struct plan p = { 0 };
 	struct mc_bk_manifest *m = NULL;
 	char id[40], host[256];
@@ -987,10 +1073,10 @@ int mc_bk_create(struct mc_bk_create_opts *o, struct mc_bk_manifest **out,
 	struct stat st;
 
 	*out = NULL;
-	if (mc_bk_dir_check(o->dir, err) < 0)
+	if (mc_bk_dir_check(o->dir, 1, err) < 0)
 		return -1;
-	if ((lock = mc_lock_take(o->dir, ".backup", o->lock_wait_ms,
-				 err)) == NULL)
+	if ((lock = mc_bk_lock(o->dir, MC_BK_LOCK_CREATE, o->lock_wait_ms,
+			       err)) == NULL)
 		return -1;
 	if (remove_partials(o->dir, &o->removed_partials, err) < 0)
 		goto out;
@@ -1090,6 +1176,6 @@ out:
 	free(mpath);
 	free(partial);
 	free(final);
-	mc_lock_release(lock);
+	mc_bk_unlock(lock);
 	return rc;
 }

@@ -145,9 +145,31 @@ void mc_bk_sha256_hex(const void *p, size_t n, char out[65]);
 
 /* Removes path and everything below it, never following a symlink. */
 int mc_bk_remove_tree(const char *path, struct mc_err *err);
-/* Creates DIR (0700) when missing and refuses one owned by another user or
- * writable by others. */
-int mc_bk_dir_check(const char *dir, struct mc_err *err);
+/* Removes the backup DIR/ID: renamed out of the listing at once, then
+ * removed (prune; the caller holds MC_BK_LOCK_PRUNE). */
+int mc_bk_remove(const char *dir, const char *id, struct mc_err *err);
+/* Refuses a backup directory owned by another user or writable by others,
+ * and a missing one (74) unless create: then it is made (0700). Only
+ * create makes DIR; list, verify, restore and prune find a missing DIR an
+ * I/O error (a backup volume that is not mounted is no "no backups"). */
+int mc_bk_dir_check(const char *dir, int create, struct mc_err *err);
+
+/* The locks on a backup directory (flock(2) on files in DIR, which must
+ * exist); a held lock is MC_EXIT_TEMPFAIL naming DIR and the holders'
+ * pids, or is waited for wait_ms.
+ *   MC_BK_LOCK_CREATE  DIR/.backup.lock, exclusive: one create or prune
+ *                      at a time (a create adds a backup and removes only
+ *                      stale partials, which no reader reads).
+ *   MC_BK_LOCK_READ    DIR/.backup-readers.lock, shared: verify and
+ *                      restore, which read backups over time, beside each
+ *                      other and beside a create.
+ *   MC_BK_LOCK_PRUNE   both, exclusive: backups are removed while no one
+ *                      reads them. */
+enum { MC_BK_LOCK_CREATE, MC_BK_LOCK_READ, MC_BK_LOCK_PRUNE };
+struct mc_bk_lock;
+struct mc_bk_lock *mc_bk_lock(const char *dir, int mode, int64_t wait_ms,
+			      struct mc_err *err);
+void mc_bk_unlock(struct mc_bk_lock *l);
 
 /* One entry of a listing: a directory whose name is an id. m is NULL when
  * its manifest could not be read (damaged says why). */
@@ -157,7 +179,9 @@ struct mc_bk_entry {
 	char *damaged;
 };
 /* The backups in DIR, newest first (by the manifest's created, the id for
- * a damaged one). A missing DIR is an empty list. */
+ * a damaged one). A missing DIR is an I/O error (74, errno ENOENT); an
+ * empty one an empty list. A backup removed while it is read is left out,
+ * never listed as damaged. */
 int mc_bk_list(const char *dir, struct mc_bk_entry **out, size_t *n,
 	       struct mc_err *err);
 void mc_bk_entries_free(struct mc_bk_entry *e, size_t n);
@@ -326,7 +350,8 @@ int mc_bk_catalog_removed(struct mc_state *st, const char *id,
 int mc_bk_catalog_get(struct mc_state *st, const char *id,
 		      struct mc_bk_cat *out, struct mc_err *err);
 /* The `backup` health check: 0 (ok), 2 (no backup, the newest older than
- * max_age_ms, damaged, or failed its last verify) or 3 (DIR unreadable),
+ * max_age_ms, damaged, or failed its last verify; DIR missing) or 3 (DIR
+ * unreadable),
  * with *msg (caller frees) saying which and *age the newest's age in
  * seconds (-1 when none). st may be NULL (no verify history). */
 int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,

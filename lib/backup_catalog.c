@@ -7,6 +7,7 @@
 #include "backup.h"
 #include "state.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,8 +204,11 @@ int mc_bk_health(struct mc_state *st, const char *dir, int64_t max_age_ms,
 
 	*age = -1;
 	if (mc_bk_list(dir, &e, &n, &err) < 0) {
-		*msg = mc_strdup(err.msg);
-		return 3;
+		/* no directory, no backup: critical as an empty one is */
+		*msg = err.sys_errno == ENOENT ?
+		       mc_asprintf("no backup in %s: the directory does not "
+				   "exist", dir) : mc_strdup(err.msg);
+		return err.sys_errno == ENOENT ? 2 : 3;
 	}
 	if (n == 0 || (e[0].m == NULL && n == 1)) {
 		*msg = n ? mc_asprintf("the only backup in %s, %s, is damaged: "

@@ -15,7 +15,9 @@
 
 static const struct mc_conf_key backup_keys[] = {
 	{ .name = "dir", .type = MC_CT_PATH,
-	  .help = "the backup directory, an absolute path (--dest overrides)" },
+	  .help = "the backup directory, an absolute path (--dest overrides); "
+		  "backup create makes it (0700), the other backup commands "
+		  "exit 74 when it does not exist" },
 	{ .name = "include", .type = MC_CT_PATH, .flags = MC_CK_LIST,
 	  .help = "a file to back up: an absolute path, a glob, or a "
 		  "directory taken whole (repeatable); SQLite databases are "
@@ -122,8 +124,10 @@ static const struct mc_conf_key source_keys[] = {
 	{ .name = "file", .type = MC_CT_STRING,
 	  .help = "the stored file's name (default: the section's name)" },
 	{ .name = "timeout", .type = MC_CT_DURATION, .def = "30m",
-	  .help = "time the command may take; one that overruns has its "
-		  "whole process tree killed and fails the backup" },
+	  .help = "time the command may take, and what it started still "
+		  "writing its output after it exited (read to the end); "
+		  "one that overruns has its whole process tree killed and "
+		  "fails the backup" },
 	{ .name = "restore_command", .type = MC_CT_STRING,
 	  .help = "a command restore feeds the file to on its stdin, e.g. "
 		  "/usr/bin/pg_restore --clean --if-exists -d app" },

@@ -81,6 +81,10 @@ static char *run_failure(const char *what, const struct mc_proc_result *r,
 				  r->signal, words);
 	} else if (r->exit_code != 0) {
 		msg = mc_asprintf("%s exited %d%s", what, r->exit_code, words);
+	} else if (r->cut & (1u << 1)) {
+		msg = mc_asprintf("%s: a process it started still held its "
+				  "output when its tree was killed: the output "
+				  "may be cut", what);
 	}
 	free(words);
 	return msg;
@@ -118,6 +122,9 @@ int mc_bk_source_store(const struct mc_bk_source *src, int zstd,
 	po.io[2] = MC_PROC_PIPE;
 	po.timeout_ms = src->timeout_ms;
 	po.dl = io->dl;
+	/* Every byte, also what a process it started writes after it
+	 * exited, within its timeout: never cut and stored as whole. */
+	po.drain = MC_PROC_DRAIN_STDOUT;
 	pio.output = on_output;
 	pio.ctx = &s;
 	if (mc_proc_run(&po, &pio, &res, err) < 0) {
@@ -183,7 +190,8 @@ int mc_bk_source_feed(const char *command, const char *what,
 		goto out;
 	}
 	unlink(tmp);
-	in = open(stored_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: never waiting on a FIFO swapped in since verify */
+	in = open(stored_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (in < 0) {
 		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s",
 			   stored_path);

@@ -168,7 +168,10 @@ static int verify_file(const char *bdir, const struct mc_bk_file *f,
 	struct stat st;
 	int fd, rc = -1, lrc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put in a backup opens at once (and is found
+	 * no regular file) instead of waiting for a writer for ever. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+		  O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			bad(r, f->path, "missing");
@@ -391,7 +394,8 @@ static int unpack_beside(const char *bdir, const struct mc_bk_file *f,
 	int in, out, rc = -1;
 
 	*tmp = NULL;
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: never waiting on a FIFO swapped in since verify */
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (in < 0) {
 		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot read %s", src);
 		free(src);

@@ -86,6 +86,7 @@ struct mc_proc {
 	double t0, stop_at, term_at, kill_at, exit_at;
 	const struct mc_deadline *dl;
 	double grace_s, linger_s;
+	unsigned drain;		/* opts.drain */
 	int exited;		/* the leader exited (a zombie until reaped) */
 	int stop_asked;		/* mc_proc_kill() or a callback's -1 */
 	int cb_stopped;		/* no more callbacks */
@@ -489,6 +490,7 @@ int mc_proc_start(const struct mc_proc_opts *o, struct mc_proc **out,
 		      MC_PROC_GRACE_MS) / 1e3;
 	p->linger_s = (o->linger_ms > 0 ? o->linger_ms : MC_PROC_LINGER_MS) /
 		      1e3;
+	p->drain = o->drain;
 	p->idle_us = IDLE_MIN_US;
 	p->res.exit_code = -1;
 
@@ -878,6 +880,9 @@ static void finish(struct mc_proc *p, const struct mc_proc_io *io)
 	double end = mc_mono_now() + MC_PROC_KILL_WAIT_MS / 1e3;
 	int st = 0;
 
+	for (int i = 1; i < 3; i++)
+		if (io && io->output && p->fd[i] >= 0)
+			p->res.cut |= 1u << i;
 	close_fds(p, io);
 	while (tree_signal(p, SIGKILL) > 0) {
 		if (mc_mono_now() >= end) {
@@ -1054,6 +1059,49 @@ static double min_d(double a, double b)
 	return b > 0 && b < a ? b : a;
 }
 
+/* 1 while a pipe the run must read to its end is open (opts.drain). */
+static int draining(const struct mc_proc *p, const struct mc_proc_io *io)
+{
+	for (int i = 1; i < 3; i++)
+		if ((p->drain & (1u << i)) && io && io->output &&
+		    p->fd[i] >= 0 && !p->cb_stopped)
+			return 1;
+	return 0;
+}
+
+/* What ends a run that goes on (the command, or what it left holding a
+ * pipe to be drained): a stop asked, a signal, the timeout, the deadline.
+ * 1 when one did: SIGTERM went to the tree, the result says why. */
+static int stop_due(struct mc_proc *p, double now)
+{
+	if (p->stop_asked)
+		;
+	else if (mc_interrupted)
+		p->res.interrupted = 1;
+	else if (p->stop_at && now >= p->stop_at)
+		p->res.timed_out = 1;
+	else if (mc_deadline_passed(p->dl))
+		p->res.deadline = 1;
+	else
+		return 0;
+	p->cb_stopped = p->cb_stopped || p->stop_asked;
+	tree_signal(p, SIGTERM);
+	p->phase = PH_TERM;
+	p->term_at = now;
+	return 1;
+}
+
+/* The next time a running or draining run must look at the clock. */
+static double run_until(const struct mc_proc *p, double until, double now)
+{
+	until = min_d(until, p->stop_at);
+	if (p->dl && p->dl->at)
+		until = min_d(until, p->dl->at);
+	if (p->pidfd < 0 && !p->exited)
+		until = min_d(until, now + p->idle_us / 1e6);
+	return until;
+}
+
 int mc_proc_step(struct mc_proc *p, const struct mc_proc_io *io,
 		 int64_t max_ms)
 {
@@ -1068,27 +1116,12 @@ int mc_proc_step(struct mc_proc *p, const struct mc_proc_io *io,
 		if (p->phase == PH_RUN)
 			p->phase = PH_LINGER;
 	}
-	if (p->phase == PH_RUN) {
-		int why = 1;
-
-		if (p->stop_asked)
-			;
-		else if (mc_interrupted)
-			p->res.interrupted = 1;
-		else if (p->stop_at && now >= p->stop_at)
-			p->res.timed_out = 1;
-		else if (mc_deadline_passed(p->dl))
-			p->res.deadline = 1;
-		else
-			why = 0;
-		if (why) {
-			p->cb_stopped = p->cb_stopped || p->stop_asked;
-			tree_signal(p, SIGTERM);
-			p->phase = PH_TERM;
-			p->term_at = now;
-		}
-	}
-	if (p->phase == PH_LINGER) {
+	if (p->phase == PH_RUN ||
+	    (p->phase == PH_LINGER && draining(p, io)))
+		stop_due(p, now);
+	if (p->phase == PH_LINGER && draining(p, io)) {
+		until = run_until(p, until, now);
+	} else if (p->phase == PH_LINGER) {
 		if (!pumped_open(p, io) || p->stop_asked || mc_interrupted ||
 		    now >= p->exit_at + p->linger_s) {
 			finish(p, io);
@@ -1111,11 +1144,7 @@ int mc_proc_step(struct mc_proc *p, const struct mc_proc_io *io,
 		}
 		until = min_d(until, now + KILL_STEP_MS / 1e3);
 	} else {
-		until = min_d(until, p->stop_at);
-		if (p->dl && p->dl->at)
-			until = min_d(until, p->dl->at);
-		if (p->pidfd < 0)
-			until = min_d(until, now + p->idle_us / 1e6);
+		until = run_until(p, until, now);
 	}
 	if (pump(p, io, until - now)) {
 		p->idle_us = IDLE_MIN_US;
@@ -1138,18 +1167,15 @@ int mc_proc_step_due_ms(const struct mc_proc *p)
 	case PH_DONE:
 		return 0;
 	case PH_LINGER:
-		until = min_d(until, p->exit_at + p->linger_s);
+		until = p->drain ? run_until(p, until, now) :
+			min_d(until, p->exit_at + p->linger_s);
 		break;
 	case PH_TERM:
 	case PH_KILL:
 		until = min_d(until, now + KILL_STEP_MS / 1e3);
 		break;
 	case PH_RUN:
-		until = min_d(until, p->stop_at);
-		if (p->dl && p->dl->at)
-			until = min_d(until, p->dl->at);
-		if (p->pidfd < 0)
-			until = min_d(until, now + p->idle_us / 1e6);
+		until = run_until(p, until, now);
 		break;
 	}
 	/* rounded up: a poll() of 0 ms would spin until then */

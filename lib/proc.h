@@ -27,7 +27,8 @@
  *     makes itself a child subreaper (PR_SET_CHILD_SUBREAPER) at the first
  *     run. A timeout, deadline, signal or abort sends SIGTERM, then SIGKILL
  *     after kill_grace_ms; a command that simply exits has what it left
- *     behind killed at once (after linger_ms if it still holds a pipe).
+ *     behind killed at once (after linger_ms if it still holds a pipe, or
+ *     once the pipes named by drain are read to their end).
  *     Nothing is left running and no zombie is left.
  *   - at exit() (an atexit handler), any run still going (a health worker
  *     abandoned at the deadline, say) has its tree killed the same way.
@@ -83,7 +84,17 @@ struct mc_proc_opts {
 	const struct mc_deadline *dl;
 	int64_t kill_grace_ms;		/* <= 0: MC_PROC_GRACE_MS */
 	int64_t linger_ms;		/* <= 0: MC_PROC_LINGER_MS */
+	/* Pumped pipes read to their end (MC_PROC_DRAIN_*): after the
+	 * command exits the run goes on while a process it left holds one
+	 * open, for as long as the command could have run (timeout_ms,
+	 * the deadline, signals: reaching one kills the tree and says so in
+	 * the result, as before the exit). Data whose every byte counts (a
+	 * backup source's dump) is never cut at linger_ms. */
+	unsigned drain;
 };
+
+#define MC_PROC_DRAIN_STDOUT	(1u << 1)
+#define MC_PROC_DRAIN_STDERR	(1u << 2)
 
 struct mc_proc_result {
 	int exited;		/* 1: it exited, with exit_code */
@@ -96,6 +107,9 @@ struct mc_proc_result {
 	int unkillable;		/* something survived SIGKILL for
 				   MC_PROC_KILL_WAIT_MS (it is reaped later
 				   in a thread of its own if it ever dies) */
+	unsigned cut;		/* pumped pipes (1 << fd) still open when the
+				   tree was killed: what was read of them may
+				   not be all the tree wrote */
 	double duration_ms;
 };
 

@@ -7,6 +7,7 @@
  * sees the state the previous one left.
  */
 #include "resil.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -454,11 +456,12 @@ fail:
 }
 
 struct mc_lock {
-	int fd;
+	int fd;			/* -1: nothing to hold (mc_lock_take_as) */
+	int shared;
 };
 
 /* The holder's pid as the lock file tells it, or 0. */
-static long lock_holder(int fd)
+static long lock_file_pid(int fd)
 {
 	char buf[32];
 	ssize_t r;
@@ -476,18 +479,79 @@ static long lock_holder(int fd)
 	return pid;
 }
 
-static int lock_busy(struct mc_err *err, int fd, const char *name,
+static int pid_alive(long pid)
+{
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* The live processes other than this one that the kernel says hold a
+ * flock(2) lock on the file at fd (/proc/locks: "N: FLOCK ADVISORY
+ * READ|WRITE PID MAJ:MIN:INODE ..."), at most max. Shared holders write
+ * no pid into the file, and a holder killed with SIGKILL leaves its pid
+ * behind: the kernel's list is the truth where the file says nothing or
+ * names someone who no longer holds it. */
+static size_t lock_kernel_pids(int fd, long *pids, size_t max)
+{
+	struct stat sb;
+	FILE *f;
+	char line[256];
+	size_t n = 0;
+
+	if (fstat(fd, &sb) < 0 || (f = fopen("/proc/locks", "re")) == NULL)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		char type[16];
+		long pid;
+		unsigned long long ino;
+
+		if (sscanf(line, "%*[^:]: %15s %*s %*s %ld %*x:%*x:%llu", type,
+			   &pid, &ino) != 3 || strcmp(type, "FLOCK") != 0 ||
+		    ino != (unsigned long long)sb.st_ino || pid <= 0 ||
+		    pid == (long)getpid() || !pid_alive(pid))
+			continue;
+		for (size_t i = 0; i <= n; i++)
+			if (i == n) {
+				pids[n++] = pid;
+				break;
+			} else if (pids[i] == pid) {
+				break;
+			}
+	}
+	fclose(f);
+	return n;
+}
+
+/* "pid N", "pid N, pid M" or "pid unknown" for whoever holds the lock. */
+static void lock_holders(int fd, char *who, size_t size)
+{
+	long kpids[4], fpid = lock_file_pid(fd);
+	size_t n = lock_kernel_pids(fd, kpids, MC_ARRAY_LEN(kpids)), off = 0;
+	int file_holds = n == 0;
+
+	for (size_t i = 0; i < n; i++)
+		file_holds = file_holds || kpids[i] == fpid;
+	if (fpid > 0 && file_holds) {
+		snprintf(who, size, "pid %ld", fpid);
+		return;
+	}
+	if (n == 0) {
+		snprintf(who, size, "pid unknown");
+		return;
+	}
+	who[0] = '\0';
+	for (size_t i = 0; i < n && off < size; i++)
+		off += (size_t)snprintf(who + off, size - off, "%spid %ld",
+					i ? ", " : "", kpids[i]);
+}
+
+static int lock_busy(struct mc_err *err, int fd, const char *shown,
 		     const char *waited)
 {
-	long pid = lock_holder(fd);
-	char who[40];
+	char who[96];
 
-	if (pid > 0)
-		snprintf(who, sizeof(who), "pid %ld", pid);
-	else
-		snprintf(who, sizeof(who), "pid unknown");
+	lock_holders(fd, who, sizeof(who));
 	return mc_err_set(err, MC_EXIT_TEMPFAIL,
-			  "another run holds the lock '%s' (%s)%s%s", name, who,
+			  "another run holds the lock %s (%s)%s%s", shown, who,
 			  waited ? " after waiting " : "",
 			  waited ? waited : "");
 }
@@ -520,18 +584,11 @@ static int write_pid(int fd)
 	return 0;
 }
 
-struct mc_lock *mc_lock_take(const char *dir, const char *name,
-			     int64_t wait_ms, struct mc_err *err)
+/* DIR/NAME.lock, NAME made safe for a file name. */
+static char *lock_path(const char *dir, const char *name)
 {
-	double start = mc_mono_now();
-	struct mc_lock *lock;
-	char *path, *base;
-	int fd;
+	char *base = mc_strdup(*name ? name : "_"), *path;
 
-	if (mc_mkdir_p(dir, 0700, err) < 0 ||
-	    mc_dir_check_private(dir, err) < 0)
-		return NULL;
-	base = mc_strdup(*name ? name : "_");
 	for (char *p = base; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
@@ -542,45 +599,96 @@ struct mc_lock *mc_lock_take(const char *dir, const char *name,
 	}
 	path = mc_asprintf("%s/%s.lock", dir, base);
 	free(base);
+	return path;
+}
+
+/* Opens the lock file: a descriptor, -1 with err, or -2 when a shared
+ * lock has nothing to be taken on (see MC_LOCK_SHARED). */
+static int lock_open(const char *path, int shared, struct mc_err *err)
+{
+	int flags = O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	struct stat sb;
+	int fd;
+
 	/* The file stays between runs, so no O_EXCL; but never through a
 	 * link, never a FIFO or device, never a file of someone else's or
-	 * one with other names (a planted hard link): write_pid truncates. */
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
-		  O_CLOEXEC | O_NOCTTY, 0600);
+	 * one with other names (a planted hard link): write_pid truncates.
+	 * A shared holder writes nothing: read-only, and another user's file
+	 * will do. */
+	fd = open(path, flags | (shared ? O_RDONLY : O_RDWR), 0600);
+	if (fd < 0 && shared && (errno == EROFS || errno == EACCES)) {
+		fd = open(path, (flags & ~O_CREAT) | O_RDONLY);
+		if (fd < 0 && errno == ENOENT)
+			return -2;
+	}
 	if (fd < 0) {
 		if (errno == ELOOP)
-			mc_err_set(err, MC_EXIT_IOERR,
-				   "%s is a symbolic link: refused", path);
-		else
-			mc_err_sys(err, MC_EXIT_IOERR, errno,
-				   "cannot open %s", path);
+			return mc_err_set(err, MC_EXIT_IOERR,
+					  "%s is a symbolic link: refused", path);
+		return mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot open %s",
+				  path);
+	}
+	if (fstat(fd, &sb) < 0) {
+		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot open %s", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+	    (!shared && sb.st_uid != geteuid())) {
+		mc_err_set(err, MC_EXIT_IOERR,
+			   "%s is not a lock file of ours (%s): refused", path,
+			   !S_ISREG(sb.st_mode) ? "not a regular file" :
+			   sb.st_nlink != 1 ? "it has other names" :
+			   "another user owns it");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct mc_lock *mc_lock_take(const char *dir, const char *name,
+			     int64_t wait_ms, struct mc_err *err)
+{
+	return mc_lock_take_as(dir, name, 0, NULL, wait_ms, err);
+}
+
+struct mc_lock *mc_lock_take_as(const char *dir, const char *name,
+				int flags, const char *shown,
+				int64_t wait_ms, struct mc_err *err)
+{
+	double start = mc_mono_now();
+	int shared = (flags & MC_LOCK_SHARED) != 0;
+	struct mc_lock *lock;
+	char *path, *quoted = NULL;
+	int fd;
+
+	if (!shared && ((!(flags & MC_LOCK_NO_MKDIR) &&
+			 mc_mkdir_p(dir, 0700, err) < 0) ||
+			mc_dir_check_private(dir, err) < 0))
+		return NULL;
+	path = lock_path(dir, name);
+	fd = lock_open(path, shared, err);
+	if (fd == -2) {
+		/* Nobody can have taken it exclusively either. */
+		mc_log(MC_LOG_DEBUG, "%s cannot be created: no lock taken",
+		       path);
+		free(path);
+		lock = mc_malloc(sizeof(*lock));
+		lock->fd = -1;
+		lock->shared = 1;
+		return lock;
+	}
+	if (fd < 0) {
 		free(path);
 		return NULL;
 	}
-	{
-		struct stat sb;
-
-		if (fstat(fd, &sb) < 0) {
-			mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot open %s",
-				   path);
-			goto fail;
-		}
-		if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
-		    sb.st_uid != geteuid()) {
-			mc_err_set(err, MC_EXIT_IOERR,
-				   "%s is not a lock file of ours (%s): refused",
-				   path, !S_ISREG(sb.st_mode) ?
-				   "not a regular file" : sb.st_nlink != 1 ?
-				   "it has other names" :
-				   "another user owns it");
-			goto fail;
-		}
-	}
+	if (shown == NULL)
+		shown = quoted = mc_asprintf("'%s'", name);
 	for (;;) {
 		int64_t left;
 		char waited[32];
 
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
 			break;
 		if (errno == EINTR)
 			continue;
@@ -590,36 +698,39 @@ struct mc_lock *mc_lock_take(const char *dir, const char *name,
 			goto fail;
 		}
 		if (wait_ms <= 0) {
-			lock_busy(err, fd, name, NULL);
+			lock_busy(err, fd, shown, NULL);
 			goto fail;
 		}
 		if (mc_interrupted) {
 			mc_err_set(err, mc_interrupted == SIGTERM ?
 				   MC_EXIT_SIGTERM : MC_EXIT_SIGINT,
-				   "interrupted while waiting for the lock '%s'",
-				   name);
+				   "interrupted while waiting for the lock %s",
+				   shown);
 			goto fail;
 		}
 		left = wait_ms - (int64_t)((mc_mono_now() - start) * 1e3);
 		if (left <= 0) {
 			mc_format_duration(wait_ms, waited, sizeof(waited));
-			lock_busy(err, fd, name, waited);
+			lock_busy(err, fd, shown, waited);
 			goto fail;
 		}
 		mc_sleep_ms(left < 50 ? left : 50);
 	}
-	if (write_pid(fd) < 0) {
+	if (!shared && write_pid(fd) < 0) {
 		mc_err_sys(err, MC_EXIT_IOERR, errno, "cannot write %s", path);
 		truncate_quietly(fd);
 		goto fail;
 	}
 	free(path);
+	free(quoted);
 	lock = mc_malloc(sizeof(*lock));
 	lock->fd = fd;
+	lock->shared = shared;
 	return lock;
 fail:
 	close(fd);
 	free(path);
+	free(quoted);
 	return NULL;
 }
 
@@ -629,8 +740,12 @@ void mc_lock_release(struct mc_lock *lock)
 		return;
 	/* Truncate while still holding it, then let close() unlock. The
 	 * file stays: unlinking it would let a waiter lock a dead inode
-	 * while a newcomer locks a fresh one. */
-	truncate_quietly(lock->fd);
-	close(lock->fd);
+	 * while a newcomer locks a fresh one. A shared holder wrote
+	 * nothing and leaves the pid of no one else's alone. */
+	if (lock->fd >= 0) {
+		if (!lock->shared)
+			truncate_quietly(lock->fd);
+		close(lock->fd);
+	}
 	free(lock);
 }

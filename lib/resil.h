@@ -93,12 +93,28 @@ int mc_bucket_reserve(struct mc_state *st, const char *name, double rate,
 		      struct mc_err *err);
 
 /* Advisory lock DIR/NAME.lock (flock, released by the kernel if the holder
- * dies). The file holds the holder's pid. wait_ms 0: fail at once with
- * MC_EXIT_TEMPFAIL and a message naming the holder's pid; > 0: wait that
- * long (stopping early on mc_interrupted). */
+ * dies), DIR made (0700) when missing. The file holds the holder's pid.
+ * wait_ms 0: fail at once with MC_EXIT_TEMPFAIL and a message naming the
+ * holder's pid (the file's, or the kernel's list of flock holders where
+ * the file names no live holder); > 0: wait that long (stopping early on
+ * mc_interrupted). */
 struct mc_lock;
 struct mc_lock *mc_lock_take(const char *dir, const char *name,
 			     int64_t wait_ms, struct mc_err *err);
+
+/* Shared with other shared holders (readers), exclusive of the others.
+ * DIR is neither made nor checked, the file is opened read-only (another
+ * user's will do) and nothing is written to it. Where it cannot be made
+ * (read-only media, a directory this user may not write) and does not
+ * exist, no one can hold it exclusively: the lock is taken on nothing. */
+#define MC_LOCK_SHARED		0x1
+/* DIR must exist: never made. */
+#define MC_LOCK_NO_MKDIR	0x2
+/* mc_lock_take with flags (MC_LOCK_*), and shown naming the lock in
+ * messages ("another run holds the lock SHOWN (pid N)"; NULL: 'NAME'). */
+struct mc_lock *mc_lock_take_as(const char *dir, const char *name,
+				int flags, const char *shown,
+				int64_t wait_ms, struct mc_err *err);
 void mc_lock_release(struct mc_lock *lock);
 
 #endif

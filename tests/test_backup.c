@@ -4,6 +4,7 @@
  * (tests/cli/80-backup.sh) cover faults end to end. */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -753,5 +755,143 @@ Test(backup, health_of_the_newest_backup)
 	free(bdir);
 	free(f1);
 	free(sp);
+	mc_test_rmtree(dir);
+}
+
+/* ---- the locks on a backup directory ----------------------------------------- */
+
+/* A process of its own holding mc_bk_lock(dir, mode) until released. */
+struct bk_holder {
+	pid_t pid;
+	int cmd, ready;
+};
+
+static void bk_hold(struct bk_holder *h, const char *dir, int mode)
+{
+	int to_child[2], from_child[2];
+	char c;
+
+	cr_assert_eq(pipe(to_child), 0);
+	cr_assert_eq(pipe(from_child), 0);
+	h->pid = fork();
+	cr_assert(h->pid >= 0);
+	if (h->pid == 0) {
+		struct mc_bk_lock *l = mc_bk_lock(dir, mode, 0, NULL);
+
+		close(to_child[1]);
+		close(from_child[0]);
+		c = l ? 'y' : 'n';
+		if (write(from_child[1], &c, 1) != 1 || l == NULL)
+			_exit(1);
+		while (read(to_child[0], &c, 1) < 0 && errno == EINTR)
+			;
+		mc_bk_unlock(l);
+		_exit(0);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	h->cmd = to_child[1];
+	h->ready = from_child[0];
+	cr_assert_eq(read(h->ready, &c, 1), 1);
+	cr_assert_eq(c, 'y', "the child could not take the lock");
+}
+
+static void bk_release(struct bk_holder *h)
+{
+	int status;
+
+	cr_assert_eq(write(h->cmd, "r", 1), 1);
+	close(h->cmd);
+	close(h->ready);
+	cr_assert_eq(waitpid(h->pid, &status, 0), h->pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* mc_bk_lock(dir, mode) in this process: 1 when taken (and released),
+ * else 0 with err. */
+static int bk_try(const char *dir, int mode, struct mc_err *err)
+{
+	struct mc_bk_lock *l;
+
+	mc_err_clear(err);
+	l = mc_bk_lock(dir, mode, 0, err);
+	mc_bk_unlock(l);
+	return l != NULL;
+}
+
+static void expect_held_by(const char *dir, int mode, pid_t pid)
+{
+	struct mc_err err = { 0 };
+	char want[512];
+
+	cr_expect_not(bk_try(dir, mode, &err), "mode %d taken", mode);
+	cr_expect_eq(err.code, MC_EXIT_TEMPFAIL);
+	snprintf(want, sizeof(want), "another run holds the lock on backup "
+		 "directory %s (pid %ld)", dir, (long)pid);
+	cr_expect_str_eq(err.msg, want);
+}
+
+/* Readers (verify, restore) share; a prune waits for none of them and
+ * none of them for it; a create goes on beside readers; the message
+ * names the directory and the holder's pid, also a shared holder's, which
+ * writes none into the lock file. */
+Test(backup, lock_readers_share_prune_excludes)
+{
+	char dir[MC_TEST_DIR_LEN], *missing;
+	struct bk_holder h;
+	struct mc_err err = { 0 };
+	struct stat st;
+
+	mc_test_dir(dir);
+	bk_hold(&h, dir, MC_BK_LOCK_READ);
+	cr_expect(bk_try(dir, MC_BK_LOCK_READ, &err), "%s", err.msg);
+	cr_expect(bk_try(dir, MC_BK_LOCK_CREATE, &err), "%s", err.msg);
+	expect_held_by(dir, MC_BK_LOCK_PRUNE, h.pid);
+	bk_release(&h);
+	cr_expect(bk_try(dir, MC_BK_LOCK_PRUNE, &err), "%s", err.msg);
+
+	bk_hold(&h, dir, MC_BK_LOCK_PRUNE);
+	expect_held_by(dir, MC_BK_LOCK_READ, h.pid);
+	expect_held_by(dir, MC_BK_LOCK_CREATE, h.pid);
+	expect_held_by(dir, MC_BK_LOCK_PRUNE, h.pid);
+	bk_release(&h);
+
+	bk_hold(&h, dir, MC_BK_LOCK_CREATE);
+	cr_expect(bk_try(dir, MC_BK_LOCK_READ, &err), "%s", err.msg);
+	expect_held_by(dir, MC_BK_LOCK_PRUNE, h.pid);
+	bk_release(&h);
+
+	/* a directory that is not there is not made by taking a lock */
+	missing = mc_asprintf("%s/missing", dir);
+	for (int mode = MC_BK_LOCK_CREATE; mode <= MC_BK_LOCK_PRUNE; mode++) {
+		cr_expect_not(bk_try(missing, mode, &err));
+		cr_expect_eq(err.code, MC_EXIT_IOERR);
+		cr_expect(strstr(err.msg, "does not exist") != NULL, "%s",
+			  err.msg);
+		cr_expect_neq(stat(missing, &st), 0, "mode %d made it", mode);
+	}
+	free(missing);
+	mc_test_rmtree(dir);
+}
+
+/* list: a missing directory is an I/O error naming it, never "no
+ * backups"; an empty one is an empty list. */
+Test(backup, list_missing_dir_is_an_error)
+{
+	char dir[MC_TEST_DIR_LEN], *missing;
+	struct mc_bk_entry *e = NULL;
+	struct mc_err err = { 0 };
+	size_t n = 99;
+
+	mc_test_dir(dir);
+	missing = mc_asprintf("%s/missing", dir);
+	cr_expect_eq(mc_bk_list(missing, &e, &n, &err), -1);
+	cr_expect_eq(err.code, MC_EXIT_IOERR);
+	cr_expect_eq(err.sys_errno, ENOENT);
+	cr_expect(strstr(err.msg, missing) != NULL, "%s", err.msg);
+	cr_expect_eq(mc_bk_list(dir, &e, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 0);
+	mc_bk_entries_free(e, n);
+	free(missing);
 	mc_test_rmtree(dir);
 }

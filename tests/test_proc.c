@@ -527,3 +527,117 @@ Test(proc, environment_without_secrets, .timeout = T_TIMEOUT)
 	}
 	mc_buf_release(&f.got[1]);
 }
+
+/* 1 when pid is a zombie: exited, not reaped (the runner reaps a leader
+ * only when the run is over). */
+static int is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *rp;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] == 'Z';
+}
+
+/* drain: what a process the command started writes after the command
+ * exited is read to the end, however long after (here: once the test
+ * opens a FIFO, several steps past linger_ms), and nothing is cut. */
+Test(proc, drain_reads_to_the_end, .timeout = T_TIMEOUT)
+{
+	char dir[MC_TEST_DIR_LEN], fifo[256], cmd[600];
+	struct feed f = { 0 };
+	struct mc_proc_io io = { feed_output, NULL, &f };
+	char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct mc_proc_opts o = {
+		.argv = argv,
+		.io = { MC_PROC_DEVNULL, MC_PROC_PIPE, MC_PROC_DEVNULL },
+		.linger_ms = 1,
+		.timeout_ms = 60000,
+		.drain = MC_PROC_DRAIN_STDOUT,
+	};
+	const struct mc_proc_result *res;
+	struct mc_proc *p;
+	struct mc_err err = { 0 };
+	double end = mc_mono_now() + 20;
+	int fd;
+
+	mc_test_dir(dir);
+	snprintf(fifo, sizeof(fifo), "%s/gate", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	snprintf(cmd, sizeof(cmd), "(read x <%s; echo late) & echo early",
+		 fifo);
+	cr_assert_eq(mc_proc_start(&o, &p, &err), 0, "%s", err.msg);
+	while (!is_zombie(mc_proc_pid(p))) {
+		cr_assert_lt(mc_mono_now(), end, "the leader never exited");
+		cr_assert_eq(mc_proc_step(p, &io, 10), 1, "ended early");
+	}
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(mc_proc_step(p, &io, 10), 1,
+			     "the run ended with a pipe to drain open");
+	fd = open(fifo, O_WRONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "\n", 1), 1);
+	close(fd);
+	while (mc_proc_step(p, &io, -1))
+		cr_assert_lt(mc_mono_now(), end, "the run never ended");
+	res = mc_proc_result(p);
+	cr_assert(res->exited);
+	cr_assert_eq(res->exit_code, 0);
+	cr_assert_not(res->timed_out);
+	cr_assert_eq(res->cut, 0);
+	cr_assert_eq(f.got[1].len, 11);
+	cr_assert_eq(memcmp(f.got[1].data, "early\nlate\n", 11), 0);
+	mc_proc_free(p);
+	mc_buf_release(&f.got[1]);
+	assert_no_child();
+	mc_test_rmtree(dir);
+}
+
+/* drain is bounded: a process left holding the pipe is killed at the
+ * timeout, and the result says so although the command exited 0. Without
+ * drain the pipe is given up after linger_ms and the result says it was
+ * cut. */
+Test(proc, drain_bounded_by_timeout_and_cut_said, .timeout = T_TIMEOUT)
+{
+	struct feed f = { 0 };
+	struct mc_proc_io io = { feed_output, NULL, &f };
+	char *const argv[] = { "/bin/sh", "-c", "sleep 60 & echo early", NULL };
+	struct mc_proc_opts o = {
+		.argv = argv,
+		.io = { MC_PROC_DEVNULL, MC_PROC_PIPE, MC_PROC_DEVNULL },
+		.linger_ms = 1,
+		.timeout_ms = 300,
+		.drain = MC_PROC_DRAIN_STDOUT,
+	};
+	struct mc_proc_result res;
+	struct mc_err err = { 0 };
+	struct marked m;
+
+	mark_new(&m, NULL);
+	o.env_add = m.env;
+	cr_assert_eq(mc_proc_run(&o, &io, &res, &err), 0, "%s", err.msg);
+	cr_assert(res.timed_out, "not ended by the timeout");
+	cr_assert(res.exited);
+	cr_assert_eq(res.exit_code, 0);
+	cr_assert_eq(mc_proc_status(&res), 124);
+	cr_assert_eq(marked_alive(&m), 0, "%d survived", marked_alive(&m));
+	mc_buf_release(&f.got[1]);
+
+	o.drain = 0;
+	mark_new(&m, NULL);
+	o.env_add = m.env;
+	cr_assert_eq(mc_proc_run(&o, &io, &res, &err), 0, "%s", err.msg);
+	cr_assert_not(res.timed_out);
+	cr_assert(res.exited);
+	cr_assert_eq(res.cut, 1u << 1, "cut %#x", res.cut);
+	cr_assert_eq(marked_alive(&m), 0, "%d survived", marked_alive(&m));
+	mc_buf_release(&f.got[1]);
+	assert_no_child();
+}

@@ -420,7 +420,8 @@ file = gate.txt"
 	wait_until "$(wrapped 300 20)" has_partial || fail "no partial"
 	run backup create
 	expect_rc 75
-	expect_err "pid $pid"
+	expect_err "lock on backup directory $BK \(pid $pid\)"
+	expect_one_err_line
 	timeout 60 bash -c 'printf "gate\n" >"$1"' - "$T_DIR/gate" ||
 		fail "the first create's source never read its gate"
 	wait "$pid" || fail "the first create failed: $(cat "$T_DIR/first.err")"
@@ -502,4 +503,176 @@ type = backup
 max_age = soon'
 	run config check
 	expect_rc 78
+}
+
+# A restore reads its backup for as long as it runs: a prune meanwhile
+# (or the prune of create --prune) is refused, 75 naming the restore's pid
+# and the directory, and removes nothing; readers beside it (verify, list)
+# and a create go on. The restore is held in its before_restore hook, a
+# FIFO's reader, until the others have run.
+test_backup_restore_holds_off_prune() {
+	mkfifo "$T_DIR/gate"
+	bk_setup "keep_last = 1
+before_restore = /bin/sh -c \"touch $T_DIR/in-hook; exec cat $T_DIR/gate\""
+	run backup create
+	expect_rc 0
+	run backup create
+	expect_rc 0
+	local old pid
+	old=$(bk_ids | tail -1)
+	printf 'app = 2\n' >"$DATA/app.conf"
+	# shellcheck disable=SC2086
+	${MC_WRAP:-} "$MC_BIN" backup restore "$old" --yes >/dev/null 2>"$T_DIR/restore.err" &
+	pid=$!
+	wait_until "$(wrapped 300 20)" test -e "$T_DIR/in-hook" ||
+		fail "the restore never reached its hook: $(cat "$T_DIR/restore.err")"
+	run backup prune --keep-last 1
+	expect_rc 75
+	expect_err "another run holds the lock on backup directory $BK \(pid $pid\)"
+	expect_one_err_line
+	run backup create --prune
+	expect_rc 75
+	expect_err "backup [0-9]{8}T[0-9]{6}Z-[0-9a-f]{4} created in $BK, but not pruned: another run holds the lock on backup directory $BK \(pid $pid\)"
+	expect_one_err_line
+	[ "$(bk_count)" = 3 ] || fail "$(bk_count) backups: something was pruned under the restore"
+	[ -d "$BK/$old" ] || fail "the backup being restored is gone"
+	run backup verify --all
+	expect_rc 0
+	run backup list
+	expect_rc 0
+	timeout 60 bash -c 'printf "go\n" >"$1"' - "$T_DIR/gate" ||
+		fail "the restore's hook never read its gate"
+	wait "$pid" || fail "the restore failed: $(cat "$T_DIR/restore.err")"
+	[ "$(cat "$DATA/app.conf")" = 'app = 1' ] || fail "not restored"
+	run backup prune
+	expect_rc 0
+	[ "$(bk_count)" = 1 ] || fail "prune after the restore left $(bk_count)"
+}
+
+# While a prune removes backups (its lock held here by a process standing
+# in for it, flock and its pid inside, as mercuryctl holds it), verify and
+# restore, which read backups over time, are refused with 75 naming its
+# pid; list, which reads each manifest once, goes on.
+test_backup_readers_wait_for_prune() {
+	bk_setup
+	run backup create
+	expect_rc 0
+	mkfifo "$T_DIR/release"
+	(
+		exec 9>"$BK/.backup-readers.lock"
+		flock 9
+		echo "$BASHPID" >&9
+		echo "$BASHPID" >"$T_DIR/holder"
+		read -r _ <"$T_DIR/release"
+	) &
+	wait_until 10 test -s "$T_DIR/holder" || fail "the lock holder did not start"
+	local holder
+	holder=$(cat "$T_DIR/holder")
+	run backup verify
+	expect_rc 75
+	expect_err "lock on backup directory $BK \(pid $holder\)"
+	run backup verify --restore-test
+	expect_rc 75
+	run backup restore latest --yes --to "$T_DIR/to"
+	expect_rc 75
+	expect_err "pid $holder"
+	[ ! -e "$T_DIR/to" ] || fail "restore wrote under --to while refused"
+	run backup list
+	expect_rc 0
+	echo go >"$T_DIR/release"
+	wait
+	run backup verify --restore-test
+	expect_rc 0
+}
+
+# A backup directory that is not there (a volume not mounted, a typo in
+# --dest): list, verify, restore and prune say so (74, naming it) and make
+# nothing; only create makes it (0700). An existing empty one holds no
+# backups (0).
+test_backup_missing_dir_is_74() {
+	bk_setup '[check "backups"]
+type = backup
+critical = true'
+	local sub
+	for sub in list verify "restore latest --yes" "prune --keep-last 1"; do
+		# shellcheck disable=SC2086
+		run backup $sub
+		expect_rc 74
+		expect_err "backup directory $BK does not exist"
+		expect_one_err_line
+		[ ! -e "$BK" ] || fail "$sub made the backup directory"
+		# shellcheck disable=SC2086
+		run --json backup $sub --dest "$T_DIR/nodir"
+		expect_rc 74
+		expect_json '.error | test("backup directory .*/nodir does not exist")'
+		[ ! -e "$T_DIR/nodir" ] || fail "$sub --dest made the directory"
+	done
+	run health backups
+	expect_rc 2
+	expect_out "no backup in $BK: the directory does not exist"
+	mkdir -m 700 "$BK"
+	run backup list
+	expect_rc 0
+	expect_out "no backups in $BK"
+	run backup prune --keep-last 1
+	expect_rc 0
+	run backup verify
+	expect_rc 2
+	expect_err "no backup in $BK"
+	run -o nagios backup verify --dest "$T_DIR/nodir"
+	expect_rc 2
+	expect_out "^BACKUP VERIFY CRITICAL - no backup in $T_DIR/nodir \| verified=0"
+	expect_out "^backup directory $T_DIR/nodir does not exist"
+	rm -r "$BK"
+	run backup create --dest "$T_DIR/new/bk"
+	expect_rc 0
+	[ "$(stat -c %a "$T_DIR/new/bk")" = 700 ] || fail "create made it $(stat -c %a "$T_DIR/new/bk")"
+}
+
+# A backup that cannot be removed (here a stale partial of its id, not
+# empty, stands where prune renames it) is not reported removed: prune
+# says which one failed and why, removes the others, and exits 74.
+test_backup_prune_failure_is_not_reported_as_removal() {
+	bk_setup
+	local i
+	for i in 1 2 3; do run backup create; expect_rc 0; done
+	local oldest middle newest
+	oldest=$(bk_ids | tail -1)
+	middle=$(bk_ids | sed -n 2p)
+	newest=$(bk_ids | head -1)
+	mkdir -p "$BK/.partial-$oldest/stuck"
+	run --json backup prune --keep-last 1
+	expect_rc 74
+	expect_json '.backups[] | select(.id == "'"$oldest"'") | .removed == false and (.error | test("cannot remove"))'
+	expect_json '.backups[] | select(.id == "'"$middle"'") | .removed == true'
+	[ "$(bk_ids)" = "$(printf '%s\n%s' "$newest" "$oldest")" ] || fail "left: $(bk_ids)"
+	rm -rf "$BK/.partial-$oldest"
+	mkdir -p "$BK/.partial-$oldest/stuck"
+	run backup prune --keep-last 1
+	expect_rc 74
+	expect_err "cannot remove $BK/$oldest: .*; 1 kept, 0 removed, 1 could not be removed"
+	expect_one_err_line
+}
+
+# A FIFO in place of a stored file: verify finds it no regular file at
+# once (it waited for a writer for ever).
+test_backup_verify_fifo_in_backup_does_not_hang() {
+	bk_setup 'compress = none'
+	run --json backup create
+	local id f
+	id=$(jq -r .id "$OUT")
+	f=$(find "$BK/$id/files" -name app.conf -type f)
+	rm "$f"
+	mkfifo "$f"
+	OUT=$T_DIR/out ERR=$T_DIR/err
+	# shellcheck disable=SC2086
+	timeout "$(wrapped 120 20)" ${MC_WRAP:-} "$MC_BIN" backup verify "$id" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+	expect_rc 2
+	expect_out "$id BAD: .*app.conf: not a regular file"
+	# shellcheck disable=SC2086
+	timeout "$(wrapped 120 20)" ${MC_WRAP:-} "$MC_BIN" backup restore "$id" --yes --to "$T_DIR/to" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+	expect_rc 2
+	expect_err "failed verify: .*app.conf: not a regular file; nothing restored"
 }

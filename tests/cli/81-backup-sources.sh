@@ -127,3 +127,46 @@ command = /bin/sh -c \"echo \\\$\\\$ >$T_DIR/src.pid; echo start; exec sleep 30\
 	[ "$(bk_count)" = 0 ] || fail "a backup is listed"
 	wait_until 5 eval "! kill -0 $src" || fail "the source $src survived"
 }
+
+# A source whose command exits while a process it started still writes
+# its output (a dump finished by a helper, a wrapper that forks): every
+# byte is read and stored, not cut when the command exits and stored as
+# whole. One that holds its output past the source's timeout, or past the
+# run's deadline, fails the backup (exit 2), its tree killed, nothing
+# listed.
+test_backup_source_output_read_to_its_end() {
+	bk_setup "compress = none
+[backup_source \"late\"]
+command = /bin/sh -c \"(sleep 0.5; echo late) & echo early\"
+file = late.txt
+timeout = 60s"
+	run --json backup create
+	expect_rc 0
+	local id
+	id=$(jq -r .id "$OUT")
+	[ "$(cat "$BK/$id/sources/late.txt")" = $'early\nlate' ] ||
+		fail "stored: '$(cat "$BK/$id/sources/late.txt")'"
+	run backup verify "$id"
+	expect_rc 0
+	bk_setup "compress = none
+[backup_source \"held\"]
+command = /bin/sh -c \"sleep 60 & echo \\\$! >$T_DIR/held.pid; echo early\"
+file = held.txt
+timeout = 1s"
+	run backup create
+	expect_rc 2
+	expect_err "backup_source 'held' overran its timeout of 1s: its process tree was killed"
+	expect_one_err_line
+	[ "$(bk_count)" = 1 ] || fail "a backup is listed"
+	[ "$(partials)" = 0 ] || fail "a partial is left"
+	wait_until 5 eval "! kill -0 $(cat "$T_DIR/held.pid")" || fail "the holder survived"
+	bk_setup "compress = none
+[backup_source \"held\"]
+command = /bin/sh -c \"sleep 60 & echo \\\$! >$T_DIR/held.pid; echo early\"
+file = held.txt"
+	run --timeout "$(wrapped 15s 1s)" backup create
+	expect_rc 2
+	expect_err "backup_source 'held' stopped at the run's deadline"
+	[ "$(bk_count)" = 1 ] || fail "a backup is listed"
+	wait_until 5 eval "! kill -0 $(cat "$T_DIR/held.pid")" || fail "the holder survived"
+}
