@@ -15,8 +15,7 @@ struct mc_http *mc_ctx_http(struct mc_ctx *ctx)
 	return ctx->http;
 }
 
-/* --wait-lock, in ms (0 when not given). */
-static int wait_lock_ms(struct mc_ctx *ctx, int64_t *wait_ms)
+int mc_ctx_wait_lock_ms(struct mc_ctx *ctx, int64_t *wait_ms)
 {
 	const char *w = mc_args_value(ctx->args, "wait-lock");
 
@@ -29,7 +28,7 @@ int mc_ctx_lock(struct mc_ctx *ctx, const char *name)
 	int64_t wait_ms;
 	char *dir;
 
-	if (wait_lock_ms(ctx, &wait_ms) < 0)
+	if (mc_ctx_wait_lock_ms(ctx, &wait_ms) < 0)
 		return -1;
 	dir = mc_asprintf("%s/locks", mc_state_dir(ctx->st));
 	ctx->lock = mc_lock_take(dir, name, wait_ms, &ctx->err);
@@ -43,7 +42,7 @@ int mc_ctx_coord_lock(struct mc_ctx *ctx, const char *name, int flags,
 	int64_t wait_ms;
 
 	*out = NULL;
-	if (wait_lock_ms(ctx, &wait_ms) < 0)
+	if (mc_ctx_wait_lock_ms(ctx, &wait_ms) < 0)
 		return -1;
 	return mc_coord_lock_take(ctx->coord, name, flags, wait_ms, out,
 				  &ctx->err);
@@ -51,10 +50,7 @@ int mc_ctx_coord_lock(struct mc_ctx *ctx, const char *name, int flags,
 
 void mc_ctx_breaker_conf(const struct mc_ctx *ctx, struct mc_breaker_conf *bc)
 {
-	const struct mc_conf_section *core = mc_conf_core(ctx->conf);
-
-	bc->failures = (int)mc_conf_int(core, "breaker_failures", 5);
-	bc->recovery_ms = mc_conf_ms(core, "breaker_recovery", 30000);
+	mc_breaker_conf_read(mc_conf_core(ctx->conf), NULL, bc);
 }
 
 /* The Pushgateway URL: --pushgateway, else [core] pushgateway_url (or

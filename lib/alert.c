@@ -37,10 +37,7 @@ static void load_settings(const struct mc_conf *conf,
 	wh->dedup_window_ms = mc_conf_ms(s, "dedup_window", 15 * 60000);
 	wh->timeout_ms = mc_conf_ms(s, "timeout", 10000);
 	wh->retries = (int)mc_conf_int(s, "retries", 3);
-	wh->breaker.failures = (int)mc_conf_int(s, "breaker_failures",
-				mc_conf_int(core, "breaker_failures", 5));
-	wh->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
-				  mc_conf_ms(core, "breaker_recovery", 30000));
+	mc_breaker_conf_read(core, s, &wh->breaker);
 }
 
 /* Reads the webhook's URL and key. A secret that cannot be read now (an

@@ -236,29 +236,8 @@ static void run_http_checks(struct mc_health *h, const struct mc_health_env *env
 
 /* ---- circuit breakers of the checks that probe a target ---------------- */
 
-/* A check's breaker: its section's breaker_failures and breaker_recovery,
- * else [core]'s, else 5 and 30 s. */
-static void check_breaker(const struct mc_check *c, const struct mc_conf *conf,
-			  struct mc_breaker_conf *b)
-{
-	const struct mc_conf_section *core = conf ? mc_conf_core(conf) : NULL;
-
-	b->failures = 5;
-	b->recovery_ms = 30000;
-	if (core != NULL) {
-		b->failures = (int)mc_conf_int(core, "breaker_failures", 5);
-		b->recovery_ms = mc_conf_ms(core, "breaker_recovery", 30000);
-	}
-	if (c->sec != NULL) {
-		b->failures = (int)mc_conf_int(c->sec, "breaker_failures",
-					       b->failures);
-		b->recovery_ms = mc_conf_ms(c->sec, "breaker_recovery",
-					    b->recovery_ms);
-	}
-}
-
-/* The breakers of the checks for which want(i) holds, named and
- * configured, in calls[0..return); idx[k] is call k's check. */
+/* A batch of the checks' breakers, named and configured, in
+ * calls[0..n); idx[k] is call k's check. */
 struct breaker_batch {
 	struct mc_breaker_call *calls;
 	struct mc_breaker_conf *confs;
@@ -272,7 +251,8 @@ static void batch_add(struct breaker_batch *bb, const struct mc_health *h,
 	const struct mc_check *c = &h->checks[i];
 	size_t k = bb->n++;
 
-	check_breaker(c, env->conf, &bb->confs[k]);
+	mc_breaker_conf_read(env->conf ? mc_conf_core(env->conf) : NULL,
+			     c->sec, &bb->confs[k]);
 	bb->calls[k].name = mc_asprintf("check:%s", c->name);
 	bb->calls[k].conf = &bb->confs[k];
 	bb->idx[k] = i;

@@ -165,10 +165,7 @@ static int load_one(const struct mc_conf *conf,
 	p->warn_before_ms = mc_conf_ms(s, "warn_before", 3600000);
 	p->timeout_ms = mc_conf_ms(s, "timeout", 10000);
 	p->retries = (int)mc_conf_int(s, "retries", 3);
-	p->breaker.failures = (int)mc_conf_int(s, "breaker_failures",
-			      mc_conf_int(core, "breaker_failures", 5));
-	p->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
-				 mc_conf_ms(core, "breaker_recovery", 30000));
+	mc_breaker_conf_read(core, s, &p->breaker);
 	(void)err;
 	{
 		struct mc_err e = { 0 };

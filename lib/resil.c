@@ -8,6 +8,7 @@
  */
 #include "resil.h"
 #include "log.h"
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -247,6 +248,16 @@ static int breakers_txn(struct mc_state *st, struct mc_breaker_call *calls,
 		return -1;
 	}
 	return mc_state_commit(st, err);
+}
+
+void mc_breaker_conf_read(const struct mc_conf_section *core,
+			  const struct mc_conf_section *s,
+			  struct mc_breaker_conf *b)
+{
+	b->failures = (int)mc_conf_int(s, "breaker_failures",
+				       mc_conf_int(core, "breaker_failures", 5));
+	b->recovery_ms = mc_conf_ms(s, "breaker_recovery",
+				    mc_conf_ms(core, "breaker_recovery", 30000));
 }
 
 int mc_breakers_allow(struct mc_state *st, struct mc_breaker_call *calls,

@@ -33,6 +33,13 @@ struct mc_breaker_conf {
 	int64_t recovery_ms;	/* default 30000 */
 };
 const char *mc_breaker_state_name(int state);
+/* A breaker's settings: section s's breaker_failures and breaker_recovery
+ * (a check, webhook, slo or oauth section; NULL for none), else core's
+ * ([core]; NULL for none), else 5 and 30 s. */
+struct mc_conf_section;
+void mc_breaker_conf_read(const struct mc_conf_section *core,
+			  const struct mc_conf_section *s,
+			  struct mc_breaker_conf *b);
 /* 1: the call may go out; 0: denied, the circuit is open (*retry_at, when
  * not NULL, gets the wall time it half-opens); -1: error. */
 int mc_breaker_allow(struct mc_state *st, const char *name,

@@ -308,18 +308,7 @@ int mc_slo_def_from_section(const struct mc_conf_section *s,
 	for (size_t i = 0; i < d->n_windows; i++)
 		if (d->windows[i] == d->window_ms)
 			d->window_idx = i;
-	d->breaker.failures = 5;
-	d->breaker.recovery_ms = 30000;
-	if (core != NULL) {
-		d->breaker.failures = (int)mc_conf_int(core, "breaker_failures",
-						       5);
-		d->breaker.recovery_ms = mc_conf_ms(core, "breaker_recovery",
-						    30000);
-	}
-	d->breaker.failures = (int)mc_conf_int(s, "breaker_failures",
-					       d->breaker.failures);
-	d->breaker.recovery_ms = mc_conf_ms(s, "breaker_recovery",
-					    d->breaker.recovery_ms);
+	mc_breaker_conf_read(core, s, &d->breaker);
 	return 0;
 }
 
