@@ -339,14 +339,12 @@ static const char **list_of(const struct mc_conf_section *s, const char *key,
 	return v;
 }
 
+/* --wait-lock (checked when the command line was parsed). */
 static int64_t lock_wait(struct mc_ctx *ctx)
 {
-	const char *w = mc_args_value(ctx->args, "wait-lock");
-	int64_t ms = 0;
+	int64_t ms;
 
-	if (w)
-		mc_parse_duration_ms(w, &ms, NULL);
-	return ms;
+	return mc_ctx_wait_lock_ms(ctx, &ms) < 0 ? 0 : ms;
 }
 
 /* ---- prune ------------------------------------------------------------------ */

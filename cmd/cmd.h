@@ -51,6 +51,8 @@ struct mc_ctx {
 
 /* The shared HTTP client (correlation id set), made on first use. */
 struct mc_http *mc_ctx_http(struct mc_ctx *ctx);
+/* --wait-lock, in ms (0 when not given); -1 with ctx->err on a bad one. */
+int mc_ctx_wait_lock_ms(struct mc_ctx *ctx, int64_t *wait_ms);
 /* Takes the advisory lock NAME for this run, honouring --wait-lock;
  * main() releases it. */
 int mc_ctx_lock(struct mc_ctx *ctx, const char *name);
